@@ -1,0 +1,145 @@
+// Typed registry errors: what failed (code, status, host, repository, digest) and what the user should do about it.
+
+export interface RegistryErrorFields {
+  code: string;
+  status: number;
+  host: string;
+  repository?: string;
+  digest?: string;
+  reference?: string;
+  message: string;
+  hint?: string;
+  retryable?: boolean;
+  cause?: unknown;
+}
+
+export class RegistryError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly host: string;
+  readonly repository?: string;
+  readonly digest?: string;
+  readonly reference?: string;
+  readonly hint?: string;
+  readonly retryable: boolean;
+
+  constructor(fields: RegistryErrorFields) {
+    super(fields.hint ? `${fields.message}: ${fields.hint}` : fields.message, { cause: fields.cause });
+    this.name = 'RegistryError';
+    this.code = fields.code;
+    this.status = fields.status;
+    this.host = fields.host;
+    this.repository = fields.repository;
+    this.digest = fields.digest;
+    this.reference = fields.reference;
+    this.hint = fields.hint;
+    this.retryable = fields.retryable ?? false;
+  }
+}
+
+export interface ErrorContext {
+  host: string;
+  repository?: string;
+  digest?: string;
+  reference?: string;
+  /** What the request was for, e.g. "push manifest", to start the message. */
+  action: string;
+}
+
+interface WireError {
+  code?: string;
+  message?: string;
+  detail?: unknown;
+}
+
+/** The Distribution error body `{"errors":[{code,message,detail}]}`, or whatever text the server sent. */
+export function parseErrorBody(body: string): { code?: string; message?: string } {
+  try {
+    const parsed = JSON.parse(body) as { errors?: WireError[] } | WireError[];
+    const first = Array.isArray(parsed) ? parsed[0] : parsed.errors?.[0];
+    if (first && typeof first === 'object') {
+      const raw = first as Record<string, unknown>;
+      const code = (raw.code ?? raw.errorCode) as string | undefined;
+      const message = (raw.message ?? raw.errorMessage) as string | undefined;
+      return { code: code ? String(code) : undefined, message: message ? String(message) : undefined };
+    }
+  } catch {
+    // not JSON: fall through to the text
+  }
+  const text = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return { message: text || undefined };
+}
+
+const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
+
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUS.has(status);
+}
+
+function hintFor(code: string, status: number, ctx: ErrorContext): string | undefined {
+  switch (code) {
+    case 'UNAUTHORIZED':
+      return `check the credentials used for ${ctx.host}`;
+    case 'DENIED':
+      return `the account used for ${ctx.host} is not allowed to do this on ${ctx.repository ?? 'the registry'}; grant it pull/push rights or use another account`;
+    case 'NAME_UNKNOWN':
+      return `repository ${ctx.repository} does not exist on ${ctx.host}; check the name`;
+    case 'MANIFEST_UNKNOWN':
+      return `${ctx.repository}:${ctx.reference ?? ctx.digest} does not exist on ${ctx.host}; check the tag`;
+    case 'BLOB_UNKNOWN':
+      return `the registry does not have this blob; the source image may be incomplete`;
+    case 'MANIFEST_BLOB_UNKNOWN':
+      return `the registry is missing a blob this manifest refers to; copy the blobs first (the copy retries this once by itself)`;
+    case 'MANIFEST_INVALID':
+      return `the destination refused this manifest format; see ManifestFormat / --format to convert it`;
+    case 'DIGEST_INVALID':
+      return `the bytes received did not match the digest; the source blob may be damaged`;
+    case 'SIZE_INVALID':
+      return `the blob size did not match its descriptor`;
+    case 'TOOMANYREQUESTS':
+      return `the registry is rate limiting; lower the request rate or concurrency`;
+    default:
+      break;
+  }
+  if (status === 401) return `authentication failed at ${ctx.host}; check the credentials`;
+  if (status === 403) return `access denied by ${ctx.host}; check the account's permissions`;
+  if (status === 413) return `the registry or a proxy in front of it refused the body size; raise its body size limit (e.g. nginx client_max_body_size)`;
+  if (status === 429 || status === 503) return `${ctx.host} is overloaded or rate limiting; it was retried with backoff`;
+  if (status >= 500) return `${ctx.host} failed internally; it was retried, check the registry's health`;
+  return undefined;
+}
+
+export function errorFromResponse(status: number, body: string, ctx: ErrorContext, override: { retryable?: boolean } = {}): RegistryError {
+  const parsed = parseErrorBody(body);
+  const code = parsed.code ?? (status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : `HTTP_${status}`);
+  const target = ctx.repository ? `${ctx.host}/${ctx.repository}` : ctx.host;
+  const what = ctx.digest ?? ctx.reference;
+  const message = `${ctx.action} ${target}${what ? ` (${what})` : ''} failed: ${status} ${code}${parsed.message ? ` ${parsed.message}` : ''}`;
+  return new RegistryError({
+    code,
+    status,
+    host: ctx.host,
+    repository: ctx.repository,
+    digest: ctx.digest,
+    reference: ctx.reference,
+    message,
+    hint: hintFor(code, status, ctx),
+    retryable: override.retryable ?? isRetryableStatus(status),
+  });
+}
+
+export function networkError(error: unknown, ctx: ErrorContext): RegistryError {
+  const reason = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
+  return new RegistryError({
+    code: 'NETWORK',
+    status: 0,
+    host: ctx.host,
+    repository: ctx.repository,
+    digest: ctx.digest,
+    reference: ctx.reference,
+    message: `${ctx.action} ${ctx.host} failed: ${reason}`,
+    hint: `check that ${ctx.host} is reachable from here (address, port, http vs https, firewall)`,
+    retryable: true,
+    cause: error,
+  });
+}

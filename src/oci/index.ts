@@ -1,0 +1,12 @@
+// The OCI Distribution client: talks to any registry over HTTP (auth, manifests, blobs, listings).
+// It knows nothing of Harbor, SWR or copying; those build on top of it.
+export * from './types.js';
+export * from './media-types.js';
+export * from './errors.js';
+export * from './digest.js';
+export * from './reference.js';
+export { RegistryClient, type RegistryClientOptions, type Counters } from './registry-client.js';
+export type { Credentials } from './auth.js';
+export type { UploadStart, MountRequest } from './upload.js';
+export type { ManifestHead } from './manifests.js';
+export { referrersTag, type Referrers } from './listing.js';

@@ -1,0 +1,123 @@
+// Manifest requests: GET/HEAD/PUT by tag or digest, kept byte-exact so digests never change on the way through.
+import { digestOf, isDigest } from './digest.js';
+import { RegistryError, type ErrorContext } from './errors.js';
+import { bareMediaType, isManifestType, isSchema1Type, MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
+import { header, readLimited, type Transport } from './transport.js';
+import type { FetchedManifest, ImageIndex, ImageManifest } from './types.js';
+
+/** Distribution refuses manifests over 4 MiB, so anything larger is not a manifest. */
+const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
+
+export interface ManifestHead {
+  digest: string;
+  mediaType: string;
+  size: number;
+}
+
+export interface RequestScope {
+  scopes: string[];
+  counters?: { retries: number };
+}
+
+function context(transport: Transport, repository: string, reference: string, action: string): ErrorContext {
+  return { host: transport.host, repository, action, ...(isDigest(reference) ? { digest: reference } : { reference }) };
+}
+
+function path(repository: string, reference: string): string {
+  return `/v2/${repository}/manifests/${reference}`;
+}
+
+export async function getManifest(transport: Transport, repository: string, reference: string, scope: RequestScope): Promise<FetchedManifest> {
+  const ctx = context(transport, repository, reference, 'get manifest from');
+  const res = await transport.expect({ method: 'GET', path: path(repository, reference), headers: { accept: MANIFEST_ACCEPT }, context: ctx, ...scope }, [200]);
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of res.body) {
+    length += chunk.length;
+    if (length > MAX_MANIFEST_BYTES) {
+      res.body.destroy();
+      throw new RegistryError({ code: 'MANIFEST_TOO_LARGE', status: 200, host: transport.host, repository, reference, message: `manifest ${repository}:${reference} is over 4 MiB`, hint: 'this is not an image manifest' });
+    }
+    chunks.push(Buffer.from(chunk));
+  }
+  const bytes = Buffer.concat(chunks);
+  const headerType = bareMediaType(header(res, 'content-type'));
+  if (isSchema1Type(headerType) && headerType !== 'application/json') throw schema1Error(transport, repository, reference);
+  let parsed: ImageManifest | ImageIndex & { schemaVersion?: number; mediaType?: string };
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw new RegistryError({ code: 'MANIFEST_INVALID', status: 200, host: transport.host, repository, reference, message: `manifest ${repository}:${reference} from ${transport.host} is not valid JSON` });
+  }
+  if ((parsed as { schemaVersion?: number }).schemaVersion === 1) throw schema1Error(transport, repository, reference);
+  const mediaType = pickMediaType(headerType, parsed);
+  if (!isManifestType(mediaType)) {
+    throw new RegistryError({ code: 'MANIFEST_UNSUPPORTED', status: 200, host: transport.host, repository, reference, message: `${repository}:${reference} has media type ${mediaType}, which is not an image manifest or index` });
+  }
+  const headerDigest = header(res, 'docker-content-digest');
+  const algorithm = isDigest(reference) && reference.startsWith('sha512:') ? 'sha512' : 'sha256';
+  const digest = digestOf(bytes, algorithm);
+  const expected = isDigest(reference) ? reference : headerDigest?.startsWith(`${algorithm}:`) ? headerDigest : undefined;
+  if (expected && expected !== digest) {
+    throw new RegistryError({ code: 'DIGEST_MISMATCH', status: 200, host: transport.host, repository, digest: expected, message: `manifest ${repository}@${expected} from ${transport.host} hashes to ${digest}`, hint: 'the registry served damaged content; check its storage' });
+  }
+  return { mediaType, digest, bytes, parsed: parsed as ImageManifest | ImageIndex };
+}
+
+/** HEAD a manifest; undefined when absent. A registry that leaves out Docker-Content-Digest is asked with a GET instead. */
+export async function headManifest(transport: Transport, repository: string, reference: string, scope: RequestScope): Promise<ManifestHead | undefined> {
+  const ctx = context(transport, repository, reference, 'check manifest on');
+  const res = await transport.send({ method: 'HEAD', path: path(repository, reference), headers: { accept: MANIFEST_ACCEPT }, context: ctx, ...scope });
+  await res.body.dump();
+  if (res.status === 404) return undefined;
+  if (res.status !== 200) throw await transport.failure(res, ctx);
+  const digest = header(res, 'docker-content-digest');
+  const mediaType = bareMediaType(header(res, 'content-type'));
+  if (!digest || !isDigest(digest) || !mediaType || !isManifestType(mediaType)) {
+    const fetched = await getManifest(transport, repository, reference, scope);
+    return { digest: fetched.digest, mediaType: fetched.mediaType, size: fetched.bytes.length };
+  }
+  return { digest, mediaType, size: Number(header(res, 'content-length') ?? 0) };
+}
+
+export async function putManifest(transport: Transport, repository: string, reference: string, manifest: { mediaType: string; bytes: Buffer; digest: string }, scope: RequestScope): Promise<string> {
+  const ctx = { ...context(transport, repository, reference, 'push manifest to'), digest: manifest.digest };
+  const res = await transport.expect(
+    { method: 'PUT', path: path(repository, reference), headers: { 'content-type': manifest.mediaType }, body: manifest.bytes, context: ctx, ...scope },
+    [200, 201, 202],
+  );
+  await res.body.dump();
+  const stored = header(res, 'docker-content-digest');
+  if (stored && stored.startsWith('sha256:') && manifest.digest.startsWith('sha256:') && stored !== manifest.digest) {
+    throw new RegistryError({ code: 'DIGEST_MISMATCH', status: res.status, host: transport.host, repository, digest: manifest.digest, message: `${transport.host} stored manifest ${manifest.digest} as ${stored}`, hint: 'the registry rewrote the manifest; digest pins would break' });
+  }
+  return manifest.digest;
+}
+
+export async function deleteManifest(transport: Transport, repository: string, digest: string, scope: RequestScope): Promise<void> {
+  const ctx = context(transport, repository, digest, 'delete manifest on');
+  const res = await transport.expect({ method: 'DELETE', path: path(repository, digest), context: ctx, ...scope }, [202, 200, 404]);
+  await readLimited(res.body, 0);
+}
+
+function pickMediaType(headerType: string | undefined, parsed: { mediaType?: string; manifests?: unknown; config?: unknown }): string {
+  if (parsed.mediaType && isManifestType(parsed.mediaType)) return parsed.mediaType;
+  if (headerType && isManifestType(headerType)) return headerType;
+  // An OCI manifest may omit mediaType; its shape says which one it is.
+  if (Array.isArray(parsed.manifests)) return OCI_INDEX;
+  if (parsed.config) return OCI_MANIFEST;
+  return headerType ?? 'unknown';
+}
+
+function schema1Error(transport: Transport, repository: string, reference: string): RegistryError {
+  return new RegistryError({
+    code: 'UNSUPPORTED_SCHEMA1',
+    status: 200,
+    host: transport.host,
+    repository,
+    reference,
+    message: `${repository}:${reference} on ${transport.host} is a Docker schema 1 manifest, which is unsupported (deprecated since 2017 and refused by current registries)`,
+    hint: 'pull it and push it again with a current Docker or BuildKit so that it is stored as schema 2',
+  });
+}
+

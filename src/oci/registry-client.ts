@@ -1,0 +1,98 @@
+// RegistryClient: the OCI Distribution API of one registry host, for pulling or pushing, over one Transport.
+import { repositoryScope } from './auth.js';
+import { readBlob, headBlob, type ReadBlobOptions } from './blobs.js';
+import { listReferrers, listRepositories, listTags, type Referrers } from './listing.js';
+import { getManifest, headManifest, putManifest, deleteManifest, type ManifestHead } from './manifests.js';
+import { Transport, type TransportOptions } from './transport.js';
+import type { Descriptor, FetchedManifest } from './types.js';
+import { cancelUpload, putBlob, putBlobChunked, startUpload, type MountRequest, type UploadStart } from './upload.js';
+
+export interface RegistryClientOptions extends TransportOptions {
+  /** Ask for push rights with every token, so one token per repository serves the whole copy. */
+  push?: boolean;
+}
+
+export type Counters = { retries: number };
+
+export class RegistryClient {
+  readonly transport: Transport;
+  readonly host: string;
+  private readonly actions: string;
+
+  constructor(options: RegistryClientOptions) {
+    this.transport = new Transport(options);
+    this.host = options.host;
+    this.actions = options.push ? 'pull,push' : 'pull';
+  }
+
+  private scope(repository: string, counters?: Counters) {
+    return { scopes: [repositoryScope(repository, this.actions)], counters };
+  }
+
+  /** GET /v2/: checks reachability and credentials up front, so a bad password fails before any work starts. */
+  async ping(): Promise<void> {
+    const ctx = { host: this.host, action: 'reach' };
+    const res = await this.transport.send({ method: 'GET', path: '/v2/', scopes: [], context: ctx });
+    await res.body.dump();
+    if (res.status !== 200) throw await this.transport.failure(res, ctx);
+  }
+
+  getManifest(repository: string, reference: string, counters?: Counters): Promise<FetchedManifest> {
+    return getManifest(this.transport, repository, reference, this.scope(repository, counters));
+  }
+
+  headManifest(repository: string, reference: string, counters?: Counters): Promise<ManifestHead | undefined> {
+    return headManifest(this.transport, repository, reference, this.scope(repository, counters));
+  }
+
+  putManifest(repository: string, reference: string, manifest: { mediaType: string; bytes: Buffer; digest: string }, counters?: Counters): Promise<string> {
+    return putManifest(this.transport, repository, reference, manifest, this.scope(repository, counters));
+  }
+
+  deleteManifest(repository: string, digest: string, counters?: Counters): Promise<void> {
+    return deleteManifest(this.transport, repository, digest, this.scope(repository, counters));
+  }
+
+  headBlob(repository: string, digest: string, counters?: Counters): Promise<boolean> {
+    return headBlob(this.transport, repository, digest, this.scope(repository, counters));
+  }
+
+  readBlob(repository: string, blob: Descriptor, options: Omit<ReadBlobOptions, 'scopes'> = {}): AsyncGenerator<Buffer> {
+    return readBlob(this.transport, repository, blob, { ...options, scopes: this.scope(repository).scopes });
+  }
+
+  /** With a mount source, the token also carries pull on that repository, as the registry requires. */
+  startUpload(repository: string, mount?: MountRequest, counters?: Counters): Promise<UploadStart> {
+    const scope = this.scope(repository, counters);
+    if (mount?.from && mount.from !== repository) scope.scopes.push(repositoryScope(mount.from, 'pull'));
+    return startUpload(this.transport, repository, mount, scope);
+  }
+
+  putBlob(repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, counters?: Counters) {
+    return putBlob(this.transport, repository, location, blob, body, this.scope(repository, counters));
+  }
+
+  putBlobChunked(repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, chunkSize: number, counters?: Counters) {
+    return putBlobChunked(this.transport, repository, location, blob, body, chunkSize, this.scope(repository, counters));
+  }
+
+  cancelUpload(repository: string, location: string): Promise<void> {
+    return cancelUpload(this.transport, repository, location, this.scope(repository));
+  }
+
+  listTags(repository: string, counters?: Counters): Promise<string[] | undefined> {
+    return listTags(this.transport, repository, this.scope(repository, counters));
+  }
+
+  listRepositories(): Promise<string[]> {
+    return listRepositories(this.transport, { scopes: ['registry:catalog:*'] });
+  }
+
+  listReferrers(repository: string, digest: string, counters?: Counters): Promise<Referrers> {
+    return listReferrers(this.transport, repository, digest, this.scope(repository, counters));
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

@@ -1,0 +1,189 @@
+// HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries with backoff,
+// authentication with replay on 401, and redirects (blob GETs are often sent to object storage).
+import { Agent, request, type Dispatcher } from 'undici';
+import { Authenticator, type Credentials } from './auth.js';
+import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
+import { TokenBucket } from './rate-limit.js';
+import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep, type RetryOptions } from './retry.js';
+
+export interface TransportOptions {
+  host: string;
+  /** Plain HTTP instead of HTTPS. */
+  insecure?: boolean;
+  credentials?: Credentials;
+  /** Request pacing for this host; 0 is unlimited. */
+  requestsPerSecond?: number;
+  maxConnections?: number;
+  retry?: Partial<RetryOptions>;
+  userAgent?: string;
+  /** Skip TLS certificate checks (self-signed Harbor). */
+  skipTlsVerify?: boolean;
+}
+
+export type RequestBody = Buffer | AsyncIterable<Uint8Array> | undefined;
+
+export interface RequestOptions {
+  method: string;
+  /** A path below the registry root (`/v2/...`) or an absolute URL (upload sessions). */
+  path: string;
+  headers?: Record<string, string>;
+  body?: RequestBody;
+  scopes: string[];
+  context: ErrorContext;
+  /** Counts retries for whoever is reporting on this work. */
+  counters?: { retries: number };
+  /** Stream bodies cannot be sent twice; the caller restarts the whole operation instead. */
+  replayable?: boolean;
+}
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Dispatcher.ResponseData['body'];
+  url: URL;
+}
+
+const MAX_REDIRECTS = 5;
+
+export class Transport {
+  readonly host: string;
+  readonly baseUrl: string;
+  readonly auth: Authenticator;
+  readonly limiter: TokenBucket;
+  readonly dispatcher: Agent;
+  private readonly retry: RetryOptions;
+  private readonly userAgent: string;
+  requests = 0;
+
+  constructor(options: TransportOptions) {
+    this.host = options.host;
+    this.baseUrl = `${options.insecure ? 'http' : 'https'}://${options.host}`;
+    this.dispatcher = new Agent({
+      connections: options.maxConnections ?? 32,
+      keepAliveTimeout: 30_000,
+      headersTimeout: 120_000,
+      // Inactivity between body chunks, not a total: a 10 GB layer may take hours but never stalls for minutes.
+      bodyTimeout: 300_000,
+      connect: options.skipTlsVerify ? { rejectUnauthorized: false } : undefined,
+    });
+    this.auth = new Authenticator(options.host, options.credentials, this.dispatcher);
+    this.limiter = new TokenBucket(options.requestsPerSecond ?? 0);
+    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.userAgent = options.userAgent ?? 'swr-harbor-sync';
+  }
+
+  url(path: string): URL {
+    return new URL(path, this.baseUrl);
+  }
+
+  /**
+   * Sends a request and returns the final response, whatever its status, once retries, authentication and
+   * redirects are exhausted. Callers check the status (see `expect`). Replayable requests are retried on
+   * network errors and on 429/5xx; a stream body is sent once, and its failure is thrown as retryable.
+   */
+  async send(options: RequestOptions): Promise<Response> {
+    const replayable = options.replayable ?? !isStream(options.body);
+    let authReplayed = false;
+    for (let attempt = 0; ; attempt++) {
+      await this.limiter.take();
+      let authorization: string | undefined;
+      let res: Response;
+      try {
+        authorization = await this.auth.header(options.scopes);
+        res = await this.dispatch(options, authorization);
+      } catch (error) {
+        if (error instanceof RegistryError && !error.retryable) throw error;
+        const wrapped = error instanceof RegistryError ? error : networkError(error, options.context);
+        if (!replayable || attempt >= this.retry.retries) throw wrapped;
+        if (options.counters) options.counters.retries++;
+        await sleep(backoffDelay(attempt, this.retry));
+        continue;
+      }
+      if (res.status === 401 && !authReplayed) {
+        const challenge = res.headers['www-authenticate'];
+        await res.body.dump();
+        const worthReplay = this.auth.onUnauthorized(challenge, options.scopes, authorization !== undefined);
+        if (worthReplay && replayable) {
+          authReplayed = true;
+          attempt--;
+          continue;
+        }
+        // The refused token has been dropped, so restarting a streamed operation will authenticate afresh.
+        throw errorFromResponse(401, '', options.context, { retryable: worthReplay });
+      }
+      if (isRetryableStatus(res.status)) {
+        const retryAfter = parseRetryAfter(res.headers['retry-after']);
+        if (res.status === 429 || res.status === 503) this.limiter.pause(Math.min(retryAfter ?? this.retry.baseDelayMs, 60_000));
+        if (replayable && attempt < this.retry.retries) {
+          await res.body.dump();
+          if (options.counters) options.counters.retries++;
+          await sleep(backoffDelay(attempt, this.retry, retryAfter));
+          continue;
+        }
+      }
+      return res;
+    }
+  }
+
+  /** Sends and insists on one of the given statuses; anything else becomes a typed error with the registry's reason. */
+  async expect(options: RequestOptions, statuses: number[]): Promise<Response> {
+    const res = await this.send(options);
+    if (statuses.includes(res.status)) return res;
+    throw await this.failure(res, options.context);
+  }
+
+  async failure(res: Response, context: ErrorContext): Promise<RegistryError> {
+    const text = context && res.body ? await readLimited(res.body, 64 * 1024) : '';
+    return errorFromResponse(res.status, text, context);
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private async dispatch(options: RequestOptions, authorization: string | undefined): Promise<Response> {
+    let url = this.url(options.path);
+    let method = options.method;
+    for (let hop = 0; ; hop++) {
+      const sameHost = url.host === this.host;
+      const headers: Record<string, string> = { 'user-agent': this.userAgent, ...options.headers };
+      // Credentials never follow a redirect to another host (pre-signed object storage URLs carry their own).
+      if (authorization && sameHost) headers.authorization = authorization;
+      this.requests++;
+      const res = await request(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        // undici streams async iterables natively; its typings only list Readable.
+        body: (hop === 0 ? options.body : undefined) as Buffer | undefined,
+        dispatcher: this.dispatcher,
+      });
+      const location = res.headers.location;
+      const redirect = [301, 302, 303, 307, 308].includes(res.statusCode) && location && (method === 'GET' || method === 'HEAD');
+      if (!redirect || hop >= MAX_REDIRECTS) {
+        return { status: res.statusCode, headers: res.headers, body: res.body, url };
+      }
+      await res.body.dump();
+      url = new URL(Array.isArray(location) ? location[0]! : location, url);
+      if (res.statusCode === 303) method = 'GET';
+    }
+  }
+}
+
+function isStream(body: RequestBody): boolean {
+  return body !== undefined && !Buffer.isBuffer(body);
+}
+
+export async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body) {
+    if (length < limit) chunks.push(Buffer.from(chunk));
+    length += chunk.length;
+  }
+  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
+}
+
+export function header(res: Response, name: string): string | undefined {
+  const value = res.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
