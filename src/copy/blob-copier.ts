@@ -1,0 +1,139 @@
+// Copies one blob to a destination repository the cheapest way that works: already there (index or HEAD),
+// mounted from a sibling repository of the same registry, or streamed from the source with its digest checked.
+import { RegistryError, verifyStream, type Descriptor, type RegistryClient } from '../oci/index.js';
+import { backoffDelay, DEFAULT_RETRY, sleep } from '../oci/retry.js';
+import type { EngineContext, RepositoryRef } from './context.js';
+import type { BlobAction } from './events.js';
+import type { ImageTally } from './results.js';
+
+export interface BlobCopy {
+  source: RepositoryRef;
+  destination: RepositoryRef;
+  blob: Descriptor;
+  tally: ImageTally;
+  /** The destination repository did not exist when the run started: skip existence checks. */
+  destinationAbsent: boolean;
+  /** Ignore what the index says and ask the registry (after it reported this blob missing). */
+  distrustIndex?: boolean;
+}
+
+export async function copyBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobAction> {
+  const dst = job.destination;
+  // Each digest travels to a registry once at a time: a second image needing it waits, then mounts or skips.
+  for (;;) {
+    if (!job.distrustIndex && (await ctx.index.has(dst.client.host, job.blob.digest, dst.repository))) {
+      return finish(ctx, job, 'skipped');
+    }
+    const flight = await ctx.blobFlights.run(`${dst.client.host} ${job.blob.digest}`, () => transferBlob(ctx, job));
+    if (flight.ran) return flight.value;
+    job.distrustIndex = false;
+  }
+}
+
+async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobAction> {
+  const { source: src, destination: dst, blob } = job;
+  const host = dst.client.host;
+  const candidates = (await ctx.index.candidates(host, blob.digest, 3)).filter((r) => r !== dst.repository);
+  if (src.client.host === host && src.repository !== dst.repository) candidates.push(src.repository);
+
+  let session: string | undefined;
+  if (candidates.length > 0) {
+    const from = candidates[0]!;
+    try {
+      const started = await dst.client.startUpload(dst.repository, { digest: blob.digest, from }, job.tally.counters);
+      if (started.kind === 'mounted') return finish(ctx, job, 'mounted', from);
+      session = started.location;
+    } catch {
+      // Mounting is an optimisation: registries refuse it in many ways (401 from Harbor, 404, 405). Upload instead.
+    }
+  }
+  if (!session && (job.distrustIndex || !job.destinationAbsent)) {
+    if (await dst.client.headBlob(dst.repository, blob.digest, job.tally.counters)) return finish(ctx, job, 'skipped');
+  }
+  await ctx.withTransferSlots(src.client, dst.client, () => uploadWithRetries(ctx, job, session));
+  return finish(ctx, job, 'uploaded');
+}
+
+async function uploadWithRetries(ctx: EngineContext, job: BlobCopy, firstSession: string | undefined): Promise<void> {
+  const dst = job.destination;
+  let session = firstSession;
+  for (let attempt = 0; ; attempt++) {
+    session ??= await openSession(dst.client, dst.repository, job);
+    try {
+      ctx.events.emit('blob-start', { destination: `${dst.client.host}/${dst.repository}`, digest: job.blob.digest, size: job.blob.size });
+      await uploadOnce(ctx, job, session);
+      return;
+    } catch (error) {
+      await dst.client.cancelUpload(dst.repository, session);
+      session = undefined;
+      if (!isRetryable(error) || attempt >= ctx.options.blobRetries) throw error;
+      job.tally.counters.retries++;
+      ctx.events.emit('retry', { destination: `${dst.client.host}/${dst.repository}`, what: `blob ${job.blob.digest}`, reason: (error as Error).message });
+      await sleep(backoffDelay(attempt, DEFAULT_RETRY));
+    }
+  }
+}
+
+async function openSession(client: RegistryClient, repository: string, job: BlobCopy): Promise<string> {
+  const started = await client.startUpload(repository, undefined, job.tally.counters);
+  if (started.kind !== 'session') throw new Error('registry mounted a blob that was not asked to be mounted');
+  return started.location;
+}
+
+async function uploadOnce(ctx: EngineContext, job: BlobCopy, session: string): Promise<void> {
+  const { destination: dst, blob } = job;
+  const refused = (await dst.client.putBlob(dst.repository, session, blob, sourceBytes(ctx, job), job.tally.counters)) === 'refused';
+  if (!refused) {
+    job.tally.bytesUploaded += blob.size;
+    return;
+  }
+  // The registry (or a proxy before it) will not take the blob in one request: send it in chunks instead.
+  await dst.client.cancelUpload(dst.repository, session);
+  const chunked = await openSession(dst.client, dst.repository, job);
+  try {
+    await dst.client.putBlobChunked(dst.repository, chunked, blob, sourceBytes(ctx, job), ctx.options.chunkSize, job.tally.counters);
+  } catch (error) {
+    await dst.client.cancelUpload(dst.repository, chunked);
+    throw error;
+  }
+  job.tally.bytesUploaded += blob.size;
+}
+
+function sourceBytes(ctx: EngineContext, job: BlobCopy): AsyncGenerator<Buffer> {
+  const { source: src, destination: dst, blob } = job;
+  const label = `${dst.client.host}/${dst.repository}`;
+  const raw = src.client.readBlob(src.repository, blob, {
+    counters: job.tally.counters,
+    onResume: (offset, error) => ctx.events.emit('retry', { destination: label, what: `download of ${blob.digest} resumed at byte ${offset}`, reason: (error as Error).message }),
+  });
+  return progress(ctx, label, blob, verifyStream(raw, { digest: blob.digest, size: blob.size, host: src.client.host, repository: src.repository }));
+}
+
+async function* progress(ctx: EngineContext, destination: string, blob: Descriptor, bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let sent = 0;
+  let lastReport = 0;
+  for await (const chunk of bytes) {
+    sent += chunk.length;
+    if (sent - lastReport >= 4 * 1024 * 1024 || sent === blob.size) {
+      lastReport = sent;
+      ctx.events.emit('blob-progress', { destination, digest: blob.digest, bytes: sent, size: blob.size });
+    }
+    yield chunk;
+  }
+}
+
+async function finish(ctx: EngineContext, job: BlobCopy, action: BlobAction, from?: string): Promise<BlobAction> {
+  const dst = job.destination;
+  await ctx.index.record(dst.client.host, job.blob.digest, dst.repository);
+  if (action === 'skipped') job.tally.blobsSkipped++;
+  else if (action === 'mounted') job.tally.blobsMounted++;
+  else job.tally.blobsUploaded++;
+  ctx.events.emit('blob', { destination: `${dst.client.host}/${dst.repository}`, digest: job.blob.digest, size: job.blob.size, action, from });
+  return action;
+}
+
+function isRetryable(error: unknown): boolean {
+  if (error instanceof RegistryError) return error.retryable;
+  // Errors from undici while streaming (socket reset, premature close) have no registry status.
+  return true;
+}

@@ -1,0 +1,73 @@
+// What every part of one engine shares: options, the location index, events, per-host transfer slots and
+// per-blob single flight; plus the per-run cache of destination repositories.
+import pLimit, { type LimitFunction } from 'p-limit';
+import type { RegistryClient } from '../oci/index.js';
+import type { CopyEvents } from './events.js';
+import type { LocationIndex } from './location-index.js';
+import type { CopyOptions } from './options.js';
+import { SingleFlight } from './single-flight.js';
+
+export interface RepositoryRef {
+  client: RegistryClient;
+  repository: string;
+}
+
+export class EngineContext {
+  readonly blobFlights = new SingleFlight();
+  private readonly slots = new Map<string, LimitFunction>();
+
+  constructor(
+    readonly options: CopyOptions,
+    readonly index: LocationIndex,
+    readonly events: CopyEvents,
+  ) {}
+
+  /**
+   * Runs a transfer holding a slot on the destination host and then on the source host. Always in that
+   * order, so two transfers can never hold each other's second slot.
+   */
+  withTransferSlots<T>(source: RegistryClient, destination: RegistryClient, work: () => Promise<T>): Promise<T> {
+    const dst = this.slotsFor(destination.host);
+    if (source.host === destination.host) return dst(work);
+    const src = this.slotsFor(source.host);
+    return dst(() => src(work));
+  }
+
+  private slotsFor(host: string): LimitFunction {
+    let limit = this.slots.get(host);
+    if (!limit) {
+      limit = pLimit(this.options.maxBlobTransfersPerRegistry);
+      this.slots.set(host, limit);
+    }
+    return limit;
+  }
+}
+
+/**
+ * Destination repository state learnt once per run: its tags, and whether it existed at all. A repository
+ * absent when the run started holds only blobs this engine put there, which the location index knows, so
+ * nothing in it needs an existence check.
+ */
+export class RunState {
+  private readonly tags = new Map<string, Promise<Set<string> | undefined>>();
+
+  destinationTags(ref: RepositoryRef, counters?: { retries: number }): Promise<Set<string> | undefined> {
+    const key = `${ref.client.host}/${ref.repository}`;
+    let known = this.tags.get(key);
+    if (!known) {
+      known = ref.client.listTags(ref.repository, counters).then((t) => (t === undefined ? undefined : new Set(t)));
+      known.catch(() => this.tags.delete(key));
+      this.tags.set(key, known);
+    }
+    return known;
+  }
+
+  async repositoryAbsent(ref: RepositoryRef): Promise<boolean> {
+    try {
+      return (await this.destinationTags(ref)) === undefined;
+    } catch {
+      return false;
+    }
+  }
+
+}

@@ -1,0 +1,148 @@
+// copyImage: one source image (tag or digest) to one destination tag, skipping what is already there and
+// honouring the overwrite policy and platform filter.
+import {
+  digestOf,
+  isDigest,
+  isIndexType,
+  platformString,
+  RegistryError,
+  type FetchedManifest,
+  type ImageIndex,
+} from '../oci/index.js';
+import type { EngineContext, RepositoryRef, RunState } from './context.js';
+import { copyManifestTree } from './manifest-tree.js';
+import { parsePlatform, platformMatches } from './platform.js';
+import { copyReferrers } from './referrers.js';
+import { ImageTally, type ImageResult } from './results.js';
+
+export interface SourceImage extends RepositoryRef {
+  /** Tag or digest. */
+  reference: string;
+}
+
+export interface DestinationImage extends RepositoryRef {
+  /** Tag to write; without one the image is pushed by digest. */
+  tag?: string;
+}
+
+export function describe(ref: RepositoryRef, reference: string | undefined): string {
+  const base = `${ref.client.host}/${ref.repository}`;
+  if (!reference) return base;
+  return isDigest(reference) ? `${base}@${reference}` : `${base}:${reference}`;
+}
+
+export async function copyImage(ctx: EngineContext, run: RunState, source: SourceImage, destination: DestinationImage): Promise<ImageResult> {
+  const tally = new ImageTally();
+  const labels = { source: describe(source, source.reference), destination: describe(destination, destination.tag ?? (isDigest(source.reference) ? source.reference : undefined)) };
+  ctx.events.emit('image-start', labels);
+  try {
+    const result = await copyImageSteps(ctx, run, source, destination, tally, labels);
+    ctx.events.emit(result.status === 'skipped' ? 'image-skipped' : 'image-done', result);
+    return result;
+  } catch (error) {
+    const result = tally.result({
+      ...labels,
+      status: 'failed',
+      reason: error instanceof Error ? error.message : String(error),
+      errorCode: error instanceof RegistryError ? error.code : undefined,
+    });
+    ctx.events.emit('image-failed', result);
+    return result;
+  }
+}
+
+async function copyImageSteps(
+  ctx: EngineContext,
+  run: RunState,
+  source: SourceImage,
+  destination: DestinationImage,
+  tally: ImageTally,
+  labels: { source: string; destination: string },
+): Promise<ImageResult> {
+  const counters = tally.counters;
+  const filtering = ctx.options.platforms.length > 0;
+  const absent = await run.repositoryAbsent(destination);
+  const existing = absent ? undefined : await destinationHead(run, source, destination, counters);
+
+  let wanted: FetchedManifest | undefined;
+  let sourceDigest: string;
+  if (existing && !filtering) {
+    sourceDigest = isDigest(source.reference)
+      ? source.reference
+      : ((await source.client.headManifest(source.repository, source.reference, counters))?.digest ?? missing(source));
+  } else {
+    wanted = await source.client.getManifest(source.repository, source.reference, counters);
+    sourceDigest = wanted.digest;
+    if (filtering) wanted = await selectPlatforms(ctx, source, wanted, tally);
+  }
+  const targetDigest = wanted?.digest ?? sourceDigest;
+  if (existing && existing.digest === targetDigest) {
+    return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
+  }
+  if (existing && !ctx.options.overwrite) {
+    return tally.result({
+      ...labels,
+      status: 'skipped',
+      reason: `destination tag points at ${existing.digest}, not ${targetDigest}, and overwrite is off (set ImageOverwrite=true / --overwrite to replace it)`,
+      sourceDigest,
+      destinationDigest: existing.digest,
+    });
+  }
+  wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
+  const job = { source, destination, tally, destinationAbsent: absent };
+  await copyManifestTree(ctx, job, wanted, destination.tag ?? wanted.digest);
+  if (ctx.options.referrers) await copyReferrers(ctx, job, wanted);
+  return tally.result({ ...labels, status: 'copied', sourceDigest, destinationDigest: wanted.digest, mediaType: wanted.mediaType });
+}
+
+async function destinationHead(run: RunState, source: SourceImage, destination: DestinationImage, counters: { retries: number }) {
+  const reference = destination.tag ?? source.reference;
+  if (!isDigest(reference)) {
+    // One tag listing per repository and run answers "is this tag there at all" for every image in it.
+    const tags = await run.destinationTags(destination, counters);
+    if (!tags?.has(reference)) return undefined;
+  }
+  return destination.client.headManifest(destination.repository, reference, counters);
+}
+
+/**
+ * Applies the platform filter to an index. One platform asked for: that platform's image itself, as
+ * `crane --platform` does. Several: a new index of just those, which necessarily has a new digest.
+ */
+async function selectPlatforms(ctx: EngineContext, source: SourceImage, manifest: FetchedManifest, tally: ImageTally): Promise<FetchedManifest> {
+  if (!isIndexType(manifest.mediaType)) return manifest;
+  const index = manifest.parsed as ImageIndex;
+  const wanted = ctx.options.platforms.map(parsePlatform);
+  const children = index.manifests.filter((child) => wanted.some((w) => platformMatches(w, child.platform)));
+  if (children.length === 0) {
+    const available = index.manifests.map((c) => platformString(c.platform)).join(', ');
+    throw new RegistryError({
+      code: 'PLATFORM_NOT_FOUND',
+      status: 0,
+      host: source.client.host,
+      repository: source.repository,
+      reference: source.reference,
+      message: `${describe(source, source.reference)} has no ${ctx.options.platforms.join(' or ')} image`,
+      hint: `it has: ${available}`,
+    });
+  }
+  if (wanted.length === 1 && children.length === 1) {
+    tally.platforms.add(platformString(children[0]!.platform));
+    return source.client.getManifest(source.repository, children[0]!.digest, tally.counters);
+  }
+  const filtered = { ...(JSON.parse(manifest.bytes.toString('utf8')) as ImageIndex), manifests: children };
+  const bytes = Buffer.from(JSON.stringify(filtered, null, 2));
+  return { mediaType: manifest.mediaType, bytes, digest: digestOf(bytes), parsed: filtered };
+}
+
+function missing(source: SourceImage): never {
+  throw new RegistryError({
+    code: 'MANIFEST_UNKNOWN',
+    status: 404,
+    host: source.client.host,
+    repository: source.repository,
+    reference: source.reference,
+    message: `${describe(source, source.reference)} does not exist`,
+    hint: 'check the repository and tag',
+  });
+}

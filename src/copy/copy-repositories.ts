@@ -1,0 +1,47 @@
+// Bulk copy of whole repositories (every tag) between two registries, listing through the catalog.
+// Used by the `copy-prefix` command and the benchmark; Harbor projects are listed through Harbor's API instead.
+import pLimit from 'p-limit';
+import type { RegistryClient } from '../oci/index.js';
+import { RunState } from './context.js';
+import type { CopyEngine } from './engine.js';
+import type { ImageResult } from './results.js';
+
+export interface RepositoryCopyPlan {
+  source: RegistryClient;
+  destination: RegistryClient;
+  /** Repositories to copy, as source name -> destination name. */
+  repositories: Array<{ from: string; to: string }>;
+}
+
+/** Maps every catalog repository under `sourcePrefix` to the same path under `destinationPrefix`. */
+export async function repositoriesUnderPrefix(source: RegistryClient, sourcePrefix: string, destinationPrefix: string): Promise<Array<{ from: string; to: string }>> {
+  const all = await source.listRepositories();
+  const prefix = sourcePrefix ? `${sourcePrefix.replace(/\/+$/, '')}/` : '';
+  return all
+    .filter((name) => prefix === '' || name.startsWith(prefix) || name === sourcePrefix)
+    .map((name) => {
+      const rest = name === sourcePrefix ? '' : name.slice(prefix.length);
+      const to = destinationPrefix ? (rest ? `${destinationPrefix.replace(/\/+$/, '')}/${rest}` : destinationPrefix) : rest;
+      return { from: name, to };
+    });
+}
+
+const LISTINGS_IN_FLIGHT = 4;
+
+/** Lists each repository's tags and copies them all; tag listing of one repository overlaps copies of another. */
+export async function copyRepositories(engine: CopyEngine, plan: RepositoryCopyPlan): Promise<ImageResult[]> {
+  const run = new RunState();
+  const listing = pLimit(LISTINGS_IN_FLIGHT);
+  const perRepository = plan.repositories.map(async ({ from, to }) => {
+    const tags = (await listing(() => plan.source.listTags(from))) ?? [];
+    return Promise.all(
+      tags.map((tag) =>
+        engine.copyInFlight(
+          { source: { client: plan.source, repository: from, reference: tag }, destination: { client: plan.destination, repository: to, tag } },
+          run,
+        ),
+      ),
+    );
+  });
+  return (await Promise.all(perRepository)).flat();
+}

@@ -1,0 +1,42 @@
+// CopyEngine: the entry point for copying images between registries, with shared limits, events and the
+// destination location index. Knows registries and images, nothing of HTTP routes, Harbor or SWR.
+import pLimit from 'p-limit';
+import { EngineContext, RunState } from './context.js';
+import { copyImage, type DestinationImage, type SourceImage } from './copy-image.js';
+import { CopyEvents } from './events.js';
+import { MemoryLocationIndex, type LocationIndex } from './location-index.js';
+import { withDefaults, type CopyOptions } from './options.js';
+import type { ImageResult } from './results.js';
+
+export interface ImagePair {
+  source: SourceImage;
+  destination: DestinationImage;
+}
+
+export class CopyEngine {
+  readonly events = new CopyEvents();
+  readonly options: CopyOptions;
+  private readonly context: EngineContext;
+  private readonly images: ReturnType<typeof pLimit>;
+
+  constructor(options: Partial<CopyOptions> = {}, index: LocationIndex = new MemoryLocationIndex()) {
+    this.options = withDefaults(options);
+    this.context = new EngineContext(this.options, index, this.events);
+    this.images = pLimit(this.options.maxImagesInFlight);
+  }
+
+  /** Copies one image. `run` shares destination knowledge between images of the same batch. */
+  copyImage(source: SourceImage, destination: DestinationImage, run: RunState = new RunState()): Promise<ImageResult> {
+    return copyImage(this.context, run, source, destination);
+  }
+
+  /** Copies many images, at most `maxImagesInFlight` at once; one failure does not stop the others. */
+  copyImages(pairs: Iterable<ImagePair>, run: RunState = new RunState()): Promise<ImageResult[]> {
+    return Promise.all([...pairs].map((pair) => this.copyInFlight(pair, run)));
+  }
+
+  /** Queues one image behind the engine-wide images-in-flight limit. */
+  copyInFlight(pair: ImagePair, run: RunState): Promise<ImageResult> {
+    return this.images(() => copyImage(this.context, run, pair.source, pair.destination));
+  }
+}

@@ -1,0 +1,70 @@
+// The graph walk: copies everything a manifest refers to (child manifests, config, layers) before the manifest
+// itself, because a registry refuses, or worse half-accepts, a manifest whose blobs it does not have yet.
+import {
+  isIndexType,
+  RegistryError,
+  platformString,
+  type Descriptor,
+  type FetchedManifest,
+  type ImageIndex,
+  type ImageManifest,
+} from '../oci/index.js';
+import { DOCKER_LAYER_FOREIGN } from '../oci/media-types.js';
+import { copyBlob } from './blob-copier.js';
+import type { EngineContext, RepositoryRef } from './context.js';
+import type { ImageTally } from './results.js';
+
+export interface TreeCopy {
+  source: RepositoryRef;
+  destination: RepositoryRef;
+  tally: ImageTally;
+  destinationAbsent: boolean;
+}
+
+const MISSING_CHILD_CODES = new Set(['MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'MANIFEST_UNKNOWN']);
+
+/** Copies what `manifest` refers to, then pushes it as `reference` (a tag, or its digest). */
+export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, reference: string): Promise<void> {
+  await copyChildren(ctx, job, manifest, false);
+  const dst = job.destination;
+  try {
+    await dst.client.putManifest(dst.repository, reference, manifest, job.tally.counters);
+  } catch (error) {
+    if (!(error instanceof RegistryError) || !MISSING_CHILD_CODES.has(error.code)) throw error;
+    // The registry lost something we believed was there (a stale index entry, a garbage-collected blob, an
+    // interrupted earlier copy): check every child against the registry itself and try once more.
+    job.tally.counters.retries++;
+    ctx.events.emit('retry', { destination: `${dst.client.host}/${dst.repository}`, what: `manifest ${manifest.digest}`, reason: error.message });
+    await copyChildren(ctx, job, manifest, true);
+    await dst.client.putManifest(dst.repository, reference, manifest, job.tally.counters);
+  }
+  job.tally.manifestsPushed++;
+}
+
+async function copyChildren(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, distrust: boolean): Promise<void> {
+  if (isIndexType(manifest.mediaType)) {
+    const index = manifest.parsed as ImageIndex;
+    await Promise.all(index.manifests.map((child) => copyChildManifest(ctx, job, child, distrust)));
+    return;
+  }
+  const image = manifest.parsed as ImageManifest;
+  const blobs = [image.config, ...(image.layers ?? [])].filter(isDistributable);
+  await Promise.all(blobs.map((blob) => copyBlob(ctx, { ...job, blob, distrustIndex: distrust })));
+}
+
+async function copyChildManifest(ctx: EngineContext, job: TreeCopy, child: Descriptor, distrust: boolean): Promise<void> {
+  const dst = job.destination;
+  if (child.platform) job.tally.platforms.add(platformString(child.platform));
+  if (!job.destinationAbsent || distrust) {
+    // A manifest the registry already has was only accepted with all its blobs: the whole subtree is there.
+    const present = await dst.client.headManifest(dst.repository, child.digest, job.tally.counters);
+    if (present) return;
+  }
+  const fetched = await job.source.client.getManifest(job.source.repository, child.digest, job.tally.counters);
+  await copyManifestTree(ctx, job, fetched, child.digest);
+}
+
+/** Foreign layers (Windows base layers) live outside the registry and are not to be copied. */
+function isDistributable(blob: Descriptor): boolean {
+  return !(blob.mediaType === DOCKER_LAYER_FOREIGN || (blob.urls && blob.urls.length > 0));
+}

@@ -1,0 +1,53 @@
+// What one image copy did: digests, bytes and blobs moved, retries and time, for logs, job records and summaries.
+
+export type ImageStatus = 'copied' | 'skipped' | 'failed';
+
+export interface ImageResult {
+  source: string;
+  destination: string;
+  status: ImageStatus;
+  /** Why an image was skipped or failed, in words a user can act on. */
+  reason?: string;
+  /** Registry error code of a failure, when there is one. */
+  errorCode?: string;
+  sourceDigest?: string;
+  destinationDigest?: string;
+  mediaType?: string;
+  platforms: string[];
+  bytesUploaded: number;
+  blobsUploaded: number;
+  blobsMounted: number;
+  blobsSkipped: number;
+  manifestsPushed: number;
+  referrersCopied: number;
+  retries: number;
+  durationMs: number;
+}
+
+/** Running tally for one image; blob work shared between images is credited to the image that did it. */
+export class ImageTally {
+  bytesUploaded = 0;
+  blobsUploaded = 0;
+  blobsMounted = 0;
+  blobsSkipped = 0;
+  manifestsPushed = 0;
+  referrersCopied = 0;
+  readonly counters = { retries: 0 };
+  readonly platforms = new Set<string>();
+  readonly started = Date.now();
+
+  result(fields: Pick<ImageResult, 'source' | 'destination' | 'status'> & Partial<ImageResult>): ImageResult {
+    return {
+      platforms: [...this.platforms],
+      bytesUploaded: this.bytesUploaded,
+      blobsUploaded: this.blobsUploaded,
+      blobsMounted: this.blobsMounted,
+      blobsSkipped: this.blobsSkipped,
+      manifestsPushed: this.manifestsPushed,
+      referrersCopied: this.referrersCopied,
+      retries: this.counters.retries,
+      durationMs: Date.now() - this.started,
+      ...fields,
+    };
+  }
+}
