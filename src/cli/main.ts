@@ -1,0 +1,60 @@
+#!/usr/bin/env node
+// The swr-harbor-sync command line: copy images between any two registries now; the service comes on top.
+import { Command, Option } from 'commander';
+import { RegistryError } from '../oci/index.js';
+import { copyCommand, copyPrefixCommand, type CopyFlags } from './copy-commands.js';
+import { UsageError } from './registry-options.js';
+
+function withCopyFlags(command: Command): Command {
+  return command
+    .addOption(new Option('--all', 'copy every platform of a multi-arch image (the default)'))
+    .addOption(new Option('--platform <os/arch>', 'copy only this platform; repeat for several').argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .option('--overwrite', 'replace a destination tag that points at a different image', false)
+    .option('--referrers', 'also copy signatures, SBOMs and other artifacts referring to the image', false)
+    .option('--insecure-src', 'talk plain HTTP to the source registry', false)
+    .option('--insecure-dst', 'talk plain HTTP to the destination registry', false)
+    .option('--src-creds <user:password>', 'source credentials (or the SRC_CREDS environment variable, which keeps them out of ps)')
+    .option('--dst-creds <user:password>', 'destination credentials (or DST_CREDS)')
+    .option('--images <n>', 'images copied at the same time')
+    .option('--transfers <n>', 'blob transfers at the same time per registry')
+    .option('--rate <n>', 'requests per second per registry, 0 for no limit')
+    .option('--json', 'print the per-image results as JSON instead of a summary', false);
+}
+
+const program = new Command()
+  .name('swr-harbor-sync')
+  .description('Copy container images between registries without a Docker daemon; keep Huawei Cloud SWR in step with Harbor.')
+  .showHelpAfterError();
+
+withCopyFlags(
+  program
+    .command('copy')
+    .description('copy one image: SRC and DST are REGISTRY/REPOSITORY[:TAG|@DIGEST]')
+    .argument('<src>', 'source image reference')
+    .argument('<dst>', 'destination image reference (tag defaults to the source tag)'),
+).action(async (src: string, dst: string, flags: CopyFlags) => {
+  process.exitCode = await copyCommand(src, dst, flags);
+});
+
+withCopyFlags(
+  program
+    .command('copy-prefix')
+    .description('copy every repository (all tags) under REGISTRY/PREFIX to the same names under the destination prefix')
+    .argument('<src>', 'REGISTRY[/PREFIX] to copy from (listed through the catalog)')
+    .argument('<dst>', 'REGISTRY[/PREFIX] to copy to'),
+).action(async (src: string, dst: string, flags: CopyFlags) => {
+  process.exitCode = await copyPrefixCommand(src, dst, flags);
+});
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof RegistryError || error instanceof Error) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = error instanceof RegistryError ? 1 : 2;
+  } else {
+    process.stderr.write(`error: ${String(error)}\n`);
+    process.exitCode = 1;
+  }
+});
