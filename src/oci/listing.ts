@@ -6,8 +6,6 @@ import { OCI_INDEX } from './media-types.js';
 import { readLimited, type Transport } from './transport.js';
 import type { Descriptor, ImageIndex } from './types.js';
 
-const PAGE_SIZE = 1000;
-
 async function pagedNames(transport: Transport, first: string, field: 'tags' | 'repositories', repository: string | undefined, scope: RequestScope): Promise<string[] | undefined> {
   const ctx = { host: transport.host, repository, action: field === 'tags' ? 'list tags on' : 'list repositories on' };
   const names: string[] = [];
@@ -28,12 +26,12 @@ async function pagedNames(transport: Transport, first: string, field: 'tags' | '
 }
 
 /** All tags of a repository; undefined when the registry does not know the repository at all. */
-export function listTags(transport: Transport, repository: string, scope: RequestScope): Promise<string[] | undefined> {
-  return pagedNames(transport, `/v2/${repository}/tags/list?n=${PAGE_SIZE}`, 'tags', repository, scope);
+export function listTags(transport: Transport, repository: string, pageSize: number, scope: RequestScope): Promise<string[] | undefined> {
+  return pagedNames(transport, `/v2/${repository}/tags/list?n=${pageSize}`, 'tags', repository, scope);
 }
 
-export async function listRepositories(transport: Transport, scope: RequestScope): Promise<string[]> {
-  return (await pagedNames(transport, `/v2/_catalog?n=${PAGE_SIZE}`, 'repositories', undefined, scope)) ?? [];
+export async function listRepositories(transport: Transport, pageSize: number, scope: RequestScope): Promise<string[]> {
+  return (await pagedNames(transport, `/v2/_catalog?n=${pageSize}`, 'repositories', undefined, scope)) ?? [];
 }
 
 export function referrersTag(digest: string): string {

@@ -10,6 +10,8 @@ import { cancelUpload, putBlob, putBlobChunked, startUpload, type MountRequest, 
 export interface RegistryClientOptions extends TransportOptions {
   /** Ask for push rights with every token, so one token per repository serves the whole copy. */
   push?: boolean;
+  /** Names asked per page of tag and catalog listings (registries cap it; Distribution at 1000 by default). */
+  pageSize?: number;
 }
 
 export type Counters = { retries: number };
@@ -18,11 +20,13 @@ export class RegistryClient {
   readonly transport: Transport;
   readonly host: string;
   private readonly actions: string;
+  private readonly pageSize: number;
 
   constructor(options: RegistryClientOptions) {
     this.transport = new Transport(options);
     this.host = options.host;
     this.actions = options.push ? 'pull,push' : 'pull';
+    this.pageSize = options.pageSize ?? 1000;
   }
 
   private scope(repository: string, counters?: Counters) {
@@ -81,11 +85,11 @@ export class RegistryClient {
   }
 
   listTags(repository: string, counters?: Counters): Promise<string[] | undefined> {
-    return listTags(this.transport, repository, this.scope(repository, counters));
+    return listTags(this.transport, repository, this.pageSize, this.scope(repository, counters));
   }
 
   listRepositories(): Promise<string[]> {
-    return listRepositories(this.transport, { scopes: ['registry:catalog:*'] });
+    return listRepositories(this.transport, this.pageSize, { scopes: ['registry:catalog:*'] });
   }
 
   listReferrers(repository: string, digest: string, counters?: Counters): Promise<Referrers> {
