@@ -1,0 +1,274 @@
+// Owns running a real Distribution registry (Debian's docker-registry) for tests: its config,
+// auth setup, readiness wait, restart on the same port and making sure it never outlives us.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { get } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runInThisContext } from 'node:vm';
+import bcrypt from 'bcryptjs';
+import { freePort } from './ports.js';
+import { startTokenServer, type TokenServer } from './token-server.js';
+
+export type RegistryAuth = 'none' | 'htpasswd' | 'token';
+
+export interface RegistryOptions {
+  auth?: RegistryAuth;
+  username?: string;
+  password?: string;
+  tokenExpiresIn?: number; // what the token server announces in expires_in
+  tokenValidFor?: number; // how long the registry really accepts a token
+  extraConfig?: Record<string, unknown>; // deep-merged into the registry config
+}
+
+export interface RunningRegistry {
+  host: string;
+  url: string;
+  auth: RegistryAuth;
+  username?: string;
+  password?: string;
+  storageDir: string;
+  logPath: string;
+  tokenServer?: TokenServer;
+  stop(): Promise<void>;
+  restart(): Promise<void>;
+}
+
+const REGISTRY_BINARY = '/usr/bin/docker-registry';
+const READY_DEADLINE_MS = 10_000;
+const RUNNING = Symbol.for('swr-harbor-sync.test-registries');
+
+// Under jest the global `process` is a sandbox copy whose 'exit' never fires; this is the real one.
+const realProcess = runInThisContext('process') as NodeJS.Process & { [RUNNING]?: Map<ChildProcess, string> };
+// Jest loads this module afresh for every test file in a worker; one exit hook serves them all.
+const running = realProcess[RUNNING] ?? hookProcessExit();
+
+function hookProcessExit(): Map<ChildProcess, string> {
+  const children = new Map<ChildProcess, string>(); // child -> its temp dir
+  realProcess[RUNNING] = children;
+  realProcess.once('exit', () => {
+    for (const [child, dir] of children) {
+      killGroup(child);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return children;
+}
+
+// The registry runs under a shell that also watches a pipe held only by this process: when
+// this process dies in any way (even SIGKILL), the pipe closes, the registry is killed and
+// its temp dir removed.
+const WATCHDOG = [
+  'exec 3<&0',
+  `${REGISTRY_BINARY} serve "$1" </dev/null &`,
+  'registry=$!',
+  '{ cat <&3 >/dev/null; kill -KILL "$registry"; sleep 1; rm -rf "$2"; } 2>/dev/null &',
+  'wait "$registry"',
+].join('\n');
+
+function signalGroup(child: ChildProcess): void {
+  if (child.pid === undefined) return;
+  try {
+    realProcess.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // the whole group is already gone
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) signalGroup(child);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function deepMerge(base: Record<string, unknown>, extra: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const current = out[key];
+    out[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+  }
+  return out;
+}
+
+async function logTail(logPath: string, lines = 30): Promise<string> {
+  try {
+    const text = await readFile(logPath, 'utf8');
+    return text.split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no registry log)';
+  }
+}
+
+function probeStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(`${url}/v2/`, { agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(0));
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, logPath: string): Promise<void> {
+  const deadline = Date.now() + READY_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`docker-registry exited before it was ready; log tail:\n${await logTail(logPath)}`);
+    }
+    const status = await probeStatus(url);
+    if (status === 200 || status === 401) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  killGroup(child);
+  throw new Error(`docker-registry at ${url} not ready within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
+}
+
+function spawnRegistry(dir: string, configPath: string, logPath: string): ChildProcess {
+  const logFd = openSync(logPath, 'a');
+  try {
+    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'registry-watchdog', configPath, dir], {
+      stdio: ['pipe', logFd, logFd],
+      detached: true, // own process group, so one kill reaches the shell, the registry and cat
+    });
+    running.set(child, dir);
+    child.once('exit', () => {
+      running.delete(child);
+      // The registry died on its own: end the watchdog quietly, before closing its pipe would
+      // make it delete the storage.
+      signalGroup(child);
+      child.stdin?.destroy();
+    });
+    // Neither the child nor the watchdog pipe should keep a finished test process alive.
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+    return child;
+  } finally {
+    closeSync(logFd);
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  killGroup(child);
+  await exited;
+}
+
+function baseConfig(port: number, storageDir: string, secret: string): Record<string, unknown> {
+  return {
+    version: '0.1',
+    log: { level: 'warn', formatter: 'text', accesslog: { disabled: true } },
+    storage: {
+      filesystem: { rootdirectory: storageDir },
+      delete: { enabled: true },
+      maintenance: { uploadpurging: { enabled: false } },
+    },
+    // A fixed secret keeps upload session state valid across restart().
+    http: { addr: `127.0.0.1:${port}`, secret },
+    health: { storagedriver: { enabled: false } },
+  };
+}
+
+async function authConfig(
+  auth: RegistryAuth,
+  dir: string,
+  username: string,
+  password: string,
+  opts: RegistryOptions,
+): Promise<{ config: Record<string, unknown>; tokenServer?: TokenServer }> {
+  if (auth === 'htpasswd') {
+    const path = join(dir, 'htpasswd');
+    // Cost 5 keeps each registry login check fast; the registry accepts any bcrypt cost.
+    await writeFile(path, `${username}:${bcrypt.hashSync(password, 5)}\n`);
+    return { config: { auth: { htpasswd: { realm: 'test-registry', path } } } };
+  }
+  if (auth === 'token') {
+    const tokenDir = join(dir, 'token');
+    await mkdir(tokenDir);
+    const tokenServer = await startTokenServer({
+      dir: tokenDir,
+      username,
+      password,
+      expiresIn: opts.tokenExpiresIn ?? 300,
+      validFor: opts.tokenValidFor,
+    });
+    const token = {
+      realm: tokenServer.realm,
+      service: tokenServer.service,
+      issuer: tokenServer.issuer,
+      rootcertbundle: tokenServer.certPath,
+    };
+    return { config: { auth: { token } }, tokenServer };
+  }
+  return { config: {} };
+}
+
+export async function startRegistry(opts: RegistryOptions = {}): Promise<RunningRegistry> {
+  if (!existsSync(REGISTRY_BINARY)) {
+    throw new Error(
+      `${REGISTRY_BINARY} is missing: run \`apt-get install -y docker-registry\` (or \`npm test\`, which installs it when root)`,
+    );
+  }
+  const auth = opts.auth ?? 'none';
+  const username = opts.username ?? 'tester';
+  const password = opts.password ?? 'secret-pass';
+  const dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-registry-'));
+  const storageDir = join(dir, 'storage');
+  const configPath = join(dir, 'config.yml');
+  const logPath = join(dir, 'registry.log');
+  await mkdir(storageDir);
+
+  let tokenServer: TokenServer | undefined;
+  let child: ChildProcess | undefined;
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+
+  const start = async (): Promise<void> => {
+    child = spawnRegistry(dir, configPath, logPath);
+    await waitReady(url, child, logPath);
+  };
+
+  let stopped = false;
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    if (child) await stopChild(child);
+    await tokenServer?.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const extra = await authConfig(auth, dir, username, password, opts);
+    tokenServer = extra.tokenServer;
+    let config = deepMerge(baseConfig(port, storageDir, randomBytes(16).toString('hex')), extra.config);
+    config = deepMerge(config, opts.extraConfig ?? {});
+    // JSON is YAML, and it spares us a YAML writer.
+    await writeFile(configPath, JSON.stringify(config, null, 2));
+    await start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+
+  const withCredentials = auth === 'none' ? {} : { username, password };
+  return {
+    host: `127.0.0.1:${port}`,
+    url,
+    auth,
+    ...withCredentials,
+    storageDir,
+    logPath,
+    tokenServer,
+    stop,
+    restart: async () => {
+      if (stopped) throw new Error('restart() after stop()');
+      if (child) await stopChild(child);
+      await start();
+    },
+  };
+}
