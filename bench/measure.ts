@@ -1,0 +1,75 @@
+// Owns running one tool invocation as a child process and measuring its wall time and peak RSS
+// (GNU time's %M when available, else sampling VmHWM from /proc).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const GNU_TIME = '/usr/bin/time';
+const OUTPUT_TAIL = 4000;
+
+export interface Measured {
+  wallMs: number;
+  /** Bytes; 0 when it could not be measured. */
+  peakRss: number;
+  exitCode: number | null;
+  /** Last part of stdout+stderr, for diagnosing a failed run. */
+  output: string;
+}
+
+/** Installs Debian's `time` when missing and we are root; otherwise /proc sampling is used. */
+export function ensureGnuTime(): boolean {
+  if (existsSync(GNU_TIME)) return true;
+  if (process.getuid?.() !== 0) return false;
+  console.log('installing GNU time (apt-get install -y time) to measure peak RSS...');
+  spawnSync('sh', ['-c', 'apt-get install -y time >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y time >/dev/null 2>&1)'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+  return existsSync(GNU_TIME);
+}
+
+async function sampleHighWaterMark(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, 'utf8');
+    const kib = /VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kib ? Number(kib) * 1024 : 0;
+  } catch {
+    return 0; // the process is gone; the last sample stands
+  }
+}
+
+export async function measure(command: string, args: string[], useGnuTime: boolean): Promise<Measured> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-measure-'));
+  const timeFile = join(dir, 'time');
+  const [file, argv] = useGnuTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, args];
+  let output = '';
+  const keep = (chunk: Buffer): void => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
+  };
+  const started = process.hrtime.bigint();
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  let sampled = 0;
+  const sampler = useGnuTime
+    ? undefined
+    : setInterval(() => {
+        if (child.pid) void sampleHighWaterMark(child.pid).then((v) => (sampled = Math.max(sampled, v)));
+      }, 20);
+  const exitCode = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (sampler) clearInterval(sampler);
+  let peakRss = sampled;
+  if (useGnuTime) {
+    // GNU time writes "Command exited with non-zero status N" before %M on failure: take the last line.
+    const lines = (await readFile(timeFile, 'utf8').catch(() => '')).trim().split('\n');
+    peakRss = Number(lines[lines.length - 1]) * 1024 || 0;
+  }
+  await rm(dir, { recursive: true, force: true });
+  return { wallMs, peakRss, exitCode, output };
+}
