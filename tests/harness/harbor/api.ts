@@ -1,0 +1,235 @@
+// Owns Harbor's REST API v2.0 subset: projects, repositories and artifacts, with Harbor's auth
+// answers, double-encoded repository names, paging headers and error bodies.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { artifactJson, collectArtifacts, filterArtifacts, tagJson, type ArtifactRecord } from './artifacts.js';
+import type { Auth, Caller } from './auth.js';
+import type { Backing } from './backing.js';
+import { sendError, sendJson } from './http.js';
+import { pagingHeaders, parsePage, slicePage, type Page } from './paging.js';
+import type { HarborState, Project } from './state.js';
+
+export interface ApiContext {
+  state: HarborState;
+  auth: Auth;
+  backing: Backing;
+}
+
+interface Call {
+  req: IncomingMessage;
+  res: ServerResponse;
+  caller: Caller;
+  rawPath: string;
+  params: URLSearchParams;
+}
+
+const UNAUTHORIZED = ['UNAUTHORIZED', 'unauthorized'] as const;
+
+function notFound(res: ServerResponse, message: string): void {
+  sendError(res, 404, 'NOT_FOUND', message);
+}
+
+/**
+ * Harbor's RBAC answers: 401 to anonymous callers for anything private (or unknown, since it
+ * cannot tell), 404 to the admin for what does not exist.
+ */
+function readableProject(c: Call, ctx: ApiContext, nameOrId: string | number): Project | undefined {
+  const project = ctx.state.project(nameOrId);
+  if (project && (c.caller === 'admin' || project.public)) return project;
+  if (c.caller !== 'admin') sendError(c.res, 401, ...UNAUTHORIZED);
+  else notFound(c.res, `project ${nameOrId} not found`);
+  return undefined;
+}
+
+function paged(c: Call): Page | undefined {
+  const p = parsePage(c.params);
+  if ('error' in p) {
+    sendError(c.res, 422, 'UNPROCESSABLE_ENTITY', p.error);
+    return undefined;
+  }
+  return p;
+}
+
+function projectJson(ctx: ApiContext, p: Project, repoCount: number): object {
+  return {
+    creation_time: p.creationTime,
+    current_user_role_id: 1,
+    current_user_role_ids: [1],
+    cve_allowlist: { creation_time: '0001-01-01T00:00:00.000Z', id: p.id, items: [], project_id: p.id, update_time: '0001-01-01T00:00:00.000Z' },
+    deleted: false,
+    // Harbor stores project metadata as strings, booleans included.
+    metadata: { public: p.public ? 'true' : 'false' },
+    name: p.name,
+    owner_id: 1,
+    owner_name: ctx.state.adminName,
+    project_id: p.id,
+    repo_count: repoCount,
+    togglable: true,
+    update_time: p.creationTime,
+  };
+}
+
+async function projectRepositories(ctx: ApiContext, project: string): Promise<string[]> {
+  const prefix = `${project}/`;
+  return (await ctx.backing.catalog()).filter((r) => r.startsWith(prefix)).sort();
+}
+
+async function repositoryJson(ctx: ApiContext, project: Project, repo: string): Promise<object> {
+  const records = await collectArtifacts(ctx.backing, ctx.state, repo);
+  const times = ctx.state.repositoryTimes(repo);
+  return {
+    artifact_count: records.size,
+    creation_time: times.creationTime,
+    id: ctx.state.id('repository', repo),
+    name: repo,
+    project_id: project.id,
+    pull_count: 0,
+    update_time: times.updateTime,
+  };
+}
+
+/** Harbor's `q` for repositories: `name=x` exact or `name=~x` fuzzy. */
+function matchesName(q: string | null, repo: string): boolean {
+  const m = /(?:^|,)name=(~?)([^,]*)/.exec(q ?? '');
+  if (!m) return true;
+  return m[1] ? repo.includes(m[2]!) : repo === m[2];
+}
+
+async function listProjects(c: Call, ctx: ApiContext): Promise<void> {
+  const p = paged(c);
+  if (!p) return;
+  const name = c.params.get('name');
+  const pub = c.params.get('public');
+  const visible = ctx.state.projects
+    .filter((x) => c.caller === 'admin' || x.public)
+    .filter((x) => name === null || x.name.includes(name))
+    .filter((x) => pub === null || String(x.public) === pub)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  const items = await Promise.all(
+    slicePage(visible, p).map(async (x) => projectJson(ctx, x, (await projectRepositories(ctx, x.name)).length)),
+  );
+  sendJson(c.res, 200, items, pagingHeaders(c.rawPath, c.params, visible.length, p));
+}
+
+async function getProject(c: Call, ctx: ApiContext, nameOrId: string): Promise<void> {
+  const byName = c.req.headers['x-is-resource-name'] === 'true' || !/^\d+$/.test(nameOrId);
+  const project = readableProject(c, ctx, byName ? nameOrId : Number(nameOrId));
+  if (!project) return;
+  sendJson(c.res, 200, projectJson(ctx, project, (await projectRepositories(ctx, project.name)).length));
+}
+
+async function listRepositories(c: Call, ctx: ApiContext, projectName: string): Promise<void> {
+  const project = readableProject(c, ctx, projectName);
+  if (!project) return;
+  const p = paged(c);
+  if (!p) return;
+  const repos = (await projectRepositories(ctx, project.name)).filter((r) => matchesName(c.params.get('q'), r));
+  const items = await Promise.all(slicePage(repos, p).map((r) => repositoryJson(ctx, project, r)));
+  sendJson(c.res, 200, items, pagingHeaders(c.rawPath, c.params, repos.length, p));
+}
+
+/** A repository exists for Harbor once something was pushed to it. */
+async function repositoryExists(ctx: ApiContext, repo: string): Promise<boolean> {
+  if ((ctx.state.pushes.get(repo)?.size ?? 0) > 0) return true;
+  return (await ctx.backing.catalog()).includes(repo);
+}
+
+async function withRepository(
+  c: Call,
+  ctx: ApiContext,
+  projectName: string,
+  name: string,
+  then: (project: Project, repo: string, records: Map<string, ArtifactRecord>) => Promise<void>,
+): Promise<void> {
+  const project = readableProject(c, ctx, projectName);
+  if (!project) return;
+  const repo = `${project.name}/${name}`;
+  if (!(await repositoryExists(ctx, repo))) {
+    notFound(c.res, `repository ${repo} not found`);
+    return;
+  }
+  await then(project, repo, await collectArtifacts(ctx.backing, ctx.state, repo));
+}
+
+function findArtifact(records: Map<string, ArtifactRecord>, ref: string): ArtifactRecord | undefined {
+  if (ref.startsWith('sha256:')) return records.get(ref);
+  return [...records.values()].find((r) => r.tags.includes(ref));
+}
+
+function withTag(c: Call): boolean {
+  return c.params.get('with_tag') !== 'false';
+}
+
+async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void> {
+  const method = c.req.method ?? 'GET';
+  const [top, p, sub, r, leaf, ref, tail, ...extra] = segments;
+  const get = method === 'GET';
+  if (top !== 'projects' || extra.length > 0) return notFound(c.res, `path ${c.rawPath} was not found`);
+  if (p === undefined) {
+    if (method === 'HEAD') {
+      if (c.caller !== 'admin') return sendError(c.res, 401, ...UNAUTHORIZED);
+      const exists = ctx.state.project(c.params.get('project_name') ?? '') !== undefined;
+      c.res.writeHead(exists ? 200 : 404).end();
+      return;
+    }
+    if (get) return listProjects(c, ctx);
+  } else if (sub === undefined) {
+    if (get) return getProject(c, ctx, p);
+  } else if (sub === 'repositories' && r === undefined) {
+    if (get) return listRepositories(c, ctx, p);
+  } else if (sub === 'repositories' && r !== undefined) {
+    // The route saw the path decoded once; Harbor decodes the repository segment once more.
+    let name: string;
+    try {
+      name = decodeURIComponent(r);
+    } catch {
+      return sendError(c.res, 400, 'BAD_REQUEST', `invalid repository name ${r}`);
+    }
+    if (leaf === undefined && get) {
+      return withRepository(c, ctx, p, name, async (project, repo) => sendJson(c.res, 200, await repositoryJson(ctx, project, repo)));
+    }
+    if (leaf === 'artifacts' && get) {
+      return withRepository(c, ctx, p, name, async (project, repo, records) => {
+        const render = { backing: ctx.backing, state: ctx.state, projectId: project.id, repo, records, withTag: withTag(c) };
+        if (ref === undefined) {
+          const page = paged(c);
+          if (!page) return;
+          const list = filterArtifacts(records, c.params.get('q'));
+          const items = await Promise.all(slicePage(list, page).map((a) => artifactJson(render, a)));
+          return sendJson(c.res, 200, items, pagingHeaders(c.rawPath, c.params, list.length, page));
+        }
+        const found = findArtifact(records, ref);
+        if (!found) return notFound(c.res, `artifact ${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref} not found`);
+        if (tail === undefined) return sendJson(c.res, 200, await artifactJson(render, found));
+        if (tail === 'tags') {
+          const page = paged(c);
+          if (!page) return;
+          const tags = tagJson(render, found);
+          return sendJson(c.res, 200, slicePage(tags, page), pagingHeaders(c.rawPath, c.params, tags.length, page));
+        }
+        return notFound(c.res, `path ${c.rawPath} was not found`);
+      });
+    }
+  }
+  if (!get) return sendError(c.res, 405, 'METHOD_NOT_ALLOWED', `method ${method} is not allowed`);
+  return notFound(c.res, `path ${c.rawPath} was not found`);
+}
+
+export async function handleApi(req: IncomingMessage, res: ServerResponse, ctx: ApiContext): Promise<void> {
+  const raw = req.url ?? '/';
+  const q = raw.indexOf('?');
+  const rawPath = q < 0 ? raw : raw.slice(0, q);
+  const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  const caller = ctx.auth.caller(req);
+  if (caller === 'invalid') return sendError(res, 401, ...UNAUTHORIZED);
+  // Go's router matches on the path decoded once: a single-encoded '/' splits the repository
+  // name into more segments and the route no longer matches, as in Harbor.
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rawPath);
+  } catch {
+    return sendError(res, 400, 'BAD_REQUEST', `invalid path ${rawPath}`);
+  }
+  const segments = decoded.slice('/api/v2.0/'.length).split('/');
+  if (segments[segments.length - 1] === '') segments.pop();
+  await route({ req, res, caller, rawPath, params }, ctx, segments);
+}

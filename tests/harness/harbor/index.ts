@@ -1,0 +1,137 @@
+// Owns startHarbor(): a Harbor stand-in on one loopback port (REST API, /service/token and the
+// /v2/ registry front, as Harbor's external URL serves them) over a real backing registry.
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { startRegistry, type RunningRegistry } from '../registry.js';
+import type { RegistryAccess } from '../registry-http.js';
+import { handleApi } from './api.js';
+import { Auth, projectOf } from './auth.js';
+import { Backing } from './backing.js';
+import { sendError } from './http.js';
+import { handleV2 } from './registry-front.js';
+import { HarborState } from './state.js';
+import { harborCloudEventsPayload, harborDefaultPayload, type PushEvent } from './webhooks.js';
+
+export { multiArchPushEvents, distributionEnvelope, harborDefaultPayload, harborCloudEventsPayload } from './webhooks.js';
+export type { PushEvent, RegistryEvent, HarborSite, HarborEventType, EnvelopeOptions } from './webhooks.js';
+
+export interface HarborOptions {
+  projects: Array<{ name: string; public: boolean }>;
+  /** Default admin / Harbor12345; also the only user. */
+  admin?: { username: string; password: string };
+  /** expires_in of /service/token, default 1800 as Harbor's TOKEN_EXPIRATION. */
+  tokenExpiresIn?: number;
+}
+
+export interface HarborRequest {
+  method: string;
+  path: string;
+  status: number;
+}
+
+export interface HarborStandIn {
+  url: string;
+  host: string;
+  registry: RunningRegistry;
+  access: RegistryAccess;
+  addProject(name: string, isPublic: boolean): void;
+  /** Harbor's "add tag" API: tags an existing manifest in the registry and fires no webhook. */
+  addTag(repo: string, digest: string, tag: string): Promise<void>;
+  requests: HarborRequest[];
+  webhookPayload(kind: 'default' | 'cloudevents', event: PushEvent): { body: string; contentType: string };
+  stop(): Promise<void>;
+}
+
+export async function startHarbor(options: HarborOptions): Promise<HarborStandIn> {
+  const admin = options.admin ?? { username: 'admin', password: 'Harbor12345' };
+  const registry = await startRegistry({ auth: 'none' });
+  const state = new HarborState();
+  state.adminName = admin.username;
+  for (const p of options.projects) state.addProject(p.name, p.public);
+  const auth = new Auth(admin, state, options.tokenExpiresIn ?? 1800);
+  const backing = new Backing(registry.url);
+  const agent = new Agent({ keepAlive: true });
+  const requests: HarborRequest[] = [];
+  let externalUrl = '';
+
+  const dispatch = (req: IncomingMessage, res: ServerResponse, entry: HarborRequest): void => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/v2' || path.startsWith('/v2/')) {
+      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent }, (s) => (entry.status = s));
+      return;
+    }
+    req.resume();
+    if (path === '/service/token' && req.method === 'GET') {
+      auth.handleToken(req, res, new URL(req.url ?? '/', externalUrl));
+    } else if (path.startsWith('/api/v2.0/')) {
+      handleApi(req, res, { state, auth, backing }).catch((err: Error) => {
+        if (!res.headersSent) sendError(res, 500, 'UNKNOWN', `stand-in failure: ${err.message}`);
+        else res.destroy(err);
+      });
+    } else {
+      sendError(res, 404, 'NOT_FOUND', `path ${path} was not found`);
+    }
+  };
+
+  const server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
+    const entry: HarborRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0 };
+    requests.push(entry);
+    // The status that reached the wire, whatever path answered.
+    res.on('finish', () => {
+      entry.status = res.statusCode;
+    });
+    dispatch(req, res, entry);
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+  } catch (err) {
+    await registry.stop();
+    throw err;
+  }
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('Harbor stand-in has no TCP address');
+  const host = `127.0.0.1:${address.port}`;
+  externalUrl = `http://${host}`;
+
+  let stopped = false;
+  return {
+    url: externalUrl,
+    host,
+    registry,
+    access: { url: externalUrl, auth: 'htpasswd', username: admin.username, password: admin.password },
+    addProject: (name, isPublic) => {
+      state.addProject(name, isPublic);
+    },
+    addTag: async (repo, digest, tag) => {
+      if (!state.project(projectOf(repo))) throw new Error(`addTag: project of ${repo} not found`);
+      await backing.tagManifest(repo, digest, tag);
+      state.tagTimes.set(`${repo}:${tag}`, new Date().toISOString());
+    },
+    requests,
+    webhookPayload: (kind, event) => {
+      const project = state.project(event.project);
+      if (!project) throw new Error(`webhookPayload: unknown project ${event.project}`);
+      const repo = `${event.project}/${event.repository}`;
+      const site = {
+        host,
+        projectId: project.id,
+        public: project.public,
+        repoCreated: Math.floor(Date.parse(state.repositoryTimes(repo).creationTime) / 1000),
+      };
+      return kind === 'default' ? harborDefaultPayload('PUSH_ARTIFACT', event, site) : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      agent.destroy();
+      await closed;
+      await backing.close();
+      await registry.stop();
+    },
+  };
+}

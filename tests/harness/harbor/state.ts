@@ -1,0 +1,87 @@
+// Owns what the stand-in remembers that a registry cannot tell it: projects, stable numeric ids
+// (Harbor's database ids), and when manifests and tags were pushed through its /v2 front.
+
+export interface Project {
+  id: number;
+  name: string;
+  public: boolean;
+  creationTime: string;
+}
+
+export interface PushRecord {
+  pushTime: string;
+  /** PUT by digest: the registry lists no tag for it, so only this record keeps it visible. */
+  byDigest: boolean;
+}
+
+export class HarborState {
+  readonly projects: Project[] = [];
+  /** The only user, who owns every project. */
+  adminName = 'admin';
+  private readonly ids = new Map<string, number>();
+  private readonly counters = new Map<string, number>();
+  private readonly firstSeen = new Map<string, string>();
+  /** repository -> digest -> last manifest PUT seen through /v2. */
+  readonly pushes = new Map<string, Map<string, PushRecord>>();
+  /** `repo:tag` -> last time that tag was written. */
+  readonly tagTimes = new Map<string, string>();
+
+  addProject(name: string, isPublic: boolean): Project {
+    if (this.project(name)) throw new Error(`project ${name} already exists`);
+    const project = { id: this.id('project', name), name, public: isPublic, creationTime: new Date().toISOString() };
+    this.projects.push(project);
+    return project;
+  }
+
+  project(nameOrId: string | number): Project | undefined {
+    return this.projects.find((p) => (typeof nameOrId === 'number' ? p.id === nameOrId : p.name === nameOrId));
+  }
+
+  /** Ids start at 1 per kind and never change for a key, like rows in Harbor's tables. */
+  id(kind: 'project' | 'repository' | 'artifact' | 'tag', key: string): number {
+    const full = `${kind}\0${key}`;
+    let id = this.ids.get(full);
+    if (id === undefined) {
+      id = (this.counters.get(kind) ?? 0) + 1;
+      this.counters.set(kind, id);
+      this.ids.set(full, id);
+    }
+    return id;
+  }
+
+  /** For things first met in the registry rather than through the front: the time we first looked. */
+  seen(key: string, fallback = new Date().toISOString()): string {
+    let at = this.firstSeen.get(key);
+    if (at === undefined) {
+      at = fallback;
+      this.firstSeen.set(key, at);
+    }
+    return at;
+  }
+
+  recordManifestPut(repo: string, digest: string, tag: string | undefined): void {
+    const now = new Date().toISOString();
+    let byRepo = this.pushes.get(repo);
+    if (!byRepo) {
+      byRepo = new Map();
+      this.pushes.set(repo, byRepo);
+    }
+    const previous = byRepo.get(digest);
+    byRepo.set(digest, { pushTime: now, byDigest: (previous?.byDigest ?? false) || tag === undefined });
+    this.seen(`repo\0${repo}`, now);
+    if (tag !== undefined) this.tagTimes.set(`${repo}:${tag}`, now);
+  }
+
+  forgetManifest(repo: string, digest: string): void {
+    this.pushes.get(repo)?.delete(digest);
+  }
+
+  repositoryTimes(repo: string): { creationTime: string; updateTime: string } {
+    const creationTime = this.seen(`repo\0${repo}`);
+    let updateTime = creationTime;
+    for (const record of this.pushes.get(repo)?.values() ?? []) {
+      if (record.pushTime > updateTime) updateTime = record.pushTime;
+    }
+    return { creationTime, updateTime };
+  }
+}
