@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// The swr-harbor-sync command line: copy images between any two registries now; the service comes on top.
+// The swr-harbor-sync command line: the sync service (serve) and direct copies between any two registries.
 import { Command, Option } from 'commander';
 import { RegistryError } from '../oci/index.js';
 import { copyCommand, copyPrefixCommand, type CopyFlags } from './copy-commands.js';
+import { serveCommand } from './serve-command.js';
 import { UsageError } from './registry-options.js';
 
 function withCopyFlags(command: Command): Command {
@@ -45,6 +46,11 @@ withCopyFlags(
 ).action(async (src: string, dst: string, flags: CopyFlags) => {
   process.exitCode = await copyPrefixCommand(src, dst, flags);
 });
+
+program
+  .command('serve')
+  .description('run the sync service (configuration from app.conf and the environment, see config/app.conf.example)')
+  .action(serveCommand);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof UsageError) {

@@ -23,6 +23,8 @@ export interface SourceImage extends RepositoryRef {
 export interface DestinationImage extends RepositoryRef {
   /** Tag to write; without one the image is pushed by digest. */
   tag?: string;
+  /** Overrides the engine's overwrite option for this destination (a request's own ImageOverwrite). */
+  overwrite?: boolean;
 }
 
 export function describe(ref: RepositoryRef, reference: string | undefined): string {
@@ -79,7 +81,7 @@ async function copyImageSteps(
   if (existing && existing.digest === targetDigest) {
     return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
   }
-  if (existing && !ctx.options.overwrite) {
+  if (existing && !(destination.overwrite ?? ctx.options.overwrite)) {
     return tally.result({
       ...labels,
       status: 'skipped',

@@ -1,0 +1,190 @@
+// The service configuration: the old tool's app.conf keys and ours, loaded from a dotenv file with the
+// environment taking precedence, validated in one pass that names every problem at once.
+import { existsSync, readFileSync } from 'node:fs';
+import dotenv from 'dotenv';
+import { harborProjectProblem, swrNamespaceProblem } from './names.js';
+import { isKnownRegion, SWR_REGIONS, swrRegistryHost } from './regions.js';
+
+export interface Config {
+  imageOverwrite: boolean;
+  namespaceMap: Map<string, string>;
+  hw: {
+    authMethod: 'AKSK' | 'Password';
+    ak?: string;
+    sk?: string;
+    domain?: string;
+    user?: string;
+    password?: string;
+    region: string;
+  };
+  harbor: { address: string; protocol: 'http' | 'https'; user?: string; password?: string; skipTlsVerify: boolean };
+  /** `explicit` when SWRRegistry was set: then the region does not choose the registry. */
+  swr: { registry: string; explicit: boolean; protocol: 'http' | 'https'; user?: string; password?: string };
+  port: number;
+  listenAddress: string;
+  shutdownGraceMs: number;
+  logDir: string;
+  dataDir: string;
+  webhookAuthHeader?: string;
+  apiToken?: string;
+  allowHeaderCredentials: boolean;
+  jobs: { concurrency: number; retries: number; coalesceMs: number };
+  engine: { maxImagesInFlight: number; maxBlobTransfers: number; requestsPerSecond: number; harborRequestsPerSecond: number };
+  /** Where the values came from, for the start-up log (never the values of secrets). */
+  source: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Keys whose values are secrets: never logged, never echoed in an error. */
+export const SECRET_KEYS = ['HWSK', 'HWPassword', 'HarborPassword', 'SWRPassword', 'WebhookAuthHeader', 'ApiToken'] as const;
+
+type Raw = Record<string, string | undefined>;
+
+/** `CONFIG_FILE`, else ./app.conf, else config/app.conf; the environment overrides the file, as `docker run --env-file` does. */
+export function readRawConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { raw: Raw; source: string } {
+  const candidates = env.CONFIG_FILE ? [env.CONFIG_FILE] : [`${cwd}/app.conf`, `${cwd}/config/app.conf`];
+  let fromFile: Raw = {};
+  let source = 'environment only';
+  for (const path of candidates) {
+    if (existsSync(path)) {
+      fromFile = dotenv.parse(readFileSync(path));
+      source = `${path} and the environment`;
+      break;
+    }
+    if (env.CONFIG_FILE) throw new ConfigError([`CONFIG_FILE points at ${path}, which does not exist`]);
+  }
+  return { raw: { ...fromFile, ...pick(env) }, source };
+}
+
+function pick(env: NodeJS.ProcessEnv): Raw {
+  return Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined));
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const { raw, source } = readRawConfig(env, cwd);
+  return parseConfig(raw, source);
+}
+
+export function parseConfig(raw: Raw, source = 'given values'): Config {
+  const problems: string[] = [];
+  const str = (key: string) => {
+    const v = raw[key]?.trim();
+    return v === '' ? undefined : v;
+  };
+  const bool = (key: string, fallback: boolean) => {
+    const v = str(key);
+    if (v === undefined) return fallback;
+    if (/^(true|1|yes)$/i.test(v)) return true;
+    if (/^(false|0|no)$/i.test(v)) return false;
+    problems.push(`${key} must be true or false, got "${v}"`);
+    return fallback;
+  };
+  const int = (key: string, fallback: number, min: number, max: number) => {
+    const v = str(key);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${key} must be a whole number from ${min} to ${max}, got "${v}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const num = (key: string, fallback: number, min: number) => {
+    const v = str(key);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < min) {
+      problems.push(`${key} must be a number of at least ${min}, got "${v}"`);
+      return fallback;
+    }
+    return n;
+  };
+  const oneOf = <T extends string>(key: string, allowed: readonly T[], fallback: T | undefined): T | undefined => {
+    const v = str(key);
+    if (v === undefined) return fallback;
+    const match = allowed.find((a) => a.toLowerCase() === v.toLowerCase());
+    if (!match) problems.push(`${key} must be one of ${allowed.join(', ')}, got "${v}"`);
+    return match ?? fallback;
+  };
+
+  const namespaceMap = parseNamespaceMap(str('NamespaceMap'), problems);
+
+  const authMethod = oneOf('HWAuthMethod', ['AKSK', 'Password'] as const, undefined);
+  if (!authMethod) problems.push('HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword)');
+  if (authMethod === 'AKSK') {
+    for (const key of ['HWAK', 'HWSK']) if (!str(key)) problems.push(`${key} is required when HWAuthMethod=AKSK`);
+  }
+  if (authMethod === 'Password') {
+    for (const key of ['HWDomain', 'HWPassword']) if (!str(key)) problems.push(`${key} is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself)`);
+  }
+  const region = str('RegionName');
+  if (!region) problems.push(`RegionName is missing: one of ${SWR_REGIONS.join(', ')}`);
+  else if (!isKnownRegion(region)) problems.push(`RegionName "${region}" is not a region SWR serves; use one of ${SWR_REGIONS.join(', ')}`);
+
+  const harborAddress = str('HarborAddr');
+  if (!harborAddress) problems.push('HarborAddr is missing: the Harbor host name or IP, with :port if not the default (e.g. harbor.example.com)');
+  else if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(harborAddress) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(harborAddress)) {
+    problems.push(`HarborAddr must be a host name or IP with an optional :port, without scheme or path (got "${harborAddress}"); put http/https in HarborProtocol`);
+  }
+  const harborProtocol = oneOf('HarborProtocol', ['http', 'https'] as const, 'https')!;
+  const swrProtocol = oneOf('SWRProtocol', ['http', 'https'] as const, 'https')!;
+  const swrRegistry = str('SWRRegistry') ?? (region && isKnownRegion(region) ? swrRegistryHost(region) : '');
+  if (str('SWRRegistry') && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(str('SWRRegistry')!)) problems.push(`SWRRegistry must be a host name with an optional :port (got "${str('SWRRegistry')}")`);
+
+  const config: Config = {
+    imageOverwrite: bool('ImageOverwrite', false),
+    namespaceMap,
+    hw: { authMethod: authMethod ?? 'AKSK', ak: str('HWAK'), sk: str('HWSK'), domain: str('HWDomain'), user: str('HWUser'), password: str('HWPassword'), region: region ?? '' },
+    harbor: { address: harborAddress ?? '', protocol: harborProtocol, user: str('HarborUser'), password: str('HarborPassword'), skipTlsVerify: bool('HarborSkipTlsVerify', false) },
+    swr: { registry: swrRegistry, explicit: Boolean(str('SWRRegistry')), protocol: swrProtocol, user: str('SWRUser'), password: str('SWRPassword') },
+    port: int('Port', 5000, 1, 65535),
+    listenAddress: str('ListenAddress') ?? '0.0.0.0',
+    shutdownGraceMs: int('ShutdownGraceSeconds', 30, 0, 3600) * 1000,
+    logDir: str('LogDir') ?? '/var/log/swr_harbor_sync',
+    dataDir: str('DataDir') ?? './data',
+    webhookAuthHeader: str('WebhookAuthHeader'),
+    apiToken: str('ApiToken'),
+    allowHeaderCredentials: bool('AllowHeaderCredentials', true),
+    jobs: { concurrency: int('MaxConcurrentJobs', 2, 1, 64), retries: int('JobRetries', 5, 0, 100), coalesceMs: int('WebhookCoalesceMs', 2000, 0, 600_000) },
+    engine: {
+      maxImagesInFlight: int('MaxImagesInFlight', 4, 1, 64),
+      maxBlobTransfers: int('MaxBlobTransfers', 8, 1, 20),
+      requestsPerSecond: num('SWRRequestsPerSecond', 20, 0),
+      harborRequestsPerSecond: num('HarborRequestsPerSecond', 0, 0),
+    },
+    source,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+/** `harbor_project1:swr_ns1;harbor_project2:swr_ns2`, as the old tool took it. */
+export function parseNamespaceMap(text: string | undefined, problems: string[]): Map<string, string> {
+  const map = new Map<string, string>();
+  if (!text) {
+    problems.push('NamespaceMap is missing: write harbor_project:swr_namespace pairs separated by ";", e.g. library:mycompany;team-a:team-a');
+    return map;
+  }
+  for (const entry of text.split(';').map((e) => e.trim()).filter(Boolean)) {
+    const parts = entry.split(':').map((p) => p.trim());
+    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+      problems.push(`NamespaceMap entry "${entry}" must be harbor_project:swr_namespace`);
+      continue;
+    }
+    const [project, namespace] = parts as [string, string];
+    const projectProblem = harborProjectProblem(project);
+    if (projectProblem) problems.push(`NamespaceMap: Harbor project "${project}" ${projectProblem}`);
+    const namespaceProblem = swrNamespaceProblem(namespace);
+    if (namespaceProblem) problems.push(`NamespaceMap: SWR namespace "${namespace}" (for project ${project}) ${namespaceProblem}; map the project to a name SWR accepts`);
+    if (map.has(project)) problems.push(`NamespaceMap names project "${project}" twice`);
+    map.set(project, namespace);
+  }
+  if (map.size === 0 && problems.length === 0) problems.push('NamespaceMap has no entries');
+  return map;
+}

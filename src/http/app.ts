@@ -1,0 +1,46 @@
+// The Express application: routes that only translate requests into jobs (or read them back), JSON errors,
+// and nothing that waits for a copy.
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type winston from 'winston';
+import type { Redactor } from '../logging/redact.js';
+import type { SyncService } from '../service/sync-service.js';
+import { HttpError } from './errors.js';
+import { apiRoutes } from './routes/api.js';
+import { namespaceSyncRoute } from './routes/namespace-sync.js';
+import { notificationsRoute } from './routes/notifications.js';
+
+export function createApp(service: SyncService, log: winston.Logger, redactor: Redactor): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.get('/healthz', (_req, res, next) => {
+    try {
+      res.json({ status: 'ok', jobs: service.counts(), running: service.runner?.busy ?? 0 });
+    } catch (error) {
+      next(new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`));
+    }
+  });
+  app.use(notificationsRoute(service));
+  app.use(namespaceSyncRoute(service));
+  app.use(apiRoutes(service));
+  app.use((req, _res, next) => next(new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`)));
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const answer = toAnswer(error);
+    const line = `${req.method} ${req.path} -> ${answer.status} ${answer.body.error.code}: ${answer.body.error.message}`;
+    if (answer.status >= 500) log.error(line);
+    else log.warn(line);
+    res.status(answer.status).json(redactor.redactValue(answer.body));
+  });
+  return app;
+}
+
+function toAnswer(error: unknown): { status: number; body: { error: { code: string; message: string } } } {
+  if (error instanceof HttpError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  const parserError = error as { type?: string; status?: number; message?: string };
+  if (parserError.type === 'entity.too.large') return { status: 413, body: { error: { code: 'TOO_LARGE', message: 'the request body is too large' } } };
+  if (parserError.type === 'entity.parse.failed') return { status: 400, body: { error: { code: 'BAD_JSON', message: 'the body is not valid JSON' } } };
+  if (parserError.status && parserError.status >= 400 && parserError.status < 500) {
+    return { status: parserError.status, body: { error: { code: 'BAD_REQUEST', message: parserError.message ?? 'bad request' } } };
+  }
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see running.log' } } };
+}

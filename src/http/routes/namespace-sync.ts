@@ -1,0 +1,83 @@
+// POST /service/synchronization/namespace: the old tool's manual call, header for header. Checks what the
+// old tool checked (project, Harbor and Huawei credentials, region, namespace) before queueing the sync.
+import { Router, type Request } from 'express';
+import { isKnownRegion, SWR_REGIONS } from '../../config/regions.js';
+import type { SyncService } from '../../service/sync-service.js';
+import { checkDestination, checkHarborProject } from '../../service/checks.js';
+import { registryForRegion, type ContextCredentials } from '../../service/contexts.js';
+import { aksklogin } from '../../swr/login.js';
+import { requireApiToken } from '../auth.js';
+import { HttpError, badRequest } from '../errors.js';
+import { namespaceName, optionalBoolean, projectName } from '../validate.js';
+
+const CREDENTIAL_HEADERS = ['HarborUser', 'HarborPassword', 'HWAK', 'HWSK', 'HWDomain', 'HWUser', 'HWPassword'];
+
+function header(req: Request, name: string): string | undefined {
+  const value = req.get(name)?.trim();
+  return value === '' ? undefined : value;
+}
+
+export function namespaceSyncRoute(service: SyncService): Router {
+  const router = Router();
+  const config = service.config;
+  router.post('/service/synchronization/namespace', requireApiToken(config.apiToken), async (req, res, next) => {
+    try {
+      const given = CREDENTIAL_HEADERS.filter((h) => header(req, h) !== undefined);
+      if (!config.allowHeaderCredentials && given.length > 0) {
+        throw new HttpError(403, 'HEADER_CREDENTIALS_DISABLED', `credentials in request headers are turned off (AllowHeaderCredentials=false): drop ${given.join(', ')} and the configured credentials are used`);
+      }
+      const project = projectName(header(req, 'Projectname'), 'Projectname header');
+      const namespace = namespaceName(header(req, 'Namespace') ?? config.namespaceMap.get(project), 'Namespace header');
+      const region = header(req, 'RegionName') ?? config.hw.region;
+      if (!isKnownRegion(region)) throw badRequest(`RegionName "${region}" is not a region SWR serves; use one of ${SWR_REGIONS.join(', ')}`);
+      const overwrite = optionalBoolean(header(req, 'ImageOverwrite'), 'ImageOverwrite header');
+
+      const harborUser = header(req, 'HarborUser') ?? config.harbor.user;
+      const harborPassword = header(req, 'HarborUser') ? header(req, 'HarborPassword') : config.harbor.password;
+      const credentials: ContextCredentials = {
+        harbor: { user: harborUser, password: harborPassword },
+        destination: huaweiLogin(req, service, region),
+        registry: registryForRegion(config, region),
+      };
+
+      // As the old tool: a public project needs no Harbor credentials; a private one must accept them.
+      const anonymous = service.harbor.withCredentials(undefined, undefined);
+      let visible: { public: boolean } | undefined;
+      try {
+        visible = await checkHarborProject(anonymous, project);
+      } catch (error) {
+        if (!(error instanceof HttpError) || error.status !== 401) throw error;
+      } finally {
+        await anonymous.close();
+      }
+      if (!visible?.public) {
+        if (!harborUser) throw new HttpError(401, 'HARBOR_CREDENTIALS', `project "${project}" is private or unknown to anonymous users: send HarborUser and HarborPassword`);
+        const withCredentials = service.harbor.withCredentials(harborUser, harborPassword);
+        try {
+          await checkHarborProject(withCredentials, project);
+        } finally {
+          await withCredentials.close();
+        }
+      }
+      await checkDestination(config, credentials.registry, credentials.destination);
+
+      const job = service.queueProject({ kind: 'project', project, namespace, overwrite, requestCredentials: given.length > 0 }, credentials);
+      res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
+    } catch (error) {
+      next(error);
+    }
+  });
+  return router;
+}
+
+function huaweiLogin(req: Request, service: SyncService, region: string) {
+  const config = service.config;
+  const method = header(req, 'HWAuthMethod') ?? config.hw.authMethod;
+  if (!/^(AKSK|Password)$/i.test(method)) throw badRequest(`HWAuthMethod must be AKSK or Password, got "${method}"`);
+  if (/^Password$/i.test(method)) throw badRequest('HWAuthMethod=Password is not supported by this version yet: use AKSK with HWAK and HWSK');
+  const ak = header(req, 'HWAK') ?? config.hw.ak;
+  const sk = header(req, 'HWAK') ? header(req, 'HWSK') : config.hw.sk;
+  if (!ak || !sk) throw badRequest('HWAK and HWSK are required with HWAuthMethod=AKSK');
+  if (config.swr.user && !header(req, 'HWAK')) return { username: config.swr.user, password: config.swr.password ?? '' };
+  return aksklogin(region, ak, sk);
+}

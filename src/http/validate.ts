@@ -1,0 +1,35 @@
+// Input checks for request bodies and headers: each failure says which field and what a valid value is.
+import { harborProjectProblem, swrNamespaceProblem } from '../config/names.js';
+import { isValidRepository, isValidTag } from '../oci/index.js';
+import { badRequest } from './errors.js';
+
+export function projectName(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw badRequest(`${field} is required: the Harbor project name`);
+  const problem = harborProjectProblem(value);
+  if (problem) throw badRequest(`${field} "${value}" is not a Harbor project name: it ${problem}`);
+  return value;
+}
+
+export function namespaceName(value: unknown, field: string): string {
+  if (typeof value !== 'string' || value === '') throw badRequest(`${field} is required: the SWR namespace`);
+  const problem = swrNamespaceProblem(value);
+  if (problem) throw badRequest(`${field} "${value}" is not a valid SWR namespace: it ${problem}`);
+  return value;
+}
+
+export function optionalBoolean(value: unknown, field: string): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value)) return value.toLowerCase() === 'true';
+  throw badRequest(`${field} must be true or false`);
+}
+
+export function optionalNames(value: unknown, field: string, kind: 'repository' | 'tag'): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.length > 10_000) throw badRequest(`${field} must be a non-empty list of ${kind} names`);
+  return value.map((item, i) => {
+    const ok = typeof item === 'string' && (kind === 'tag' ? isValidTag(item) : isValidRepository(item));
+    if (!ok) throw badRequest(`${field}[${i}] ${JSON.stringify(item)} is not a valid ${kind} name`);
+    return item as string;
+  });
+}

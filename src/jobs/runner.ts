@@ -1,0 +1,144 @@
+// Runs queued jobs: up to `concurrency` at once, failures retried with backoff up to a limit, live progress
+// kept in memory, and a stop that lets running jobs finish within a grace period.
+import type winston from 'winston';
+import type { ImageResult } from '../copy/index.js';
+import type { Job, JobProgress, JobStore } from './types.js';
+
+export interface JobOutcome {
+  results: ImageResult[];
+  /** Nothing was there to copy, and why. */
+  skipped?: string;
+}
+
+export type JobHandler = (job: Job, progress: (p: JobProgress) => void) => Promise<JobOutcome>;
+
+export interface RunnerOptions {
+  concurrency: number;
+  retries: number;
+  pollMs?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** Told when a job reaches a final state (succeeded, skipped or failed for good). */
+  onSettled?: (id: string) => void;
+}
+
+export class JobRunner {
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly live = new Map<string, JobProgress>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly store: JobStore,
+    private readonly handler: JobHandler,
+    private readonly options: RunnerOptions,
+    private readonly log: winston.Logger,
+  ) {}
+
+  start(): void {
+    const requeued = this.store.requeueRunning();
+    if (requeued > 0) this.log.info(`resuming ${requeued} job(s) that were running when the service last stopped`);
+    this.schedule(0);
+  }
+
+  /** New work is in the store: look now instead of at the next poll. */
+  wake(): void {
+    if (!this.stopping) this.schedule(0);
+  }
+
+  progress(id: string): JobProgress | undefined {
+    return this.live.get(id);
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  /** Takes no new jobs, waits up to `graceMs` for running ones; those still running stay recorded as running and resume at the next start. */
+  async stop(graceMs: number): Promise<number> {
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    const all = Promise.all(this.running.values());
+    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    return this.running.size;
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.fill(), ms);
+    this.timer.unref();
+  }
+
+  private fill(): void {
+    this.timer = undefined;
+    if (this.stopping) return;
+    try {
+      while (this.running.size < this.options.concurrency) {
+        const job = this.store.claimNext(new Date());
+        if (!job) break;
+        const run = this.execute(job).finally(() => {
+          this.running.delete(job.id);
+          this.live.delete(job.id);
+          this.wake();
+        });
+        this.running.set(job.id, run);
+      }
+    } catch (error) {
+      this.log.error(`cannot read the job store: ${(error as Error).message}`);
+    }
+    this.schedule(this.options.pollMs ?? 1000);
+  }
+
+  private async execute(job: Job): Promise<void> {
+    try {
+      await this.executeAndRecord(job);
+    } catch (error) {
+      // Only the store can fail here (closed at shutdown, disk full): the job stays 'running' and resumes at the next start.
+      this.log.error(`job ${job.id}: could not record its outcome: ${(error as Error).message}`);
+    }
+  }
+
+  private async executeAndRecord(job: Job): Promise<void> {
+    this.log.info(`job ${job.id} (${describeJob(job)}) started, attempt ${job.attempts}`);
+    this.live.set(job.id, { imagesTotal: 0, imagesDone: 0, bytesUploaded: 0 });
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.handler(job, (p) => this.live.set(job.id, p));
+    } catch (error) {
+      this.failOrRetry(job, [], (error as Error).message);
+      return;
+    }
+    const failed = outcome.results.filter((r) => r.status === 'failed');
+    if (failed.length > 0) {
+      this.failOrRetry(job, outcome.results, `${failed.length} of ${outcome.results.length} images failed: ${failed[0]!.reason}`);
+      return;
+    }
+    if (outcome.skipped) {
+      this.store.finish(job.id, 'skipped', outcome.results, outcome.skipped);
+      this.log.info(`job ${job.id} skipped: ${outcome.skipped}`);
+    } else {
+      this.store.finish(job.id, 'succeeded', outcome.results);
+      this.log.info(`job ${job.id} succeeded: ${outcome.results.length} image(s)`);
+    }
+    this.options.onSettled?.(job.id);
+  }
+
+  private failOrRetry(job: Job, results: ImageResult[], reason: string): void {
+    if (job.attempts <= this.options.retries) {
+      const base = this.options.backoffBaseMs ?? 5000;
+      const delay = Math.min(this.options.backoffMaxMs ?? 600_000, base * 2 ** (job.attempts - 1));
+      this.store.retryLater(job.id, new Date(Date.now() + delay), results, reason);
+      this.log.warn(`job ${job.id} failed (attempt ${job.attempts}), retrying in ${Math.round(delay / 1000)} s: ${reason}`);
+      return;
+    }
+    this.store.finish(job.id, 'failed', results, reason);
+    this.log.error(`job ${job.id} failed after ${job.attempts} attempts: ${reason}`);
+    this.options.onSettled?.(job.id);
+  }
+}
+
+export function describeJob(job: Job): string {
+  const spec = job.spec;
+  if (spec.kind === 'image') return `image ${spec.project}/${spec.repository}@${spec.digest} -> ${spec.namespace}`;
+  return `project ${spec.project} -> ${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
+}

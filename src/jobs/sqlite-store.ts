@@ -1,0 +1,197 @@
+// The embedded job store: SQLite in DataDir (WAL, synchronous=FULL) so an accepted event survives a crash.
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, JobStore, PendingPush } from './types.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  project TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  dedupe_key TEXT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  not_before TEXT NOT NULL,
+  error TEXT,
+  results TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (state, not_before);
+CREATE INDEX IF NOT EXISTS jobs_dedupe ON jobs (dedupe_key, state);
+CREATE INDEX IF NOT EXISTS jobs_project ON jobs (project, created_at);
+CREATE TABLE IF NOT EXISTS pending_pushes (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  received_at TEXT NOT NULL,
+  UNIQUE (project, repository, digest)
+);
+CREATE TABLE IF NOT EXISTS blob_locations (
+  registry TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (registry, digest, repository)
+);
+`;
+
+interface Row {
+  id: string;
+  kind: string;
+  state: string;
+  project: string;
+  spec: string;
+  attempts: number;
+  created_at: string;
+  updated_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  not_before: string;
+  error: string | null;
+  results: string;
+}
+
+function toJob(row: Row): Job {
+  return {
+    id: row.id,
+    kind: row.kind as Job['kind'],
+    state: row.state as JobState,
+    project: row.project,
+    spec: JSON.parse(row.spec) as JobSpec,
+    attempts: row.attempts,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    startedAt: row.started_at ?? undefined,
+    finishedAt: row.finished_at ?? undefined,
+    notBefore: row.not_before,
+    error: row.error ?? undefined,
+    results: JSON.parse(row.results) as Job['results'],
+  };
+}
+
+/** A duplicate of a job finished this recently is answered by that job rather than copied again. */
+const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
+
+export class SqliteJobStore implements JobStore {
+  readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(join(dataDir, 'jobs.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a job the webhook acknowledged must be on disk even if the machine loses power right after.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+  }
+
+  enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore = new Date()): EnqueueOutcome {
+    return this.db.transaction((): EnqueueOutcome => {
+      const now = new Date().toISOString();
+      if (dedupeKey) {
+        const existing = this.db
+          .prepare(`SELECT * FROM jobs WHERE dedupe_key = ? AND (state IN ('queued','running') OR (state = 'succeeded' AND finished_at > ?)) ORDER BY created_at DESC LIMIT 1`)
+          .get(dedupeKey, new Date(Date.now() - DUPLICATE_WINDOW_MS).toISOString()) as Row | undefined;
+        if (existing) {
+          const job = toJob(existing);
+          const merged = mergeTags(job.spec, spec);
+          if (!merged) return { job, merged: true };
+          if (job.state === 'queued') {
+            this.db.prepare('UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(merged), now, job.id);
+            return { job: { ...job, spec: merged }, merged: true };
+          }
+          // Running or done without the new tag: a new job copies it (the image itself is mostly already there).
+        }
+      }
+      const id = randomUUID();
+      this.db
+        .prepare(`INSERT INTO jobs (id, kind, state, project, spec, dedupe_key, created_at, updated_at, not_before) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)`)
+        .run(id, spec.kind, spec.project, JSON.stringify(spec), dedupeKey ?? null, now, now, notBefore.toISOString());
+      return { job: this.get(id)!, merged: false };
+    })();
+  }
+
+  addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO pending_pushes (project, repository, digest, namespace, received_at) VALUES (?, ?, ?, ?, ?)')
+      .run(push.project, push.repository, push.digest, push.namespace, new Date().toISOString());
+  }
+
+  pendingPushesBefore(cutoff: Date): PendingPush[] {
+    const rows = this.db.prepare('SELECT * FROM pending_pushes WHERE received_at <= ? ORDER BY id LIMIT 500').all(cutoff.toISOString()) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({ id: r.id as number, project: r.project as string, repository: r.repository as string, digest: r.digest as string, namespace: r.namespace as string, receivedAt: r.received_at as string }));
+  }
+
+  removePendingPush(id: number): void {
+    this.db.prepare('DELETE FROM pending_pushes WHERE id = ?').run(id);
+  }
+
+  claimNext(now: Date): Job | undefined {
+    return this.db.transaction(() => {
+      const row = this.db.prepare(`SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, created_at LIMIT 1`).get(now.toISOString()) as Row | undefined;
+      if (!row) return undefined;
+      const stamp = new Date().toISOString();
+      this.db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?, updated_at = ? WHERE id = ?`).run(stamp, stamp, row.id);
+      return toJob({ ...row, state: 'running', attempts: row.attempts + 1, started_at: stamp, updated_at: stamp });
+    })();
+  }
+
+  finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, results: unknown[], error?: string): void {
+    const now = new Date().toISOString();
+    this.db.prepare('UPDATE jobs SET state = ?, results = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?').run(state, JSON.stringify(results), error ?? null, now, now, id);
+  }
+
+  retryLater(id: string, notBefore: Date, results: unknown[], error: string): void {
+    const now = new Date().toISOString();
+    this.db.prepare(`UPDATE jobs SET state = 'queued', results = ?, error = ?, not_before = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(results), error, notBefore.toISOString(), now, id);
+  }
+
+  requeueRunning(): number {
+    return this.db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'running'`).run(new Date().toISOString()).changes;
+  }
+
+  get(id: string): Job | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as Row | undefined;
+    return row ? toJob(row) : undefined;
+  }
+
+  list(filter: JobFilter): Job[] {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.state) {
+      where.push('state = ?');
+      args.push(filter.state);
+    }
+    if (filter.project) {
+      where.push('project = ?');
+      args.push(filter.project);
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(toJob);
+  }
+
+  counts(): Record<JobState, number> {
+    const out: Record<JobState, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
+    for (const row of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{ state: JobState; n: number }>) out[row.state] = row.n;
+    return out;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+/** The spec with the new request's tags added, or undefined when it brings nothing new. */
+function mergeTags(existing: JobSpec, incoming: JobSpec): JobSpec | undefined {
+  if (existing.kind !== 'image' || incoming.kind !== 'image') return undefined;
+  const extra = incoming.tags.filter((t) => !existing.tags.includes(t));
+  return extra.length === 0 ? undefined : { ...existing, tags: [...existing.tags, ...extra] };
+}

@@ -1,0 +1,42 @@
+// The checks the old tool made before accepting a manual project sync, each failure answered with the
+// status and sentence that tell the caller which of its inputs is wrong.
+import type { Config } from '../config/config.js';
+import { HarborError, type HarborClient } from '../harbor/client.js';
+import { HttpError } from '../http/errors.js';
+import { RegistryClient, RegistryError, type Credentials } from '../oci/index.js';
+
+export async function checkHarborProject(harbor: HarborClient, project: string): Promise<{ public: boolean }> {
+  try {
+    const found = await harbor.getProject(project);
+    if (!found) throw new HttpError(404, 'PROJECT_NOT_FOUND', `Harbor has no project "${project}"; check Projectname`);
+    return { public: found.public };
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    if (error instanceof HarborError) {
+      if (error.status === 401 || error.status === 403) {
+        // Harbor answers 401 for a private project asked without (valid) credentials.
+        throw new HttpError(401, 'HARBOR_CREDENTIALS', `Harbor refused access to project "${project}": check HarborUser and HarborPassword (a private project needs them)`);
+      }
+      if (error.status === 0) throw new HttpError(502, 'HARBOR_UNREACHABLE', error.message);
+    }
+    throw new HttpError(502, 'HARBOR_ERROR', `Harbor could not be asked about project "${project}": ${(error as Error).message}`);
+  }
+}
+
+/** Reaching the registry and getting past its authentication proves the account, password and region. */
+export async function checkDestination(config: Config, registry: string, credentials: Credentials): Promise<void> {
+  const client = new RegistryClient({ host: registry, insecure: config.swr.protocol === 'http', credentials, retry: { retries: 1 } });
+  try {
+    await client.ping();
+  } catch (error) {
+    if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
+      throw new HttpError(401, 'HUAWEI_CREDENTIALS', `${registry} refused the Huawei Cloud credentials: check HWAK/HWSK (or HWDomain/HWUser/HWPassword) and that RegionName is the region of that account`);
+    }
+    if (error instanceof RegistryError && error.status === 0) {
+      throw new HttpError(502, 'SWR_UNREACHABLE', `cannot reach ${registry}: check RegionName and the network from this host`);
+    }
+    throw new HttpError(502, 'SWR_ERROR', `${registry} answered unexpectedly: ${(error as Error).message}`);
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,85 @@
+// Composition root of the service: configuration -> logs -> job store -> engine -> runner -> HTTP.
+// Also the orderly stop: no new requests, running jobs get a grace period, the rest resume next start.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SECRET_KEYS, type Config } from '../config/config.js';
+import { CopyEngine } from '../copy/index.js';
+import { createApp } from '../http/app.js';
+import { SqliteLocationIndex } from '../jobs/location-index.js';
+import { JobRunner } from '../jobs/runner.js';
+import { SqliteJobStore } from '../jobs/sqlite-store.js';
+import { createLogs } from '../logging/logs.js';
+import { Redactor } from '../logging/redact.js';
+import { registryLogin } from '../swr/login.js';
+import { resolvePendingPushes } from '../sync/pending-pushes.js';
+import { SyncService } from './sync-service.js';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  service: SyncService;
+  /** Stops taking requests and jobs; waits up to the grace period for running jobs. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export async function startService(config: Config, options: { console?: boolean } = {}): Promise<RunningService> {
+  const redactor = new Redactor();
+  redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, config.webhookAuthHeader, config.apiToken);
+  if (config.hw.authMethod === 'AKSK' && config.hw.ak && config.hw.sk) redactor.add(registryLogin(config).password);
+  const logs = createLogs(config.logDir, redactor, { console: options.console });
+  const log = logs.service;
+  log.info(`starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`);
+  if (!config.webhookAuthHeader) log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
+  if (!config.apiToken) log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
+
+  const store = new SqliteJobStore(config.dataDir);
+  const engine = new CopyEngine(
+    { overwrite: config.imageOverwrite, maxImagesInFlight: config.engine.maxImagesInFlight, maxBlobTransfersPerRegistry: config.engine.maxBlobTransfers },
+    new SqliteLocationIndex(store.db),
+  );
+  const service = new SyncService(config, store, engine, logs, log);
+  const runner = new JobRunner(store, service.runJob, { concurrency: config.jobs.concurrency, retries: config.jobs.retries, onSettled: service.settled }, log);
+  service.runner = runner;
+
+  const app = createApp(service, log, redactor);
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.listenAddress, () => resolve(s));
+    s.once('error', reject);
+  });
+  const port = (server.address() as AddressInfo).port;
+  log.info(`listening on ${config.listenAddress}:${port}`);
+
+  let resolving = false;
+  const pending = setInterval(() => {
+    if (resolving) return;
+    resolving = true;
+    resolvePendingPushes(store, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
+      .then((queued) => queued > 0 && runner.wake())
+      .catch((error: Error) => log.error(`resolving untagged pushes failed: ${error.message}`))
+      .finally(() => (resolving = false));
+  }, Math.max(200, Math.min(1000, config.jobs.coalesceMs)));
+  pending.unref();
+  runner.start();
+
+  let closed = false;
+  return {
+    url: `http://${config.listenAddress === '0.0.0.0' ? '127.0.0.1' : config.listenAddress}:${port}`,
+    port,
+    service,
+    async close(graceMs = config.shutdownGraceMs) {
+      if (closed) return;
+      closed = true;
+      clearInterval(pending);
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const left = await runner.stop(graceMs);
+      if (left > 0) log.warn(`${left} job(s) still running at shutdown; they resume at the next start`);
+      server.closeAllConnections();
+      await stopped;
+      await service.close();
+      store.close();
+      log.info('stopped');
+      await logs.close();
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// The service's use cases, between the HTTP layer and the jobs: accept pushes, check and queue project
+// syncs, run jobs, and report on them. Knows nothing of Express.
+import type winston from 'winston';
+import type { Config } from '../config/config.js';
+import type { CopyEngine } from '../copy/index.js';
+import type { PushEvent } from '../harbor/webhook.js';
+import type { Logs } from '../logging/logs.js';
+import type { JobOutcome, JobRunner } from '../jobs/runner.js';
+import type { Job, JobFilter, JobProgress, JobStore, ProjectJobSpec } from '../jobs/types.js';
+import { imageJobKey } from '../sync/job-keys.js';
+import { syncImage } from '../sync/sync-image.js';
+import { syncProject } from '../sync/sync-project.js';
+import type { SyncContext } from '../sync/context.js';
+import { buildContext, configuredCredentials, type ContextCredentials } from './contexts.js';
+
+export interface AcceptSummary {
+  queued: string[];
+  merged: string[];
+  pending: number;
+  ignored: string[];
+}
+
+export type JobView = Job & { progress?: JobProgress };
+
+export class SyncService {
+  private readonly defaultContext: SyncContext & { close(): Promise<void> };
+  /** Credentials that came with a manual call, by job id: memory only, never in the store. */
+  private readonly requestContexts = new Map<string, SyncContext & { close(): Promise<void> }>();
+  runner?: JobRunner;
+
+  constructor(
+    readonly config: Config,
+    private readonly store: JobStore,
+    private readonly engine: CopyEngine,
+    private readonly logs: Logs,
+    private readonly log: winston.Logger,
+  ) {
+    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite);
+  }
+
+  get destinationHost(): string {
+    return this.config.swr.registry;
+  }
+
+  get harbor() {
+    return this.defaultContext.harbor;
+  }
+
+  /** Records pushes durably (throws if the store cannot be written, so the caller can answer 503). */
+  acceptPushes(pushes: PushEvent[]): AcceptSummary {
+    const summary: AcceptSummary = { queued: [], merged: [], pending: 0, ignored: [] };
+    for (const push of pushes) {
+      const namespace = this.config.namespaceMap.get(push.project);
+      if (!namespace) {
+        summary.ignored.push(`project ${push.project} is not in NamespaceMap`);
+        this.log.info(`push to ${push.project}/${push.repository}@${push.digest} ignored: project ${push.project} is not in NamespaceMap`);
+        continue;
+      }
+      if (!push.tag) {
+        this.store.addPendingPush({ project: push.project, repository: push.repository, digest: push.digest, namespace });
+        summary.pending++;
+        continue;
+      }
+      const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags: [push.tag], namespace };
+      const { job, merged } = this.store.enqueue(spec, imageJobKey(this.destinationHost, spec));
+      (merged ? summary.merged : summary.queued).push(job.id);
+      this.logs.project(push.project).running.info(`push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined' : 'queued as'} job ${job.id}`);
+    }
+    if (summary.queued.length > 0) this.runner?.wake();
+    return summary;
+  }
+
+  queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials): Job {
+    const { job } = this.store.enqueue(spec, undefined);
+    if (credentials) {
+      this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite));
+    }
+    this.logs.project(spec.project).running.info(`project sync of ${spec.project} into ${spec.namespace} queued as job ${job.id}`);
+    this.runner?.wake();
+    return job;
+  }
+
+  job(id: string): JobView | undefined {
+    const job = this.store.get(id);
+    return job && this.withProgress(job);
+  }
+
+  counts() {
+    return this.store.counts();
+  }
+
+  jobs(filter: JobFilter): JobView[] {
+    return this.store.list(filter).map((j) => this.withProgress(j));
+  }
+
+  /** The job runner's handler. */
+  readonly runJob = async (job: Job, progress: (p: JobProgress) => void): Promise<JobOutcome> => {
+    const onImage = { onImage: (imagesDone: number, imagesTotal: number, bytesUploaded: number) => progress({ imagesDone, imagesTotal, bytesUploaded }) };
+    if (job.spec.kind === 'image') return syncImage(this.defaultContext, job.spec, onImage);
+    let ctx = this.requestContexts.get(job.id);
+    if (!ctx && job.spec.requestCredentials) {
+      // The request's credentials were only ever in memory and the service has restarted since.
+      this.log.warn(`job ${job.id} was asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials`);
+    }
+    return { results: await syncProject(ctx ?? this.defaultContext, job.spec, onImage) };
+  };
+
+  /** A job is final: drop the credentials its request brought. */
+  readonly settled = (id: string): void => {
+    const own = this.requestContexts.get(id);
+    if (own) {
+      this.requestContexts.delete(id);
+      void own.close();
+    }
+  };
+
+  async close(): Promise<void> {
+    await Promise.all([this.defaultContext.close(), ...[...this.requestContexts.values()].map((c) => c.close())]);
+  }
+
+  private withProgress(job: Job): JobView {
+    const progress = job.state === 'running' ? this.runner?.progress(job.id) : undefined;
+    return progress ? { ...job, progress } : job;
+  }
+}

@@ -1,0 +1,21 @@
+// What a sync needs to run: the engine, Harbor (its API and its registry), the destination registry, and
+// where to log. Built once by the service; a manual call with its own credentials gets its own copy.
+import type { CopyEngine } from '../copy/index.js';
+import type { HarborClient } from '../harbor/client.js';
+import type { ProjectLogs } from '../logging/logs.js';
+import type { RegistryClient } from '../oci/index.js';
+
+export interface SyncContext {
+  engine: CopyEngine;
+  harbor: HarborClient;
+  /** Harbor's registry (`/v2/`), read with the Harbor credentials. */
+  source: RegistryClient;
+  /** The SWR registry (or any registry standing in for it), written with the Huawei credentials. */
+  destination: RegistryClient;
+  overwrite: boolean;
+  logs(project: string): ProjectLogs;
+}
+
+export interface SyncProgress {
+  onImage(done: number, total: number, bytesUploaded: number): void;
+}

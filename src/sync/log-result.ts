@@ -1,0 +1,17 @@
+// One line per image in <project>-running.log, and in <project>-success.log when it reached the destination.
+import type { ImageResult } from '../copy/index.js';
+import type { ProjectLogs } from '../logging/logs.js';
+
+export function logResult(logs: ProjectLogs, result: ImageResult): void {
+  const summary = `${result.source} -> ${result.destination} ${result.destinationDigest ?? ''}`.trim();
+  if (result.status === 'failed') {
+    logs.running.error(`failed ${summary}: ${result.reason}`);
+    return;
+  }
+  logs.running.info(
+    `${result.status} ${summary}${result.reason ? ` (${result.reason})` : ''}: ${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} skipped, ${result.bytesUploaded} bytes, ${result.retries} retries, ${result.durationMs} ms`,
+  );
+  if (result.status === 'copied' || result.reason === 'destination already has this digest') {
+    logs.success.info(`${result.source} -> ${result.destination} ${result.destinationDigest}`);
+  }
+}

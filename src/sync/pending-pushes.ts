@@ -1,0 +1,31 @@
+// Pushes that arrived without a tag wait a moment (the rest of a multi-arch burst arrives meanwhile), then
+// Harbor says which tags the digest has: tagged ones become image jobs, untagged ones (index children,
+// pushes by digest) are dropped, since the index or a later tag event carries them.
+import type winston from 'winston';
+import type { HarborClient } from '../harbor/client.js';
+import type { JobStore } from '../jobs/types.js';
+import { imageJobKey } from './job-keys.js';
+
+export async function resolvePendingPushes(store: JobStore, harbor: HarborClient, destination: string, coalesceMs: number, log: winston.Logger): Promise<number> {
+  let queued = 0;
+  for (const push of store.pendingPushesBefore(new Date(Date.now() - coalesceMs))) {
+    let tags: string[] | undefined;
+    try {
+      tags = (await harbor.getArtifact(push.project, push.repository, push.digest))?.tags;
+    } catch (error) {
+      // Harbor unreachable: the push stays recorded and is tried again on the next round.
+      log.warn(`cannot ask Harbor for the tags of ${push.project}/${push.repository}@${push.digest}: ${(error as Error).message}`);
+      continue;
+    }
+    if (tags && tags.length > 0) {
+      const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags, namespace: push.namespace };
+      const { job, merged } = store.enqueue(spec, imageJobKey(destination, spec));
+      if (!merged) queued++;
+      log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}: job ${job.id}`);
+    } else {
+      log.info(`${push.project}/${push.repository}@${push.digest} has no tag in Harbor (multi-arch child or push by digest); not synced on its own`);
+    }
+    store.removePendingPush(push.id);
+  }
+  return queued;
+}

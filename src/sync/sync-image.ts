@@ -1,0 +1,40 @@
+// Sync of one pushed artifact: ask Harbor which tags the digest carries now, and copy it under each of
+// those tags into the mapped namespace, pinned to the digest so a tag moving mid-copy cannot mix images.
+import type { ImageResult } from '../copy/index.js';
+import type { ImageJobSpec } from '../jobs/types.js';
+import type { SyncContext, SyncProgress } from './context.js';
+import { logResult } from './log-result.js';
+
+export interface SyncOutcome {
+  results: ImageResult[];
+  /** Set when there was nothing to copy, and why. */
+  skipped?: string;
+}
+
+export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?: SyncProgress): Promise<SyncOutcome> {
+  const logs = ctx.logs(spec.project);
+  const artifact = await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest);
+  if (!artifact) {
+    logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} is no longer in Harbor; nothing to sync`);
+    return { results: [], skipped: 'the artifact was deleted from Harbor before it could be synced' };
+  }
+  const tags = artifact.tags.length > 0 ? artifact.tags : [];
+  if (tags.length === 0) {
+    logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} has no tag; an index that refers to it carries it over`);
+    return { results: [], skipped: 'the artifact has no tag (a multi-arch child or a push by digest)' };
+  }
+  const results: ImageResult[] = [];
+  let bytes = 0;
+  for (const tag of tags) {
+    logs.running.info(`syncing ${spec.project}/${spec.repository}:${tag} (${spec.digest}) to ${ctx.destination.host}/${spec.namespace}/${spec.repository}:${tag}`);
+    const result = await ctx.engine.copyImage(
+      { client: ctx.source, repository: `${spec.project}/${spec.repository}`, reference: spec.digest },
+      { client: ctx.destination, repository: `${spec.namespace}/${spec.repository}`, tag, overwrite: ctx.overwrite },
+    );
+    results.push({ ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` });
+    logResult(logs, results[results.length - 1]!);
+    bytes += result.bytesUploaded;
+    progress?.onImage(results.length, tags.length, bytes);
+  }
+  return { results };
+}

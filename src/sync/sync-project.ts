@@ -1,0 +1,72 @@
+// Sync of a whole Harbor project (or some of its repositories and tags) into one namespace: list through
+// Harbor's API, copy every tag through the engine's images-in-flight limit.
+import pLimit from 'p-limit';
+import { RunState, type ImageResult } from '../copy/index.js';
+import type { ProjectJobSpec } from '../jobs/types.js';
+import type { SyncContext, SyncProgress } from './context.js';
+import { logResult } from './log-result.js';
+
+interface Planned {
+  repository: string;
+  tag: string;
+  digest: string;
+}
+
+export async function planProject(ctx: SyncContext, spec: ProjectJobSpec): Promise<Planned[]> {
+  const repositories = (await ctx.harbor.listRepositories(spec.project)).filter((r) => !spec.repositories || spec.repositories.includes(r));
+  const listing = pLimit(4);
+  const perRepository = await Promise.all(
+    repositories.map((repository) =>
+      listing(async () => {
+        const artifacts = await ctx.harbor.listArtifacts(spec.project, repository);
+        return artifacts.flatMap((a) => a.tags.filter((t) => !spec.tags || spec.tags.includes(t)).map((tag) => ({ repository, tag, digest: a.digest })));
+      }),
+    ),
+  );
+  return perRepository.flat();
+}
+
+export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progress?: SyncProgress): Promise<ImageResult[]> {
+  const logs = ctx.logs(spec.project);
+  const plan = await planProject(ctx, spec);
+  logs.running.info(`project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}: ${plan.length} tags${spec.dryRun ? ' (dry run)' : ''}`);
+  const run = new RunState();
+  let done = 0;
+  let bytes = 0;
+  const results = await Promise.all(
+    plan.map(async (item) => {
+      const source = { client: ctx.source, repository: `${spec.project}/${item.repository}`, reference: item.digest };
+      const destination = { client: ctx.destination, repository: `${spec.namespace}/${item.repository}`, tag: item.tag, overwrite: spec.overwrite ?? ctx.overwrite };
+      const result = spec.dryRun ? await dryRun(ctx, item, destination.repository) : await ctx.engine.copyInFlight({ source, destination }, run);
+      const named = { ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` };
+      if (!spec.dryRun) logResult(logs, named);
+      done++;
+      bytes += result.bytesUploaded;
+      progress?.onImage(done, plan.length, bytes);
+      return named;
+    }),
+  );
+  return results;
+}
+
+async function dryRun(ctx: SyncContext, item: Planned, repository: string): Promise<ImageResult> {
+  const existing = await ctx.destination.headManifest(repository, item.tag).catch(() => undefined);
+  const reason = !existing ? 'dry run: would copy' : existing.digest === item.digest ? 'dry run: already in step' : 'dry run: destination differs';
+  return {
+    source: '',
+    destination: `${ctx.destination.host}/${repository}:${item.tag}`,
+    status: 'skipped',
+    reason,
+    sourceDigest: item.digest,
+    destinationDigest: existing?.digest,
+    platforms: [],
+    bytesUploaded: 0,
+    blobsUploaded: 0,
+    blobsMounted: 0,
+    blobsSkipped: 0,
+    manifestsPushed: 0,
+    referrersCopied: 0,
+    retries: 0,
+    durationMs: 0,
+  };
+}

@@ -1,0 +1,82 @@
+// Owns starting the sync service under test against a Harbor stand-in and a destination registry,
+// with temp log and data directories, and waiting for its jobs.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/config.js';
+import type { Job } from '../../src/jobs/types.js';
+import { startService, type RunningService } from '../../src/service/start.js';
+import { freePort } from './ports.js';
+
+export interface ServiceUnderTest {
+  running: RunningService;
+  url: string;
+  logDir: string;
+  dataDir: string;
+  raw: Record<string, string>;
+  restart(extra?: Record<string, string>): Promise<void>;
+  stop(graceMs?: number): Promise<void>;
+}
+
+export async function startServiceUnderTest(harborHost: string, destinationHost: string, extra: Record<string, string> = {}): Promise<ServiceUnderTest> {
+  const base = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-service-'));
+  const logDir = join(base, 'logs');
+  const dataDir = join(base, 'data');
+  const raw: Record<string, string> = {
+    HWAuthMethod: 'AKSK',
+    HWAK: 'TESTACCESSKEYVALUE01',
+    HWSK: 'test-secret-key-value-0123456789',
+    RegionName: 'cn-north-4',
+    HarborAddr: harborHost,
+    HarborProtocol: 'http',
+    HarborUser: 'admin',
+    HarborPassword: 'Harbor12345',
+    SWRRegistry: destinationHost,
+    SWRProtocol: 'http',
+    NamespaceMap: 'proj:mirror;pub:public-ns',
+    Port: String(await freePort()),
+    ListenAddress: '127.0.0.1',
+    LogDir: logDir,
+    DataDir: dataDir,
+    WebhookCoalesceMs: '300',
+    ...extra,
+  };
+  const sut: ServiceUnderTest = {
+    running: await startService(parseConfig(raw), { console: false }),
+    url: '',
+    logDir,
+    dataDir,
+    raw,
+    async restart(more = {}) {
+      await sut.running.close(0);
+      Object.assign(raw, more);
+      sut.running = await startService(parseConfig(raw), { console: false });
+      sut.url = sut.running.url;
+    },
+    async stop(graceMs = 0) {
+      await sut.running.close(graceMs);
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+  sut.url = sut.running.url;
+  return sut;
+}
+
+export async function jobsOf(url: string, project: string): Promise<Job[]> {
+  const res = await fetch(`${url}/api/v1/jobs?project=${project}`);
+  return ((await res.json()) as { jobs: Job[] }).jobs;
+}
+
+/** Polls until `done` holds for the project's jobs or the deadline passes (then fails with what it saw). */
+export async function waitForJobs(url: string, project: string, done: (jobs: Job[]) => boolean, timeoutMs = 30_000): Promise<Job[]> {
+  const deadline = Date.now() + timeoutMs;
+  let jobs: Job[] = [];
+  while (Date.now() < deadline) {
+    jobs = await jobsOf(url, project);
+    if (done(jobs)) return jobs;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`jobs of ${project} did not settle: ${JSON.stringify(jobs.map((j) => ({ id: j.id, state: j.state, error: j.error, spec: j.spec })))}`);
+}
+
+export const settled = (jobs: Job[], count: number) => jobs.length >= count && jobs.every((j) => j.state !== 'queued' && j.state !== 'running');
