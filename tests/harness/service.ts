@@ -39,6 +39,8 @@ export async function startServiceUnderTest(harborHost: string, destinationHost:
     LogDir: logDir,
     DataDir: dataDir,
     WebhookCoalesceMs: '300',
+    // SWR's 20 requests per second is a production default; tests of pacing set it themselves.
+    SWRRequestsPerSecond: '0',
     ...extra,
   };
   const sut: ServiceUnderTest = {
