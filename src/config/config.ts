@@ -116,7 +116,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const namespaceMap = parseNamespaceMap(str('NamespaceMap'), problems);
 
   const authMethod = oneOf('HWAuthMethod', ['AKSK', 'Password'] as const, undefined);
-  if (!authMethod) problems.push('HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword)');
+  if (!authMethod && !str('HWAuthMethod')) problems.push('HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword)');
   if (authMethod === 'AKSK') {
     for (const key of ['HWAK', 'HWSK']) if (!str(key)) problems.push(`${key} is required when HWAuthMethod=AKSK`);
   }

@@ -6,6 +6,9 @@ import type { EngineContext, RepositoryRef } from './context.js';
 import type { BlobAction } from './events.js';
 import type { ImageTally } from './results.js';
 
+/** Progress events at most every this many bytes per blob. */
+const PROGRESS_STEP = 4 * 1024 * 1024;
+
 export interface BlobCopy {
   source: RepositoryRef;
   destination: RepositoryRef;
@@ -106,20 +109,13 @@ function sourceBytes(ctx: EngineContext, job: BlobCopy): AsyncGenerator<Buffer> 
     counters: job.tally.counters,
     onResume: (offset, error) => ctx.events.emit('retry', { destination: label, what: `download of ${blob.digest} resumed at byte ${offset}`, reason: (error as Error).message }),
   });
-  return progress(ctx, label, blob, verifyStream(raw, { digest: blob.digest, size: blob.size, host: src.client.host, repository: src.repository }));
-}
-
-async function* progress(ctx: EngineContext, destination: string, blob: Descriptor, bytes: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-  let sent = 0;
-  let lastReport = 0;
-  for await (const chunk of bytes) {
-    sent += chunk.length;
-    if (sent - lastReport >= 4 * 1024 * 1024 || sent === blob.size) {
-      lastReport = sent;
-      ctx.events.emit('blob-progress', { destination, digest: blob.digest, bytes: sent, size: blob.size });
-    }
-    yield chunk;
-  }
+  let reported = 0;
+  const onBytes = (bytes: number) => {
+    if (bytes - reported < PROGRESS_STEP && bytes !== blob.size) return;
+    reported = bytes;
+    ctx.events.emit('blob-progress', { destination: label, digest: blob.digest, bytes, size: blob.size });
+  };
+  return verifyStream(raw, { digest: blob.digest, size: blob.size, host: src.client.host, repository: src.repository, onBytes });
 }
 
 async function finish(ctx: EngineContext, job: BlobCopy, action: BlobAction, from?: string): Promise<BlobAction> {

@@ -56,6 +56,7 @@ function fromHarborData(data: HarborEventData, format: PushEvent['format']): Par
   if (!Array.isArray(data.resources) || data.resources.length === 0) throw new NotificationError('event_data.resources must list the pushed artifact');
   const pushes: PushEvent[] = [];
   for (const resource of data.resources) {
+    if (!resource || typeof resource !== 'object' || Array.isArray(resource)) throw new NotificationError('every entry of event_data.resources must be an object with "digest" and "tag"');
     pushes.push(checked({ project: repo.namespace, repository: repo.name, digest: resource.digest, tag: resource.tag, format }));
   }
   return { pushes, ignored: [] };

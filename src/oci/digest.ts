@@ -30,6 +30,8 @@ export interface VerifyTarget {
   /** Where the bytes came from, for the error message. */
   host: string;
   repository: string;
+  /** Told the running byte count as chunks pass (progress), without another stream stage. */
+  onBytes?: (bytes: number) => void;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function* verifyStream(source: AsyncIterable<Buffer>, target: Verif
     length += chunk.length;
     if (length > target.size) throw mismatch(target, `more than the ${target.size} bytes its descriptor declares`);
     hash.update(chunk);
+    target.onBytes?.(length);
     if (held) yield held;
     held = chunk;
   }
