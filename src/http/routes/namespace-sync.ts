@@ -50,7 +50,8 @@ export function namespaceSyncRoute(service: SyncService): Router {
       } finally {
         await anonymous.close();
       }
-      if (!visible?.public) {
+      // Credentials that were sent are checked even for a public project: the job would use them and fail later.
+      if (!visible?.public || header(req, 'HarborUser')) {
         if (!harborUser) throw new HttpError(401, 'HARBOR_CREDENTIALS', `project "${project}" is private or unknown to anonymous users: send HarborUser and HarborPassword`);
         const withCredentials = service.harbor.withCredentials(harborUser, harborPassword);
         try {
