@@ -70,7 +70,16 @@ describe("the old tool's app.conf", () => {
       region: 'cn-north-1',
     });
     expect(config.harbor).toEqual({ address: 'mango.nat300.top', protocol: 'https', user: 'admin', password: '******', skipTlsVerify: false });
-    expect(config.swr).toEqual({ registry: 'swr.cn-north-1.myhuaweicloud.com', explicit: false, protocol: 'https', user: undefined, password: undefined });
+    expect(config.swr).toEqual({
+      registry: 'swr.cn-north-1.myhuaweicloud.com',
+      explicit: false,
+      protocol: 'https',
+      user: undefined,
+      password: undefined,
+      apiEndpoint: 'https://swr-api.cn-north-1.myhuaweicloud.com',
+      iamEndpoint: 'https://iam.cn-north-1.myhuaweicloud.com',
+      manageNamespaces: true,
+    });
     expect(config.port).toBe(5000);
     expect(config.listenAddress).toBe('0.0.0.0');
     expect(config.logDir).toBe('/var/log/swr_harbor_sync');

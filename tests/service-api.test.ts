@@ -306,7 +306,7 @@ describe('POST /service/synchronization/namespace (the old tool\'s call)', () =>
     ['a bad namespace', { Namespace: 'Team_A' }, 400, 'BAD_REQUEST', /Namespace header "Team_A" is not a valid SWR namespace/],
     ['a namespace with a path trick', { Namespace: 'a/../b' }, 400, 'BAD_REQUEST', /Namespace header "a\/\.\.\/b" is not a valid SWR namespace/],
     ['an unmapped project without Namespace', { Projectname: 'other', Namespace: undefined }, 400, 'BAD_REQUEST', /Namespace header is required: the SWR namespace/],
-    ['HWAuthMethod=Password', { HWAuthMethod: 'Password' }, 400, 'BAD_REQUEST', /HWAuthMethod=Password is not supported by this version yet: use AKSK/],
+    ['HWAuthMethod=Password without the account and password', { HWAuthMethod: 'Password', HWDomain: undefined, HWPassword: undefined }, 400, 'BAD_REQUEST', /HWDomain and HWPassword .* are required with HWAuthMethod=Password/],
     ['an unknown HWAuthMethod', { HWAuthMethod: 'Token' }, 400, 'BAD_REQUEST', /HWAuthMethod must be AKSK or Password, got "Token"/],
     ['HWAK without HWSK', { HWSK: undefined }, 400, 'BAD_REQUEST', /HWAK and HWSK are required with HWAuthMethod=AKSK/],
     ['ImageOverwrite not boolean', { ImageOverwrite: 'maybe' }, 400, 'BAD_REQUEST', /ImageOverwrite header must be true or false/],

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import { harborProjectProblem, swrNamespaceProblem } from './names.js';
-import { isKnownRegion, SWR_REGIONS, swrRegistryHost } from './regions.js';
+import { iamHost, isKnownRegion, SWR_REGIONS, swrApiHost, swrRegistryHost } from './regions.js';
 
 export interface Config {
   imageOverwrite: boolean;
@@ -19,7 +19,16 @@ export interface Config {
   };
   harbor: { address: string; protocol: 'http' | 'https'; user?: string; password?: string; skipTlsVerify: boolean };
   /** `explicit` when SWRRegistry was set: then the region does not choose the registry. */
-  swr: { registry: string; explicit: boolean; protocol: 'http' | 'https'; user?: string; password?: string };
+  swr: {
+    registry: string;
+    explicit: boolean;
+    protocol: 'http' | 'https';
+    user?: string;
+    password?: string;
+    apiEndpoint: string;
+    iamEndpoint: string;
+    manageNamespaces: boolean;
+  };
   port: number;
   listenAddress: string;
   shutdownGraceMs: number;
@@ -29,7 +38,14 @@ export interface Config {
   apiToken?: string;
   allowHeaderCredentials: boolean;
   jobs: { concurrency: number; retries: number; coalesceMs: number };
-  engine: { maxImagesInFlight: number; maxBlobTransfers: number; requestsPerSecond: number; harborRequestsPerSecond: number };
+  engine: {
+    maxImagesInFlight: number;
+    maxBlobTransfers: number;
+    requestsPerSecond: number;
+    harborRequestsPerSecond: number;
+    manifestFormat: 'auto' | 'preserve' | 'docker';
+    copySignatures: boolean;
+  };
   /** Where the values came from, for the start-up log (never the values of secrets). */
   source: string;
 }
@@ -135,6 +151,13 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const harborProtocol = oneOf('HarborProtocol', ['http', 'https'] as const, 'https')!;
   const swrProtocol = oneOf('SWRProtocol', ['http', 'https'] as const, 'https')!;
   const swrRegistry = str('SWRRegistry') ?? (region && isKnownRegion(region) ? swrRegistryHost(region) : '');
+  const knownRegion = region && isKnownRegion(region) ? region : undefined;
+  const endpoint = (key: string, fallback: string) => {
+    const v = str(key);
+    if (v === undefined) return fallback;
+    if (!/^https?:\/\/[^/\s]+\/?$/.test(v)) problems.push(`${key} must be a URL like https://host[:port], got "${v}"`);
+    return v;
+  };
   if (str('SWRRegistry') && !/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(str('SWRRegistry')!)) problems.push(`SWRRegistry must be a host name with an optional :port (got "${str('SWRRegistry')}")`);
 
   const config: Config = {
@@ -142,7 +165,16 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     namespaceMap,
     hw: { authMethod: authMethod ?? 'AKSK', ak: str('HWAK'), sk: str('HWSK'), domain: str('HWDomain'), user: str('HWUser'), password: str('HWPassword'), region: region ?? '' },
     harbor: { address: harborAddress ?? '', protocol: harborProtocol, user: str('HarborUser'), password: str('HarborPassword'), skipTlsVerify: bool('HarborSkipTlsVerify', false) },
-    swr: { registry: swrRegistry, explicit: Boolean(str('SWRRegistry')), protocol: swrProtocol, user: str('SWRUser'), password: str('SWRPassword') },
+    swr: {
+      registry: swrRegistry,
+      explicit: Boolean(str('SWRRegistry')),
+      protocol: swrProtocol,
+      user: str('SWRUser'),
+      password: str('SWRPassword'),
+      apiEndpoint: endpoint('SWRApiEndpoint', knownRegion ? `https://${swrApiHost(knownRegion)}` : ''),
+      iamEndpoint: endpoint('IAMEndpoint', knownRegion ? `https://${iamHost(knownRegion)}` : ''),
+      manageNamespaces: bool('SWRManageNamespaces', true),
+    },
     port: int('Port', 5000, 1, 65535),
     listenAddress: str('ListenAddress') ?? '0.0.0.0',
     shutdownGraceMs: int('ShutdownGraceSeconds', 30, 0, 3600) * 1000,
@@ -157,6 +189,8 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
       maxBlobTransfers: int('MaxBlobTransfers', 8, 1, 20),
       requestsPerSecond: num('SWRRequestsPerSecond', 20, 0),
       harborRequestsPerSecond: num('HarborRequestsPerSecond', 0, 0),
+      manifestFormat: oneOf('ManifestFormat', ['auto', 'preserve', 'docker'] as const, 'auto')!,
+      copySignatures: bool('CopySignatures', true),
     },
     source,
   };

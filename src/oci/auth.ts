@@ -9,6 +9,17 @@ export interface Credentials {
   password: string;
 }
 
+/** Credentials that change over time (a temporary registry login renewed before it expires). */
+export interface CredentialProvider {
+  get(): Promise<Credentials>;
+}
+
+export type CredentialSource = Credentials | CredentialProvider;
+
+function isProvider(source: CredentialSource): source is CredentialProvider {
+  return typeof (source as CredentialProvider).get === 'function';
+}
+
 interface CachedToken {
   token: string;
   expiresAt: number;
@@ -26,13 +37,13 @@ export class Authenticator {
 
   constructor(
     private readonly host: string,
-    private readonly credentials: Credentials | undefined,
+    private readonly credentials: CredentialSource | undefined,
     private readonly dispatcher: Dispatcher,
   ) {}
 
   /** The Authorization header for a request needing these scopes, or undefined while the registry has asked for none. */
   async header(scopes: string[]): Promise<string | undefined> {
-    if (this.scheme === 'basic') return this.basicHeader();
+    if (this.scheme === 'basic') return await this.basicHeader();
     if (this.scheme !== 'bearer') return undefined;
     const key = scopeKey(scopes);
     const cached = this.tokens.get(key);
@@ -79,9 +90,10 @@ export class Authenticator {
     this.bearer = { realm: challenge.params.realm!, service: challenge.params.service };
   }
 
-  private basicHeader(): string {
+  private async basicHeader(): Promise<string> {
     if (!this.credentials) throw this.missingCredentials();
-    return `Basic ${Buffer.from(`${this.credentials.username}:${this.credentials.password}`).toString('base64')}`;
+    const { username, password } = isProvider(this.credentials) ? await this.credentials.get() : this.credentials;
+    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
 
   private missingCredentials(): RegistryError {
@@ -100,7 +112,7 @@ export class Authenticator {
     if (service) url.searchParams.set('service', service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.credentials) headers.authorization = this.basicHeader();
+    if (this.credentials) headers.authorization = await this.basicHeader();
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });

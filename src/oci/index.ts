@@ -6,7 +6,7 @@ export * from './errors.js';
 export * from './digest.js';
 export * from './reference.js';
 export { RegistryClient, type RegistryClientOptions, type Counters } from './registry-client.js';
-export type { Credentials } from './auth.js';
+export type { Credentials, CredentialProvider, CredentialSource } from './auth.js';
 export type { UploadStart, MountRequest } from './upload.js';
 export type { ManifestHead } from './manifests.js';
 export { referrersTag, type Referrers } from './listing.js';

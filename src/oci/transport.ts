@@ -1,7 +1,7 @@
 // HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries with backoff,
 // authentication with replay on 401, and redirects (blob GETs are often sent to object storage).
 import { Agent, request, type Dispatcher } from 'undici';
-import { Authenticator, type Credentials } from './auth.js';
+import { Authenticator, type CredentialSource } from './auth.js';
 import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
 import { TokenBucket } from './rate-limit.js';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep, type RetryOptions } from './retry.js';
@@ -10,7 +10,7 @@ export interface TransportOptions {
   host: string;
   /** Plain HTTP instead of HTTPS. */
   insecure?: boolean;
-  credentials?: Credentials;
+  credentials?: CredentialSource;
   /** Request pacing for this host; 0 is unlimited. */
   requestsPerSecond?: number;
   maxConnections?: number;

@@ -3,7 +3,9 @@
 import type { Config } from '../config/config.js';
 import { HarborError, type HarborClient } from '../harbor/client.js';
 import { HttpError } from '../http/errors.js';
-import { RegistryClient, RegistryError, type Credentials } from '../oci/index.js';
+import { RegistryClient, RegistryError, type CredentialSource } from '../oci/index.js';
+import { SwrApiError } from '../swr/errors.js';
+import { NamespaceError, type NamespaceGuard } from '../swr/namespaces.js';
 
 export async function checkHarborProject(harbor: HarborClient, project: string): Promise<{ public: boolean }> {
   try {
@@ -24,7 +26,7 @@ export async function checkHarborProject(harbor: HarborClient, project: string):
 }
 
 /** Reaching the registry and getting past its authentication proves the account, password and region. */
-export async function checkDestination(config: Config, registry: string, credentials: Credentials): Promise<void> {
+export async function checkDestination(config: Config, registry: string, credentials: CredentialSource): Promise<void> {
   const client = new RegistryClient({ host: registry, insecure: config.swr.protocol === 'http', credentials, retry: { retries: 1 } });
   try {
     await client.ping();
@@ -32,11 +34,24 @@ export async function checkDestination(config: Config, registry: string, credent
     if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
       throw new HttpError(401, 'HUAWEI_CREDENTIALS', `${registry} refused the Huawei Cloud credentials: check HWAK/HWSK (or HWDomain/HWUser/HWPassword) and that RegionName is the region of that account`);
     }
+    if (error instanceof SwrApiError) throw new HttpError(error.status === 401 || error.status === 400 ? 401 : 502, 'HUAWEI_CREDENTIALS', error.message);
     if (error instanceof RegistryError && error.status === 0) {
       throw new HttpError(502, 'SWR_UNREACHABLE', `cannot reach ${registry}: check RegionName and the network from this host`);
     }
     throw new HttpError(502, 'SWR_ERROR', `${registry} answered unexpectedly: ${(error as Error).message}`);
   } finally {
     await client.close();
+  }
+}
+
+/** The namespace exists and is ours, or was just created; owned by another tenant is a 409. */
+export async function checkNamespace(guard: NamespaceGuard | undefined, namespace: string): Promise<void> {
+  if (!guard) return;
+  try {
+    await guard.ensureNamespace(namespace);
+  } catch (error) {
+    if (error instanceof NamespaceError) throw new HttpError(/another Huawei Cloud account/.test(error.message) ? 409 : 403, 'NAMESPACE_UNUSABLE', error.message);
+    if (error instanceof SwrApiError) throw new HttpError(error.status === 401 ? 401 : 502, 'SWR_API', error.message);
+    throw error;
   }
 }

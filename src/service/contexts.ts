@@ -4,8 +4,9 @@ import { swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { Logs } from '../logging/logs.js';
-import { RegistryClient, type Credentials } from '../oci/index.js';
-import { registryLogin } from '../swr/login.js';
+import { RegistryClient, type CredentialSource } from '../oci/index.js';
+import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
+import type { NamespaceGuard } from '../swr/namespaces.js';
 import type { SyncContext } from '../sync/context.js';
 
 export interface HarborCredentials {
@@ -15,13 +16,30 @@ export interface HarborCredentials {
 
 export interface ContextCredentials {
   harbor: HarborCredentials;
-  destination: Credentials;
+  destination: CredentialSource;
   /** Destination registry host (SWRRegistry, or the region's SWR host). */
   registry: string;
+  /** Namespace management, unless SWRManageNamespaces=false. */
+  namespaces?: NamespaceGuard;
 }
 
-export function configuredCredentials(config: Config): ContextCredentials {
-  return { harbor: { user: config.harbor.user, password: config.harbor.password }, destination: registryLogin(config), registry: config.swr.registry };
+export function destinationSettings(config: Config, region = config.hw.region): DestinationSettings {
+  return {
+    registry: registryForRegion(config, region),
+    login: config.swr.user ? { username: config.swr.user, password: config.swr.password ?? '' } : undefined,
+    apiEndpoint: config.swr.apiEndpoint,
+    iamEndpoint: config.swr.iamEndpoint,
+    manageNamespaces: config.swr.manageNamespaces,
+  };
+}
+
+export function credentialsFor(config: Config, account: HuaweiAccount, harbor: HarborCredentials): ContextCredentials & { secrets: string[] } {
+  const destination = swrDestination(account, destinationSettings(config, account.region));
+  return { harbor, destination: destination.credentials, registry: destination.registry, namespaces: destination.namespaces, secrets: destination.secrets };
+}
+
+export function configuredCredentials(config: Config): ContextCredentials & { secrets: string[] } {
+  return credentialsFor(config, config.hw, { user: config.harbor.user, password: config.harbor.password });
 }
 
 /** The destination for a region given in a manual call; an explicit SWRRegistry always wins (tests, other registries). */
@@ -52,6 +70,7 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     destination,
     overwrite,
     logs: (project) => logs.project(project),
+    prepare: credentials.namespaces ? (namespace) => credentials.namespaces!.ensureNamespace(namespace) : undefined,
     async close() {
       await Promise.all([harbor.close(), source.close(), destination.close()]);
     },

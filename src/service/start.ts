@@ -10,7 +10,7 @@ import { JobRunner } from '../jobs/runner.js';
 import { SqliteJobStore } from '../jobs/sqlite-store.js';
 import { createLogs } from '../logging/logs.js';
 import { Redactor } from '../logging/redact.js';
-import { registryLogin } from '../swr/login.js';
+import { configuredCredentials } from './contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import { SyncService } from './sync-service.js';
 
@@ -25,7 +25,7 @@ export interface RunningService {
 export async function startService(config: Config, options: { console?: boolean } = {}): Promise<RunningService> {
   const redactor = new Redactor();
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, config.webhookAuthHeader, config.apiToken);
-  if (config.hw.authMethod === 'AKSK' && config.hw.ak && config.hw.sk) redactor.add(registryLogin(config).password);
+  redactor.add(...configuredCredentials(config).secrets);
   const logs = createLogs(config.logDir, redactor, { console: options.console });
   const log = logs.service;
   log.info(`starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`);
@@ -37,7 +37,7 @@ export async function startService(config: Config, options: { console?: boolean 
     { overwrite: config.imageOverwrite, maxImagesInFlight: config.engine.maxImagesInFlight, maxBlobTransfersPerRegistry: config.engine.maxBlobTransfers },
     new SqliteLocationIndex(store.db),
   );
-  const service = new SyncService(config, store, engine, logs, log);
+  const service = new SyncService(config, store, engine, logs, log, redactor);
   const runner = new JobRunner(store, service.runJob, { concurrency: config.jobs.concurrency, retries: config.jobs.retries, onSettled: service.settled }, log);
   service.runner = runner;
 

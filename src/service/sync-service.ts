@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import type { CopyEngine } from '../copy/index.js';
 import type { PushEvent } from '../harbor/webhook.js';
 import type { Logs } from '../logging/logs.js';
+import type { Redactor } from '../logging/redact.js';
 import type { JobOutcome, JobRunner } from '../jobs/runner.js';
 import type { Job, JobFilter, JobProgress, JobStore, ProjectJobSpec } from '../jobs/types.js';
 import { imageJobKey } from '../sync/job-keys.js';
@@ -34,6 +35,8 @@ export class SyncService {
     private readonly engine: CopyEngine,
     private readonly logs: Logs,
     private readonly log: winston.Logger,
+    /** Secrets that arrive with requests are added here so that no log or answer shows them. */
+    readonly redactor: Redactor,
   ) {
     this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite);
   }

@@ -14,6 +14,8 @@ export interface SyncContext {
   destination: RegistryClient;
   overwrite: boolean;
   logs(project: string): ProjectLogs;
+  /** Makes sure a destination namespace exists and is ours before the first push into it. */
+  prepare?(namespace: string): Promise<void>;
 }
 
 export interface SyncProgress {

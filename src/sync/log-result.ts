@@ -1,6 +1,7 @@
 // One line per image in <project>-running.log, and in <project>-success.log when it reached the destination.
 import type { ImageResult } from '../copy/index.js';
 import type { ProjectLogs } from '../logging/logs.js';
+import { explainRegistryFailure } from '../swr/errors.js';
 
 export function logResult(logs: ProjectLogs, result: ImageResult): void {
   const summary = `${result.source} -> ${result.destination} ${result.destinationDigest ?? ''}`.trim();
@@ -14,4 +15,9 @@ export function logResult(logs: ProjectLogs, result: ImageResult): void {
   if (result.status === 'copied' || result.reason === 'destination already has this digest') {
     logs.success.info(`${result.source} -> ${result.destination} ${result.destinationDigest}`);
   }
+}
+
+/** A failed image's reason with what to do about SWR's own messages added. */
+export function explained(result: ImageResult, namespace: string): ImageResult {
+  return result.status === 'failed' && result.reason ? { ...result, reason: explainRegistryFailure(result.reason, namespace) } : result;
 }

@@ -3,7 +3,7 @@
 import type { ImageResult } from '../copy/index.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { logResult } from './log-result.js';
+import { explained, logResult } from './log-result.js';
 
 export interface SyncOutcome {
   results: ImageResult[];
@@ -23,6 +23,7 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} has no tag; an index that refers to it carries it over`);
     return { results: [], skipped: 'the artifact has no tag (a multi-arch child or a push by digest)' };
   }
+  await ctx.prepare?.(spec.namespace);
   const results: ImageResult[] = [];
   let bytes = 0;
   for (const tag of tags) {
@@ -31,7 +32,7 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
       { client: ctx.source, repository: `${spec.project}/${spec.repository}`, reference: spec.digest },
       { client: ctx.destination, repository: `${spec.namespace}/${spec.repository}`, tag, overwrite: ctx.overwrite },
     );
-    results.push({ ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` });
+    results.push(explained({ ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` }, spec.namespace));
     logResult(logs, results[results.length - 1]!);
     bytes += result.bytesUploaded;
     progress?.onImage(results.length, tags.length, bytes);

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { RunState, type ImageResult } from '../copy/index.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { logResult } from './log-result.js';
+import { explained, logResult } from './log-result.js';
 
 interface Planned {
   repository: string;
@@ -30,6 +30,7 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
   const logs = ctx.logs(spec.project);
   const plan = await planProject(ctx, spec);
   logs.running.info(`project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}: ${plan.length} tags${spec.dryRun ? ' (dry run)' : ''}`);
+  if (!spec.dryRun) await ctx.prepare?.(spec.namespace);
   const run = new RunState();
   let done = 0;
   let bytes = 0;
@@ -38,7 +39,7 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
       const source = { client: ctx.source, repository: `${spec.project}/${item.repository}`, reference: item.digest };
       const destination = { client: ctx.destination, repository: `${spec.namespace}/${item.repository}`, tag: item.tag, overwrite: spec.overwrite ?? ctx.overwrite };
       const result = spec.dryRun ? await dryRun(ctx, item, destination.repository) : await ctx.engine.copyInFlight({ source, destination }, run);
-      const named = { ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` };
+      const named = explained({ ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` }, spec.namespace);
       if (!spec.dryRun) logResult(logs, named);
       done++;
       bytes += result.bytesUploaded;

@@ -41,6 +41,8 @@ export async function startServiceUnderTest(harborHost: string, destinationHost:
     WebhookCoalesceMs: '300',
     // SWR's 20 requests per second is a production default; tests of pacing set it themselves.
     SWRRequestsPerSecond: '0',
+    // A plain registry has no SWR management API; the SWR tests turn this on against their stand-in.
+    SWRManageNamespaces: 'false',
     ...extra,
   };
   const sut: ServiceUnderTest = {

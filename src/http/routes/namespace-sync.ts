@@ -3,9 +3,9 @@
 import { Router, type Request } from 'express';
 import { isKnownRegion, SWR_REGIONS } from '../../config/regions.js';
 import type { SyncService } from '../../service/sync-service.js';
-import { checkDestination, checkHarborProject } from '../../service/checks.js';
-import { registryForRegion, type ContextCredentials } from '../../service/contexts.js';
-import { aksklogin } from '../../swr/login.js';
+import { checkDestination, checkHarborProject, checkNamespace } from '../../service/checks.js';
+import { credentialsFor } from '../../service/contexts.js';
+import type { HuaweiAccount } from '../../swr/destination.js';
 import { requireApiToken } from '../auth.js';
 import { HttpError, badRequest } from '../errors.js';
 import { namespaceName, optionalBoolean, projectName } from '../validate.js';
@@ -23,6 +23,7 @@ export function namespaceSyncRoute(service: SyncService): Router {
   router.post('/service/synchronization/namespace', requireApiToken(config.apiToken), async (req, res, next) => {
     try {
       const given = CREDENTIAL_HEADERS.filter((h) => header(req, h) !== undefined);
+      service.redactor.add(header(req, 'HWSK'), header(req, 'HWPassword'), header(req, 'HarborPassword'));
       if (!config.allowHeaderCredentials && given.length > 0) {
         throw new HttpError(403, 'HEADER_CREDENTIALS_DISABLED', `credentials in request headers are turned off (AllowHeaderCredentials=false): drop ${given.join(', ')} and the configured credentials are used`);
       }
@@ -34,11 +35,7 @@ export function namespaceSyncRoute(service: SyncService): Router {
 
       const harborUser = header(req, 'HarborUser') ?? config.harbor.user;
       const harborPassword = header(req, 'HarborUser') ? header(req, 'HarborPassword') : config.harbor.password;
-      const credentials: ContextCredentials = {
-        harbor: { user: harborUser, password: harborPassword },
-        destination: huaweiLogin(req, service, region),
-        registry: registryForRegion(config, region),
-      };
+      const credentials = credentialsFor(config, huaweiAccount(req, service, region), { user: harborUser, password: harborPassword });
 
       // As the old tool: a public project needs no Harbor credentials; a private one must accept them.
       const anonymous = service.harbor.withCredentials(undefined, undefined);
@@ -61,6 +58,8 @@ export function namespaceSyncRoute(service: SyncService): Router {
         }
       }
       await checkDestination(config, credentials.registry, credentials.destination);
+      await checkNamespace(credentials.namespaces, namespace);
+      service.redactor.add(...credentials.secrets);
 
       const job = service.queueProject({ kind: 'project', project, namespace, overwrite, requestCredentials: given.length > 0 }, credentials);
       res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
@@ -71,14 +70,22 @@ export function namespaceSyncRoute(service: SyncService): Router {
   return router;
 }
 
-function huaweiLogin(req: Request, service: SyncService, region: string) {
-  const config = service.config;
-  const method = header(req, 'HWAuthMethod') ?? config.hw.authMethod;
-  if (!/^(AKSK|Password)$/i.test(method)) throw badRequest(`HWAuthMethod must be AKSK or Password, got "${method}"`);
-  if (/^Password$/i.test(method)) throw badRequest('HWAuthMethod=Password is not supported by this version yet: use AKSK with HWAK and HWSK');
-  const ak = header(req, 'HWAK') ?? config.hw.ak;
-  const sk = header(req, 'HWAK') ? header(req, 'HWSK') : config.hw.sk;
-  if (!ak || !sk) throw badRequest('HWAK and HWSK are required with HWAuthMethod=AKSK');
-  if (config.swr.user && !header(req, 'HWAK')) return { username: config.swr.user, password: config.swr.password ?? '' };
-  return aksklogin(region, ak, sk);
+/** The account for the call: each method's own headers when sent, else the configured values (as the old tool's optional headers). */
+function huaweiAccount(req: Request, service: SyncService, region: string): HuaweiAccount {
+  const config = service.config.hw;
+  const method = header(req, 'HWAuthMethod') ?? config.authMethod;
+  const authMethod = /^AKSK$/i.test(method) ? 'AKSK' : /^Password$/i.test(method) ? 'Password' : undefined;
+  if (!authMethod) throw badRequest(`HWAuthMethod must be AKSK or Password, got "${method}"`);
+  if (authMethod === 'AKSK') {
+    const fromHeaders = header(req, 'HWAK') !== undefined || header(req, 'HWSK') !== undefined;
+    const ak = fromHeaders ? header(req, 'HWAK') : config.ak;
+    const sk = fromHeaders ? header(req, 'HWSK') : config.sk;
+    if (!ak || !sk) throw badRequest('HWAK and HWSK are required with HWAuthMethod=AKSK');
+    return { authMethod, ak, sk, region };
+  }
+  const fromHeaders = ['HWDomain', 'HWUser', 'HWPassword'].some((h) => header(req, h) !== undefined);
+  const domain = fromHeaders ? header(req, 'HWDomain') : config.domain;
+  const password = fromHeaders ? header(req, 'HWPassword') : config.password;
+  if (!domain || !password) throw badRequest('HWDomain and HWPassword (and HWUser, unless acting as the account itself) are required with HWAuthMethod=Password');
+  return { authMethod, domain, user: fromHeaders ? header(req, 'HWUser') : config.user, password, region };
 }

@@ -1,0 +1,71 @@
+// SWR's own error codes (SVCSTG.SWR.xxxxxxx, in a JSON array body) and registry messages, turned into
+// sentences that say what the user has to change.
+
+export class SwrApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = 'SwrApiError';
+  }
+}
+
+const ADVICE: Record<string, string> = {
+  '4010000': 'the token has expired; it is renewed automatically, so if this persists check the clock of this host',
+  '4000031': 'the AK/SK pair is invalid: check HWAK and HWSK (and that the key was not deleted)',
+  '4011044': 'the image was created by another user; use that account or another namespace',
+  '4011064': 'the namespace belongs to another Huawei Cloud account',
+  '4039001': 'the account has no permission for SWR: grant it the SWR Admin or a custom policy with push rights',
+  '4039002': 'the account has no permission on this namespace: grant it edit or manage rights',
+  '4037017': 'the account has no permission for this operation in SWR',
+  '4037020': 'the account has no permission for this operation in SWR',
+  '4090060': 'the namespace already exists',
+  '4040058': 'the namespace does not exist',
+  '4041061': 'the namespace does not exist',
+  '4001028': 'the namespace name is invalid: 1-64 lowercase letters, digits, . _ -, starting with a letter',
+  '4009010': 'the namespace name is invalid: 1-64 lowercase letters, digits, . _ -, starting with a letter',
+  '4000097': 'the namespace quota of the account is used up (5 by default): delete a namespace, ask Huawei for more, or map projects onto existing namespaces in NamespaceMap',
+  '4000098': 'the image quota of the account is used up: delete images or ask Huawei for a higher quota',
+  '4000099': 'the tag quota of the image is used up: delete old tags',
+  '4031032': 'too many requests: lower SWRRequestsPerSecond',
+  '4031042': 'too many requests: lower SWRRequestsPerSecond',
+  '4090023': 'SWR is busy: it will be retried',
+};
+
+/** `SVCSTG.SWR.4000097` -> advice, when known. */
+export function adviceFor(code: string | undefined): string | undefined {
+  if (!code) return undefined;
+  return ADVICE[code.replace(/^SVCSTG\.SWR\./, '')];
+}
+
+export function swrApiError(action: string, status: number, body: string): SwrApiError {
+  let code: string | undefined;
+  let message: string | undefined;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    const first = (Array.isArray(parsed) ? parsed[0] : (parsed as { errors?: unknown[] }).errors?.[0] ?? parsed) as Record<string, unknown> | undefined;
+    code = (first?.errorCode ?? first?.error_code ?? first?.code) as string | undefined;
+    message = (first?.errorMessage ?? first?.error_msg ?? first?.message) as string | undefined;
+  } catch {
+    message = body.slice(0, 200) || undefined;
+  }
+  const advice = adviceFor(code) ?? (status === 401 ? 'the Huawei Cloud credentials were refused: check HWAK/HWSK or HWDomain/HWUser/HWPassword' : status === 403 ? 'the account lacks SWR permissions' : undefined);
+  const text = `${action} failed: ${status}${code ? ` ${code}` : ''}${message ? ` ${message}` : ''}${advice ? `: ${advice}` : ''}`;
+  return new SwrApiError(text, status, code);
+}
+
+/** Adds what to do to registry messages SWR is known to send. */
+export function explainRegistryFailure(reason: string, namespace: string): string {
+  if (/Image organization does not exist/i.test(reason)) {
+    return `${reason}; the SWR namespace "${namespace}" does not exist: let the service create it (SWRManageNamespaces=true) or create it in the SWR console`;
+  }
+  if (/Authenticate Error/i.test(reason)) {
+    return `${reason}; SWR refused the login or the namespace "${namespace}" belongs to another account: check HWAK/HWSK and RegionName, or map the project to another namespace`;
+  }
+  if (/fail to parse 'manifest\.json'/i.test(reason)) {
+    return `${reason}; SWR takes only Docker-format images: set ManifestFormat=auto or docker to convert OCI images`;
+  }
+  return reason;
+}

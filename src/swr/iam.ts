@@ -1,0 +1,63 @@
+// IAM tokens for HWAuthMethod=Password: POST /v3/auth/tokens with the account (HWDomain), user (HWUser, or the
+// account itself when empty) and password, scoped to the region's project. Cached until near expiry.
+import { swrApiError } from './errors.js';
+
+export interface IamCredentials {
+  endpoint: string;
+  domain: string;
+  user?: string;
+  password: string;
+  region: string;
+}
+
+interface CachedToken {
+  token: string;
+  expiresAt: number;
+}
+
+export class IamTokenSource {
+  private cached: CachedToken | undefined;
+  private pending: Promise<CachedToken> | undefined;
+
+  constructor(private readonly credentials: IamCredentials) {}
+
+  async token(): Promise<string> {
+    if (this.cached && this.cached.expiresAt > Date.now()) return this.cached.token;
+    this.pending ??= this.fetch().finally(() => (this.pending = undefined));
+    this.cached = await this.pending;
+    return this.cached.token;
+  }
+
+  private async fetch(): Promise<CachedToken> {
+    const { endpoint, domain, user, password, region } = this.credentials;
+    const body = {
+      auth: {
+        identity: { methods: ['password'], password: { user: { name: user || domain, password, domain: { name: domain } } } },
+        scope: { project: { name: region } },
+      },
+    };
+    let res: Response;
+    try {
+      res = await fetch(new URL('/v3/auth/tokens', endpoint), { method: 'POST', headers: { 'content-type': 'application/json;charset=utf8' }, body: JSON.stringify(body) });
+    } catch (error) {
+      throw swrApiError(`IAM token request to ${endpoint}`, 0, `cannot reach IAM: ${(error as Error).message}`);
+    }
+    const text = await res.text();
+    if (res.status !== 201 && res.status !== 200) {
+      const error = swrApiError(`IAM token request for ${user || domain} in account ${domain}`, res.status, text);
+      if (res.status === 401) error.message = `IAM refused the login of ${user || domain} in account ${domain}: check HWDomain, HWUser and HWPassword`;
+      throw error;
+    }
+    const token = res.headers.get('x-subject-token');
+    if (!token) throw swrApiError('IAM token request', res.status, 'the answer had no X-Subject-Token header');
+    let expiresAt = Date.now() + 23 * 3600_000;
+    try {
+      const parsed = JSON.parse(text) as { token?: { expires_at?: string } };
+      if (parsed.token?.expires_at) expiresAt = Date.parse(parsed.token.expires_at);
+    } catch {
+      // the header is what matters; the body only refines the lifetime
+    }
+    // Renew an hour early: a sync must never start with a token about to die.
+    return { token, expiresAt: expiresAt - 3600_000 };
+  }
+}

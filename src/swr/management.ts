@@ -1,0 +1,70 @@
+// SWR's management API (swr-api.<region>): namespaces and the temporary registry login, authenticated by
+// AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
+import { swrApiError } from './errors.js';
+import type { IamTokenSource } from './iam.js';
+import { signRequest } from './signer.js';
+
+export type ManagementAuth = { kind: 'aksk'; ak: string; sk: string } | { kind: 'iam'; tokens: IamTokenSource };
+
+export interface SwrNamespace {
+  name: string;
+  /** 7 manage, 3 edit, 1 read. */
+  auth?: number;
+  creator_name?: string;
+}
+
+export interface TemporaryLogin {
+  username: string;
+  password: string;
+  expiresAt: number;
+}
+
+export class SwrManagementClient {
+  constructor(
+    readonly endpoint: string,
+    private readonly auth: ManagementAuth,
+    private readonly region: string,
+  ) {}
+
+  /** Namespaces this account can see, with its rights on each. */
+  async listNamespaces(): Promise<SwrNamespace[]> {
+    const res = await this.call('GET', '/v2/manage/namespaces', undefined, 'list SWR namespaces');
+    const body = JSON.parse(res.text || '{}') as { namespaces?: SwrNamespace[] };
+    return body.namespaces ?? [];
+  }
+
+  /** 'created', or 'exists' when the name is taken (by this account or, names being unique per region, another). */
+  async createNamespace(name: string): Promise<'created' | 'exists'> {
+    const res = await this.call('POST', '/v2/manage/namespaces', JSON.stringify({ namespace: name }), `create SWR namespace "${name}"`, [201, 409]);
+    return res.status === 409 ? 'exists' : 'created';
+  }
+
+  /** A registry login valid for a few hours (Password method): from the dockerconfig-style answer. */
+  async temporaryLogin(): Promise<TemporaryLogin> {
+    const res = await this.call('POST', `/v2/manage/utils/secret?projectname=${encodeURIComponent(this.region)}`, undefined, 'get a temporary SWR login');
+    const body = JSON.parse(res.text) as { auths?: Record<string, { auth?: string }> };
+    const auth = Object.values(body.auths ?? {})[0]?.auth;
+    const decoded = auth ? Buffer.from(auth, 'base64').toString('utf8') : '';
+    const colon = decoded.indexOf(':');
+    if (colon <= 0) throw swrApiError('get a temporary SWR login', res.status, 'the answer holds no login');
+    const expires = Date.parse(res.headers.get('x-swr-expireat') ?? '');
+    // SWR documents 6 to 24 hours; without a readable expiry assume the shorter one.
+    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), expiresAt: Number.isNaN(expires) ? Date.now() + 6 * 3600_000 : expires };
+  }
+
+  private async call(method: string, path: string, body: string | undefined, action: string, ok: number[] = [200]): Promise<{ status: number; text: string; headers: Headers }> {
+    const url = new URL(path, this.endpoint);
+    let headers: Record<string, string> = { 'Content-Type': 'application/json;charset=utf-8' };
+    if (this.auth.kind === 'aksk') headers = signRequest({ method, url, headers, body }, this.auth.ak, this.auth.sk);
+    else headers['X-Auth-Token'] = await this.auth.tokens.token();
+    let res: Response;
+    try {
+      res = await fetch(url, { method, headers, body });
+    } catch (error) {
+      throw swrApiError(`${action} at ${url.host}`, 0, `cannot reach the SWR API: ${(error as Error).message}; check RegionName (or SWRApiEndpoint) and the network`);
+    }
+    const text = await res.text();
+    if (!ok.includes(res.status)) throw swrApiError(`${action} at ${url.host}`, res.status, text);
+    return { status: res.status, text, headers: res.headers };
+  }
+}
