@@ -17,6 +17,7 @@ export interface CopyFlags {
   images?: string;
   transfers?: string;
   rate?: string;
+  format?: string;
 }
 
 function engineOptions(flags: CopyFlags): Partial<CopyOptions> {
@@ -28,7 +29,14 @@ function engineOptions(flags: CopyFlags): Partial<CopyOptions> {
     referrers: flags.referrers ?? false,
     maxImagesInFlight: positive(flags.images, '--images'),
     maxBlobTransfersPerRegistry: positive(flags.transfers, '--transfers'),
+    manifestFormat: format(flags.format),
   };
+}
+
+function format(value: string | undefined): CopyOptions['manifestFormat'] | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'auto' || value === 'preserve' || value === 'docker') return value;
+  throw new UsageError(`--format must be auto, preserve or docker, got "${value}"`);
 }
 
 function positive(value: string | undefined, flag: string): number | undefined {

@@ -19,6 +19,7 @@ function withCopyFlags(command: Command): Command {
     .option('--images <n>', 'images copied at the same time')
     .option('--transfers <n>', 'blob transfers at the same time per registry')
     .option('--rate <n>', 'requests per second per registry, 0 for no limit')
+    .option('--format <auto|preserve|docker>', 'manifest format: convert OCI to Docker when the destination refuses OCI (auto), never, or always')
     .option('--json', 'print the per-image results as JSON instead of a summary', false);
 }
 

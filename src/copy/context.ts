@@ -14,6 +14,8 @@ export interface RepositoryRef {
 
 export class EngineContext {
   readonly blobFlights = new SingleFlight();
+  /** Destination hosts that refused OCI manifests: images to them are converted from the start. */
+  readonly dockerOnly = new Set<string>();
   private readonly slots = new Map<string, LimitFunction>();
 
   constructor(

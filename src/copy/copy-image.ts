@@ -10,7 +10,9 @@ import {
   type ImageIndex,
 } from '../oci/index.js';
 import type { EngineContext, RepositoryRef, RunState } from './context.js';
-import { copyManifestTree } from './manifest-tree.js';
+import { convertedDigest, planConversion, type ConversionPlan } from './conversion-plan.js';
+import { ConversionError, isOciManifestType } from './convert.js';
+import { copyManifestTree, type TreeCopy } from './manifest-tree.js';
 import { parsePlatform, platformMatches } from './platform.js';
 import { copyReferrers } from './referrers.js';
 import { ImageTally, type ImageResult } from './results.js';
@@ -46,7 +48,7 @@ export async function copyImage(ctx: EngineContext, run: RunState, source: Sourc
       ...labels,
       status: 'failed',
       reason: error instanceof Error ? error.message : String(error),
-      errorCode: error instanceof RegistryError ? error.code : undefined,
+      errorCode: error instanceof RegistryError || error instanceof ConversionError ? error.code : undefined,
     });
     ctx.events.emit('image-failed', result);
     return result;
@@ -77,10 +79,21 @@ async function copyImageSteps(
     sourceDigest = wanted.digest;
     if (filtering) wanted = await selectPlatforms(ctx, source, wanted, tally);
   }
-  const targetDigest = wanted?.digest ?? sourceDigest;
-  if (existing && existing.digest === targetDigest) {
+  if (existing && existing.digest === (wanted?.digest ?? sourceDigest)) {
     return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
   }
+  let conversion: ConversionPlan | undefined;
+  if (existing && ctx.options.manifestFormat !== 'preserve') {
+    // The destination may hold this image converted to Docker formats: compare with what conversion would give.
+    wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
+    if (isOciManifestType(wanted.mediaType)) {
+      conversion = await tryPlan(source, wanted, counters);
+      if (conversion && convertedDigest(conversion, wanted) === existing.digest) {
+        return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this image, converted to Docker format', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType, converted: true });
+      }
+    }
+  }
+  const targetDigest = wanted?.digest ?? sourceDigest;
   if (existing && !(destination.overwrite ?? ctx.options.overwrite)) {
     return tally.result({
       ...labels,
@@ -91,10 +104,49 @@ async function copyImageSteps(
     });
   }
   wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
-  const job = { source, destination, tally, destinationAbsent: absent };
-  await copyManifestTree(ctx, job, wanted, destination.tag ?? wanted.digest);
-  if (ctx.options.referrers) await copyReferrers(ctx, job, wanted);
-  return tally.result({ ...labels, status: 'copied', sourceDigest, destinationDigest: wanted.digest, mediaType: wanted.mediaType });
+  const job: TreeCopy = { source, destination, tally, destinationAbsent: absent };
+  if (isOciManifestType(wanted.mediaType) && (ctx.options.manifestFormat === 'docker' || (ctx.options.manifestFormat === 'auto' && ctx.dockerOnly.has(destination.client.host)))) {
+    job.conversion = conversion ?? (await planConversion(source, wanted, counters));
+  }
+  let pushed: FetchedManifest;
+  try {
+    pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
+  } catch (error) {
+    if (!(ctx.options.manifestFormat === 'auto' && !job.conversion && isOciManifestType(wanted.mediaType) && isFormatRejection(error))) throw error;
+    // The destination takes only Docker formats (SWR's basic edition): remember that for this host and convert.
+    ctx.dockerOnly.add(destination.client.host);
+    ctx.events.emit('retry', { destination: labels.destination, what: 'manifest format', reason: `${destination.client.host} refused the OCI manifest; converting to Docker format` });
+    job.conversion = conversion ?? (await planConversion(source, wanted, counters));
+    pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
+  }
+  const converted = job.conversion !== undefined;
+  if (ctx.options.referrers) {
+    if (converted) tally.notes.push('signatures and other referrers were not copied: they name the OCI digest, which conversion changed');
+    else await copyReferrersTolerantly(ctx, job, wanted, tally);
+  }
+  return tally.result({ ...labels, status: 'copied', sourceDigest, destinationDigest: pushed.digest, mediaType: pushed.mediaType, converted });
+}
+
+async function tryPlan(source: SourceImage, manifest: FetchedManifest, counters: { retries: number }): Promise<ConversionPlan | undefined> {
+  try {
+    return await planConversion(source, manifest, counters);
+  } catch (error) {
+    if (error instanceof ConversionError) return undefined;
+    throw error;
+  }
+}
+
+function isFormatRejection(error: unknown): boolean {
+  return error instanceof RegistryError && (error.code === 'MANIFEST_INVALID' || error.code === 'UNSUPPORTED') && error.status === 400;
+}
+
+/** Referrers are extras: a destination that refuses them (SWR refuses OCI artifacts) costs a note, not the image. */
+async function copyReferrersTolerantly(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, tally: ImageTally): Promise<void> {
+  try {
+    await copyReferrers(ctx, job, manifest);
+  } catch (error) {
+    tally.notes.push(`signatures and other referrers were not copied: ${(error as Error).message}`);
+  }
 }
 
 async function destinationHead(run: RunState, source: SourceImage, destination: DestinationImage, counters: { retries: number }) {

@@ -12,6 +12,7 @@ import {
 import { DOCKER_LAYER_FOREIGN } from '../oci/media-types.js';
 import { copyBlob } from './blob-copier.js';
 import type { EngineContext, RepositoryRef } from './context.js';
+import type { ConversionPlan } from './conversion-plan.js';
 import type { ImageTally } from './results.js';
 
 export interface TreeCopy {
@@ -19,16 +20,23 @@ export interface TreeCopy {
   destination: RepositoryRef;
   tally: ImageTally;
   destinationAbsent: boolean;
+  /** Manifests to push in another format, by their source digest (see convert.ts). */
+  conversion?: ConversionPlan;
 }
 
 const MISSING_CHILD_CODES = new Set(['MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'MANIFEST_UNKNOWN']);
 
-/** Copies what `manifest` refers to, then pushes it as `reference` (a tag, or its digest). */
-export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, reference: string): Promise<void> {
+/**
+ * Copies what `manifest` refers to, then pushes it (converted when the plan says so) as `reference`, or by
+ * its own digest when no reference is given. Returns what was pushed.
+ */
+export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, reference?: string): Promise<FetchedManifest> {
   await copyChildren(ctx, job, manifest, false);
   const dst = job.destination;
+  const pushed = job.conversion?.manifests.get(manifest.digest) ?? manifest;
+  reference ??= pushed.digest;
   try {
-    await dst.client.putManifest(dst.repository, reference, manifest, job.tally.counters);
+    await dst.client.putManifest(dst.repository, reference, pushed, job.tally.counters);
   } catch (error) {
     if (!(error instanceof RegistryError) || !MISSING_CHILD_CODES.has(error.code)) throw error;
     // The registry lost something we believed was there (a stale index entry, a garbage-collected blob, an
@@ -36,9 +44,10 @@ export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manife
     job.tally.counters.retries++;
     ctx.events.emit('retry', { destination: `${dst.client.host}/${dst.repository}`, what: `manifest ${manifest.digest}`, reason: error.message });
     await copyChildren(ctx, job, manifest, true);
-    await dst.client.putManifest(dst.repository, reference, manifest, job.tally.counters);
+    await dst.client.putManifest(dst.repository, reference, pushed, job.tally.counters);
   }
   job.tally.manifestsPushed++;
+  return pushed;
 }
 
 async function copyChildren(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, distrust: boolean): Promise<void> {
@@ -57,11 +66,12 @@ async function copyChildManifest(ctx: EngineContext, job: TreeCopy, child: Descr
   if (child.platform) job.tally.platforms.add(platformString(child.platform));
   if (!job.destinationAbsent || distrust) {
     // A manifest the registry already has was only accepted with all its blobs: the whole subtree is there.
-    const present = await dst.client.headManifest(dst.repository, child.digest, job.tally.counters);
+    const expected = job.conversion?.manifests.get(child.digest)?.digest ?? child.digest;
+    const present = await dst.client.headManifest(dst.repository, expected, job.tally.counters);
     if (present) return;
   }
-  const fetched = await job.source.client.getManifest(job.source.repository, child.digest, job.tally.counters);
-  await copyManifestTree(ctx, job, fetched, child.digest);
+  const fetched = job.conversion?.originals.get(child.digest) ?? (await job.source.client.getManifest(job.source.repository, child.digest, job.tally.counters));
+  await copyManifestTree(ctx, job, fetched);
 }
 
 /** Foreign layers (Windows base layers) live outside the registry and are not to be copied. */

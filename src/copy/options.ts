@@ -15,6 +15,11 @@ export interface CopyOptions {
   chunkSize: number;
   /** Whole-blob restarts after a failure that the transport could not absorb (a dropped streaming upload). */
   blobRetries: number;
+  /**
+   * `auto`: push as is, convert OCI to Docker formats when the destination refuses OCI; `preserve`: never
+   * convert; `docker`: always convert. Conversion changes manifest digests.
+   */
+  manifestFormat: 'auto' | 'preserve' | 'docker';
 }
 
 export const DEFAULT_COPY_OPTIONS: CopyOptions = {
@@ -25,6 +30,7 @@ export const DEFAULT_COPY_OPTIONS: CopyOptions = {
   maxBlobTransfersPerRegistry: 8,
   chunkSize: 16 * 1024 * 1024,
   blobRetries: 3,
+  manifestFormat: 'auto',
 };
 
 export function withDefaults(options: Partial<CopyOptions> = {}): CopyOptions {

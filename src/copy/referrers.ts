@@ -31,7 +31,7 @@ async function copyReferrersOf(ctx: EngineContext, job: TreeCopy, subject: strin
   }
   for (const descriptor of found.descriptors) {
     const manifest = await src.client.getManifest(src.repository, descriptor.digest, tally.counters);
-    await copyManifestTree(ctx, job, manifest, descriptor.digest);
+    await copyManifestTree(ctx, job, manifest);
     tally.referrersCopied++;
   }
   await updateFallbackTag(job, subject, found.descriptors);

@@ -22,6 +22,10 @@ export interface ImageResult {
   referrersCopied: number;
   retries: number;
   durationMs: number;
+  /** Pushed in Docker formats instead of the source's OCI ones: the destination digest differs from the source's. */
+  converted?: boolean;
+  /** Things worth knowing that did not fail the image (referrers not copied, and why). */
+  notes?: string[];
 }
 
 /** Running tally for one image; blob work shared between images is credited to the image that did it. */
@@ -34,6 +38,7 @@ export class ImageTally {
   referrersCopied = 0;
   readonly counters = { retries: 0 };
   readonly platforms = new Set<string>();
+  readonly notes: string[] = [];
   readonly started = Date.now();
 
   result(fields: Pick<ImageResult, 'source' | 'destination' | 'status'> & Partial<ImageResult>): ImageResult {
@@ -47,6 +52,7 @@ export class ImageTally {
       referrersCopied: this.referrersCopied,
       retries: this.counters.retries,
       durationMs: Date.now() - this.started,
+      ...(this.notes.length > 0 ? { notes: [...this.notes] } : {}),
       ...fields,
     };
   }

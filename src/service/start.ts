@@ -34,7 +34,13 @@ export async function startService(config: Config, options: { console?: boolean 
 
   const store = new SqliteJobStore(config.dataDir);
   const engine = new CopyEngine(
-    { overwrite: config.imageOverwrite, maxImagesInFlight: config.engine.maxImagesInFlight, maxBlobTransfersPerRegistry: config.engine.maxBlobTransfers },
+    {
+      overwrite: config.imageOverwrite,
+      maxImagesInFlight: config.engine.maxImagesInFlight,
+      maxBlobTransfersPerRegistry: config.engine.maxBlobTransfers,
+      manifestFormat: config.engine.manifestFormat,
+      referrers: config.engine.copySignatures,
+    },
     new SqliteLocationIndex(store.db),
   );
   const service = new SyncService(config, store, engine, logs, log, redactor);

@@ -12,8 +12,10 @@ export function logResult(logs: ProjectLogs, result: ImageResult): void {
   logs.running.info(
     `${result.status} ${summary}${result.reason ? ` (${result.reason})` : ''}: ${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} skipped, ${result.bytesUploaded} bytes, ${result.retries} retries, ${result.durationMs} ms`,
   );
+  for (const note of result.notes ?? []) logs.running.info(`${result.source}: ${note}`);
   if (result.status === 'copied' || result.reason === 'destination already has this digest') {
-    logs.success.info(`${result.source} -> ${result.destination} ${result.destinationDigest}`);
+    const conversion = result.converted ? ` (converted to Docker format; source digest ${result.sourceDigest})` : '';
+    logs.success.info(`${result.source} -> ${result.destination} ${result.destinationDigest}${conversion}`);
   }
 }
 
