@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { RegistryError } from '../oci/index.js';
 import { copyCommand, copyPrefixCommand, type CopyFlags } from './copy-commands.js';
+import { checkConfigCommand } from './check-config-command.js';
 import { serveCommand } from './serve-command.js';
 import { UsageError } from './registry-options.js';
 
@@ -52,6 +53,13 @@ program
   .command('serve')
   .description('run the sync service (configuration from app.conf and the environment, see config/app.conf.example)')
   .action(serveCommand);
+
+program
+  .command('check-config')
+  .description('check the configuration and everything the service depends on (Harbor, SWR credentials, namespaces, directories)')
+  .action(async () => {
+    process.exitCode = await checkConfigCommand();
+  });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof UsageError) {

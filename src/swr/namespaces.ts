@@ -29,6 +29,14 @@ export class NamespaceGuard {
     return known;
   }
 
+  /** Read-only look for check-config: ours and pushable, or absent (created at the first push). */
+  async describe(name: string): Promise<string> {
+    const found = (await this.client.listNamespaces()).find((n) => n.name === name);
+    if (!found) return 'not there yet: created at the first push (unless another account owns the name)';
+    requirePush(name, found.auth);
+    return 'exists, pushable';
+  }
+
   private async check(name: string): Promise<void> {
     const ours = async () => (await this.client.listNamespaces()).find((n) => n.name === name);
     const existing = await ours();

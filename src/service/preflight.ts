@@ -1,0 +1,77 @@
+// The start-up checks behind `check-config`: each piece the service depends on, one result per check, so
+// a user sees every problem at once instead of one per restart.
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import type { Config } from '../config/config.js';
+import { HarborClient } from '../harbor/client.js';
+import { RegistryClient } from '../oci/index.js';
+import { configuredCredentials } from './contexts.js';
+
+export interface CheckResult {
+  ok: boolean;
+  what: string;
+  detail: string;
+}
+
+function writable(dir: string): string | undefined {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+async function attempt(what: string, check: () => Promise<string>): Promise<CheckResult> {
+  try {
+    return { ok: true, what, detail: await check() };
+  } catch (error) {
+    return { ok: false, what, detail: (error as Error).message };
+  }
+}
+
+export async function preflight(config: Config): Promise<CheckResult[]> {
+  const results: CheckResult[] = [{ ok: true, what: 'configuration', detail: `read from ${config.source}; region ${config.hw.region}` }];
+  for (const [what, dir] of [['log directory', config.logDir], ['data directory', config.dataDir]] as const) {
+    const problem = writable(dir);
+    results.push({ ok: !problem, what: `${what} ${dir}`, detail: problem ? `not writable: ${problem}` : 'writable' });
+  }
+
+  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify });
+  try {
+    for (const project of config.namespaceMap.keys()) {
+      results.push(
+        await attempt(`Harbor project ${project}`, async () => {
+          const found = await harbor.getProject(project);
+          if (!found) throw new Error(`Harbor at ${harbor.baseUrl} has no project "${project}": fix NamespaceMap`);
+          return `${found.public ? 'public' : 'private'}, readable`;
+        }),
+      );
+    }
+  } finally {
+    await harbor.close();
+  }
+
+  let credentials;
+  try {
+    credentials = configuredCredentials(config);
+  } catch (error) {
+    results.push({ ok: false, what: 'Huawei Cloud credentials', detail: (error as Error).message });
+    return results;
+  }
+  const destination = new RegistryClient({ host: credentials.registry, insecure: config.swr.protocol === 'http', credentials: credentials.destination, retry: { retries: 1 } });
+  try {
+    results.push(await attempt(`SWR registry ${credentials.registry}`, async () => (await destination.ping(), 'reachable, login accepted')));
+  } finally {
+    await destination.close();
+  }
+  if (credentials.namespaces) {
+    const management = credentials.namespaces;
+    for (const namespace of new Set(config.namespaceMap.values())) {
+      results.push(await attempt(`SWR namespace ${namespace}`, async () => `${await management.describe(namespace)}`));
+    }
+  } else {
+    results.push({ ok: true, what: 'SWR namespaces', detail: 'not managed (SWRManageNamespaces=false): they must exist already' });
+  }
+  return results;
+}
