@@ -116,16 +116,26 @@ describe('TokenBucket', () => {
     expect(released).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
-  test('a pause holds every request until it ends', async () => {
+  test('slowing down holds every request for the pause, then halves the rate below what was being sent', async () => {
     jest.useFakeTimers({ now: 0 });
     const bucket = new TokenBucket(0);
-    bucket.pause(1000);
+    for (let i = 0; i < 40; i++) await bucket.take();
+    bucket.slowDown(1000);
+    expect(bucket.currentRate).toBe(20);
     let passed = false;
     void bucket.take().then(() => (passed = true));
     await jest.advanceTimersByTimeAsync(900);
     expect(passed).toBe(false);
     await jest.advanceTimersByTimeAsync(200);
     expect(passed).toBe(true);
+  });
+
+  test('successes bring the rate back up to the configured one, never above', () => {
+    const bucket = new TokenBucket(20);
+    bucket.slowDown(0);
+    expect(bucket.currentRate).toBe(1);
+    for (let i = 0; i < 500; i++) bucket.succeeded();
+    expect(bucket.currentRate).toBe(20);
   });
 });
 

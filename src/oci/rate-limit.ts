@@ -1,4 +1,8 @@
-// Per-registry request pacing: a token bucket, plus a shared pause when the registry says it is overloaded.
+// Per-registry request pacing: a token bucket whose rate backs off when the registry says it is overloaded
+// (429, or 503 as SWR answers past 20 requests per second) and creeps back up while requests succeed.
+
+/** Ceiling for an "unlimited" bucket that has been slowed down and is recovering. */
+const UNLIMITED_RECOVERY_CEILING = 1000;
 
 export class TokenBucket {
   private tokens: number;
@@ -6,18 +10,29 @@ export class TokenBucket {
   private pausedUntil = 0;
   private readonly waiters: Array<() => void> = [];
   private timer: NodeJS.Timeout | undefined;
+  /** The rate in force: the configured one, or less after the registry pushed back. 0 = unlimited. */
+  private rate: number;
+  private windowStart = Date.now();
+  private windowCount = 0;
+  private previousWindowCount = 0;
 
   /** `perSecond` of 0 or less means unlimited. */
   constructor(
     private readonly perSecond: number,
     private readonly burst: number = Math.max(1, Math.ceil(perSecond)),
   ) {
+    this.rate = Math.max(0, perSecond);
     this.tokens = this.burst;
+  }
+
+  get currentRate(): number {
+    return this.rate;
   }
 
   /** Resolves when this request may go out. FIFO, so a large backlog cannot starve an early caller. */
   take(): Promise<void> {
-    if (this.perSecond <= 0 && Date.now() >= this.pausedUntil) return Promise.resolve();
+    this.count();
+    if (this.rate <= 0 && Date.now() >= this.pausedUntil) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
       this.drain();
@@ -25,19 +40,42 @@ export class TokenBucket {
   }
 
   /**
-   * A 429 or 503 from the registry means every request to it should hold back, not only the one that got
-   * the answer: SWR counts requests per tenant, so retrying others at full speed would only prolong the storm.
+   * A 429 or 503 means every request to this registry should hold back, not only the one that got the answer
+   * (SWR counts requests per tenant): pause briefly, and halve the rate below what was just being sent.
    */
-  pause(ms: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + ms);
+  slowDown(pauseMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pauseMs);
+    const sent = Math.max(this.previousWindowCount, this.windowCount);
+    const from = this.rate > 0 ? Math.min(this.rate, Math.max(sent, 1)) : Math.max(sent, 1);
+    this.rate = Math.max(1, from / 2);
+    this.tokens = Math.min(this.tokens, 1);
+  }
+
+  /** Each success earns back about one request per second per second, up to the configured rate. */
+  succeeded(): void {
+    const ceiling = this.perSecond > 0 ? this.perSecond : UNLIMITED_RECOVERY_CEILING;
+    if (this.rate <= 0 || this.rate >= ceiling) return;
+    this.rate += 1 / this.rate;
+    if (this.rate >= ceiling) this.rate = this.perSecond > 0 ? this.perSecond : 0;
+  }
+
+  private count(): void {
+    const now = Date.now();
+    if (now - this.windowStart >= 1000) {
+      this.previousWindowCount = now - this.windowStart < 2000 ? this.windowCount : 0;
+      this.windowStart = now;
+      this.windowCount = 0;
+    }
+    this.windowCount++;
   }
 
   private refill(now: number): void {
-    if (this.perSecond <= 0) {
+    if (this.rate <= 0) {
       this.tokens = Number.POSITIVE_INFINITY;
       return;
     }
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    const capacity = Math.max(1, Math.min(this.burst, Math.ceil(this.rate)));
+    this.tokens = Math.min(capacity, (Number.isFinite(this.tokens) ? this.tokens : capacity) + ((now - this.last) / 1000) * this.rate);
     this.last = now;
   }
 
@@ -53,7 +91,7 @@ export class TokenBucket {
       this.tokens -= 1;
       this.waiters.shift()!();
     }
-    if (this.waiters.length > 0) this.schedule(Math.ceil(((1 - this.tokens) / this.perSecond) * 1000));
+    if (this.waiters.length > 0) this.schedule(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
   }
 
   private schedule(ms: number): void {

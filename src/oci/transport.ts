@@ -113,7 +113,7 @@ export class Transport {
       }
       if (isRetryableStatus(res.status)) {
         const retryAfter = parseRetryAfter(res.headers['retry-after']);
-        if (res.status === 429 || res.status === 503) this.limiter.pause(Math.min(retryAfter ?? this.retry.baseDelayMs, 60_000));
+        if (res.status === 429 || res.status === 503) this.limiter.slowDown(Math.min(retryAfter ?? this.retry.baseDelayMs, 60_000));
         if (replayable && attempt < this.retry.retries) {
           await res.body.dump();
           if (options.counters) options.counters.retries++;
@@ -121,6 +121,7 @@ export class Transport {
           continue;
         }
       }
+      if (res.status < 400) this.limiter.succeeded();
       return res;
     }
   }
