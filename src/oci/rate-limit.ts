@@ -12,6 +12,7 @@ export class TokenBucket {
   private timer: NodeJS.Timeout | undefined;
   /** The rate in force: the configured one, or less after the registry pushed back. 0 = unlimited. */
   private rate: number;
+  private lastSlowDown = Number.NEGATIVE_INFINITY;
   private windowStart = Date.now();
   private windowCount = 0;
   private previousWindowCount = 0;
@@ -44,7 +45,11 @@ export class TokenBucket {
    * (SWR counts requests per tenant): pause briefly, and halve the rate below what was just being sent.
    */
   slowDown(pauseMs: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pauseMs);
+    const now = Date.now();
+    this.pausedUntil = Math.max(this.pausedUntil, now + pauseMs);
+    // Answers to requests already in flight report the same overload: halve once per second, not once per answer.
+    if (now - this.lastSlowDown < 1000) return;
+    this.lastSlowDown = now;
     const sent = Math.max(this.previousWindowCount, this.windowCount);
     const from = this.rate > 0 ? Math.min(this.rate, Math.max(sent, 1)) : Math.max(sent, 1);
     this.rate = Math.max(1, from / 2);
