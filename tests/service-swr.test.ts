@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import nock from 'nock';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
-import { assertImageComplete, DOCKER_LIST, DOCKER_MANIFEST, getManifest, listTags, pushImage, pushIndex } from './harness/images.js';
+import { assertImageComplete, DOCKER_LIST, DOCKER_MANIFEST, getManifest, listTags, OCI_INDEX, pushArtifact, pushImage, pushIndex } from './harness/images.js';
+import { call } from './harness/registry-http.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
 import { startSwr, type SwrStandIn } from './harness/swr/index.js';
 
@@ -142,7 +143,7 @@ test('Password method: IAM token, temporary login from the secret API, then the 
 
 test('a namespace owned by another tenant fails with its clear error and pushes nothing', async () => {
   managementApi();
-  await start({ JobRetries: '0' });
+  await start();
   const image = await pushImage(harbor.access, 'clash/app', 'v1', { format: 'docker', layers: [{ seed: 'swr-clash', size: 20_000 }] });
   const before = swr.requests.length;
   await push('clash', harbor.webhookPayload('default', { project: 'clash', repository: 'app', digest: image.digest, tag: 'v1' }));
@@ -152,6 +153,43 @@ test('a namespace owned by another tenant fails with its clear error and pushes 
   expect(job.error).toMatch(/"someone-else" belongs to another Huawei Cloud account .*nothing was pushed.*NamespaceMap/);
   expect(swr.requests.slice(before).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   expect(await listTags(swr.registry, 'someone-else/app')).toEqual([]);
+});
+
+test('a repository name SWR refuses fails before any transfer, says which rule broke, and is not retried', async () => {
+  managementApi();
+  await start();
+  const long = `deep/${'x'.repeat(130)}`;
+  const image = await pushImage(harbor.access, `proj/${long}`, 'v1', { format: 'docker', layers: [{ seed: 'swr-long', size: 1000 }] });
+  const before = swr.requests.length;
+  await push('proj', harbor.webhookPayload('default', { project: 'proj', repository: long, digest: image.digest, tag: 'v1' }));
+  const jobs = await waitForJobs(sut!.url, 'proj', settledFor(long));
+  const job = jobs.find((j) => (j.spec as { repository?: string }).repository === long)!;
+  expect(job.state).toBe('failed');
+  expect(job.attempts).toBe(1);
+  expect(job.results[0]).toMatchObject({ errorCode: 'NAME_INVALID' });
+  expect(job.results[0]!.reason).toMatch(/is 142 characters long; SWR takes 1 to 128: rename the repository in Harbor, or map the project/);
+  expect(swr.requests.length).toBe(before);
+});
+
+test('a signature SWR refuses (an OCI artifact) is skipped with a logged reason; the image itself lands', async () => {
+  managementApi();
+  await start();
+  const image = await pushImage(harbor.access, 'proj/signed', 'v1', { format: 'docker', layers: [{ seed: 'swr-signed', size: 5000 }] });
+  const signature = await pushArtifact(harbor.access, 'proj/signed', {
+    subject: { mediaType: image.mediaType, digest: image.digest, size: image.size },
+    artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+    payload: Buffer.from('{"critical":{}}'),
+  });
+  const fallback = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [signature] }));
+  const put = await call(harbor.access, { method: 'PUT', path: `/v2/proj/signed/manifests/${image.digest.replace(':', '-')}`, repo: 'proj/signed', headers: { 'content-type': OCI_INDEX }, body: () => fallback });
+  expect(put.status).toBe(201);
+  await push('proj', harbor.webhookPayload('default', { project: 'proj', repository: 'signed', digest: image.digest, tag: 'v1' }));
+  const jobs = await waitForJobs(sut!.url, 'proj', settledFor('signed'));
+  const job = jobs.find((j) => (j.spec as { repository?: string }).repository === 'signed')!;
+  expect(job.state).toBe('succeeded');
+  expect(job.results[0]!.notes?.[0]).toMatch(/signatures and other referrers were not copied: .*MANIFEST_INVALID/);
+  expect((await getManifest(swr.registry, 'mirror/signed', 'v1'))!.digest).toBe(image.digest);
+  expect(await readFile(join(sut!.logDir, 'proj-running.log'), 'utf8')).toMatch(/signed:v1: signatures and other referrers were not copied/);
 });
 
 describe('limits', () => {

@@ -10,6 +10,9 @@ export interface JobOutcome {
   skipped?: string;
 }
 
+/** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
+const PERMANENT_CODES = new Set(['NAME_INVALID', 'CONVERSION_IMPOSSIBLE', 'UNSUPPORTED_SCHEMA1', 'DIGEST_MISMATCH', 'PLATFORM_NOT_FOUND']);
+
 export type JobHandler = (job: Job, progress: (p: JobProgress) => void) => Promise<JobOutcome>;
 
 export interface RunnerOptions {
@@ -105,12 +108,14 @@ export class JobRunner {
     try {
       outcome = await this.handler(job, (p) => this.live.set(job.id, p));
     } catch (error) {
-      this.failOrRetry(job, [], (error as Error).message);
+      // Errors marked `permanent` (a namespace owned by another account) are not worth another attempt.
+      this.failOrRetry(job, [], (error as Error).message, (error as { permanent?: boolean }).permanent === true);
       return;
     }
     const failed = outcome.results.filter((r) => r.status === 'failed');
     if (failed.length > 0) {
-      this.failOrRetry(job, outcome.results, `${failed.length} of ${outcome.results.length} images failed: ${failed[0]!.reason}`);
+      const permanent = failed.every((r) => r.errorCode !== undefined && PERMANENT_CODES.has(r.errorCode));
+      this.failOrRetry(job, outcome.results, `${failed.length} of ${outcome.results.length} images failed: ${failed[0]!.reason}`, permanent);
       return;
     }
     if (outcome.skipped) {
@@ -123,8 +128,8 @@ export class JobRunner {
     this.options.onSettled?.(job.id);
   }
 
-  private failOrRetry(job: Job, results: ImageResult[], reason: string): void {
-    if (job.attempts <= this.options.retries) {
+  private failOrRetry(job: Job, results: ImageResult[], reason: string, permanent: boolean): void {
+    if (!permanent && job.attempts <= this.options.retries) {
       const base = this.options.backoffBaseMs ?? 5000;
       const delay = Math.min(this.options.backoffMaxMs ?? 600_000, base * 2 ** (job.attempts - 1));
       this.store.retryLater(job.id, new Date(Date.now() + delay), results, reason);

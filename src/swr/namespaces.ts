@@ -7,6 +7,8 @@ import type { SwrManagementClient } from './management.js';
 const CAN_PUSH = 3;
 
 export class NamespaceError extends Error {
+  /** Retrying does not help until someone changes NamespaceMap or the namespace's owner acts. */
+  readonly permanent = true;
   constructor(message: string) {
     super(message);
     this.name = 'NamespaceError';

@@ -23,3 +23,23 @@ export function logResult(logs: ProjectLogs, result: ImageResult): void {
 export function explained(result: ImageResult, namespace: string): ImageResult {
   return result.status === 'failed' && result.reason ? { ...result, reason: explainRegistryFailure(result.reason, namespace) } : result;
 }
+
+/** A result for an image that was not attempted because its destination name breaks SWR's rules. */
+export function refusedName(source: string, destination: string, problem: string): ImageResult {
+  return {
+    source,
+    destination,
+    status: 'failed',
+    reason: `destination repository name ${problem}: rename the repository in Harbor, or map the project to another namespace in NamespaceMap`,
+    errorCode: 'NAME_INVALID',
+    platforms: [],
+    bytesUploaded: 0,
+    blobsUploaded: 0,
+    blobsMounted: 0,
+    blobsSkipped: 0,
+    manifestsPushed: 0,
+    referrersCopied: 0,
+    retries: 0,
+    durationMs: 0,
+  };
+}

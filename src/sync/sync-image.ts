@@ -3,7 +3,8 @@
 import type { ImageResult } from '../copy/index.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { explained, logResult } from './log-result.js';
+import { swrRepositoryProblem } from '../config/names.js';
+import { explained, logResult, refusedName } from './log-result.js';
 
 export interface SyncOutcome {
   results: ImageResult[];
@@ -22,6 +23,13 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
   if (tags.length === 0) {
     logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} has no tag; an index that refers to it carries it over`);
     return { results: [], skipped: 'the artifact has no tag (a multi-arch child or a push by digest)' };
+  }
+  const destination = `${spec.namespace}/${spec.repository}`;
+  const problem = swrRepositoryProblem(destination);
+  if (problem) {
+    const result = refusedName(`${ctx.source.host}/${spec.project}/${spec.repository}`, `${ctx.destination.host}/${destination}`, `"${destination}" ${problem}`);
+    logResult(logs, result);
+    return { results: [result] };
   }
   await ctx.prepare?.(spec.namespace);
   const results: ImageResult[] = [];

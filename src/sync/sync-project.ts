@@ -4,7 +4,8 @@ import pLimit from 'p-limit';
 import { RunState, type ImageResult } from '../copy/index.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { explained, logResult } from './log-result.js';
+import { swrRepositoryProblem } from '../config/names.js';
+import { explained, logResult, refusedName } from './log-result.js';
 
 interface Planned {
   repository: string;
@@ -38,7 +39,12 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
     plan.map(async (item) => {
       const source = { client: ctx.source, repository: `${spec.project}/${item.repository}`, reference: item.digest };
       const destination = { client: ctx.destination, repository: `${spec.namespace}/${item.repository}`, tag: item.tag, overwrite: spec.overwrite ?? ctx.overwrite };
-      const result = spec.dryRun ? await dryRun(ctx, item, destination.repository) : await ctx.engine.copyInFlight({ source, destination }, run);
+      const problem = swrRepositoryProblem(destination.repository);
+      const result = problem
+        ? refusedName('', `${ctx.destination.host}/${destination.repository}:${item.tag}`, `"${destination.repository}" ${problem}`)
+        : spec.dryRun
+          ? await dryRun(ctx, item, destination.repository)
+          : await ctx.engine.copyInFlight({ source, destination }, run);
       const named = explained({ ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` }, spec.namespace);
       if (!spec.dryRun) logResult(logs, named);
       done++;
