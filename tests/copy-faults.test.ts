@@ -95,6 +95,29 @@ test('a registry refusing single-request uploads gets the blob in chunks', async
   await expectCopied('faults/chunked', 'v1');
 });
 
+test("a registry's OCI-Chunk-Min-Length raises the chunk size of a chunked upload", async () => {
+  const pushed = await pushImage(src, 'faults/min-chunk', 'v1', { format: 'docker', layers: [layer('min-chunk-a', 1_000_000)] });
+  dstProxy.inject({ method: 'POST', path: /\/blobs\/uploads\//, times: Infinity, fault: { responseHeaders: { 'OCI-Chunk-Min-Length': '400000' } } });
+  dstProxy.inject({ method: 'PUT', path: new RegExp(`/blobs/uploads/.*digest=${encodeURIComponent(pushed.layers[0]!.digest)}`), times: 1, fault: { status: 413 } });
+  const result = await copy(new CopyEngine({ chunkSize: 100_000 }), 'faults/min-chunk', 'v1');
+  expect(result.status).toBe('copied');
+  // 1,00x,xxx bytes in chunks of at least 400,000: three PATCHes, not eleven.
+  expect(dstProxy.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/faults/min-chunk/'))).toHaveLength(3);
+  await expectCopied('faults/min-chunk', 'v1');
+});
+
+test('a registry whose HEAD leaves out Docker-Content-Digest is asked with a GET instead', async () => {
+  await pushImage(src, 'faults/no-digest', 'v1', { format: 'docker', layers: [layer('no-digest-a')] });
+  expect((await copy(new CopyEngine(), 'faults/no-digest', 'v1')).status).toBe('copied');
+  dstProxy.requests.length = 0;
+  dstProxy.inject({ method: 'HEAD', path: /\/manifests\//, times: Infinity, fault: { responseHeaders: { 'Docker-Content-Digest': null } } });
+  const again = await copy(new CopyEngine(), 'faults/no-digest', 'v1');
+  expect(again.status).toBe('skipped');
+  expect(again.reason).toBe('destination already has this digest');
+  const manifestCalls = dstProxy.requests.filter((r) => r.path.includes('/manifests/')).map((r) => r.method);
+  expect(manifestCalls).toEqual(['HEAD', 'GET']);
+});
+
 test('a corrupted source blob fails its image without writing the tag, and other images still copy', async () => {
   const bad = await pushImage(src, 'faults/corrupt', 'v1', { format: 'docker', layers: [layer('corrupt-a')] });
   await pushImage(src, 'faults/healthy', 'v1', { format: 'docker', layers: [layer('healthy-a')] });

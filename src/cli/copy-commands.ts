@@ -2,7 +2,8 @@
 import { CopyEngine, copyRepositories, parsePlatform, repositoriesUnderPrefix, type CopyOptions, type ImageResult } from '../copy/index.js';
 import { parseReference, type RegistryClient } from '../oci/index.js';
 import { showProgress, summarise } from './progress.js';
-import { clientFor, UsageError, type SideOptions } from './registry-options.js';
+import { clientFor, type SideOptions } from './registry-options.js';
+import { UsageError } from './usage-error.js';
 
 export interface CopyFlags {
   all?: boolean;

@@ -1,5 +1,6 @@
 // Turns command-line registry settings (host, --insecure-*, --*-creds or *_CREDS) into RegistryClients.
 import { RegistryClient, type Credentials } from '../oci/index.js';
+import { UsageError } from './usage-error.js';
 
 export interface SideOptions {
   insecure?: boolean;
@@ -23,6 +24,3 @@ export function clientFor(host: string, side: SideOptions, envName: string, push
     requestsPerSecond,
   });
 }
-
-/** A mistake in how the command was called: exit code 2 and the usage hint, not a stack trace. */
-export class UsageError extends Error {}

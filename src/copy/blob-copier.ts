@@ -61,7 +61,7 @@ async function uploadWithRetries(ctx: EngineContext, job: BlobCopy, firstSession
   const dst = job.destination;
   let session = firstSession;
   for (let attempt = 0; ; attempt++) {
-    session ??= await openSession(dst.client, dst.repository, job);
+    session ??= (await openSession(dst.client, dst.repository, job)).location;
     try {
       ctx.events.emit('blob-start', { destination: `${dst.client.host}/${dst.repository}`, digest: job.blob.digest, size: job.blob.size });
       await uploadOnce(ctx, job, session);
@@ -77,10 +77,10 @@ async function uploadWithRetries(ctx: EngineContext, job: BlobCopy, firstSession
   }
 }
 
-async function openSession(client: RegistryClient, repository: string, job: BlobCopy): Promise<string> {
+async function openSession(client: RegistryClient, repository: string, job: BlobCopy): Promise<{ location: string; minChunk?: number }> {
   const started = await client.startUpload(repository, undefined, job.tally.counters);
   if (started.kind !== 'session') throw new Error('registry mounted a blob that was not asked to be mounted');
-  return started.location;
+  return started;
 }
 
 async function uploadOnce(ctx: EngineContext, job: BlobCopy, session: string): Promise<void> {
@@ -93,10 +93,12 @@ async function uploadOnce(ctx: EngineContext, job: BlobCopy, session: string): P
   // The registry (or a proxy before it) will not take the blob in one request: send it in chunks instead.
   await dst.client.cancelUpload(dst.repository, session);
   const chunked = await openSession(dst.client, dst.repository, job);
+  // A registry that states a minimum chunk (OCI-Chunk-Min-Length) refuses smaller ones.
+  const chunkSize = Math.max(ctx.options.chunkSize, chunked.minChunk ?? 0);
   try {
-    await dst.client.putBlobChunked(dst.repository, chunked, blob, sourceBytes(ctx, job), ctx.options.chunkSize, job.tally.counters);
+    await dst.client.putBlobChunked(dst.repository, chunked.location, blob, sourceBytes(ctx, job), chunkSize, job.tally.counters);
   } catch (error) {
-    await dst.client.cancelUpload(dst.repository, chunked);
+    await dst.client.cancelUpload(dst.repository, chunked.location);
     throw error;
   }
   job.tally.bytesUploaded += blob.size;

@@ -26,7 +26,7 @@ export const DEFAULT_COPY_OPTIONS: CopyOptions = {
   overwrite: false,
   platforms: [],
   referrers: false,
-  maxImagesInFlight: 4,
+  maxImagesInFlight: 8,
   maxBlobTransfersPerRegistry: 8,
   chunkSize: 16 * 1024 * 1024,
   blobRetries: 3,

@@ -6,6 +6,8 @@ export type Fault =
   | { status: number; retryAfter?: number; body?: string }
   | { reset: true }
   | { truncateAfterBytes: number }
+  /** Forward, but set (string) or remove (null) response headers: a registry that leaves something out. */
+  | { responseHeaders: Record<string, string | null> }
   | { delayMs: number };
 
 export interface FaultRule {
@@ -20,7 +22,7 @@ export interface ProxiedRequest {
   method: string;
   path: string;
   status: number; // 0 until answered, and for resets
-  faulted?: 'status' | 'reset' | 'truncate' | 'delay';
+  faulted?: 'status' | 'reset' | 'truncate' | 'delay' | 'headers';
 }
 
 export interface FaultProxy {
@@ -55,6 +57,7 @@ function faultName(fault: Fault): NonNullable<ProxiedRequest['faulted']> {
   if ('status' in fault) return 'status';
   if ('reset' in fault) return 'reset';
   if ('truncateAfterBytes' in fault) return 'truncate';
+  if ('responseHeaders' in fault) return 'headers';
   return 'delay';
 }
 
@@ -63,6 +66,15 @@ function relayHeaders(raw: string[]): string[] {
   for (let i = 0; i + 1 < raw.length; i += 2) {
     if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
   }
+  return out;
+}
+
+function rewriteHeaders(raw: string[], rewrite: Record<string, string | null> | undefined): string[] {
+  if (!rewrite) return raw;
+  const names = new Set(Object.keys(rewrite).map((n) => n.toLowerCase()));
+  const out: string[] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!names.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  for (const [name, value] of Object.entries(rewrite)) if (value !== null) out.push(name, value);
   return out;
 }
 
@@ -103,7 +115,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     return undefined;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, entry: ProxiedRequest, truncateAfter?: number): void => {
+  const forward = (req: IncomingMessage, res: ServerResponse, entry: ProxiedRequest, truncateAfter?: number, rewrite?: Record<string, string | null>): void => {
     const upstream = httpRequest({
       host: target.hostname,
       port: target.port,
@@ -117,7 +129,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       entry.status = upRes.statusCode ?? 0;
       // pipe() does not pass errors on: a registry dying mid-body must cut the client off too.
       upRes.on('error', () => res.socket?.destroy());
-      res.writeHead(entry.status, upRes.statusMessage, relayHeaders(upRes.rawHeaders));
+      res.writeHead(entry.status, upRes.statusMessage, rewriteHeaders(relayHeaders(upRes.rawHeaders), rewrite));
       if (truncateAfter === undefined) {
         upRes.pipe(res);
         return;
@@ -183,7 +195,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       const timer = setTimeout(() => forward(req, res, entry), fault.delayMs);
       res.on('close', () => clearTimeout(timer));
     } else {
-      forward(req, res, entry, fault?.truncateAfterBytes);
+      forward(req, res, entry, fault && 'truncateAfterBytes' in fault ? fault.truncateAfterBytes : undefined, fault && 'responseHeaders' in fault ? fault.responseHeaders : undefined);
     }
   });
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,2 @@
+// A mistake in how a command was called: exit code 2 and the reason, not a stack trace.
+export class UsageError extends Error {}
