@@ -6,6 +6,6 @@ export { describe, type SourceImage, type DestinationImage } from './copy-image.
 export { CopyEvents, type CopyEventMap, type BlobAction } from './events.js';
 export { MemoryLocationIndex, type LocationIndex } from './location-index.js';
 export { DEFAULT_COPY_OPTIONS, withDefaults, type CopyOptions } from './options.js';
-export type { ImageResult, ImageStatus } from './results.js';
+export { ImageTally, type ImageResult, type ImageStatus } from './results.js';
 export { copyRepositories, repositoriesUnderPrefix, type RepositoryCopyPlan } from './copy-repositories.js';
 export { parsePlatform } from './platform.js';

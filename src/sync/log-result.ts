@@ -1,5 +1,5 @@
 // One line per image in <project>-running.log, and in <project>-success.log when it reached the destination.
-import type { ImageResult } from '../copy/index.js';
+import { ImageTally, type ImageResult } from '../copy/index.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import { explainRegistryFailure } from '../swr/errors.js';
 
@@ -26,20 +26,11 @@ export function explained(result: ImageResult, namespace: string): ImageResult {
 
 /** A result for an image that was not attempted because its destination name breaks SWR's rules. */
 export function refusedName(source: string, destination: string, problem: string): ImageResult {
-  return {
+  return new ImageTally().result({
     source,
     destination,
     status: 'failed',
     reason: `destination repository name ${problem}: rename the repository in Harbor, or map the project to another namespace in NamespaceMap`,
     errorCode: 'NAME_INVALID',
-    platforms: [],
-    bytesUploaded: 0,
-    blobsUploaded: 0,
-    blobsMounted: 0,
-    blobsSkipped: 0,
-    manifestsPushed: 0,
-    referrersCopied: 0,
-    retries: 0,
-    durationMs: 0,
-  };
+  });
 }

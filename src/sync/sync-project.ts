@@ -1,7 +1,7 @@
 // Sync of a whole Harbor project (or some of its repositories and tags) into one namespace: list through
 // Harbor's API, copy every tag through the engine's images-in-flight limit.
 import pLimit from 'p-limit';
-import { RunState, type ImageResult } from '../copy/index.js';
+import { ImageTally, RunState, type ImageResult } from '../copy/index.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../config/names.js';
@@ -59,21 +59,12 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
 async function dryRun(ctx: SyncContext, item: Planned, repository: string): Promise<ImageResult> {
   const existing = await ctx.destination.headManifest(repository, item.tag).catch(() => undefined);
   const reason = !existing ? 'dry run: would copy' : existing.digest === item.digest ? 'dry run: already in step' : 'dry run: destination differs';
-  return {
+  return new ImageTally().result({
     source: '',
     destination: `${ctx.destination.host}/${repository}:${item.tag}`,
     status: 'skipped',
     reason,
     sourceDigest: item.digest,
     destinationDigest: existing?.digest,
-    platforms: [],
-    bytesUploaded: 0,
-    blobsUploaded: 0,
-    blobsMounted: 0,
-    blobsSkipped: 0,
-    manifestsPushed: 0,
-    referrersCopied: 0,
-    retries: 0,
-    durationMs: 0,
-  };
+  });
 }

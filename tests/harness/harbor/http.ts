@@ -1,6 +1,6 @@
 // Owns the small HTTP helpers the Harbor stand-in shares: Harbor's error body, JSON replies and
 // reading Basic credentials.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -18,22 +18,4 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
   sendJson(res, status, { errors: [{ code, message }] }, headers);
 }
 
-export interface Credentials {
-  username: string;
-  password: string;
-}
-
-/** undefined = no Basic header; null = a Basic header that does not decode. */
-export function basicCredentials(req: IncomingMessage): Credentials | null | undefined {
-  const header = req.headers.authorization;
-  if (!header || !/^basic\s/i.test(header)) return undefined;
-  const decoded = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (colon < 0) return null;
-  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
-}
-
-export function bearerToken(req: IncomingMessage): string | undefined {
-  const header = req.headers.authorization;
-  return header && /^bearer\s/i.test(header) ? header.slice(7).trim() : undefined;
-}
+export { basicCredentials, bearerToken, type Credentials } from '../request-auth.js';
