@@ -252,3 +252,27 @@ describe('where the configuration comes from', () => {
     expect((caught as ConfigError).problems).toEqual(['HarborProtocol must be one of http, https, got "ftp"', 'Port must be a whole number from 1 to 65535, got "abc"']);
   });
 });
+
+describe('the reconcile sweep keys', () => {
+  test('default: every 15 minutes, not at start', () => {
+    expect(parseConfig(VALID).reconcile).toEqual({ intervalMs: 15 * 60_000, onStart: false });
+  });
+
+  test.each([
+    ['0', 0],
+    ['30s', 30_000],
+    ['15m', 15 * 60_000],
+    ['1h', 3_600_000],
+    ['1h30m', 90 * 60_000],
+  ])('ReconcileInterval=%s', (value, ms) => {
+    expect(parseConfig({ ...VALID, ReconcileInterval: value, ReconcileOnStart: 'true' }).reconcile).toEqual({ intervalMs: ms, onStart: true });
+  });
+
+  test.each(['15', '-5m', 'soon', '500ms', '25h', '1.5h'])('ReconcileInterval=%s is refused with the accepted forms', (value) => {
+    expect(configError({ ...VALID, ReconcileInterval: value }).problems).toEqual([`ReconcileInterval must be 0 (off) or a duration from 1s to 24h such as 30s, 15m or 1h, got "${value}"`]);
+  });
+
+  test('ReconcileOnStart must be a boolean', () => {
+    expect(configError({ ...VALID, ReconcileOnStart: 'sometimes' }).problems).toEqual(['ReconcileOnStart must be true or false, got "sometimes"']);
+  });
+});

@@ -2,6 +2,9 @@
 import { ConfigError, loadConfig } from '../config/config.js';
 import { startService } from '../service/start.js';
 
+/** Time allowed after the grace period for the rest of an orderly stop (HTTP, store, logs). */
+const STOP_MARGIN_MS = 3000;
+
 export async function serveCommand(): Promise<void> {
   let config;
   try {
@@ -19,6 +22,13 @@ export async function serveCommand(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`${signal}: stopping (up to ${config.shutdownGraceMs / 1000} s for running jobs)\n`);
+    // close() can outlast the grace period: closing the HTTP clients waits for their in-flight requests (a slow
+    // upload). Every job state is already on disk (SQLite writes are synchronous), so once the grace period and
+    // a margin for the rest of the stop are over, exit anyway; unfinished jobs resume at the next start.
+    setTimeout(() => {
+      process.stderr.write(`${signal}: in-flight transfers still open ${config.shutdownGraceMs / 1000 + STOP_MARGIN_MS / 1000} s after the signal; exiting, unfinished jobs resume at the next start\n`);
+      process.exit(0);
+    }, config.shutdownGraceMs + STOP_MARGIN_MS).unref();
     running.close().then(
       () => process.exit(0),
       (error: Error) => {

@@ -38,6 +38,8 @@ export interface Config {
   apiToken?: string;
   allowHeaderCredentials: boolean;
   jobs: { concurrency: number; retries: number; coalesceMs: number };
+  /** The reconcile sweep: every `intervalMs` (0 = off), and once at start when `onStart`. */
+  reconcile: { intervalMs: number; onStart: boolean };
   engine: {
     maxImagesInFlight: number;
     maxBlobTransfers: number;
@@ -129,6 +131,17 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     return match ?? fallback;
   };
 
+  const duration = (key: string, fallback: number) => {
+    const v = str(key);
+    if (v === undefined) return fallback;
+    const ms = parseDuration(v);
+    if (ms === undefined || (ms !== 0 && (ms < 1000 || ms > MAX_DURATION_MS))) {
+      problems.push(`${key} must be 0 (off) or a duration from 1s to 24h such as 30s, 15m or 1h, got "${v}"`);
+      return fallback;
+    }
+    return ms;
+  };
+
   const namespaceMap = parseNamespaceMap(str('NamespaceMap'), problems);
 
   const authMethod = oneOf('HWAuthMethod', ['AKSK', 'Password'] as const, undefined);
@@ -184,6 +197,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     apiToken: str('ApiToken'),
     allowHeaderCredentials: bool('AllowHeaderCredentials', true),
     jobs: { concurrency: int('MaxConcurrentJobs', 2, 1, 64), retries: int('JobRetries', 5, 0, 100), coalesceMs: int('WebhookCoalesceMs', 2000, 0, 600_000) },
+    reconcile: { intervalMs: duration('ReconcileInterval', 15 * 60 * 1000), onStart: bool('ReconcileOnStart', false) },
     engine: {
       maxImagesInFlight: int('MaxImagesInFlight', 4, 1, 64),
       maxBlobTransfers: int('MaxBlobTransfers', 8, 1, 20),
@@ -196,6 +210,19 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
+
+/** `0`, or a whole number with a unit: `30s`, `15m`, `1h` (also `1h30m`); undefined when not one of those. */
+export function parseDuration(text: string): number | undefined {
+  const v = text.trim();
+  if (/^0+$/.test(v)) return 0;
+  if (!/^(\d+[hms])+$/i.test(v)) return undefined;
+  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000 };
+  let ms = 0;
+  for (const [, n, unit] of v.matchAll(/(\d+)([hms])/gi)) ms += Number(n) * units[unit!.toLowerCase()]!;
+  return ms;
 }
 
 /** `harbor_project1:swr_ns1;harbor_project2:swr_ns2`, as the old tool took it. */

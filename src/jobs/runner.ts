@@ -129,6 +129,13 @@ export class JobRunner {
   }
 
   private failOrRetry(job: Job, results: ImageResult[], reason: string, permanent: boolean): void {
+    if (this.stopping) {
+      // Past the grace period the service closes its registry clients under the running copies: a failure now is
+      // the stop's doing, not the job's. Leave it recorded as running so that the next start resumes it, instead
+      // of spending an attempt (or failing it for good on its last one).
+      this.log.warn(`job ${job.id} was interrupted by the stop (${reason}); it resumes at the next start`);
+      return;
+    }
     if (!permanent && job.attempts <= this.options.retries) {
       const base = this.options.backoffBaseMs ?? 5000;
       const delay = Math.min(this.options.backoffMaxMs ?? 600_000, base * 2 ** (job.attempts - 1));

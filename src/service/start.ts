@@ -12,12 +12,15 @@ import { createLogs } from '../logging/logs.js';
 import { Redactor } from '../logging/redact.js';
 import { configuredCredentials } from './contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
+import type { ReconcileSummary } from '../sync/reconcile.js';
 import { SyncService } from './sync-service.js';
 
 export interface RunningService {
   url: string;
   port: number;
   service: SyncService;
+  /** Runs a reconcile sweep now, or joins the one already running (one at a time); undefined once closed. */
+  reconcile(): Promise<ReconcileSummary | undefined>;
   /** Stops taking requests and jobs; waits up to the grace period for running jobs. */
   close(graceMs?: number): Promise<void>;
 }
@@ -67,15 +70,45 @@ export async function startService(config: Config, options: { console?: boolean 
   pending.unref();
   runner.start();
 
+  // The reconcile sweep: one at a time; a tick that finds one running lets it be.
+  const stopping = new AbortController();
+  let sweep: Promise<ReconcileSummary | undefined> | undefined;
+  const reconcileNow = (why: string): Promise<ReconcileSummary | undefined> => {
+    if (sweep) return sweep;
+    if (stopping.signal.aborted) return Promise.resolve(undefined);
+    log.info(`reconcile sweep started (${why})`);
+    sweep = service
+      .reconcile(stopping.signal)
+      .then((summary) => {
+        if (summary.queued > 0) runner.wake();
+        return summary;
+      })
+      .catch((error: Error) => {
+        log.error(`reconcile sweep failed: ${error.message}`);
+        return undefined;
+      })
+      .finally(() => (sweep = undefined));
+    return sweep;
+  };
+  const { intervalMs, onStart } = config.reconcile;
+  const sweeps = intervalMs > 0 ? setInterval(() => void reconcileNow('interval'), intervalMs) : undefined;
+  sweeps?.unref();
+  if (onStart) void reconcileNow('ReconcileOnStart=true');
+  log.info(intervalMs > 0 ? `reconcile sweep every ${intervalMs / 1000} s${onStart ? ', and now' : ''}` : `reconcile sweep off (ReconcileInterval=0)${onStart ? ', except once now' : ''}`);
+
   let closed = false;
   return {
     url: `http://${config.listenAddress === '0.0.0.0' ? '127.0.0.1' : config.listenAddress}:${port}`,
     port,
     service,
+    reconcile: () => reconcileNow('asked'),
     async close(graceMs = config.shutdownGraceMs) {
       if (closed) return;
       closed = true;
       clearInterval(pending);
+      if (sweeps) clearInterval(sweeps);
+      stopping.abort();
+      await sweep;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const left = await runner.stop(graceMs);

@@ -11,6 +11,7 @@ import type { Job, JobFilter, JobProgress, JobStore, ProjectJobSpec } from '../j
 import { imageJobKey } from '../sync/job-keys.js';
 import { syncImage } from '../sync/sync-image.js';
 import { syncProject } from '../sync/sync-project.js';
+import { reconcile, type ReconcileSummary } from '../sync/reconcile.js';
 import type { SyncContext } from '../sync/context.js';
 import { buildContext, configuredCredentials, type ContextCredentials } from './contexts.js';
 
@@ -28,6 +29,8 @@ export class SyncService {
   /** Credentials that came with a manual call, by job id: memory only, never in the store. */
   private readonly requestContexts = new Map<string, SyncContext & { close(): Promise<void> }>();
   runner?: JobRunner;
+  /** Digests of OCI images' Docker conversions, learnt by reconcile sweeps (content-addressed: never stale). */
+  private readonly convertedDigests = new Map<string, string | null>();
 
   constructor(
     readonly config: Config,
@@ -71,6 +74,17 @@ export class SyncService {
     }
     if (summary.queued.length > 0) this.runner?.wake();
     return summary;
+  }
+
+  /** One reconcile sweep over every mapped project with the configured credentials (the caller keeps it single). */
+  reconcile(signal?: AbortSignal): Promise<ReconcileSummary> {
+    return reconcile(this.defaultContext, this.store, this.config.namespaceMap, {
+      destination: this.destinationHost,
+      log: this.log,
+      manifestFormat: this.config.engine.manifestFormat,
+      convertedDigests: this.convertedDigests,
+      signal,
+    });
   }
 
   queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials): Job {

@@ -1,6 +1,6 @@
 // Sync of one pushed artifact: ask Harbor which tags the digest carries now, and copy it under each of
 // those tags into the mapped namespace, pinned to the digest so a tag moving mid-copy cannot mix images.
-import type { ImageResult } from '../copy/index.js';
+import { RunState, type ImageResult } from '../copy/index.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../config/names.js';
@@ -32,18 +32,26 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     return { results: [result] };
   }
   await ctx.prepare?.(spec.namespace);
+  const run = new RunState();
   const results: ImageResult[] = [];
   let bytes = 0;
-  for (const tag of tags) {
+  const copyTag = async (tag: string): Promise<void> => {
     logs.running.info(`syncing ${spec.project}/${spec.repository}:${tag} (${spec.digest}) to ${ctx.destination.host}/${spec.namespace}/${spec.repository}:${tag}`);
-    const result = await ctx.engine.copyImage(
-      { client: ctx.source, repository: `${spec.project}/${spec.repository}`, reference: spec.digest },
-      { client: ctx.destination, repository: `${spec.namespace}/${spec.repository}`, tag, overwrite: ctx.overwrite },
+    const result = await ctx.engine.copyInFlight(
+      {
+        source: { client: ctx.source, repository: `${spec.project}/${spec.repository}`, reference: spec.digest },
+        destination: { client: ctx.destination, repository: `${spec.namespace}/${spec.repository}`, tag, overwrite: ctx.overwrite },
+      },
+      run,
     );
-    results.push(explained({ ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` }, spec.namespace));
-    logResult(logs, results[results.length - 1]!);
+    const named = explained({ ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` }, spec.namespace);
+    results.push(named);
+    logResult(logs, named);
     bytes += result.bytesUploaded;
     progress?.onImage(results.length, tags.length, bytes);
-  }
+  };
+  // The first tag carries the blobs over; the others then only need their manifest, side by side.
+  await copyTag(tags[0]!);
+  await Promise.all(tags.slice(1).map(copyTag));
   return { results };
 }

@@ -1,0 +1,205 @@
+// The reconcile sweep: Harbor sends no webhook when a tag is added to an existing artifact, sends duplicates,
+// and gives up after a few tries, so every mapped project is compared now and then with the destination and
+// a job is queued for each tag that is missing there (or differs, when ImageOverwrite is on).
+//
+// It reads only listings and manifest heads: per project one Harbor repository listing, per repository one
+// Harbor artifact listing (tags with digests) and one destination tag listing, then one HEAD per tag the
+// destination already has. Nothing is copied here; queued jobs go through the same store, with the same
+// dedupe key as webhooks, so a tag a webhook already queued joins that job.
+//
+// Images converted to Docker format at the destination (SWR's basic edition refuses OCI) have another
+// digest there. For an OCI source whose destination digest differs, the sweep works out the digest the
+// conversion gives (one source manifest GET per distinct digest, plus its children for an index, kept in
+// `convertedDigests` across sweeps) and counts a match as in step, so a converted image is not queued again
+// at every sweep. What still differs is queued only with ImageOverwrite=true, else logged.
+import pLimit from 'p-limit';
+import type winston from 'winston';
+import { planConversion, convertedDigest } from '../copy/conversion-plan.js';
+import { ConversionError, isOciManifestType } from '../copy/convert.js';
+import { swrRepositoryProblem } from '../config/names.js';
+import type { HarborArtifact } from '../harbor/client.js';
+import type { JobStore } from '../jobs/types.js';
+import type { SyncContext } from './context.js';
+import { imageJobKey } from './job-keys.js';
+
+export interface ReconcileOptions {
+  /** Destination host as the webhook path names it in job keys (SWRRegistry or the region's host). */
+  destination: string;
+  log: winston.Logger;
+  /** ManifestFormat: with `preserve` nothing is converted, so an OCI source is compared as it is. */
+  manifestFormat?: 'auto' | 'preserve' | 'docker';
+  /** Source digest -> digest of its Docker conversion, kept by the caller across sweeps. */
+  convertedDigests?: Map<string, string | null>;
+  /** Manifest heads in flight at once (they pass the destination's requests-per-second limit anyway). */
+  headConcurrency?: number;
+  /** Stops the sweep between requests (service shutdown). */
+  signal?: AbortSignal;
+}
+
+export interface ReconcileSummary {
+  projects: number;
+  repositories: number;
+  /** Tags Harbor has in the mapped projects. */
+  tags: number;
+  /** Tags absent at the destination. */
+  missing: number;
+  /** Tags present at the destination under another digest (not a conversion of the source). */
+  differing: number;
+  /** Tags present under the digest of the source's Docker conversion: in step. */
+  converted: number;
+  /** New jobs made; `merged` counts requests that joined a job already queued or just done. */
+  queued: number;
+  merged: number;
+  /** Projects or repositories that could not be compared (Harbor or destination failure); logged each. */
+  errors: number;
+  /** Requests the sweep sent: Harbor API calls (pages not counted), destination listings and heads, source manifest reads. */
+  requests: { harbor: number; destination: number; source: number };
+  ms: number;
+  aborted: boolean;
+}
+
+interface SourceTag {
+  tag: string;
+  artifact: HarborArtifact;
+}
+
+const CONVERSION_CACHE_LIMIT = 10_000;
+
+export async function reconcile(ctx: SyncContext, store: JobStore, namespaceMap: ReadonlyMap<string, string>, options: ReconcileOptions): Promise<ReconcileSummary> {
+  const started = Date.now();
+  const summary: ReconcileSummary = {
+    projects: 0,
+    repositories: 0,
+    tags: 0,
+    missing: 0,
+    differing: 0,
+    converted: 0,
+    queued: 0,
+    merged: 0,
+    errors: 0,
+    requests: { harbor: 0, destination: 0, source: 0 },
+    ms: 0,
+    aborted: false,
+  };
+  const heads = pLimit(options.headConcurrency ?? 8);
+  const cache = options.convertedDigests ?? new Map<string, string | null>();
+  const aborted = () => options.signal?.aborted === true;
+
+  for (const [project, namespace] of namespaceMap) {
+    if (aborted()) break;
+    const logs = ctx.logs(project);
+    let repositories: string[];
+    try {
+      summary.requests.harbor++;
+      repositories = await ctx.harbor.listRepositories(project);
+    } catch (error) {
+      summary.errors++;
+      options.log.warn(`reconcile: cannot list the repositories of Harbor project ${project}: ${(error as Error).message}`);
+      continue;
+    }
+    summary.projects++;
+    for (const repository of repositories) {
+      if (aborted()) break;
+      const target = `${namespace}/${repository}`;
+      try {
+        summary.requests.harbor++;
+        const artifacts = await ctx.harbor.listArtifacts(project, repository);
+        const tagged: SourceTag[] = artifacts.flatMap((artifact) => artifact.tags.map((tag) => ({ tag, artifact })));
+        if (tagged.length === 0) continue;
+        summary.repositories++;
+        summary.tags += tagged.length;
+        const problem = swrRepositoryProblem(target);
+        if (problem) {
+          // A job would only fail with the same reason at every sweep; the webhook path reports it once per push.
+          logs.running.warn(`reconcile: ${project}/${repository} not compared: destination repository name "${target}" ${problem}`);
+          continue;
+        }
+        if (aborted()) break;
+        summary.requests.destination++;
+        const present = new Set((await ctx.destination.listTags(target)) ?? []);
+
+        // Tags to queue, by source digest: one job per artifact carries all of its tags.
+        const toQueue = new Map<string, string[]>();
+        const queue = (item: SourceTag) => {
+          const tags = toQueue.get(item.artifact.digest) ?? [];
+          tags.push(item.tag);
+          toQueue.set(item.artifact.digest, tags);
+        };
+        await Promise.all(
+          tagged.map((item) =>
+            heads(async () => {
+              if (!present.has(item.tag)) {
+                summary.missing++;
+                queue(item);
+                return;
+              }
+              if (aborted()) return;
+              summary.requests.destination++;
+              const head = await ctx.destination.headManifest(target, item.tag);
+              if (!head) {
+                // Listed but gone (deleted meanwhile): missing after all.
+                summary.missing++;
+                queue(item);
+                return;
+              }
+              if (head.digest === item.artifact.digest) return;
+              if (options.manifestFormat !== 'preserve' && isOciManifestType(item.artifact.mediaType)) {
+                const converted = await convertedDigestOf(ctx, cache, `${project}/${repository}`, item.artifact.digest, summary);
+                if (converted === head.digest) {
+                  summary.converted++;
+                  return;
+                }
+              }
+              summary.differing++;
+              if (ctx.overwrite) {
+                logs.running.info(`reconcile: ${ctx.destination.host}/${target}:${item.tag} points at ${head.digest}, Harbor has ${item.artifact.digest}; queued (ImageOverwrite=true)`);
+                queue(item);
+              } else {
+                logs.running.info(`reconcile: ${ctx.destination.host}/${target}:${item.tag} points at ${head.digest}, Harbor has ${item.artifact.digest}; not queued (ImageOverwrite=false)`);
+              }
+            }),
+          ),
+        );
+        if (aborted()) break;
+        for (const [digest, tags] of toQueue) {
+          const spec = { kind: 'image' as const, project, repository, digest, tags, namespace };
+          const { job, merged } = store.enqueue(spec, imageJobKey(options.destination, spec));
+          if (merged) summary.merged++;
+          else summary.queued++;
+          logs.running.info(`reconcile: ${project}/${repository}:${tags.join(',')} (${digest}) ${merged ? 'joined' : 'queued as'} job ${job.id}`);
+        }
+      } catch (error) {
+        summary.errors++;
+        logs.running.warn(`reconcile: ${project}/${repository} not compared: ${(error as Error).message}`);
+      }
+    }
+  }
+  summary.aborted = aborted();
+  summary.ms = Date.now() - started;
+  options.log.info(
+    `reconcile${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
+  );
+  return summary;
+}
+
+/** The digest the source's Docker conversion has; null when it cannot be converted (or read). Cached. */
+async function convertedDigestOf(ctx: SyncContext, cache: Map<string, string | null>, repository: string, digest: string, summary: ReconcileSummary): Promise<string | null> {
+  if (cache.has(digest)) return cache.get(digest)!;
+  let converted: string | null;
+  try {
+    const counters = { retries: 0 };
+    summary.requests.source++;
+    const manifest = await ctx.source.getManifest(repository, digest, counters);
+    const plan = await planConversion({ client: ctx.source, repository }, manifest, counters);
+    summary.requests.source += Math.max(0, plan.originals.size - 1);
+    converted = convertedDigest(plan, manifest);
+  } catch (error) {
+    // Not convertible (an artifact, zstd layers): it compares as differing, now and at later sweeps.
+    // Unreadable (Harbor failing): differing this time, asked again next time.
+    if (!(error instanceof ConversionError)) return null;
+    converted = null;
+  }
+  if (cache.size >= CONVERSION_CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(digest, converted);
+  return converted;
+}
