@@ -34,6 +34,10 @@ export interface RunningRegistry {
   tokenServer?: TokenServer;
   stop(): Promise<void>;
   restart(): Promise<void>;
+  /** Kills the registry process (an outage): storage, port and config stay, for up(). */
+  down(): Promise<void>;
+  /** Starts the registry again after down(), on the same port over the same storage. */
+  up(): Promise<void>;
 }
 
 const REGISTRY_BINARY = '/usr/bin/docker-registry';
@@ -268,6 +272,15 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     restart: async () => {
       if (stopped) throw new Error('restart() after stop()');
       if (child) await stopChild(child);
+      await start();
+    },
+    down: async () => {
+      if (stopped) throw new Error('down() after stop()');
+      if (child) await stopChild(child);
+    },
+    up: async () => {
+      if (stopped) throw new Error('up() after stop()');
+      if (child && child.exitCode === null && child.signalCode === null) return;
       await start();
     },
   };
