@@ -98,8 +98,8 @@ export class HarborClient {
     return res.status === 404 ? undefined : toArtifact(res.json as WireArtifact);
   }
 
-  close(): Promise<void> {
-    return this.dispatcher.close();
+  close(force = false): Promise<void> {
+    return force ? this.dispatcher.destroy() : this.dispatcher.close();
   }
 
   private artifactsPath(project: string, repository: string): string {

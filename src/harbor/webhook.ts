@@ -38,12 +38,12 @@ export function parseNotification(body: unknown): ParsedNotification {
 }
 
 function fromDefault(object: Record<string, unknown>): ParsedNotification {
-  if (object.type !== 'PUSH_ARTIFACT') return { pushes: [], ignored: [`Harbor event ${String(object.type)} is not a push`] };
+  if (object.type !== 'PUSH_ARTIFACT') return { pushes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
   return fromHarborData(object.event_data as HarborEventData, 'default');
 }
 
 function fromCloudEvent(object: Record<string, unknown>): ParsedNotification {
-  if (object.type !== 'harbor.artifact.pushed') return { pushes: [], ignored: [`CloudEvent ${String(object.type)} is not harbor.artifact.pushed`] };
+  if (object.type !== 'harbor.artifact.pushed') return { pushes: [], ignored: [`CloudEvent ${named(object.type)} is not harbor.artifact.pushed`] };
   if (!object.data || typeof object.data !== 'object') throw new NotificationError('CloudEvent harbor.artifact.pushed has no "data" object');
   return fromHarborData(object.data as HarborEventData, 'cloudevents');
 }
@@ -75,15 +75,15 @@ function fromEnvelope(events: unknown[]): ParsedNotification {
     if (!event || typeof event !== 'object' || !event.target || typeof event.target !== 'object') throw new NotificationError('every entry of "events" needs a "target" object');
     const { target } = event;
     if (event.action !== 'push') {
-      ignored.push(`registry ${String(event.action)} event`);
+      ignored.push(`registry ${named(event.action)} event`);
       continue;
     }
     if (!isManifestType(typeof target.mediaType === 'string' ? target.mediaType : undefined)) {
-      ignored.push(`push of ${String(target.mediaType)} (not a manifest)`);
+      ignored.push(`push of ${named(target.mediaType)} (not a manifest)`);
       continue;
     }
     if (typeof target.repository !== 'string' || !target.repository.includes('/')) {
-      ignored.push(`repository ${String(target.repository)} is not inside a Harbor project`);
+      ignored.push(`repository ${named(target.repository)} is not inside a Harbor project`);
       continue;
     }
     const slash = target.repository.indexOf('/');
@@ -92,17 +92,29 @@ function fromEnvelope(events: unknown[]): ParsedNotification {
   return { pushes, ignored };
 }
 
+/** A value for an error message: quoted, cut short, and never walked (a deeply nested value must not recurse). */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/** As shown(), but a string unquoted: for the names in `ignored`. */
+function named(value: unknown): string {
+  return typeof value === 'string' ? (value.length > 100 ? `${value.slice(0, 100)}…` : value) : shown(value);
+}
+
 function checked(raw: { project: string; repository: string; digest: unknown; tag: unknown; format: PushEvent['format'] }): PushEvent {
   const problem = harborProjectProblem(raw.project);
-  if (problem) throw new NotificationError(`project "${raw.project}" ${problem}`);
-  if (!isValidRepository(raw.repository)) throw new NotificationError(`repository "${raw.repository}" is not a valid repository name`);
-  if (typeof raw.digest !== 'string' || !isDigest(raw.digest)) throw new NotificationError(`digest ${JSON.stringify(raw.digest)} is not a sha256 digest`);
+  if (problem) throw new NotificationError(`project ${shown(raw.project)} ${problem}`);
+  if (!isValidRepository(raw.repository)) throw new NotificationError(`repository ${shown(raw.repository)} is not a valid repository name`);
+  if (typeof raw.digest !== 'string' || !isDigest(raw.digest)) throw new NotificationError(`digest ${shown(raw.digest)} is not a sha256 digest`);
   let tag: string | undefined;
   if (raw.tag !== undefined && raw.tag !== null && raw.tag !== '') {
     if (typeof raw.tag !== 'string') throw new NotificationError('tag must be a string');
     // Harbor puts the digest in `tag` when it knows no tag.
     if (!isDigest(raw.tag)) {
-      if (!isValidTag(raw.tag)) throw new NotificationError(`tag "${raw.tag}" is not a valid tag`);
+      if (!isValidTag(raw.tag)) throw new NotificationError(`tag ${shown(raw.tag)} is not a valid tag`);
       tag = raw.tag;
     }
   }

@@ -1,19 +1,34 @@
 // Input checks for request bodies and headers: each failure says which field and what a valid value is.
+import { isUtf8 } from 'node:buffer';
 import { harborProjectProblem, swrNamespaceProblem } from '../config/names.js';
 import { isValidRepository, isValidTag } from '../oci/index.js';
-import { badRequest } from './errors.js';
+import { HttpError, badRequest } from './errors.js';
+
+/** A value for an error message: quoted, cut short, and never walked (a deeply nested value must not recurse). */
+export function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/** body-parser `verify`: a body declared (or defaulted to) UTF-8 must be valid UTF-8, not silently repaired. */
+export function requireUtf8(_req: unknown, _res: unknown, body: Buffer, encoding: string | null): void {
+  if ((encoding ?? 'utf-8').toLowerCase() === 'utf-8' && !isUtf8(body)) {
+    throw new HttpError(400, 'BAD_ENCODING', 'the body is not valid UTF-8');
+  }
+}
 
 export function projectName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') throw badRequest(`${field} is required: the Harbor project name`);
   const problem = harborProjectProblem(value);
-  if (problem) throw badRequest(`${field} "${value}" is not a Harbor project name: it ${problem}`);
+  if (problem) throw badRequest(`${field} ${shown(value)} is not a Harbor project name: it ${problem}`);
   return value;
 }
 
 export function namespaceName(value: unknown, field: string): string {
   if (typeof value !== 'string' || value === '') throw badRequest(`${field} is required: the SWR namespace`);
   const problem = swrNamespaceProblem(value);
-  if (problem) throw badRequest(`${field} "${value}" is not a valid SWR namespace: it ${problem}`);
+  if (problem) throw badRequest(`${field} ${shown(value)} is not a valid SWR namespace: it ${problem}`);
   return value;
 }
 
@@ -29,7 +44,7 @@ export function optionalNames(value: unknown, field: string, kind: 'repository' 
   if (!Array.isArray(value) || value.length === 0 || value.length > 10_000) throw badRequest(`${field} must be a non-empty list of ${kind} names`);
   return value.map((item, i) => {
     const ok = typeof item === 'string' && (kind === 'tag' ? isValidTag(item) : isValidRepository(item));
-    if (!ok) throw badRequest(`${field}[${i}] ${JSON.stringify(item)} is not a valid ${kind} name`);
+    if (!ok) throw badRequest(`${field}[${i}] ${shown(item)} is not a valid ${kind} name`);
     return item as string;
   });
 }

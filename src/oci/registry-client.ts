@@ -96,7 +96,7 @@ export class RegistryClient {
     return listReferrers(this.transport, repository, digest, this.scope(repository, counters));
   }
 
-  close(): Promise<void> {
-    return this.transport.close();
+  close(force = false): Promise<void> {
+    return this.transport.close(force);
   }
 }

@@ -138,8 +138,9 @@ export class Transport {
     return errorFromResponse(res.status, text, context);
   }
 
-  async close(): Promise<void> {
-    await this.dispatcher.close();
+  /** Waits for requests in flight; with `force`, cuts them off (a stop whose grace period is over). */
+  async close(force = false): Promise<void> {
+    await (force ? this.dispatcher.destroy() : this.dispatcher.close());
   }
 
   private async dispatch(options: RequestOptions, authorization: string | undefined): Promise<Response> {

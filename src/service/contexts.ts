@@ -47,7 +47,7 @@ export function registryForRegion(config: Config, region: string): string {
   return config.swr.explicit ? config.swr.registry : swrRegistryHost(region);
 }
 
-export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean): SyncContext & { close(): Promise<void> } {
+export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean): SyncContext & { close(force?: boolean): Promise<void> } {
   const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.harbor.user, password: credentials.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify });
   const source = new RegistryClient({
     host: config.harbor.address,
@@ -71,8 +71,8 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     overwrite,
     logs: (project) => logs.project(project),
     prepare: credentials.namespaces ? (namespace) => credentials.namespaces!.ensureNamespace(namespace) : undefined,
-    async close() {
-      await Promise.all([harbor.close(), source.close(), destination.close()]);
+    async close(force = false) {
+      await Promise.all([harbor.close(force), source.close(force), destination.close(force)]);
     },
   };
 }

@@ -115,7 +115,7 @@ export async function startService(config: Config, options: { console?: boolean 
       if (left > 0) log.warn(`${left} job(s) still running at shutdown; they resume at the next start`);
       server.closeAllConnections();
       await stopped;
-      await service.close();
+      await service.close(left > 0);
       store.close();
       log.info('stopped');
       await logs.close();

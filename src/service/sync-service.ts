@@ -25,9 +25,9 @@ export interface AcceptSummary {
 export type JobView = Job & { progress?: JobProgress };
 
 export class SyncService {
-  private readonly defaultContext: SyncContext & { close(): Promise<void> };
+  private readonly defaultContext: SyncContext & { close(force?: boolean): Promise<void> };
   /** Credentials that came with a manual call, by job id: memory only, never in the store. */
-  private readonly requestContexts = new Map<string, SyncContext & { close(): Promise<void> }>();
+  private readonly requestContexts = new Map<string, SyncContext & { close(force?: boolean): Promise<void> }>();
   runner?: JobRunner;
   /** Digests of OCI images' Docker conversions, learnt by reconcile sweeps (content-addressed: never stale). */
   private readonly convertedDigests = new Map<string, string | null>();
@@ -131,8 +131,9 @@ export class SyncService {
     }
   };
 
-  async close(): Promise<void> {
-    await Promise.all([this.defaultContext.close(), ...[...this.requestContexts.values()].map((c) => c.close())]);
+  /** With `force`, transfers still in flight are cut off instead of awaited (they resume at the next start). */
+  async close(force = false): Promise<void> {
+    await Promise.all([this.defaultContext.close(force), ...[...this.requestContexts.values()].map((c) => c.close(force))]);
   }
 
   private withProgress(job: Job): JobView {

@@ -5,7 +5,7 @@ import { checkHarborProject } from '../../service/checks.js';
 import type { SyncService } from '../../service/sync-service.js';
 import { requireApiToken } from '../auth.js';
 import { HttpError, badRequest } from '../errors.js';
-import { namespaceName, optionalBoolean, optionalNames, projectName } from '../validate.js';
+import { namespaceName, optionalBoolean, optionalNames, projectName, requireUtf8 } from '../validate.js';
 
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'skipped'];
 const SYNC_FIELDS = new Set(['project', 'namespace', 'repositories', 'tags', 'overwrite', 'dryRun']);
@@ -14,7 +14,7 @@ export function apiRoutes(service: SyncService): Router {
   const router = Router();
   router.use('/api/v1', requireApiToken(service.config.apiToken));
 
-  router.post('/api/v1/sync', json({ limit: '256kb' }), async (req, res, next) => {
+  router.post('/api/v1/sync', json({ limit: '256kb', verify: requireUtf8 }), async (req, res, next) => {
     try {
       const body = req.body as Record<string, unknown> | undefined;
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('send a JSON object: {"project": "...", "namespace"?, "repositories"?, "tags"?, "overwrite"?, "dryRun"?}');
@@ -23,7 +23,8 @@ export function apiRoutes(service: SyncService): Router {
       const project = projectName(body.project, 'project');
       const mapped = service.config.namespaceMap.get(project);
       if (body.namespace === undefined && !mapped) throw badRequest(`project "${project}" is not in NamespaceMap: give "namespace" or add the project to NamespaceMap`);
-      const namespace = namespaceName(body.namespace ?? mapped, 'namespace');
+      // Only an absent namespace falls back to the map: null is a wrong type, as for every other field.
+      const namespace = namespaceName(body.namespace === undefined ? mapped : body.namespace, 'namespace');
       const spec = {
         kind: 'project' as const,
         project,

@@ -5,6 +5,7 @@ import { NotificationError, parseNotification } from '../../harbor/webhook.js';
 import type { SyncService } from '../../service/sync-service.js';
 import { requireExactAuthorization } from '../auth.js';
 import { HttpError, badRequest } from '../errors.js';
+import { requireUtf8 } from '../validate.js';
 
 export function notificationsRoute(service: SyncService): Router {
   const router = Router();
@@ -12,7 +13,7 @@ export function notificationsRoute(service: SyncService): Router {
     '/service/notifications',
     requireExactAuthorization(service.config.webhookAuthHeader),
     // Harbor and registries label the body variously (json, cloudevents+json, distribution events): read any as JSON.
-    json({ limit: '1mb', type: () => true, strict: true }),
+    json({ limit: '1mb', type: () => true, strict: true, verify: requireUtf8 }),
     (req, res, next) => {
       let parsed;
       try {
