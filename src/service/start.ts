@@ -55,6 +55,14 @@ export async function startService(config: Config, options: { console?: boolean 
     const s = app.listen(config.port, config.listenAddress, () => resolve(s));
     s.once('error', reject);
   });
+  // Requests Node's HTTP parser refuses (NUL in a header, oversized headers) get a JSON 400 like every other
+  // bad input, instead of a bare status line.
+  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+    const body = JSON.stringify({ error: { code: 'BAD_HTTP', message: 'the request is not valid HTTP/1.1' } });
+    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  });
   const port = (server.address() as AddressInfo).port;
   log.info(`listening on ${config.listenAddress}:${port}`);
 
