@@ -69,7 +69,7 @@ describe("the old tool's app.conf", () => {
       password: 'XXXXXXX',
       region: 'cn-north-1',
     });
-    expect(config.harbor).toEqual({ address: 'mango.nat300.top', protocol: 'https', user: 'admin', password: '******', skipTlsVerify: false });
+    expect(config.harbor).toEqual({ address: 'mango.nat300.top', protocol: 'https', user: 'admin', password: '******', skipTlsVerify: false, caCertificate: undefined });
     expect(config.swr).toEqual({
       registry: 'swr.cn-north-1.myhuaweicloud.com',
       explicit: false,
@@ -79,6 +79,8 @@ describe("the old tool's app.conf", () => {
       apiEndpoint: 'https://swr-api.cn-north-1.myhuaweicloud.com',
       iamEndpoint: 'https://iam.cn-north-1.myhuaweicloud.com',
       manageNamespaces: true,
+      skipTlsVerify: false,
+      caCertificate: undefined,
     });
     expect(config.port).toBe(5000);
     expect(config.listenAddress).toBe('0.0.0.0');

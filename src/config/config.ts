@@ -17,7 +17,7 @@ export interface Config {
     password?: string;
     region: string;
   };
-  harbor: { address: string; protocol: 'http' | 'https'; user?: string; password?: string; skipTlsVerify: boolean };
+  harbor: { address: string; protocol: 'http' | 'https'; user?: string; password?: string; skipTlsVerify: boolean; caCertificate?: string };
   /** `explicit` when SWRRegistry was set: then the region does not choose the registry. */
   swr: {
     registry: string;
@@ -25,6 +25,8 @@ export interface Config {
     protocol: 'http' | 'https';
     user?: string;
     password?: string;
+    skipTlsVerify: boolean;
+    caCertificate?: string;
     apiEndpoint: string;
     iamEndpoint: string;
     manageNamespaces: boolean;
@@ -165,6 +167,18 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const swrProtocol = oneOf('SWRProtocol', ['http', 'https'] as const, 'https')!;
   const swrRegistry = str('SWRRegistry') ?? (region && isKnownRegion(region) ? swrRegistryHost(region) : '');
   const knownRegion = region && isKnownRegion(region) ? region : undefined;
+  const pem = (key: string): string | undefined => {
+    const path = str(key);
+    if (path === undefined) return undefined;
+    try {
+      const text = readFileSync(path, 'utf8');
+      if (text.includes('-----BEGIN CERTIFICATE-----')) return text;
+      problems.push(`${key} must be a PEM file with a CA certificate; ${path} holds none`);
+    } catch (error) {
+      problems.push(`${key} points at ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+    return undefined;
+  };
   const endpoint = (key: string, fallback: string) => {
     const v = str(key);
     if (v === undefined) return fallback;
@@ -177,13 +191,22 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     imageOverwrite: bool('ImageOverwrite', false),
     namespaceMap,
     hw: { authMethod: authMethod ?? 'AKSK', ak: str('HWAK'), sk: str('HWSK'), domain: str('HWDomain'), user: str('HWUser'), password: str('HWPassword'), region: region ?? '' },
-    harbor: { address: harborAddress ?? '', protocol: harborProtocol, user: str('HarborUser'), password: str('HarborPassword'), skipTlsVerify: bool('HarborSkipTlsVerify', false) },
+    harbor: {
+      address: harborAddress ?? '',
+      protocol: harborProtocol,
+      user: str('HarborUser'),
+      password: str('HarborPassword'),
+      skipTlsVerify: bool('HarborInsecure', false),
+      caCertificate: pem('HarborCACert'),
+    },
     swr: {
       registry: swrRegistry,
       explicit: Boolean(str('SWRRegistry')),
       protocol: swrProtocol,
       user: str('SWRUser'),
       password: str('SWRPassword'),
+      skipTlsVerify: bool('SWRInsecure', false),
+      caCertificate: pem('SWRCACert'),
       apiEndpoint: endpoint('SWRApiEndpoint', knownRegion ? `https://${swrApiHost(knownRegion)}` : ''),
       iamEndpoint: endpoint('IAMEndpoint', knownRegion ? `https://${iamHost(knownRegion)}` : ''),
       manageNamespaces: bool('SWRManageNamespaces', true),

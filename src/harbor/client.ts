@@ -2,6 +2,7 @@
 // tags), with Harbor's paging and its double-encoded repository names.
 import { Agent, request, type Dispatcher } from 'undici';
 import { nextLink } from '../oci/link.js';
+import { tlsOptions } from '../oci/transport.js';
 
 export interface HarborProject {
   id: number;
@@ -23,6 +24,7 @@ export interface HarborClientOptions {
   username?: string;
   password?: string;
   skipTlsVerify?: boolean;
+  caCertificate?: string;
 }
 
 export class HarborError extends Error {
@@ -58,7 +60,7 @@ export class HarborClient {
 
   constructor(private readonly options: HarborClientOptions) {
     this.baseUrl = `${options.protocol}://${options.address}`;
-    this.dispatcher = new Agent({ connections: 8, connect: options.skipTlsVerify ? { rejectUnauthorized: false } : undefined });
+    this.dispatcher = new Agent({ connections: 8, connect: tlsOptions(options) });
     if (options.username) this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
   }
 

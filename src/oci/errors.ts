@@ -128,8 +128,22 @@ export function errorFromResponse(status: number, body: string, ctx: ErrorContex
   });
 }
 
+const TLS_TRUST_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+
 export function networkError(error: unknown, ctx: ErrorContext): RegistryError {
-  const reason = error instanceof Error ? ((error as NodeJS.ErrnoException).code ?? error.message) : String(error);
+  const code = (error as NodeJS.ErrnoException)?.code ?? ((error as { cause?: NodeJS.ErrnoException })?.cause?.code);
+  const reason = error instanceof Error ? (code ?? error.message) : String(error);
+  if (code && TLS_TRUST_CODES.has(code)) {
+    return new RegistryError({
+      code: 'TLS_UNTRUSTED',
+      status: 0,
+      host: ctx.host,
+      repository: ctx.repository,
+      message: `${ctx.action} ${ctx.host} failed: its TLS certificate is not trusted (${code})`,
+      hint: `give the certificate of the CA that signed it (HarborCACert / SWRCACert), or skip verification (HarborInsecure / SWRInsecure) if you accept the risk`,
+      cause: error,
+    });
+  }
   return new RegistryError({
     code: 'NETWORK',
     status: 0,

@@ -1,5 +1,6 @@
 // HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries with backoff,
 // authentication with replay on 401, and redirects (blob GETs are often sent to object storage).
+import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { Authenticator, type CredentialSource } from './auth.js';
 import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
@@ -16,8 +17,10 @@ export interface TransportOptions {
   maxConnections?: number;
   retry?: Partial<RetryOptions>;
   userAgent?: string;
-  /** Skip TLS certificate checks (self-signed Harbor). */
+  /** Skip TLS certificate checks (the old tool's --insecure-registry); prefer `caCertificate`. */
   skipTlsVerify?: boolean;
+  /** PEM of a private CA to trust for this registry, besides the system's. */
+  caCertificate?: string;
 }
 
 export type RequestBody = Buffer | AsyncIterable<Uint8Array> | undefined;
@@ -64,7 +67,7 @@ export class Transport {
       headersTimeout: 120_000,
       // Inactivity between body chunks, not a total: a 10 GB layer may take hours but never stalls for minutes.
       bodyTimeout: 300_000,
-      connect: options.skipTlsVerify ? { rejectUnauthorized: false } : undefined,
+      connect: tlsOptions(options),
     });
     this.auth = new Authenticator(options.host, options.credentials, this.dispatcher);
     this.limiter = new TokenBucket(options.requestsPerSecond ?? 0);
@@ -169,6 +172,13 @@ export class Transport {
       if (res.statusCode === 303) method = 'GET';
     }
   }
+}
+
+export function tlsOptions(options: { skipTlsVerify?: boolean; caCertificate?: string }): { rejectUnauthorized?: boolean; ca?: string[] } | undefined {
+  if (options.skipTlsVerify) return { rejectUnauthorized: false };
+  // Node replaces its CA list when `ca` is given, so the system's roots come along with the private one.
+  if (options.caCertificate) return { ca: [...rootCertificates, options.caCertificate] };
+  return undefined;
 }
 
 function isStream(body: RequestBody): boolean {

@@ -48,17 +48,20 @@ export function registryForRegion(config: Config, region: string): string {
 }
 
 export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean): SyncContext & { close(force?: boolean): Promise<void> } {
-  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.harbor.user, password: credentials.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify });
+  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.harbor.user, password: credentials.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
   const source = new RegistryClient({
     host: config.harbor.address,
     insecure: config.harbor.protocol === 'http',
     skipTlsVerify: config.harbor.skipTlsVerify,
+    caCertificate: config.harbor.caCertificate,
     credentials: credentials.harbor.user ? { username: credentials.harbor.user, password: credentials.harbor.password ?? '' } : undefined,
     requestsPerSecond: config.engine.harborRequestsPerSecond,
   });
   const destination = new RegistryClient({
     host: credentials.registry,
     insecure: config.swr.protocol === 'http',
+    skipTlsVerify: config.swr.skipTlsVerify,
+    caCertificate: config.swr.caCertificate,
     credentials: credentials.destination,
     push: true,
     requestsPerSecond: config.engine.requestsPerSecond,

@@ -37,7 +37,7 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
     results.push({ ok: !problem, what: `${what} ${dir}`, detail: problem ? `not writable: ${problem}` : 'writable' });
   }
 
-  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify });
+  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
   try {
     for (const project of config.namespaceMap.keys()) {
       results.push(
@@ -59,7 +59,7 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
     results.push({ ok: false, what: 'Huawei Cloud credentials', detail: (error as Error).message });
     return results;
   }
-  const destination = new RegistryClient({ host: credentials.registry, insecure: config.swr.protocol === 'http', credentials: credentials.destination, retry: { retries: 1 } });
+  const destination = new RegistryClient({ host: credentials.registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate, credentials: credentials.destination, retry: { retries: 1 } });
   try {
     results.push(await attempt(`SWR registry ${credentials.registry}`, async () => (await destination.ping(), 'reachable, login accepted')));
   } finally {

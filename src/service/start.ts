@@ -33,6 +33,8 @@ export async function startService(config: Config, options: { console?: boolean 
   const log = logs.service;
   log.info(`starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`);
   if (!config.webhookAuthHeader) log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
+  if (config.harbor.skipTlsVerify) log.warn('HarborInsecure=true: Harbor\'s TLS certificate is not verified; prefer HarborCACert with your CA');
+  if (config.swr.skipTlsVerify) log.warn('SWRInsecure=true: the destination\'s TLS certificate is not verified; prefer SWRCACert with your CA');
   if (!config.apiToken) log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 
   const store = new SqliteJobStore(config.dataDir);

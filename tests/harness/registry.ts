@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
@@ -21,6 +22,7 @@ export interface RegistryOptions {
   tokenExpiresIn?: number; // what the token server announces in expires_in
   tokenValidFor?: number; // how long the registry really accepts a token
   extraConfig?: Record<string, unknown>; // deep-merged into the registry config
+  tls?: { certificate: string; key: string }; // PEM files: serve HTTPS with them
 }
 
 export interface RunningRegistry {
@@ -109,7 +111,8 @@ async function logTail(logPath: string, lines = 30): Promise<string> {
 
 function probeStatus(url: string): Promise<number> {
   return new Promise((resolve) => {
-    const req = get(`${url}/v2/`, { agent: false, timeout: 1000 }, (res) => {
+    const probe = url.startsWith('https:') ? httpsGet : get;
+    const req = probe(`${url}/v2/`, { agent: false, timeout: 1000, rejectUnauthorized: false }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -230,7 +233,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   let tokenServer: TokenServer | undefined;
   let child: ChildProcess | undefined;
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   const start = async (): Promise<void> => {
     child = spawnRegistry(dir, configPath, logPath);
@@ -251,6 +254,7 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
     tokenServer = extra.tokenServer;
     let config = deepMerge(baseConfig(port, storageDir, randomBytes(16).toString('hex')), extra.config);
     config = deepMerge(config, opts.extraConfig ?? {});
+    if (opts.tls) config = deepMerge(config, { http: { tls: opts.tls } });
     // JSON is YAML, and it spares us a YAML writer.
     await writeFile(configPath, JSON.stringify(config, null, 2));
     await start();
