@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { CLI } from './cli.js';
-import { freePort } from './ports.js';
+import { testServiceConfig } from './service.js';
 
 const CHILDREN = Symbol.for('swr-harbor-sync.test-serve-processes');
 // Under jest the global `process` is a sandbox copy whose 'exit' never fires; this is the real one.
@@ -56,28 +56,8 @@ export async function startServeProcess(harborHost: string, destinationHost: str
   const dataDir = join(dir, 'data');
   const logDir = join(dir, 'logs');
   const confPath = join(dir, 'app.conf');
-  const port = await freePort();
-  const values: Record<string, string> = {
-    HWAuthMethod: 'AKSK',
-    HWAK: 'TESTACCESSKEYVALUE01',
-    HWSK: 'test-secret-key-value-0123456789',
-    RegionName: 'cn-north-4',
-    HarborAddr: harborHost,
-    HarborProtocol: 'http',
-    HarborUser: 'admin',
-    HarborPassword: 'Harbor12345',
-    SWRRegistry: destinationHost,
-    SWRProtocol: 'http',
-    SWRRequestsPerSecond: '0',
-    SWRManageNamespaces: 'false',
-    NamespaceMap: 'proj:mirror;pub:public-ns',
-    Port: String(port),
-    ListenAddress: '127.0.0.1',
-    LogDir: logDir,
-    DataDir: dataDir,
-    WebhookCoalesceMs: '300',
-    ...extra,
-  };
+  const values = { ...(await testServiceConfig(harborHost, destinationHost, logDir, dataDir)), ...extra };
+  const port = Number(values.Port);
   await writeFile(confPath, `${Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
   const url = `http://127.0.0.1:${port}`;
   let output = '';

@@ -18,11 +18,9 @@ export interface ServiceUnderTest {
   stop(graceMs?: number): Promise<void>;
 }
 
-export async function startServiceUnderTest(harborHost: string, destinationHost: string, extra: Record<string, string> = {}): Promise<ServiceUnderTest> {
-  const base = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-service-'));
-  const logDir = join(base, 'logs');
-  const dataDir = join(base, 'data');
-  const raw: Record<string, string> = {
+/** The app.conf values every service test starts from: a Harbor stand-in, a plain destination registry. */
+export async function testServiceConfig(harborHost: string, destinationHost: string, logDir: string, dataDir: string): Promise<Record<string, string>> {
+  return {
     HWAuthMethod: 'AKSK',
     HWAK: 'TESTACCESSKEYVALUE01',
     HWSK: 'test-secret-key-value-0123456789',
@@ -43,8 +41,14 @@ export async function startServiceUnderTest(harborHost: string, destinationHost:
     SWRRequestsPerSecond: '0',
     // A plain registry has no SWR management API; the SWR tests turn this on against their stand-in.
     SWRManageNamespaces: 'false',
-    ...extra,
   };
+}
+
+export async function startServiceUnderTest(harborHost: string, destinationHost: string, extra: Record<string, string> = {}): Promise<ServiceUnderTest> {
+  const base = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-service-'));
+  const logDir = join(base, 'logs');
+  const dataDir = join(base, 'data');
+  const raw = { ...(await testServiceConfig(harborHost, destinationHost, logDir, dataDir)), ...extra };
   const sut: ServiceUnderTest = {
     running: await startService(parseConfig(raw), { console: false }),
     url: '',
