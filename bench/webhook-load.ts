@@ -14,6 +14,7 @@ import { startFaultProxy, type FaultProxy } from '../tests/harness/fault-proxy.j
 import { pushImage, pushIndex } from '../tests/harness/images.js';
 import { freePort } from '../tests/harness/ports.js';
 import { startRegistry, type RunningRegistry } from '../tests/harness/registry.js';
+import { seeded } from '../tests/harness/seeded.js';
 
 // Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP.
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -45,17 +46,6 @@ interface Job {
   results: Array<{ status: string; destination: string; sourceDigest?: string }>;
 }
 
-/** mulberry32: a small seeded generator, so every run sends the same sequence. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

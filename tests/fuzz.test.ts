@@ -11,6 +11,7 @@ import { distributionEnvelope, startHarbor, type HarborStandIn } from './harness
 import { pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, type ServiceUnderTest } from './harness/service.js';
+import { seeded } from './harness/seeded.js';
 
 const API_TOKEN = 'fuzz-api-token-1a2b3c4d5e6f';
 const WEBHOOK_AUTH = 'Secret fuzz-webhook-auth-9f8e7d6c';
@@ -45,17 +46,6 @@ afterAll(async () => {
 
 // ---- deterministic generation ------------------------------------------------------------------------
 
-/** mulberry32. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const random = seeded(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;

@@ -19,7 +19,7 @@ export async function copyReferrers(ctx: EngineContext, job: TreeCopy, top: Fetc
 }
 
 async function copyReferrersOf(ctx: EngineContext, job: TreeCopy, subject: string): Promise<void> {
-  const { source: src, destination: dst, tally } = job;
+  const { source: src, tally } = job;
   const found = await src.client.listReferrers(src.repository, subject, tally.counters);
   if (found.source === 'none' || found.descriptors.length === 0) return;
   if (found.source === 'tag') {

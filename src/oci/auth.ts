@@ -33,7 +33,6 @@ export class Authenticator {
   private bearer: { realm: string; service?: string } | undefined;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly pending = new Map<string, Promise<CachedToken>>();
-  tokensFetched = 0;
 
   constructor(
     private readonly host: string,
@@ -79,10 +78,6 @@ export class Authenticator {
       return first || !sentAuthorization;
     }
     return false;
-  }
-
-  get knownScheme(): string {
-    return this.scheme;
   }
 
   private useBearer(challenge: Challenge): void {
@@ -144,7 +139,6 @@ export class Authenticator {
     if (!token) {
       throw new RegistryError({ code: 'TOKEN_INVALID', status: 200, host: this.host, message: `token service for ${this.host} answered without a token` });
     }
-    this.tokensFetched++;
     const lifetime = (body.expires_in && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS) * 1000;
     // Renew a little before the server's deadline so that a request never leaves with a token about to die.
     const margin = Math.min(30_000, lifetime / 5);

@@ -8,10 +8,6 @@ export function isDigest(value: string): boolean {
   return DIGEST_RE.test(value);
 }
 
-export function sha256Digest(bytes: Buffer): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
 function algorithmOf(digest: string): 'sha256' | 'sha512' {
   const algorithm = digest.slice(0, digest.indexOf(':'));
   if (algorithm !== 'sha256' && algorithm !== 'sha512') {

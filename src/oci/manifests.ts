@@ -2,7 +2,7 @@
 import { digestOf, isDigest } from './digest.js';
 import { RegistryError, type ErrorContext } from './errors.js';
 import { bareMediaType, isManifestType, isSchema1Type, MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
-import { header, readLimited, type Transport } from './transport.js';
+import { header, type Transport } from './transport.js';
 import type { FetchedManifest, ImageIndex, ImageManifest } from './types.js';
 
 /** Distribution refuses manifests over 4 MiB, so anything larger is not a manifest. */
@@ -92,12 +92,6 @@ export async function putManifest(transport: Transport, repository: string, refe
     throw new RegistryError({ code: 'DIGEST_MISMATCH', status: res.status, host: transport.host, repository, digest: manifest.digest, message: `${transport.host} stored manifest ${manifest.digest} as ${stored}`, hint: 'the registry rewrote the manifest; digest pins would break' });
   }
   return manifest.digest;
-}
-
-export async function deleteManifest(transport: Transport, repository: string, digest: string, scope: RequestScope): Promise<void> {
-  const ctx = context(transport, repository, digest, 'delete manifest on');
-  const res = await transport.expect({ method: 'DELETE', path: path(repository, digest), context: ctx, ...scope }, [202, 200, 404]);
-  await readLimited(res.body, 0);
 }
 
 function pickMediaType(headerType: string | undefined, parsed: { mediaType?: string; manifests?: unknown; config?: unknown }): string {

@@ -50,10 +50,3 @@ export function parseReference(text: string): ImageReference {
   }
   return { registry, repository: rest, tag, digest };
 }
-
-export function formatReference(ref: ImageReference): string {
-  let out = `${ref.registry}/${ref.repository}`;
-  if (ref.tag) out += `:${ref.tag}`;
-  if (ref.digest) out += `@${ref.digest}`;
-  return out;
-}

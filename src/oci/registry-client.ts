@@ -2,7 +2,7 @@
 import { repositoryScope } from './auth.js';
 import { readBlob, headBlob, type ReadBlobOptions } from './blobs.js';
 import { listReferrers, listRepositories, listTags, type Referrers } from './listing.js';
-import { getManifest, headManifest, putManifest, deleteManifest, type ManifestHead } from './manifests.js';
+import { getManifest, headManifest, putManifest, type ManifestHead } from './manifests.js';
 import { Transport, type TransportOptions } from './transport.js';
 import type { Descriptor, FetchedManifest } from './types.js';
 import { cancelUpload, putBlob, putBlobChunked, startUpload, type MountRequest, type UploadStart } from './upload.js';
@@ -51,10 +51,6 @@ export class RegistryClient {
 
   putManifest(repository: string, reference: string, manifest: { mediaType: string; bytes: Buffer; digest: string }, counters?: Counters): Promise<string> {
     return putManifest(this.transport, repository, reference, manifest, this.scope(repository, counters));
-  }
-
-  deleteManifest(repository: string, digest: string, counters?: Counters): Promise<void> {
-    return deleteManifest(this.transport, repository, digest, this.scope(repository, counters));
   }
 
   headBlob(repository: string, digest: string, counters?: Counters): Promise<boolean> {

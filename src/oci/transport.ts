@@ -56,7 +56,6 @@ export class Transport {
   readonly dispatcher: Agent;
   private readonly retry: RetryOptions;
   private readonly userAgent: string;
-  requests = 0;
 
   constructor(options: TransportOptions) {
     this.host = options.host;
@@ -154,7 +153,6 @@ export class Transport {
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...options.headers };
       // Credentials never follow a redirect to another host (pre-signed object storage URLs carry their own).
       if (authorization && sameHost) headers.authorization = authorization;
-      this.requests++;
       const res = await request(url, {
         method: method as Dispatcher.HttpMethod,
         headers,

@@ -1,6 +1,7 @@
 // Owns the streaming HTTP proxy placed in front of a test registry to inject faults (error
 // statuses, connection resets, truncated bodies, delays) and to record every request.
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listenOnLoopback } from './ports.js';
 
 export type Fault =
   | { status: number; retryAfter?: number; body?: string }
@@ -198,13 +199,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       forward(req, res, entry, fault && 'truncateAfterBytes' in fault ? fault.truncateAfterBytes : undefined, fault && 'responseHeaders' in fault ? fault.responseHeaders : undefined);
     }
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('fault proxy has no TCP address');
-  const host = `127.0.0.1:${address.port}`;
+  const host = `127.0.0.1:${await listenOnLoopback(server)}`;
 
   let stopped = false;
   return {

@@ -1,5 +1,5 @@
-// Owns picking free loopback TCP ports for the test servers.
-import { createServer } from 'node:net';
+// Owns picking free loopback TCP ports for the test servers, and listening on one.
+import { createServer, type Server } from 'node:net';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -16,4 +16,15 @@ export function freePort(): Promise<number> {
       server.close(() => resolve(address.port));
     });
   });
+}
+
+/** Starts `server` on a free loopback port and returns the port. */
+export async function listenOnLoopback(server: Server): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('a loopback listener has no TCP port');
+  return address.port;
 }

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listenOnLoopback } from './ports.js';
 
 export interface TokenServerOptions {
   dir?: string; // where the key and certificate go; a temp dir owned by the server if absent
@@ -147,15 +148,10 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
     issued.push({ scopes, at: Date.now() });
     sendJson(res, 200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const port = await listenOnLoopback(server);
   // Like the registry it serves, it must not keep a finished test process alive.
   server.unref();
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('token server has no TCP address');
-  const url = `http://127.0.0.1:${address.port}`;
+  const url = `http://127.0.0.1:${port}`;
 
   let stopped = false;
   return {

@@ -10,6 +10,7 @@ import { sendError } from './http.js';
 import { handleV2 } from './registry-front.js';
 import { HarborState } from './state.js';
 import { harborCloudEventsPayload, harborDefaultPayload, type PushEvent } from './webhooks.js';
+import { listenOnLoopback } from '../ports.js';
 
 export { multiArchPushEvents, distributionEnvelope, harborDefaultPayload, harborCloudEventsPayload } from './webhooks.js';
 export type { PushEvent, RegistryEvent, HarborSite, HarborEventType, EnvelopeOptions } from './webhooks.js';
@@ -82,18 +83,14 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
     dispatch(req, res, entry);
   });
 
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    port = await listenOnLoopback(server);
   } catch (err) {
     await registry.stop();
     throw err;
   }
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('Harbor stand-in has no TCP address');
-  const host = `127.0.0.1:${address.port}`;
+  const host = `127.0.0.1:${port}`;
   externalUrl = `http://${host}`;
 
   let stopped = false;

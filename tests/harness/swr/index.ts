@@ -8,6 +8,7 @@ import { REALM_PATH, SERVICE, SwrAuth } from './auth.js';
 import { handleV2 } from './front.js';
 import { sendText, swrLoginKey } from './http.js';
 import { RateLimit } from './rate-limit.js';
+import { listenOnLoopback } from '../ports.js';
 
 export { swrLoginKey } from './http.js';
 export { SERVICE as SWR_SERVICE, REALM_PATH as SWR_REALM_PATH } from './auth.js';
@@ -117,21 +118,14 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
     handleV2(req, res, { auth, namespaces, foreignNamespaces, mounts: options.mounts ?? true, backingUrl: new URL(registry.url), externalUrl, agent });
   });
 
+  let port: number;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
-    });
+    port = await listenOnLoopback(server);
   } catch (err) {
     await registry.stop();
     throw err;
   }
-  const address = server.address();
-  if (address === null || typeof address === 'string') {
-    await registry.stop();
-    throw new Error('SWR stand-in has no TCP address');
-  }
-  const host = `127.0.0.1:${address.port}`;
+  const host = `127.0.0.1:${port}`;
   externalUrl = `http://${host}`;
   // A forgotten stop() must not keep the test process alive; the registry has its own watchdog.
   server.unref();
