@@ -35,6 +35,8 @@ export interface Config {
   listenAddress: string;
   shutdownGraceMs: number;
   logDir: string;
+  /** `text` for people, `json` (one object per line) for log shippers. */
+  logFormat: 'text' | 'json';
   dataDir: string;
   webhookAuthHeader?: string;
   apiToken?: string;
@@ -215,6 +217,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     listenAddress: str('ListenAddress') ?? '0.0.0.0',
     shutdownGraceMs: int('ShutdownGraceSeconds', 30, 0, 3600) * 1000,
     logDir: str('LogDir') ?? '/var/log/swr_harbor_sync',
+    logFormat: oneOf('LogFormat', ['text', 'json'] as const, 'text')!,
     dataDir: str('DataDir') ?? './data',
     webhookAuthHeader: str('WebhookAuthHeader'),
     apiToken: str('ApiToken'),

@@ -97,12 +97,12 @@ export class JobRunner {
       await this.executeAndRecord(job);
     } catch (error) {
       // Only the store can fail here (closed at shutdown, disk full): the job stays 'running' and resumes at the next start.
-      this.log.error(`job ${job.id}: could not record its outcome: ${(error as Error).message}`);
+      this.log.error(`could not record the outcome: ${(error as Error).message}`, { jobId: job.id });
     }
   }
 
   private async executeAndRecord(job: Job): Promise<void> {
-    this.log.info(`job ${job.id} (${describeJob(job)}) started, attempt ${job.attempts}`);
+    this.log.info(`started: ${describeJob(job)}, attempt ${job.attempts}`, { jobId: job.id });
     this.live.set(job.id, { imagesTotal: 0, imagesDone: 0, bytesUploaded: 0 });
     let outcome: JobOutcome;
     try {
@@ -120,10 +120,10 @@ export class JobRunner {
     }
     if (outcome.skipped) {
       this.store.finish(job.id, 'skipped', outcome.results, outcome.skipped);
-      this.log.info(`job ${job.id} skipped: ${outcome.skipped}`);
+      this.log.info(`skipped: ${outcome.skipped}`, { jobId: job.id });
     } else {
       this.store.finish(job.id, 'succeeded', outcome.results);
-      this.log.info(`job ${job.id} succeeded: ${outcome.results.length} image(s)`);
+      this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: job.id });
     }
     this.options.onSettled?.(job.id);
   }
@@ -133,18 +133,18 @@ export class JobRunner {
       // Past the grace period the service closes its registry clients under the running copies: a failure now is
       // the stop's doing, not the job's. Leave it recorded as running so that the next start resumes it, instead
       // of spending an attempt (or failing it for good on its last one).
-      this.log.warn(`job ${job.id} was interrupted by the stop (${reason}); it resumes at the next start`);
+      this.log.warn(`interrupted by the stop (${reason}); it resumes at the next start`, { jobId: job.id });
       return;
     }
     if (!permanent && job.attempts <= this.options.retries) {
       const base = this.options.backoffBaseMs ?? 5000;
       const delay = Math.min(this.options.backoffMaxMs ?? 600_000, base * 2 ** (job.attempts - 1));
       this.store.retryLater(job.id, new Date(Date.now() + delay), results, reason);
-      this.log.warn(`job ${job.id} failed (attempt ${job.attempts}), retrying in ${Math.round(delay / 1000)} s: ${reason}`);
+      this.log.warn(`failed (attempt ${job.attempts}), retrying in ${Math.round(delay / 1000)} s: ${reason}`, { jobId: job.id });
       return;
     }
     this.store.finish(job.id, 'failed', results, reason);
-    this.log.error(`job ${job.id} failed after ${job.attempts} attempts: ${reason}`);
+    this.log.error(`failed after ${job.attempts} attempts: ${reason}`, { jobId: job.id });
     this.options.onSettled?.(job.id);
   }
 }

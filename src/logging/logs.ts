@@ -28,24 +28,35 @@ function writableDir(dir: string): boolean {
   }
 }
 
-function lineFormat(redactor: Redactor) {
+export type LogFormat = 'text' | 'json';
+
+function lineFormat(redactor: Redactor, style: LogFormat) {
+  const redacted = winston.format((info) => {
+    info.message = redactor.redact(String(info.message));
+    for (const key of Object.keys(info)) {
+      if (key !== 'message' && key !== 'level') (info as Record<string, unknown>)[key] = redactor.redactValue(info[key]);
+    }
+    return info;
+  })();
+  if (style === 'json') return winston.format.combine(redacted, winston.format.timestamp(), winston.format.json());
   return winston.format.combine(
-    winston.format((info) => {
-      info.message = redactor.redact(String(info.message));
-      for (const key of Object.keys(info)) {
-        if (key !== 'message' && key !== 'level') (info as Record<string, unknown>)[key] = redactor.redactValue(info[key]);
-      }
-      return info;
-    })(),
+    redacted,
     winston.format.timestamp(),
-    winston.format.printf(({ timestamp, level, message, ...meta }) => {
+    winston.format.printf(({ timestamp, level, message, jobId, ...meta }) => {
+      // A job's lines start with its id, so that grep finds every step of one job across the files.
+      const job = jobId ? `[job ${String(jobId)}] ` : '';
       const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
-      return `${timestamp} ${level.toUpperCase()} ${message}${extra}`;
+      return `${timestamp} ${level.toUpperCase()} ${job}${message}${extra}`;
     }),
   );
 }
 
-export function createLogs(preferredDir: string, redactor: Redactor, options: { console?: boolean; level?: string } = {}): Logs {
+/** The same logs with every line tagged with a job id (a field in JSON, a prefix in text). */
+export function jobProjectLogs(logs: ProjectLogs, jobId: string): ProjectLogs {
+  return { running: logs.running.child({ jobId }), success: logs.success.child({ jobId }) };
+}
+
+export function createLogs(preferredDir: string, redactor: Redactor, options: { console?: boolean; level?: string; format?: LogFormat } = {}): Logs {
   let dir = preferredDir;
   let fellBack = false;
   if (!writableDir(dir)) {
@@ -53,7 +64,7 @@ export function createLogs(preferredDir: string, redactor: Redactor, options: { 
     fellBack = true;
     if (!writableDir(dir)) throw new Error(`neither LogDir ${preferredDir} nor ${dir} is writable; set LogDir to a writable directory`);
   }
-  const format = lineFormat(redactor);
+  const format = lineFormat(redactor, options.format ?? 'text');
   const transports: winston.transport[] = [new winston.transports.File({ filename: join(dir, 'running.log') })];
   if (options.console ?? true) transports.push(new winston.transports.Console());
   const service = winston.createLogger({ level: options.level ?? 'info', format, transports });

@@ -4,7 +4,7 @@ import type winston from 'winston';
 import type { Config } from '../config/config.js';
 import type { CopyEngine } from '../copy/index.js';
 import type { PushEvent } from '../harbor/webhook.js';
-import type { Logs } from '../logging/logs.js';
+import { jobProjectLogs, type Logs } from '../logging/logs.js';
 import type { Redactor } from '../logging/redact.js';
 import type { JobOutcome, JobRunner } from '../jobs/runner.js';
 import type { Job, JobFilter, JobProgress, JobStore, ProjectJobSpec } from '../jobs/types.js';
@@ -70,7 +70,7 @@ export class SyncService {
       const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags: [push.tag], namespace };
       const { job, merged } = this.store.enqueue(spec, imageJobKey(this.destinationHost, spec));
       (merged ? summary.merged : summary.queued).push(job.id);
-      this.logs.project(push.project).running.info(`push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined' : 'queued as'} job ${job.id}`);
+      this.logs.project(push.project).running.info(`push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined this job' : 'queued'}`, { jobId: job.id });
     }
     if (summary.queued.length > 0) this.runner?.wake();
     return summary;
@@ -92,7 +92,7 @@ export class SyncService {
     if (credentials) {
       this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite));
     }
-    this.logs.project(spec.project).running.info(`project sync of ${spec.project} into ${spec.namespace} queued as job ${job.id}`);
+    this.logs.project(spec.project).running.info(`project sync of ${spec.project} into ${spec.namespace} queued`, { jobId: job.id });
     this.runner?.wake();
     return job;
   }
@@ -113,13 +113,13 @@ export class SyncService {
   /** The job runner's handler. */
   readonly runJob = async (job: Job, progress: (p: JobProgress) => void): Promise<JobOutcome> => {
     const onImage = { onImage: (imagesDone: number, imagesTotal: number, bytesUploaded: number) => progress({ imagesDone, imagesTotal, bytesUploaded }) };
-    if (job.spec.kind === 'image') return syncImage(this.defaultContext, job.spec, onImage);
+    if (job.spec.kind === 'image') return syncImage(withJobLogs(this.defaultContext, job.id), job.spec, onImage);
     let ctx = this.requestContexts.get(job.id);
     if (!ctx && job.spec.requestCredentials) {
       // The request's credentials were only ever in memory and the service has restarted since.
-      this.log.warn(`job ${job.id} was asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials`);
+      this.log.warn('asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials', { jobId: job.id });
     }
-    return { results: await syncProject(ctx ?? this.defaultContext, job.spec, onImage) };
+    return { results: await syncProject(withJobLogs(ctx ?? this.defaultContext, job.id), job.spec, onImage) };
   };
 
   /** A job is final: drop the credentials its request brought. */
@@ -140,4 +140,9 @@ export class SyncService {
     const progress = job.state === 'running' ? this.runner?.progress(job.id) : undefined;
     return progress ? { ...job, progress } : job;
   }
+}
+
+/** The context with every project log line of this job tagged with its id. */
+function withJobLogs(ctx: SyncContext, jobId: string): SyncContext {
+  return { ...ctx, logs: (project) => jobProjectLogs(ctx.logs(project), jobId) };
 }

@@ -21,7 +21,7 @@ export async function resolvePendingPushes(store: JobStore, harbor: HarborClient
       const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags, namespace: push.namespace };
       const { job, merged } = store.enqueue(spec, imageJobKey(destination, spec));
       if (!merged) queued++;
-      log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}: job ${job.id}`);
+      log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}`, { jobId: job.id });
     } else {
       log.info(`${push.project}/${push.repository}@${push.digest} has no tag in Harbor (multi-arch child or push by digest); not synced on its own`);
     }

@@ -166,7 +166,7 @@ export async function reconcile(ctx: SyncContext, store: JobStore, namespaceMap:
           const { job, merged } = store.enqueue(spec, imageJobKey(options.destination, spec));
           if (merged) summary.merged++;
           else summary.queued++;
-          logs.running.info(`reconcile: ${project}/${repository}:${tags.join(',')} (${digest}) ${merged ? 'joined' : 'queued as'} job ${job.id}`);
+          logs.running.info(`reconcile: ${project}/${repository}:${tags.join(',')} (${digest}) ${merged ? 'joined this job' : 'queued'}`, { jobId: job.id });
         }
       } catch (error) {
         summary.errors++;
