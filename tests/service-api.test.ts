@@ -162,14 +162,15 @@ describe('POST /api/v1/sync', () => {
     const job = await finalJob(sut, statusPath);
     expect(job.state).not.toBe('failed');
     expect(job.results).toEqual([
-      expect.objectContaining({ destination: `${dst.host}/public-ns/web:latest`, status: 'skipped', reason: 'dry run: would copy', sourceDigest: images['pub/web:latest']!.digest }),
+      expect.objectContaining({ destination: `${dst.host}/public-ns/web:latest`, status: 'skipped', reason: 'dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)', dryRun: true, sourceDigest: images['pub/web:latest']!.digest }),
     ]);
     expect(await listTags(dst, 'public-ns/web')).toEqual([]);
   });
 
   test('dryRun after a sync reports the images as in step', async () => {
     const job = await finalJob(sut, expectQueued(await postJson(sut, '/api/v1/sync', { project: 'proj', dryRun: 'true' })));
-    expect(job.results.map((r) => r.reason)).toEqual(['dry run: already in step', 'dry run: already in step', 'dry run: already in step']);
+    expect(job.results.map((r) => r.reason)).toEqual(Array(3).fill('dry run: would skip (destination already has this digest)'));
+    expect(job.results.every((r) => r.dryRun === true && r.bytesUploaded === 0)).toBe(true);
   });
 
   test('repositories and tags filters, with an explicit namespace', async () => {
@@ -357,7 +358,7 @@ describe('shared secrets', () => {
     expect(list.status).toBe(200);
     const before = (list.json.jobs as Job[]).length;
     const statusPath = expectQueued(await postJson(secured, '/api/v1/sync', { project: 'pub', namespace: 'pub-token', dryRun: true }, bearer));
-    expect((await finalJob(secured, statusPath, bearer)).results).toEqual([expect.objectContaining({ reason: 'dry run: would copy' })]);
+    expect((await finalJob(secured, statusPath, bearer)).results).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^dry run: would copy as OCI/) })]);
     expect(((await call(secured, 'GET', '/api/v1/jobs', { headers: bearer })).json.jobs as Job[]).length).toBe(before + 1);
   });
 

@@ -27,6 +27,8 @@ export interface DestinationImage extends RepositoryRef {
   tag?: string;
   /** Overrides the engine's overwrite option for this destination (a request's own ImageOverwrite). */
   overwrite?: boolean;
+  /** Decide as a copy would, write nothing: the result says what would happen and why. */
+  dryRun?: boolean;
 }
 
 export function describe(ref: RepositoryRef, reference: string | undefined): string {
@@ -40,7 +42,8 @@ export async function copyImage(ctx: EngineContext, run: RunState, source: Sourc
   const labels = { source: describe(source, source.reference), destination: describe(destination, destination.tag ?? (isDigest(source.reference) ? source.reference : undefined)) };
   ctx.events.emit('image-start', labels);
   try {
-    const result = await copyImageSteps(ctx, run, source, destination, tally, labels);
+    let result = await copyImageSteps(ctx, run, source, destination, tally, labels);
+    if (destination.dryRun && !result.dryRun) result = { ...result, dryRun: true, reason: `dry run: would skip (${result.reason})` };
     ctx.events.emit(result.status === 'skipped' ? 'image-skipped' : 'image-done', result);
     return result;
   } catch (error) {
@@ -104,6 +107,7 @@ async function copyImageSteps(
     });
   }
   wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
+  if (destination.dryRun) return plannedCopy(ctx, destination, wanted, existing?.digest, tally, labels, sourceDigest);
   const job: TreeCopy = { source, destination, tally, destinationAbsent: absent };
   if (isOciManifestType(wanted.mediaType) && (ctx.options.manifestFormat === 'docker' || (ctx.options.manifestFormat === 'auto' && ctx.dockerOnly.has(destination.client.host)))) {
     job.conversion = conversion ?? (await planConversion(source, wanted, counters));
@@ -199,4 +203,28 @@ function missing(source: SourceImage): never {
     message: `${describe(source, source.reference)} does not exist`,
     hint: 'check the repository and tag',
   });
+}
+
+/** What a copy would do, past every reason to skip: write the tag, or replace it, and in which format. */
+function plannedCopy(
+  ctx: EngineContext,
+  destination: DestinationImage,
+  wanted: FetchedManifest,
+  existingDigest: string | undefined,
+  tally: ImageTally,
+  labels: { source: string; destination: string },
+  sourceDigest: string,
+): ImageResult {
+  const action = existingDigest ? `would overwrite the tag (now ${existingDigest})` : 'would copy';
+  let format = '';
+  let converted: boolean | undefined;
+  if (isOciManifestType(wanted.mediaType) && ctx.options.manifestFormat !== 'preserve') {
+    if (ctx.options.manifestFormat === 'docker' || ctx.dockerOnly.has(destination.client.host)) {
+      format = ', converted to Docker format';
+      converted = true;
+    } else {
+      format = ' as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)';
+    }
+  }
+  return tally.result({ ...labels, status: 'skipped', dryRun: true, reason: `dry run: ${action}${format}`, sourceDigest, destinationDigest: existingDigest, mediaType: wanted.mediaType, converted });
 }

@@ -24,6 +24,8 @@ export interface ImageResult {
   durationMs: number;
   /** Pushed in Docker formats instead of the source's OCI ones: the destination digest differs from the source's. */
   converted?: boolean;
+  /** Only planned (a dry run): nothing was written, `reason` says what a copy would do. */
+  dryRun?: boolean;
   /** Things worth knowing that did not fail the image (referrers not copied, and why). */
   notes?: string[];
 }

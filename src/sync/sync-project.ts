@@ -1,7 +1,7 @@
 // Sync of a whole Harbor project (or some of its repositories and tags) into one namespace: list through
 // Harbor's API, copy every tag through the engine's images-in-flight limit.
 import pLimit from 'p-limit';
-import { ImageTally, RunState, type ImageResult } from '../copy/index.js';
+import { RunState, type ImageResult } from '../copy/index.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../config/names.js';
@@ -42,9 +42,7 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
       const problem = swrRepositoryProblem(destination.repository);
       const result = problem
         ? refusedName('', `${ctx.destination.host}/${destination.repository}:${item.tag}`, `"${destination.repository}" ${problem}`)
-        : spec.dryRun
-          ? await dryRun(ctx, item, destination.repository)
-          : await ctx.engine.copyInFlight({ source, destination }, run);
+        : await ctx.engine.copyInFlight({ source, destination: { ...destination, dryRun: spec.dryRun } }, run);
       const named = explained({ ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` }, spec.namespace);
       if (!spec.dryRun) logResult(logs, named);
       done++;
@@ -54,17 +52,4 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
     }),
   );
   return results;
-}
-
-async function dryRun(ctx: SyncContext, item: Planned, repository: string): Promise<ImageResult> {
-  const existing = await ctx.destination.headManifest(repository, item.tag).catch(() => undefined);
-  const reason = !existing ? 'dry run: would copy' : existing.digest === item.digest ? 'dry run: already in step' : 'dry run: destination differs';
-  return new ImageTally().result({
-    source: '',
-    destination: `${ctx.destination.host}/${repository}:${item.tag}`,
-    status: 'skipped',
-    reason,
-    sourceDigest: item.digest,
-    destinationDigest: existing?.digest,
-  });
 }
