@@ -3,15 +3,19 @@
 import { Command, Option } from 'commander';
 import { RegistryError } from '../oci/errors.js';
 import type { CopyFlags } from './copy-commands.js';
+import type { JobsFlags } from './jobs-command.js';
+import type { SyncFlags } from './sync-command.js';
 import { UsageError } from './usage-error.js';
 
 // Each command loads its own modules when it runs: a copy never pays for Express, SQLite and winston, in
 // start-up time or in memory.
 
+const repeated = (value: string, previous: string[] = []) => [...previous, value];
+
 function withCopyFlags(command: Command): Command {
   return command
     .addOption(new Option('--all', 'copy every platform of a multi-arch image (the default)'))
-    .addOption(new Option('--platform <os/arch>', 'copy only this platform; repeat for several').argParser((v: string, prev: string[] = []) => [...prev, v]))
+    .addOption(new Option('--platform <os/arch>', 'copy only this platform; repeat for several').argParser(repeated))
     .option('--overwrite', 'replace a destination tag that points at a different image', false)
     .option('--referrers', 'also copy signatures, SBOMs and other artifacts referring to the image', false)
     .option('--insecure-src', 'talk plain HTTP to the source registry', false)
@@ -28,7 +32,10 @@ function withCopyFlags(command: Command): Command {
 const program = new Command()
   .name('swr-harbor-sync')
   .description('Copy container images between registries without a Docker daemon; keep Huawei Cloud SWR in step with Harbor.')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText('after', '\nExit codes: 0 done; 1 something failed (an image, a check, Harbor, the destination or the service);\n2 the command was called wrongly or the configuration is invalid.')
+  // Commander's own usage errors (an unknown option, a missing argument) exit 2 like ours, not 1.
+  .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
 
 withCopyFlags(
   program
@@ -53,9 +60,37 @@ withCopyFlags(
 });
 
 program
-  .command('serve')
-  .description('run the sync service (configuration from app.conf and the environment, see config/app.conf.example)')
+  .command('sync')
+  .description('sync a Harbor project into its SWR namespace now, without the service (configuration from app.conf)')
+  .requiredOption('--project <name>', 'the Harbor project')
+  .option('--namespace <name>', 'the SWR namespace (default: the project\'s entry in NamespaceMap)')
+  .addOption(new Option('--repository <name>', 'only this repository, without the project; repeat for several').argParser(repeated))
+  .addOption(new Option('--tag <tag>', 'only this tag; repeat for several').argParser(repeated))
+  .option('--overwrite', 'replace destination tags that point at a different image (default: ImageOverwrite)')
+  .option('--dry-run', 'write nothing: list what would be copied, skipped, converted or overwritten, and why', false)
+  .option('--json', 'print the per-image results as JSON', false)
+  .action(async (flags: SyncFlags) => {
+    process.exitCode = await (await import('./sync-command.js')).syncCommand(flags);
+  });
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the sync service (the default command; configuration from app.conf and the environment, see config/app.conf.example)')
   .action(async () => (await import('./serve-command.js')).serveCommand());
+
+program
+  .command('jobs')
+  .description('list a running service\'s jobs, or show one, through its API')
+  .argument('[id]', 'one job\'s id: show it with its per-image results')
+  .option('--url <url>', 'the service (default: SWR_HARBOR_SYNC_URL, else http://127.0.0.1:<Port from app.conf>)')
+  .option('--token <token>', 'the service\'s ApiToken (default: SWR_HARBOR_SYNC_TOKEN, else ApiToken from app.conf)')
+  .option('--state <state>', 'only jobs in this state: queued, running, succeeded, failed, skipped')
+  .option('--project <name>', 'only jobs of this Harbor project')
+  .option('--limit <n>', 'at most this many jobs, newest first (1-1000, default 100)')
+  .option('--json', 'print the API\'s JSON', false)
+  .action(async (id: string | undefined, flags: JobsFlags) => {
+    process.exitCode = await (await import('./jobs-command.js')).jobsCommand(id, flags);
+  });
 
 program
   .command('check-config')

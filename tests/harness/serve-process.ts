@@ -65,7 +65,8 @@ export async function startServeProcess(harborHost: string, destinationHost: str
 
   const spawnOne = (): ChildProcess => {
     // Only what the service needs: the test runner's environment would override app.conf keys.
-    const child = spawn(process.execPath, [CLI, 'serve'], {
+    // No command at all: `serve` is the default, as `docker run` with the image's CMD relies on.
+    const child = spawn(process.execPath, [CLI], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir, CONFIG_FILE: confPath },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,0 +1,104 @@
+// `sync`: one project (or some of its repositories and tags) from Harbor into its SWR namespace, now, in this
+// process and without the service; `--dry-run` says what a sync would copy, skip, convert or overwrite.
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { harborProjectProblem, swrNamespaceProblem } from '../config/names.js';
+import { CopyEngine, type ImageResult } from '../copy/index.js';
+import { createLogs } from '../logging/logs.js';
+import { Redactor } from '../logging/redact.js';
+import { isValidRepository, isValidTag } from '../oci/index.js';
+import { buildContext, configuredCredentials } from '../service/contexts.js';
+import { syncProject } from '../sync/sync-project.js';
+import { showProgress, summarise } from './progress.js';
+import { UsageError } from './usage-error.js';
+
+export interface SyncFlags {
+  project: string;
+  namespace?: string;
+  repository?: string[];
+  tag?: string[];
+  dryRun?: boolean;
+  overwrite?: boolean;
+  json?: boolean;
+}
+
+function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
+  const problem = harborProjectProblem(flags.project);
+  if (problem) throw new UsageError(`--project "${flags.project}" is not a Harbor project name: it ${problem}`);
+  const namespace = flags.namespace ?? config.namespaceMap.get(flags.project);
+  if (!namespace) throw new UsageError(`project ${flags.project} is not in NamespaceMap: add it there, or give --namespace`);
+  const nsProblem = swrNamespaceProblem(namespace);
+  if (nsProblem) throw new UsageError(`namespace "${namespace}" is not a valid SWR namespace: it ${nsProblem}`);
+  for (const r of flags.repository ?? []) if (!isValidRepository(r)) throw new UsageError(`--repository "${r}" is not a repository name (give it without the project, e.g. app or team/app)`);
+  for (const t of flags.tag ?? []) if (!isValidTag(t)) throw new UsageError(`--tag "${t}" is not a valid tag`);
+  return { namespace };
+}
+
+function loadOrExplain(): Config {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) throw new UsageError(`${error.message}\nSee config/app.conf.example for every key.`);
+    throw error;
+  }
+}
+
+/** One line per image as it finishes: plain on a pipe, above the progress line on a terminal. */
+function imageLine(result: ImageResult): string {
+  const verb = result.dryRun ? 'plan' : result.status;
+  const reason = result.reason ? `: ${result.reason}` : '';
+  const moved = result.status === 'copied' ? ` (${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} present)` : '';
+  return `${verb.padEnd(7)} ${result.destination}${moved}${reason}`;
+}
+
+export async function syncCommand(flags: SyncFlags): Promise<number> {
+  const config = loadOrExplain();
+  const { namespace } = checkedFlags(flags, config);
+  const redactor = new Redactor();
+  const credentials = configuredCredentials(config);
+  redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
+  // The project logs are the service's: a one-off sync leaves the same trail in <project>-running.log.
+  const logs = createLogs(config.logDir, redactor, { console: false, format: config.logFormat });
+  const engine = new CopyEngine({
+    overwrite: config.imageOverwrite,
+    maxImagesInFlight: config.engine.maxImagesInFlight,
+    maxBlobTransfersPerRegistry: config.engine.maxBlobTransfers,
+    manifestFormat: config.engine.manifestFormat,
+    referrers: config.engine.copySignatures,
+  });
+  const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite);
+  const terminal = process.stderr.isTTY && !flags.json;
+  const stopProgress = flags.json ? () => undefined : showProgress(engine.events);
+  if (!flags.json) {
+    for (const kind of ['image-done', 'image-skipped', 'image-failed'] as const) {
+      engine.events.on(kind, (r: ImageResult) => process.stdout.write(`${terminal ? '\r\x1b[2K' : ''}${imageLine(r)}\n`));
+    }
+  }
+  const started = Date.now();
+  try {
+    const results = await syncProject(ctx, {
+      kind: 'project',
+      project: flags.project,
+      namespace,
+      repositories: flags.repository,
+      tags: flags.tag,
+      overwrite: flags.overwrite,
+      dryRun: flags.dryRun,
+    });
+    stopProgress();
+    const seconds = (Date.now() - started) / 1000;
+    if (flags.json) process.stdout.write(`${JSON.stringify({ project: flags.project, namespace, dryRun: flags.dryRun === true, results, seconds }, null, 2)}\n`);
+    else if (results.length === 0) process.stdout.write(`nothing to sync: no tag of ${flags.project} matches\n`);
+    else process.stdout.write(`${flags.dryRun ? 'dry run, nothing written: ' : ''}${summarise(results, seconds)}\n`);
+    return results.some((r) => r.status === 'failed') ? 1 : 0;
+  } catch (error) {
+    // Harbor or the destination refused the sync as a whole (credentials, an unknown project, a namespace
+    // owned by another account): a failed run, not a mistake in the command line.
+    stopProgress();
+    process.stderr.write(`error: ${redactor.redact((error as Error).message)}\n`);
+    return 1;
+  } finally {
+    stopProgress();
+    await ctx.close();
+    await logs.close();
+  }
+}
