@@ -13,6 +13,28 @@ export interface JobOutcome {
 /** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
 const PERMANENT_CODES = new Set(['NAME_INVALID', 'CONVERSION_IMPOSSIBLE', 'UNSUPPORTED_SCHEMA1', 'DIGEST_MISMATCH', 'PLATFORM_NOT_FOUND']);
 
+export type Verdict = { state: 'succeeded' } | { state: 'skipped'; reason: string } | { state: 'failed'; reason: string; permanent: boolean };
+
+/** What a handler's outcome makes of the job; any failed image fails the attempt. */
+export function judge(outcome: JobOutcome): Verdict {
+  const failed = outcome.results.filter((r) => r.status === 'failed');
+  if (failed.length > 0) {
+    const permanent = failed.every((r) => r.errorCode !== undefined && PERMANENT_CODES.has(r.errorCode));
+    return { state: 'failed', reason: `${failed.length} of ${outcome.results.length} images failed: ${failed[0]!.reason}`, permanent };
+  }
+  return outcome.skipped ? { state: 'skipped', reason: outcome.skipped } : { state: 'succeeded' };
+}
+
+/** Errors marked `permanent` (a namespace owned by another account) are not worth another attempt. */
+export function isPermanent(error: unknown): boolean {
+  return (error as { permanent?: boolean } | undefined)?.permanent === true;
+}
+
+/** The wait before attempt `attempts + 1`: doubling from the base, capped. */
+export function retryDelay(attempts: number, baseMs = 5000, maxMs = 600_000): number {
+  return Math.min(maxMs, baseMs * 2 ** (attempts - 1));
+}
+
 export type JobHandler = (job: Job, progress: (p: JobProgress) => void) => Promise<JobOutcome>;
 
 export interface RunnerOptions {
@@ -108,19 +130,17 @@ export class JobRunner {
     try {
       outcome = await this.handler(job, (p) => this.live.set(job.id, p));
     } catch (error) {
-      // Errors marked `permanent` (a namespace owned by another account) are not worth another attempt.
-      this.failOrRetry(job, [], (error as Error).message, (error as { permanent?: boolean }).permanent === true);
+      this.failOrRetry(job, [], (error as Error).message, isPermanent(error));
       return;
     }
-    const failed = outcome.results.filter((r) => r.status === 'failed');
-    if (failed.length > 0) {
-      const permanent = failed.every((r) => r.errorCode !== undefined && PERMANENT_CODES.has(r.errorCode));
-      this.failOrRetry(job, outcome.results, `${failed.length} of ${outcome.results.length} images failed: ${failed[0]!.reason}`, permanent);
+    const verdict = judge(outcome);
+    if (verdict.state === 'failed') {
+      this.failOrRetry(job, outcome.results, verdict.reason, verdict.permanent);
       return;
     }
-    if (outcome.skipped) {
-      this.store.finish(job.id, 'skipped', outcome.results, outcome.skipped);
-      this.log.info(`skipped: ${outcome.skipped}`, { jobId: job.id });
+    if (verdict.state === 'skipped') {
+      this.store.finish(job.id, 'skipped', outcome.results, verdict.reason);
+      this.log.info(`skipped: ${verdict.reason}`, { jobId: job.id });
     } else {
       this.store.finish(job.id, 'succeeded', outcome.results);
       this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: job.id });
@@ -137,8 +157,7 @@ export class JobRunner {
       return;
     }
     if (!permanent && job.attempts <= this.options.retries) {
-      const base = this.options.backoffBaseMs ?? 5000;
-      const delay = Math.min(this.options.backoffMaxMs ?? 600_000, base * 2 ** (job.attempts - 1));
+      const delay = retryDelay(job.attempts, this.options.backoffBaseMs, this.options.backoffMaxMs);
       this.store.retryLater(job.id, new Date(Date.now() + delay), results, reason);
       this.log.warn(`failed (attempt ${job.attempts}), retrying in ${Math.round(delay / 1000)} s: ${reason}`, { jobId: job.id });
       return;
