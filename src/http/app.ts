@@ -3,13 +3,15 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type winston from 'winston';
 import type { Redactor } from '../logging/redact.js';
+import type { Monitoring } from '../metrics/monitoring.js';
 import type { SyncService } from '../service/sync-service.js';
 import { HttpError } from './errors.js';
 import { apiRoutes } from './routes/api.js';
 import { namespaceSyncRoute } from './routes/namespace-sync.js';
 import { notificationsRoute } from './routes/notifications.js';
+import { statusRoutes } from './status/routes.js';
 
-export function createApp(service: SyncService, log: winston.Logger, redactor: Redactor): express.Express {
+export function createApp(service: SyncService, log: winston.Logger, redactor: Redactor, monitoring: Pick<Monitoring, 'metrics' | 'readiness'>): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -20,8 +22,22 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
       next(new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`));
     }
   });
-  app.use(notificationsRoute(service));
+  // /healthz, /metrics and /readyz stay open (no ApiToken), as Kubernetes probes and Prometheus scrapes expect:
+  // they show counts, check names and registry hosts, never secrets or job contents.
+  app.get('/metrics', async (_req, res) => {
+    const { registry } = monitoring.metrics;
+    res.set('Content-Type', registry.contentType).send(await registry.metrics());
+  });
+  app.get('/readyz', async (_req, res) => {
+    const { ready, checks } = await monitoring.readiness.check();
+    const failed = Object.keys(checks).filter((name) => !checks[name]!.ok);
+    const message = failed.map((name) => `${name}: ${[checks[name]!.message, checks[name]!.action].filter(Boolean).join('; ')}`).join(' | ');
+    const body = ready ? { status: 'ready', checks } : { status: 'not ready', failed, checks, error: { code: 'NOT_READY', message } };
+    res.status(ready ? 200 : 503).json(redactor.redactValue(body));
+  });
+  app.use(notificationsRoute(service, (kind, outcome) => monitoring.metrics.webhookEvents.inc({ kind, outcome })));
   app.use(namespaceSyncRoute(service));
+  app.use(statusRoutes(service)); // ahead of apiRoutes: /api/v1/status also takes the ApiToken as a Basic password
   app.use(apiRoutes(service));
   app.use((req, _res, next) => next(new HttpError(404, 'NOT_FOUND', `no route ${req.method} ${req.path}`)));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {

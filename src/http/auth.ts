@@ -30,3 +30,33 @@ export function requireApiToken(token: string | undefined) {
     next();
   };
 }
+
+/** The realm of the Basic challenge; browsers cache the credentials per realm and origin. */
+export const BASIC_REALM = 'swr-harbor-sync';
+
+/** The password of an HTTP Basic `Authorization` value (the user name is free), if it is one. */
+function basicPassword(authorization: string): string | undefined {
+  const match = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(authorization);
+  if (!match) return undefined;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1);
+}
+
+/**
+ * `Authorization: Bearer <ApiToken>`, or HTTP Basic with any user name and the ApiToken as password, when an
+ * ApiToken is configured. Basic is what a browser can send on a page navigation (it prompts on the challenge
+ * and then repeats the credentials on the page's own requests), so pages and the data they poll use this.
+ */
+export function requireApiTokenOrBasic(token: string | undefined) {
+  return (req: Request, res: Response, next: NextFunction) => {
+    if (!token) return next();
+    const authorization = req.get('authorization') ?? '';
+    // Both comparisons always run, so the time taken does not say which form came close.
+    const bearer = sameSecret(authorization, `Bearer ${token}`);
+    const basic = sameSecret(basicPassword(authorization), token);
+    if (bearer || basic) return next();
+    res.set('WWW-Authenticate', `Basic realm="${BASIC_REALM}", charset="UTF-8"`);
+    next(new HttpError(401, 'UNAUTHORIZED', 'sign in with any user name and the ApiToken as the password, or send Authorization: Bearer <ApiToken>'));
+  };
+}

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (state, not_before);
 CREATE INDEX IF NOT EXISTS jobs_dedupe ON jobs (dedupe_key, state);
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs (project, created_at);
+CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at);
 CREATE TABLE IF NOT EXISTS pending_pushes (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   project TEXT NOT NULL,
@@ -176,6 +177,11 @@ export class SqliteJobStore implements JobStore {
     }
     const sql = `SELECT * FROM jobs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC LIMIT ?`;
     return (this.db.prepare(sql).all(...args, filter.limit ?? 100) as Row[]).map(toJob);
+  }
+
+  finishedSince(since: Date): Job[] {
+    // finished_at is only ever written by finish(), in the same ISO form, so a range on jobs_finished is exact.
+    return (this.db.prepare('SELECT * FROM jobs WHERE finished_at >= ? ORDER BY finished_at').all(since.toISOString()) as Row[]).map(toJob);
   }
 
   counts(): Record<JobState, number> {

@@ -88,6 +88,8 @@ export interface JobStore {
   requeueRunning(): number;
   get(id: string): Job | undefined;
   list(filter: JobFilter): Job[];
+  /** Jobs that reached a final state at or after `since`, oldest first: what throughput is computed from. */
+  finishedSince(since: Date): Job[];
   counts(): Record<JobState, number>;
   close(): void;
 }

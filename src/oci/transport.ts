@@ -21,6 +21,18 @@ export interface TransportOptions {
   skipTlsVerify?: boolean;
   /** PEM of a private CA to trust for this registry, besides the system's. */
   caCertificate?: string;
+  /** Told of every exchange with the host, for whoever watches registries (metrics, readiness). */
+  observer?: TransportObserver;
+}
+
+/** Callbacks run inline on every request: they must be cheap and must not throw. */
+export interface TransportObserver {
+  /** The registry answered, with any status, including answers that are then retried or replayed. */
+  response(host: string, method: string, status: number): void;
+  /** No answer at all: the connection was refused, reset or timed out. */
+  unanswered(host: string, method: string, reason: string): void;
+  /** A request is sent again; `reason` is the status code that caused it, or `network`. */
+  retry(host: string, reason: string): void;
 }
 
 export type RequestBody = Buffer | AsyncIterable<Uint8Array> | undefined;
@@ -56,6 +68,7 @@ export class Transport {
   readonly dispatcher: Agent;
   private readonly retry: RetryOptions;
   private readonly userAgent: string;
+  private readonly observer?: TransportObserver;
 
   constructor(options: TransportOptions) {
     this.host = options.host;
@@ -72,6 +85,7 @@ export class Transport {
     this.limiter = new TokenBucket(options.requestsPerSecond ?? 0);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.userAgent = options.userAgent ?? 'swr-harbor-sync';
+    this.observer = options.observer;
   }
 
   url(path: string): URL {
@@ -93,11 +107,14 @@ export class Transport {
       try {
         authorization = await this.auth.header(options.scopes);
         res = await this.dispatch(options, authorization);
+        this.observer?.response(this.host, options.method, res.status);
       } catch (error) {
         if (error instanceof RegistryError && !error.retryable) throw error;
         const wrapped = error instanceof RegistryError ? error : networkError(error, options.context);
+        if (!(error instanceof RegistryError)) this.observer?.unanswered(this.host, options.method, wrapped.message);
         if (!replayable || attempt >= this.retry.retries) throw wrapped;
         if (options.counters) options.counters.retries++;
+        this.observer?.retry(this.host, wrapped.status > 0 ? String(wrapped.status) : 'network');
         await sleep(backoffDelay(attempt, this.retry));
         continue;
       }
@@ -119,6 +136,7 @@ export class Transport {
         if (replayable && attempt < this.retry.retries) {
           await res.body.dump();
           if (options.counters) options.counters.retries++;
+          this.observer?.retry(this.host, String(res.status));
           await sleep(backoffDelay(attempt, this.retry, retryAfter));
           continue;
         }

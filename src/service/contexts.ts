@@ -5,6 +5,7 @@ import type { CopyEngine } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { Logs } from '../logging/logs.js';
 import { RegistryClient, type CredentialSource } from '../oci/index.js';
+import type { TransportObserver } from '../oci/transport.js';
 import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
 import type { NamespaceGuard } from '../swr/namespaces.js';
 import type { SyncContext } from '../sync/context.js';
@@ -47,7 +48,7 @@ export function registryForRegion(config: Config, region: string): string {
   return config.swr.explicit ? config.swr.registry : swrRegistryHost(region);
 }
 
-export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean): SyncContext & { close(force?: boolean): Promise<void> } {
+export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean, observer?: TransportObserver): SyncContext & { close(force?: boolean): Promise<void> } {
   const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.harbor.user, password: credentials.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
   const source = new RegistryClient({
     host: config.harbor.address,
@@ -56,6 +57,7 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     caCertificate: config.harbor.caCertificate,
     credentials: credentials.harbor.user ? { username: credentials.harbor.user, password: credentials.harbor.password ?? '' } : undefined,
     requestsPerSecond: config.engine.harborRequestsPerSecond,
+    observer,
   });
   const destination = new RegistryClient({
     host: credentials.registry,
@@ -65,6 +67,7 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     credentials: credentials.destination,
     push: true,
     requestsPerSecond: config.engine.requestsPerSecond,
+    observer,
   });
   return {
     engine,

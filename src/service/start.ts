@@ -9,6 +9,8 @@ import { SqliteLocationIndex } from '../jobs/location-index.js';
 import { JobRunner } from '../jobs/runner.js';
 import { SqliteJobStore } from '../jobs/sqlite-store.js';
 import { createLogs } from '../logging/logs.js';
+import { timedJobs } from '../metrics/job-timing.js';
+import { createMonitoring } from '../metrics/monitoring.js';
 import { Redactor } from '../logging/redact.js';
 import { configuredCredentials } from './contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
@@ -48,11 +50,12 @@ export async function startService(config: Config, options: { console?: boolean 
     },
     new SqliteLocationIndex(store.db),
   );
-  const service = new SyncService(config, store, engine, logs, log, redactor);
-  const runner = new JobRunner(store, service.runJob, { concurrency: config.jobs.concurrency, retries: config.jobs.retries, onSettled: service.settled }, log);
+  const monitoring = createMonitoring(config, store, engine.events);
+  const service = new SyncService(config, store, engine, logs, log, redactor, monitoring.observer);
+  const runner = new JobRunner(store, timedJobs(service.runJob, monitoring.metrics), { concurrency: config.jobs.concurrency, retries: config.jobs.retries, onSettled: service.settled }, log);
   service.runner = runner;
 
-  const app = createApp(service, log, redactor);
+  const app = createApp(service, log, redactor, monitoring);
   const server: Server = await new Promise((resolve, reject) => {
     const s = app.listen(config.port, config.listenAddress, () => resolve(s));
     s.once('error', reject);

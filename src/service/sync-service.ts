@@ -13,6 +13,7 @@ import { syncImage } from '../sync/sync-image.js';
 import { syncProject } from '../sync/sync-project.js';
 import { reconcile, type ReconcileSummary } from '../sync/reconcile.js';
 import type { SyncContext } from '../sync/context.js';
+import type { TransportObserver } from '../oci/transport.js';
 import { buildContext, configuredCredentials, type ContextCredentials } from './contexts.js';
 
 export interface AcceptSummary {
@@ -40,8 +41,10 @@ export class SyncService {
     private readonly log: winston.Logger,
     /** Secrets that arrive with requests are added here so that no log or answer shows them. */
     readonly redactor: Redactor,
+    /** Told of every registry request the service's clients make (metrics, readiness). */
+    private readonly observer?: TransportObserver,
   ) {
-    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite);
+    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite, observer);
   }
 
   get destinationHost(): string {
@@ -90,7 +93,7 @@ export class SyncService {
   queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials): Job {
     const { job } = this.store.enqueue(spec, undefined);
     if (credentials) {
-      this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite));
+      this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite, this.observer));
     }
     this.logs.project(spec.project).running.info(`project sync of ${spec.project} into ${spec.namespace} queued`, { jobId: job.id });
     this.runner?.wake();
@@ -108,6 +111,11 @@ export class SyncService {
 
   jobs(filter: JobFilter): JobView[] {
     return this.store.list(filter).map((j) => this.withProgress(j));
+  }
+
+  /** Jobs that reached a final state since `since`, oldest first (no live progress: none is running). */
+  finishedSince(since: Date): Job[] {
+    return this.store.finishedSince(since);
   }
 
   /** The job runner's handler. */

@@ -7,14 +7,23 @@ import { requireExactAuthorization } from '../auth.js';
 import { HttpError, badRequest } from '../errors.js';
 import { requireUtf8 } from '../validate.js';
 
-export function notificationsRoute(service: SyncService): Router {
+/** Told of every notification once answered: its payload kind and what became of it. */
+export type NotificationCounter = (kind: string, outcome: string) => void;
+
+export function notificationsRoute(service: SyncService, count: NotificationCounter): Router {
   const router = Router();
   router.post(
     '/service/notifications',
+    // Counted when the answer is sent, so that refusals before the handler (auth, bad JSON, size) count too.
+    (_req, res, next) => {
+      res.on('finish', () => count(res.locals.notificationKind ?? 'unknown', outcomeOf(res.statusCode, res.locals.notificationAccepted === true)));
+      next();
+    },
     requireExactAuthorization(service.config.webhookAuthHeader),
     // Harbor and registries label the body variously (json, cloudevents+json, distribution events): read any as JSON.
     json({ limit: '1mb', type: () => true, strict: true, verify: requireUtf8 }),
     (req, res, next) => {
+      res.locals.notificationKind = notificationKind(req.body);
       let parsed;
       try {
         parsed = parseNotification(req.body);
@@ -28,8 +37,26 @@ export function notificationsRoute(service: SyncService): Router {
       } catch (error) {
         return next(new HttpError(503, 'STORE_UNAVAILABLE', `the event could not be recorded (${(error as Error).message}); it was not accepted, send it again`));
       }
+      res.locals.notificationAccepted = summary.queued.length + summary.merged.length + summary.pending > 0;
       res.status(200).json({ accepted: summary.queued.length + summary.merged.length + summary.pending, jobs: [...summary.queued, ...summary.merged], pending: summary.pending, ignored: [...parsed.ignored, ...summary.ignored] });
     },
   );
   return router;
+}
+
+/** The payload's shape as parseNotification tells them apart, named as PushEvent['format'] names them. */
+function notificationKind(body: unknown): string {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'unknown';
+  const object = body as Record<string, unknown>;
+  if (Array.isArray(object.events)) return 'distribution';
+  if (typeof object.specversion === 'string') return 'cloudevents';
+  if (typeof object.type === 'string') return 'default';
+  return 'unknown';
+}
+
+function outcomeOf(status: number, accepted: boolean): string {
+  if (status === 200) return accepted ? 'accepted' : 'ignored';
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status === 503) return 'store_unavailable';
+  return status < 500 ? 'rejected' : 'error';
 }

@@ -1,0 +1,101 @@
+// Owns what the status page shows, as JSON: job counts, recent jobs reduced to what a table row needs, and
+// throughput over the last hour bucketed on the server, so the page does no arithmetic over raw results.
+import type { ImageResult } from '../../copy/index.js';
+import type { Job, JobProgress, JobSpec, JobState } from '../../jobs/types.js';
+import type { JobView, SyncService } from '../../service/sync-service.js';
+
+export const THROUGHPUT_WINDOW_MS = 60 * 60 * 1000;
+export const THROUGHPUT_BUCKET_MS = 5 * 60 * 1000;
+
+export interface StatusJob {
+  id: string;
+  kind: Job['kind'];
+  state: JobState;
+  project: string;
+  spec: JobSpec;
+  attempts: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  notBefore: string;
+  error?: string;
+  /** Live while running, else tallied from the recorded results. */
+  progress: JobProgress;
+  /** Per-image outcomes; the results themselves stay behind /api/v1/jobs/:id (a project job can have thousands). */
+  images: { copied: number; skipped: number; failed: number };
+}
+
+export interface ThroughputBucket {
+  start: string;
+  /** Images copied (not skipped, not failed) by jobs that finished in this bucket. */
+  images: number;
+  /** Bytes uploaded by jobs that finished in this bucket, failed ones included: they crossed the wire. */
+  bytes: number;
+  jobs: number;
+}
+
+export interface StatusAnswer {
+  generatedAt: string;
+  counts: Record<JobState, number>;
+  running: number;
+  jobs: StatusJob[];
+  throughput: {
+    since: string;
+    bucketMs: number;
+    buckets: ThroughputBucket[];
+    total: { images: number; bytes: number; jobs: number; failedImages: number };
+  };
+}
+
+export function statusAnswer(service: SyncService, limit: number, now = new Date()): StatusAnswer {
+  return {
+    generatedAt: now.toISOString(),
+    counts: service.counts(),
+    running: service.runner?.busy ?? 0,
+    jobs: service.jobs({ limit }).map(toStatusJob),
+    throughput: throughput(service.finishedSince(new Date(firstBucketStart(now))), now),
+  };
+}
+
+function toStatusJob(job: JobView): StatusJob {
+  const { results, progress, ...rest } = job;
+  const images = { copied: 0, skipped: 0, failed: 0 };
+  for (const r of results) images[r.status]++;
+  return { ...rest, progress: progress ?? recordedProgress(job, results), images };
+}
+
+function recordedProgress(job: Job, results: ImageResult[]): JobProgress {
+  const bytesUploaded = results.reduce((sum, r) => sum + r.bytesUploaded, 0);
+  // A queued job has not reached its images yet; a final one did all it was going to do.
+  const imagesDone = job.state === 'queued' ? 0 : results.length;
+  return { imagesTotal: results.length, imagesDone, bytesUploaded };
+}
+
+const BUCKETS = THROUGHPUT_WINDOW_MS / THROUGHPUT_BUCKET_MS;
+
+/** Buckets are aligned to the bucket size so that they do not shift between polls; the last one holds `now`. */
+function firstBucketStart(now: Date): number {
+  return (Math.floor(now.getTime() / THROUGHPUT_BUCKET_MS) - (BUCKETS - 1)) * THROUGHPUT_BUCKET_MS;
+}
+
+export function throughput(finished: Job[], now: Date): StatusAnswer['throughput'] {
+  const firstStart = firstBucketStart(now);
+  const buckets: ThroughputBucket[] = Array.from({ length: BUCKETS }, (_, i) => ({ start: new Date(firstStart + i * THROUGHPUT_BUCKET_MS).toISOString(), images: 0, bytes: 0, jobs: 0 }));
+  const total = { images: 0, bytes: 0, jobs: 0, failedImages: 0 };
+  for (const job of finished) {
+    const at = Date.parse(job.finishedAt ?? '');
+    if (!(at >= firstStart && at <= now.getTime())) continue;
+    const bucket = buckets[Math.floor((at - firstStart) / THROUGHPUT_BUCKET_MS)]!;
+    const images = job.results.filter((r) => r.status === 'copied').length;
+    const bytes = job.results.reduce((sum, r) => sum + r.bytesUploaded, 0);
+    bucket.images += images;
+    bucket.bytes += bytes;
+    bucket.jobs++;
+    total.images += images;
+    total.bytes += bytes;
+    total.jobs++;
+    total.failedImages += job.results.filter((r) => r.status === 'failed').length;
+  }
+  return { since: new Date(firstStart).toISOString(), bucketMs: THROUGHPUT_BUCKET_MS, buckets, total };
+}

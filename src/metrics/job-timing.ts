@@ -1,0 +1,17 @@
+// Owns the job duration histogram: times each attempt around the runner's handler.
+import type { JobHandler } from '../jobs/runner.js';
+import type { ServiceMetrics } from './service-metrics.js';
+
+export function timedJobs(handler: JobHandler, metrics: ServiceMetrics): JobHandler {
+  return async (job, progress) => {
+    const done = metrics.jobSeconds.startTimer({ kind: job.spec.kind });
+    try {
+      const outcome = await handler(job, progress);
+      done({ outcome: outcome.results.some((r) => r.status === 'failed') ? 'failed' : outcome.skipped ? 'skipped' : 'succeeded' });
+      return outcome;
+    } catch (error) {
+      done({ outcome: 'failed' });
+      throw error;
+    }
+  };
+}

@@ -1,0 +1,46 @@
+// Owns assembling the service's monitoring from its configuration and job store: the metrics, the observer
+// every registry transport reports to, and the readiness checks, so that the composition root wires one thing.
+import type { Config } from '../config/config.js';
+import type { CopyEvents } from '../copy/index.js';
+import type { SqliteJobStore } from '../jobs/sqlite-store.js';
+import type { TransportObserver } from '../oci/transport.js';
+import { countCopies } from './copy-metrics.js';
+import { Readiness } from './readiness.js';
+import { RegistryActivity } from './registry-activity.js';
+import { ServiceMetrics } from './service-metrics.js';
+import { storeWriteProbe } from './store-probe.js';
+import { registryObserver } from './transport-observer.js';
+
+export interface Monitoring {
+  metrics: ServiceMetrics;
+  readiness: Readiness;
+  /** Give to every registry client the service makes. */
+  observer: TransportObserver;
+}
+
+export function createMonitoring(config: Config, store: SqliteJobStore, events: CopyEvents): Monitoring {
+  const metrics = new ServiceMetrics(() => store.counts());
+  countCopies(events, metrics);
+  const activity = new RegistryActivity();
+  const harbor = `${config.harbor.protocol}://${config.harbor.address}`;
+  const destination = `${config.swr.protocol}://${config.swr.registry}`;
+  const readiness = new Readiness({
+    probeStore: storeWriteProbe(store.db),
+    storeAction: `make DataDir (${config.dataDir}) writable again: a disk remounted read-only or full stops it; until then webhooks are answered 503 and Harbor retries them`,
+    configSource: config.source,
+    activity,
+    registries: [
+      {
+        name: 'harbor',
+        endpoint: { host: config.harbor.address, insecure: config.harbor.protocol === 'http', skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate },
+        action: `check that Harbor at ${harbor} is up and reachable from here (HarborAddr, HarborProtocol, HarborCACert, proxies, firewalls)`,
+      },
+      {
+        name: 'destination',
+        endpoint: { host: config.swr.registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate },
+        action: `check that the destination registry at ${destination} is up and reachable from here (SWRRegistry or RegionName, SWRProtocol, SWRCACert, proxies, firewalls); jobs wait and retry meanwhile`,
+      },
+    ],
+  });
+  return { metrics, readiness, observer: registryObserver(metrics, activity) };
+}

@@ -1,0 +1,32 @@
+// Owns asking a registry whether it is there: one GET /v2/ with short timeouts and no retries, so that a
+// readiness probe gets its answer in seconds even when the registry is down.
+import { Agent, request } from 'undici';
+import { tlsOptions } from '../oci/transport.js';
+
+export interface RegistryEndpoint {
+  host: string;
+  /** Plain HTTP instead of HTTPS. */
+  insecure: boolean;
+  skipTlsVerify?: boolean;
+  caCertificate?: string;
+}
+
+export type PingResult = { answered: true } | { answered: false; reason: string };
+
+export async function pingRegistry(endpoint: RegistryEndpoint, timeoutMs: number): Promise<PingResult> {
+  // Its own short-lived agent: the transports' agents wait minutes for slow bodies, a probe must not.
+  const agent = new Agent({ connect: { ...tlsOptions(endpoint), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const url = `${endpoint.insecure ? 'http' : 'https'}://${endpoint.host}/v2/`;
+  try {
+    const res = await request(url, { dispatcher: agent, headers: { 'user-agent': 'swr-harbor-sync' } });
+    await res.body.dump();
+    // 401 is the usual answer without credentials, and proves the registry is up; a 5xx does not.
+    if (res.statusCode < 500) return { answered: true };
+    return { answered: false, reason: `GET ${url} answered HTTP ${res.statusCode}` };
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
+    return { answered: false, reason: `GET ${url} got no answer (${code ?? (error as Error).message})` };
+  } finally {
+    await agent.destroy();
+  }
+}
