@@ -9,4 +9,5 @@ export { RegistryClient, type RegistryClientOptions, type Counters } from './reg
 export type { Credentials, CredentialProvider, CredentialSource } from './auth.js';
 export type { UploadStart, MountRequest } from './upload.js';
 export type { ManifestHead } from './manifests.js';
+export type { RequestPacer } from './rate-limit.js';
 export { referrersTag, type Referrers } from './listing.js';

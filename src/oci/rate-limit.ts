@@ -1,10 +1,21 @@
 // Per-registry request pacing: a token bucket whose rate backs off when the registry says it is overloaded
 // (429, or 503 as SWR answers past 20 requests per second) and creeps back up while requests succeed.
 
+/** What the transport needs from request pacing: this process's TokenBucket, or one shared with other processes. */
+export interface RequestPacer {
+  /** Resolves when the next request may go out. */
+  take(): Promise<void>;
+  /** The registry pushed back (429/503): hold back for `pauseMs` and lower the rate. */
+  slowDown(pauseMs: number): void;
+  /** A request succeeded: the rate may creep back up. */
+  succeeded(): void;
+  readonly currentRate: number;
+}
+
 /** Ceiling for an "unlimited" bucket that has been slowed down and is recovering. */
 const UNLIMITED_RECOVERY_CEILING = 1000;
 
-export class TokenBucket {
+export class TokenBucket implements RequestPacer {
   private tokens: number;
   private last = Date.now();
   private pausedUntil = 0;

@@ -4,7 +4,7 @@ import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { Authenticator, type CredentialSource } from './auth.js';
 import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
-import { TokenBucket } from './rate-limit.js';
+import { TokenBucket, type RequestPacer } from './rate-limit.js';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep, type RetryOptions } from './retry.js';
 
 export interface TransportOptions {
@@ -14,6 +14,8 @@ export interface TransportOptions {
   credentials?: CredentialSource;
   /** Request pacing for this host; 0 is unlimited. */
   requestsPerSecond?: number;
+  /** Pacing shared beyond this client (other processes of one deployment); replaces `requestsPerSecond`. */
+  pacer?: RequestPacer;
   maxConnections?: number;
   retry?: Partial<RetryOptions>;
   userAgent?: string;
@@ -64,7 +66,7 @@ export class Transport {
   readonly host: string;
   readonly baseUrl: string;
   readonly auth: Authenticator;
-  readonly limiter: TokenBucket;
+  readonly limiter: RequestPacer;
   readonly dispatcher: Agent;
   private readonly retry: RetryOptions;
   private readonly userAgent: string;
@@ -82,7 +84,7 @@ export class Transport {
       connect: tlsOptions(options),
     });
     this.auth = new Authenticator(options.host, options.credentials, this.dispatcher);
-    this.limiter = new TokenBucket(options.requestsPerSecond ?? 0);
+    this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.userAgent = options.userAgent ?? 'swr-harbor-sync';
     this.observer = options.observer;
