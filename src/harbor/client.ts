@@ -27,6 +27,13 @@ export interface HarborClientOptions {
   caCertificate?: string;
 }
 
+export interface HarborResponse {
+  status: number;
+  json: unknown;
+  text: string;
+  headers: Dispatcher.ResponseData['headers'];
+}
+
 export class HarborError extends Error {
   constructor(
     message: string,
@@ -71,6 +78,11 @@ export class HarborClient {
 
   get hasCredentials(): boolean {
     return this.authorization !== undefined;
+  }
+
+  /** The Harbor user this client acts as, for messages (never the password). */
+  get username(): string | undefined {
+    return this.options.username;
   }
 
   /** undefined when the project does not exist. */
@@ -119,13 +131,28 @@ export class HarborClient {
     return items;
   }
 
-  private async get(path: string, headers: Record<string, string>, ok: number[]): Promise<{ status: number; json: unknown; headers: Dispatcher.ResponseData['headers'] }> {
+  private async get(path: string, headers: Record<string, string>, ok: number[]): Promise<HarborResponse> {
+    return this.call('GET', path, { headers, ok });
+  }
+
+  /**
+   * One REST call with this client's address, TLS settings and credentials. Statuses in `ok` come back
+   * (with the JSON body, null when empty); others throw a HarborError, as does an unreachable Harbor.
+   */
+  async call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: { headers?: Record<string, string>; body?: unknown; ok: number[] }): Promise<HarborResponse> {
     const url = new URL(path, this.baseUrl);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
-        method: 'GET',
-        headers: { accept: 'application/json', ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) },
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...options.headers,
+          ...(this.authorization ? { authorization: this.authorization } : {}),
+        },
+        body,
         dispatcher: this.dispatcher,
         headersTimeout: 30_000,
         bodyTimeout: 60_000,
@@ -134,8 +161,15 @@ export class HarborClient {
       throw new HarborError(`cannot reach Harbor at ${this.baseUrl}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; check HarborAddr, HarborProtocol and the network`, 0, 'NETWORK');
     }
     const text = await res.body.text();
-    if (!ok.includes(res.statusCode)) throw harborFailure(res.statusCode, text, url, this.hasCredentials);
-    return { status: res.statusCode, json: text ? JSON.parse(text) : null, headers: res.headers };
+    if (!options.ok.includes(res.statusCode)) throw harborFailure(res.statusCode, text, url, this.hasCredentials);
+    let json: unknown = null;
+    try {
+      json = text ? JSON.parse(text) : null;
+    } catch {
+      // A success must be JSON; an error page (a proxy's HTML) is reported by its status, the text kept for messages.
+      if (res.statusCode < 300) throw new HarborError(`Harbor answered ${res.statusCode} for ${url.origin}${url.pathname} with a body that is not JSON`, res.statusCode, 'BAD_RESPONSE');
+    }
+    return { status: res.statusCode, json, text, headers: res.headers };
   }
 }
 

@@ -1,12 +1,14 @@
-// Owns Harbor's REST API v2.0 subset: projects, repositories and artifacts, with Harbor's auth
-// answers, double-encoded repository names, paging headers and error bodies.
+// Owns Harbor's REST API v2.0 subset: projects, repositories, artifacts and (through
+// webhook-policies.ts) project webhook policies, with Harbor's auth answers, double-encoded
+// repository names, paging headers and error bodies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { artifactJson, collectArtifacts, filterArtifacts, tagJson, type ArtifactRecord } from './artifacts.js';
-import type { Auth, Caller } from './auth.js';
+import type { Auth, Caller, Identity } from './auth.js';
 import type { Backing } from './backing.js';
 import { sendError, sendJson } from './http.js';
 import { pagingHeaders, parsePage, slicePage, type Page } from './paging.js';
 import type { HarborState, Project } from './state.js';
+import { handleWebhookPolicies } from './webhook-policies.js';
 
 export interface ApiContext {
   state: HarborState;
@@ -18,8 +20,10 @@ interface Call {
   req: IncomingMessage;
   res: ServerResponse;
   caller: Caller;
+  identity: Identity;
   rawPath: string;
   params: URLSearchParams;
+  body?: Buffer;
 }
 
 const UNAUTHORIZED = ['UNAUTHORIZED', 'unauthorized'] as const;
@@ -174,6 +178,8 @@ async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void
     if (get) return listProjects(c, ctx);
   } else if (sub === undefined) {
     if (get) return getProject(c, ctx, p);
+  } else if (sub === 'webhook' && r === 'policies' && ref === undefined) {
+    if (handleWebhookPolicies(c, ctx.state, p, leaf)) return;
   } else if (sub === 'repositories' && r === undefined) {
     if (get) return listRepositories(c, ctx, p);
   } else if (sub === 'repositories' && r !== undefined) {
@@ -219,8 +225,20 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, ctx: 
   const q = raw.indexOf('?');
   const rawPath = q < 0 ? raw : raw.slice(0, q);
   const params = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
+  const identity = ctx.auth.identify(req);
   const caller = ctx.auth.caller(req);
-  if (caller === 'invalid') return sendError(res, 401, ...UNAUTHORIZED);
+  if (caller === 'invalid') {
+    req.resume();
+    return sendError(res, 401, ...UNAUTHORIZED);
+  }
+  let body: Buffer | undefined;
+  if (req.method === 'POST' || req.method === 'PUT') {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    body = Buffer.concat(chunks);
+  } else {
+    req.resume();
+  }
   // Go's router matches on the path decoded once: a single-encoded '/' splits the repository
   // name into more segments and the route no longer matches, as in Harbor.
   let decoded: string;
@@ -231,5 +249,5 @@ export async function handleApi(req: IncomingMessage, res: ServerResponse, ctx: 
   }
   const segments = decoded.slice('/api/v2.0/'.length).split('/');
   if (segments[segments.length - 1] === '') segments.pop();
-  await route({ req, res, caller, rawPath, params }, ctx, segments);
+  await route({ req, res, caller, identity, rawPath, params, body }, ctx, segments);
 }

@@ -18,6 +18,20 @@ interface Grant {
 /** Who is asking: the admin, nobody, or someone whose Basic credentials are wrong. */
 export type Caller = 'admin' | 'anonymous' | 'invalid';
 
+/** Harbor's project roles (role ids 1-4 and 5 for limited guest). */
+export type ProjectRole = 'projectAdmin' | 'maintainer' | 'developer' | 'guest' | 'limitedGuest';
+
+/** A non-admin Harbor user and the role it has in each project it is a member of. */
+export interface HarborUser extends Credentials {
+  roles?: Record<string, ProjectRole>;
+}
+
+/**
+ * The caller as the webhook-policy API sees it. Members other than the admin are known to that API only;
+ * the rest of the stand-in (projects, repositories, /v2, tokens) treats them as anonymous.
+ */
+export type Identity = { kind: 'admin'; username: string } | { kind: 'user'; username: string; roles: Record<string, ProjectRole> } | { kind: 'anonymous' } | { kind: 'invalid' };
+
 export class Auth {
   private readonly tokens = new Map<string, Grant>();
 
@@ -25,13 +39,22 @@ export class Auth {
     private readonly admin: Credentials,
     private readonly state: HarborState,
     private readonly expiresIn: number,
+    private readonly users: HarborUser[] = [],
   ) {}
 
   caller(req: IncomingMessage): Caller {
+    const identity = this.identify(req);
+    if (identity.kind === 'user') return 'anonymous';
+    return identity.kind;
+  }
+
+  identify(req: IncomingMessage): Identity {
     const creds = basicCredentials(req);
-    if (creds === undefined) return 'anonymous';
-    if (creds === null) return 'invalid';
-    return creds.username === this.admin.username && creds.password === this.admin.password ? 'admin' : 'invalid';
+    if (creds === undefined) return { kind: 'anonymous' };
+    if (creds === null) return { kind: 'invalid' };
+    if (creds.username === this.admin.username && creds.password === this.admin.password) return { kind: 'admin', username: creds.username };
+    const user = this.users.find((u) => u.username === creds.username && u.password === creds.password);
+    return user ? { kind: 'user', username: user.username, roles: user.roles ?? {} } : { kind: 'invalid' };
   }
 
   /** What Harbor's RBAC allows without a token: admin everything; anonymous pulls public projects. */

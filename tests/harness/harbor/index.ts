@@ -1,19 +1,37 @@
 // Owns startHarbor(): a Harbor stand-in on one loopback port (REST API, /service/token and the
-// /v2/ registry front, as Harbor's external URL serves them) over a real backing registry.
+// /v2/ registry front, as Harbor's external URL serves them) over a real backing registry, firing
+// the projects' webhook policies on pushes as Harbor does.
 import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { startRegistry, type RunningRegistry } from '../registry.js';
 import type { RegistryAccess } from '../registry-http.js';
 import { handleApi } from './api.js';
-import { Auth, projectOf } from './auth.js';
+import { Auth, projectOf, type HarborUser } from './auth.js';
 import { Backing } from './backing.js';
 import { sendError } from './http.js';
 import { handleV2 } from './registry-front.js';
 import { HarborState } from './state.js';
+import { policyJson, WebhookDeliverer, type WebhookDelivery } from './webhook-policies.js';
 import { harborCloudEventsPayload, harborDefaultPayload, type PushEvent } from './webhooks.js';
 import { listenOnLoopback } from '../ports.js';
 
 export { multiArchPushEvents, distributionEnvelope, harborDefaultPayload, harborCloudEventsPayload } from './webhooks.js';
 export type { PushEvent, RegistryEvent, HarborSite, HarborEventType, EnvelopeOptions } from './webhooks.js';
+export type { HarborUser, ProjectRole } from './auth.js';
+export type { WebhookDelivery } from './webhook-policies.js';
+
+/** A webhook policy as Harbor's API answers it (swagger `WebhookPolicy`). */
+export interface WebhookPolicyJson {
+  id: number;
+  name: string;
+  description?: string;
+  project_id: number;
+  enabled: boolean;
+  event_types: string[];
+  targets: Array<{ type: string; address: string; auth_header?: string; skip_cert_verify?: boolean; payload_format?: string }>;
+  creator: string;
+  creation_time: string;
+  update_time: string;
+}
 
 export interface HarborOptions {
   projects: Array<{ name: string; public: boolean }>;
@@ -21,6 +39,8 @@ export interface HarborOptions {
   admin?: { username: string; password: string };
   /** expires_in of /service/token, default 1800 as Harbor's TOKEN_EXPIRATION. */
   tokenExpiresIn?: number;
+  /** Non-admin users and their project roles; only the webhook-policy API tells them apart from anonymous. */
+  users?: HarborUser[];
 }
 
 export interface HarborRequest {
@@ -39,6 +59,10 @@ export interface HarborStandIn {
   addTag(repo: string, digest: string, tag: string): Promise<void>;
   requests: HarborRequest[];
   webhookPayload(kind: 'default' | 'cloudevents', event: PushEvent): { body: string; contentType: string };
+  /** The stored webhook policies of a project (all projects when omitted), as the API answers them. */
+  webhookPolicies(project?: string): WebhookPolicyJson[];
+  /** Every webhook delivery attempted so far (one per policy target and push), updated as attempts go. */
+  webhookDeliveries: WebhookDelivery[];
   stop(): Promise<void>;
 }
 
@@ -48,19 +72,38 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   const state = new HarborState();
   state.adminName = admin.username;
   for (const p of options.projects) state.addProject(p.name, p.public);
-  const auth = new Auth(admin, state, options.tokenExpiresIn ?? 1800);
+  const auth = new Auth(admin, state, options.tokenExpiresIn ?? 1800, options.users);
   const backing = new Backing(registry.url);
   const agent = new Agent({ keepAlive: true });
   const requests: HarborRequest[] = [];
   let externalUrl = '';
+  let host = '';
+
+  const payload = (kind: 'default' | 'cloudevents', event: PushEvent, policyId?: number): { body: string; contentType: string } => {
+    const project = state.project(event.project);
+    if (!project) throw new Error(`webhookPayload: unknown project ${event.project}`);
+    const repo = `${event.project}/${event.repository}`;
+    const site = {
+      host,
+      projectId: project.id,
+      public: project.public,
+      repoCreated: Math.floor(Date.parse(state.repositoryTimes(repo).creationTime) / 1000),
+      policyId,
+    };
+    return kind === 'default' ? harborDefaultPayload('PUSH_ARTIFACT', event, site) : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
+  };
+  const deliverer = new WebhookDeliverer(state, payload);
+  // Only the admin can push through the front, so every push is the admin's.
+  const onManifestPush = (repo: string, digest: string, tag: string | undefined) => deliverer.pushed(repo, digest, tag, admin.username);
 
   const dispatch = (req: IncomingMessage, res: ServerResponse, entry: HarborRequest): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/v2' || path.startsWith('/v2/')) {
-      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent }, (s) => (entry.status = s));
+      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush }, (s) => (entry.status = s));
       return;
     }
-    req.resume();
+    // The API reads the bodies it takes itself.
+    if (!path.startsWith('/api/v2.0/')) req.resume();
     if (path === '/service/token' && req.method === 'GET') {
       auth.handleToken(req, res, new URL(req.url ?? '/', externalUrl));
     } else if (path.startsWith('/api/v2.0/')) {
@@ -87,10 +130,11 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   try {
     port = await listenOnLoopback(server);
   } catch (err) {
+    await deliverer.stop(0);
     await registry.stop();
     throw err;
   }
-  const host = `127.0.0.1:${port}`;
+  host = `127.0.0.1:${port}`;
   externalUrl = `http://${host}`;
 
   let stopped = false;
@@ -108,21 +152,17 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
       state.tagTimes.set(`${repo}:${tag}`, new Date().toISOString());
     },
     requests,
-    webhookPayload: (kind, event) => {
-      const project = state.project(event.project);
-      if (!project) throw new Error(`webhookPayload: unknown project ${event.project}`);
-      const repo = `${event.project}/${event.repository}`;
-      const site = {
-        host,
-        projectId: project.id,
-        public: project.public,
-        repoCreated: Math.floor(Date.parse(state.repositoryTimes(repo).creationTime) / 1000),
-      };
-      return kind === 'default' ? harborDefaultPayload('PUSH_ARTIFACT', event, site) : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
+    webhookPayload: (kind, event) => payload(kind, event),
+    webhookPolicies: (project) => {
+      const id = project === undefined ? undefined : state.project(project)?.id;
+      if (project !== undefined && id === undefined) throw new Error(`webhookPolicies: unknown project ${project}`);
+      return state.webhookPolicies.filter((p) => id === undefined || p.projectId === id).map((p) => policyJson(p) as WebhookPolicyJson);
     },
+    webhookDeliveries: deliverer.deliveries,
     stop: async () => {
       if (stopped) return;
       stopped = true;
+      await deliverer.stop();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       agent.destroy();

@@ -15,6 +15,8 @@ export interface FrontContext {
   backingUrl: URL;
   externalUrl: string;
   agent: Agent;
+  /** Called after a manifest PUT succeeded (tag undefined for a push by digest), as Harbor's PUSH_ARTIFACT fires. */
+  onManifestPush?: (repo: string, digest: string, tag: string | undefined) => void;
 }
 
 interface Target {
@@ -140,7 +142,8 @@ export function handleV2(req: IncomingMessage, res: ServerResponse, ctx: FrontCo
     const status = upRes.statusCode ?? 502;
     onStatus(status);
     if (typeof target === 'object' && target.kind === 'manifests' && target.repo && target.reference) {
-      noteManifest(ctx.state, req.method ?? 'GET', status, target.repo, target.reference, upRes.headers['docker-content-digest']);
+      const pushed = noteManifest(ctx.state, req.method ?? 'GET', status, target.repo, target.reference, upRes.headers['docker-content-digest']);
+      if (pushed) ctx.onManifestPush?.(target.repo, pushed.digest, pushed.tag);
     }
     upRes.on('error', () => res.socket?.destroy());
     res.writeHead(status, upRes.statusMessage, relayHeaders(upRes.rawHeaders));
@@ -161,9 +164,13 @@ export function handleV2(req: IncomingMessage, res: ServerResponse, ctx: FrontCo
   req.pipe(upstream);
 }
 
-function noteManifest(state: HarborState, method: string, status: number, repo: string, reference: string, digestHeader: string | string[] | undefined): void {
+/** Records manifest PUTs and DELETEs; answers what a successful PUT pushed. */
+function noteManifest(state: HarborState, method: string, status: number, repo: string, reference: string, digestHeader: string | string[] | undefined): { digest: string; tag?: string } | undefined {
   const isDigest = reference.startsWith('sha256:');
   const digest = typeof digestHeader === 'string' ? digestHeader : isDigest ? reference : undefined;
-  if (method === 'PUT' && status === 201 && digest) state.recordManifestPut(repo, digest, isDigest ? undefined : reference);
   if (method === 'DELETE' && status === 202 && isDigest) state.forgetManifest(repo, reference);
+  if (method !== 'PUT' || status !== 201 || !digest) return undefined;
+  const tag = isDigest ? undefined : reference;
+  state.recordManifestPut(repo, digest, tag);
+  return { digest, tag };
 }

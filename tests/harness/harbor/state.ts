@@ -1,5 +1,6 @@
 // Owns what the stand-in remembers that a registry cannot tell it: projects, stable numeric ids
-// (Harbor's database ids), and when manifests and tags were pushed through its /v2 front.
+// (Harbor's database ids), when manifests and tags were pushed through its /v2 front, and the
+// projects' webhook policies.
 
 export interface Project {
   id: number;
@@ -14,6 +15,29 @@ export interface PushRecord {
   byDigest: boolean;
 }
 
+/** A target of a webhook policy, stored as Harbor stores it (address already normalised). */
+export interface WebhookTargetRecord {
+  type: string;
+  address: string;
+  authHeader: string;
+  skipCertVerify: boolean;
+  payloadFormat: string;
+}
+
+/** A project webhook policy (Harbor's notification_policy row). */
+export interface WebhookPolicyRecord {
+  id: number;
+  projectId: number;
+  name: string;
+  description: string;
+  enabled: boolean;
+  eventTypes: string[];
+  targets: WebhookTargetRecord[];
+  creator: string;
+  creationTime: string;
+  updateTime: string;
+}
+
 export class HarborState {
   readonly projects: Project[] = [];
   /** The only user, who owns every project. */
@@ -25,6 +49,9 @@ export class HarborState {
   readonly pushes = new Map<string, Map<string, PushRecord>>();
   /** `repo:tag` -> last time that tag was written. */
   readonly tagTimes = new Map<string, string>();
+  /** Every project's webhook policies, in creation order; names are unique per project. */
+  readonly webhookPolicies: WebhookPolicyRecord[] = [];
+  private policyIds = 0;
 
   addProject(name: string, isPublic: boolean): Project {
     if (this.project(name)) throw new Error(`project ${name} already exists`);
@@ -35,6 +62,10 @@ export class HarborState {
 
   project(nameOrId: string | number): Project | undefined {
     return this.projects.find((p) => (typeof nameOrId === 'number' ? p.id === nameOrId : p.name === nameOrId));
+  }
+
+  nextPolicyId(): number {
+    return ++this.policyIds;
   }
 
   /** Ids start at 1 per kind and never change for a key, like rows in Harbor's tables. */

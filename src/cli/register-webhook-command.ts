@@ -1,0 +1,123 @@
+// `register-webhook`: creates or updates, through Harbor's API, the webhook policy that sends each project's
+// pushes (PUSH_ARTIFACT) to this service; one line per project: created, updated or unchanged.
+import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import { harborProjectProblem } from '../config/names.js';
+import { HarborClient } from '../harbor/client.js';
+import { PUSH_ARTIFACT, WebhookPolicies, WebhookPolicyError, planPolicy, type DesiredWebhook, type PolicyPlan } from '../harbor/webhook-policies.js';
+import { Redactor } from '../logging/redact.js';
+import { UsageError } from './usage-error.js';
+
+export interface RegisterWebhookFlags {
+  project?: string[];
+  allMapped?: boolean;
+  url?: string;
+  authHeader?: string;
+  skipCertVerify?: boolean;
+  dryRun?: boolean;
+}
+
+export const NOTIFICATIONS_PATH = '/service/notifications';
+
+/** An absolute http(s) URL, as Harbor will store it; only a base (no path) gets the notifications path. */
+export function webhookAddress(raw: string | undefined): string {
+  const example = `http://HOST:5000${NOTIFICATIONS_PATH}`;
+  if (!raw) throw new UsageError(`--url is required: the address Harbor should call, e.g. ${example}`);
+  let url: URL;
+  try {
+    if (!/^https?:\/\/[^/]/i.test(raw.trim())) throw new Error('not absolute');
+    url = new URL(raw.trim());
+  } catch {
+    throw new UsageError(`--url must be an absolute http:// or https:// URL such as ${example}, got "${raw}"`);
+  }
+  if (url.username || url.password) throw new UsageError('--url must not carry a user or password: Harbor drops them; use --auth-header (or WebhookAuthHeader) to authenticate Harbor');
+  // Harbor keeps only scheme://host+path of a target (its SSRF guard), so a query or fragment would be lost silently.
+  if (url.search || url.hash) throw new UsageError(`--url must not have a query or fragment: Harbor keeps only scheme, host and path (got "${raw}")`);
+  const path = url.pathname.replace(/\/+$/, '');
+  return `${url.protocol}//${url.host}${path === '' ? NOTIFICATIONS_PATH : path}`;
+}
+
+function projectsOf(flags: RegisterWebhookFlags, config: Config, warn: (line: string) => void): string[] {
+  const given = flags.project ?? [];
+  if (given.length === 0 && !flags.allMapped) throw new UsageError('name the Harbor project with --project P (repeatable), or use --all-mapped for every project in NamespaceMap');
+  for (const project of given) {
+    const problem = harborProjectProblem(project);
+    if (problem) throw new UsageError(`--project "${project}" is not a Harbor project name: it ${problem}`);
+    if (!config.namespaceMap.has(project)) warn(`project "${project}" is not in NamespaceMap: the service will ignore its pushes until it is mapped`);
+  }
+  const all = [...given, ...(flags.allMapped ? config.namespaceMap.keys() : [])];
+  return [...new Set(all)];
+}
+
+function describeTarget(desired: DesiredWebhook): string {
+  return `${PUSH_ARTIFACT} -> ${desired.address}, ${desired.authHeader ? 'with' : 'without'} auth header${desired.skipCertVerify ? ', certificate not verified' : ''}`;
+}
+
+function line(plan: PolicyPlan, project: string, desired: DesiredWebhook, dryRun: boolean, createdId?: number): string {
+  const pad = (word: string) => word.padEnd(dryRun ? 13 : 10);
+  switch (plan.action) {
+    case 'create':
+      return `${pad(dryRun ? 'would create' : 'created')}${project}: webhook policy "${plan.body.name}"${createdId === undefined ? '' : ` (id ${createdId})`}, ${describeTarget(desired)}`;
+    case 'update':
+      return `${pad(dryRun ? 'would update' : 'updated')}${project}: webhook policy "${plan.name}" (id ${plan.id}), changed: ${plan.changes.join(', ')}; ${describeTarget(desired)}`;
+    case 'unchanged':
+      return `${pad('unchanged')}${project}: webhook policy "${plan.name}" (id ${plan.id}), ${describeTarget(desired)}`;
+  }
+}
+
+export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promise<number> {
+  const address = webhookAddress(flags.url);
+  if (flags.authHeader !== undefined && flags.authHeader.trim() === '') throw new UsageError('--auth-header must not be empty; leave it out to use WebhookAuthHeader');
+
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) process.stderr.write(`error: configuration: ${problem}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  // Nothing printed may carry the Harbor password or the auth header, whatever a message happens to quote.
+  const redactor = new Redactor();
+  redactor.add(config.harbor.password, config.webhookAuthHeader, flags.authHeader);
+  const out = (text: string) => process.stdout.write(`${redactor.redact(text)}\n`);
+  const warn = (text: string) => process.stderr.write(`${redactor.redact(`warning: ${text}`)}\n`);
+
+  const projects = projectsOf(flags, config, warn);
+  const authHeader = flags.authHeader ?? config.webhookAuthHeader;
+  if (flags.authHeader !== undefined && flags.authHeader !== config.webhookAuthHeader) {
+    warn(config.webhookAuthHeader ? '--auth-header differs from WebhookAuthHeader: the service will answer Harbor 401' : '--auth-header is set but WebhookAuthHeader is not: the service accepts any caller');
+  }
+  if (!authHeader) warn('no auth header: anyone who can reach the service can post notifications; set WebhookAuthHeader');
+  const host = new URL(address).hostname;
+  if (host === 'localhost' || host.startsWith('127.') || host === '[::1]') warn(`Harbor will call ${host} on its own host (or inside its container): make sure the service listens there, or give an address Harbor can reach`);
+  if (flags.skipCertVerify && address.startsWith('http:')) warn('--skip-cert-verify has no effect on an http:// URL');
+
+  const desired: DesiredWebhook = { address, authHeader, skipCertVerify: flags.skipCertVerify ?? false };
+  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
+  const policies = new WebhookPolicies(harbor);
+  let failed = 0;
+  try {
+    for (const project of projects) {
+      try {
+        const plan = planPolicy(await policies.list(project), desired);
+        let createdId: number | undefined;
+        if (!flags.dryRun && plan.action === 'create') createdId = await policies.create(project, plan.body);
+        if (!flags.dryRun && plan.action === 'update') await policies.update(project, plan.id, plan.body);
+        out(line(plan, project, desired, flags.dryRun ?? false, createdId));
+        for (const other of plan.alsoDelivering) {
+          warn(`project "${project}": webhook policy "${other.name}" (id ${other.id}) also sends pushes to ${address}; the service gets each push twice (duplicates join one job), delete it in Harbor if it is left over`);
+        }
+      } catch (error) {
+        failed++;
+        const why = error instanceof WebhookPolicyError ? error.message : `project "${project}": ${(error as Error).message}`;
+        out(`${'failed'.padEnd(flags.dryRun ? 13 : 10)}${why}`);
+      }
+    }
+  } finally {
+    await harbor.close();
+  }
+  return failed === 0 ? 0 : 1;
+}
