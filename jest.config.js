@@ -1,12 +1,24 @@
 // Tests are TypeScript ESM run through ts-jest; they start real registries, so they run
 // with generous timeouts and a bounded number of workers (the CI machine has 2 cores).
-export default {
+const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }] },
-  testMatch: ['<rootDir>/tests/**/*.test.ts'],
   testTimeout: 60000,
+};
+
+export default {
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
+  projects: [
+    { ...base, displayName: 'sqlite', testMatch: ['<rootDir>/tests/**/*.test.ts'] },
+    // The job suites again, with the jobs in Redis (BullMQ): both backends must pass the same tests.
+    {
+      ...base,
+      displayName: 'redis',
+      testMatch: ['<rootDir>/tests/service-webhooks.test.ts', '<rootDir>/tests/service-api.test.ts', '<rootDir>/tests/service-reconcile.test.ts'],
+      setupFiles: ['<rootDir>/tests/setup/redis-backend.cjs'],
+    },
+  ],
 };

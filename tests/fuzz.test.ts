@@ -359,9 +359,9 @@ function jobsCases(): Case[] {
     get(`unknown job ${i}`, `/api/v1/jobs/${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`);
   }
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) get(`${method} /api/v1/jobs`, '/api/v1/jobs', method);
-  // Unknown routes, traversal and encoded separators anywhere.
+  // Unknown routes, traversal and encoded separators anywhere (/ itself is the status page).
   for (const path of [
-    '/',
+    '/index.html',
     '/api',
     '/api/v1',
     '/api/v2/sync',

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Job } from '../src/jobs/types.js';
-import type { SqliteJobStore } from '../src/jobs/sqlite-store.js';
+import type { SqliteQueue } from '../src/jobs/sqlite-queue.js';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { assertImageComplete, pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
@@ -209,7 +209,7 @@ describe('GET /readyz', () => {
   test('503 naming the job store while it cannot be written, 200 again once it can', async () => {
     // As in service-faults: SQLite's own read-only switch on the connection the service writes through (tests
     // run as root, so file modes cannot stop writes); reads keep working, as on a disk gone read-only.
-    const db = (sut.running.service as unknown as { store: SqliteJobStore }).store.db;
+    const db = (sut.running.service.queue as SqliteQueue).store.db;
     db.pragma('query_only = ON');
     try {
       const { status, body } = await readyz();

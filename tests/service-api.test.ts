@@ -9,7 +9,7 @@ import type { Job } from '../src/jobs/types.js';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { getManifest, listTags, pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
-import { startServiceUnderTest, type ServiceUnderTest } from './harness/service.js';
+import { redisSnapshot, startServiceUnderTest, type ServiceUnderTest } from './harness/service.js';
 
 // Secrets: the ones startServiceUnderTest configures, and the ones this file sends or configures.
 const CONFIG_AK = 'TESTACCESSKEYVALUE01';
@@ -399,22 +399,25 @@ describe('shared secrets', () => {
   });
 });
 
-test('no secret appears in any file of any LogDir or DataDir', async () => {
+test('no secret appears in any file of any LogDir or DataDir, nor in Redis when jobs live there', async () => {
   // Close first, so that every log line is flushed (stop() in afterAll is then only the clean-up).
   const all = [sut, secured, refusing, headersOff];
   await Promise.all(all.map((s) => s.running.close(0)));
   let files = 0;
+  const paths: string[] = await redisSnapshot();
   for (const s of all) {
     for (const dir of [s.logDir, s.dataDir]) {
-      for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-        if (!entry.isFile()) continue;
-        const path = join(entry.parentPath, entry.name);
-        const bytes = await readFile(path);
-        files++;
-        for (const secret of SECRETS) {
-          if (bytes.includes(secret)) throw new Error(`${path} contains a secret (one of ${SECRETS.length}, index ${SECRETS.indexOf(secret)})`);
-        }
+      // On Redis the DataDir is never made: the jobs are in the snapshot instead.
+      for (const entry of await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => [])) {
+        if (entry.isFile()) paths.push(join(entry.parentPath, entry.name));
       }
+    }
+  }
+  for (const path of paths) {
+    const bytes = await readFile(path);
+    files++;
+    for (const secret of SECRETS) {
+      if (bytes.includes(secret)) throw new Error(`${path} contains a secret (one of ${SECRETS.length}, index ${SECRETS.indexOf(secret)})`);
     }
   }
   // The logs really were there to search: running.log of each service, and project logs.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import Database from 'better-sqlite3';
 import type { Job } from '../src/jobs/types.js';
-import type { SqliteJobStore } from '../src/jobs/sqlite-store.js';
+import type { SqliteQueue } from '../src/jobs/sqlite-queue.js';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { assertImageComplete, getManifest, listTags, pushImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
@@ -396,7 +396,7 @@ describe('a job store that cannot be written', () => {
   // The store's own database handle, as a disk gone read-only would leave it: reads work, every write fails
   // with SQLITE_READONLY. (Tests run as root, so file modes cannot stop writes; query_only is SQLite's own
   // read-only switch on the connection the service writes through.)
-  const storeDb = () => (sut.running.service as unknown as { store: SqliteJobStore }).store.db;
+  const storeDb = () => (sut.running.service.queue as SqliteQueue).store.db;
 
   test('the webhook answers 503 and records nothing; the resent event is accepted once the store is back', async () => {
     const image = await pushImage(harbor.access, 'proj/readonly/app', 'v1', { format: 'oci', layers: [{ seed: 'readonly', size: 50_000 }] });

@@ -42,6 +42,9 @@ export interface Config {
   apiToken?: string;
   allowHeaderCredentials: boolean;
   jobs: { concurrency: number; retries: number; coalesceMs: number };
+  /** Where jobs live: the embedded SQLite store (one instance) or Redis (several replicas share the work). */
+  /** `replicas`: how many replicas share the request quota, for pacing each alone while Redis is away. */
+  queue: { backend: 'sqlite' | 'redis'; redisUrl?: string; keyPrefix: string; lockMs: number; replicas: number };
   /** The reconcile sweep: every `intervalMs` (0 = off), and once at start when `onStart`. */
   reconcile: { intervalMs: number; onStart: boolean };
   engine: {
@@ -146,6 +149,17 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     return ms;
   };
 
+  const queueSettings = (): Config['queue'] => {
+    const backend = oneOf('QueueBackend', ['sqlite', 'redis'] as const, 'sqlite')!;
+    const redisUrl = str('RedisURL');
+    if (backend === 'redis' && !redisUrl) problems.push('QueueBackend=redis needs RedisURL, e.g. redis://:PASSWORD@redis:6379/2 (Harbor\'s Redis, a database Harbor does not use)');
+    // Never echo the URL: it may hold a password.
+    if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('RedisURL must look like redis://[[user]:password@]host[:port][/db] or rediss://...');
+    const keyPrefix = str('RedisKeyPrefix') ?? 'shs';
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(keyPrefix)) problems.push(`RedisKeyPrefix must be 1 to 32 letters, digits, _ . or -, got "${keyPrefix}"`);
+    return { backend, redisUrl, keyPrefix, lockMs: int('JobLockSeconds', 30, 5, 600) * 1000, replicas: int('Replicas', 3, 1, 64) };
+  };
+
   const namespaceMap = parseNamespaceMap(str('NamespaceMap'), problems);
 
   const authMethod = oneOf('HWAuthMethod', ['AKSK', 'Password'] as const, undefined);
@@ -224,6 +238,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     allowHeaderCredentials: bool('AllowHeaderCredentials', true),
     jobs: { concurrency: int('MaxConcurrentJobs', 2, 1, 64), retries: int('JobRetries', 5, 0, 100), coalesceMs: int('WebhookCoalesceMs', 2000, 0, 600_000) },
     reconcile: { intervalMs: duration('ReconcileInterval', 15 * 60 * 1000), onStart: bool('ReconcileOnStart', false) },
+    queue: queueSettings(),
     engine: {
       maxImagesInFlight: int('MaxImagesInFlight', 4, 1, 64),
       maxBlobTransfers: int('MaxBlobTransfers', 8, 1, 20),

@@ -15,9 +15,9 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.get('/healthz', (_req, res, next) => {
+  app.get('/healthz', async (_req, res, next) => {
     try {
-      res.json({ status: 'ok', jobs: service.counts(), running: service.runner?.busy ?? 0 });
+      res.json({ status: 'ok', jobs: await service.counts(), running: service.queue.busy });
     } catch (error) {
       next(new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`));
     }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
 import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, JobStore, PendingPush } from './types.js';
 
 const SCHEMA = `
@@ -35,6 +36,7 @@ CREATE TABLE IF NOT EXISTS pending_pushes (
   received_at TEXT NOT NULL,
   UNIQUE (project, repository, digest)
 );
+CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY CHECK (id = 1), probed_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS blob_locations (
   registry TEXT NOT NULL,
   digest TEXT NOT NULL,
@@ -78,8 +80,6 @@ function toJob(row: Row): Job {
   };
 }
 
-/** A duplicate of a job finished this recently is answered by that job rather than copied again. */
-const DUPLICATE_WINDOW_MS = 10 * 60 * 1000;
 
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
@@ -128,11 +128,11 @@ export class SqliteJobStore implements JobStore {
 
   pendingPushesBefore(cutoff: Date): PendingPush[] {
     const rows = this.db.prepare('SELECT * FROM pending_pushes WHERE received_at <= ? ORDER BY id LIMIT 500').all(cutoff.toISOString()) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({ id: r.id as number, project: r.project as string, repository: r.repository as string, digest: r.digest as string, namespace: r.namespace as string, receivedAt: r.received_at as string }));
+    return rows.map((r) => ({ id: String(r.id), project: r.project as string, repository: r.repository as string, digest: r.digest as string, namespace: r.namespace as string, receivedAt: r.received_at as string }));
   }
 
-  removePendingPush(id: number): void {
-    this.db.prepare('DELETE FROM pending_pushes WHERE id = ?').run(id);
+  removePendingPush(id: string): void {
+    this.db.prepare('DELETE FROM pending_pushes WHERE id = ?').run(Number(id));
   }
 
   claimNext(now: Date): Job | undefined {
@@ -190,14 +190,12 @@ export class SqliteJobStore implements JobStore {
     return out;
   }
 
+  /** A committed one-row write: a read would succeed on a disk gone read-only, only a write proves it (readiness). */
+  probeWrite(): void {
+    this.db.prepare('INSERT INTO readiness_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at').run(new Date().toISOString());
+  }
+
   close(): void {
     this.db.close();
   }
-}
-
-/** The spec with the new request's tags added, or undefined when it brings nothing new. */
-function mergeTags(existing: JobSpec, incoming: JobSpec): JobSpec | undefined {
-  if (existing.kind !== 'image' || incoming.kind !== 'image') return undefined;
-  const extra = incoming.tags.filter((t) => !existing.tags.includes(t));
-  return extra.length === 0 ? undefined : { ...existing, tags: [...existing.tags, ...extra] };
 }

@@ -58,7 +58,7 @@ export interface JobFilter {
 
 /** A push seen without a tag (index child, push by digest), held until Harbor says which tags it has. */
 export interface PendingPush {
-  id: number;
+  id: string;
   project: string;
   repository: string;
   digest: string;
@@ -80,7 +80,7 @@ export interface JobStore {
   enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): EnqueueOutcome;
   addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): void;
   pendingPushesBefore(cutoff: Date): PendingPush[];
-  removePendingPush(id: number): void;
+  removePendingPush(id: string): void;
   claimNext(now: Date): Job | undefined;
   finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, results: unknown[], error?: string): void;
   retryLater(id: string, notBefore: Date, results: unknown[], error: string): void;

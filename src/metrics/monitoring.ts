@@ -2,13 +2,12 @@
 // every registry transport reports to, and the readiness checks, so that the composition root wires one thing.
 import type { Config } from '../config/config.js';
 import type { CopyEvents } from '../copy/index.js';
-import type { SqliteJobStore } from '../jobs/sqlite-store.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { countCopies } from './copy-metrics.js';
 import { Readiness } from './readiness.js';
 import { RegistryActivity } from './registry-activity.js';
 import { ServiceMetrics } from './service-metrics.js';
-import { storeWriteProbe } from './store-probe.js';
 import { registryObserver } from './transport-observer.js';
 
 export interface Monitoring {
@@ -18,15 +17,18 @@ export interface Monitoring {
   observer: TransportObserver;
 }
 
-export function createMonitoring(config: Config, store: SqliteJobStore, events: CopyEvents): Monitoring {
-  const metrics = new ServiceMetrics(() => store.counts());
+export function createMonitoring(config: Config, queue: JobQueue, events: CopyEvents): Monitoring {
+  const metrics = new ServiceMetrics(() => queue.counts());
   countCopies(events, metrics);
   const activity = new RegistryActivity();
   const harbor = `${config.harbor.protocol}://${config.harbor.address}`;
   const destination = `${config.swr.protocol}://${config.swr.registry}`;
   const readiness = new Readiness({
-    probeStore: storeWriteProbe(store.db),
-    storeAction: `make DataDir (${config.dataDir}) writable again: a disk remounted read-only or full stops it; until then webhooks are answered 503 and Harbor retries them`,
+    probeStore: () => queue.probeWrite(),
+    storeAction:
+      queue.backend === 'sqlite'
+        ? `make DataDir (${config.dataDir}) writable again: a disk remounted read-only or full stops it; until then webhooks are answered 503 and Harbor retries them`
+        : 'check that Redis (RedisURL) is up, reachable and not out of memory or read-only; until then webhooks are answered 503 and Harbor retries them',
     configSource: config.source,
     activity,
     registries: [

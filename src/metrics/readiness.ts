@@ -25,7 +25,7 @@ export interface RegistryTarget {
 
 export interface ReadinessOptions {
   /** Throws when the job store cannot be written. */
-  probeStore: () => void;
+  probeStore: () => Promise<void>;
   storeAction: string;
   /** Where the configuration came from; it was checked before the service started. */
   configSource: string;
@@ -55,16 +55,16 @@ export class Readiness {
   async check(): Promise<ReadinessReport> {
     const registries = await Promise.all(this.options.registries.map(async (target) => [target.name, await this.registryCheck(target)] as const));
     const checks: Record<string, CheckResult> = {
-      store: this.storeCheck(),
+      store: await this.storeCheck(),
       config: { ok: true, message: `loaded from ${this.options.configSource} and valid` },
       ...Object.fromEntries(registries),
     };
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
-  private storeCheck(): CheckResult {
+  private async storeCheck(): Promise<CheckResult> {
     try {
-      this.options.probeStore();
+      await this.options.probeStore();
       return { ok: true, message: 'the job store takes writes' };
     } catch (error) {
       return { ok: false, message: `the job store cannot be written: ${(error as Error).message}`, action: this.options.storeAction };

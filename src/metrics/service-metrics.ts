@@ -7,7 +7,7 @@ const PREFIX = 'swr_harbor_sync_';
 /** Image copies take from a fraction of a second (already there) to hours (a multi-GB layer over a slow link). */
 const COPY_SECONDS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600];
 
-export type JobCounts = () => Record<string, number>;
+export type JobCounts = () => Promise<Record<string, number>>;
 
 export class ServiceMetrics {
   readonly registry = new Registry();
@@ -78,9 +78,9 @@ export class ServiceMetrics {
   constructor(jobCounts: JobCounts) {
     // Read from the store at scrape time, so that the numbers are the store's and not a tally that can drift.
     // An unreadable store keeps the last values; /readyz says what is wrong.
-    const counts = (): Record<string, number> | undefined => {
+    const counts = async (): Promise<Record<string, number> | undefined> => {
       try {
-        return jobCounts();
+        return await jobCounts();
       } catch {
         return undefined;
       }
@@ -90,16 +90,16 @@ export class ServiceMetrics {
       help: 'Jobs in the job store by state.',
       labelNames: ['state'] as const,
       registers: [this.registry],
-      collect() {
-        for (const [state, n] of Object.entries(counts() ?? {})) this.set({ state }, n);
+      async collect() {
+        for (const [state, n] of Object.entries((await counts()) ?? {})) this.set({ state }, n);
       },
     });
     new Gauge({
       name: `${PREFIX}queue_depth`,
       help: 'Jobs waiting to run (queued, including those waiting for a retry).',
       registers: [this.registry],
-      collect() {
-        const queued = counts()?.queued;
+      async collect() {
+        const queued = (await counts())?.queued;
         if (queued !== undefined) this.set(queued);
       },
     });

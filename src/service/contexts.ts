@@ -4,7 +4,7 @@ import { swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { Logs } from '../logging/logs.js';
-import { RegistryClient, type CredentialSource } from '../oci/index.js';
+import { RegistryClient, type CredentialSource, type RequestPacer } from '../oci/index.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
 import type { NamespaceGuard } from '../swr/namespaces.js';
@@ -48,7 +48,16 @@ export function registryForRegion(config: Config, region: string): string {
   return config.swr.explicit ? config.swr.registry : swrRegistryHost(region);
 }
 
-export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean, observer?: TransportObserver): SyncContext & { close(force?: boolean): Promise<void> } {
+/** What the service gives every registry client it makes, beyond the configuration. */
+export interface ClientHooks {
+  /** Told of every request (metrics, readiness). */
+  observer?: TransportObserver;
+  /** Pacing shared with other replicas for a host, when there are any; else each client paces itself. */
+  pacer?: (host: string, requestsPerSecond: number) => RequestPacer | undefined;
+}
+
+export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean, hooks: ClientHooks = {}): SyncContext & { close(force?: boolean): Promise<void> } {
+  const { observer } = hooks;
   const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.harbor.user, password: credentials.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
   const source = new RegistryClient({
     host: config.harbor.address,
@@ -57,6 +66,7 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     caCertificate: config.harbor.caCertificate,
     credentials: credentials.harbor.user ? { username: credentials.harbor.user, password: credentials.harbor.password ?? '' } : undefined,
     requestsPerSecond: config.engine.harborRequestsPerSecond,
+    pacer: hooks.pacer?.(config.harbor.address, config.engine.harborRequestsPerSecond),
     observer,
   });
   const destination = new RegistryClient({
@@ -67,6 +77,7 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     credentials: credentials.destination,
     push: true,
     requestsPerSecond: config.engine.requestsPerSecond,
+    pacer: hooks.pacer?.(credentials.registry, config.engine.requestsPerSecond),
     observer,
   });
   return {

@@ -5,9 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { SECRET_KEYS, type Config } from '../config/config.js';
 import { CopyEngine } from '../copy/index.js';
 import { createApp } from '../http/app.js';
-import { SqliteLocationIndex } from '../jobs/location-index.js';
-import { JobRunner } from '../jobs/runner.js';
-import { SqliteJobStore } from '../jobs/sqlite-store.js';
+import { openBackend } from './backend.js';
 import { createLogs } from '../logging/logs.js';
 import { timedJobs } from '../metrics/job-timing.js';
 import { createMonitoring } from '../metrics/monitoring.js';
@@ -39,7 +37,10 @@ export async function startService(config: Config, options: { console?: boolean 
   if (config.swr.skipTlsVerify) log.warn('SWRInsecure=true: the destination\'s TLS certificate is not verified; prefer SWRCACert with your CA');
   if (!config.apiToken) log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 
-  const store = new SqliteJobStore(config.dataDir);
+  const backend = await openBackend(config, log);
+  redactor.add(...backend.secrets);
+  log.info(`jobs, blob locations and pacing: ${backend.describe}`);
+  const { queue } = backend;
   const engine = new CopyEngine(
     {
       overwrite: config.imageOverwrite,
@@ -48,12 +49,10 @@ export async function startService(config: Config, options: { console?: boolean 
       manifestFormat: config.engine.manifestFormat,
       referrers: config.engine.copySignatures,
     },
-    new SqliteLocationIndex(store.db),
+    backend.locations,
   );
-  const monitoring = createMonitoring(config, store, engine.events);
-  const service = new SyncService(config, store, engine, logs, log, redactor, monitoring.observer);
-  const runner = new JobRunner(store, timedJobs(service.runJob, monitoring.metrics), { concurrency: config.jobs.concurrency, retries: config.jobs.retries, onSettled: service.settled }, log);
-  service.runner = runner;
+  const monitoring = createMonitoring(config, queue, engine.events);
+  const service = new SyncService(config, queue, engine, logs, log, redactor, { observer: monitoring.observer, pacer: backend.pacer });
 
   const app = createApp(service, log, redactor, monitoring);
   const server: Server = await new Promise((resolve, reject) => {
@@ -75,13 +74,13 @@ export async function startService(config: Config, options: { console?: boolean 
   const pending = setInterval(() => {
     if (resolving) return;
     resolving = true;
-    resolvePendingPushes(store, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
-      .then((queued) => queued > 0 && runner.wake())
+    resolvePendingPushes(queue, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
+      .then((queued) => queued > 0 && queue.wake())
       .catch((error: Error) => log.error(`resolving untagged pushes failed: ${error.message}`))
       .finally(() => (resolving = false));
   }, Math.max(200, Math.min(1000, config.jobs.coalesceMs)));
   pending.unref();
-  runner.start();
+  await queue.start({ handler: timedJobs(service.runJob, monitoring.metrics), onSettled: service.settled });
 
   // The reconcile sweep: one at a time; a tick that finds one running lets it be.
   const stopping = new AbortController();
@@ -89,11 +88,15 @@ export async function startService(config: Config, options: { console?: boolean 
   const reconcileNow = (why: string): Promise<ReconcileSummary | undefined> => {
     if (sweep) return sweep;
     if (stopping.signal.aborted) return Promise.resolve(undefined);
-    log.info(`reconcile sweep started (${why})`);
-    sweep = service
-      .reconcile(stopping.signal)
+    sweep = backend
+      .exclusive('reconcile', (lease) => {
+        log.info(`reconcile sweep started (${why})`);
+        return service.reconcile(AbortSignal.any([stopping.signal, lease]));
+      })
       .then((summary) => {
-        if (summary.queued > 0) runner.wake();
+        // With several replicas, one runs each sweep; the others find it taken and let it be.
+        if (!summary) log.info(`reconcile sweep (${why}) not started here: another replica is running one`);
+        else if (summary.queued > 0) queue.wake();
         return summary;
       })
       .catch((error: Error) => {
@@ -124,12 +127,12 @@ export async function startService(config: Config, options: { console?: boolean 
       await sweep;
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const left = await runner.stop(graceMs);
+      const left = await queue.stop(graceMs);
       if (left > 0) log.warn(`${left} job(s) still running at shutdown; they resume at the next start`);
       server.closeAllConnections();
       await stopped;
       await service.close(left > 0);
-      store.close();
+      await backend.close();
       log.info('stopped');
       await logs.close();
     },

@@ -6,15 +6,15 @@ import type { CopyEngine } from '../copy/index.js';
 import type { PushEvent } from '../harbor/webhook.js';
 import { jobProjectLogs, type Logs } from '../logging/logs.js';
 import type { Redactor } from '../logging/redact.js';
-import type { JobOutcome, JobRunner } from '../jobs/runner.js';
-import type { Job, JobFilter, JobProgress, JobStore, ProjectJobSpec } from '../jobs/types.js';
+import type { JobQueue, JobView } from '../jobs/queue.js';
+import type { JobOutcome } from '../jobs/runner.js';
+import type { Job, JobFilter, JobProgress, JobState, ProjectJobSpec } from '../jobs/types.js';
 import { imageJobKey } from '../sync/job-keys.js';
 import { syncImage } from '../sync/sync-image.js';
 import { syncProject } from '../sync/sync-project.js';
 import { reconcile, type ReconcileSummary } from '../sync/reconcile.js';
 import type { SyncContext } from '../sync/context.js';
-import type { TransportObserver } from '../oci/transport.js';
-import { buildContext, configuredCredentials, type ContextCredentials } from './contexts.js';
+import { buildContext, configuredCredentials, type ClientHooks, type ContextCredentials } from './contexts.js';
 
 export interface AcceptSummary {
   queued: string[];
@@ -23,28 +23,27 @@ export interface AcceptSummary {
   ignored: string[];
 }
 
-export type JobView = Job & { progress?: JobProgress };
+export type { JobView };
 
 export class SyncService {
   private readonly defaultContext: SyncContext & { close(force?: boolean): Promise<void> };
   /** Credentials that came with a manual call, by job id: memory only, never in the store. */
   private readonly requestContexts = new Map<string, SyncContext & { close(force?: boolean): Promise<void> }>();
-  runner?: JobRunner;
   /** Digests of OCI images' Docker conversions, learnt by reconcile sweeps (content-addressed: never stale). */
   private readonly convertedDigests = new Map<string, string | null>();
 
   constructor(
     readonly config: Config,
-    private readonly store: JobStore,
+    readonly queue: JobQueue,
     private readonly engine: CopyEngine,
     private readonly logs: Logs,
     private readonly log: winston.Logger,
     /** Secrets that arrive with requests are added here so that no log or answer shows them. */
     readonly redactor: Redactor,
-    /** Told of every registry request the service's clients make (metrics, readiness). */
-    private readonly observer?: TransportObserver,
+    /** Observer and shared pacing for every registry client the service makes. */
+    private readonly hooks: ClientHooks = {},
   ) {
-    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite, observer);
+    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite, hooks);
   }
 
   get destinationHost(): string {
@@ -56,7 +55,7 @@ export class SyncService {
   }
 
   /** Records pushes durably (throws if the store cannot be written, so the caller can answer 503). */
-  acceptPushes(pushes: PushEvent[]): AcceptSummary {
+  async acceptPushes(pushes: PushEvent[]): Promise<AcceptSummary> {
     const summary: AcceptSummary = { queued: [], merged: [], pending: 0, ignored: [] };
     for (const push of pushes) {
       const namespace = this.config.namespaceMap.get(push.project);
@@ -66,22 +65,22 @@ export class SyncService {
         continue;
       }
       if (!push.tag) {
-        this.store.addPendingPush({ project: push.project, repository: push.repository, digest: push.digest, namespace });
+        await this.queue.addPendingPush({ project: push.project, repository: push.repository, digest: push.digest, namespace });
         summary.pending++;
         continue;
       }
       const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags: [push.tag], namespace };
-      const { job, merged } = this.store.enqueue(spec, imageJobKey(this.destinationHost, spec));
+      const { job, merged } = await this.queue.enqueue(spec, imageJobKey(this.destinationHost, spec));
       (merged ? summary.merged : summary.queued).push(job.id);
       this.logs.project(push.project).running.info(`push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined this job' : 'queued'}`, { jobId: job.id });
     }
-    if (summary.queued.length > 0) this.runner?.wake();
+    if (summary.queued.length > 0) this.queue.wake();
     return summary;
   }
 
   /** One reconcile sweep over every mapped project with the configured credentials (the caller keeps it single). */
   reconcile(signal?: AbortSignal): Promise<ReconcileSummary> {
-    return reconcile(this.defaultContext, this.store, this.config.namespaceMap, {
+    return reconcile(this.defaultContext, this.queue, this.config.namespaceMap, {
       destination: this.destinationHost,
       log: this.log,
       manifestFormat: this.config.engine.manifestFormat,
@@ -90,32 +89,31 @@ export class SyncService {
     });
   }
 
-  queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials): Job {
-    const { job } = this.store.enqueue(spec, undefined);
+  async queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials): Promise<Job> {
+    const { job } = await this.queue.enqueue(spec, undefined);
     if (credentials) {
-      this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite, this.observer));
+      this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite, this.hooks));
     }
     this.logs.project(spec.project).running.info(`project sync of ${spec.project} into ${spec.namespace} queued`, { jobId: job.id });
-    this.runner?.wake();
+    this.queue.wake();
     return job;
   }
 
-  job(id: string): JobView | undefined {
-    const job = this.store.get(id);
-    return job && this.withProgress(job);
+  job(id: string): Promise<JobView | undefined> {
+    return this.queue.get(id);
   }
 
-  counts() {
-    return this.store.counts();
+  counts(): Promise<Record<JobState, number>> {
+    return this.queue.counts();
   }
 
-  jobs(filter: JobFilter): JobView[] {
-    return this.store.list(filter).map((j) => this.withProgress(j));
+  jobs(filter: JobFilter): Promise<JobView[]> {
+    return this.queue.list(filter);
   }
 
   /** Jobs that reached a final state since `since`, oldest first (no live progress: none is running). */
-  finishedSince(since: Date): Job[] {
-    return this.store.finishedSince(since);
+  finishedSince(since: Date): Promise<Job[]> {
+    return this.queue.finishedSince(since);
   }
 
   /** The job runner's handler. */
@@ -142,11 +140,6 @@ export class SyncService {
   /** With `force`, transfers still in flight are cut off instead of awaited (they resume at the next start). */
   async close(force = false): Promise<void> {
     await Promise.all([this.defaultContext.close(force), ...[...this.requestContexts.values()].map((c) => c.close(force))]);
-  }
-
-  private withProgress(job: Job): JobView {
-    const progress = job.state === 'running' ? this.runner?.progress(job.id) : undefined;
-    return progress ? { ...job, progress } : job;
   }
 }
 

@@ -3,12 +3,12 @@
 // pushes by digest) are dropped, since the index or a later tag event carries them.
 import type winston from 'winston';
 import type { HarborClient } from '../harbor/client.js';
-import type { JobStore } from '../jobs/types.js';
+import type { JobQueue } from '../jobs/queue.js';
 import { imageJobKey } from './job-keys.js';
 
-export async function resolvePendingPushes(store: JobStore, harbor: HarborClient, destination: string, coalesceMs: number, log: winston.Logger): Promise<number> {
+export async function resolvePendingPushes(store: Pick<JobQueue, 'pendingPushesBefore' | 'enqueue' | 'removePendingPush'>, harbor: HarborClient, destination: string, coalesceMs: number, log: winston.Logger): Promise<number> {
   let queued = 0;
-  for (const push of store.pendingPushesBefore(new Date(Date.now() - coalesceMs))) {
+  for (const push of await store.pendingPushesBefore(new Date(Date.now() - coalesceMs))) {
     let tags: string[] | undefined;
     try {
       tags = (await harbor.getArtifact(push.project, push.repository, push.digest))?.tags;
@@ -19,13 +19,13 @@ export async function resolvePendingPushes(store: JobStore, harbor: HarborClient
     }
     if (tags && tags.length > 0) {
       const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags, namespace: push.namespace };
-      const { job, merged } = store.enqueue(spec, imageJobKey(destination, spec));
+      const { job, merged } = await store.enqueue(spec, imageJobKey(destination, spec));
       if (!merged) queued++;
       log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}`, { jobId: job.id });
     } else {
       log.info(`${push.project}/${push.repository}@${push.digest} has no tag in Harbor (multi-arch child or push by digest); not synced on its own`);
     }
-    store.removePendingPush(push.id);
+    await store.removePendingPush(push.id);
   }
   return queued;
 }

@@ -18,7 +18,7 @@ import { planConversion, convertedDigest } from '../copy/conversion-plan.js';
 import { ConversionError, isOciManifestType } from '../copy/convert.js';
 import { swrRepositoryProblem } from '../config/names.js';
 import type { HarborArtifact } from '../harbor/client.js';
-import type { JobStore } from '../jobs/types.js';
+import type { JobQueue } from '../jobs/queue.js';
 import type { SyncContext } from './context.js';
 import { imageJobKey } from './job-keys.js';
 
@@ -65,7 +65,7 @@ interface SourceTag {
 
 const CONVERSION_CACHE_LIMIT = 10_000;
 
-export async function reconcile(ctx: SyncContext, store: JobStore, namespaceMap: ReadonlyMap<string, string>, options: ReconcileOptions): Promise<ReconcileSummary> {
+export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue'>, namespaceMap: ReadonlyMap<string, string>, options: ReconcileOptions): Promise<ReconcileSummary> {
   const started = Date.now();
   const summary: ReconcileSummary = {
     projects: 0,
@@ -163,7 +163,7 @@ export async function reconcile(ctx: SyncContext, store: JobStore, namespaceMap:
         if (aborted()) break;
         for (const [digest, tags] of toQueue) {
           const spec = { kind: 'image' as const, project, repository, digest, tags, namespace };
-          const { job, merged } = store.enqueue(spec, imageJobKey(options.destination, spec));
+          const { job, merged } = await store.enqueue(spec, imageJobKey(options.destination, spec));
           if (merged) summary.merged++;
           else summary.queued++;
           logs.running.info(`reconcile: ${project}/${repository}:${tags.join(',')} (${digest}) ${merged ? 'joined this job' : 'queued'}`, { jobId: job.id });

@@ -23,6 +23,8 @@ export interface RunningRedis {
   host: string;
   password?: string;
   logPath: string;
+  /** Where SAVE writes dump.rdb. */
+  dir: string;
   /** A key prefix of its own for one test or suite (`test:<label>:<random>:`), so suites can share a server. */
   prefix(label: string): string;
   stop(): Promise<void>;
@@ -151,6 +153,8 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Runn
     '--dir', dir,
     '--pidfile', pidPath,
     '--save', '',
+    // Uncompressed, so a test can search a SAVE's dump for strings that must never be stored (secrets).
+    '--rdbcompression', 'no',
     '--appendonly', 'no',
     '--daemonize', 'no',
     '--loglevel', 'warning',
@@ -209,6 +213,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Runn
     host: `127.0.0.1:${port}`,
     password: options.password,
     logPath,
+    dir,
     prefix: (label) => `test:${label}:${randomBytes(4).toString('hex')}:`,
     stop,
     down: async () => {

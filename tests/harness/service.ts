@@ -7,6 +7,35 @@ import { parseConfig } from '../../src/config/config.js';
 import type { Job } from '../../src/jobs/types.js';
 import { startService, type RunningService } from '../../src/service/start.js';
 import { freePort } from './ports.js';
+import { Redis } from 'ioredis';
+import { startRedis, type RunningRedis } from './redis.js';
+
+let sharedRedis: Promise<RunningRedis> | undefined;
+
+/**
+ * The job suites run twice, once per queue backend (jest.config.js: the "redis" project sets
+ * TEST_QUEUE_BACKEND). On Redis every service gets a key prefix of its own on one server per test file.
+ */
+/** Files that hold what the services of this test file stored in Redis (a fresh SAVE), if they use Redis. */
+export async function redisSnapshot(): Promise<string[]> {
+  if (!sharedRedis) return [];
+  const redis = await sharedRedis;
+  const client = new Redis(redis.url, { lazyConnect: true });
+  try {
+    await client.connect();
+    await client.save();
+  } finally {
+    client.disconnect();
+  }
+  return [join(redis.dir, 'dump.rdb')];
+}
+
+async function queueBackendConfig(): Promise<Record<string, string>> {
+  if (process.env.TEST_QUEUE_BACKEND !== 'redis') return {};
+  sharedRedis ??= startRedis();
+  const redis = await sharedRedis;
+  return { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: `t${Math.random().toString(36).slice(2, 10)}` };
+}
 
 export interface ServiceUnderTest {
   running: RunningService;
@@ -21,6 +50,7 @@ export interface ServiceUnderTest {
 /** The app.conf values every service test starts from: a Harbor stand-in, a plain destination registry. */
 export async function testServiceConfig(harborHost: string, destinationHost: string, logDir: string, dataDir: string): Promise<Record<string, string>> {
   return {
+    ...(await queueBackendConfig()),
     HWAuthMethod: 'AKSK',
     HWAK: 'TESTACCESSKEYVALUE01',
     HWSK: 'test-secret-key-value-0123456789',

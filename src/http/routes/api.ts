@@ -35,31 +35,35 @@ export function apiRoutes(service: SyncService): Router {
         dryRun: optionalBoolean(body.dryRun, 'dryRun'),
       };
       await checkHarborProject(service.harbor, project);
-      const job = service.queueProject(spec);
+      const job = await service.queueProject(spec);
       res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
     } catch (error) {
       next(error);
     }
   });
 
-  router.get('/api/v1/jobs', (req, res, next) => {
+  router.get('/api/v1/jobs', async (req, res, next) => {
     try {
       const state = req.query.state;
       if (state !== undefined && !STATES.includes(state as JobState)) throw badRequest(`state must be one of ${STATES.join(', ')}`);
       const project = req.query.project === undefined ? undefined : projectName(req.query.project, 'project');
       const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('limit must be a whole number from 1 to 1000');
-      res.json({ jobs: service.jobs({ state: state as JobState | undefined, project, limit }) });
+      res.json({ jobs: await service.jobs({ state: state as JobState | undefined, project, limit }) });
     } catch (error) {
       next(error);
     }
   });
 
-  router.get('/api/v1/jobs/:id', (req, res, next) => {
+  router.get('/api/v1/jobs/:id', async (req, res, next) => {
     if (!/^[0-9a-f-]{36}$/.test(req.params.id)) return next(badRequest('a job id is a UUID, as returned when the job was queued'));
-    const job = service.job(req.params.id);
-    if (!job) return next(new HttpError(404, 'JOB_NOT_FOUND', `no job ${req.params.id}`));
-    res.json(job);
+    try {
+      const job = await service.job(req.params.id);
+      if (!job) return next(new HttpError(404, 'JOB_NOT_FOUND', `no job ${req.params.id}`));
+      res.json(job);
+    } catch (error) {
+      next(error);
+    }
   });
   return router;
 }

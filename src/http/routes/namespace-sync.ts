@@ -61,7 +61,7 @@ export function namespaceSyncRoute(service: SyncService): Router {
       await checkNamespace(credentials.namespaces, namespace);
       service.redactor.add(...credentials.secrets);
 
-      const job = service.queueProject({ kind: 'project', project, namespace, overwrite, requestCredentials: given.length > 0 }, credentials);
+      const job = await service.queueProject({ kind: 'project', project, namespace, overwrite, requestCredentials: given.length > 0 }, credentials);
       res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
     } catch (error) {
       next(error);

@@ -22,7 +22,7 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
     requireExactAuthorization(service.config.webhookAuthHeader),
     // Harbor and registries label the body variously (json, cloudevents+json, distribution events): read any as JSON.
     json({ limit: '1mb', type: () => true, strict: true, verify: requireUtf8 }),
-    (req, res, next) => {
+    async (req, res, next) => {
       res.locals.notificationKind = notificationKind(req.body);
       let parsed;
       try {
@@ -33,7 +33,7 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
       }
       let summary;
       try {
-        summary = service.acceptPushes(parsed.pushes);
+        summary = await service.acceptPushes(parsed.pushes);
       } catch (error) {
         return next(new HttpError(503, 'STORE_UNAVAILABLE', `the event could not be recorded (${(error as Error).message}); it was not accepted, send it again`));
       }

@@ -39,12 +39,12 @@ export function statusRoutes(service: SyncService): Router {
     res.type('html').send(statusPage(nonce));
   });
 
-  router.get('/api/v1/status', auth, (req, res, next) => {
+  router.get('/api/v1/status', auth, async (req, res, next) => {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 500) return next(badRequest('limit must be a whole number from 1 to 500'));
     let answer;
     try {
-      answer = statusAnswer(service, limit);
+      answer = await statusAnswer(service, limit);
     } catch (error) {
       return next(new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`));
     }

@@ -48,13 +48,14 @@ export interface StatusAnswer {
   };
 }
 
-export function statusAnswer(service: SyncService, limit: number, now = new Date()): StatusAnswer {
+export async function statusAnswer(service: SyncService, limit: number, now = new Date()): Promise<StatusAnswer> {
+  const [counts, jobs, finished] = await Promise.all([service.counts(), service.jobs({ limit }), service.finishedSince(new Date(firstBucketStart(now)))]);
   return {
     generatedAt: now.toISOString(),
-    counts: service.counts(),
-    running: service.runner?.busy ?? 0,
-    jobs: service.jobs({ limit }).map(toStatusJob),
-    throughput: throughput(service.finishedSince(new Date(firstBucketStart(now))), now),
+    counts,
+    running: service.queue.busy,
+    jobs: jobs.map(toStatusJob),
+    throughput: throughput(finished, now),
   };
 }
 

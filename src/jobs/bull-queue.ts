@@ -1,0 +1,348 @@
+// The multi-replica queue: jobs in Redis through BullMQ, so any replica can take a webhook and any replica
+// can run the job, exactly once. BullMQ's job lock hands the job of a replica that died to another one once
+// the lock expires. De-duplication per copy key, the pending pushes and job outcomes live beside it in Redis.
+import { createHash, randomUUID } from 'node:crypto';
+import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type winston from 'winston';
+import type { ImageResult } from '../copy/index.js';
+import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
+import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
+import { describeJob, isPermanent, judge, retryDelay, type JobOutcome } from './runner.js';
+import type { EnqueueOutcome, Job, JobFilter, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
+
+interface JobData {
+  spec: JobSpec;
+  dedupeKey?: string;
+  /** Results of the last failed attempt, so the API shows them while the job waits for its retry. */
+  results?: ImageResult[];
+}
+
+type BullState = Awaited<ReturnType<BullJob['getState']>>;
+
+export interface BullQueueOptions {
+  /** Key prefix shared by every replica of one deployment. */
+  prefix: string;
+  concurrency: number;
+  retries: number;
+  /** How long a job's lock lives without renewal: a dead replica's job moves on after this. */
+  lockMs: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+}
+
+const QUEUE_NAME = 'jobs';
+/** Completed and failed jobs kept for the API: a week, at most this many. */
+const KEEP = { age: 7 * 24 * 3600, count: 10_000 };
+const QUEUED_STATES = ['waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
+/** How many jobs a listing reads from Redis before filtering by project. */
+const SCAN_LIMIT = 2000;
+
+// Compare-and-set: a replica replaces the key's job only if no other replica replaced it first.
+const SWAP = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
+  return 1 end
+return 0`;
+// Called when a job is final: a success keeps answering duplicates for a while, a failure stops at once.
+const SETTLE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+end
+return 0`;
+
+export class BullQueue implements JobQueue {
+  readonly backend = 'redis' as const;
+  private readonly queue: Queue<JobData, JobOutcome>;
+  private worker: Worker<JobData, JobOutcome> | undefined;
+  private stopping = false;
+  private readonly running = new Set<string>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: BullQueueOptions,
+    private readonly log: winston.Logger,
+  ) {
+    this.queue = new Queue(QUEUE_NAME, { connection: redis, prefix: options.prefix });
+  }
+
+  private key(name: string): string {
+    return `${this.options.prefix}:${name}`;
+  }
+
+  async enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
+    if (!dedupeKey) return { job: await this.add(randomUUID(), spec, undefined, notBefore), merged: false };
+    const key = this.key(`dedupe:${createHash('sha256').update(dedupeKey).digest('hex')}`);
+    for (let round = 0; round < 20; round++) {
+      const id = randomUUID();
+      if ((await this.redis.set(key, id, 'NX')) === 'OK') return { job: await this.add(id, spec, dedupeKey, notBefore), merged: false };
+      const holder = await this.redis.get(key);
+      if (!holder) continue;
+      const existing = await this.waitForJob(holder);
+      if (!existing) {
+        // The replica that claimed the key died before adding its job: free the key and try again.
+        await this.redis.eval(SWAP, 1, key, holder, '');
+        continue;
+      }
+      const state = await existing.getState();
+      const merged = mergeTags(existing.data.spec, spec);
+      if (!merged && state !== 'failed') return { job: this.toJob(existing, state), merged: true };
+      if (merged && (QUEUED_STATES as readonly string[]).includes(state)) {
+        // A worker that starts this job meanwhile still sees the new tags: it re-reads the spec when it ends.
+        await existing.updateData({ ...existing.data, spec: merged });
+        return { job: this.toJob(existing, state, merged), merged: true };
+      }
+      // Running, done without the new tag, or failed: a new job, if no other replica made one first.
+      if (Number(await this.redis.eval(SWAP, 1, key, holder, id)) === 1) return { job: await this.add(id, spec, dedupeKey, notBefore), merged: false };
+    }
+    throw new Error(`could not record the job for ${dedupeKey}: the de-duplication key kept changing; try again`);
+  }
+
+  private async add(id: string, spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<Job> {
+    const delay = notBefore ? Math.max(0, notBefore.getTime() - Date.now()) : 0;
+    const job = await this.queue.add(spec.kind, { spec, dedupeKey }, {
+      jobId: id,
+      delay,
+      attempts: this.options.retries + 1,
+      backoff: { type: 'capped-exponential' },
+      removeOnComplete: KEEP,
+      removeOnFail: KEEP,
+    });
+    return this.toJob(job, delay > 0 ? 'delayed' : 'waiting');
+  }
+
+  /** The job behind a de-duplication key; briefly absent while the replica that claimed the key adds it. */
+  private async waitForJob(id: string): Promise<BullJob<JobData, JobOutcome> | undefined> {
+    for (let i = 0; i < 40; i++) {
+      const job = await this.queue.getJob(id);
+      if (job) return job;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return undefined;
+  }
+
+  async addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
+    const field = [push.project, push.repository, push.digest].join('\n');
+    await this.redis.hsetnx(this.key('pending'), field, JSON.stringify({ namespace: push.namespace, receivedAt: new Date().toISOString() }));
+  }
+
+  async pendingPushesBefore(cutoff: Date): Promise<PendingPush[]> {
+    const [, flat] = await this.redis.hscan(this.key('pending'), 0, 'COUNT', 500);
+    const out: PendingPush[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      const [project, repository, digest] = flat[i]!.split('\n');
+      const { namespace, receivedAt } = JSON.parse(flat[i + 1]!) as { namespace: string; receivedAt: string };
+      if (new Date(receivedAt) <= cutoff) out.push({ id: flat[i]!, project: project!, repository: repository!, digest: digest!, namespace, receivedAt });
+    }
+    return out;
+  }
+
+  async removePendingPush(id: string): Promise<void> {
+    await this.redis.hdel(this.key('pending'), id);
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const job = await this.queue.getJob(id);
+    return job ? this.toJob(job, await job.getState()) : undefined;
+  }
+
+  async list(filter: JobFilter): Promise<JobView[]> {
+    const limit = filter.limit ?? 100;
+    const states: Array<[JobState, readonly string[]]> = [
+      ['queued', QUEUED_STATES],
+      ['running', ['active']],
+      ['succeeded', ['completed']],
+      ['failed', ['failed']],
+    ];
+    const jobs: JobView[] = [];
+    for (const [state, types] of states) {
+      if (filter.state && filter.state !== state && !(filter.state === 'skipped' && state === 'succeeded')) continue;
+      for (const type of types) {
+        const found = await this.queue.getJobs([type as 'waiting'], 0, (filter.project ? SCAN_LIMIT : limit) - 1, false);
+        for (const j of found) if (j) jobs.push(this.toJob(j as BullJob<JobData, JobOutcome>, type as BullState));
+      }
+    }
+    return jobs
+      .filter((j) => (!filter.state || j.state === filter.state) && (!filter.project || j.project === filter.project))
+      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      .slice(0, limit);
+  }
+
+  async finishedSince(since: Date): Promise<Job[]> {
+    const out: Job[] = [];
+    for (const state of ['completed', 'failed'] as const) {
+      for (const j of await this.queue.getJobs([state], 0, SCAN_LIMIT - 1, false)) {
+        if (j && (j.finishedOn ?? 0) >= since.getTime()) out.push(this.toJob(j as BullJob<JobData, JobOutcome>, state));
+      }
+    }
+    return out.sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    const raw = await this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed');
+    const skippedKey = this.key('skipped');
+    await this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - KEEP.age * 1000);
+    const skipped = await this.redis.zcard(skippedKey);
+    const queued = QUEUED_STATES.reduce((n, s) => n + (raw[s] ?? 0), 0);
+    return { queued, running: raw.active ?? 0, succeeded: Math.max(0, (raw.completed ?? 0) - skipped), skipped, failed: raw.failed ?? 0 };
+  }
+
+  async probeWrite(): Promise<void> {
+    const answer = await this.redis.set(this.key('probe'), new Date().toISOString(), 'PX', 60_000);
+    if (answer !== 'OK') throw new Error(`Redis refused a write (${String(answer)})`);
+  }
+
+  async start(options: QueueStartOptions): Promise<void> {
+    const { backoffBaseMs, backoffMaxMs, lockMs, concurrency, retries } = this.options;
+    this.worker = new Worker<JobData, JobOutcome>(QUEUE_NAME, (job) => this.process(job, options), {
+      connection: this.redis,
+      prefix: this.options.prefix,
+      concurrency,
+      lockDuration: lockMs,
+      stalledInterval: lockMs,
+      // A replica dying mid-job is not the job's fault: it may be taken over as often as it may be retried.
+      maxStalledCount: retries + 1,
+      settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, backoffBaseMs, backoffMaxMs) },
+    });
+    this.worker.on('failed', (job, error) => {
+      if (!job || this.stopping) return;
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
+      if (final) {
+        this.log.error(`failed after ${job.attemptsMade} attempts: ${error.message}`, { jobId: job.id });
+        void this.settleKey(job, false);
+        options.onSettled?.(job.id!);
+      } else {
+        this.log.warn(`failed (attempt ${job.attemptsMade}), retrying in ${Math.round(retryDelay(job.attemptsMade, backoffBaseMs, backoffMaxMs) / 1000)} s: ${error.message}`, { jobId: job.id });
+      }
+    });
+    this.worker.on('error', (error) => this.log.error(`job queue (Redis): ${error.message}`));
+    await this.worker.waitUntilReady();
+  }
+
+  private async process(bull: BullJob<JobData, JobOutcome>, options: QueueStartOptions): Promise<JobOutcome> {
+    const id = bull.id!;
+    this.running.add(id);
+    try {
+      let job = this.toJob(bull, 'active');
+      this.log.info(`started: ${describeJob(job)}, attempt ${job.attempts}`, { jobId: id });
+      let outcome: JobOutcome;
+      try {
+        outcome = await options.handler(job, this.progressReporter(bull));
+        // Tags merged into the job after this worker read it: copy those too before calling the job done.
+        for (let i = 0; i < 3; i++) {
+          const fresh = await this.queue.getJob(id);
+          const extra = fresh && mergeTags(job.spec, fresh.data.spec) ? fresh.data.spec : undefined;
+          if (!extra || extra.kind !== 'image' || job.spec.kind !== 'image') break;
+          const known = new Set(job.spec.tags);
+          job = { ...job, spec: extra };
+          const more = await options.handler({ ...job, spec: { ...extra, tags: extra.tags.filter((t) => !known.has(t)) } }, this.progressReporter(bull));
+          outcome = { results: [...outcome.results, ...more.results], skipped: outcome.skipped && more.skipped };
+        }
+      } catch (error) {
+        if (this.stopping) return this.leaveForNextOwner();
+        throw isPermanent(error) ? new UnrecoverableError((error as Error).message) : error;
+      }
+      if (this.stopping && judge(outcome).state === 'failed') return this.leaveForNextOwner();
+      const verdict = judge(outcome);
+      if (verdict.state === 'failed') {
+        await bull.updateData({ ...bull.data, results: outcome.results });
+        throw verdict.permanent ? new UnrecoverableError(verdict.reason) : new Error(verdict.reason);
+      }
+      if (verdict.state === 'skipped') {
+        await this.redis.zadd(this.key('skipped'), Date.now(), id);
+        this.log.info(`skipped: ${verdict.reason}`, { jobId: id });
+      } else {
+        this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: id });
+      }
+      await this.settleKey(bull, true);
+      options.onSettled?.(id);
+      return outcome;
+    } finally {
+      this.running.delete(id);
+    }
+  }
+
+  /**
+   * Past the grace period the service closes its registry clients under running copies: the failure is the
+   * stop's doing. Never settling leaves the job active under a lock nobody renews, so another replica (or
+   * this one's next start) takes it over once the lock expires, without spending an attempt.
+   */
+  private leaveForNextOwner(): Promise<JobOutcome> {
+    return new Promise(() => undefined);
+  }
+
+  private progressReporter(bull: BullJob<JobData, JobOutcome>): (p: JobProgress) => void {
+    // At most one Redis write a second per job: progress is for people watching, not for bookkeeping.
+    let last = 0;
+    let pending: JobProgress | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      last = Date.now();
+      if (pending) void bull.updateProgress({ ...pending }).catch(() => undefined);
+    };
+    return (p) => {
+      pending = p;
+      if (timer) return;
+      const wait = Math.max(0, 1000 - (Date.now() - last));
+      timer = setTimeout(flush, wait);
+      timer.unref();
+    };
+  }
+
+  private async settleKey(bull: BullJob<JobData, JobOutcome>, succeeded: boolean): Promise<void> {
+    if (!bull.data.dedupeKey) return;
+    const key = this.key(`dedupe:${createHash('sha256').update(bull.data.dedupeKey).digest('hex')}`);
+    await this.redis.eval(SETTLE, 1, key, bull.id!, succeeded ? String(DUPLICATE_WINDOW_MS) : '0').catch(() => undefined);
+  }
+
+  wake(): void {
+    // BullMQ workers block on Redis for new jobs: nothing to do.
+  }
+
+  get busy(): number {
+    return this.running.size;
+  }
+
+  async stop(graceMs: number): Promise<number> {
+    this.stopping = true;
+    if (!this.worker) return 0;
+    const worker = this.worker;
+    // close() stops taking jobs and waits for the running ones; after the grace period it is forced.
+    const closed = worker.close();
+    await Promise.race([closed, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    const left = this.running.size;
+    if (left > 0) await worker.close(true);
+    return left;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+
+  private toJob(bull: BullJob<JobData, JobOutcome>, state: BullState, spec: JobSpec = bull.data.spec): JobView {
+    const returned = bull.returnvalue as JobOutcome | null | undefined;
+    let ours: JobState;
+    if (state === 'active') ours = 'running';
+    else if (state === 'completed') ours = returned?.skipped ? 'skipped' : 'succeeded';
+    else if (state === 'failed') ours = 'failed';
+    else ours = 'queued';
+    const times = [bull.timestamp, bull.processedOn ?? 0, bull.finishedOn ?? 0];
+    const final = ours === 'succeeded' || ours === 'skipped' || ours === 'failed';
+    const progress = ours === 'running' && typeof bull.progress === 'object' ? (bull.progress as unknown as JobProgress) : undefined;
+    return {
+      id: bull.id!,
+      kind: spec.kind,
+      state: ours,
+      project: spec.project,
+      spec,
+      attempts: ours === 'running' ? bull.attemptsStarted : bull.attemptsMade,
+      createdAt: new Date(bull.timestamp).toISOString(),
+      updatedAt: new Date(Math.max(...times)).toISOString(),
+      startedAt: bull.processedOn ? new Date(bull.processedOn).toISOString() : undefined,
+      finishedAt: final && bull.finishedOn ? new Date(bull.finishedOn).toISOString() : undefined,
+      notBefore: new Date(bull.timestamp + (bull.delay ?? 0)).toISOString(),
+      error: ours === 'skipped' ? returned?.skipped : bull.failedReason || undefined,
+      results: returned?.results ?? bull.data.results ?? [],
+      ...(progress ? { progress } : {}),
+    };
+  }
+}

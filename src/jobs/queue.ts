@@ -1,0 +1,38 @@
+// The job queue the service talks to, whatever holds it: the embedded SQLite store with its in-process
+// runner (one instance), or Redis with BullMQ (several replicas sharing the work).
+import type { JobHandler } from './runner.js';
+import type { EnqueueOutcome, Job, JobFilter, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
+
+export type JobView = Job & { progress?: JobProgress };
+
+export interface QueueStartOptions {
+  handler: JobHandler;
+  /** Told when a job of this process reaches a final state (succeeded, skipped or failed for good). */
+  onSettled?: (id: string) => void;
+}
+
+export interface JobQueue {
+  readonly backend: 'sqlite' | 'redis';
+  /** Records a job durably before resolving; a key already queued or running joins that job instead. */
+  enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome>;
+  addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void>;
+  pendingPushesBefore(cutoff: Date): Promise<PendingPush[]>;
+  removePendingPush(id: string): Promise<void>;
+  /** A job with its live progress when it is running. */
+  get(id: string): Promise<JobView | undefined>;
+  list(filter: JobFilter): Promise<JobView[]>;
+  /** Jobs that reached a final state since `since`, oldest first. */
+  finishedSince(since: Date): Promise<Job[]>;
+  counts(): Promise<Record<JobState, number>>;
+  /** Throws unless a write reaches the store now (readiness). */
+  probeWrite(): Promise<void>;
+  /** Starts taking jobs. */
+  start(options: QueueStartOptions): Promise<void>;
+  /** New work was queued here: look now rather than at the next poll. */
+  wake(): void;
+  /** Jobs this process is running now. */
+  readonly busy: number;
+  /** Takes no new jobs and waits up to `graceMs` for running ones; returns how many were still running. */
+  stop(graceMs: number): Promise<number>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,84 @@
+// The single-instance queue: the embedded SQLite store (writes finish before a webhook is answered) and the
+// in-process runner that claims from it.
+import type winston from 'winston';
+import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
+import { JobRunner, type RunnerOptions } from './runner.js';
+import { SqliteJobStore } from './sqlite-store.js';
+import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, PendingPush } from './types.js';
+
+export class SqliteQueue implements JobQueue {
+  readonly backend = 'sqlite' as const;
+  readonly store: SqliteJobStore;
+  private runner: JobRunner | undefined;
+
+  constructor(
+    dataDir: string,
+    private readonly runnerOptions: Omit<RunnerOptions, 'onSettled'>,
+    private readonly log: winston.Logger,
+  ) {
+    this.store = new SqliteJobStore(dataDir);
+  }
+
+  async enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
+    return this.store.enqueue(spec, dedupeKey, notBefore);
+  }
+
+  async addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
+    this.store.addPendingPush(push);
+  }
+
+  async pendingPushesBefore(cutoff: Date): Promise<PendingPush[]> {
+    return this.store.pendingPushesBefore(cutoff);
+  }
+
+  async removePendingPush(id: string): Promise<void> {
+    this.store.removePendingPush(id);
+  }
+
+  async get(id: string): Promise<JobView | undefined> {
+    const job = this.store.get(id);
+    return job && this.withProgress(job);
+  }
+
+  async list(filter: JobFilter): Promise<JobView[]> {
+    return this.store.list(filter).map((j) => this.withProgress(j));
+  }
+
+  async finishedSince(since: Date): Promise<Job[]> {
+    return this.store.finishedSince(since);
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    return this.store.counts();
+  }
+
+  async probeWrite(): Promise<void> {
+    this.store.probeWrite();
+  }
+
+  async start(options: QueueStartOptions): Promise<void> {
+    this.runner = new JobRunner(this.store, options.handler, { ...this.runnerOptions, onSettled: options.onSettled }, this.log);
+    this.runner.start();
+  }
+
+  wake(): void {
+    this.runner?.wake();
+  }
+
+  get busy(): number {
+    return this.runner?.busy ?? 0;
+  }
+
+  async stop(graceMs: number): Promise<number> {
+    return this.runner ? this.runner.stop(graceMs) : 0;
+  }
+
+  async close(): Promise<void> {
+    this.store.close();
+  }
+
+  private withProgress(job: Job): JobView {
+    const progress = job.state === 'running' ? this.runner?.progress(job.id) : undefined;
+    return progress ? { ...job, progress } : job;
+  }
+}

@@ -1,0 +1,89 @@
+// Where the service keeps what outlives a request: the job queue, the blob location index, request pacing
+// and the once-per-deployment lock of the reconcile sweep. SQLite in DataDir for one instance; Redis when
+// several replicas share the work.
+import type winston from 'winston';
+import type { Config } from '../config/config.js';
+import type { LocationIndex } from '../copy/index.js';
+import { BullQueue } from '../jobs/bull-queue.js';
+import { SqliteLocationIndex } from '../jobs/location-index.js';
+import type { JobQueue } from '../jobs/queue.js';
+import { SqliteQueue } from '../jobs/sqlite-queue.js';
+import type { RequestPacer } from '../oci/index.js';
+import { createRedisClient, maskRedisUrl, parseRedisUrl } from '../redis/connection.js';
+import { RedisLocationIndex } from '../redis/location-index.js';
+import { LeaseLocks } from '../redis/lock.js';
+import { RedisRequestLimiter } from '../redis/request-limiter.js';
+
+export interface Backend {
+  queue: JobQueue;
+  locations: LocationIndex;
+  /** Shared pacing per registry host, or undefined: each client paces itself. */
+  pacer?: (host: string, requestsPerSecond: number) => RequestPacer | undefined;
+  /** Runs fn unless another replica is running the same work now (then resolves undefined). */
+  exclusive<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T | undefined>;
+  /** Secrets the backend's settings hold (the Redis password), for the redactor. */
+  secrets: string[];
+  describe: string;
+  close(): Promise<void>;
+}
+
+/** A sweep's lease; renewed while it runs, so only a dead replica's sweep is ever taken over. */
+const SWEEP_LEASE_MS = 60_000;
+
+export async function openBackend(config: Config, log: winston.Logger): Promise<Backend> {
+  const runner = { concurrency: config.jobs.concurrency, retries: config.jobs.retries };
+  if (config.queue.backend === 'sqlite') {
+    const queue = new SqliteQueue(config.dataDir, runner, log);
+    return {
+      queue,
+      locations: new SqliteLocationIndex(queue.store.db),
+      exclusive: (_name, fn) => fn(new AbortController().signal),
+      secrets: [],
+      describe: `SQLite in ${config.dataDir}`,
+      close: () => queue.close(),
+    };
+  }
+
+  const url = config.queue.redisUrl!;
+  // BullMQ's keys and ours share one prefix, so one deployment's keys stay together (and apart from another's).
+  const prefix = config.queue.keyPrefix;
+  const onError = (message: string) => log.warn(message);
+  // BullMQ refuses an ioredis key prefix (it has its own); the shared pieces get one.
+  const forQueue = createRedisClient(url, { keyPrefix: '', connectionName: 'swr-harbor-sync-queue', onError });
+  const shared = createRedisClient(url, { keyPrefix: `${prefix}:`, connectionName: 'swr-harbor-sync', onError });
+  try {
+    await Promise.all([forQueue.ping(), shared.ping()]);
+  } catch (error) {
+    forQueue.disconnect();
+    shared.disconnect();
+    throw new Error(`cannot reach Redis at ${maskRedisUrl(url)} (QueueBackend=redis): ${(error as Error).message}`);
+  }
+  const queue = new BullQueue(forQueue, { prefix, ...runner, lockMs: config.queue.lockMs }, log);
+  const locks = new LeaseLocks(shared, { onError });
+  const pacers = new Map<string, RequestPacer>();
+  return {
+    queue,
+    locations: new RedisLocationIndex(shared),
+    pacer(host, requestsPerSecond) {
+      if (requestsPerSecond <= 0) return undefined;
+      let pacer = pacers.get(host);
+      if (!pacer) {
+        pacer = new RedisRequestLimiter(shared, {
+          host,
+          requestsPerSecond,
+          replicaHint: config.queue.replicas,
+          onModeChange: (mode, reason) => log.warn(`request pacing for ${host}: ${mode === 'local' ? `Redis is away, pacing at ${requestsPerSecond}/${config.queue.replicas} requests/s here` : 'shared through Redis again'} (${reason})`),
+        });
+        pacers.set(host, pacer);
+      }
+      return pacer;
+    },
+    exclusive: (name, fn) => locks.withLock(name, SWEEP_LEASE_MS, fn),
+    secrets: [parseRedisUrl(url).password].filter((s): s is string => Boolean(s)),
+    describe: `Redis at ${maskRedisUrl(url)} (BullMQ, key prefix ${prefix})`,
+    async close() {
+      await queue.close();
+      await Promise.all([forQueue.quit().catch(() => undefined), shared.quit().catch(() => undefined)]);
+    },
+  };
+}
