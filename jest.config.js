@@ -5,10 +5,11 @@ const base = {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.test.json' }] },
-  testTimeout: 60000,
 };
 
 export default {
+  // Global, not per project: jest reads testTimeout only here once projects are used.
+  testTimeout: 60000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
   projects: [

@@ -23,6 +23,7 @@ export interface ProxiedRequest {
   method: string;
   path: string;
   status: number; // 0 until answered, and for resets
+  at: number; // Date.now() when the request arrived
   faulted?: 'status' | 'reset' | 'truncate' | 'delay' | 'headers';
 }
 
@@ -182,7 +183,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const server = createServer({ keepAlive: true, keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
-    const entry: ProxiedRequest = { method, path, status: 0 };
+    const entry: ProxiedRequest = { method, path, status: 0, at: Date.now() };
     requests.push(entry);
     const fault = pickFault(method, path);
     if (fault) entry.faulted = faultName(fault);
