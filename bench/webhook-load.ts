@@ -15,6 +15,7 @@ import { pushImage, pushIndex } from '../tests/harness/images.js';
 import { freePort } from '../tests/harness/ports.js';
 import { startRegistry, type RunningRegistry } from '../tests/harness/registry.js';
 import { seeded } from '../tests/harness/seeded.js';
+import { listJobs, stopChild, waitHealthy, type Job } from './service-process.js';
 
 // Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP.
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -39,12 +40,6 @@ interface Pushed {
   children: Array<{ digest: string; mediaType: string; size: number }>;
 }
 
-interface Job {
-  id: string;
-  state: string;
-  spec: { kind: string; repository?: string; digest?: string; tags?: string[] };
-  results: Array<{ status: string; destination: string; sourceDigest?: string }>;
-}
 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -106,41 +101,6 @@ function eventFor(harbor: HarborStandIn, image: Pushed, child: Pushed['children'
     ],
     kind === 2 ? 'v1' : 'v2',
   );
-}
-
-async function waitHealthy(url: string, child: ChildProcess, stderr: () => string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}: ${stderr()}`);
-    try {
-      const res = await fetch(`${url}/healthz`);
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(100);
-  }
-  throw new Error(`service did not answer /healthz within 20 s: ${stderr()}`);
-}
-
-async function listJobs(url: string): Promise<Job[]> {
-  const res = await fetch(`${url}/api/v1/jobs?project=proj&limit=1000`);
-  if (!res.ok) throw new Error(`GET /api/v1/jobs: ${res.status}`);
-  return ((await res.json()) as { jobs: Job[] }).jobs;
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-    }, 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
 }
 
 async function main(): Promise<number> {

@@ -28,12 +28,16 @@ export async function copyBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobA
       return finish(ctx, job, 'skipped');
     }
     const flight = await ctx.blobFlights.run(`${dst.client.host} ${job.blob.digest}`, () => transferBlob(ctx, job));
-    if (flight.ran) return flight.value;
+    if (flight.ran && flight.value !== 'elsewhere') return flight.value;
     job.distrustIndex = false;
   }
 }
 
-async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobAction> {
+/** How often a process waiting for another's upload of the same blob looks again. */
+const CLAIM_POLL_MS = 100;
+
+/** 'elsewhere': another process was uploading the blob and has finished; look again (now it can be mounted). */
+async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobAction | 'elsewhere'> {
   const { source: src, destination: dst, blob } = job;
   const host = dst.client.host;
   const candidates = (await ctx.index.candidates(host, blob.digest, 3)).filter((r) => r !== dst.repository);
@@ -53,8 +57,18 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
   if (!session && (job.distrustIndex || !job.destinationAbsent)) {
     if (await dst.client.headBlob(dst.repository, blob.digest, job.tally.counters)) return finish(ctx, job, 'skipped');
   }
-  await ctx.withTransferSlots(src.client, dst.client, () => uploadWithRetries(ctx, job, session));
-  return finish(ctx, job, 'uploaded');
+  const claim = ctx.claims ? await ctx.claims.claim(host, blob.digest) : undefined;
+  if (ctx.claims && !claim) {
+    if (session) await dst.client.cancelUpload(dst.repository, session);
+    while (await ctx.claims.held(host, blob.digest)) await sleep(CLAIM_POLL_MS);
+    return 'elsewhere';
+  }
+  try {
+    await ctx.withTransferSlots(src.client, dst.client, () => uploadWithRetries(ctx, job, session));
+    return await finish(ctx, job, 'uploaded');
+  } finally {
+    await claim?.release();
+  }
 }
 
 async function uploadWithRetries(ctx: EngineContext, job: BlobCopy, firstSession: string | undefined): Promise<void> {

@@ -4,6 +4,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { RegistryClient } from '../oci/index.js';
 import type { CopyEvents } from './events.js';
 import type { LocationIndex } from './location-index.js';
+import type { TransferClaims } from './transfer-claims.js';
 import type { CopyOptions } from './options.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -22,6 +23,8 @@ export class EngineContext {
     readonly options: CopyOptions,
     readonly index: LocationIndex,
     readonly events: CopyEvents,
+    /** Shared with other processes copying to the same registries, when there are any. */
+    readonly claims?: TransferClaims,
   ) {}
 
   /**

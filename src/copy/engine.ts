@@ -5,6 +5,7 @@ import { EngineContext, RunState } from './context.js';
 import { copyImage, type DestinationImage, type SourceImage } from './copy-image.js';
 import { CopyEvents } from './events.js';
 import { MemoryLocationIndex, type LocationIndex } from './location-index.js';
+import type { TransferClaims } from './transfer-claims.js';
 import { withDefaults, type CopyOptions } from './options.js';
 import type { ImageResult } from './results.js';
 
@@ -19,9 +20,9 @@ export class CopyEngine {
   private readonly context: EngineContext;
   private readonly images: ReturnType<typeof pLimit>;
 
-  constructor(options: Partial<CopyOptions> = {}, index: LocationIndex = new MemoryLocationIndex()) {
+  constructor(options: Partial<CopyOptions> = {}, index: LocationIndex = new MemoryLocationIndex(), claims?: TransferClaims) {
     this.options = withDefaults(options);
-    this.context = new EngineContext(this.options, index, this.events);
+    this.context = new EngineContext(this.options, index, this.events, claims);
     this.images = pLimit(this.options.maxImagesInFlight);
   }
 
