@@ -5,7 +5,7 @@ import type winston from 'winston';
 import type { Redactor } from '../logging/redact.js';
 import type { Monitoring } from '../metrics/monitoring.js';
 import type { SyncService } from '../service/sync-service.js';
-import { HttpError } from './errors.js';
+import { HttpError, storeUnavailable } from './errors.js';
 import { apiRoutes } from './routes/api.js';
 import { namespaceSyncRoute } from './routes/namespace-sync.js';
 import { notificationsRoute } from './routes/notifications.js';
@@ -19,7 +19,7 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
     try {
       res.json({ status: 'ok', jobs: await service.counts(), running: service.queue.busy });
     } catch (error) {
-      next(new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`));
+      next(storeUnavailable(error));
     }
   });
   // /healthz, /metrics and /readyz stay open (no ApiToken), as Kubernetes probes and Prometheus scrapes expect:

@@ -6,6 +6,7 @@ import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type winston from 'winston';
 import type { ImageResult } from '../copy/index.js';
+import { withTimeout } from '../redis/connection.js';
 import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
 import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
 import { describeJob, isPermanent, judge, retryDelay, type JobOutcome } from './runner.js';
@@ -32,6 +33,11 @@ export interface BullQueueOptions {
 }
 
 const QUEUE_NAME = 'jobs';
+/**
+ * How long a request waits for Redis. The client queues commands while Redis is away (as BullMQ needs), so
+ * without a bound a webhook would hang; with it, the webhook is answered 503 and Harbor sends it again.
+ */
+const REDIS_ANSWER_MS = 5_000;
 /** Completed and failed jobs kept for the API: a week, at most this many. */
 const KEEP = { age: 7 * 24 * 3600, count: 10_000 };
 const QUEUED_STATES = ['waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
@@ -68,7 +74,11 @@ export class BullQueue implements JobQueue {
     return `${this.options.prefix}:${name}`;
   }
 
-  async enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
+  enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
+    return withTimeout(this.enqueueNow(spec, dedupeKey, notBefore), REDIS_ANSWER_MS, 'recording a job');
+  }
+
+  private async enqueueNow(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
     if (!dedupeKey) return { job: await this.add(randomUUID(), spec, undefined, notBefore), merged: false };
     const key = this.key(`dedupe:${createHash('sha256').update(dedupeKey).digest('hex')}`);
     for (let round = 0; round < 20; round++) {
@@ -121,7 +131,7 @@ export class BullQueue implements JobQueue {
 
   async addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
     const field = [push.project, push.repository, push.digest].join('\n');
-    await this.redis.hsetnx(this.key('pending'), field, JSON.stringify({ namespace: push.namespace, receivedAt: new Date().toISOString() }));
+    await withTimeout(this.redis.hsetnx(this.key('pending'), field, JSON.stringify({ namespace: push.namespace, receivedAt: new Date().toISOString() })), REDIS_ANSWER_MS, 'recording a push');
   }
 
   async pendingPushesBefore(cutoff: Date): Promise<PendingPush[]> {
@@ -140,7 +150,7 @@ export class BullQueue implements JobQueue {
   }
 
   async get(id: string): Promise<JobView | undefined> {
-    const job = await this.queue.getJob(id);
+    const job = await withTimeout(this.queue.getJob(id), REDIS_ANSWER_MS, 'reading a job');
     return job ? this.toJob(job, await job.getState()) : undefined;
   }
 
@@ -156,7 +166,7 @@ export class BullQueue implements JobQueue {
     for (const [state, types] of states) {
       if (filter.state && filter.state !== state && !(filter.state === 'skipped' && state === 'succeeded')) continue;
       for (const type of types) {
-        const found = await this.queue.getJobs([type as 'waiting'], 0, (filter.project ? SCAN_LIMIT : limit) - 1, false);
+        const found = await withTimeout(this.queue.getJobs([type as 'waiting'], 0, (filter.project ? SCAN_LIMIT : limit) - 1, false), REDIS_ANSWER_MS, 'listing jobs');
         for (const j of found) if (j) jobs.push(this.toJob(j as BullJob<JobData, JobOutcome>, type as BullState));
       }
     }
@@ -169,7 +179,7 @@ export class BullQueue implements JobQueue {
   async finishedSince(since: Date): Promise<Job[]> {
     const out: Job[] = [];
     for (const state of ['completed', 'failed'] as const) {
-      for (const j of await this.queue.getJobs([state], 0, SCAN_LIMIT - 1, false)) {
+      for (const j of await withTimeout(this.queue.getJobs([state], 0, SCAN_LIMIT - 1, false), REDIS_ANSWER_MS, 'listing jobs')) {
         if (j && (j.finishedOn ?? 0) >= since.getTime()) out.push(this.toJob(j as BullJob<JobData, JobOutcome>, state));
       }
     }
@@ -177,7 +187,7 @@ export class BullQueue implements JobQueue {
   }
 
   async counts(): Promise<Record<JobState, number>> {
-    const raw = await this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed');
+    const raw = await withTimeout(this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed'), REDIS_ANSWER_MS, 'counting jobs');
     const skippedKey = this.key('skipped');
     await this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - KEEP.age * 1000);
     const skipped = await this.redis.zcard(skippedKey);
@@ -186,7 +196,7 @@ export class BullQueue implements JobQueue {
   }
 
   async probeWrite(): Promise<void> {
-    const answer = await this.redis.set(this.key('probe'), new Date().toISOString(), 'PX', 60_000);
+    const answer = await withTimeout(this.redis.set(this.key('probe'), new Date().toISOString(), 'PX', 60_000), REDIS_ANSWER_MS, 'a test write');
     if (answer !== 'OK') throw new Error(`Redis refused a write (${String(answer)})`);
   }
 

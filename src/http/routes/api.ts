@@ -4,7 +4,7 @@ import type { JobState } from '../../jobs/types.js';
 import { checkHarborProject } from '../../service/checks.js';
 import type { SyncService } from '../../service/sync-service.js';
 import { requireApiToken } from '../auth.js';
-import { HttpError, badRequest } from '../errors.js';
+import { HttpError, badRequest, storeUnavailable } from '../errors.js';
 import { namespaceName, optionalBoolean, optionalNames, projectName, requireUtf8 } from '../validate.js';
 
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'skipped'];
@@ -49,7 +49,8 @@ export function apiRoutes(service: SyncService): Router {
       const project = req.query.project === undefined ? undefined : projectName(req.query.project, 'project');
       const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('limit must be a whole number from 1 to 1000');
-      res.json({ jobs: await service.jobs({ state: state as JobState | undefined, project, limit }) });
+      const jobs = await service.jobs({ state: state as JobState | undefined, project, limit }).catch((error: unknown) => Promise.reject(storeUnavailable(error)));
+      res.json({ jobs });
     } catch (error) {
       next(error);
     }
@@ -62,7 +63,7 @@ export function apiRoutes(service: SyncService): Router {
       if (!job) return next(new HttpError(404, 'JOB_NOT_FOUND', `no job ${req.params.id}`));
       res.json(job);
     } catch (error) {
-      next(error);
+      next(storeUnavailable(error));
     }
   });
   return router;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Router } from 'express';
 import type { SyncService } from '../../service/sync-service.js';
 import { requireApiTokenOrBasic } from '../auth.js';
-import { HttpError, badRequest } from '../errors.js';
+import { badRequest, storeUnavailable } from '../errors.js';
 import { statusPage } from './page.js';
 import { statusAnswer } from './status-data.js';
 
@@ -46,7 +46,7 @@ export function statusRoutes(service: SyncService): Router {
     try {
       answer = await statusAnswer(service, limit);
     } catch (error) {
-      return next(new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`));
+      return next(storeUnavailable(error));
     }
     res.set('Cache-Control', 'no-store').json(answer);
   });
