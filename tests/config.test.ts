@@ -1,6 +1,6 @@
 // The configuration: the old tool's app.conf read as it was written, every problem named in one error,
 // no secret ever echoed, and the file lookup order with the environment on top (as `docker run --env-file`).
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
@@ -277,4 +277,15 @@ describe('the reconcile sweep keys', () => {
   test('ReconcileOnStart must be a boolean', () => {
     expect(configError({ ...VALID, ReconcileOnStart: 'sometimes' }).problems).toEqual(['ReconcileOnStart must be true or false, got "sometimes"']);
   });
+});
+
+test('every key the configuration reads is in config/app.conf.example and in the README\'s tables', async () => {
+  const source = await readFile(new URL('../src/config/config.ts', import.meta.url), 'utf8');
+  const keys = [...new Set([...source.matchAll(/\b(?:str|bool|int|num|oneOf|duration|pem|endpoint)\('([A-Za-z]+)'/g)].map((m) => m[1]!))];
+  expect(keys.length).toBeGreaterThan(40);
+  const example = await readFile(new URL('../config/app.conf.example', import.meta.url), 'utf8');
+  const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+  const tableRows = readme.split('\n').filter((l) => l.startsWith('| `'));
+  expect({ missingFromExample: keys.filter((k) => !new RegExp(`^${k}=`, 'm').test(example)) }).toEqual({ missingFromExample: [] });
+  expect({ missingFromReadme: keys.filter((k) => !tableRows.some((row) => row.split('|')[1]!.includes(`\`${k}\``))) }).toEqual({ missingFromReadme: [] });
 });
