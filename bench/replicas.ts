@@ -16,7 +16,7 @@ import { startRegistry } from '../tests/harness/registry.js';
 import { buildProject, type ExpectedProject } from './project.js';
 import { median } from './report.js';
 import { scenario } from './scenarios.js';
-import { listJobs, stopChild, waitHealthy } from './service-process.js';
+import { benchServiceEnv, listJobs, stopChild, waitHealthy } from './service-process.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -53,30 +53,15 @@ async function runOnce(setup: Setup, harbor: HarborStandIn, project: ExpectedPro
       let stderr = '';
       const child = spawn(process.execPath, [SERVICE_MAIN, 'serve'], {
         cwd: base,
-        env: {
-          PATH: process.env.PATH,
-          HWAuthMethod: 'AKSK',
-          HWAK: 'BENCHACCESSKEYVALUE01',
-          HWSK: 'bench-secret-key-value-0123456789',
-          RegionName: 'cn-north-4',
-          HarborAddr: harbor.host,
-          HarborProtocol: 'http',
-          HarborUser: 'admin',
-          HarborPassword: 'Harbor12345',
-          SWRRegistry: proxy.host,
-          SWRProtocol: 'http',
-          SWRManageNamespaces: 'false',
-          SWRRequestsPerSecond: '0',
+        env: await benchServiceEnv(harbor.host, proxy.host, port, {
           NamespaceMap: `${project.prefix}:mirror`,
-          Port: String(port),
-          ListenAddress: '127.0.0.1',
           LogDir: logDir,
           DataDir: join(base, `data-${i}`),
           ReconcileInterval: '0',
           QueueBackend: setup.backend,
           RedisURL: redisUrl,
           RedisKeyPrefix: `bench${run}r${setup.replicas}${setup.backend}`,
-        },
+        }),
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));

@@ -1,6 +1,7 @@
 // Owns the benchmarks' handling of the service as a child process: waiting for /healthz, reading its jobs
 // through the API, and stopping it (SIGTERM, then SIGKILL after 10 s).
 import type { ChildProcess } from 'node:child_process';
+import { testServiceConfig } from '../tests/harness/service.js';
 
 export interface Job {
   id: string;
@@ -44,4 +45,10 @@ export function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** The environment a benchmark's service runs with (no app.conf): the tests' base configuration plus `extra`. */
+export async function benchServiceEnv(harborHost: string, destinationHost: string, port: number, extra: Record<string, string>): Promise<NodeJS.ProcessEnv> {
+  const base = await testServiceConfig(harborHost, destinationHost, extra.LogDir ?? 'logs', extra.DataDir ?? 'data');
+  return { PATH: process.env.PATH, ...base, ReconcileInterval: '0', Port: String(port), ...extra };
 }

@@ -15,7 +15,7 @@ import { pushImage, pushIndex } from '../tests/harness/images.js';
 import { freePort } from '../tests/harness/ports.js';
 import { startRegistry, type RunningRegistry } from '../tests/harness/registry.js';
 import { seeded } from '../tests/harness/seeded.js';
-import { listJobs, stopChild, waitHealthy, type Job } from './service-process.js';
+import { benchServiceEnv, listJobs, stopChild, waitHealthy, type Job } from './service-process.js';
 
 // Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP.
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
@@ -132,28 +132,13 @@ async function main(): Promise<number> {
     let stderrText = '';
     child = spawn(process.execPath, [SERVICE_MAIN, 'serve'], {
       cwd: base, // no app.conf here: the environment is the whole configuration
-      env: {
-        PATH: process.env.PATH,
-        HWAuthMethod: 'AKSK',
-        HWAK: 'BENCHACCESSKEYVALUE01',
-        HWSK: 'bench-secret-key-value-0123456789',
-        RegionName: 'cn-north-4',
-        HarborAddr: harbor.host,
-        HarborProtocol: 'http',
-        HarborUser: 'admin',
-        HarborPassword: 'Harbor12345',
-        SWRRegistry: proxy.host,
-        SWRProtocol: 'http',
-        SWRManageNamespaces: 'false',
-        SWRRequestsPerSecond: '0',
+      env: await benchServiceEnv(harbor.host, proxy.host, port, {
         NamespaceMap: 'proj:mirror',
-        Port: String(port),
-        ListenAddress: '127.0.0.1',
         LogDir: join(base, 'logs'),
         DataDir: join(base, 'data'),
         WebhookCoalesceMs: '1000',
         ShutdownGraceSeconds: '5',
-      },
+      }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     child.stderr!.on('data', (d: Buffer) => {

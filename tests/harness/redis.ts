@@ -1,15 +1,15 @@
 // Owns running a real redis-server (Debian's) for tests: a free loopback port, a temp dir, the readiness
 // wait, outages on demand (down/up, freeze/thaw) and making sure it never outlives us. One server can serve
 // several suites: each takes its own key prefix.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runInThisContext } from 'node:vm';
 import { freePort } from './ports.js';
+import { realProcess, signalGroup, spawnWatched, trackedChildren } from './process-groups.js';
 
 export interface RedisServerOptions {
   /** Started with --requirepass, to test URLs that carry a password. */
@@ -38,24 +38,8 @@ export interface RunningRedis {
 
 const REDIS_BINARY = '/usr/bin/redis-server';
 const READY_DEADLINE_MS = 10_000;
-const RUNNING = Symbol.for('swr-harbor-sync.test-redis-servers');
 
-// Under jest the global `process` is a sandbox copy whose 'exit' never fires; this is the real one.
-const realProcess = runInThisContext('process') as NodeJS.Process & { [RUNNING]?: Map<ChildProcess, string> };
-// Jest loads this module afresh for every test file in a worker; one exit hook serves them all.
-const running = realProcess[RUNNING] ?? hookProcessExit();
-
-function hookProcessExit(): Map<ChildProcess, string> {
-  const children = new Map<ChildProcess, string>(); // child -> its temp dir
-  realProcess[RUNNING] = children;
-  realProcess.once('exit', () => {
-    for (const [child, dir] of children) {
-      signalGroup(child, 'SIGKILL');
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  return children;
-}
+const running = trackedChildren('redis-servers');
 
 // The server runs under a shell that also watches a pipe held only by this process: when this process dies
 // in any way (even SIGKILL), the pipe closes and the server is killed and its temp dir removed.
@@ -68,42 +52,9 @@ const WATCHDOG = [
   'wait "$server"',
 ].join('\n');
 
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    realProcess.kill(-child.pid, signal);
-  } catch {
-    // the whole group is already gone
-  }
-}
 
 function spawnServer(dir: string, args: string[], logPath: string): ChildProcess {
-  const logFd = openSync(logPath, 'a');
-  try {
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'redis-watchdog', dir, ...args], {
-      stdio: ['pipe', logFd, logFd],
-      detached: true, // own process group, so one signal reaches the shell, the server and cat
-    });
-    running.set(child, dir);
-    child.once('exit', () => {
-      running.delete(child);
-      // The server died (down() or on its own): end the watchdog quietly, before closing its pipe would
-      // make it delete the dir up() needs.
-      if (child.pid !== undefined) {
-        try {
-          realProcess.kill(-child.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      child.stdin?.destroy();
-    });
-    child.unref();
-    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return child;
-  } finally {
-    closeSync(logFd);
-  }
+  return spawnWatched(running, WATCHDOG, ['redis-watchdog', dir, ...args], dir, logPath);
 }
 
 function resp(...parts: string[]): string {

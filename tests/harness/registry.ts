@@ -1,16 +1,16 @@
 // Owns running a real Distribution registry (Debian's docker-registry) for tests: its config,
 // auth setup, readiness wait, restart on the same port and making sure it never outlives us.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runInThisContext } from 'node:vm';
 import bcrypt from 'bcryptjs';
 import { freePort } from './ports.js';
+import { signalGroup, spawnWatched, trackedChildren } from './process-groups.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
 
 export type RegistryAuth = 'none' | 'htpasswd' | 'token';
@@ -44,24 +44,8 @@ export interface RunningRegistry {
 
 const REGISTRY_BINARY = '/usr/bin/docker-registry';
 const READY_DEADLINE_MS = 10_000;
-const RUNNING = Symbol.for('swr-harbor-sync.test-registries');
 
-// Under jest the global `process` is a sandbox copy whose 'exit' never fires; this is the real one.
-const realProcess = runInThisContext('process') as NodeJS.Process & { [RUNNING]?: Map<ChildProcess, string> };
-// Jest loads this module afresh for every test file in a worker; one exit hook serves them all.
-const running = realProcess[RUNNING] ?? hookProcessExit();
-
-function hookProcessExit(): Map<ChildProcess, string> {
-  const children = new Map<ChildProcess, string>(); // child -> its temp dir
-  realProcess[RUNNING] = children;
-  realProcess.once('exit', () => {
-    for (const [child, dir] of children) {
-      killGroup(child);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  return children;
-}
+const running = trackedChildren('registries');
 
 // The registry runs under a shell that also watches a pipe held only by this process: when
 // this process dies in any way (even SIGKILL), the pipe closes, the registry is killed and
@@ -74,18 +58,6 @@ const WATCHDOG = [
   'wait "$registry"',
 ].join('\n');
 
-function signalGroup(child: ChildProcess): void {
-  if (child.pid === undefined) return;
-  try {
-    realProcess.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // the whole group is already gone
-  }
-}
-
-function killGroup(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) signalGroup(child);
-}
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -131,38 +103,18 @@ async function waitReady(url: string, child: ChildProcess, logPath: string): Pro
     if (status === 200 || status === 401) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  killGroup(child);
+  signalGroup(child, 'SIGKILL');
   throw new Error(`docker-registry at ${url} not ready within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
 }
 
 function spawnRegistry(dir: string, configPath: string, logPath: string): ChildProcess {
-  const logFd = openSync(logPath, 'a');
-  try {
-    const child = spawn('/bin/sh', ['-c', WATCHDOG, 'registry-watchdog', configPath, dir], {
-      stdio: ['pipe', logFd, logFd],
-      detached: true, // own process group, so one kill reaches the shell, the registry and cat
-    });
-    running.set(child, dir);
-    child.once('exit', () => {
-      running.delete(child);
-      // The registry died on its own: end the watchdog quietly, before closing its pipe would
-      // make it delete the storage.
-      signalGroup(child);
-      child.stdin?.destroy();
-    });
-    // Neither the child nor the watchdog pipe should keep a finished test process alive.
-    child.unref();
-    (child.stdin as unknown as { unref?: () => void } | null)?.unref?.();
-    return child;
-  } finally {
-    closeSync(logFd);
-  }
+  return spawnWatched(running, WATCHDOG, ['registry-watchdog', configPath, dir], dir, logPath);
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  killGroup(child);
+  signalGroup(child, 'SIGKILL');
   await exited;
 }
 

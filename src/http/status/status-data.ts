@@ -1,25 +1,14 @@
 // Owns what the status page shows, as JSON: job counts, recent jobs reduced to what a table row needs, and
 // throughput over the last hour bucketed on the server, so the page does no arithmetic over raw results.
 import type { ImageResult } from '../../copy/index.js';
-import type { Job, JobProgress, JobSpec, JobState } from '../../jobs/types.js';
+import type { Job, JobProgress, JobState } from '../../jobs/types.js';
 import type { JobView, SyncService } from '../../service/sync-service.js';
 
 export const THROUGHPUT_WINDOW_MS = 60 * 60 * 1000;
 export const THROUGHPUT_BUCKET_MS = 5 * 60 * 1000;
 
-export interface StatusJob {
-  id: string;
-  kind: Job['kind'];
-  state: JobState;
-  project: string;
-  spec: JobSpec;
-  attempts: number;
-  createdAt: string;
-  updatedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  notBefore: string;
-  error?: string;
+/** A job as a table row shows it: everything but the per-image results. */
+export interface StatusJob extends Omit<Job, 'results'> {
   /** Live while running, else tallied from the recorded results. */
   progress: JobProgress;
   /** Per-image outcomes; the results themselves stay behind /api/v1/jobs/:id (a project job can have thousands). */
