@@ -191,7 +191,7 @@ test('--help of every command exists, and the top level documents the exit codes
   const top = await runCli(['--help']);
   expect(top.code).toBe(0);
   expect(top.stdout).toMatch(/Exit codes: 0 done; 1 something failed .*\n2 the command was called wrongly or the configuration is invalid/);
-  for (const command of ['serve', 'sync', 'copy', 'copy-prefix', 'check-config', 'jobs']) {
+  for (const command of ['serve', 'sync', 'copy', 'copy-prefix', 'check-config', 'register-webhook', 'jobs']) {
     const help = await runCli([command, '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(new RegExp(`^Usage: swr-harbor-sync ${command}`));

@@ -31,6 +31,8 @@ beforeAll(async () => {
     JobLockSeconds: '5',
     SWRRequestsPerSecond: String(RATE),
     MaxConcurrentJobs: '2',
+    // Held for the three together: at most this many blob uploads at the destination at once.
+    MaxBlobTransfers: '2',
     WebhookCoalesceMs: '200',
   };
   for (let i = 0; i < 3; i++) replicas.push(await startServeProcess(harbor.host, proxy.host, shared));
@@ -137,6 +139,42 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   process.stdout.write(`replicas: ${requests.length} destination requests in ${seconds.toFixed(1)} s, busiest second ${busiest} (limit ${RATE}); jobs per replica ${ran.map((l) => l.filter((id) => ids.has(id)).length).join('/')}; shared layer uploads ${sharedUploads}\n`);
   expect(busiest).toBeLessThanOrEqual(RATE + 2);
   expect(requests.length).toBeGreaterThan(RATE * 3);
+});
+
+/** The most requests in flight at once among these (from arrival to the end of the answer). */
+function mostAtOnce(requests: Array<{ at: number; endedAt?: number }>): number {
+  const edges = requests.flatMap((r) => [[r.at, 1] as const, [r.endedAt ?? Number.POSITIVE_INFINITY, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let now = 0;
+  let most = 0;
+  for (const [, step] of edges) most = Math.max(most, (now += step));
+  return most;
+}
+
+test('MaxBlobTransfers holds for the three replicas together: never more than 2 blob uploads at the destination at once', async () => {
+  const images = new Map<string, PushedImage>();
+  for (let i = 0; i < 6; i++) {
+    const repo = `slots/app${i}`;
+    images.set(repo, await pushImage(harbor.access, `proj/${repo}`, 'v1', { format: 'docker', layers: [{ seed: `slots-${i}-a`, size: 30_000 }, { seed: `slots-${i}-b`, size: 30_000 }] }));
+  }
+  // Each upload takes a while, so uploads from different replicas would overlap if nothing held them back.
+  proxy.inject({ method: 'PUT', path: /^\/v2\/mirror\/slots\/.*\/blobs\/uploads\//, times: Infinity, fault: { delayMs: 300 } });
+  const first = proxy.requests.length;
+  try {
+    await Promise.all([...images].map(([repo, image], i) => post(replicas[i % replicas.length]!, repo, image)));
+    await until('6 succeeded jobs', async () => {
+      const all = (await jobsFrom(replicas[0]!)).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('slots/'));
+      return all.length === 6 && all.every((j) => j.state === 'succeeded') ? all : undefined;
+    });
+  } finally {
+    proxy.clear();
+  }
+  const uploads = proxy.requests.slice(first).filter((r) => r.method === 'PUT' && /^\/v2\/mirror\/slots\/.*\/blobs\/uploads\//.test(r.path));
+  expect(uploads).toHaveLength(18);
+  const ran = await Promise.all(replicas.map(startedBy));
+  process.stdout.write(`replicas: 18 slow blob uploads, most at once ${mostAtOnce(uploads)} (cap 2); slots jobs per replica ${ran.map((l) => l.length).join('/')}\n`);
+  expect(mostAtOnce(uploads)).toBeLessThanOrEqual(2);
+  // Without the shared cap each replica would run 2: the cap was the limit, not a lack of work.
+  expect(mostAtOnce(uploads)).toBe(2);
 });
 
 test('a replica SIGKILLed in the middle of a copy: another replica takes the job over and finishes it', async () => {

@@ -4,6 +4,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import type { RegistryClient } from '../oci/index.js';
 import type { CopyEvents } from './events.js';
 import type { LocationIndex } from './location-index.js';
+import type { SharedSlots } from './shared-slots.js';
 import type { TransferClaims } from './transfer-claims.js';
 import type { CopyOptions } from './options.js';
 import { SingleFlight } from './single-flight.js';
@@ -25,6 +26,7 @@ export class EngineContext {
     readonly events: CopyEvents,
     /** Shared with other processes copying to the same registries, when there are any. */
     readonly claims?: TransferClaims,
+    readonly sharedSlots?: SharedSlots,
   ) {}
 
   /**
@@ -33,9 +35,29 @@ export class EngineContext {
    */
   withTransferSlots<T>(source: RegistryClient, destination: RegistryClient, work: () => Promise<T>): Promise<T> {
     const dst = this.slotsFor(destination.host);
-    if (source.host === destination.host) return dst(work);
+    const shared = this.sharedSlots ? this.holdingShared(destination.host, source.host, work) : work;
+    if (source.host === destination.host) return dst(shared);
     const src = this.slotsFor(source.host);
-    return dst(() => src(work));
+    return dst(() => src(shared));
+  }
+
+  /** The same two slots, in the same order, from the cap all replicas share. */
+  private holdingShared<T>(destination: string, source: string, work: () => Promise<T>): () => Promise<T> {
+    const limit = this.options.maxBlobTransfersPerRegistry;
+    return async () => {
+      const releaseDst = await this.sharedSlots!.acquire(destination, limit);
+      try {
+        if (source === destination) return await work();
+        const releaseSrc = await this.sharedSlots!.acquire(source, limit);
+        try {
+          return await work();
+        } finally {
+          await releaseSrc();
+        }
+      } finally {
+        await releaseDst();
+      }
+    };
   }
 
   private slotsFor(host: string): LimitFunction {

@@ -5,6 +5,7 @@ import { EngineContext, RunState } from './context.js';
 import { copyImage, type DestinationImage, type SourceImage } from './copy-image.js';
 import { CopyEvents } from './events.js';
 import { MemoryLocationIndex, type LocationIndex } from './location-index.js';
+import type { SharedSlots } from './shared-slots.js';
 import type { TransferClaims } from './transfer-claims.js';
 import { withDefaults, type CopyOptions } from './options.js';
 import type { ImageResult } from './results.js';
@@ -20,9 +21,10 @@ export class CopyEngine {
   private readonly context: EngineContext;
   private readonly images: ReturnType<typeof pLimit>;
 
-  constructor(options: Partial<CopyOptions> = {}, index: LocationIndex = new MemoryLocationIndex(), claims?: TransferClaims) {
+  /** `claims` and `sharedSlots` come from where replicas meet (Redis), when there are several. */
+  constructor(options: Partial<CopyOptions> = {}, index: LocationIndex = new MemoryLocationIndex(), shared: { claims?: TransferClaims; slots?: SharedSlots } = {}) {
     this.options = withDefaults(options);
-    this.context = new EngineContext(this.options, index, this.events, claims);
+    this.context = new EngineContext(this.options, index, this.events, shared.claims, shared.slots);
     this.images = pLimit(this.options.maxImagesInFlight);
   }
 

@@ -4,6 +4,7 @@
 import type winston from 'winston';
 import type { Config } from '../config/config.js';
 import type { LocationIndex } from '../copy/index.js';
+import type { SharedSlots } from '../copy/shared-slots.js';
 import type { TransferClaims } from '../copy/transfer-claims.js';
 import { BullQueue } from '../jobs/bull-queue.js';
 import { SqliteLocationIndex } from '../jobs/location-index.js';
@@ -14,6 +15,7 @@ import { createRedisClient, maskRedisUrl, parseRedisUrl } from '../redis/connect
 import { RedisLocationIndex } from '../redis/location-index.js';
 import { LeaseLocks } from '../redis/lock.js';
 import { RedisRequestLimiter } from '../redis/request-limiter.js';
+import { RedisTransferSlots } from '../redis/semaphore.js';
 import { RedisTransferClaims } from '../redis/transfer-claims.js';
 
 export interface Backend {
@@ -21,6 +23,8 @@ export interface Backend {
   locations: LocationIndex;
   /** Blob uploads claimed across replicas, so two never send the same blob at once. */
   claims?: TransferClaims;
+  /** MaxBlobTransfers held for all replicas together. */
+  slots?: SharedSlots;
   /** Shared pacing per registry host, or undefined: each client paces itself. */
   pacer?: (host: string, requestsPerSecond: number) => RequestPacer | undefined;
   /** Runs fn unless another replica is running the same work now (then resolves undefined). */
@@ -69,6 +73,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
     queue,
     locations: new RedisLocationIndex(shared),
     claims: new RedisTransferClaims(shared, locks),
+    slots: new RedisTransferSlots(shared, onError),
     pacer(host, requestsPerSecond) {
       if (requestsPerSecond <= 0) return undefined;
       let pacer = pacers.get(host);

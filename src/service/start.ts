@@ -50,7 +50,7 @@ export async function startService(config: Config, options: { console?: boolean 
       referrers: config.engine.copySignatures,
     },
     backend.locations,
-    backend.claims,
+    { claims: backend.claims, slots: backend.slots },
   );
   const monitoring = createMonitoring(config, queue, engine.events);
   const service = new SyncService(config, queue, engine, logs, log, redactor, { observer: monitoring.observer, pacer: backend.pacer });

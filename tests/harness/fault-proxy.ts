@@ -24,6 +24,7 @@ export interface ProxiedRequest {
   path: string;
   status: number; // 0 until answered, and for resets
   at: number; // Date.now() when the request arrived
+  endedAt?: number; // Date.now() when its answer was done (or the connection closed)
   faulted?: 'status' | 'reset' | 'truncate' | 'delay' | 'headers';
 }
 
@@ -185,6 +186,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     const path = req.url ?? '/';
     const entry: ProxiedRequest = { method, path, status: 0, at: Date.now() };
     requests.push(entry);
+    res.on('close', () => (entry.endedAt = Date.now()));
     const fault = pickFault(method, path);
     if (fault) entry.faulted = faultName(fault);
 

@@ -1,5 +1,6 @@
-// QueueBackend=redis while Redis hangs: the service answers (503, so Harbor sends the webhook again) instead
-// of hanging, readiness names the store, and once Redis is back the webhook is taken and the image copied.
+// QueueBackend=redis, in process: while Redis hangs the service answers (503, so Harbor sends the webhook
+// again) instead of hanging and readiness names the store; and a reconcile sweep asked of three replicas at
+// once runs on one of them.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { getManifest, pushImage } from './harness/images.js';
@@ -52,4 +53,24 @@ test('a hung Redis: webhooks answer 503 within seconds; once it is back the rese
   expect(jobs.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'outage/app')).toHaveLength(1);
   expect((await getManifest(dst, 'mirror/outage/app', 'v1'))?.digest).toBe(image.digest);
   expect((await fetch(`${sut.url}/readyz`)).status).toBe(200);
+});
+
+test('a reconcile sweep asked of three replicas at the same moment runs on exactly one', async () => {
+  const image = await pushImage(harbor.access, 'proj/sweep/app', 'v1', { format: 'docker', layers: [{ seed: 'sweep', size: 20_000 }] });
+  const others = await Promise.all([1, 2].map(() => startServiceUnderTest(harbor.host, dst.host, { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: 'outage' })));
+  try {
+    const all = [sut, ...others];
+    const summaries = await Promise.all(all.map((s) => s.running.reconcile()));
+    const ran = summaries.filter((x) => x !== undefined);
+    expect(ran).toHaveLength(1);
+    expect(ran[0]!.queued).toBe(1);
+    // The one job it queued is seen, and run once, by all three.
+    const jobs = await waitForJobs(others[0]!.url, 'proj', (js) => js.some((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app' && j.state === 'succeeded'));
+    expect(jobs.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app')).toHaveLength(1);
+    expect((await getManifest(dst, 'mirror/sweep/app', 'v1'))?.digest).toBe(image.digest);
+    // Once it is over, the next sweep may run anywhere: the lock was released, not left to expire.
+    expect(await others[1]!.running.reconcile()).toBeDefined();
+  } finally {
+    await Promise.all(others.map((o) => o.stop()));
+  }
 });
