@@ -43,6 +43,10 @@ test('a hung Redis: webhooks answer 503 within seconds; once it is back the rese
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { failed: string[] }).failed).toContain('store');
     expect((await fetch(`${sut.url}/api/v1/jobs`)).status).toBe(503);
+    // Alive all the same: a liveness probe must not restart every replica because Redis hangs.
+    const aliveFrom = Date.now();
+    expect((await fetch(`${sut.url}/healthz`)).status).toBe(200);
+    expect(Date.now() - aliveFrom).toBeLessThan(3000);
   } finally {
     redis.thaw();
   }

@@ -134,10 +134,10 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   expect(runs.sort()).toEqual([...ids].sort());
   expect(ran.filter((list) => list.some((id) => ids.has(id))).length).toBeGreaterThanOrEqual(2);
 
-  // SWRRequestsPerSecond is per tenant: the three together stay at it (a grant in flight may land a few ms late).
+  // SWRRequestsPerSecond is per tenant, and the registry counts arrivals: the three together stay at it.
   const busiest = busiestSecond(requests.map((r) => r.at));
   process.stdout.write(`replicas: ${requests.length} destination requests in ${seconds.toFixed(1)} s, busiest second ${busiest} (limit ${RATE}); jobs per replica ${ran.map((l) => l.filter((id) => ids.has(id)).length).join('/')}; shared layer uploads ${sharedUploads}\n`);
-  expect(busiest).toBeLessThanOrEqual(RATE + 2);
+  expect(busiest).toBeLessThanOrEqual(RATE);
   expect(requests.length).toBeGreaterThan(RATE * 3);
 });
 

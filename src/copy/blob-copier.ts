@@ -63,6 +63,12 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
     while (await ctx.claims.held(host, blob.digest)) await sleep(CLAIM_POLL_MS);
     return 'elsewhere';
   }
+  if (claim && candidates.length === 0 && (await ctx.index.candidates(host, blob.digest, 1)).some((r) => r !== dst.repository)) {
+    // Another replica uploaded it between our look at the index and our claim: mount it instead.
+    await claim.release();
+    if (session) await dst.client.cancelUpload(dst.repository, session);
+    return 'elsewhere';
+  }
   try {
     await ctx.withTransferSlots(src.client, dst.client, () => uploadWithRetries(ctx, job, session));
     return await finish(ctx, job, 'uploaded');

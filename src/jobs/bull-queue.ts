@@ -93,17 +93,40 @@ export class BullQueue implements JobQueue {
         continue;
       }
       const state = await existing.getState();
-      const merged = mergeTags(existing.data.spec, spec);
-      if (!merged && state !== 'failed') return { job: this.toJob(existing, state), merged: true };
-      if (merged && (QUEUED_STATES as readonly string[]).includes(state)) {
-        // A worker that starts this job meanwhile still sees the new tags: it re-reads the spec when it ends.
-        await existing.updateData({ ...existing.data, spec: merged });
-        return { job: this.toJob(existing, state, merged), merged: true };
+      if (!mergeTags(existing.data.spec, spec) && state !== 'failed') return { job: this.toJob(existing, state), merged: true };
+      if ((QUEUED_STATES as readonly string[]).includes(state)) {
+        const joined = await this.mergeIntoQueued(key, holder, spec);
+        if (joined) return { job: joined, merged: true };
       }
       // Running, done without the new tag, or failed: a new job, if no other replica made one first.
       if (Number(await this.redis.eval(SWAP, 1, key, holder, id)) === 1) return { job: await this.add(id, spec, dedupeKey, notBefore), merged: false };
     }
     throw new Error(`could not record the job for ${dedupeKey}: the de-duplication key kept changing; try again`);
+  }
+
+  /**
+   * Adds the request's tags to a queued job. Replicas merging into one job take turns (a short lock per key),
+   * or one's write would undo another's. A job that a worker takes meanwhile may have been read without the
+   * new tags: then undefined, and the caller makes a new job for them.
+   */
+  private async mergeIntoQueued(key: string, id: string, spec: JobSpec): Promise<Job | undefined> {
+    const lock = `${key}:merging`;
+    const token = randomUUID();
+    for (let i = 0; (await this.redis.set(lock, token, 'PX', 5000, 'NX')) !== 'OK'; i++) {
+      if (i > 250) throw new Error('another replica kept the job busy for 5 s; try again');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    try {
+      const fresh = await this.queue.getJob(id);
+      if (!fresh || !(QUEUED_STATES as readonly string[]).includes(await fresh.getState())) return undefined;
+      const merged = mergeTags(fresh.data.spec, spec);
+      if (!merged) return this.toJob(fresh, 'waiting');
+      await fresh.updateData({ ...fresh.data, spec: merged });
+      const after = await fresh.getState();
+      return (QUEUED_STATES as readonly string[]).includes(after) ? this.toJob(fresh, after, merged) : undefined;
+    } finally {
+      await this.redis.eval(SWAP, 1, lock, token, '');
+    }
   }
 
   private async add(id: string, spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<Job> {
@@ -166,7 +189,9 @@ export class BullQueue implements JobQueue {
     for (const [state, types] of states) {
       if (filter.state && filter.state !== state && !(filter.state === 'skipped' && state === 'succeeded')) continue;
       for (const type of types) {
-        const found = await withTimeout(this.queue.getJobs([type as 'waiting'], 0, (filter.project ? SCAN_LIMIT : limit) - 1, false), REDIS_ANSWER_MS, 'listing jobs');
+        // Filters applied after reading (project; skipped vs succeeded among completed) need reading ahead.
+        const readAhead = filter.project || filter.state === 'skipped' || filter.state === 'succeeded';
+        const found = await withTimeout(this.queue.getJobs([type as 'waiting'], 0, (readAhead ? SCAN_LIMIT : limit) - 1, false), REDIS_ANSWER_MS, 'listing jobs');
         for (const j of found) if (j) jobs.push(this.toJob(j as BullJob<JobData, JobOutcome>, type as BullState));
       }
     }
@@ -189,8 +214,8 @@ export class BullQueue implements JobQueue {
   async counts(): Promise<Record<JobState, number>> {
     const raw = await withTimeout(this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed'), REDIS_ANSWER_MS, 'counting jobs');
     const skippedKey = this.key('skipped');
-    await this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - KEEP.age * 1000);
-    const skipped = await this.redis.zcard(skippedKey);
+    await withTimeout(this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - KEEP.age * 1000), REDIS_ANSWER_MS, 'counting jobs');
+    const skipped = await withTimeout(this.redis.zcard(skippedKey), REDIS_ANSWER_MS, 'counting jobs');
     const queued = QUEUED_STATES.reduce((n, s) => n + (raw[s] ?? 0), 0);
     return { queued, running: raw.active ?? 0, succeeded: Math.max(0, (raw.completed ?? 0) - skipped), skipped, failed: raw.failed ?? 0 };
   }
@@ -253,11 +278,13 @@ export class BullQueue implements JobQueue {
       if (this.stopping && judge(outcome).state === 'failed') return this.leaveForNextOwner();
       const verdict = judge(outcome);
       if (verdict.state === 'failed') {
-        await bull.updateData({ ...bull.data, results: outcome.results });
+        await bull.updateData({ ...bull.data, spec: job.spec, results: outcome.results });
         throw verdict.permanent ? new UnrecoverableError(verdict.reason) : new Error(verdict.reason);
       }
       if (verdict.state === 'skipped') {
+        // Kept like completed jobs (a week, at most KEEP.count), so that succeeded = completed - skipped holds.
         await this.redis.zadd(this.key('skipped'), Date.now(), id);
+        await this.redis.zremrangebyrank(this.key('skipped'), 0, -(KEEP.count + 1));
         this.log.info(`skipped: ${verdict.reason}`, { jobId: id });
       } else {
         this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: id });
@@ -316,11 +343,14 @@ export class BullQueue implements JobQueue {
     this.stopping = true;
     if (!this.worker) return 0;
     const worker = this.worker;
-    // close() stops taking jobs and waits for the running ones; after the grace period it is forced.
-    const closed = worker.close();
-    await Promise.race([closed, new Promise((r) => setTimeout(r, graceMs).unref())]);
+    // Take no new job, wait up to the grace period for the running ones, then close once: BullMQ's close()
+    // answers every later call with the first call's promise, so a gentle close could never be forced after.
+    await worker.pause(true);
+    const deadline = Date.now() + graceMs;
+    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(100, deadline - Date.now())));
     const left = this.running.size;
-    if (left > 0) await worker.close(true);
+    // Forced: jobs still running keep their lock until it expires, then another replica (or the next start) takes them.
+    await worker.close(left > 0);
     return left;
   }
 

@@ -30,12 +30,19 @@ export interface RedisRequestLimiterOptions {
 // Idle state is dropped after this; a registry not asked for ten minutes starts again at the full rate.
 const STATE_TTL_MS = 10 * 60 * 1000;
 
+/**
+ * The grant log's window: a second, plus a margin for the time between a grant on Redis and the request's
+ * arrival at the registry, which varies by replica (one granted late in its window may arrive with the next
+ * window's first). The registry counts arrivals; without the margin it saw rate + 1 in a second.
+ */
+const WINDOW_US = 1_150_000;
+
 // Two rules, both on Redis' clock (TIME, in microseconds) so the replicas' clocks do not matter:
 // - a token bucket (rate, capacity `burst`) spaces requests out, and lets a short stall be made up;
-// - a log of the grants of the last second caps any 1 s window at the rate, whatever the bucket allows.
+// - a log of the grants of the last window (WINDOW_US) caps it at the rate, whatever the bucket allows.
 // Each call takes a token or says how long until one is due; nothing is reserved, so a slowDown in between
 // applies at once. KEYS: state hash, grant log. ARGV: configured rate, burst, successes since this replica's
-// last call, state TTL (ms).
+// last call, state TTL (ms), window (µs).
 const TAKE = luaScript(`
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
@@ -60,10 +67,11 @@ local wait = 0
 if now < pause then
   wait = pause - now
 else
-  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - 1000000)
+  local window = tonumber(ARGV[5])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
   if redis.call('ZCARD', KEYS[2]) >= limit then
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
-    wait = math.max(1, tonumber(oldest[2]) + 1000000 - now)
+    wait = math.max(1, tonumber(oldest[2]) + window - now)
     -- Tokens saved up meanwhile would all go the moment the window has room: let one be due then, not a burst.
     tokens = math.min(tokens, 1 - wait * rate / 1000000)
   end
@@ -71,7 +79,7 @@ else
   if wait == 0 then
     tokens = tokens - 1
     redis.call('ZADD', KEYS[2], now, redis.call('HINCRBY', KEYS[1], 'seq', 1))
-    redis.call('PEXPIRE', KEYS[2], 2000)
+    redis.call('PEXPIRE', KEYS[2], math.ceil(window / 1000) * 2)
   end
 end
 redis.call('HSET', KEYS[1], 'tokens', tokens, 'ts', now, 'rate', rate)
@@ -236,7 +244,7 @@ export class RedisRequestLimiter implements RequestPacer {
     const successes = this.successes;
     this.successes = 0;
     try {
-      const reply = (await this.ask(TAKE, [this.configured, this.burst, successes, STATE_TTL_MS])) as [number, string];
+      const reply = (await this.ask(TAKE, [this.configured, this.burst, successes, STATE_TTL_MS, WINDOW_US])) as [number, string];
       this.sharedRate = Number(reply[1]);
       if (this.currentMode === 'local') {
         this.currentMode = 'shared';
