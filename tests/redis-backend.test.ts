@@ -1,6 +1,8 @@
 // QueueBackend=redis, in process: while Redis hangs the service answers (503, so Harbor sends the webhook
 // again) instead of hanging and readiness names the store; and a reconcile sweep asked of three replicas at
 // once runs on one of them.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { getManifest, pushImage } from './harness/images.js';
@@ -77,4 +79,22 @@ test('a reconcile sweep asked of three replicas at the same moment runs on exact
   } finally {
     await Promise.all(others.map((o) => o.stop()));
   }
+});
+
+test('with an interval, three replicas sweep about once per interval together, not once each', async () => {
+  const trio = await Promise.all([0, 1, 2].map(() => startServiceUnderTest(harbor.host, dst.host, { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: 'sweeps', ReconcileInterval: '2s' })));
+  try {
+    await new Promise((r) => setTimeout(r, 7000));
+  } finally {
+    await Promise.all(trio.map((t) => t.running.close(0)));
+  }
+  const logs = await Promise.all(trio.map((t) => readFile(join(t.logDir, 'running.log'), 'utf8')));
+  const started = logs.map((l) => (l.match(/reconcile sweep started \(interval\)/g) ?? []).length);
+  const skipped = logs.map((l) => (l.match(/reconcile sweep \(interval\) not started here/g) ?? []).length);
+  await Promise.all(trio.map((t) => t.stop()));
+  // Each replica ticked 3 times in 7 s: 9 ticks, of which at most one per 1.8 s may sweep.
+  const total = started.reduce((a, b) => a + b, 0);
+  expect(total + skipped.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(8);
+  expect(total).toBeGreaterThanOrEqual(2);
+  expect(total).toBeLessThanOrEqual(4);
 });

@@ -195,7 +195,15 @@ export class BullQueue implements JobQueue {
         for (const j of found) if (j) jobs.push(this.toJob(j as BullJob<JobData, JobOutcome>, type as BullState));
       }
     }
-    return jobs
+    // The lists are read one after another while jobs move between them: a job seen twice is kept in its
+    // later state (queued, then running, then final).
+    const latest = new Map<string, JobView>();
+    const stage = (j: JobView) => (j.state === 'queued' ? 0 : j.state === 'running' ? 1 : 2);
+    for (const j of jobs) {
+      const seen = latest.get(j.id);
+      if (!seen || stage(j) > stage(seen)) latest.set(j.id, j);
+    }
+    return [...latest.values()]
       .filter((j) => (!filter.state || j.state === filter.state) && (!filter.project || j.project === filter.project))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       .slice(0, limit);

@@ -27,8 +27,12 @@ export interface Backend {
   slots?: SharedSlots;
   /** Shared pacing per registry host, or undefined: each client paces itself. */
   pacer?: (host: string, requestsPerSecond: number) => RequestPacer | undefined;
-  /** Runs fn unless another replica is running the same work now (then resolves undefined). */
-  exclusive<T>(name: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T | undefined>;
+  /**
+   * Runs fn unless another replica is running the same work now, or (with `atMostEveryMs`) started it less
+   * than that long ago; then resolves undefined. Each replica has its own timer: this keeps a periodic task
+   * periodic for the deployment, not once per replica per period.
+   */
+  exclusive<T>(name: string, fn: (signal: AbortSignal) => Promise<T>, atMostEveryMs?: number): Promise<T | undefined>;
   /** Secrets the backend's settings hold (the Redis password), for the redactor. */
   secrets: string[];
   describe: string;
@@ -88,7 +92,12 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
       }
       return pacer;
     },
-    exclusive: (name, fn) => locks.withLock(name, SWEEP_LEASE_MS, fn),
+    async exclusive(name, fn, atMostEveryMs) {
+      return locks.withLock(name, SWEEP_LEASE_MS, async (signal) => {
+        if (atMostEveryMs && (await shared.set(`due:${name}`, new Date().toISOString(), 'PX', atMostEveryMs, 'NX')) !== 'OK') return undefined;
+        return fn(signal);
+      });
+    },
     secrets: [parseRedisUrl(url).password].filter((s): s is string => Boolean(s)),
     describe: `Redis at ${maskRedisUrl(url)} (BullMQ, key prefix ${prefix})`,
     async close() {

@@ -86,17 +86,17 @@ export async function startService(config: Config, options: { console?: boolean 
   // The reconcile sweep: one at a time; a tick that finds one running lets it be.
   const stopping = new AbortController();
   let sweep: Promise<ReconcileSummary | undefined> | undefined;
-  const reconcileNow = (why: string): Promise<ReconcileSummary | undefined> => {
+  const reconcileNow = (why: string, atMostEveryMs?: number): Promise<ReconcileSummary | undefined> => {
     if (sweep) return sweep;
     if (stopping.signal.aborted) return Promise.resolve(undefined);
     sweep = backend
       .exclusive('reconcile', (lease) => {
         log.info(`reconcile sweep started (${why})`);
         return service.reconcile(AbortSignal.any([stopping.signal, lease]));
-      })
+      }, atMostEveryMs)
       .then((summary) => {
         // With several replicas, one runs each sweep; the others find it taken and let it be.
-        if (!summary) log.info(`reconcile sweep (${why}) not started here: another replica is running one`);
+        if (!summary) log.info(`reconcile sweep (${why}) not started here: another replica is running one${atMostEveryMs ? `, or ran one less than ${atMostEveryMs / 1000} s ago` : ''}`);
         else if (summary.queued > 0) queue.wake();
         return summary;
       })
@@ -108,9 +108,11 @@ export async function startService(config: Config, options: { console?: boolean 
     return sweep;
   };
   const { intervalMs, onStart } = config.reconcile;
-  const sweeps = intervalMs > 0 ? setInterval(() => void reconcileNow('interval'), intervalMs) : undefined;
+  // With replicas, the deployment sweeps once per interval (a little less, for timers that drift), not each replica.
+  const spacing = intervalMs > 0 ? Math.floor(intervalMs * 0.9) : undefined;
+  const sweeps = intervalMs > 0 ? setInterval(() => void reconcileNow('interval', spacing), intervalMs) : undefined;
   sweeps?.unref();
-  if (onStart) void reconcileNow('ReconcileOnStart=true');
+  if (onStart) void reconcileNow('ReconcileOnStart=true', spacing);
   log.info(intervalMs > 0 ? `reconcile sweep every ${intervalMs / 1000} s${onStart ? ', and now' : ''}` : `reconcile sweep off (ReconcileInterval=0)${onStart ? ', except once now' : ''}`);
 
   let closed = false;
