@@ -12,6 +12,9 @@ import { startRedis, type RunningRedis } from './redis.js';
 
 let sharedRedis: Promise<RunningRedis> | undefined;
 
+/** The queue backend the service tests of this jest project run on. */
+export const testQueueBackend: 'sqlite' | 'redis' = process.env.TEST_QUEUE_BACKEND === 'redis' ? 'redis' : 'sqlite';
+
 /**
  * The job suites run twice, once per queue backend (jest.config.js: the "redis" project sets
  * TEST_QUEUE_BACKEND). On Redis every service gets a key prefix of its own on one server per test file.

@@ -61,6 +61,11 @@ export function namespaceSyncRoute(service: SyncService): Router {
       await checkNamespace(credentials.namespaces, namespace);
       service.redactor.add(...credentials.secrets);
 
+      if (service.queue.backend === 'redis' && given.length > 0) {
+        // Request credentials live in this process's memory only, and any replica may run the job. Checked
+        // last, so that every other mistake in the call is reported first, as on one instance.
+        throw new HttpError(409, 'HEADER_CREDENTIALS_NEED_ONE_INSTANCE', `with QueueBackend=redis the job may run on another replica, which would not have credentials sent in headers: drop ${given.join(', ')} to use the configured ones, or put them in app.conf`);
+      }
       const job = await service.queueProject({ kind: 'project', project, namespace, overwrite, requestCredentials: given.length > 0 }, credentials);
       res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
     } catch (error) {
