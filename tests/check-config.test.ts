@@ -9,6 +9,7 @@ import { parseConfig } from '../src/config/config.js';
 import { preflight } from '../src/service/preflight.js';
 import { runCli } from './harness/cli.js';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
+import { startRedis } from './harness/redis.js';
 import { startSwr, type SwrStandIn } from './harness/swr/index.js';
 
 const AK = 'CHECKCONFIGACCESSKEY';
@@ -84,4 +85,28 @@ test('the command prints one line per check and exits 1 when any fails, 0 when a
   const invalid = await runCli(['check-config'], { CONFIG_FILE: file });
   expect(invalid.code).toBe(1);
   expect(invalid.stdout).toMatch(/^FAIL configuration: RegionName "mars-north-1" is not a region SWR serves; use one of af-south-1, /m);
+});
+
+test('QueueBackend=redis: Redis is checked with a write, its password never shown; a bad RedisURL is a configuration error', async () => {
+  const redis = await startRedis({ password: 'redis-secret-pw-123' });
+  try {
+    const ok = await preflight(parseConfig(raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror', QueueBackend: 'redis', RedisURL: redis.url })));
+    const line = ok.find((r) => r.what.startsWith('Redis '))!;
+    expect(line).toEqual({ ok: true, what: `Redis redis://:***@${redis.host}`, detail: 'answers and takes writes' });
+    // No data directory check on Redis: nothing is kept there.
+    expect(ok.some((r) => r.what.startsWith('data directory'))).toBe(false);
+
+    const wrongPassword = redis.url.replace('redis-secret-pw-123', 'wrong-pw-456');
+    const refused = await preflight(parseConfig(raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror', QueueBackend: 'redis', RedisURL: wrongPassword })));
+    const failed = refused.find((r) => r.what.startsWith('Redis '))!;
+    expect(failed.ok).toBe(false);
+    expect(failed.detail).toMatch(/cannot use Redis: .*(WRONGPASS|NOAUTH|invalid)/i);
+    expect(JSON.stringify(refused)).not.toMatch(/wrong-pw-456|redis-secret-pw-123/);
+  } finally {
+    await redis.stop();
+  }
+  expect(() => parseConfig(raw({ QueueBackend: 'redis' }))).toThrow(/QueueBackend=redis needs RedisURL/);
+  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'redis://:pw-in-url@h:6379/x' }))).toThrow(/RedisURL database must be a number/);
+  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'redis://:pw-in-url@h:6379/x' }))).not.toThrow(/pw-in-url/);
+  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'http://h:6379' }))).toThrow(/RedisURL must start with redis:\/\/ or rediss:\/\//);
 });

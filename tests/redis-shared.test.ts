@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { TokenBucket, type RequestPacer } from '../src/oci/rate-limit.js';
-import { createRedisClient, maskRedisUrl, parseRedisUrl } from '../src/redis/connection.js';
+import { createRedisClient } from '../src/redis/connection.js';
+import { maskRedisUrl, parseRedisUrl } from '../src/redis/url.js';
 import { RedisLocationIndex, locationKey } from '../src/redis/location-index.js';
 import { LeaseLocks, LockLostError, lockKey } from '../src/redis/lock.js';
 import { RedisRequestLimiter, type LimiterMode } from '../src/redis/request-limiter.js';

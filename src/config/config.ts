@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import { harborProjectProblem, swrNamespaceProblem } from './names.js';
 import { iamHost, isKnownRegion, SWR_REGIONS, swrApiHost, swrRegistryHost } from './regions.js';
+import { parseRedisUrl } from '../redis/url.js';
 
 export interface Config {
   imageOverwrite: boolean;
@@ -153,8 +154,13 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     const backend = oneOf('QueueBackend', ['sqlite', 'redis'] as const, 'sqlite')!;
     const redisUrl = str('RedisURL');
     if (backend === 'redis' && !redisUrl) problems.push('QueueBackend=redis needs RedisURL, e.g. redis://:PASSWORD@redis:6379/2 (Harbor\'s Redis, a database Harbor does not use)');
-    // Never echo the URL: it may hold a password.
-    if (redisUrl && !/^rediss?:\/\/[^\s]+$/.test(redisUrl)) problems.push('RedisURL must look like redis://[[user]:password@]host[:port][/db] or rediss://...');
+    if (redisUrl) {
+      try {
+        parseRedisUrl(redisUrl); // its messages never repeat the URL, which may hold a password
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+    }
     const keyPrefix = str('RedisKeyPrefix') ?? 'shs';
     if (!/^[A-Za-z0-9_.-]{1,32}$/.test(keyPrefix)) problems.push(`RedisKeyPrefix must be 1 to 32 letters, digits, _ . or -, got "${keyPrefix}"`);
     return { backend, redisUrl, keyPrefix, lockMs: int('JobLockSeconds', 30, 5, 600) * 1000, replicas: int('Replicas', 3, 1, 64) };

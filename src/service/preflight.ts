@@ -4,6 +4,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { HarborClient } from '../harbor/client.js';
 import { RegistryClient } from '../oci/index.js';
+import { maskRedisUrl } from '../redis/url.js';
 import { configuredCredentials } from './contexts.js';
 
 export interface CheckResult {
@@ -22,6 +23,26 @@ function writable(dir: string): string | undefined {
   }
 }
 
+/** PING, and a write (SET with a short expiry): a read-only replica or a full Redis answers PING too. */
+async function pingRedis(url: string): Promise<string> {
+  const { createRedisClient } = await import('../redis/connection.js');
+  let reason = '';
+  const client = createRedisClient(url, { connectionName: 'swr-harbor-sync-check', connectTimeoutMs: 5000, onError: (m) => (reason = m) });
+  try {
+    await withDeadline(client.set('check-config', new Date().toISOString(), 'PX', 10_000), 6000, () => reason || 'no answer within 6 s').catch((error: Error) => {
+      throw error.message.startsWith('cannot use Redis') ? error : new Error(`cannot use Redis: ${error.message}`);
+    });
+    return 'answers and takes writes';
+  } finally {
+    client.disconnect();
+  }
+}
+
+function withDeadline<T>(call: Promise<T>, ms: number, why: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`cannot use Redis: ${why()}`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
 async function attempt(what: string, check: () => Promise<string>): Promise<CheckResult> {
   try {
     return { ok: true, what, detail: await check() };
@@ -32,10 +53,14 @@ async function attempt(what: string, check: () => Promise<string>): Promise<Chec
 
 export async function preflight(config: Config): Promise<CheckResult[]> {
   const results: CheckResult[] = [{ ok: true, what: 'configuration', detail: `read from ${config.source}; region ${config.hw.region}` }];
-  for (const [what, dir] of [['log directory', config.logDir], ['data directory', config.dataDir]] as const) {
+  // On Redis nothing is kept in DataDir.
+  const dirs = config.queue.backend === 'sqlite' ? [['log directory', config.logDir], ['data directory', config.dataDir]] : [['log directory', config.logDir]];
+  for (const [what, dir] of dirs as Array<[string, string]>) {
     const problem = writable(dir);
     results.push({ ok: !problem, what: `${what} ${dir}`, detail: problem ? `not writable: ${problem}` : 'writable' });
   }
+
+  if (config.queue.backend === 'redis') results.push(await attempt(`Redis ${maskRedisUrl(config.queue.redisUrl!)}`, () => pingRedis(config.queue.redisUrl!)));
 
   const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
   try {

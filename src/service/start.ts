@@ -35,6 +35,7 @@ export async function startService(config: Config, options: { console?: boolean 
   if (!config.webhookAuthHeader) log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
   if (config.harbor.skipTlsVerify) log.warn('HarborInsecure=true: Harbor\'s TLS certificate is not verified; prefer HarborCACert with your CA');
   if (config.swr.skipTlsVerify) log.warn('SWRInsecure=true: the destination\'s TLS certificate is not verified; prefer SWRCACert with your CA');
+  if (config.queue.backend === 'sqlite' && config.queue.redisUrl) log.warn('RedisURL is set but QueueBackend=sqlite: Redis is not used; set QueueBackend=redis to share jobs between replicas');
   if (!config.apiToken) log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 
   const backend = await openBackend(config, log);
