@@ -267,8 +267,8 @@ describe('fault proxy', () => {
     expect(JSON.parse(faulted.data.toString()).errors[0].code).toBe('UNAVAILABLE');
     expect((await send('GET', `${proxy.url}/v2/`)).status).toBe(200);
     expect(proxy.requests.slice(-2)).toEqual([
-      { method: 'GET', path: '/v2/', status: 503, faulted: 'status', at: expect.any(Number) },
-      { method: 'GET', path: '/v2/', status: 200, at: expect.any(Number) },
+      { method: 'GET', path: '/v2/', status: 503, faulted: 'status', at: expect.any(Number), endedAt: expect.any(Number) },
+      { method: 'GET', path: '/v2/', status: 200, at: expect.any(Number), endedAt: expect.any(Number) },
     ]);
   });
 

@@ -382,7 +382,8 @@ export class BullQueue implements JobQueue {
       state: ours,
       project: spec.project,
       spec,
-      attempts: ours === 'running' ? bull.attemptsStarted : bull.attemptsMade,
+      // Starts, as the SQLite store counts claims: an attempt cut short by a dead replica counts too.
+      attempts: bull.attemptsStarted || bull.attemptsMade,
       createdAt: new Date(bull.timestamp).toISOString(),
       updatedAt: new Date(Math.max(...times)).toISOString(),
       startedAt: bull.processedOn ? new Date(bull.processedOn).toISOString() : undefined,

@@ -37,7 +37,8 @@ async function queueBackendConfig(): Promise<Record<string, string>> {
   if (process.env.TEST_QUEUE_BACKEND !== 'redis') return {};
   sharedRedis ??= startRedis();
   const redis = await sharedRedis;
-  return { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: `t${Math.random().toString(36).slice(2, 10)}` };
+  // A short lock, so that a job left running by a restart is taken over in seconds, as SQLite resumes it at start.
+  return { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: `t${Math.random().toString(36).slice(2, 10)}`, JobLockSeconds: '5' };
 }
 
 export interface ServiceUnderTest {
