@@ -21,15 +21,22 @@ export interface CopyFlags {
   format?: string;
 }
 
-function engineOptions(flags: CopyFlags): Partial<CopyOptions> {
+/**
+ * A whole prefix between two registries of one's own, unpaced: more at once than the engine's defaults
+ * (8 and 8), which suit a single image and the service. Measured on benchmark scenario (a) (20 tags, 63
+ * blobs), 16 and 16 took the median from 0.62-0.65 to 0.58-0.61 of skopeo's time.
+ */
+const BULK_DEFAULTS = { images: 16, transfers: 16 };
+
+function engineOptions(flags: CopyFlags, bulk = false): Partial<CopyOptions> {
   if (flags.all && flags.platform?.length) throw new UsageError('--all and --platform cannot be used together');
   for (const p of flags.platform ?? []) parsePlatform(p);
   return {
     overwrite: flags.overwrite ?? false,
     platforms: flags.platform ?? [],
     referrers: flags.referrers ?? false,
-    maxImagesInFlight: positive(flags.images, '--images'),
-    maxBlobTransfersPerRegistry: positive(flags.transfers, '--transfers'),
+    maxImagesInFlight: positive(flags.images, '--images') ?? (bulk ? BULK_DEFAULTS.images : undefined),
+    maxBlobTransfersPerRegistry: positive(flags.transfers, '--transfers') ?? (bulk ? BULK_DEFAULTS.transfers : undefined),
     manifestFormat: format(flags.format),
   };
 }
@@ -110,7 +117,7 @@ function splitPrefix(text: string): { host: string; prefix: string } {
 export async function copyPrefixCommand(srcText: string, dstText: string, flags: CopyFlags): Promise<number> {
   const src = splitPrefix(srcText);
   const dst = splitPrefix(dstText);
-  const engine = new CopyEngine(engineOptions(flags));
+  const engine = new CopyEngine(engineOptions(flags, true));
   const { source, destination } = clients(src.host, dst.host, flags);
   try {
     const repositories = await repositoriesUnderPrefix(source, src.prefix, dst.prefix);

@@ -22,8 +22,8 @@ function withCopyFlags(command: Command): Command {
     .option('--insecure-dst', 'talk plain HTTP to the destination registry', false)
     .option('--src-creds <user:password>', 'source credentials (or the SRC_CREDS environment variable, which keeps them out of ps)')
     .option('--dst-creds <user:password>', 'destination credentials (or DST_CREDS)')
-    .option('--images <n>', 'images copied at the same time')
-    .option('--transfers <n>', 'blob transfers at the same time per registry')
+    .option('--images <n>', 'images copied at the same time (default 8; 16 for copy-prefix)')
+    .option('--transfers <n>', 'blob transfers at the same time per registry (default 8; 16 for copy-prefix)')
     .option('--rate <n>', 'requests per second per registry, 0 for no limit')
     .option('--format <auto|preserve|docker>', 'manifest format: convert OCI to Docker when the destination refuses OCI (auto), never, or always')
     .option('--json', 'print the per-image results as JSON instead of a summary', false);
