@@ -8,6 +8,7 @@ import winston from 'winston';
 import { BullQueue } from '../src/jobs/bull-queue.js';
 import type { JobOutcome } from '../src/jobs/runner.js';
 import type { ImageJobSpec, Job } from '../src/jobs/types.js';
+import { until } from './harness/until.js';
 import { startRedis, type RunningRedis } from './harness/redis.js';
 
 let redis: RunningRedis;
@@ -38,15 +39,6 @@ function replicas(n: number, prefix: string, retries = 2): BullQueue[] {
 
 const spec = (tags: string[], repository = 'app'): ImageJobSpec => ({ kind: 'image', project: 'proj', repository, digest: `sha256:${'a'.repeat(64)}`, tags, namespace: 'ns' });
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('de-duplication across replicas', () => {
   test('20 rounds: tags sent to three replicas at the same moment all end up in the one queued job', async () => {

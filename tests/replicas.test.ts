@@ -9,6 +9,7 @@ import type { Job } from '../src/jobs/types.js';
 import { startFaultProxy, type FaultProxy } from './harness/fault-proxy.js';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { assertImageComplete, getManifest, pushImage, type PushedImage } from './harness/images.js';
+import { until } from './harness/until.js';
 import { startRedis, type RunningRedis } from './harness/redis.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServeProcess, type ServeProcess } from './harness/serve-process.js';
@@ -50,21 +51,15 @@ async function jobsFrom(replica: ServeProcess): Promise<Job[]> {
   return ((await res.json()) as { jobs: Job[] }).jobs;
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function post(replica: ServeProcess, repo: string, image: PushedImage): Promise<void> {
   const payload = harbor.webhookPayload('default', { project: 'proj', repository: repo, digest: image.digest, tag: 'v1' });
   const res = await fetch(`${replica.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
   expect(res.status).toBe(200);
 }
+
+/** Copies across three processes on a busy 2-core machine: generous. */
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) => until(what, probe, 90_000, 200);
 
 /** Lines "[job <id>] started:" in a replica's running.log: the jobs it ran. */
 async function startedBy(replica: ServeProcess): Promise<string[]> {
@@ -94,7 +89,7 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   const started = Date.now();
   await Promise.all([...images].flatMap(([repo, image]) => replicas.map((r) => post(r, repo, image))));
 
-  const jobs = await until('12 succeeded jobs', async () => {
+  const jobs = await waitFor('12 succeeded jobs', async () => {
     const all = (await jobsFrom(replicas[0]!)).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('burst/'));
     return all.length === 12 && all.every((j) => j.state === 'succeeded') ? all : undefined;
   });
@@ -161,7 +156,7 @@ test('MaxBlobTransfers holds for the three replicas together: never more than 2 
   const first = proxy.requests.length;
   try {
     await Promise.all([...images].map(([repo, image], i) => post(replicas[i % replicas.length]!, repo, image)));
-    await until('6 succeeded jobs', async () => {
+    await waitFor('6 succeeded jobs', async () => {
       const all = (await jobsFrom(replicas[0]!)).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('slots/'));
       return all.length === 6 && all.every((j) => j.state === 'succeeded') ? all : undefined;
     });
@@ -184,8 +179,8 @@ test('a replica SIGKILLed in the middle of a copy: another replica takes the job
   proxy.inject({ method: 'PUT', path: /^\/v2\/mirror\/takeover\/app\/blobs\/uploads\//, times: 2, fault: { delayMs: 8000 } });
   await post(replicas[0]!, repo, image);
 
-  const job = await until('the job running', async () => (await jobsFrom(replicas[0]!)).find((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'running'));
-  const owner = await until('the replica that runs it', async () => {
+  const job = await waitFor('the job running', async () => (await jobsFrom(replicas[0]!)).find((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'running'));
+  const owner = await waitFor('the replica that runs it', async () => {
     for (const r of replicas) if ((await startedBy(r)).includes(job.id)) return r;
     return undefined;
   });
@@ -193,7 +188,7 @@ test('a replica SIGKILLed in the middle of a copy: another replica takes the job
   expect((await owner.exited()).signal).toBe('SIGKILL');
   const others = replicas.filter((r) => r !== owner);
 
-  const done = await until('the job finished elsewhere', async () => {
+  const done = await waitFor('the job finished elsewhere', async () => {
     const found = (await jobsFrom(others[0]!)).find((j) => j.id === job.id);
     return found && (found.state === 'succeeded' || found.state === 'failed') ? found : undefined;
   });
