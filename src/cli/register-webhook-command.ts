@@ -1,11 +1,11 @@
 // `register-webhook`: creates or updates, through Harbor's API, the webhook policy that sends each project's
 // pushes (PUSH_ARTIFACT) to this service; one line per project: created, updated or unchanged.
-import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { harborProjectProblem } from '../config/names.js';
 import { HarborClient } from '../harbor/client.js';
 import { PUSH_ARTIFACT, WebhookPolicies, WebhookPolicyError, planPolicy, type DesiredWebhook, type PolicyPlan } from '../harbor/webhook-policies.js';
 import { Redactor } from '../logging/redact.js';
-import { UsageError } from './usage-error.js';
+import { loadCliConfig, UsageError } from './usage-error.js';
 
 export interface RegisterWebhookFlags {
   project?: string[];
@@ -68,16 +68,7 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
   const address = webhookAddress(flags.url);
   if (flags.authHeader !== undefined && flags.authHeader.trim() === '') throw new UsageError('--auth-header must not be empty; leave it out to use WebhookAuthHeader');
 
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      for (const problem of error.problems) process.stderr.write(`error: configuration: ${problem}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadCliConfig();
 
   // Nothing printed may carry the Harbor password or the auth header, whatever a message happens to quote.
   const redactor = new Redactor();

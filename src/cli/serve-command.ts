@@ -1,21 +1,12 @@
 // `serve`: runs the sync service until SIGTERM or SIGINT, then stops in order and exits 0.
-import { ConfigError, loadConfig } from '../config/config.js';
+import { loadCliConfig } from './usage-error.js';
 import { startService } from '../service/start.js';
 
 /** Time allowed after the grace period for the rest of an orderly stop (HTTP, store, logs). */
 const STOP_MARGIN_MS = 3000;
 
 export async function serveCommand(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\nSee config/app.conf.example for every key.\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadCliConfig();
   const running = await startService(config);
   let stopping = false;
   const stop = (signal: string) => {

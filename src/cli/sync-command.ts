@@ -1,6 +1,6 @@
 // `sync`: one project (or some of its repositories and tags) from Harbor into its SWR namespace, now, in this
 // process and without the service; `--dry-run` says what a sync would copy, skip, convert or overwrite.
-import { ConfigError, loadConfig, type Config } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { harborProjectProblem, swrNamespaceProblem } from '../config/names.js';
 import { CopyEngine, type ImageResult } from '../copy/index.js';
 import { createLogs } from '../logging/logs.js';
@@ -9,7 +9,7 @@ import { isValidRepository, isValidTag } from '../oci/index.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
 import { syncProject } from '../sync/sync-project.js';
 import { showProgress, summarise } from './progress.js';
-import { UsageError } from './usage-error.js';
+import { loadCliConfig, UsageError } from './usage-error.js';
 
 export interface SyncFlags {
   project: string;
@@ -33,15 +33,6 @@ function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
   return { namespace };
 }
 
-function loadOrExplain(): Config {
-  try {
-    return loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) throw new UsageError(`${error.message}\nSee config/app.conf.example for every key.`);
-    throw error;
-  }
-}
-
 /** One line per image as it finishes: plain on a pipe, above the progress line on a terminal. */
 function imageLine(result: ImageResult): string {
   const verb = result.dryRun ? 'plan' : result.status;
@@ -51,7 +42,7 @@ function imageLine(result: ImageResult): string {
 }
 
 export async function syncCommand(flags: SyncFlags): Promise<number> {
-  const config = loadOrExplain();
+  const config = loadCliConfig();
   const { namespace } = checkedFlags(flags, config);
   const redactor = new Redactor();
   const credentials = configuredCredentials(config);
