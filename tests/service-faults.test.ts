@@ -274,10 +274,12 @@ describe('serve as a child process', () => {
 
   test('SIGTERM with a job longer than the grace period: exit 0 once the grace is over, the job stays recorded and resumes at the next start', async () => {
     const repos = await pushProjectImages('grace', 4, 2_000_000);
-    // 16 MB at 1 MB/s cannot finish in 2 s of grace.
-    throttle.setRate(1_000_000);
+    // 16 MB at 2 MB/s cannot finish in 2 s of grace; one blob at a time (2 MB, about 1 s) surely does, so that
+    // copies going on during the grace period are seen whatever the machine's load. (With 8 at a time sharing
+    // 1 MB/s, none finished within the grace on a loaded CI run.)
+    throttle.setRate(2_000_000);
     // No retries: a job cut short by the stop must not be recorded as a failed attempt (nor fail for good).
-    serve = await startServeProcess(harbor.host, throttle.host, { MaxConcurrentJobs: '1', ShutdownGraceSeconds: '2', JobRetries: '0' });
+    serve = await startServeProcess(harbor.host, throttle.host, { MaxConcurrentJobs: '1', MaxBlobTransfers: '1', ShutdownGraceSeconds: '2', JobRetries: '0' });
     const earlier = new Set((await openUploads(dst)).map((u) => u.path)); // left by the SIGKILL test
     const jobId = await startSync(serve.url, 'proj');
     await until('the job to upload', async () => {
