@@ -1,0 +1,58 @@
+// Which Harbor answers at HarborAddr: the REST API it speaks (v2.0 from Harbor 2.0, v1 under /api/ before),
+// its version string and its external URL (the host of its token realm). The version is a hint only: from
+// Harbor 2.13 an anonymous caller gets it empty, so decisions are made on which API answers.
+import { HarborError, type HarborClient } from './client.js';
+
+export type HarborApiName = 'v2' | 'v1' | 'registry';
+/** The HarborAPI setting: `auto` chooses between v2 and v1, never `registry` (that must be asked for). */
+export type HarborApiSetting = 'auto' | HarborApiName;
+
+export interface HarborInfo {
+  api: HarborApiName;
+  /** `harbor_version` as Harbor reports it (`v2.10.0-abc`, `v1.10.17`); undefined when unknown or hidden. */
+  version?: string;
+  /** `external_url` from an authenticated systeminfo: the origin of Harbor's token realm. */
+  externalUrl?: string;
+}
+
+interface SystemInfo {
+  harbor_version?: unknown;
+  external_url?: unknown;
+}
+
+const SYSTEMINFO: Record<'v2' | 'v1', string> = { v2: '/api/v2.0/systeminfo', v1: '/api/systeminfo' };
+
+/**
+ * Asks Harbor which API it speaks. With `setting` forced to one API only that one is asked (a failure then
+ * says so); `registry` asks nothing. Throws a HarborError with code `NO_API` when HarborAddr answers no
+ * Harbor REST API at all, and the client's own errors (network, TLS, credentials) as they are.
+ */
+export async function detectHarbor(harbor: HarborClient, setting: HarborApiSetting = 'auto'): Promise<HarborInfo> {
+  if (setting === 'registry') return { api: 'registry' };
+  const candidates: Array<'v2' | 'v1'> = setting === 'auto' ? ['v2', 'v1'] : [setting];
+  for (const api of candidates) {
+    const res = await harbor.call('GET', SYSTEMINFO[api], { ok: [200, 404] });
+    if (res.status !== 200 || !res.json || typeof res.json !== 'object' || Array.isArray(res.json)) continue;
+    const info = res.json as SystemInfo;
+    return {
+      api,
+      version: typeof info.harbor_version === 'string' && info.harbor_version !== '' ? info.harbor_version : undefined,
+      externalUrl: typeof info.external_url === 'string' && /^https?:\/\//i.test(info.external_url) ? info.external_url : undefined,
+    };
+  }
+  const asked = candidates.map((api) => SYSTEMINFO[api]).join(' or ');
+  throw new HarborError(
+    setting === 'auto'
+      ? `${harbor.baseUrl} answers no Harbor REST API (${asked}): if it is a plain registry, set HarborAPI=registry to sync through the registry alone; otherwise check HarborAddr and HarborProtocol`
+      : `${harbor.baseUrl} does not answer Harbor's ${setting} REST API (${asked}), which HarborAPI=${setting} asks for: set HarborAPI=auto, or check HarborAddr and HarborProtocol`,
+    404,
+    'NO_API',
+  );
+}
+
+/** For logs: `Harbor v1.10.17 (API v1)`, `Harbor (version hidden, API v2.0)`, `a plain registry`. */
+export function describeHarbor(info: HarborInfo): string {
+  if (info.api === 'registry') return 'a plain registry (HarborAPI=registry: no Harbor REST API is used)';
+  const api = info.api === 'v2' ? 'API v2.0' : 'API v1';
+  return info.version ? `Harbor ${info.version} (${api})` : `Harbor (version not shown to this user, ${api})`;
+}
