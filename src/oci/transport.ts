@@ -25,6 +25,11 @@ export interface TransportOptions {
   caCertificate?: string;
   /** Told of every exchange with the host, for whoever watches registries (metrics, readiness). */
   observer?: TransportObserver;
+  /**
+   * Hosts (`host` or `host:port`) besides the registry's own to which its credentials may be sent when its
+   * token realm points there (a Harbor behind another name: the host of its external_url; TokenRealmHosts).
+   */
+  tokenRealmHosts?: string[];
 }
 
 /** Callbacks run inline on every request: they must be cheap and must not throw. */

@@ -41,6 +41,11 @@ export interface HarborOptions {
   tokenExpiresIn?: number;
   /** Non-admin users and their project roles; only the webhook-policy API tells them apart from anonymous. */
   users?: HarborUser[];
+  /**
+   * Which Harbor to play (default '2.3', the newest API shape): '1.10' is API v1 under /api/ with a Bearer-only
+   * /v2/ and pushImage webhook policies; '2.0' to '2.2' have /api/v2.0 without the by-name project routes.
+   */
+  version?: '1.10' | '2.0' | '2.1' | '2.2' | '2.3';
 }
 
 export interface HarborRequest {
