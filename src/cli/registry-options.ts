@@ -1,5 +1,5 @@
 // Turns command-line registry settings (host, --insecure-*, --*-creds or *_CREDS) into RegistryClients.
-import { RegistryClient, type Credentials } from '../oci/index.js';
+import { parseHostList, RegistryClient, type Credentials } from '../oci/index.js';
 import { UsageError } from './usage-error.js';
 
 export interface SideOptions {
@@ -22,5 +22,13 @@ export function clientFor(host: string, side: SideOptions, envName: string, push
     credentials: parseCredentials(side.creds ?? process.env[envName], side.creds ? `--${envName === 'SRC_CREDS' ? 'src' : 'dst'}-creds` : envName),
     push,
     requestsPerSecond,
+    tokenRealmHosts: tokenRealmHostsFromEnv(),
   });
+}
+
+/** TokenRealmHosts from the environment, as the service reads it from its configuration. */
+export function tokenRealmHostsFromEnv(): string[] {
+  const { hosts, problems } = parseHostList(process.env.TokenRealmHosts);
+  if (problems.length > 0) throw new UsageError(`TokenRealmHosts: ${problems.join('; ')}; write host or host:port entries separated by commas`);
+  return hosts;
 }

@@ -5,6 +5,9 @@ import dotenv from 'dotenv';
 import { harborProjectProblem, swrNamespaceProblem } from './names.js';
 import { iamHost, isKnownRegion, SWR_REGIONS, swrApiHost, swrRegistryHost } from './regions.js';
 import { parseRedisUrl } from '../redis/url.js';
+import { MAX_DURATION_MS, parseDuration } from './duration.js';
+export { parseDuration } from './duration.js';
+import { tokenRealmHosts } from './token-realm-hosts.js';
 
 export interface Config {
   imageOverwrite: boolean;
@@ -58,6 +61,8 @@ export interface Config {
   };
   /** Where the values came from, for the start-up log (never the values of secrets). */
   source: string;
+  /** Hosts besides a registry's own that may receive its credentials as its token realm (TokenRealmHosts). */
+  tokenRealmHosts: string[];
 }
 
 export class ConfigError extends Error {
@@ -254,22 +259,10 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
       copySignatures: bool('CopySignatures', true),
     },
     source,
+    tokenRealmHosts: tokenRealmHosts(str('TokenRealmHosts'), problems),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
-}
-
-const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
-
-/** `0`, or a whole number with a unit: `30s`, `15m`, `1h` (also `1h30m`); undefined when not one of those. */
-export function parseDuration(text: string): number | undefined {
-  const v = text.trim();
-  if (/^0+$/.test(v)) return 0;
-  if (!/^(\d+[hms])+$/i.test(v)) return undefined;
-  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000 };
-  let ms = 0;
-  for (const [, n, unit] of v.matchAll(/(\d+)([hms])/gi)) ms += Number(n) * units[unit!.toLowerCase()]!;
-  return ms;
 }
 
 /** `harbor_project1:swr_ns1;harbor_project2:swr_ns2`, as the old tool took it. */

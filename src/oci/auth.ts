@@ -1,8 +1,11 @@
 // Registry authentication: learns the scheme from the registry's challenge (none, Basic or Bearer) and
 // keeps Bearer tokens per scope set until shortly before they expire.
 import { request, type Dispatcher } from 'undici';
+import { BODY_LIMITS, readFailure, readUpTo } from './body.js';
 import { parseChallenges, type Challenge } from './challenge.js';
-import { RegistryError } from './errors.js';
+import { parseErrorBody, RegistryError } from './errors.js';
+import { peerText } from './peer-text.js';
+import { realmRefusal, shownRealm, type RealmPolicy } from './token-realm.js';
 
 export interface Credentials {
   username: string;
@@ -38,6 +41,8 @@ export class Authenticator {
     private readonly host: string,
     private readonly credentials: CredentialSource | undefined,
     private readonly dispatcher: Dispatcher,
+    /** Where credentials may go, and the total time a token request may take. */
+    private readonly limits: RealmPolicy & { deadlineMs: number },
   ) {}
 
   /** The Authorization header for a request needing these scopes, or undefined while the registry has asked for none. */
@@ -103,46 +108,82 @@ export class Authenticator {
 
   private async fetchToken(scopes: string[]): Promise<CachedToken> {
     const { realm, service } = this.bearer!;
-    const url = new URL(realm);
+    const url = this.realmUrl(realm);
     if (service) url.searchParams.set('service', service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.credentials) headers.authorization = await this.basicHeader();
+    if (this.credentials) {
+      const refusal = realmRefusal(url, this.limits, this.host);
+      if (refusal) throw refusal;
+      headers.authorization = await this.basicHeader();
+    }
+    const shown = shownRealm(url);
+    const ctx = { host: this.host, action: `get a token from ${shown} for` };
+    const { deadlineMs } = this.limits;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher });
+      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal: AbortSignal.timeout(deadlineMs), headersTimeout: deadlineMs });
     } catch (error) {
       throw new RegistryError({
         code: 'NETWORK',
         status: 0,
         host: url.host,
-        message: `token request to ${url.origin}${url.pathname} for ${this.host} failed: ${(error as Error).message}`,
+        message: `token request to ${shown} for ${this.host} failed: ${(error as Error)?.name === 'TimeoutError' ? `no answer within ${Math.round(deadlineMs / 1000)} s` : peerText((error as Error).message)}`,
         hint: 'check that the token service is reachable',
         retryable: true,
         cause: error,
       });
     }
-    const text = await res.body.text();
-    if (res.statusCode !== 200) {
-      const denied = res.statusCode === 401 || res.statusCode === 403;
-      throw new RegistryError({
-        code: denied ? 'UNAUTHORIZED' : `TOKEN_HTTP_${res.statusCode}`,
-        status: res.statusCode,
-        host: this.host,
-        message: `token service ${url.origin}${url.pathname} refused a token for ${scopes.join(' ') || 'the registry'} (${res.statusCode})`,
-        hint: denied ? `check the credentials used for ${this.host}` : 'the token service failed; retry later',
-        retryable: res.statusCode >= 500 || res.statusCode === 429,
-      });
+    let read: { bytes: Buffer; truncated: boolean };
+    try {
+      read = await readUpTo(res.body, BODY_LIMITS.token, deadlineMs);
+    } catch (error) {
+      throw readFailure(error, ctx, 'token answer', deadlineMs);
     }
-    const body = JSON.parse(text) as { token?: string; access_token?: string; expires_in?: number; issued_at?: string };
-    const token = body.token ?? body.access_token;
+    const text = read.bytes.toString('utf8');
+    if (res.statusCode !== 200) throw this.refused(res.statusCode, text, shown, scopes);
+    let body: { token?: unknown; access_token?: unknown; expires_in?: unknown } | undefined;
+    try {
+      body = read.truncated ? undefined : (JSON.parse(text) as typeof body);
+    } catch {
+      body = undefined;
+    }
+    const token = typeof body?.token === 'string' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;
     if (!token) {
-      throw new RegistryError({ code: 'TOKEN_INVALID', status: 200, host: this.host, message: `token service for ${this.host} answered without a token` });
+      const why = read.truncated ? `an answer over ${BODY_LIMITS.token} bytes` : 'an answer without a token';
+      throw new RegistryError({ code: 'TOKEN_INVALID', status: 200, host: this.host, message: `token service ${shown} for ${this.host} sent ${why}`, hint: 'check that the realm named by the registry is a token service' });
     }
-    const lifetime = (body.expires_in && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS) * 1000;
+    const seconds = typeof body?.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
+    const lifetime = seconds * 1000;
     // Renew a little before the server's deadline so that a request never leaves with a token about to die.
     const margin = Math.min(30_000, lifetime / 5);
     return { token, expiresAt: Date.now() + lifetime - margin };
+  }
+
+  private realmUrl(realm: string): URL {
+    try {
+      return new URL(realm);
+    } catch {
+      throw new RegistryError({ code: 'TOKEN_REALM_INVALID', status: 0, host: this.host, message: `${this.host} names a token realm that is not a URL: "${peerText(realm, 200)}"`, hint: 'check the registry\'s token auth configuration' });
+    }
+  }
+
+  /** The token service said no: its own words (capped, escaped) say why, and pick the advice. */
+  private refused(status: number, text: string, shown: string, scopes: string[]): RegistryError {
+    const said = parseErrorBody(text);
+    const reason = said.message ? `: ${peerText(said.message)}` : '';
+    const denied = status === 401 || status === 403;
+    const missing = /does not exist|not exist|not found/i.test(said.message ?? '');
+    return new RegistryError({
+      code: denied ? 'UNAUTHORIZED' : `TOKEN_HTTP_${status}`,
+      status,
+      host: this.host,
+      message: `token service ${shown} refused a token for ${scopes.join(' ') || 'the registry'} (${status})${reason}`,
+      hint: missing
+        ? `the namespace (organization) of this repository does not exist on ${this.host}: create it, or let the service manage namespaces (SWRManageNamespaces=true)`
+        : denied ? `check the credentials used for ${this.host}` : 'the token service failed; retry later',
+      retryable: status >= 500 || status === 429,
+    });
   }
 }
 

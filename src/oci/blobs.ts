@@ -1,5 +1,6 @@
 // Blob reads: existence checks and streaming GETs that pick up where they left off when a connection drops.
 import { RegistryError } from './errors.js';
+import { blobPath } from './paths.js';
 import type { RequestScope } from './manifests.js';
 import { backoffDelay, DEFAULT_RETRY, sleep } from './retry.js';
 import { header, type Transport } from './transport.js';
@@ -7,7 +8,7 @@ import type { Descriptor } from './types.js';
 
 export async function headBlob(transport: Transport, repository: string, digest: string, scope: RequestScope): Promise<boolean> {
   const ctx = { host: transport.host, repository, digest, action: 'check blob on' };
-  const res = await transport.send({ method: 'HEAD', path: `/v2/${repository}/blobs/${digest}`, context: ctx, ...scope });
+  const res = await transport.send({ method: 'HEAD', path: blobPath(transport.host, repository, digest), context: ctx, ...scope });
   await res.body.dump();
   if (res.status === 200) return true;
   if (res.status === 404) return false;
@@ -34,7 +35,7 @@ export async function* readBlob(transport: Transport, repository: string, blob: 
     let skip = 0;
     try {
       const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-      const res = await transport.expect({ method: 'GET', path: `/v2/${repository}/blobs/${blob.digest}`, headers, context: ctx, scopes: options.scopes, counters: options.counters }, offset > 0 ? [200, 206] : [200]);
+      const res = await transport.expect({ method: 'GET', path: blobPath(transport.host, repository, blob.digest), headers, context: ctx, scopes: options.scopes, counters: options.counters, stream: true }, offset > 0 ? [200, 206] : [200]);
       if (offset > 0 && res.status === 206) {
         const range = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
         if (!range || Number(range[1]) !== offset) {

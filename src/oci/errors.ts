@@ -1,4 +1,5 @@
 // Typed registry errors: what failed (code, status, host, repository, digest) and what the user should do about it.
+import { peerText } from './peer-text.js';
 
 export interface RegistryErrorFields {
   code: string;
@@ -109,8 +110,12 @@ function hintFor(code: string, status: number, ctx: ErrorContext): string | unde
   return undefined;
 }
 
+// A peer's error code becomes ours (and picks the hint) only when it looks like one.
+const WIRE_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
+
 export function errorFromResponse(status: number, body: string, ctx: ErrorContext, override: { retryable?: boolean } = {}): RegistryError {
-  const parsed = parseErrorBody(body);
+  const wire = parseErrorBody(body);
+  const parsed = { code: wire.code && WIRE_CODE.test(wire.code) ? wire.code : undefined, message: wire.message ? peerText(wire.message) : undefined };
   const code = parsed.code ?? (status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : `HTTP_${status}`);
   const target = ctx.repository ? `${ctx.host}/${ctx.repository}` : ctx.host;
   const what = ctx.digest ?? ctx.reference;
@@ -132,7 +137,8 @@ const TLS_TRUST_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED
 
 export function networkError(error: unknown, ctx: ErrorContext): RegistryError {
   const code = (error as NodeJS.ErrnoException)?.code ?? ((error as { cause?: NodeJS.ErrnoException })?.cause?.code);
-  const reason = error instanceof Error ? (code ?? error.message) : String(error);
+  const timedOut = (error as Error)?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT';
+  const reason = timedOut ? 'no answer in time' : error instanceof Error ? (typeof code === 'string' ? code : peerText(error.message)) : peerText(String(error));
   if (code && TLS_TRUST_CODES.has(code)) {
     return new RegistryError({
       code: 'TLS_UNTRUSTED',

@@ -10,4 +10,6 @@ export type { Credentials, CredentialProvider, CredentialSource } from './auth.j
 export type { UploadStart, MountRequest } from './upload.js';
 export type { ManifestHead } from './manifests.js';
 export type { RequestPacer } from './rate-limit.js';
-export { referrersTag, type Referrers } from './listing.js';
+export { referrersTag, MAX_LISTED_NAMES, type Referrers, type InvalidNameHandler } from './listing.js';
+export { parseHostList, hostEntryProblem } from './origin.js';
+export { peerText } from './peer-text.js';

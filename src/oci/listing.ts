@@ -1,37 +1,81 @@
 // Listings: tags and catalog with Link paging, and referrers (API first, `sha256-<hex>` tag scheme as fallback).
-import { RegistryError } from './errors.js';
+// Names a registry lists are checked with the grammar user input meets; the bad ones are reported, never used.
+import { BODY_LIMITS, readWhole } from './body.js';
+import { RegistryError, type ErrorContext } from './errors.js';
 import { nextLink } from './link.js';
 import { getManifest, type RequestScope } from './manifests.js';
 import { OCI_INDEX } from './media-types.js';
-import { readLimited, type Transport } from './transport.js';
+import { referrersPath, repositoryPath } from './paths.js';
+import { isValidRepository, isValidTag } from './reference.js';
+import type { Transport } from './transport.js';
 import type { Descriptor, ImageIndex } from './types.js';
 
-async function pagedNames(transport: Transport, first: string, field: 'tags' | 'repositories', repository: string | undefined, scope: RequestScope): Promise<string[] | undefined> {
-  const ctx = { host: transport.host, repository, action: field === 'tags' ? 'list tags on' : 'list repositories on' };
+/** More names than this in one listing is not a registry we can sync from in one pass. */
+export const MAX_LISTED_NAMES = 100_000;
+
+/** Told of each listed name that fails the grammar (it was dropped); the name is as the registry sent it. */
+export type InvalidNameHandler = (kind: 'tag' | 'repository', name: string, host: string) => void;
+
+interface PagedList {
+  field: 'tags' | 'repositories';
+  first: string;
+  repository?: string;
+  onInvalid?: InvalidNameHandler;
+}
+
+async function pagedNames(transport: Transport, list: PagedList, scope: RequestScope): Promise<string[] | undefined> {
+  const { field, repository } = list;
+  const ctx: ErrorContext = { host: transport.host, repository, action: field === 'tags' ? 'list tags on' : 'list repositories on' };
+  const valid = field === 'tags' ? isValidTag : isValidRepository;
   const names: string[] = [];
-  let url: string | undefined = first;
+  const seen = new Set<string>();
+  let url: URL | undefined = transport.url(list.first);
   for (let page = 0; url; page++) {
-    const res = await transport.send({ method: 'GET', path: url, headers: { accept: 'application/json' }, context: ctx, ...scope });
+    seen.add(url.toString());
+    const res = await transport.send({ method: 'GET', path: url.toString(), headers: { accept: 'application/json' }, context: ctx, ...scope });
     if (res.status === 404 && page === 0) {
       await res.body.dump();
       return undefined;
     }
     if (res.status !== 200) throw await transport.failure(res, ctx);
-    const body = JSON.parse(await readLimited(res.body, 64 * 1024 * 1024)) as Record<string, string[] | null>;
-    names.push(...(body[field] ?? []));
-    url = nextLink(res.headers.link, res.url)?.toString();
-    if (page > 100_000) throw new RegistryError({ code: 'PAGING_LOOP', status: 200, host: transport.host, message: `${transport.host} keeps returning more pages` });
+    const text = (await readWhole(res.body, BODY_LIMITS.listing, transport.apiDeadlineMs, ctx, `${field} page`)).toString('utf8');
+    for (const name of pageNames(text, field, ctx)) {
+      if (typeof name !== 'string' || !valid(name)) list.onInvalid?.(field === 'tags' ? 'tag' : 'repository', String(name), transport.host);
+      else if (names.push(name) > MAX_LISTED_NAMES) throw tooMany(ctx, field);
+    }
+    url = nextLink(res.headers.link, res.url);
+    // A link back to a page already read would page for ever; one to another origin is not this registry's list.
+    if (url && (seen.has(url.toString()) || !transport.isOwn(url))) break;
   }
   return names;
 }
 
-/** All tags of a repository; undefined when the registry does not know the repository at all. */
-export function listTags(transport: Transport, repository: string, pageSize: number, scope: RequestScope): Promise<string[] | undefined> {
-  return pagedNames(transport, `/v2/${repository}/tags/list?n=${pageSize}`, 'tags', repository, scope);
+function pageNames(text: string, field: 'tags' | 'repositories', ctx: ErrorContext): unknown[] {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown> | null;
+    const names = body?.[field] ?? [];
+    if (Array.isArray(names)) return names;
+  } catch {
+    // reported below
+  }
+  return notAList(ctx, field);
 }
 
-export async function listRepositories(transport: Transport, pageSize: number, scope: RequestScope): Promise<string[]> {
-  return (await pagedNames(transport, `/v2/_catalog?n=${pageSize}`, 'repositories', undefined, scope)) ?? [];
+function notAList(ctx: ErrorContext, field: string): never {
+  throw new RegistryError({ code: 'LISTING_INVALID', status: 200, host: ctx.host, repository: ctx.repository, message: `${ctx.action} ${ctx.host} failed: the answer is not JSON with a "${field}" list`, hint: `check that ${ctx.host} is a registry (Distribution API)` });
+}
+
+function tooMany(ctx: ErrorContext, field: string): RegistryError {
+  return new RegistryError({ code: 'LISTING_TOO_LARGE', status: 200, host: ctx.host, repository: ctx.repository, message: `${ctx.action} ${ctx.host} failed: it lists over ${MAX_LISTED_NAMES} ${field}`, hint: 'sync named repositories or tags instead of whole listings, or clean up the registry' });
+}
+
+/** All valid tags of a repository; undefined when the registry does not know the repository at all. */
+export function listTags(transport: Transport, repository: string, pageSize: number, scope: RequestScope, onInvalid?: InvalidNameHandler): Promise<string[] | undefined> {
+  return pagedNames(transport, { field: 'tags', first: `${repositoryPath(transport.host, repository)}tags/list?n=${pageSize}`, repository, onInvalid }, scope);
+}
+
+export async function listRepositories(transport: Transport, pageSize: number, scope: RequestScope, onInvalid?: InvalidNameHandler): Promise<string[]> {
+  return (await pagedNames(transport, { field: 'repositories', first: `/v2/_catalog?n=${pageSize}`, onInvalid }, scope)) ?? [];
 }
 
 export function referrersTag(digest: string): string {
@@ -46,10 +90,16 @@ export interface Referrers {
 
 export async function listReferrers(transport: Transport, repository: string, digest: string, scope: RequestScope): Promise<Referrers> {
   const ctx = { host: transport.host, repository, digest, action: 'list referrers on' };
-  const res = await transport.send({ method: 'GET', path: `/v2/${repository}/referrers/${digest}`, headers: { accept: OCI_INDEX }, context: ctx, ...scope });
+  const res = await transport.send({ method: 'GET', path: referrersPath(transport.host, repository, digest), headers: { accept: OCI_INDEX }, context: ctx, ...scope });
   if (res.status === 200) {
-    const index = JSON.parse(await readLimited(res.body, 4 * 1024 * 1024)) as ImageIndex;
-    return { descriptors: index.manifests ?? [], source: 'api' };
+    const text = (await readWhole(res.body, BODY_LIMITS.referrers, transport.apiDeadlineMs, ctx, 'referrers index')).toString('utf8');
+    let index: ImageIndex;
+    try {
+      index = JSON.parse(text) as ImageIndex;
+    } catch {
+      throw new RegistryError({ code: 'REFERRERS_INVALID', status: 200, host: transport.host, repository, digest, message: `${transport.host} answered the referrers of ${digest} with something that is not JSON` });
+    }
+    return { descriptors: Array.isArray(index?.manifests) ? index.manifests : [], source: 'api' };
   }
   if (res.status !== 404 && res.status !== 400 && res.status !== 405) throw await transport.failure(res, ctx);
   await res.body.dump();

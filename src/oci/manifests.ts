@@ -1,12 +1,11 @@
 // Manifest requests: GET/HEAD/PUT by tag or digest, kept byte-exact so digests never change on the way through.
+import { BODY_LIMITS, readWhole } from './body.js';
 import { digestOf, isDigest } from './digest.js';
 import { RegistryError, type ErrorContext } from './errors.js';
 import { bareMediaType, isManifestType, isSchema1Type, MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
+import { manifestPath } from './paths.js';
 import { header, type Transport } from './transport.js';
 import type { FetchedManifest, ImageIndex, ImageManifest } from './types.js';
-
-/** Distribution refuses manifests over 4 MiB, so anything larger is not a manifest. */
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 
 export interface ManifestHead {
   digest: string;
@@ -23,24 +22,19 @@ function context(transport: Transport, repository: string, reference: string, ac
   return { host: transport.host, repository, action, ...(isDigest(reference) ? { digest: reference } : { reference }) };
 }
 
-function path(repository: string, reference: string): string {
-  return `/v2/${repository}/manifests/${reference}`;
+function path(transport: Transport, repository: string, reference: string): string {
+  return manifestPath(transport.host, repository, reference);
 }
 
 export async function getManifest(transport: Transport, repository: string, reference: string, scope: RequestScope): Promise<FetchedManifest> {
   const ctx = context(transport, repository, reference, 'get manifest from');
-  const res = await transport.expect({ method: 'GET', path: path(repository, reference), headers: { accept: MANIFEST_ACCEPT }, context: ctx, ...scope }, [200]);
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of res.body) {
-    length += chunk.length;
-    if (length > MAX_MANIFEST_BYTES) {
-      res.body.destroy();
+  const res = await transport.expect({ method: 'GET', path: path(transport, repository, reference), headers: { accept: MANIFEST_ACCEPT }, context: ctx, ...scope }, [200]);
+  const bytes = await readWhole(res.body, BODY_LIMITS.manifest, transport.apiDeadlineMs, ctx, 'manifest').catch((error: unknown) => {
+    if (error instanceof RegistryError && error.code === 'BODY_TOO_LARGE') {
       throw new RegistryError({ code: 'MANIFEST_TOO_LARGE', status: 200, host: transport.host, repository, reference, message: `manifest ${repository}:${reference} is over 4 MiB`, hint: 'this is not an image manifest' });
     }
-    chunks.push(Buffer.from(chunk));
-  }
-  const bytes = Buffer.concat(chunks);
+    throw error;
+  });
   const headerType = bareMediaType(header(res, 'content-type'));
   if (isSchema1Type(headerType) && headerType !== 'application/json') throw schema1Error(transport, repository, reference);
   let parsed: ImageManifest | ImageIndex & { schemaVersion?: number; mediaType?: string };
@@ -67,7 +61,7 @@ export async function getManifest(transport: Transport, repository: string, refe
 /** HEAD a manifest; undefined when absent. A registry that leaves out Docker-Content-Digest is asked with a GET instead. */
 export async function headManifest(transport: Transport, repository: string, reference: string, scope: RequestScope): Promise<ManifestHead | undefined> {
   const ctx = context(transport, repository, reference, 'check manifest on');
-  const res = await transport.send({ method: 'HEAD', path: path(repository, reference), headers: { accept: MANIFEST_ACCEPT }, context: ctx, ...scope });
+  const res = await transport.send({ method: 'HEAD', path: path(transport, repository, reference), headers: { accept: MANIFEST_ACCEPT }, context: ctx, ...scope });
   await res.body.dump();
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw await transport.failure(res, ctx);
@@ -83,7 +77,7 @@ export async function headManifest(transport: Transport, repository: string, ref
 export async function putManifest(transport: Transport, repository: string, reference: string, manifest: { mediaType: string; bytes: Buffer; digest: string }, scope: RequestScope): Promise<string> {
   const ctx = { ...context(transport, repository, reference, 'push manifest to'), digest: manifest.digest };
   const res = await transport.expect(
-    { method: 'PUT', path: path(repository, reference), headers: { 'content-type': manifest.mediaType }, body: manifest.bytes, context: ctx, ...scope },
+    { method: 'PUT', path: path(transport, repository, reference), headers: { 'content-type': manifest.mediaType }, body: manifest.bytes, context: ctx, ...scope },
     [200, 201, 202],
   );
   await res.body.dump();

@@ -1,7 +1,7 @@
 // RegistryClient: the OCI Distribution API of one registry host, for pulling or pushing, over one Transport.
 import { repositoryScope } from './auth.js';
 import { readBlob, headBlob, type ReadBlobOptions } from './blobs.js';
-import { listReferrers, listRepositories, listTags, type Referrers } from './listing.js';
+import { listReferrers, listRepositories, listTags, type InvalidNameHandler, type Referrers } from './listing.js';
 import { getManifest, headManifest, putManifest, type ManifestHead } from './manifests.js';
 import { Transport, type TransportOptions } from './transport.js';
 import type { Descriptor, FetchedManifest } from './types.js';
@@ -12,6 +12,11 @@ export interface RegistryClientOptions extends TransportOptions {
   push?: boolean;
   /** Names asked per page of tag and catalog listings (registries cap it; Distribution at 1000 by default). */
   pageSize?: number;
+  /**
+   * Told of each name in a tag or catalog listing that breaks the distribution grammar (`..`, capitals, `?`...):
+   * it is left out of the listing. Log it; the name is the registry's, unescaped.
+   */
+  onInvalidName?: InvalidNameHandler;
 }
 
 export type Counters = { retries: number };
@@ -21,12 +26,14 @@ export class RegistryClient {
   readonly host: string;
   private readonly actions: string;
   private readonly pageSize: number;
+  private readonly onInvalidName?: InvalidNameHandler;
 
   constructor(options: RegistryClientOptions) {
     this.transport = new Transport(options);
     this.host = options.host;
     this.actions = options.push ? 'pull,push' : 'pull';
     this.pageSize = options.pageSize ?? 1000;
+    this.onInvalidName = options.onInvalidName;
   }
 
   private scope(repository: string, counters?: Counters) {
@@ -81,11 +88,11 @@ export class RegistryClient {
   }
 
   listTags(repository: string, counters?: Counters): Promise<string[] | undefined> {
-    return listTags(this.transport, repository, this.pageSize, this.scope(repository, counters));
+    return listTags(this.transport, repository, this.pageSize, this.scope(repository, counters), this.onInvalidName);
   }
 
   listRepositories(): Promise<string[]> {
-    return listRepositories(this.transport, this.pageSize, { scopes: ['registry:catalog:*'] });
+    return listRepositories(this.transport, this.pageSize, { scopes: ['registry:catalog:*'] }, this.onInvalidName);
   }
 
   listReferrers(repository: string, digest: string, counters?: Counters): Promise<Referrers> {

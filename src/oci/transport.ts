@@ -3,7 +3,9 @@
 import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { Authenticator, type CredentialSource } from './auth.js';
+import { BODY_LIMITS, readUpTo } from './body.js';
 import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
+import { sameOrigin } from './origin.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep, type RetryOptions } from './retry.js';
 
@@ -30,6 +32,10 @@ export interface TransportOptions {
    * token realm points there (a Harbor behind another name: the host of its external_url; TokenRealmHosts).
    */
   tokenRealmHosts?: string[];
+  /** Total time for an API request (token, manifest, listing, error body), headers and body; default 30 s. */
+  apiDeadlineMs?: number;
+  /** A blob stream failing (retryably) after this long without a byte; default 60 s. */
+  blobIdleTimeoutMs?: number;
 }
 
 /** Callbacks run inline on every request: they must be cheap and must not throw. */
@@ -56,6 +62,11 @@ export interface RequestOptions {
   counters?: { retries: number };
   /** Stream bodies cannot be sent twice; the caller restarts the whole operation instead. */
   replayable?: boolean;
+  /**
+   * A blob transfer, which may take hours: no total deadline, only the idle timeout. Implied by a stream body;
+   * everything else must be answered whole within the API deadline.
+   */
+  stream?: boolean;
 }
 
 export interface Response {
@@ -71,6 +82,9 @@ export class Transport {
   readonly host: string;
   readonly baseUrl: string;
   readonly auth: Authenticator;
+  /** Total deadline of API requests, for whoever reads their bodies. */
+  readonly apiDeadlineMs: number;
+  private readonly root: URL;
   readonly limiter: RequestPacer;
   readonly dispatcher: Agent;
   private readonly retry: RetryOptions;
@@ -80,15 +94,22 @@ export class Transport {
   constructor(options: TransportOptions) {
     this.host = options.host;
     this.baseUrl = `${options.insecure ? 'http' : 'https'}://${options.host}`;
+    this.root = new URL('/', this.baseUrl);
+    this.apiDeadlineMs = options.apiDeadlineMs ?? 30_000;
     this.dispatcher = new Agent({
       connections: options.maxConnections ?? 32,
       keepAliveTimeout: 30_000,
+      // Blob PUTs are answered only once the registry has stored and checked the whole blob.
       headersTimeout: 120_000,
-      // Inactivity between body chunks, not a total: a 10 GB layer may take hours but never stalls for minutes.
-      bodyTimeout: 300_000,
+      // Inactivity between body chunks, not a total: a 10 GB layer may take hours but never stalls for a minute.
+      bodyTimeout: options.blobIdleTimeoutMs ?? 60_000,
       connect: tlsOptions(options),
     });
-    this.auth = new Authenticator(options.host, options.credentials, this.dispatcher);
+    this.auth = new Authenticator(options.host, options.credentials, this.dispatcher, {
+      registry: this.root,
+      allowedHosts: options.tokenRealmHosts ?? [],
+      deadlineMs: this.apiDeadlineMs,
+    });
     this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
     this.retry = { ...DEFAULT_RETRY, ...options.retry };
     this.userAgent = options.userAgent ?? 'swr-harbor-sync';
@@ -125,7 +146,8 @@ export class Transport {
         await sleep(backoffDelay(attempt, this.retry));
         continue;
       }
-      if (res.status === 401 && !authReplayed) {
+      // Only the registry itself may ask for its credentials: a 401 from elsewhere (a redirect target) is an answer.
+      if (res.status === 401 && !authReplayed && this.isOwn(res.url)) {
         const challenge = res.headers['www-authenticate'];
         await res.body.dump();
         const worthReplay = this.auth.onUnauthorized(challenge, options.scopes, authorization !== undefined);
@@ -160,9 +182,20 @@ export class Transport {
     throw await this.failure(res, options.context);
   }
 
+  /** The error for an unwanted answer, with the start of its body (capped, read within the API deadline). */
   async failure(res: Response, context: ErrorContext): Promise<RegistryError> {
-    const text = context && res.body ? await readLimited(res.body, 64 * 1024) : '';
+    let text = '';
+    try {
+      if (res.body) text = (await readUpTo(res.body, BODY_LIMITS.error, this.apiDeadlineMs)).bytes.toString('utf8');
+    } catch {
+      // An error body that does not arrive does not change the error: the status says enough.
+    }
     return errorFromResponse(res.status, text, context);
+  }
+
+  /** Whether `url` is on the registry's own origin: scheme, host in any case and port with defaults filled in. */
+  isOwn(url: URL): boolean {
+    return sameOrigin(url, this.root);
   }
 
   /** Waits for requests in flight; with `force`, cuts them off (a stop whose grace period is over). */
@@ -173,17 +206,20 @@ export class Transport {
   private async dispatch(options: RequestOptions, authorization: string | undefined): Promise<Response> {
     let url = this.url(options.path);
     let method = options.method;
+    const stream = options.stream ?? isStream(options.body);
     for (let hop = 0; ; hop++) {
-      const sameHost = url.host === this.host;
       const headers: Record<string, string> = { 'user-agent': this.userAgent, ...options.headers };
-      // Credentials never follow a redirect to another host (pre-signed object storage URLs carry their own).
-      if (authorization && sameHost) headers.authorization = authorization;
+      // Credentials go only to the registry's own origin: never to another host (pre-signed object storage URLs
+      // carry their own), nor to its host over another scheme or port (an https→http redirect would leak them).
+      if (authorization && this.isOwn(url)) headers.authorization = authorization;
       const res = await request(url, {
         method: method as Dispatcher.HttpMethod,
         headers,
         // undici streams async iterables natively; its typings only list Readable.
         body: (hop === 0 ? options.body : undefined) as Buffer | undefined,
         dispatcher: this.dispatcher,
+        // API answers are small: the signal bounds headers and the caller's read of the body together.
+        ...(stream ? {} : { signal: AbortSignal.timeout(this.apiDeadlineMs), headersTimeout: this.apiDeadlineMs }),
       });
       const location = res.headers.location;
       const redirect = [301, 302, 303, 307, 308].includes(res.statusCode) && location && (method === 'GET' || method === 'HEAD');
@@ -206,16 +242,6 @@ export function tlsOptions(options: { skipTlsVerify?: boolean; caCertificate?: s
 
 function isStream(body: RequestBody): boolean {
   return body !== undefined && !Buffer.isBuffer(body);
-}
-
-export async function readLimited(body: AsyncIterable<Uint8Array>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of body) {
-    if (length < limit) chunks.push(Buffer.from(chunk));
-    length += chunk.length;
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 export function header(res: Response, name: string): string | undefined {

@@ -1,5 +1,6 @@
 // Blob writes: upload sessions, cross-repository mounts, monolithic streaming PUT and chunked PATCH.
 import { RegistryError } from './errors.js';
+import { repositoryPath } from './paths.js';
 import type { RequestScope } from './manifests.js';
 import { header, type Transport } from './transport.js';
 import type { Descriptor } from './types.js';
@@ -25,7 +26,7 @@ export async function startUpload(transport: Transport, repository: string, moun
     if (mount.from) query.set('from', mount.from);
   }
   const ctx = { host: transport.host, repository, digest: mount?.digest, action: mount ? 'mount blob on' : 'start upload on' };
-  const res = await transport.expect({ method: 'POST', path: `/v2/${repository}/blobs/uploads/${mount ? `?${query}` : ''}`, context: ctx, ...scope }, [201, 202]);
+  const res = await transport.expect({ method: 'POST', path: `${repositoryPath(transport.host, repository)}blobs/uploads/${mount ? `?${query}` : ''}`, context: ctx, ...scope }, [201, 202]);
   await res.body.dump();
   if (res.status === 201 && mount) return { kind: 'mounted' };
   const location = header(res, 'location');
@@ -92,7 +93,7 @@ export async function putBlobChunked(transport: Transport, repository: string, l
   }
   // Drain the verifier so a digest mismatch surfaces before the session is committed.
   await source.finish();
-  const res = await transport.send({ method: 'PUT', path: withDigest(current, blob.digest), headers: { 'content-length': '0' }, body: Buffer.alloc(0), context: { ...ctx, action: 'finish upload on' }, ...scope });
+  const res = await transport.send({ method: 'PUT', path: withDigest(current, blob.digest), headers: { 'content-length': '0' }, body: Buffer.alloc(0), context: { ...ctx, action: 'finish upload on' }, stream: true, ...scope });
   if (res.status !== 201 && res.status !== 204) throw await transport.failure(res, ctx);
   await res.body.dump();
 }

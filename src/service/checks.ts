@@ -27,7 +27,7 @@ export async function checkHarborProject(harbor: HarborClient, project: string):
 
 /** Reaching the registry and getting past its authentication proves the account, password and region. */
 export async function checkDestination(config: Config, registry: string, credentials: CredentialSource): Promise<void> {
-  const client = new RegistryClient({ host: registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate, credentials, retry: { retries: 1 } });
+  const client = new RegistryClient({ host: registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate, credentials, retry: { retries: 1 }, tokenRealmHosts: config.tokenRealmHosts });
   try {
     await client.ping();
   } catch (error) {

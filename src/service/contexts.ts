@@ -4,7 +4,7 @@ import { swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { Logs } from '../logging/logs.js';
-import { RegistryClient, type CredentialSource, type RequestPacer } from '../oci/index.js';
+import { peerText, RegistryClient, type CredentialSource, type InvalidNameHandler, type RequestPacer } from '../oci/index.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
 import type { NamespaceGuard } from '../swr/namespaces.js';
@@ -58,6 +58,8 @@ export interface ClientHooks {
 
 export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean, hooks: ClientHooks = {}): SyncContext & { close(force?: boolean): Promise<void> } {
   const { observer } = hooks;
+  // A listed name that breaks the grammar is left out of the sync; say so, escaped, rather than drop it silently.
+  const onInvalidName: InvalidNameHandler = (kind, name, host) => logs.service.warn(`${host} listed ${kind} "${peerText(name, 200)}", which is not a valid ${kind} name: left out`);
   const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.harbor.user, password: credentials.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
   const source = new RegistryClient({
     host: config.harbor.address,
@@ -68,6 +70,8 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     requestsPerSecond: config.engine.harborRequestsPerSecond,
     pacer: hooks.pacer?.(config.harbor.address, config.engine.harborRequestsPerSecond),
     observer,
+    tokenRealmHosts: config.tokenRealmHosts,
+    onInvalidName,
   });
   const destination = new RegistryClient({
     host: credentials.registry,
@@ -79,6 +83,8 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     requestsPerSecond: config.engine.requestsPerSecond,
     pacer: hooks.pacer?.(credentials.registry, config.engine.requestsPerSecond),
     observer,
+    tokenRealmHosts: config.tokenRealmHosts,
+    onInvalidName,
   });
   return {
     engine,

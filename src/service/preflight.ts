@@ -84,7 +84,7 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
     results.push({ ok: false, what: 'Huawei Cloud credentials', detail: (error as Error).message });
     return results;
   }
-  const destination = new RegistryClient({ host: credentials.registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate, credentials: credentials.destination, retry: { retries: 1 } });
+  const destination = new RegistryClient({ host: credentials.registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate, credentials: credentials.destination, retry: { retries: 1 }, tokenRealmHosts: config.tokenRealmHosts });
   try {
     results.push(await attempt(`SWR registry ${credentials.registry}`, async () => (await destination.ping(), 'reachable, login accepted')));
   } finally {

@@ -11,6 +11,8 @@ export function clientFor(target: RegistryAccess, options: { push?: boolean; req
     push: options.push,
     requestsPerSecond: options.requestsPerSecond,
     retry: { retries: options.retries ?? 5, baseDelayMs: 20, maxDelayMs: 500 },
+    // The test token server listens on its own plain-http port: listed, as an operator would list it.
+    tokenRealmHosts: target.tokenServer ? [new URL(target.tokenServer.realm).host] : undefined,
   });
 }
 

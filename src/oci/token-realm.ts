@@ -1,0 +1,41 @@
+// Where a registry's credentials may go when its challenge names a token realm: the registry's own host, or a
+// host its operator listed (tokenRealmHosts / TokenRealmHosts), and only over https unless the operator chose
+// plain http for this registry. A realm anywhere else is a registry (or a man in the middle) asking for the password.
+import { RegistryError } from './errors.js';
+import { hostEntryMatches, sameOrigin } from './origin.js';
+import { peerText } from './peer-text.js';
+
+export interface RealmPolicy {
+  /** The registry's own root, `http(s)://host[:port]/`. */
+  registry: URL;
+  /** Hosts (`host` or `host:port`) besides the registry's to which its credentials may be sent. */
+  allowedHosts: string[];
+}
+
+/** The realm as shown in messages: no query (it may carry anything), capped and escaped. */
+export function shownRealm(realm: URL): string {
+  return peerText(`${realm.protocol}//${realm.host}${realm.pathname}`, 200);
+}
+
+/** Undefined when credentials may be sent to `realm`; else the refusal to throw, naming the realm and the key to set. */
+export function realmRefusal(realm: URL, policy: RealmPolicy, host: string): RegistryError | undefined {
+  const listed = policy.allowedHosts.some((entry) => hostEntryMatches(entry, realm));
+  const ownHost = realm.hostname.toLowerCase() === policy.registry.hostname.toLowerCase();
+  const refuse = (message: string, hint: string) => new RegistryError({ code: 'TOKEN_REALM_REFUSED', status: 0, host, message, hint });
+  if (!ownHost && !listed) {
+    return refuse(
+      `token realm ${shownRealm(realm)} is not on ${host}: its credentials are not sent there`,
+      'if that token service is genuine, add its host to TokenRealmHosts',
+    );
+  }
+  if (realm.protocol === 'https:') return undefined;
+  // Plain http only where the operator already accepted it: the registry's own origin, or a host listed by name.
+  const plainRegistry = policy.registry.protocol === 'http:';
+  if (realm.protocol === 'http:' && plainRegistry && (sameOrigin(realm, policy.registry) || listed)) return undefined;
+  return refuse(
+    `token realm ${shownRealm(realm)} would receive the credentials of ${host} over plain http: they are not sent`,
+    plainRegistry
+      ? 'serve the token service over https, or, if this plain-http network is trusted, add its host:port to TokenRealmHosts'
+      : 'the registry is configured for https but names a plain-http token service; serve it over https',
+  );
+}
