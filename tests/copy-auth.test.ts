@@ -99,7 +99,9 @@ test('a mount from a sibling repository asks one token for push here and pull th
 
 test('wrong credentials fail at once with a message naming the host and what to check, and no secret', async () => {
   for (const registry of [basic, token]) {
-    const client = new RegistryClient({ host: registry.host, insecure: true, credentials: { username: 'tester', password: 'not-the-password' }, retry: { retries: 0 } });
+    // The token server has its own plain-http port: an operator lists it in TokenRealmHosts.
+    const tokenRealmHosts = registry.tokenServer ? [new URL(registry.tokenServer.realm).host] : undefined;
+    const client = new RegistryClient({ host: registry.host, insecure: true, credentials: { username: 'tester', password: 'not-the-password' }, retry: { retries: 0 }, tokenRealmHosts });
     try {
       const failure = await client.ping().then(() => undefined, (e: unknown) => e);
       expect(failure).toBeInstanceOf(RegistryError);

@@ -4,6 +4,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Socket } from 'node:net';
+import { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { makePeerCert } from './cert.js';
 
@@ -50,7 +51,7 @@ export function otherLoopback(): string {
   return `127.${byte()}.${byte()}.${byte()}`;
 }
 
-function send(res: ServerResponse, answer: Answer, sockets: Set<Socket>): void {
+function send(res: ServerResponse, answer: Answer): void {
   if (answer.hang) return;
   res.writeHead(answer.status ?? 200, answer.headers ?? {});
   if (answer.body !== undefined) res.write(answer.body);
@@ -64,19 +65,44 @@ function send(res: ServerResponse, answer: Answer, sockets: Set<Socket>): void {
   }
   const { chunk, everyMs = 0 } = answer.endless;
   const data = Buffer.from(chunk.repeat(everyMs === 0 ? Math.max(1, Math.floor(65536 / chunk.length)) : 1));
+  let closed = false;
+  res.on('close', () => (closed = true));
   const pump = (): void => {
-    if (res.destroyed || !sockets.has(res.socket as Socket)) return;
+    if (closed || res.destroyed) return;
     if (everyMs > 0) {
       res.write(data);
       setTimeout(pump, everyMs).unref();
       return;
     }
     while (res.write(data)) {
-      if (res.destroyed) return;
+      if (closed || res.destroyed) return;
     }
     res.once('drain', pump);
   };
   pump();
+}
+
+/**
+ * The socket as a plain stream with its first bytes put back: a TLS server reads a real socket's handle
+ * directly, past anything unshifted into the JS stream, so it must be given a stream without a handle.
+ */
+function asStream(socket: Socket, first: Buffer): Duplex {
+  const stream = new Duplex({
+    read: () => void socket.resume(),
+    write: (chunk: Buffer, _encoding, done) => void socket.write(chunk, done),
+    final: (done) => void socket.end(done),
+    destroy: (error, done) => {
+      socket.destroy();
+      done(error);
+    },
+  });
+  stream.push(first);
+  socket.on('data', (data: Buffer) => {
+    if (!stream.push(data)) socket.pause();
+  });
+  socket.on('end', () => stream.push(null));
+  socket.on('close', () => stream.destroy());
+  return stream;
 }
 
 export async function startHostilePeer(options: { address?: string; port?: number } = {}): Promise<HostilePeer> {
@@ -93,7 +119,7 @@ export async function startHostilePeer(options: { address?: string; port?: numbe
     req.resume();
     const url = new URL(recorded.url, `${scheme}://${req.headers.host ?? address}`);
     const answer = scripts.map((s) => s(recorded, url)).find((a) => a !== undefined);
-    send(res, answer ?? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"NOT_FOUND","message":"not scripted"}]}' }, sockets);
+    send(res, answer ?? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"NOT_FOUND","message":"not scripted"}]}' });
   };
   const plain = createHttpServer(handle);
   const tls = createHttpsServer({ key, cert }, handle);
@@ -104,9 +130,13 @@ export async function startHostilePeer(options: { address?: string; port?: numbe
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     socket.once('data', (first) => {
+      if (first[0] === 0x16) {
+        tls.emit('connection', asStream(socket, first));
+        return;
+      }
       socket.pause();
       socket.unshift(first);
-      (first[0] === 0x16 ? tls : plain).emit('connection', socket);
+      plain.emit('connection', socket);
       socket.resume();
     });
   });
