@@ -75,19 +75,17 @@ test('an https registry naming a plain-http realm on its own host and port does 
   expect(registry.requests.filter((r) => r.scheme === 'http')).toHaveLength(0);
 });
 
-test('a realm on a host listed in tokenRealmHosts gets the credentials (over https) and the token works', async () => {
+test('the same realm, once its host is listed in tokenRealmHosts, gets the credentials over https; unlisted, it still gets anonymous requests', async () => {
   challengeWith(`${trap.httpsUrl}/token`);
-  await client({ tokenRealmHosts: [trap.address] }).ping();
-  expect(trap.requests).toHaveLength(1);
-  expect(trap.requests[0]!.scheme).toBe('https');
-  expect(trap.requests[0]!.headers.authorization).toMatch(/^Basic /);
-});
-
-test('without credentials, an anonymous token request to an https realm anywhere still works', async () => {
-  challengeWith(`${trap.httpsUrl}/token`);
+  await failure(client().ping());
+  expect(trap.requests).toHaveLength(0);
   await client({ credentials: false }).ping();
   expect(trap.requests).toHaveLength(1);
   trap.assertNoCredentials();
+  await client({ tokenRealmHosts: [trap.address] }).ping();
+  expect(trap.requests).toHaveLength(2);
+  expect(trap.requests[1]!.scheme).toBe('https');
+  expect(trap.requests[1]!.headers.authorization).toMatch(/^Basic /);
 });
 
 test('TokenRealmHosts is validated and parsed as host or host:port entries', () => {

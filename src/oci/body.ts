@@ -37,12 +37,12 @@ export async function readUpTo(body: DestroyableBody, limit: number, deadlineMs:
     for await (const chunk of body) {
       const room = limit - length;
       if (chunk.length > room) {
-        if (room > 0) chunks.push(Buffer.from(chunk.subarray(0, room)));
+        if (room > 0) chunks.push(Buffer.from(chunk.subarray(0, room))); // a copy: the rest of the chunk is dropped
         length = limit;
         truncated = true;
         break; // leaving the loop destroys the body: nothing more is read from the socket
       }
-      chunks.push(Buffer.from(chunk));
+      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
       length += chunk.length;
     }
   } finally {
