@@ -42,7 +42,8 @@ export async function readUpTo(body: DestroyableBody, limit: number, deadlineMs:
         truncated = true;
         break; // leaving the loop destroys the body: nothing more is read from the socket
       }
-      chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
+      // A copy: undici's chunks may be views of larger socket buffers, which would then all stay alive.
+      chunks.push(Buffer.from(chunk));
       length += chunk.length;
     }
   } finally {
