@@ -261,6 +261,21 @@ describe('no webhook policies: the registry endpoint is printed, exit 3', () => 
     expectNoSecrets(run);
   });
 
+  test('a Harbor 1.x whose policy route answers 404 for a project that exists (a version hidden, or a 1.8 fork)', async () => {
+    const harbor = await harborOf('1.10');
+    const proxy = await startFaultProxy(harbor.url);
+    try {
+      proxy.inject({ method: 'GET', path: /^\/api\/projects\/\d+\/webhook\/policies/, fault: { status: 404, body: '404 page not found\n' } });
+      const run = await register(proxy.host, ['--project', 'proj', '--url', URL_A]);
+      expect(run.code).toBe(3);
+      expect(run.stdout).toMatch(/answers 404 to the webhook policies of project "proj", which exists: it is a Harbor before 1\.9: nothing was registered/);
+      expect(run.stdout).toContain(`      url: ${URL_A}\n`);
+      expect(harbor.webhookPolicies()).toEqual([]);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
   test('a plain registry at HarborAddr; without WebhookAuthHeader no headers', async () => {
     const registry = await startRegistry();
     try {
