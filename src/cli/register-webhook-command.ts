@@ -115,7 +115,8 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
         out(noWebhookApi(`${harbor.baseUrl} answers no Harbor REST API, so it has no webhook policies (if it is a plain registry, its notifications do the same work)`, desired, false));
         return EXIT_NO_WEBHOOK_API;
       }
-      failed(`Harbor at ${harbor.baseUrl}: ${(error as Error).message}`);
+      // The client's messages name Harbor's address and what to check.
+      failed((error as Error).message);
       return 1;
     }
     const dialect = policyDialectOf(info);
