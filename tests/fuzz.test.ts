@@ -223,13 +223,14 @@ function notificationCases(): Case[] {
     post(`nested envelope action ${depth}`, `{"events":[{"action":${arrays},"target":{}}]}`, 'application/json', depth * 2 > 1_000_000 ? '4xx' : 'ignore');
     post(`nested envelope mediaType ${depth}`, `{"events":[{"action":"push","target":{"mediaType":${arrays}}}]}`, 'application/json', depth * 2 > 1_000_000 ? '4xx' : 'ignore');
     post(`nested envelope repository ${depth}`, `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":${arrays}}}]}`, 'application/json', depth * 2 > 1_000_000 ? '4xx' : 'ignore');
-    post(`nested envelope push ${depth}`, `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"proj/app","digest":${deep(depth, '[', ']', '"x"')}}}]}`);
+    // A malformed event in an envelope is listed under `ignored` (200): Distribution would resend a 4xx forever.
+    post(`nested envelope push ${depth}`, `{"events":[{"action":"push","target":{"mediaType":"application/vnd.oci.image.manifest.v1+json","repository":"proj/app","digest":${deep(depth, '[', ']', '"x"')}}}]}`, 'application/json', depth * 2 > 1_000_000 ? '4xx' : 'ignore');
   }
   // Huge strings: just under and over the 1 MB body limit.
   for (const size of [200_000, 900_000, 1_100_000, 3_000_000]) {
     post(`huge name ${size}`, JSON.stringify({ type: 'PUSH_ARTIFACT', event_data: harborData({ name: 'a'.repeat(size) }) }));
     post(`huge project ${size}`, JSON.stringify(cloudEvent(harborData({ namespace: 'p'.repeat(size) }))), 'application/cloudevents+json');
-    post(`huge tag ${size}`, JSON.stringify({ events: [{ action: 'push', target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', repository: 'proj/app', digest: DIGEST, tag: 't'.repeat(size) } }] }));
+    post(`huge tag ${size}`, JSON.stringify({ events: [{ action: 'push', target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', repository: 'proj/app', digest: DIGEST, tag: 't'.repeat(size) } }] }), 'application/json', size > 1_000_000 ? '4xx' : 'ignore');
   }
   // Harbor Default and CloudEvents events with one field broken, in the mapped project.
   for (let i = 0; i < 150; i++) {
@@ -238,7 +239,7 @@ function notificationCases(): Case[] {
     post(`broken ${cloud ? 'CloudEvent' : 'Default'} event ${i}`, JSON.stringify(cloud ? cloudEvent(data) : { type: 'PUSH_ARTIFACT', occur_at: 1, operator: 'admin', event_data: data }), pick(contentTypes));
   }
   for (const data of [null, 0, 'x', [], true]) post(`CloudEvent data ${JSON.stringify(data)}`, JSON.stringify(cloudEvent(data)), 'application/cloudevents+json');
-  // Distribution envelopes with a broken push.
+  // Distribution envelopes with a broken push: the envelope is answered, the event ignored.
   const manifest = 'application/vnd.docker.distribution.manifest.v2+json';
   for (let i = 0; i < 80; i++) {
     const kind = int(5);
@@ -248,7 +249,9 @@ function notificationCases(): Case[] {
     else if (kind === 2) events = [{ action: 'push', target: { mediaType: manifest, repository: `${pick(BAD_NAMES.filter((n) => n !== ''))}/app`, digest: DIGEST, tag: 'v1' } }];
     else if (kind === 3) events = [{ action: 'push', target: { mediaType: manifest, repository: 'proj/app', digest: pick<unknown>(['', 'x', 0, null, `${DIGEST}x`]), tag: 'v1' } }];
     else events = [{ action: 'push', target: { mediaType: manifest, repository: 'proj/app', digest: DIGEST, tag: pick<unknown>(['-x', 'a'.repeat(200), 'v/1', 0, [], {}]) } }];
-    post(`broken envelope ${i}`, JSON.stringify({ events }), pick(contentTypes));
+    // Declared JSON: 200 with the event under `ignored`; declared anything else: 415.
+    const contentType = pick(contentTypes);
+    post(`broken envelope ${i}`, JSON.stringify({ events }), contentType, /json/.test(contentType) ? 'ignore' : '4xx');
   }
   // Unsupported charsets and encodings.
   const body = JSON.stringify({ type: 'PUSH_ARTIFACT', event_data: harborData({ name: '..' }) });

@@ -95,7 +95,7 @@ function expectNoSecrets(run: CliRun, ...more: string[]): void {
 }
 
 function ours(project: string): WebhookPolicyJson[] {
-  return harbor.webhookPolicies(project).filter((p) => p.name === 'swr-harbor-sync');
+  return harbor.webhookPolicies(project).filter((p) => p.name === `swr-harbor-sync-${project}`);
 }
 
 describe('the stand-in answers the webhook policy API as Harbor does', () => {
@@ -198,7 +198,7 @@ describe('register-webhook', () => {
     const run = await register(['--project', 'proj', '--url', URL_A]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^created +proj: webhook policy "swr-harbor-sync" \\(id \\d+\\), PUSH_ARTIFACT -> ${URL_A}, with auth header\\n$`));
+    expect(run.stdout).toMatch(new RegExp(`^created +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\), PUSH_ARTIFACT -> ${URL_A}, with auth header\\n$`));
     expect(ours('proj')).toEqual([
       expect.objectContaining({ enabled: true, event_types: ['PUSH_ARTIFACT'], targets: [{ type: 'http', address: URL_A, auth_header: HEADER, payload_format: 'Default' }] }),
     ]);
@@ -211,7 +211,7 @@ describe('register-webhook', () => {
     const writesBefore = writes();
     const run = await register(['--project', 'proj', '--url', URL_A]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^unchanged +proj: webhook policy "swr-harbor-sync" \(id \d+\)/);
+    expect(run.stdout).toMatch(/^unchanged +proj: webhook policy "swr-harbor-sync-proj" \(id \d+\)/);
     expect(ours('proj')).toEqual(before);
     expect(writes()).toBe(writesBefore);
     expect(harbor.webhookPolicies('proj')).toHaveLength(2);
@@ -223,8 +223,8 @@ describe('register-webhook', () => {
     const before = harbor.webhookPolicies();
     const run = await register(['--project', 'proj', '--project', 'pub', '--url', URL_B, '--dry-run']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^would update +proj: webhook policy "swr-harbor-sync" \(id \d+\), changed: address;/m);
-    expect(run.stdout).toMatch(new RegExp(`^would create +pub: webhook policy "swr-harbor-sync", PUSH_ARTIFACT -> ${URL_B}`, 'm'));
+    expect(run.stdout).toMatch(/^would update +proj: webhook policy "swr-harbor-sync-proj" \(id \d+\), changed: address;/m);
+    expect(run.stdout).toMatch(new RegExp(`^would create +pub: webhook policy "swr-harbor-sync-pub", PUSH_ARTIFACT -> ${URL_B}`, 'm'));
     expect(harbor.webhookPolicies()).toEqual(before);
   });
 
@@ -232,7 +232,7 @@ describe('register-webhook', () => {
     const [before] = ours('proj');
     const run = await register(['--project', 'proj', '--url', URL_B_BASE]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^updated +proj: webhook policy "swr-harbor-sync" \\(id ${before!.id}\\), changed: address; PUSH_ARTIFACT -> ${URL_B}`));
+    expect(run.stdout).toMatch(new RegExp(`^updated +proj: webhook policy "swr-harbor-sync-proj" \\(id ${before!.id}\\), changed: address; PUSH_ARTIFACT -> ${URL_B}`));
     expect(ours('proj')).toEqual([expect.objectContaining({ id: before!.id, targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] })]);
     expect(harbor.webhookPolicies('proj')).toHaveLength(2);
     expect(harbor.webhookPolicies('proj').find((p) => p.name === 'ci-hook')).toEqual(unrelated);
@@ -244,21 +244,21 @@ describe('register-webhook', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^unchanged +proj: /);
-    expect(lines[1]).toMatch(/^created +pub: webhook policy "swr-harbor-sync"/);
+    expect(lines[1]).toMatch(/^created +pub: webhook policy "swr-harbor-sync-pub"/);
     expect(ours('pub')).toEqual([expect.objectContaining({ enabled: true, event_types: ['PUSH_ARTIFACT'], targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] })]);
     expect(harbor.webhookPolicies('handmade')).toEqual([]);
   });
 
-  test('a hand-made policy to the same address is adopted: enabled, PUSH_ARTIFACT added, its name and other events kept', async () => {
+  test('a hand-made policy to the same address is adopted: renamed, enabled, PUSH_ARTIFACT added, its other events kept', async () => {
     const made = await api('POST', '/projects/handmade/webhook/policies', { name: 'to-swr', enabled: false, event_types: ['DELETE_ARTIFACT'], targets: [{ type: 'http', address: `${URL_B}/` }] });
     expect(made.status).toBe(201);
     expect(harbor.webhookPolicies('handmade')[0]!.targets[0]!.address).toBe(URL_B);
     const run = await register(['--project', 'handmade', '--url', URL_B]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/warning: project "handmade" is not in NamespaceMap/);
-    expect(run.stdout).toMatch(/^updated +handmade: webhook policy "to-swr" \(id \d+\), changed: enabled, event types, auth header;/);
+    expect(run.stdout).toMatch(/^updated +handmade: webhook policy "swr-harbor-sync-handmade" \(id \d+\), changed: name \(was "to-swr"\), enabled, event types, auth header;/);
     expect(harbor.webhookPolicies('handmade')).toEqual([
-      expect.objectContaining({ name: 'to-swr', enabled: true, event_types: ['DELETE_ARTIFACT', 'PUSH_ARTIFACT'], targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] }),
+      expect.objectContaining({ name: 'swr-harbor-sync-handmade', enabled: true, event_types: ['DELETE_ARTIFACT', 'PUSH_ARTIFACT'], targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] }),
     ]);
   });
 
@@ -347,7 +347,7 @@ describe('end to end: the registered policy delivers a push to the running servi
     expect(run.code).toBe(0);
     const address = `${sut.url}/service/notifications`;
     // Updated after the tests above (created when this block runs alone).
-    expect(run.stdout).toMatch(new RegExp(`^(updated +proj: webhook policy "swr-harbor-sync" \\(id \\d+\\), changed: address;|created +proj: webhook policy "swr-harbor-sync" \\(id \\d+\\),) PUSH_ARTIFACT -> ${address}, with auth header`));
+    expect(run.stdout).toMatch(new RegExp(`^(updated +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\), changed: address;|created +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\),) PUSH_ARTIFACT -> ${address}, with auth header`));
     expectNoSecrets(run);
 
     const image = await pushImage(harbor.access, 'proj/e2e/app', 'v1', { format: 'docker', layers: [{ seed: 'register-e2e', size: 40_000 }] });

@@ -1,8 +1,9 @@
-// parseNotification over every recorded payload shape (Harbor 2.x Default and CloudEvents, the registry's
-// notification envelopes of Harbor 1.x), and malformed bodies that must fail with a sentence that helps.
+// parseNotification over every recorded payload shape (Harbor 2.x Default and CloudEvents, Harbor 1.10's
+// pushImage, the registry's notification envelopes of Harbor 1.x), envelopes with some bad events, the cap on
+// pushes per notification, and malformed bodies that must fail with a sentence that helps.
 import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
-import { NotificationError, parseNotification } from '../src/harbor/webhook.js';
+import { MAX_PUSHES_PER_NOTIFICATION, NotificationError, parseNotification } from '../src/harbor/webhook.js';
 
 const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 
@@ -84,9 +85,72 @@ describe('other valid shapes', () => {
   });
 });
 
+describe('Harbor 1.9/1.10 webhooks', () => {
+  test('pushImage is a push, read like 2.x Default; every other 1.x event type is ignored with the reason', () => {
+    expect(parseNotification(fixture('harbor-1.10-pushImage.json'))).toEqual({
+      pushes: [{ project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'default' }],
+      ignored: [],
+    });
+    expect(parseNotification(fixture('harbor-1.10-pullImage.json'))).toEqual({ pushes: [], ignored: ['Harbor event pullImage is not a push'] });
+    expect(parseNotification(fixture('harbor-1.10-uploadChart.json'))).toEqual({ pushes: [], ignored: ['Harbor event uploadChart is not a push'] });
+    for (const type of ['deleteImage', 'downloadChart', 'deleteChart', 'scanningCompleted', 'scanningFailed', 'projectQuota', 'testEndpoint']) {
+      const body = { type, occur_at: 1586922308, operator: 'admin', event_data: { resources: [{ tag: 'v1' }], repository: { name: 'app', namespace: 'proj', repo_full_name: 'proj/app', repo_type: 'private' } } };
+      expect(parseNotification(body)).toEqual({ pushes: [], ignored: [`Harbor event ${type} is not a push`] });
+    }
+  });
+});
+
+describe('an envelope with bad events: the good ones are taken, the bad ones listed with the reason', () => {
+  const manifest = 'application/vnd.oci.image.manifest.v1+json';
+  const good = { action: 'push', target: { mediaType: manifest, digest: DIGEST, repository: 'proj/app', tag: 'v1' } };
+
+  test('each kind of malformed event among good ones', () => {
+    const parsed = parseNotification({
+      events: [
+        { action: 'push' },
+        good,
+        null,
+        { action: 'push', target: { mediaType: manifest, digest: 'md5:00', repository: 'proj/app', tag: 'v1' } },
+        { action: 'push', target: { mediaType: manifest, digest: DIGEST, repository: 'proj/../../etc', tag: 'v1' } },
+      ],
+    });
+    expect(parsed.pushes).toEqual([{ project: 'proj', repository: 'app', digest: DIGEST, tag: 'v1', format: 'distribution' }]);
+    expect(parsed.ignored).toEqual([
+      'events[0] is malformed: every entry of "events" needs a "target" object',
+      'events[2] is malformed: every entry of "events" needs a "target" object',
+      'events[3] is malformed: digest "md5:00" is not a sha256 digest',
+      'events[4] is malformed: repository "../../etc" is not a valid repository name',
+    ]);
+  });
+
+  test('an envelope of bad events only is still an answer, not an error', () => {
+    expect(parseNotification({ events: [null, 7] })).toEqual({
+      pushes: [],
+      ignored: ['events[0] is malformed: every entry of "events" needs a "target" object', 'events[1] is malformed: every entry of "events" needs a "target" object'],
+    });
+  });
+});
+
+describe('at most MAX_PUSHES_PER_NOTIFICATION pushes from one notification', () => {
+  test('8,000 resources in one Harbor event: 100 pushes, the rest one ignored line with the count', () => {
+    const resources = Array.from({ length: 8000 }, (_, i) => ({ digest: `sha256:${i.toString(16).padStart(64, '0')}`, tag: `t${i}` }));
+    const parsed = parseNotification({ type: 'PUSH_ARTIFACT', event_data: { resources, repository: { name: 'app', namespace: 'proj' } } });
+    expect(parsed.pushes).toHaveLength(MAX_PUSHES_PER_NOTIFICATION);
+    expect(parsed.pushes[99]!.tag).toBe('t99');
+    expect(parsed.ignored).toHaveLength(1);
+    expect(parsed.ignored[0]).toMatch(/^7900 more resources of the event not read: at most 100/);
+  });
+
+  test('250 events in one envelope: 100 read, the rest counted', () => {
+    const events = Array.from({ length: 250 }, (_, i) => ({ action: 'push', target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: DIGEST, repository: 'proj/app', tag: `t${i}` } }));
+    const parsed = parseNotification({ events });
+    expect(parsed.pushes).toHaveLength(100);
+    expect(parsed.ignored).toEqual([expect.stringMatching(/^150 more events of the envelope not read/)]);
+  });
+});
+
 describe('malformed bodies throw NotificationError with a helpful message', () => {
   const repository = { name: 'app', namespace: 'proj' };
-  const manifest = 'application/vnd.oci.image.manifest.v1+json';
   test.each<[string, unknown, RegExp]>([
     ['null', null, /expected a JSON object/],
     ['an array', [{ type: 'PUSH_ARTIFACT' }], /expected a JSON object/],
@@ -109,10 +173,6 @@ describe('malformed bodies throw NotificationError with a helpful message', () =
     ['a path trick in the repository', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 'v1' }], repository: { name: 'a/../b', namespace: 'proj' } } }, /repository "a\/\.\.\/b" is not a valid repository name/],
     ['a CloudEvent push without data', { specversion: '1.0', type: 'harbor.artifact.pushed' }, /CloudEvent harbor\.artifact\.pushed has no "data" object/],
     ['a CloudEvent push with a bad repository', { specversion: '1.0', type: 'harbor.artifact.pushed', data: { resources: [{ digest: DIGEST }], repository: { name: '../x', namespace: 'proj' } } }, /repository "\.\.\/x" is not a valid repository name/],
-    ['an envelope entry without target', { events: [{ action: 'push' }] }, /every entry of "events" needs a "target" object/],
-    ['an envelope entry that is null', { events: [null] }, /every entry of "events" needs a "target" object/],
-    ['an envelope manifest push with a bad digest', { events: [{ action: 'push', target: { mediaType: manifest, digest: 'md5:00', repository: 'proj/app', tag: 'v1' } }] }, /digest "md5:00" is not a sha256 digest/],
-    ['an envelope manifest push with a path trick', { events: [{ action: 'push', target: { mediaType: manifest, digest: DIGEST, repository: 'proj/../../etc', tag: 'v1' } }] }, /repository "\.\.\/\.\.\/etc" is not a valid repository name/],
   ])('%s', (_name, body, message) => {
     let caught: unknown;
     try {

@@ -101,14 +101,14 @@ program
 
 program
   .command('register-webhook')
-  .description('create or update, through Harbor\'s API, the project webhook policy that sends pushes (PUSH_ARTIFACT) to this service; never adds a second one')
+  .description('create or update, through Harbor\'s API, the project webhook policy that sends pushes (PUSH_ARTIFACT; pushImage on Harbor 1.9/1.10) to this service; never adds a second one')
   .addOption(new Option('--project <name>', 'the Harbor project; repeat for several').argParser((v: string, prev: string[] = []) => [...prev, v]))
   .option('--all-mapped', 'every project in NamespaceMap', false)
   .option('--url <url>', `the service's notification URL as Harbor reaches it, e.g. http://HOST:5000/service/notifications (a bare http://HOST:PORT gets that path)`)
   .option('--auth-header <value>', 'the Authorization value Harbor sends (default: WebhookAuthHeader from app.conf, so both agree)')
   .option('--skip-cert-verify', 'let Harbor skip verifying the service\'s TLS certificate (https URLs)', false)
   .option('--dry-run', 'change nothing: say what would be created or updated', false)
-  .addHelpText('after', '\nExit codes: 0 every project done; 1 a Harbor call failed (the line names the project and why); 2 wrong usage or configuration.')
+  .addHelpText('after', '\nExit codes: 0 every project done; 1 a Harbor call failed (the line names the project and why); 2 wrong usage or configuration;\n3 this Harbor (before 1.9) or registry has no webhook policies: the registry endpoint to add by hand is printed.')
   .action(async (flags: import('./register-webhook-command.js').RegisterWebhookFlags) => {
     process.exitCode = await (await import('./register-webhook-command.js')).registerWebhookCommand(flags);
   });

@@ -1,9 +1,14 @@
 // `register-webhook`: creates or updates, through Harbor's API, the webhook policy that sends each project's
-// pushes (PUSH_ARTIFACT) to this service; one line per project: created, updated or unchanged.
+// pushes (PUSH_ARTIFACT, pushImage on 1.9/1.10) to this service; one line per project: created, updated or
+// unchanged. Where Harbor has no webhook policies (before 1.9, or a plain registry) it prints the registry
+// notification endpoint to add by hand and exits 3.
 import type { Config } from '../config/config.js';
 import { harborProjectProblem } from '../config/names.js';
-import { HarborClient } from '../harbor/client.js';
-import { PUSH_ARTIFACT, WebhookPolicies, WebhookPolicyError, planPolicy, type DesiredWebhook, type PolicyPlan } from '../harbor/webhook-policies.js';
+import { HarborClient, HarborError } from '../harbor/client.js';
+import { describeHarbor, detectHarbor, type HarborInfo } from '../harbor/detect.js';
+import { registryNotificationSnippet } from '../harbor/registry-notifications.js';
+import { NoPolicyApiError, WebhookPolicyApi, WebhookPolicyError, flavourOf, policyDialectOf } from '../harbor/webhook-policy-api.js';
+import { planPolicy, type DesiredWebhook, type PolicyFlavour, type PolicyPlan } from '../harbor/webhook-policies.js';
 import { Redactor } from '../logging/redact.js';
 import { loadCliConfig, UsageError } from './usage-error.js';
 
@@ -17,6 +22,9 @@ export interface RegisterWebhookFlags {
 }
 
 export const NOTIFICATIONS_PATH = '/service/notifications';
+
+/** Exit code when this Harbor (before 1.9) or registry has no webhook policies: the endpoint to add by hand was printed. */
+export const EXIT_NO_WEBHOOK_API = 3;
 
 /** An absolute http(s) URL, as Harbor will store it; only a base (no path) gets the notifications path. */
 export function webhookAddress(raw: string | undefined): string {
@@ -48,20 +56,29 @@ function projectsOf(flags: RegisterWebhookFlags, config: Config, warn: (line: st
   return [...new Set(all)];
 }
 
-function describeTarget(desired: DesiredWebhook): string {
-  return `${PUSH_ARTIFACT} -> ${desired.address}, ${desired.authHeader ? 'with' : 'without'} auth header${desired.skipCertVerify ? ', certificate not verified' : ''}`;
+function describeTarget(desired: DesiredWebhook, flavour: PolicyFlavour): string {
+  return `${flavour.pushEventType} -> ${desired.address}, ${desired.authHeader ? 'with' : 'without'} auth header${desired.skipCertVerify ? ', certificate not verified' : ''}`;
 }
 
-function line(plan: PolicyPlan, project: string, desired: DesiredWebhook, dryRun: boolean, createdId?: number): string {
+function line(plan: PolicyPlan, project: string, desired: DesiredWebhook, flavour: PolicyFlavour, dryRun: boolean, createdId?: number): string {
   const pad = (word: string) => word.padEnd(dryRun ? 13 : 10);
   switch (plan.action) {
     case 'create':
-      return `${pad(dryRun ? 'would create' : 'created')}${project}: webhook policy "${plan.body.name}"${createdId === undefined ? '' : ` (id ${createdId})`}, ${describeTarget(desired)}`;
+      return `${pad(dryRun ? 'would create' : 'created')}${project}: webhook policy "${plan.body.name}"${createdId === undefined ? '' : ` (id ${createdId})`}, ${describeTarget(desired, flavour)}`;
     case 'update':
-      return `${pad(dryRun ? 'would update' : 'updated')}${project}: webhook policy "${plan.name}" (id ${plan.id}), changed: ${plan.changes.join(', ')}; ${describeTarget(desired)}`;
+      return `${pad(dryRun ? 'would update' : 'updated')}${project}: webhook policy "${plan.name}" (id ${plan.id}), changed: ${plan.changes.join(', ')}; ${describeTarget(desired, flavour)}`;
     case 'unchanged':
-      return `${pad('unchanged')}${project}: webhook policy "${plan.name}" (id ${plan.id}), ${describeTarget(desired)}`;
+      return `${pad('unchanged')}${project}: webhook policy "${plan.name}" (id ${plan.id}), ${describeTarget(desired, flavour)}`;
   }
+}
+
+/** Why nothing can be registered, and the endpoint to add to the registry's config.yml instead. */
+function noWebhookApi(why: string, desired: DesiredWebhook, harborV1: boolean): string {
+  const where = harborV1
+    ? 'add this endpoint under notifications.endpoints in harbor/common/templates/registry/config.yml (keep Harbor\'s own endpoint there), then run ./prepare and restart Harbor (docker-compose down && docker-compose up -d)'
+    : 'add this endpoint under notifications.endpoints in the registry\'s config.yml, then restart the registry';
+  const header = desired.authHeader ? '\nPut the value of WebhookAuthHeader (app.conf) in the Authorization list: the registry sends it verbatim.' : '';
+  return `${why}: nothing was registered. Instead, ${where}:\n\n${registryNotificationSnippet(desired.address, desired.authHeader !== undefined)}\n${header}`;
 }
 
 export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promise<number> {
@@ -88,27 +105,49 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
 
   const desired: DesiredWebhook = { address, authHeader, skipCertVerify: flags.skipCertVerify ?? false };
   const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
-  const policies = new WebhookPolicies(harbor);
-  let failed = 0;
+  const failed = (why: string) => out(`${'failed'.padEnd(flags.dryRun ? 13 : 10)}${why}`);
   try {
+    let info: HarborInfo;
+    try {
+      info = await detectHarbor(harbor);
+    } catch (error) {
+      if (error instanceof HarborError && error.code === 'NO_API') {
+        out(noWebhookApi(`${harbor.baseUrl} answers no Harbor REST API, so it has no webhook policies (if it is a plain registry, its notifications do the same work)`, desired, false));
+        return EXIT_NO_WEBHOOK_API;
+      }
+      // The client's messages name Harbor's address and what to check.
+      failed((error as Error).message);
+      return 1;
+    }
+    const dialect = policyDialectOf(info);
+    if (!dialect) {
+      out(noWebhookApi(`${describeHarbor(info)} has no webhook policies (they came with Harbor 1.9)`, desired, true));
+      return EXIT_NO_WEBHOOK_API;
+    }
+    const policies = new WebhookPolicyApi(harbor, dialect);
+    const flavour = flavourOf(dialect);
+    let failures = 0;
     for (const project of projects) {
       try {
-        const plan = planPolicy(await policies.list(project), desired);
+        const plan = planPolicy(await policies.list(project), desired, project, flavour);
         let createdId: number | undefined;
         if (!flags.dryRun && plan.action === 'create') createdId = await policies.create(project, plan.body);
         if (!flags.dryRun && plan.action === 'update') await policies.update(project, plan.id, plan.body);
-        out(line(plan, project, desired, flags.dryRun ?? false, createdId));
+        out(line(plan, project, desired, flavour, flags.dryRun ?? false, createdId));
         for (const other of plan.alsoDelivering) {
           warn(`project "${project}": webhook policy "${other.name}" (id ${other.id}) also sends pushes to ${address}; the service gets each push twice (duplicates join one job), delete it in Harbor if it is left over`);
         }
       } catch (error) {
-        failed++;
-        const why = error instanceof WebhookPolicyError ? error.message : `project "${project}": ${(error as Error).message}`;
-        out(`${'failed'.padEnd(flags.dryRun ? 13 : 10)}${why}`);
+        if (error instanceof NoPolicyApiError) {
+          out(noWebhookApi(`${describeHarbor(info)} answers 404 to the webhook policies of project "${project}", which exists: it is a Harbor before 1.9`, desired, true));
+          return EXIT_NO_WEBHOOK_API;
+        }
+        failures++;
+        failed(error instanceof WebhookPolicyError ? error.message : `project "${project}": ${(error as Error).message}`);
       }
     }
+    return failures === 0 ? 0 : 1;
   } finally {
     await harbor.close();
   }
-  return failed === 0 ? 0 : 1;
 }

@@ -1,5 +1,6 @@
-// Reads what Harbor sends to /service/notifications (Harbor 2.x Default or CloudEvents webhooks, and the
-// Distribution notification envelopes of Harbor 1.x) into push events; everything else is named and ignored.
+// Reads what Harbor sends to /service/notifications (Harbor 2.x Default or CloudEvents webhooks, Harbor
+// 1.9/1.10 `pushImage` webhooks, and the Distribution notification envelopes of older Harbor 1.x) into push
+// events; everything else is named and ignored.
 import { isDigest, isManifestType, isValidRepository, isValidTag } from '../oci/index.js';
 import { harborProjectProblem } from '../config/names.js';
 
@@ -17,6 +18,18 @@ export interface ParsedNotification {
   pushes: PushEvent[];
   ignored: string[];
 }
+
+/**
+ * At most this many resources of one Harbor event, and events of one envelope, become pushes. Harbor puts
+ * exactly one resource in an event (1.9 to today) and Distribution writes one event per envelope, batching
+ * a handful at most after a retry; 100 leaves ample room for both, while a crafted 8,000-resource body
+ * cannot make 8,000 jobs. The rest is answered 200 and counted under `ignored`: a 4xx would make a
+ * registry resend the same batch forever.
+ */
+export const MAX_PUSHES_PER_NOTIFICATION = 100;
+
+/** Harbor 2.x names a push PUSH_ARTIFACT; Harbor 1.9 and 1.10 name it pushImage, with the same event_data. */
+const HARBOR_PUSH_TYPES = ['PUSH_ARTIFACT', 'pushImage'];
 
 /** The body is not something Harbor or a registry sends: answered 400 with this message. */
 export class NotificationError extends Error {}
@@ -38,7 +51,7 @@ export function parseNotification(body: unknown): ParsedNotification {
 }
 
 function fromDefault(object: Record<string, unknown>): ParsedNotification {
-  if (object.type !== 'PUSH_ARTIFACT') return { pushes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
+  if (!HARBOR_PUSH_TYPES.includes(object.type as string)) return { pushes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
   return fromHarborData(object.event_data as HarborEventData, 'default');
 }
 
@@ -55,11 +68,18 @@ function fromHarborData(data: HarborEventData, format: PushEvent['format']): Par
   }
   if (!Array.isArray(data.resources) || data.resources.length === 0) throw new NotificationError('event_data.resources must list the pushed artifact');
   const pushes: PushEvent[] = [];
-  for (const resource of data.resources) {
+  // One Harbor event is one push: a bad resource rejects it whole (Harbor retries), nothing half-accepted.
+  for (const resource of data.resources.slice(0, MAX_PUSHES_PER_NOTIFICATION)) {
     if (!resource || typeof resource !== 'object' || Array.isArray(resource)) throw new NotificationError('every entry of event_data.resources must be an object with "digest" and "tag"');
     pushes.push(checked({ project: repo.namespace, repository: repo.name, digest: resource.digest, tag: resource.tag, format }));
   }
-  return { pushes, ignored: [] };
+  return { pushes, ignored: overCap(data.resources.length, 'resources of the event') };
+}
+
+/** The `ignored` line for what lies beyond the cap: one line with a count, whatever the count. */
+function overCap(count: number, what: string): string[] {
+  const over = count - MAX_PUSHES_PER_NOTIFICATION;
+  return over > 0 ? [`${over} more ${what} not read: at most ${MAX_PUSHES_PER_NOTIFICATION} are taken from one notification; run a manual sync (POST /api/v1/sync) for the rest`] : [];
 }
 
 interface EnvelopeEvent {
@@ -67,29 +87,36 @@ interface EnvelopeEvent {
   target?: { mediaType?: unknown; digest?: unknown; repository?: unknown; tag?: unknown; url?: unknown };
 }
 
+/**
+ * Each event stands alone: a malformed one is listed under `ignored` with the reason and the others are
+ * taken, because Distribution resends a refused batch forever and one bad event would block the endpoint.
+ */
 function fromEnvelope(events: unknown[]): ParsedNotification {
   const pushes: PushEvent[] = [];
   const ignored: string[] = [];
-  for (const raw of events) {
-    const event = raw as EnvelopeEvent;
-    if (!event || typeof event !== 'object' || !event.target || typeof event.target !== 'object') throw new NotificationError('every entry of "events" needs a "target" object');
-    const { target } = event;
-    if (event.action !== 'push') {
-      ignored.push(`registry ${named(event.action)} event`);
-      continue;
+  events.slice(0, MAX_PUSHES_PER_NOTIFICATION).forEach((raw, index) => {
+    try {
+      const outcome = fromEnvelopeEvent(raw as EnvelopeEvent);
+      if (typeof outcome === 'string') ignored.push(outcome);
+      else pushes.push(outcome);
+    } catch (error) {
+      if (!(error instanceof NotificationError)) throw error;
+      ignored.push(`events[${index}] is malformed: ${error.message}`);
     }
-    if (!isManifestType(typeof target.mediaType === 'string' ? target.mediaType : undefined)) {
-      ignored.push(`push of ${named(target.mediaType)} (not a manifest)`);
-      continue;
-    }
-    if (typeof target.repository !== 'string' || !target.repository.includes('/')) {
-      ignored.push(`repository ${named(target.repository)} is not inside a Harbor project`);
-      continue;
-    }
-    const slash = target.repository.indexOf('/');
-    pushes.push(checked({ project: target.repository.slice(0, slash), repository: target.repository.slice(slash + 1), digest: target.digest, tag: target.tag, format: 'distribution' }));
-  }
+  });
+  ignored.push(...overCap(events.length, 'events of the envelope'));
   return { pushes, ignored };
+}
+
+/** The push of one envelope event, or why it is not one. */
+function fromEnvelopeEvent(event: EnvelopeEvent): PushEvent | string {
+  if (!event || typeof event !== 'object' || !event.target || typeof event.target !== 'object') throw new NotificationError('every entry of "events" needs a "target" object');
+  const { target } = event;
+  if (event.action !== 'push') return `registry ${named(event.action)} event`;
+  if (!isManifestType(typeof target.mediaType === 'string' ? target.mediaType : undefined)) return `push of ${named(target.mediaType)} (not a manifest)`;
+  if (typeof target.repository !== 'string' || !target.repository.includes('/')) return `repository ${named(target.repository)} is not inside a Harbor project`;
+  const slash = target.repository.indexOf('/');
+  return checked({ project: target.repository.slice(0, slash), repository: target.repository.slice(slash + 1), digest: target.digest, tag: target.tag, format: 'distribution' });
 }
 
 /** A value for an error message: quoted, cut short, and never walked (a deeply nested value must not recurse). */

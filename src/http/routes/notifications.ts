@@ -1,6 +1,6 @@
 // POST /service/notifications: Harbor's webhook target. Records the pushes durably, then answers at once;
 // the copy happens later in a job. A store that cannot be written answers 503 so that Harbor retries.
-import { Router, json } from 'express';
+import { Router, json, type NextFunction, type Request, type Response } from 'express';
 import { NotificationError, parseNotification } from '../../harbor/webhook.js';
 import type { SyncService } from '../../service/sync-service.js';
 import { requireExactAuthorization } from '../auth.js';
@@ -20,7 +20,7 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
       next();
     },
     requireExactAuthorization(service.config.webhookAuthHeader),
-    // Harbor and registries label the body variously (json, cloudevents+json, distribution events): read any as JSON.
+    requireJsonContentType,
     json({ limit: '1mb', type: () => true, strict: true, verify: requireUtf8 }),
     async (req, res, next) => {
       res.locals.notificationKind = notificationKind(req.body);
@@ -42,6 +42,30 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
     },
   );
   return router;
+}
+
+/**
+ * What senders label their JSON: Harbor's webhook jobs `application/json` (1.9 to today, CloudEvents
+ * `application/cloudevents+json` from 2.8), Distribution `application/vnd.docker.distribution.events.v1+json`
+ * (2.x, Harbor 1.x's registry) or `...v2+json` (3.x). Any other `+json` type is JSON too.
+ */
+export const ACCEPTED_CONTENT_TYPES = ['application/json', 'application/cloudevents+json', 'application/vnd.docker.distribution.events.v1+json', 'application/vnd.docker.distribution.events.v2+json', 'any application/*+json'];
+
+/**
+ * 415 for a body not declared JSON. A cross-site HTML form can post text/plain, urlencoded or multipart to
+ * this service without a CORS preflight; refusing those means a browser can never deliver a notification.
+ */
+function requireJsonContentType(req: Request, _res: Response, next: NextFunction): void {
+  const declared = req.headers['content-type'];
+  const type = (declared ?? '').split(';')[0]!.trim().toLowerCase();
+  if (/^application\/([a-z0-9!#$&^_.-]+\+)?json$/.test(type)) return next();
+  next(
+    new HttpError(
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+      `${declared ? `Content-Type "${type.slice(0, 100)}"` : 'a body without Content-Type'} is not accepted here: send JSON labelled ${ACCEPTED_CONTENT_TYPES.join(', ')}`,
+    ),
+  );
 }
 
 /** The payload's shape as parseNotification tells them apart, named as PushEvent['format'] names them. */

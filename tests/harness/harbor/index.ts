@@ -12,6 +12,7 @@ import { handleV2 } from './registry-front.js';
 import { HarborState } from './state.js';
 import { policyJson, WebhookDeliverer, type WebhookDelivery } from './webhook-policies.js';
 import { harborCloudEventsPayload, harborDefaultPayload, type PushEvent } from './webhooks.js';
+import { handleVersionedApi } from './versioned-api.js';
 import { listenOnLoopback } from '../ports.js';
 
 export { multiArchPushEvents, distributionEnvelope, harborDefaultPayload, harborCloudEventsPayload } from './webhooks.js';
@@ -44,8 +45,9 @@ export interface HarborOptions {
   /**
    * Which Harbor to play (default '2.3', the newest API shape): '1.10' is API v1 under /api/ with a Bearer-only
    * /v2/ and pushImage webhook policies; '2.0' to '2.2' have /api/v2.0 without the by-name project routes.
+   * '1.8' is API v1 without webhook policies (only the registry's notifications).
    */
-  version?: '1.10' | '2.0' | '2.1' | '2.2' | '2.3';
+  version?: '1.8' | '1.10' | '2.0' | '2.1' | '2.2' | '2.3';
 }
 
 export interface HarborRequest {
@@ -84,7 +86,8 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   let externalUrl = '';
   let host = '';
 
-  const payload = (kind: 'default' | 'cloudevents', event: PushEvent, policyId?: number): { body: string; contentType: string } => {
+  const version = options.version ?? '2.3';
+  const payload = (kind: 'default' | 'cloudevents', event: PushEvent, policyId?: number, type: 'PUSH_ARTIFACT' | 'pushImage' = 'PUSH_ARTIFACT'): { body: string; contentType: string } => {
     const project = state.project(event.project);
     if (!project) throw new Error(`webhookPayload: unknown project ${event.project}`);
     const repo = `${event.project}/${event.repository}`;
@@ -95,9 +98,9 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
       repoCreated: Math.floor(Date.parse(state.repositoryTimes(repo).creationTime) / 1000),
       policyId,
     };
-    return kind === 'default' ? harborDefaultPayload('PUSH_ARTIFACT', event, site) : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
+    return kind === 'default' ? harborDefaultPayload(type, event, site) : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
   };
-  const deliverer = new WebhookDeliverer(state, payload);
+  const deliverer = new WebhookDeliverer(state, payload, undefined, version.startsWith('1.') ? 'pushImage' : 'PUSH_ARTIFACT');
   // Only the admin can push through the front, so every push is the admin's.
   const onManifestPush = (repo: string, digest: string, tag: string | undefined) => deliverer.pushed(repo, digest, tag, admin.username);
 
@@ -107,6 +110,7 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
       handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush }, (s) => (entry.status = s));
       return;
     }
+    if (handleVersionedApi(req, res, { state, auth, version, externalUrl })) return;
     // The API reads the bodies it takes itself.
     if (!path.startsWith('/api/v2.0/')) req.resume();
     if (path === '/service/token' && req.method === 'GET') {

@@ -7,6 +7,7 @@ import { Agent, request } from 'undici';
 import type { Identity, ProjectRole } from './auth.js';
 import { sendError, sendJson } from './http.js';
 import { pagingHeaders, parsePage, slicePage } from './paging.js';
+import { sameProjectName, type PolicyDialect } from './policy-dialects.js';
 import type { HarborState, Project, WebhookPolicyRecord, WebhookTargetRecord } from './state.js';
 import type { PushEvent } from './webhooks.js';
 
@@ -52,24 +53,35 @@ export function policyJson(p: WebhookPolicyRecord): object {
   };
 }
 
+/** Harbor 2.3 and later (server/v2.0/handler/webhook.go); policy-dialects.ts has the older ones. */
+export const MODERN_POLICY_API: PolicyDialect = {
+  idsOnly: false,
+  pushEventType: 'PUSH_ARTIFACT',
+  paged: true,
+  clashes: sameProjectName,
+  sendClash: (res, name) => sendError(res, 409, 'CONFLICT', `notification policy named ${name} already exists`),
+  sendError,
+  json: policyJson,
+};
+
 /**
  * RequireProjectAccess: anonymous 401; the system admin may do anything in an existing project (404
  * for a missing one, as Harbor 2.9+ answers an admin); a member needs the role; anyone else 403.
  */
-function access(c: PolicyCall, state: HarborState, projectRef: string, action: PolicyAction): Project | undefined {
+function access(c: PolicyCall, state: HarborState, projectRef: string, action: PolicyAction, dialect: PolicyDialect): Project | undefined {
   if (c.identity.kind === 'anonymous' || c.identity.kind === 'invalid') {
-    sendError(c.res, 401, 'UNAUTHORIZED', 'unauthorized');
+    dialect.sendError(c.res, 401, 'UNAUTHORIZED', 'unauthorized');
     return undefined;
   }
-  const byName = c.req.headers['x-is-resource-name'] === 'true' || !/^\d+$/.test(projectRef);
+  const byName = !dialect.idsOnly && (c.req.headers['x-is-resource-name'] === 'true' || !/^\d+$/.test(projectRef));
   const project = state.project(byName ? projectRef : Number(projectRef));
   if (c.identity.kind === 'admin') {
-    if (!project) sendError(c.res, 404, 'NOT_FOUND', `project ${projectRef} not found`);
+    if (!project) dialect.sendError(c.res, 404, 'NOT_FOUND', `project ${projectRef} not found`);
     return project;
   }
   // A member's permission is looked up by project; a project that does not exist grants nothing.
   if (!project || !roleAllows(c.identity.roles[project.name], action)) {
-    sendError(c.res, 403, 'FORBIDDEN', 'forbidden');
+    dialect.sendError(c.res, 403, 'FORBIDDEN', 'forbidden');
     return undefined;
   }
   return project;
@@ -105,9 +117,9 @@ interface PolicyInput {
 }
 
 /** go-swagger's body binding, then JSONCopy into Harbor's model, then the handler's validateEventTypes and validateTargets. */
-function readPolicy(c: PolicyCall): PolicyInput | undefined {
+function readPolicy(c: PolicyCall, dialect: PolicyDialect): PolicyInput | undefined {
   const bad = (message: string) => {
-    sendError(c.res, 400, 'BAD_REQUEST', message);
+    dialect.sendError(c.res, 400, 'BAD_REQUEST', message);
     return undefined;
   };
   let body: unknown;
@@ -127,7 +139,7 @@ function readPolicy(c: PolicyCall): PolicyInput | undefined {
 
   const eventTypes = (b.event_types as string[] | undefined) ?? [];
   if (eventTypes.length === 0) return bad('empty event type');
-  for (const t of eventTypes) if (!SUPPORTED_EVENT_TYPES.includes(t)) return bad(`unsupported event type ${t}`);
+  for (const t of eventTypes) if (!(dialect.eventTypes ?? SUPPORTED_EVENT_TYPES).includes(t)) return bad(`unsupported event type ${t}`);
 
   const rawTargets = (b.targets as Array<Record<string, unknown>> | undefined) ?? [];
   if (rawTargets.length === 0) return bad(`empty notification target with policy ${name}`);
@@ -137,7 +149,8 @@ function readPolicy(c: PolicyCall): PolicyInput | undefined {
     if (typeof address !== 'string') return bad(address.error);
     const type = typeof t.type === 'string' ? t.type : '';
     if (!SUPPORTED_NOTIFY_TYPES.includes(type)) return bad(`unsupported target type ${type} with policy ${name}`);
-    const format = typeof t.payload_format === 'string' ? t.payload_format : '';
+    // Before 2.8 payload_format is no field of the model: encoding/json drops it.
+    const format = typeof t.payload_format === 'string' && dialect.paged ? t.payload_format : '';
     if (format !== '' && format !== 'Default' && format !== 'CloudEvents') return bad(`unsupported payload format ${format}`);
     targets.push({ type, address, authHeader: typeof t.auth_header === 'string' ? t.auth_header : '', skipCertVerify: t.skip_cert_verify === true, payloadFormat: format || 'Default' });
   }
@@ -145,18 +158,16 @@ function readPolicy(c: PolicyCall): PolicyInput | undefined {
   return { name, description: (b.description as string | undefined) ?? '', enabled: (b.enabled as boolean | undefined) ?? false, eventTypes, targets };
 }
 
-function nameTaken(state: HarborState, project: Project, name: string, except?: number): boolean {
-  return state.webhookPolicies.some((p) => p.projectId === project.id && p.name === name && p.id !== except);
-}
-
 /** Routes /projects/{p}/webhook/policies[/{id}]; false when the path is not one of these. */
-export function handleWebhookPolicies(c: PolicyCall, state: HarborState, projectRef: string, idSegment: string | undefined): boolean {
+export function handleWebhookPolicies(c: PolicyCall, state: HarborState, projectRef: string, idSegment: string | undefined, dialect: PolicyDialect = MODERN_POLICY_API): boolean {
   const method = c.req.method ?? 'GET';
   const now = () => new Date().toISOString();
   if (idSegment === undefined) {
     if (method === 'GET') {
-      const project = access(c, state, projectRef, 'list');
+      const project = access(c, state, projectRef, 'list', dialect);
       if (!project) return true;
+      // The legacy List (1.x to 2.2) writes every policy of the project, in id order.
+      if (!dialect.paged) return sendJson(c.res, 200, state.webhookPolicies.filter((p) => p.projectId === project.id).map(dialect.json)), true;
       const page = parsePage(c.params);
       if ('error' in page) return sendError(c.res, 422, 'UNPROCESSABLE_ENTITY', page.error), true;
       // Harbor sorts by creation_time, newest first (the model's `sort:"default:desc"`).
@@ -165,11 +176,11 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
       return true;
     }
     if (method === 'POST') {
-      const project = access(c, state, projectRef, 'create');
+      const project = access(c, state, projectRef, 'create', dialect);
       if (!project) return true;
-      const input = readPolicy(c);
+      const input = readPolicy(c, dialect);
       if (!input) return true;
-      if (nameTaken(state, project, input.name)) return sendError(c.res, 409, 'CONFLICT', `notification policy named ${input.name} already exists`), true;
+      if (dialect.clashes(state.webhookPolicies, project.id, input.name)) return dialect.sendClash(c.res, input.name), true;
       const at = now();
       const record: WebhookPolicyRecord = { id: state.nextPolicyId(), projectId: project.id, ...input, creator: c.identity.kind === 'admin' || c.identity.kind === 'user' ? c.identity.username : '', creationTime: at, updateTime: at };
       state.webhookPolicies.push(record);
@@ -190,25 +201,25 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
     sendError(c.res, 405, 'METHOD_NOT_ALLOWED', `method ${method} is not allowed`);
     return true;
   }
-  const project = access(c, state, projectRef, action);
+  const project = access(c, state, projectRef, action, dialect);
   if (!project) return true;
   // requirePolicyInProject: a policy of another project is as missing as one that does not exist.
   const index = state.webhookPolicies.findIndex((p) => p.id === id && p.projectId === project.id);
   if (index < 0) {
     const exists = state.webhookPolicies.some((p) => p.id === id);
-    sendError(c.res, 404, 'NOT_FOUND', exists ? `project id:${project.id}, webhook policy id: ${id} not found` : `notificationPolicy ${id} not found`);
+    dialect.sendError(c.res, 404, 'NOT_FOUND', exists ? `project id:${project.id}, webhook policy id: ${id} not found` : `notificationPolicy ${id} not found`);
     return true;
   }
   const existing = state.webhookPolicies[index]!;
   if (action === 'read') {
-    sendJson(c.res, 200, policyJson(existing));
+    sendJson(c.res, 200, dialect.json(existing));
   } else if (action === 'delete') {
     state.webhookPolicies.splice(index, 1);
     c.res.writeHead(200, { 'content-length': 0 }).end();
   } else {
-    const input = readPolicy(c);
+    const input = readPolicy(c, dialect);
     if (!input) return true;
-    if (nameTaken(state, project, input.name, id)) return sendError(c.res, 409, 'CONFLICT', `notification policy named ${input.name} already exists`), true;
+    if (dialect.clashes(state.webhookPolicies, project.id, input.name, id)) return dialect.sendClash(c.res, input.name), true;
     // PUT replaces the policy: what the body leaves out takes Go's zero value.
     state.webhookPolicies[index] = { ...existing, ...input, updateTime: now() };
     c.res.writeHead(200, { 'content-length': 0 }).end();
@@ -219,7 +230,7 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
 export interface WebhookDelivery {
   policyId: number;
   address: string;
-  eventType: 'PUSH_ARTIFACT';
+  eventType: 'PUSH_ARTIFACT' | 'pushImage';
   repository: string;
   digest: string;
   tag?: string;
@@ -231,7 +242,7 @@ export interface WebhookDelivery {
   history: Array<{ status: number; error?: string }>;
 }
 
-export type PayloadBuilder = (format: 'default' | 'cloudevents', event: PushEvent, policyId: number) => { body: string; contentType: string };
+export type PayloadBuilder = (format: 'default' | 'cloudevents', event: PushEvent, policyId: number, eventType: 'PUSH_ARTIFACT' | 'pushImage') => { body: string; contentType: string };
 
 /** Harbor's notification handler and jobservice webhook job, in one process. */
 export class WebhookDeliverer {
@@ -246,6 +257,8 @@ export class WebhookDeliverer {
     private readonly payload: PayloadBuilder,
     /** Harbor's JOBSERVICE_WEBHOOK_JOB_MAX_RETRY (3) and HTTP client timeout (3 s). */
     private readonly options: { attempts: number; timeoutMs: number; backoffMs: number } = { attempts: 3, timeoutMs: 3000, backoffMs: 200 },
+    /** pushImage on 1.9/1.10, which also fires for tagged pushes only (core/service/notifications/registry). */
+    private readonly pushEventType: 'PUSH_ARTIFACT' | 'pushImage' = 'PUSH_ARTIFACT',
   ) {}
 
   /** PUSH_ARTIFACT for one manifest PUT: one delivery per target of every enabled policy that has the event. */
@@ -254,7 +267,8 @@ export class WebhookDeliverer {
     const project = this.state.project(repo.slice(0, slash));
     if (!project || slash < 0) return;
     const event: PushEvent = { project: project.name, repository: repo.slice(slash + 1), digest, tag, operator };
-    const policies = this.state.webhookPolicies.filter((p) => p.projectId === project.id && p.enabled && p.eventTypes.includes('PUSH_ARTIFACT'));
+    if (this.pushEventType === 'pushImage' && !tag) return;
+    const policies = this.state.webhookPolicies.filter((p) => p.projectId === project.id && p.enabled && p.eventTypes.includes(this.pushEventType));
     for (const policy of policies) {
       for (const target of policy.targets) {
         if (target.type !== 'http') continue;
@@ -265,8 +279,8 @@ export class WebhookDeliverer {
   }
 
   private async deliver(policy: WebhookPolicyRecord, target: WebhookTargetRecord, event: PushEvent): Promise<void> {
-    const { body, contentType } = this.payload(target.payloadFormat === 'CloudEvents' ? 'cloudevents' : 'default', event, policy.id);
-    const record: WebhookDelivery = { policyId: policy.id, address: target.address, eventType: 'PUSH_ARTIFACT', repository: `${event.project}/${event.repository}`, digest: event.digest, tag: event.tag, status: 0, attempts: 0, history: [] };
+    const { body, contentType } = this.payload(target.payloadFormat === 'CloudEvents' ? 'cloudevents' : 'default', event, policy.id, this.pushEventType);
+    const record: WebhookDelivery = { policyId: policy.id, address: target.address, eventType: this.pushEventType, repository: `${event.project}/${event.repository}`, digest: event.digest, tag: event.tag, status: 0, attempts: 0, history: [] };
     this.deliveries.push(record);
     for (let attempt = 1; attempt <= this.options.attempts && !this.abort.signal.aborted; attempt++) {
       record.attempts = attempt;

@@ -1,5 +1,5 @@
 // Owns the notification bodies the service under test consumes: Harbor 2.x webhook payloads
-// (Default and CloudEvents formats) and Distribution's notification envelope (v1 and v2).
+// (Default and CloudEvents formats), Harbor 1.10's pushImage, and Distribution's notification envelope (v1 and v2).
 import { randomUUID } from 'node:crypto';
 
 export interface PushEvent {
@@ -12,7 +12,8 @@ export interface PushEvent {
   operator?: string;
 }
 
-export type HarborEventType = 'PUSH_ARTIFACT' | 'PULL_ARTIFACT' | 'DELETE_ARTIFACT';
+/** pushImage: Harbor 1.9/1.10's name for a push, with the same Default payload (1.x has no CloudEvents). */
+export type HarborEventType = 'PUSH_ARTIFACT' | 'PULL_ARTIFACT' | 'DELETE_ARTIFACT' | 'pushImage';
 
 /** What only a Harbor instance knows about the event: its host, the project's id and visibility. */
 export interface HarborSite {
@@ -27,7 +28,7 @@ export interface HarborSite {
   occurAt?: Date;
 }
 
-const CLOUD_EVENT_TYPES: Record<HarborEventType, string> = {
+const CLOUD_EVENT_TYPES: Record<Exclude<HarborEventType, 'pushImage'>, string> = {
   PUSH_ARTIFACT: 'harbor.artifact.pushed',
   PULL_ARTIFACT: 'harbor.artifact.pulled',
   DELETE_ARTIFACT: 'harbor.artifact.deleted',
@@ -64,7 +65,7 @@ export function harborDefaultPayload(type: HarborEventType, e: PushEvent, site: 
   return { body: JSON.stringify(body), contentType: 'application/json' };
 }
 
-export function harborCloudEventsPayload(type: HarborEventType, e: PushEvent, site: HarborSite): { body: string; contentType: string } {
+export function harborCloudEventsPayload(type: Exclude<HarborEventType, 'pushImage'>, e: PushEvent, site: HarborSite): { body: string; contentType: string } {
   const body = {
     specversion: '1.0',
     id: randomUUID(),
