@@ -2,6 +2,7 @@
 // environment taking precedence, validated in one pass that names every problem at once.
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
+import { MAX_DURATION_MS, parseDuration } from './duration.js';
 import { harborProjectProblem, swrNamespaceProblem } from './names.js';
 import { iamHost, isKnownRegion, SWR_REGIONS, swrApiHost, swrRegistryHost } from './regions.js';
 import { parseRedisUrl } from '../redis/url.js';
@@ -38,6 +39,10 @@ export interface Config {
   logDir: string;
   /** `text` for people, `json` (one object per line) for log shippers. */
   logFormat: 'text' | 'json';
+  /** Log files start anew past `maxBytes` (0: never, for logrotate), keeping `maxFiles` in all. */
+  logRotation: { maxBytes: number; maxFiles: number };
+  /** Finished jobs kept for the API: at most `days` old, at most `count` of them (both backends). */
+  jobRetention: { days: number; count: number };
   dataDir: string;
   webhookAuthHeader?: string;
   apiToken?: string;
@@ -238,6 +243,8 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     shutdownGraceMs: int('ShutdownGraceSeconds', 30, 0, 3600) * 1000,
     logDir: str('LogDir') ?? '/var/log/swr_harbor_sync',
     logFormat: oneOf('LogFormat', ['text', 'json'] as const, 'text')!,
+    logRotation: { maxBytes: int('LogMaxSizeMB', 100, 0, 100_000) * 1024 * 1024, maxFiles: int('LogMaxFiles', 5, 1, 1000) },
+    jobRetention: { days: int('JobRetentionDays', 7, 1, 3650), count: int('JobRetentionCount', 10_000, 1, 10_000_000) },
     dataDir: str('DataDir') ?? './data',
     webhookAuthHeader: str('WebhookAuthHeader'),
     apiToken: str('ApiToken'),
@@ -257,19 +264,6 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
-}
-
-const MAX_DURATION_MS = 24 * 60 * 60 * 1000;
-
-/** `0`, or a whole number with a unit: `30s`, `15m`, `1h` (also `1h30m`); undefined when not one of those. */
-export function parseDuration(text: string): number | undefined {
-  const v = text.trim();
-  if (/^0+$/.test(v)) return 0;
-  if (!/^(\d+[hms])+$/i.test(v)) return undefined;
-  const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000 };
-  let ms = 0;
-  for (const [, n, unit] of v.matchAll(/(\d+)([hms])/gi)) ms += Number(n) * units[unit!.toLowerCase()]!;
-  return ms;
 }
 
 /** `harbor_project1:swr_ns1;harbor_project2:swr_ns2`, as the old tool took it. */

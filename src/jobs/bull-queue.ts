@@ -6,10 +6,13 @@ import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type winston from 'winston';
 import type { ImageResult } from '../copy/index.js';
+import { oneLine } from '../logging/one-line.js';
 import { withTimeout } from '../redis/connection.js';
 import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
 import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
 import { describeJob, isPermanent, judge, retryDelay, type JobOutcome } from './runner.js';
+import { DEFAULT_JOB_RETENTION, type JobRetention } from './sqlite-prune.js';
+import { tallyJobs, type ThroughputRow } from './throughput.js';
 import type { EnqueueOutcome, Job, JobFilter, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
 
 interface JobData {
@@ -30,6 +33,8 @@ export interface BullQueueOptions {
   lockMs: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** JobRetentionDays and JobRetentionCount: completed and failed jobs kept for the API. */
+  retention?: JobRetention;
 }
 
 const QUEUE_NAME = 'jobs';
@@ -38,8 +43,6 @@ const QUEUE_NAME = 'jobs';
  * without a bound a webhook would hang; with it, the webhook is answered 503 and Harbor sends it again.
  */
 const REDIS_ANSWER_MS = 5_000;
-/** Completed and failed jobs kept for the API: a week, at most this many. */
-const KEEP = { age: 7 * 24 * 3600, count: 10_000 };
 const QUEUED_STATES = ['waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
 /** How many jobs a listing reads from Redis before filtering by project. */
 const SCAN_LIMIT = 2000;
@@ -61,6 +64,8 @@ export class BullQueue implements JobQueue {
   private worker: Worker<JobData, JobOutcome> | undefined;
   private stopping = false;
   private readonly running = new Set<string>();
+  /** BullMQ's removeOnComplete/removeOnFail: age in seconds, at most `count` jobs. */
+  private readonly keep: { age: number; count: number };
 
   constructor(
     private readonly redis: Redis,
@@ -68,6 +73,8 @@ export class BullQueue implements JobQueue {
     private readonly log: winston.Logger,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection: redis, prefix: options.prefix });
+    const retention = options.retention ?? DEFAULT_JOB_RETENTION;
+    this.keep = { age: retention.days * 24 * 3600, count: retention.count };
   }
 
   private key(name: string): string {
@@ -136,8 +143,8 @@ export class BullQueue implements JobQueue {
       delay,
       attempts: this.options.retries + 1,
       backoff: { type: 'capped-exponential' },
-      removeOnComplete: KEEP,
-      removeOnFail: KEEP,
+      removeOnComplete: this.keep,
+      removeOnFail: this.keep,
     });
     return this.toJob(job, delay > 0 ? 'delayed' : 'waiting');
   }
@@ -219,10 +226,15 @@ export class BullQueue implements JobQueue {
     return out.sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
   }
 
+  /** No counters in Redis: tallied in memory over the jobs finishedSince already reads (at most SCAN_LIMIT per state). */
+  async throughputSince(since: Date): Promise<ThroughputRow[]> {
+    return tallyJobs(await this.finishedSince(since), since);
+  }
+
   async counts(): Promise<Record<JobState, number>> {
     const raw = await withTimeout(this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed'), REDIS_ANSWER_MS, 'counting jobs');
     const skippedKey = this.key('skipped');
-    await withTimeout(this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - KEEP.age * 1000), REDIS_ANSWER_MS, 'counting jobs');
+    await withTimeout(this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - this.keep.age * 1000), REDIS_ANSWER_MS, 'counting jobs');
     const skipped = await withTimeout(this.redis.zcard(skippedKey), REDIS_ANSWER_MS, 'counting jobs');
     const queued = QUEUED_STATES.reduce((n, s) => n + (raw[s] ?? 0), 0);
     return { queued, running: raw.active ?? 0, succeeded: Math.max(0, (raw.completed ?? 0) - skipped), skipped, failed: raw.failed ?? 0 };
@@ -281,18 +293,21 @@ export class BullQueue implements JobQueue {
         }
       } catch (error) {
         if (this.stopping) return this.leaveForNextOwner();
-        throw isPermanent(error) ? new UnrecoverableError((error as Error).message) : error;
+        // BullMQ stores the message as the job's error: one capped line, as the SQLite store keeps it.
+        const message = oneLine((error as Error).message ?? String(error));
+        if (isPermanent(error)) throw new UnrecoverableError(message);
+        throw message === (error as Error).message ? error : new Error(message);
       }
       if (this.stopping && judge(outcome).state === 'failed') return this.leaveForNextOwner();
       const verdict = judge(outcome);
       if (verdict.state === 'failed') {
         await bull.updateData({ ...bull.data, spec: job.spec, results: outcome.results });
-        throw verdict.permanent ? new UnrecoverableError(verdict.reason) : new Error(verdict.reason);
+        throw verdict.permanent ? new UnrecoverableError(oneLine(verdict.reason)) : new Error(oneLine(verdict.reason));
       }
       if (verdict.state === 'skipped') {
-        // Kept like completed jobs (a week, at most KEEP.count), so that succeeded = completed - skipped holds.
+        // Kept like completed jobs (JobRetentionDays, at most JobRetentionCount), so that succeeded = completed - skipped holds.
         await this.redis.zadd(this.key('skipped'), Date.now(), id);
-        await this.redis.zremrangebyrank(this.key('skipped'), 0, -(KEEP.count + 1));
+        await this.redis.zremrangebyrank(this.key('skipped'), 0, -(this.keep.count + 1));
         this.log.info(`skipped: ${verdict.reason}`, { jobId: id });
       } else {
         this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: id });
