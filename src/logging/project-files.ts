@@ -71,6 +71,8 @@ export class ReopeningFileTransport extends TransportStream {
     private readonly files: OpenFiles,
   ) {
     super();
+    // Opened at once, as a plain File transport is: the first line does not wait for the open.
+    this.reopen();
   }
 
   override log(info: unknown, next: () => void): void {
@@ -78,13 +80,17 @@ export class ReopeningFileTransport extends TransportStream {
       void this.closing.then(() => this.log(info, next));
       return;
     }
+    this.reopen().log!(info, next);
+  }
+
+  private reopen(): FileTransport {
     if (!this.file) {
       this.file = this.openFile();
       // Disk errors reach the logger as they would from a plain File transport.
       this.file.on('error', (error) => this.emit('error', error));
     }
     this.files.used(this);
-    this.file.log!(info, next);
+    return this.file;
   }
 
   /** Flushes and closes the file; the next line opens it again. */
