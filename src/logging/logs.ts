@@ -78,6 +78,14 @@ function lineFormat(redactor: Redactor, style: LogFormat) {
   );
 }
 
+/** Resolves once a File transport has flushed and closed its file (at most 2 s: a hung disk must not hold a stop). */
+function finished(file: winston.transport): Promise<void> {
+  return new Promise((resolve) => {
+    file.once('finish', () => resolve());
+    setTimeout(resolve, 2000).unref();
+  });
+}
+
 /** The same logs with every line tagged with a job id (a field in JSON, a prefix in text). */
 export function jobProjectLogs(logs: ProjectLogs, jobId: string): ProjectLogs {
   return { running: logs.running.child({ jobId }), success: logs.success.child({ jobId }) };
@@ -93,7 +101,8 @@ export function createLogs(preferredDir: string, redactor: Redactor, options: Lo
   }
   const format = lineFormat(redactor, options.format ?? 'text');
   const rotation = options.rotation ?? DEFAULT_LOG_ROTATION;
-  const transports: winston.transport[] = [fileTransport(join(dir, 'running.log'), rotation)];
+  const serviceFile = fileTransport(join(dir, 'running.log'), rotation);
+  const transports: winston.transport[] = [serviceFile];
   if (options.console ?? true) transports.push(new winston.transports.Console());
   const service = winston.createLogger({ level: options.level ?? 'info', format, transports });
   if (fellBack) service.warn(`LogDir ${preferredDir} is not writable; logging to ${dir} instead`);
@@ -118,6 +127,8 @@ export function createLogs(preferredDir: string, redactor: Redactor, options: Lo
       return logs;
     },
     async close(): Promise<void> {
+      // Listening before the end: the file may finish while the loggers are being ended.
+      const serviceFileClosed = finished(serviceFile);
       await Promise.all(
         all.map(
           (logger) =>
@@ -128,8 +139,8 @@ export function createLogs(preferredDir: string, redactor: Redactor, options: Lo
             }),
         ),
       );
-      // Ending a logger ends its transports; this waits until the project files are flushed and closed.
-      await openFiles.closeAll();
+      // Ending a logger ends its transports; this waits until the files are flushed and closed.
+      await Promise.all([openFiles.closeAll(), serviceFileClosed]);
     },
   };
 }
