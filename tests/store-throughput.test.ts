@@ -141,4 +141,11 @@ test(`a status poll over ${JOBS} jobs finished in the last hour: the same throug
   expect(answer.throughput.total).toEqual(expected.total);
   expect(answer.counts).toMatchObject({ succeeded: expect.any(Number), failed: 6000 });
   expect(counted.rows()).toBeLessThanOrEqual(ROWS_A_POLL_MAY_READ);
+
+  // For the record, not asserted: /healthz answered while five pages poll at once.
+  const t0 = performance.now();
+  const polls = Array.from({ length: 5 }, () => fetch(`${sut.url}/api/v1/status`).then((r) => r.arrayBuffer()));
+  const health = await fetch(`${sut.url}/healthz`).then(async (r) => (await r.arrayBuffer(), performance.now() - t0));
+  await Promise.all(polls);
+  console.log(`five concurrent polls: /healthz answered in ${Math.round(health)} ms, all polls in ${Math.round(performance.now() - t0)} ms`);
 });

@@ -29,6 +29,7 @@ CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (state, not_before);
 CREATE INDEX IF NOT EXISTS jobs_dedupe ON jobs (dedupe_key, state);
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs (project, created_at);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS pending_pushes (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   project TEXT NOT NULL,
