@@ -5,7 +5,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type winston from 'winston';
-import { oneLine } from '../logging/one-line.js';
+import { mapStrings, oneLine } from '../logging/one-line.js';
 import { withTimeout } from '../redis/connection.js';
 import { BullJobReads, QUEUED_STATES, REDIS_ANSWER_MS, toJob, type JobData } from './bull-jobs.js';
 import { RedisPendingPushes } from './bull-pending.js';
@@ -230,6 +230,7 @@ export class BullQueue implements JobQueue {
       }
       if (this.stopping && judge(outcome).state === 'failed') return this.leaveForNextOwner();
       const verdict = judge(outcome);
+      outcome = mapStrings(outcome, (text) => oneLine(text)); // stored by BullMQ as the job's results: one capped line each
       if (verdict.state === 'failed') {
         await bull.updateData({ ...bull.data, spec: job.spec, results: outcome.results });
         throw verdict.permanent ? new UnrecoverableError(oneLine(verdict.reason)) : new Error(oneLine(verdict.reason));
