@@ -1,8 +1,12 @@
 // Owns the file handles of the per-project logs: a project's files are open only while it is logging. A file
 // idle for a while, or the least recently used beyond a cap, is closed; its next line opens it again and
 // appends. Without this every project ever synced kept two descriptors open for the life of the process.
-import TransportStream from 'winston-transport';
-import type winston from 'winston';
+import winston from 'winston';
+import type WinstonTransport from 'winston-transport';
+
+// winston's base transport comes from winston-transport, a dependency of winston's rather than ours: taken
+// from winston at run time (where it is exported as `Transport`), only its type from the package itself.
+const TransportStream = (winston as unknown as { Transport: typeof WinstonTransport }).Transport;
 
 type FileTransport = InstanceType<typeof winston.transports.File>;
 
