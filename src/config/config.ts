@@ -2,10 +2,10 @@
 // environment taking precedence, validated in one pass that names every problem at once.
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
+import { MAX_DURATION_MS, parseDuration } from './duration.js';
 import { harborProjectProblem, swrNamespaceProblem } from './names.js';
 import { iamHost, isKnownRegion, SWR_REGIONS, swrApiHost, swrRegistryHost } from './regions.js';
 import { parseRedisUrl } from '../redis/url.js';
-import { MAX_DURATION_MS, parseDuration } from './duration.js';
 export { parseDuration } from './duration.js';
 import { tokenRealmHosts } from './token-realm-hosts.js';
 
@@ -41,6 +41,10 @@ export interface Config {
   logDir: string;
   /** `text` for people, `json` (one object per line) for log shippers. */
   logFormat: 'text' | 'json';
+  /** Log files start anew past `maxBytes` (0: never, for logrotate), keeping `maxFiles` in all. */
+  logRotation: { maxBytes: number; maxFiles: number };
+  /** Finished jobs kept for the API: at most `days` old, at most `count` of them (both backends). */
+  jobRetention: { days: number; count: number };
   dataDir: string;
   webhookAuthHeader?: string;
   apiToken?: string;
@@ -243,6 +247,8 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     shutdownGraceMs: int('ShutdownGraceSeconds', 30, 0, 3600) * 1000,
     logDir: str('LogDir') ?? '/var/log/swr_harbor_sync',
     logFormat: oneOf('LogFormat', ['text', 'json'] as const, 'text')!,
+    logRotation: { maxBytes: int('LogMaxSizeMB', 100, 0, 100_000) * 1024 * 1024, maxFiles: int('LogMaxFiles', 5, 1, 1000) },
+    jobRetention: { days: int('JobRetentionDays', 7, 1, 3650), count: int('JobRetentionCount', 10_000, 1, 10_000_000) },
     dataDir: str('DataDir') ?? './data',
     webhookAuthHeader: str('WebhookAuthHeader'),
     apiToken: str('ApiToken'),

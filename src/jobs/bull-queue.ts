@@ -5,21 +5,18 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type winston from 'winston';
-import type { ImageResult } from '../copy/index.js';
+import { mapStrings, oneLine } from '../logging/one-line.js';
 import { withTimeout } from '../redis/connection.js';
+import { BullJobReads, QUEUED_STATES, REDIS_ANSWER_MS, toJob, type JobData } from './bull-jobs.js';
+import { RedisPendingPushes } from './bull-pending.js';
+import { SETTLE, SWAP } from './bull-scripts.js';
 import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
 import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
+import { throttled } from './progress-throttle.js';
 import { describeJob, isPermanent, judge, retryDelay, type JobOutcome } from './runner.js';
+import { DEFAULT_JOB_RETENTION, type JobRetention } from './sqlite-prune.js';
+import type { ThroughputRow } from './throughput.js';
 import type { EnqueueOutcome, Job, JobFilter, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
-
-interface JobData {
-  spec: JobSpec;
-  dedupeKey?: string;
-  /** Results of the last failed attempt, so the API shows them while the job waits for its retry. */
-  results?: ImageResult[];
-}
-
-type BullState = Awaited<ReturnType<BullJob['getState']>>;
 
 export interface BullQueueOptions {
   /** Key prefix shared by every replica of one deployment. */
@@ -30,30 +27,11 @@ export interface BullQueueOptions {
   lockMs: number;
   backoffBaseMs?: number;
   backoffMaxMs?: number;
+  /** JobRetentionDays and JobRetentionCount: completed and failed jobs kept for the API. */
+  retention?: JobRetention;
 }
 
 const QUEUE_NAME = 'jobs';
-/**
- * How long a request waits for Redis. The client queues commands while Redis is away (as BullMQ needs), so
- * without a bound a webhook would hang; with it, the webhook is answered 503 and Harbor sends it again.
- */
-const REDIS_ANSWER_MS = 5_000;
-/** Completed and failed jobs kept for the API: a week, at most this many. */
-const KEEP = { age: 7 * 24 * 3600, count: 10_000 };
-const QUEUED_STATES = ['waiting', 'delayed', 'prioritized', 'waiting-children'] as const;
-/** How many jobs a listing reads from Redis before filtering by project. */
-const SCAN_LIMIT = 2000;
-
-// Compare-and-set: a replica replaces the key's job only if no other replica replaced it first.
-const SWAP = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  if ARGV[2] == '' then redis.call('DEL', KEYS[1]) else redis.call('SET', KEYS[1], ARGV[2]) end
-  return 1 end
-return 0`;
-// Called when a job is final: a success keeps answering duplicates for a while, a failure stops at once.
-const SETTLE = `if redis.call('GET', KEYS[1]) == ARGV[1] then
-  if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) else redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-end
-return 0`;
 
 export class BullQueue implements JobQueue {
   readonly backend = 'redis' as const;
@@ -61,6 +39,10 @@ export class BullQueue implements JobQueue {
   private worker: Worker<JobData, JobOutcome> | undefined;
   private stopping = false;
   private readonly running = new Set<string>();
+  /** BullMQ's removeOnComplete/removeOnFail: age in seconds, at most `count` jobs. */
+  private readonly keep: { age: number; count: number };
+  private readonly reads: BullJobReads;
+  private readonly pending: RedisPendingPushes;
 
   constructor(
     private readonly redis: Redis,
@@ -68,6 +50,10 @@ export class BullQueue implements JobQueue {
     private readonly log: winston.Logger,
   ) {
     this.queue = new Queue(QUEUE_NAME, { connection: redis, prefix: options.prefix });
+    const retention = options.retention ?? DEFAULT_JOB_RETENTION;
+    this.keep = { age: retention.days * 24 * 3600, count: retention.count };
+    this.reads = new BullJobReads(this.queue, redis, this.key('skipped'), this.keep.age);
+    this.pending = new RedisPendingPushes(redis, this.key('pending'));
   }
 
   private key(name: string): string {
@@ -93,7 +79,7 @@ export class BullQueue implements JobQueue {
         continue;
       }
       const state = await existing.getState();
-      if (!mergeTags(existing.data.spec, spec) && state !== 'failed') return { job: this.toJob(existing, state), merged: true };
+      if (!mergeTags(existing.data.spec, spec) && state !== 'failed') return { job: toJob(existing, state), merged: true };
       if ((QUEUED_STATES as readonly string[]).includes(state)) {
         const joined = await this.mergeIntoQueued(key, holder, spec);
         if (joined) return { job: joined, merged: true };
@@ -120,10 +106,10 @@ export class BullQueue implements JobQueue {
       const fresh = await this.queue.getJob(id);
       if (!fresh || !(QUEUED_STATES as readonly string[]).includes(await fresh.getState())) return undefined;
       const merged = mergeTags(fresh.data.spec, spec);
-      if (!merged) return this.toJob(fresh, 'waiting');
+      if (!merged) return toJob(fresh, 'waiting');
       await fresh.updateData({ ...fresh.data, spec: merged });
       const after = await fresh.getState();
-      return (QUEUED_STATES as readonly string[]).includes(after) ? this.toJob(fresh, after, merged) : undefined;
+      return (QUEUED_STATES as readonly string[]).includes(after) ? toJob(fresh, after, merged) : undefined;
     } finally {
       await this.redis.eval(SWAP, 1, lock, token, '');
     }
@@ -136,10 +122,10 @@ export class BullQueue implements JobQueue {
       delay,
       attempts: this.options.retries + 1,
       backoff: { type: 'capped-exponential' },
-      removeOnComplete: KEEP,
-      removeOnFail: KEEP,
+      removeOnComplete: this.keep,
+      removeOnFail: this.keep,
     });
-    return this.toJob(job, delay > 0 ? 'delayed' : 'waiting');
+    return toJob(job, delay > 0 ? 'delayed' : 'waiting');
   }
 
   /** The job behind a de-duplication key; briefly absent while the replica that claimed the key adds it. */
@@ -152,80 +138,36 @@ export class BullQueue implements JobQueue {
     return undefined;
   }
 
-  async addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
-    const field = [push.project, push.repository, push.digest].join('\n');
-    await withTimeout(this.redis.hsetnx(this.key('pending'), field, JSON.stringify({ namespace: push.namespace, receivedAt: new Date().toISOString() })), REDIS_ANSWER_MS, 'recording a push');
+  addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
+    return this.pending.add(push);
   }
 
-  async pendingPushesBefore(cutoff: Date): Promise<PendingPush[]> {
-    const [, flat] = await this.redis.hscan(this.key('pending'), 0, 'COUNT', 500);
-    const out: PendingPush[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [project, repository, digest] = flat[i]!.split('\n');
-      const { namespace, receivedAt } = JSON.parse(flat[i + 1]!) as { namespace: string; receivedAt: string };
-      if (new Date(receivedAt) <= cutoff) out.push({ id: flat[i]!, project: project!, repository: repository!, digest: digest!, namespace, receivedAt });
-    }
-    return out;
+  pendingPushesBefore(cutoff: Date): Promise<PendingPush[]> {
+    return this.pending.before(cutoff);
   }
 
-  async removePendingPush(id: string): Promise<void> {
-    await this.redis.hdel(this.key('pending'), id);
+  removePendingPush(id: string): Promise<void> {
+    return this.pending.remove(id);
   }
 
-  async get(id: string): Promise<JobView | undefined> {
-    const job = await withTimeout(this.queue.getJob(id), REDIS_ANSWER_MS, 'reading a job');
-    return job ? this.toJob(job, await job.getState()) : undefined;
+  get(id: string): Promise<JobView | undefined> {
+    return this.reads.get(id);
   }
 
-  async list(filter: JobFilter): Promise<JobView[]> {
-    const limit = filter.limit ?? 100;
-    const states: Array<[JobState, readonly string[]]> = [
-      ['queued', QUEUED_STATES],
-      ['running', ['active']],
-      ['succeeded', ['completed']],
-      ['failed', ['failed']],
-    ];
-    const jobs: JobView[] = [];
-    for (const [state, types] of states) {
-      if (filter.state && filter.state !== state && !(filter.state === 'skipped' && state === 'succeeded')) continue;
-      for (const type of types) {
-        // Filters applied after reading (project; skipped vs succeeded among completed) need reading ahead.
-        const readAhead = filter.project || filter.state === 'skipped' || filter.state === 'succeeded';
-        const found = await withTimeout(this.queue.getJobs([type as 'waiting'], 0, (readAhead ? SCAN_LIMIT : limit) - 1, false), REDIS_ANSWER_MS, 'listing jobs');
-        for (const j of found) if (j) jobs.push(this.toJob(j as BullJob<JobData, JobOutcome>, type as BullState));
-      }
-    }
-    // The lists are read one after another while jobs move between them: a job seen twice is kept in its
-    // later state (queued, then running, then final).
-    const latest = new Map<string, JobView>();
-    const stage = (j: JobView) => (j.state === 'queued' ? 0 : j.state === 'running' ? 1 : 2);
-    for (const j of jobs) {
-      const seen = latest.get(j.id);
-      if (!seen || stage(j) > stage(seen)) latest.set(j.id, j);
-    }
-    return [...latest.values()]
-      .filter((j) => (!filter.state || j.state === filter.state) && (!filter.project || j.project === filter.project))
-      .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
-      .slice(0, limit);
+  list(filter: JobFilter): Promise<JobView[]> {
+    return this.reads.list(filter);
   }
 
-  async finishedSince(since: Date): Promise<Job[]> {
-    const out: Job[] = [];
-    for (const state of ['completed', 'failed'] as const) {
-      for (const j of await withTimeout(this.queue.getJobs([state], 0, SCAN_LIMIT - 1, false), REDIS_ANSWER_MS, 'listing jobs')) {
-        if (j && (j.finishedOn ?? 0) >= since.getTime()) out.push(this.toJob(j as BullJob<JobData, JobOutcome>, state));
-      }
-    }
-    return out.sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));
+  finishedSince(since: Date): Promise<Job[]> {
+    return this.reads.finishedSince(since);
   }
 
-  async counts(): Promise<Record<JobState, number>> {
-    const raw = await withTimeout(this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed'), REDIS_ANSWER_MS, 'counting jobs');
-    const skippedKey = this.key('skipped');
-    await withTimeout(this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - KEEP.age * 1000), REDIS_ANSWER_MS, 'counting jobs');
-    const skipped = await withTimeout(this.redis.zcard(skippedKey), REDIS_ANSWER_MS, 'counting jobs');
-    const queued = QUEUED_STATES.reduce((n, s) => n + (raw[s] ?? 0), 0);
-    return { queued, running: raw.active ?? 0, succeeded: Math.max(0, (raw.completed ?? 0) - skipped), skipped, failed: raw.failed ?? 0 };
+  throughputSince(since: Date): Promise<ThroughputRow[]> {
+    return this.reads.throughputSince(since);
+  }
+
+  counts(): Promise<Record<JobState, number>> {
+    return this.reads.counts();
   }
 
   async probeWrite(): Promise<void> {
@@ -264,7 +206,7 @@ export class BullQueue implements JobQueue {
     const id = bull.id!;
     this.running.add(id);
     try {
-      let job = this.toJob(bull, 'active');
+      let job = toJob(bull, 'active');
       this.log.info(`started: ${describeJob(job)}, attempt ${job.attempts}`, { jobId: id });
       let outcome: JobOutcome;
       try {
@@ -281,18 +223,22 @@ export class BullQueue implements JobQueue {
         }
       } catch (error) {
         if (this.stopping) return this.leaveForNextOwner();
-        throw isPermanent(error) ? new UnrecoverableError((error as Error).message) : error;
+        // BullMQ stores the message as the job's error: one capped line, as the SQLite store keeps it.
+        const message = oneLine((error as Error).message ?? String(error));
+        if (isPermanent(error)) throw new UnrecoverableError(message);
+        throw message === (error as Error).message ? error : new Error(message);
       }
       if (this.stopping && judge(outcome).state === 'failed') return this.leaveForNextOwner();
       const verdict = judge(outcome);
+      outcome = mapStrings(outcome, (text) => oneLine(text)); // stored by BullMQ as the job's results: one capped line each
       if (verdict.state === 'failed') {
         await bull.updateData({ ...bull.data, spec: job.spec, results: outcome.results });
-        throw verdict.permanent ? new UnrecoverableError(verdict.reason) : new Error(verdict.reason);
+        throw verdict.permanent ? new UnrecoverableError(oneLine(verdict.reason)) : new Error(oneLine(verdict.reason));
       }
       if (verdict.state === 'skipped') {
-        // Kept like completed jobs (a week, at most KEEP.count), so that succeeded = completed - skipped holds.
+        // Kept like completed jobs (JobRetentionDays, at most JobRetentionCount), so that succeeded = completed - skipped holds.
         await this.redis.zadd(this.key('skipped'), Date.now(), id);
-        await this.redis.zremrangebyrank(this.key('skipped'), 0, -(KEEP.count + 1));
+        await this.redis.zremrangebyrank(this.key('skipped'), 0, -(this.keep.count + 1));
         this.log.info(`skipped: ${verdict.reason}`, { jobId: id });
       } else {
         this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: id });
@@ -316,21 +262,7 @@ export class BullQueue implements JobQueue {
 
   private progressReporter(bull: BullJob<JobData, JobOutcome>): (p: JobProgress) => void {
     // At most one Redis write a second per job: progress is for people watching, not for bookkeeping.
-    let last = 0;
-    let pending: JobProgress | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const flush = () => {
-      timer = undefined;
-      last = Date.now();
-      if (pending) void bull.updateProgress({ ...pending }).catch(() => undefined);
-    };
-    return (p) => {
-      pending = p;
-      if (timer) return;
-      const wait = Math.max(0, 1000 - (Date.now() - last));
-      timer = setTimeout(flush, wait);
-      timer.unref();
-    };
+    return throttled(1000, (p) => void bull.updateProgress({ ...p }).catch(() => undefined));
   }
 
   private async settleKey(bull: BullJob<JobData, JobOutcome>, succeeded: boolean): Promise<void> {
@@ -364,34 +296,5 @@ export class BullQueue implements JobQueue {
 
   async close(): Promise<void> {
     await this.queue.close();
-  }
-
-  private toJob(bull: BullJob<JobData, JobOutcome>, state: BullState, spec: JobSpec = bull.data.spec): JobView {
-    const returned = bull.returnvalue as JobOutcome | null | undefined;
-    let ours: JobState;
-    if (state === 'active') ours = 'running';
-    else if (state === 'completed') ours = returned?.skipped ? 'skipped' : 'succeeded';
-    else if (state === 'failed') ours = 'failed';
-    else ours = 'queued';
-    const times = [bull.timestamp, bull.processedOn ?? 0, bull.finishedOn ?? 0];
-    const final = ours === 'succeeded' || ours === 'skipped' || ours === 'failed';
-    const progress = ours === 'running' && typeof bull.progress === 'object' ? (bull.progress as unknown as JobProgress) : undefined;
-    return {
-      id: bull.id!,
-      kind: spec.kind,
-      state: ours,
-      project: spec.project,
-      spec,
-      // Starts, as the SQLite store counts claims: an attempt cut short by a dead replica counts too.
-      attempts: bull.attemptsStarted || bull.attemptsMade,
-      createdAt: new Date(bull.timestamp).toISOString(),
-      updatedAt: new Date(Math.max(...times)).toISOString(),
-      startedAt: bull.processedOn ? new Date(bull.processedOn).toISOString() : undefined,
-      finishedAt: final && bull.finishedOn ? new Date(bull.finishedOn).toISOString() : undefined,
-      notBefore: new Date(bull.timestamp + (bull.delay ?? 0)).toISOString(),
-      error: ours === 'skipped' ? returned?.skipped : bull.failedReason || undefined,
-      results: returned?.results ?? bull.data.results ?? [],
-      ...(progress ? { progress } : {}),
-    };
   }
 }

@@ -1,6 +1,7 @@
 // The job queue the service talks to, whatever holds it: the embedded SQLite store with its in-process
 // runner (one instance), or Redis with BullMQ (several replicas sharing the work).
 import type { JobHandler } from './runner.js';
+import type { ThroughputRow } from './throughput.js';
 import type { EnqueueOutcome, Job, JobFilter, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
 
 export type JobView = Job & { progress?: JobProgress };
@@ -23,6 +24,8 @@ export interface JobQueue {
   list(filter: JobFilter): Promise<JobView[]>;
   /** Jobs that reached a final state since `since`, oldest first. */
   finishedSince(since: Date): Promise<Job[]>;
+  /** Throughput buckets from the one holding `since` on, oldest first; never reads every job (status page). */
+  throughputSince(since: Date): Promise<ThroughputRow[]>;
   counts(): Promise<Record<JobState, number>>;
   /** Throws unless a write reaches the store now (readiness). */
   probeWrite(): Promise<void>;

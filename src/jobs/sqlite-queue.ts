@@ -3,18 +3,22 @@
 import type winston from 'winston';
 import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
 import { JobRunner, type RunnerOptions } from './runner.js';
+import { DEFAULT_JOB_RETENTION, schedulePruning, type JobRetention } from './sqlite-prune.js';
 import { SqliteJobStore } from './sqlite-store.js';
+import type { ThroughputRow } from './throughput.js';
 import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, PendingPush } from './types.js';
 
 export class SqliteQueue implements JobQueue {
   readonly backend = 'sqlite' as const;
   readonly store: SqliteJobStore;
   private runner: JobRunner | undefined;
+  private stopPruning: (() => void) | undefined;
 
   constructor(
     dataDir: string,
     private readonly runnerOptions: Omit<RunnerOptions, 'onSettled'>,
     private readonly log: winston.Logger,
+    private readonly retention: JobRetention = DEFAULT_JOB_RETENTION,
   ) {
     this.store = new SqliteJobStore(dataDir);
   }
@@ -48,6 +52,10 @@ export class SqliteQueue implements JobQueue {
     return this.store.finishedSince(since);
   }
 
+  async throughputSince(since: Date): Promise<ThroughputRow[]> {
+    return this.store.throughputSince(since);
+  }
+
   async counts(): Promise<Record<JobState, number>> {
     return this.store.counts();
   }
@@ -59,6 +67,7 @@ export class SqliteQueue implements JobQueue {
   async start(options: QueueStartOptions): Promise<void> {
     this.runner = new JobRunner(this.store, options.handler, { ...this.runnerOptions, onSettled: options.onSettled }, this.log);
     this.runner.start();
+    this.stopPruning = schedulePruning(this.store.db, this.retention, this.log);
   }
 
   wake(): void {
@@ -74,6 +83,7 @@ export class SqliteQueue implements JobQueue {
   }
 
   async close(): Promise<void> {
+    this.stopPruning?.();
     this.store.close();
   }
 

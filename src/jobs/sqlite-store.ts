@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { mapStrings, oneLine } from '../logging/one-line.js';
 import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
+import { bucketStart, tally, tallyJobs, THROUGHPUT_WINDOW_MS, type ThroughputRow } from './throughput.js';
 import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, JobStore, PendingPush } from './types.js';
 
 const SCHEMA = `
@@ -27,6 +29,7 @@ CREATE INDEX IF NOT EXISTS jobs_runnable ON jobs (state, not_before);
 CREATE INDEX IF NOT EXISTS jobs_dedupe ON jobs (dedupe_key, state);
 CREATE INDEX IF NOT EXISTS jobs_project ON jobs (project, created_at);
 CREATE INDEX IF NOT EXISTS jobs_finished ON jobs (finished_at);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
 CREATE TABLE IF NOT EXISTS pending_pushes (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   project TEXT NOT NULL,
@@ -43,6 +46,13 @@ CREATE TABLE IF NOT EXISTS blob_locations (
   repository TEXT NOT NULL,
   seen_at INTEGER NOT NULL,
   PRIMARY KEY (registry, digest, repository)
+);
+CREATE TABLE IF NOT EXISTS throughput (
+  bucket_start INTEGER PRIMARY KEY,
+  jobs INTEGER NOT NULL,
+  images INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  failed_images INTEGER NOT NULL
 );
 `;
 
@@ -80,6 +90,10 @@ function toJob(row: Row): Job {
   };
 }
 
+/** Results as stored: the messages in them come from registries and Harbor, so each is one capped line. */
+function storedResults(results: unknown[]): string {
+  return JSON.stringify(mapStrings(results, (text) => oneLine(text)));
+}
 
 export class SqliteJobStore implements JobStore {
   readonly db: Database.Database;
@@ -91,7 +105,16 @@ export class SqliteJobStore implements JobStore {
     // FULL: a job the webhook acknowledged must be on disk even if the machine loses power right after.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
+    const hadCounters = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'throughput'`).get() !== undefined;
     this.db.exec(SCHEMA);
+    if (!hadCounters) this.backfillThroughput();
+  }
+
+  /** A store from before the counters: the last hour's jobs fill them once, so the page shows no gap. */
+  private backfillThroughput(): void {
+    const add = this.db.prepare('INSERT INTO throughput (bucket_start, jobs, images, bytes, failed_images) VALUES (?, ?, ?, ?, ?)');
+    const rows = tallyJobs(this.finishedSince(new Date(Date.now() - THROUGHPUT_WINDOW_MS)), new Date(0));
+    this.db.transaction(() => rows.forEach((r) => add.run(r.start, r.jobs, r.images, r.bytes, r.failedImages)))();
   }
 
   enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore = new Date()): EnqueueOutcome {
@@ -146,13 +169,25 @@ export class SqliteJobStore implements JobStore {
   }
 
   finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, results: unknown[], error?: string): void {
-    const now = new Date().toISOString();
-    this.db.prepare('UPDATE jobs SET state = ?, results = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?').run(state, JSON.stringify(results), error ?? null, now, now, id);
+    const at = new Date();
+    const now = at.toISOString();
+    const add = tally(results);
+    this.db.transaction(() => {
+      const changed = this.db
+        .prepare('UPDATE jobs SET state = ?, results = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?')
+        .run(state, storedResults(results), error === undefined ? null : oneLine(error), now, now, id).changes;
+      if (changed === 0) return;
+      // The status page's throughput reads these few rows instead of every job of the last hour.
+      this.db
+        .prepare(`INSERT INTO throughput (bucket_start, jobs, images, bytes, failed_images) VALUES (?, 1, ?, ?, ?)
+          ON CONFLICT (bucket_start) DO UPDATE SET jobs = jobs + 1, images = images + excluded.images, bytes = bytes + excluded.bytes, failed_images = failed_images + excluded.failed_images`)
+        .run(bucketStart(at.getTime()), add.images, add.bytes, add.failedImages);
+    })();
   }
 
   retryLater(id: string, notBefore: Date, results: unknown[], error: string): void {
     const now = new Date().toISOString();
-    this.db.prepare(`UPDATE jobs SET state = 'queued', results = ?, error = ?, not_before = ?, updated_at = ? WHERE id = ?`).run(JSON.stringify(results), error, notBefore.toISOString(), now, id);
+    this.db.prepare(`UPDATE jobs SET state = 'queued', results = ?, error = ?, not_before = ?, updated_at = ? WHERE id = ?`).run(storedResults(results), oneLine(error), notBefore.toISOString(), now, id);
   }
 
   requeueRunning(): number {
@@ -182,6 +217,13 @@ export class SqliteJobStore implements JobStore {
   finishedSince(since: Date): Job[] {
     // finished_at is only ever written by finish(), in the same ISO form, so a range on jobs_finished is exact.
     return (this.db.prepare('SELECT * FROM jobs WHERE finished_at >= ? ORDER BY finished_at').all(since.toISOString()) as Row[]).map(toJob);
+  }
+
+  throughputSince(since: Date): ThroughputRow[] {
+    const rows = this.db
+      .prepare('SELECT bucket_start, jobs, images, bytes, failed_images FROM throughput WHERE bucket_start >= ? ORDER BY bucket_start')
+      .all(bucketStart(since.getTime())) as Array<{ bucket_start: number; jobs: number; images: number; bytes: number; failed_images: number }>;
+    return rows.map((r) => ({ start: r.bucket_start, jobs: r.jobs, images: r.images, bytes: r.bytes, failedImages: r.failed_images }));
   }
 
   counts(): Record<JobState, number> {

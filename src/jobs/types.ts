@@ -1,5 +1,6 @@
 // Jobs: what the service has promised to do (copy an image, sync a project), their states and results.
 import type { ImageResult } from '../copy/index.js';
+import type { ThroughputRow } from './throughput.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -90,6 +91,8 @@ export interface JobStore {
   list(filter: JobFilter): Job[];
   /** Jobs that reached a final state at or after `since`, oldest first: what throughput is computed from. */
   finishedSince(since: Date): Job[];
+  /** Throughput buckets from the one holding `since` on, oldest first: a few rows, whatever the job count. */
+  throughputSince(since: Date): ThroughputRow[];
   counts(): Record<JobState, number>;
   close(): void;
 }

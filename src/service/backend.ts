@@ -46,7 +46,7 @@ const SWEEP_LEASE_MS = 60_000;
 export async function openBackend(config: Config, log: winston.Logger): Promise<Backend> {
   const runner = { concurrency: config.jobs.concurrency, retries: config.jobs.retries };
   if (config.queue.backend === 'sqlite') {
-    const queue = new SqliteQueue(config.dataDir, runner, log);
+    const queue = new SqliteQueue(config.dataDir, runner, log, config.jobRetention);
     return {
       queue,
       locations: new SqliteLocationIndex(queue.store.db),
@@ -71,7 +71,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
     shared.disconnect();
     throw new Error(`cannot reach Redis at ${maskRedisUrl(url)} (QueueBackend=redis): ${(error as Error).message}`);
   }
-  const queue = new BullQueue(forQueue, { prefix, ...runner, lockMs: config.queue.lockMs }, log);
+  const queue = new BullQueue(forQueue, { prefix, ...runner, lockMs: config.queue.lockMs, retention: config.jobRetention }, log);
   const locks = new LeaseLocks(shared, { onError });
   const pacers = new Map<string, RequestPacer>();
   return {

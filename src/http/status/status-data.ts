@@ -1,11 +1,11 @@
 // Owns what the status page shows, as JSON: job counts, recent jobs reduced to what a table row needs, and
 // throughput over the last hour bucketed on the server, so the page does no arithmetic over raw results.
 import type { ImageResult } from '../../copy/index.js';
+import { THROUGHPUT_BUCKET_MS, THROUGHPUT_WINDOW_MS, type ThroughputRow } from '../../jobs/throughput.js';
 import type { Job, JobProgress, JobState } from '../../jobs/types.js';
 import type { JobView, SyncService } from '../../service/sync-service.js';
 
-export const THROUGHPUT_WINDOW_MS = 60 * 60 * 1000;
-export const THROUGHPUT_BUCKET_MS = 5 * 60 * 1000;
+export { THROUGHPUT_BUCKET_MS, THROUGHPUT_WINDOW_MS };
 
 /** A job as a table row shows it: everything but the per-image results. */
 export interface StatusJob extends Omit<Job, 'results'> {
@@ -38,13 +38,14 @@ export interface StatusAnswer {
 }
 
 export async function statusAnswer(service: SyncService, limit: number, now = new Date()): Promise<StatusAnswer> {
-  const [counts, jobs, finished] = await Promise.all([service.counts(), service.jobs({ limit }), service.finishedSince(new Date(firstBucketStart(now)))]);
+  // Per-bucket sums from the queue, never the hour's jobs themselves: a busy hour is 60,000 of them.
+  const [counts, jobs, rows] = await Promise.all([service.counts(), service.jobs({ limit }), service.queue.throughputSince(new Date(firstBucketStart(now)))]);
   return {
     generatedAt: now.toISOString(),
     counts,
     running: service.queue.busy,
     jobs: jobs.map(toStatusJob),
-    throughput: throughput(finished, now),
+    throughput: throughput(rows, now),
   };
 }
 
@@ -69,23 +70,20 @@ function firstBucketStart(now: Date): number {
   return (Math.floor(now.getTime() / THROUGHPUT_BUCKET_MS) - (BUCKETS - 1)) * THROUGHPUT_BUCKET_MS;
 }
 
-export function throughput(finished: Job[], now: Date): StatusAnswer['throughput'] {
+export function throughput(rows: ThroughputRow[], now: Date): StatusAnswer['throughput'] {
   const firstStart = firstBucketStart(now);
   const buckets: ThroughputBucket[] = Array.from({ length: BUCKETS }, (_, i) => ({ start: new Date(firstStart + i * THROUGHPUT_BUCKET_MS).toISOString(), images: 0, bytes: 0, jobs: 0 }));
   const total = { images: 0, bytes: 0, jobs: 0, failedImages: 0 };
-  for (const job of finished) {
-    const at = Date.parse(job.finishedAt ?? '');
-    if (!(at >= firstStart && at <= now.getTime())) continue;
-    const bucket = buckets[Math.floor((at - firstStart) / THROUGHPUT_BUCKET_MS)]!;
-    const images = job.results.filter((r) => r.status === 'copied').length;
-    const bytes = job.results.reduce((sum, r) => sum + r.bytesUploaded, 0);
-    bucket.images += images;
-    bucket.bytes += bytes;
-    bucket.jobs++;
-    total.images += images;
-    total.bytes += bytes;
-    total.jobs++;
-    total.failedImages += job.results.filter((r) => r.status === 'failed').length;
+  for (const row of rows) {
+    const bucket = buckets[Math.floor((row.start - firstStart) / THROUGHPUT_BUCKET_MS)];
+    if (!bucket || row.start > now.getTime()) continue;
+    bucket.images += row.images;
+    bucket.bytes += row.bytes;
+    bucket.jobs += row.jobs;
+    total.images += row.images;
+    total.bytes += row.bytes;
+    total.jobs += row.jobs;
+    total.failedImages += row.failedImages;
   }
   return { since: new Date(firstStart).toISOString(), bucketMs: THROUGHPUT_BUCKET_MS, buckets, total };
 }
