@@ -1,17 +1,13 @@
 // Owns making outside text (a registry's or Harbor's error message, anything a peer chose) safe for sinks
 // read line by line: control characters become visible escapes, so a peer cannot start a line of its own
 // (a forged INFO line in a log, a fake row in a job's error), and a length cap stops one answer flooding them.
+// The OCI client already escapes a peer's words in its errors the same way; this is the sinks' own guard.
+import { escapeControl } from '../oci/peer-text.js';
+
+export { escapeControl };
 
 /** Longest text kept in a log message or a stored job error; the rest is cut and the cut is marked. */
 export const MAX_LINE_CHARS = 4000;
-
-// C0 and C1 controls, DEL, and the two Unicode separators some readers break lines at.
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
-const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-export function escapeControl(text: string): string {
-  return text.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
 
 export function capLength(text: string, max = MAX_LINE_CHARS): string {
   return text.length <= max ? text : `${text.slice(0, max)}... [cut: ${text.length - max} more chars]`;

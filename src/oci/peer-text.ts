@@ -5,11 +5,13 @@ export const PEER_TEXT_MAX = 300;
 
 // C0, DEL, C1, and the Unicode line and paragraph separators that some log viewers break lines at.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** Control characters as visible escapes (`\n`, `\r`, `\t`, `\u001b`): the one escaping for every sink. */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
 
 export function peerText(text: string, max = PEER_TEXT_MAX): string {
-  const capped = text.length > max ? `${text.slice(0, max)}…` : text;
-  return capped.replace(CONTROL, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return escapeControl(text.length > max ? `${text.slice(0, max)}…` : text);
 }
