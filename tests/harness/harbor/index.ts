@@ -5,6 +5,8 @@ import { Agent, createServer, type IncomingMessage, type ServerResponse } from '
 import { startRegistry, type RunningRegistry } from '../registry.js';
 import type { RegistryAccess } from '../registry-http.js';
 import { handleApi } from './api.js';
+import { handleApiV1 } from './api-v1.js';
+import { sendSystemInfoV2, VERSION_STRINGS } from './systeminfo.js';
 import { Auth, projectOf, type HarborUser } from './auth.js';
 import { Backing } from './backing.js';
 import { sendError } from './http.js';
@@ -46,6 +48,11 @@ export interface HarborOptions {
    * /v2/ and pushImage webhook policies; '2.0' to '2.2' have /api/v2.0 without the by-name project routes.
    */
   version?: '1.10' | '2.0' | '2.1' | '2.2' | '2.3';
+  /**
+   * Host name in Harbor's external URL (its token realm and systeminfo), default 127.0.0.1: `localhost` plays a
+   * Harbor configured under another name than the address the service is given.
+   */
+  externalHost?: string;
 }
 
 export interface HarborRequest {
@@ -74,6 +81,7 @@ export interface HarborStandIn {
 export async function startHarbor(options: HarborOptions): Promise<HarborStandIn> {
   const admin = options.admin ?? { username: 'admin', password: 'Harbor12345' };
   const registry = await startRegistry({ auth: 'none' });
+  const version = options.version ?? '2.3';
   const state = new HarborState();
   state.adminName = admin.username;
   for (const p of options.projects) state.addProject(p.name, p.public);
@@ -104,15 +112,28 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   const dispatch = (req: IncomingMessage, res: ServerResponse, entry: HarborRequest): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/v2' || path.startsWith('/v2/')) {
-      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush }, (s) => (entry.status = s));
+      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush, bearerOnly: version === '1.10' }, (s) => (entry.status = s));
       return;
     }
     // The API reads the bodies it takes itself.
     if (!path.startsWith('/api/v2.0/')) req.resume();
     if (path === '/service/token' && req.method === 'GET') {
       auth.handleToken(req, res, new URL(req.url ?? '/', externalUrl));
+    } else if (version === '1.10' && path.startsWith('/api/v2.0/')) {
+      // Harbor 1.x has no API v2.0: beego's plain 404 page.
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
+    } else if (version === '1.10' && path.startsWith('/api/')) {
+      handleApiV1(req, res, { state, auth, backing, externalUrl: () => externalUrl, version: VERSION_STRINGS['1.10'] }).catch((err: Error) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`{"code":500,"message":"stand-in failure: ${err.message}"}\n`);
+        else res.destroy(err);
+      });
+    } else if (path === '/api/v2.0/systeminfo' && req.method === 'GET') {
+      req.resume();
+      if (auth.caller(req) === 'invalid') sendError(res, 401, 'UNAUTHORIZED', 'unauthorized');
+      else sendSystemInfoV2(res, version, externalUrl);
     } else if (path.startsWith('/api/v2.0/')) {
-      handleApi(req, res, { state, auth, backing }).catch((err: Error) => {
+      handleApi(req, res, { state, auth, backing, version: version === '1.10' ? undefined : version }).catch((err: Error) => {
         if (!res.headersSent) sendError(res, 500, 'UNKNOWN', `stand-in failure: ${err.message}`);
         else res.destroy(err);
       });
@@ -140,14 +161,18 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
     throw err;
   }
   host = `127.0.0.1:${port}`;
-  externalUrl = `http://${host}`;
+  externalUrl = `http://${options.externalHost ?? '127.0.0.1'}:${port}`;
 
   let stopped = false;
   return {
-    url: externalUrl,
+    url: `http://${host}`,
     host,
     registry,
-    access: { url: externalUrl, auth: 'htpasswd', username: admin.username, password: admin.password },
+    // Harbor 1.x's /v2/ takes Bearer tokens only: the fixtures then fetch them from /service/token.
+    access:
+      version === '1.10'
+        ? { url: `http://${host}`, auth: 'token', username: admin.username, password: admin.password, tokenServer: { realm: `http://${host}/service/token`, service: 'harbor-registry' } }
+        : { url: `http://${host}`, auth: 'htpasswd', username: admin.username, password: admin.password },
     addProject: (name, isPublic) => {
       state.addProject(name, isPublic);
     },
