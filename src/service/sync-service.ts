@@ -44,7 +44,7 @@ export class SyncService {
     private readonly hooks: ClientHooks = {},
   ) {
     // Contexts made later (manual calls) reuse what the default one learnt of Harbor's API.
-    this.hooks = { log, ...hooks, known: () => this.defaultContext.harbor.known };
+    this.hooks = { log, ...hooks, known: () => this.defaultContext?.harbor.known };
     this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite, this.hooks);
   }
 
