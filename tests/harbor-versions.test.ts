@@ -138,7 +138,7 @@ test('a HarborAddr that answers /v2/ but no Harbor API fails the job with what t
     const ready = await fetch(`${sut.url}/readyz`);
     expect(ready.status).toBe(503);
     const body = (await ready.json()) as { checks: Record<string, { ok: boolean; message: string; action?: string }> };
-    expect(body.checks.harborApi).toMatchObject({ ok: false, message: expect.stringMatching(message) });
+    expect(body.checks.harbor).toMatchObject({ ok: false, message: expect.stringMatching(message) });
   } finally {
     await sut.stop();
     await plain.stop();

@@ -56,7 +56,7 @@ export async function startService(config: Config, options: { console?: boolean 
   );
   const monitoring = createMonitoring(config, queue, engine.events);
   const service = new SyncService(config, queue, engine, logs, log, redactor, { observer: monitoring.observer, pacer: backend.pacer });
-  monitoring.readiness.addCheck('harborApi', () => harborApiCheck(service.harbor));
+  monitoring.readiness.addCheck('harbor', () => harborApiCheck(service.harbor));
   announceHarbor(service.harbor, log);
 
   const app = createApp(service, log, redactor, monitoring);
