@@ -130,6 +130,21 @@ test('a tag that is a path (v1 tags and v2.0 artifacts) and a repository that is
   expect(warnings.join('\n')).toMatch(/refused repository name "proj\/\.\.\/\.\.\/etc"/);
 });
 
+test('an artifact 404 means "deleted" only while its repository answers; a 404 for both fails the call', async () => {
+  let repositoryAnswers = true;
+  const harbor = await serve((req, res) => {
+    const path = new URL(req.url!, 'http://h').pathname;
+    if (path.includes('/artifacts/')) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND","message":"artifact not found"}]}');
+    if (repositoryAnswers) return json(res, { name: 'proj/app' });
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
+  });
+  const source = new V2Source(client(harbor.host), undefined, () => undefined);
+  const digest = `sha256:${'b'.repeat(64)}`;
+  expect(await source.getArtifact('proj', 'app', digest)).toBeUndefined();
+  repositoryAnswers = false;
+  await expect(source.getArtifact('proj', 'app', digest)).rejects.toThrow(/Harbor answered 404 for http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/projects\/proj\/repositories\/app: 404 page not found/);
+});
+
 test("Harbor's error text in a message is capped and its control characters escaped", async () => {
   const forged = `boom\n2026-01-01 INFO copied everything\r\u001b[31m${'x'.repeat(5000)}`;
   const harbor = await serve((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: forged }] })));

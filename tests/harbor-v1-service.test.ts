@@ -9,7 +9,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import pLimit from 'p-limit';
 import { HarborClient } from '../src/harbor/client.js';
 import { detectHarbor } from '../src/harbor/detect.js';
+import { SelectedSource } from '../src/harbor/selected-source.js';
 import { V1Source } from '../src/harbor/v1-source.js';
+import { RegistryClient } from '../src/oci/index.js';
 import { runCli } from './harness/cli.js';
 import { distributionEnvelope, startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { assertImageComplete, getManifest, listTags, pushImage, type PushedImage } from './harness/images.js';
@@ -93,6 +95,20 @@ test('detection says API v1 with the version and the external URL; the v1 source
     expect(await source.getArtifact('proj', 'app', app.digest)).toEqual({ digest: app.digest, mediaType: '', tags: ['v1'], children: [] });
   } finally {
     await client.close();
+  }
+});
+
+test("the source registry client's token realm hosts get the host of Harbor's external URL once detection ran", async () => {
+  const client = new HarborClient({ address: harbor.host, protocol: 'http', username: 'admin', password: 'Harbor12345' });
+  const registry = new RegistryClient({ host: harbor.host, insecure: true });
+  const realmHosts: string[] = [];
+  try {
+    const selected = new SelectedSource(client, 'auto', registry, { realmHosts });
+    expect(realmHosts).toEqual([]);
+    await selected.info();
+    expect(realmHosts).toEqual([`localhost:${harbor.host.split(':')[1]}`]);
+  } finally {
+    await Promise.all([client.close(), registry.close()]);
   }
 });
 
