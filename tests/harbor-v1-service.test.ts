@@ -145,6 +145,21 @@ test('the reconcile sweep finds a tag added in Harbor 1.10 without any event and
   expect((await listTags(dst, 'mirror/app')).sort()).toEqual(['v1', 'v1-promoted']);
 }, 60_000);
 
+test('the sync command copies a project from Harbor 1.10 into another namespace', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-v1-cli-'));
+  try {
+    const file = join(dir, 'app.conf');
+    await writeFile(file, Object.entries({ ...sut.raw, NamespaceMap: 'proj:cli-ns', LogDir: join(dir, 'logs'), DataDir: join(dir, 'data') }).map(([k, v]) => `${k}=${v}`).join('\n'));
+    const run = await runCli(['sync', '--project', 'proj'], { CONFIG_FILE: file, PATH: process.env.PATH ?? '/usr/bin:/bin' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(new RegExp(`^copied  ${dst.host}/cli-ns/app:v1 `, 'm'));
+    expect((await getManifest(dst, 'cli-ns/app', 'v1'))?.digest).toBe(app.digest);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 test('check-config names Harbor 1.10 (API v1) and finds the mapped projects', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-v1-'));
   try {
