@@ -121,6 +121,31 @@ describe('a plain registry as source (HarborAPI=registry)', () => {
     expect(job.results.map((r) => r.destination).sort()).toEqual([`${dst.host}/team-ns/app:v1`, `${dst.host}/team-ns/tools:t1`]);
     expect(await listTags(dst, 'team-ns/tools')).toEqual(['t1']);
   });
+
+  test('an untagged push waits for its tagged event, which then copies that digest', async () => {
+    const image = await pushImage(source, 'team/bydigest', undefined, { format: 'docker', layers: [{ seed: 'plain-bydigest', size: 5_000 }] });
+    const untagged = distributionEnvelope([{ action: 'push', repository: 'team/bydigest', digest: image.digest, mediaType: image.mediaType, size: image.size }], 'v1');
+    expect((await post(sut, '/service/notifications', untagged.body, untagged.contentType)).status).toBe(200);
+    // Past the coalescing window (300 ms in tests): the push was resolved, to no tag, and dropped.
+    await new Promise((r) => setTimeout(r, 1500));
+    const mine = (all: Awaited<ReturnType<typeof waitForJobs>>) => all.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'bydigest');
+    expect(mine(await waitForJobs(sut.url, 'team', (all) => all.length > 0))).toEqual([]);
+    // Distribution sends the tagged event when the tag is pushed (here the same manifest under a tag).
+    await pushImage(source, 'team/bydigest', 'v9', { format: 'docker', layers: [{ seed: 'plain-bydigest', size: 5_000 }] });
+    const tagged = distributionEnvelope([{ action: 'push', repository: 'team/bydigest', digest: image.digest, tag: 'v9', mediaType: image.mediaType, size: image.size }], 'v1');
+    expect((await post(sut, '/service/notifications', tagged.body, tagged.contentType)).status).toBe(200);
+    const jobs = mine(await waitForJobs(sut.url, 'team', (all) => mine(all).some((j) => j.state !== 'queued' && j.state !== 'running')));
+    expect(jobs).toEqual([expect.objectContaining({ state: 'succeeded' })]);
+    expect((await getManifest(dst, 'team-ns/bydigest', 'v9'))?.digest).toBe(image.digest);
+  });
+
+  test('the reconcile sweep lists the registry and queues a tag the destination lacks', async () => {
+    await pushImage(source, 'team/app', 'v2', { format: 'docker', layers: [{ seed: 'plain-app-v2', size: 5_000 }] });
+    const summary = await sut.running.reconcile();
+    expect(summary).toMatchObject({ errors: 0, queued: 1, missing: 1 });
+    await waitForJobs(sut.url, 'team', (all) => all.some((j) => j.spec.kind === 'image' && j.spec.tags.includes('v2') && j.state === 'succeeded'));
+    expect((await listTags(dst, 'team-ns/app')).sort()).toEqual(['v1', 'v2']);
+  });
 });
 
 test('a HarborAddr that answers /v2/ but no Harbor API fails the job with what to do, and /readyz says so; nothing is "deleted"', async () => {
