@@ -69,7 +69,7 @@ describe("the old tool's app.conf", () => {
       password: 'XXXXXXX',
       region: 'cn-north-1',
     });
-    expect(config.harbor).toEqual({ address: 'mango.nat300.top', protocol: 'https', user: 'admin', password: '******', skipTlsVerify: false, caCertificate: undefined });
+    expect(config.harbor).toEqual({ address: 'mango.nat300.top', protocol: 'https', user: 'admin', password: '******', skipTlsVerify: false, caCertificate: undefined, api: 'auto' });
     expect(config.swr).toEqual({
       registry: 'swr.cn-north-1.myhuaweicloud.com',
       explicit: false,
@@ -101,6 +101,12 @@ describe("the old tool's app.conf", () => {
   test('an explicit SWRRegistry wins over the region', () => {
     const config = parseConfig({ ...VALID, SWRRegistry: 'registry.internal:5000', SWRProtocol: 'http' });
     expect(config.swr).toMatchObject({ registry: 'registry.internal:5000', explicit: true, protocol: 'http' });
+  });
+
+  test('HarborAPI: auto by default, one of auto, v2, v1, registry, said so otherwise', () => {
+    expect(parseConfig({ ...VALID, HarborAPI: 'V1' }).harbor.api).toBe('v1');
+    expect(parseConfig({ ...VALID, HarborAPI: 'registry' }).harbor.api).toBe('registry');
+    expect(configError({ ...VALID, HarborAPI: 'v3' }).problems).toEqual(['HarborAPI must be one of auto, v2, v1, registry, got "v3"']);
   });
 
   test('values are trimmed, booleans and protocols are case-insensitive', () => {

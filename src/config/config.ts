@@ -21,7 +21,7 @@ export interface Config {
     password?: string;
     region: string;
   };
-  harbor: { address: string; protocol: 'http' | 'https'; user?: string; password?: string; skipTlsVerify: boolean; caCertificate?: string };
+  harbor: { address: string; protocol: 'http' | 'https'; user?: string; password?: string; skipTlsVerify: boolean; caCertificate?: string; api: 'auto' | 'v2' | 'v1' | 'registry' };
   /** `explicit` when SWRRegistry was set: then the region does not choose the registry. */
   swr: {
     registry: string;
@@ -195,6 +195,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     problems.push(`HarborAddr must be a host name or IP with an optional :port, without scheme or path (got "${harborAddress}"); put http/https in HarborProtocol`);
   }
   const harborProtocol = oneOf('HarborProtocol', ['http', 'https'] as const, 'https')!;
+  const harborApi = oneOf('HarborAPI', ['auto', 'v2', 'v1', 'registry'] as const, 'auto')!;
   const swrProtocol = oneOf('SWRProtocol', ['http', 'https'] as const, 'https')!;
   const swrRegistry = str('SWRRegistry') ?? (region && isKnownRegion(region) ? swrRegistryHost(region) : '');
   const knownRegion = region && isKnownRegion(region) ? region : undefined;
@@ -229,6 +230,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
       password: str('HarborPassword'),
       skipTlsVerify: bool('HarborInsecure', false),
       caCertificate: pem('HarborCACert'),
+      api: harborApi,
     },
     swr: {
       registry: swrRegistry,

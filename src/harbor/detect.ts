@@ -41,6 +41,13 @@ export async function detectHarbor(harbor: HarborClient, setting: HarborApiSetti
     };
   }
   const asked = candidates.map((api) => SYSTEMINFO[api]).join(' or ');
+  if (setting === 'auto' && (await answersRegistryApi(harbor))) {
+    throw new HarborError(
+      `HarborAddr (${harbor.baseUrl}) answers the registry API but not Harbor's REST API (/api/v2.0 or /api): set HarborAPI=registry to sync through the registry alone, or check HarborAddr`,
+      404,
+      'NO_API',
+    );
+  }
   throw new HarborError(
     setting === 'auto'
       ? `${harbor.baseUrl} answers no Harbor REST API (${asked}): if it is a plain registry, set HarborAPI=registry to sync through the registry alone; otherwise check HarborAddr and HarborProtocol`
@@ -48,6 +55,16 @@ export async function detectHarbor(harbor: HarborClient, setting: HarborApiSetti
     404,
     'NO_API',
   );
+}
+
+/** A Distribution registry answers /v2/ (200, or 401 asking for credentials) with its API version header. */
+async function answersRegistryApi(harbor: HarborClient): Promise<boolean> {
+  try {
+    const res = await harbor.call('GET', '/v2/', { ok: [200, 401] });
+    return res.headers['docker-distribution-api-version'] !== undefined;
+  } catch {
+    return false;
+  }
 }
 
 /** For logs: `Harbor v1.10.17 (API v1)`, `Harbor (version hidden, API v2.0)`, `a plain registry`. */

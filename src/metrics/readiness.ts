@@ -46,19 +46,28 @@ export class Readiness {
   /** The last ping of each host: when it started, and the ping itself while it runs (probes arriving meanwhile join it). */
   private readonly pings = new Map<string, { at: number; running?: Promise<void> }>();
 
+  /** Checks added by the service once its parts exist (which Harbor API answers); one named like a registry check joins it. */
+  private readonly added: Array<{ name: string; check: () => Promise<CheckResult> }> = [];
+
   constructor(private readonly options: ReadinessOptions) {
     this.recentMs = options.recentMs ?? 5 * 60_000;
     this.pingCacheMs = options.pingCacheMs ?? 30_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 3_000;
   }
 
+  addCheck(name: string, check: () => Promise<CheckResult>): void {
+    this.added.push({ name, check });
+  }
+
   async check(): Promise<ReadinessReport> {
     const registries = await Promise.all(this.options.registries.map(async (target) => [target.name, await this.registryCheck(target)] as const));
+    const added = await Promise.all(this.added.map(async ({ name, check }) => [name, await check()] as const));
     const checks: Record<string, CheckResult> = {
       store: await this.storeCheck(),
       config: { ok: true, message: `loaded from ${this.options.configSource} and valid` },
       ...Object.fromEntries(registries),
     };
+    for (const [name, result] of added) checks[name] = checks[name] ? joined(checks[name], result) : result;
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
@@ -94,4 +103,11 @@ export class Readiness {
     this.pings.set(endpoint.host, entry);
     return running.finally(() => delete entry.running);
   }
+}
+
+/** Two checks of one thing (Harbor answers; its API is usable) as one: failed if either failed. */
+function joined(a: CheckResult, b: CheckResult): CheckResult {
+  if (a.ok && b.ok) return { ok: true, message: `${a.message}; ${b.message}` };
+  const failed = [a, b].filter((c) => !c.ok);
+  return { ok: false, message: failed.map((c) => c.message).join('; '), action: failed.map((c) => c.action).filter(Boolean).join('; ') || undefined };
 }

@@ -1,15 +1,18 @@
 // The checks the old tool made before accepting a manual project sync, each failure answered with the
 // status and sentence that tell the caller which of its inputs is wrong.
 import type { Config } from '../config/config.js';
-import { HarborError, type HarborClient } from '../harbor/client.js';
+import { HarborError } from '../harbor/client.js';
+import type { SelectedSource } from '../harbor/selected-source.js';
 import { HttpError } from '../http/errors.js';
 import { RegistryClient, RegistryError, type CredentialSource } from '../oci/index.js';
 import { SwrApiError } from '../swr/errors.js';
 import { NamespaceError, type NamespaceGuard } from '../swr/namespaces.js';
 
-export async function checkHarborProject(harbor: HarborClient, project: string): Promise<{ public: boolean }> {
+export async function checkHarborProject(harbor: SelectedSource, project: string): Promise<{ public: boolean }> {
   try {
     const found = await harbor.getProject(project);
+    // Harbor's project lists (1.x, 2.0, 2.1) show anonymous callers public projects only: unlisted is not unknown.
+    if (!found && !harbor.hasCredentials) throw new HttpError(401, 'HARBOR_CREDENTIALS', `project "${project}" is not visible to anonymous users of Harbor: send HarborUser and HarborPassword`);
     if (!found) throw new HttpError(404, 'PROJECT_NOT_FOUND', `Harbor has no project "${project}"; check Projectname`);
     return { public: found.public };
   } catch (error) {

@@ -2,9 +2,10 @@
 import type { Config } from '../config/config.js';
 import { swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
-import { HarborClient } from '../harbor/client.js';
+import type { HarborInfo } from '../harbor/detect.js';
 import type { Logs } from '../logging/logs.js';
 import { peerText, RegistryClient, type CredentialSource, type InvalidNameHandler, type RequestPacer } from '../oci/index.js';
+import { buildSource } from './harbor-source.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
 import type { NamespaceGuard } from '../swr/namespaces.js';
@@ -54,23 +55,23 @@ export interface ClientHooks {
   observer?: TransportObserver;
   /** Pacing shared with other replicas for a host, when there are any; else each client paces itself. */
   pacer?: (host: string, requestsPerSecond: number) => RequestPacer | undefined;
+  /** Where the source reports the Harbor API it chose and names it refused (the service log). */
+  log?: { info(message: string): void; warn(message: string): void };
+  /** What the service already learnt about Harbor's API, for contexts made later (manual calls). */
+  known?: () => HarborInfo | undefined;
 }
 
 export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean, hooks: ClientHooks = {}): SyncContext & { close(force?: boolean): Promise<void> } {
   const { observer } = hooks;
   // A listed name that breaks the grammar is left out of the sync; say so, escaped, rather than drop it silently.
   const onInvalidName: InvalidNameHandler = (kind, name, host) => logs.service.warn(`${host} listed ${kind} "${peerText(name, 200)}", which is not a valid ${kind} name: left out`);
-  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.harbor.user, password: credentials.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
-  const source = new RegistryClient({
-    host: config.harbor.address,
-    insecure: config.harbor.protocol === 'http',
-    skipTlsVerify: config.harbor.skipTlsVerify,
-    caCertificate: config.harbor.caCertificate,
-    credentials: credentials.harbor.user ? { username: credentials.harbor.user, password: credentials.harbor.password ?? '' } : undefined,
-    requestsPerSecond: config.engine.harborRequestsPerSecond,
-    pacer: hooks.pacer?.(config.harbor.address, config.engine.harborRequestsPerSecond),
+  const { harbor, source } = buildSource(config, {
+    user: credentials.harbor.user,
+    password: credentials.harbor.password,
     observer,
-    tokenRealmHosts: config.tokenRealmHosts,
+    pacer: hooks.pacer?.(config.harbor.address, config.engine.harborRequestsPerSecond),
+    known: hooks.known?.(),
+    log: hooks.log,
     onInvalidName,
   });
   const destination = new RegistryClient({

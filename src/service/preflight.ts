@@ -2,10 +2,11 @@
 // a user sees every problem at once instead of one per restart.
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Config } from '../config/config.js';
-import { HarborClient } from '../harbor/client.js';
+import { describeHarbor } from '../harbor/detect.js';
 import { RegistryClient } from '../oci/index.js';
 import { maskRedisUrl } from '../redis/url.js';
 import { configuredCredentials } from './contexts.js';
+import { buildSource } from './harbor-source.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -62,19 +63,22 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
 
   if (config.queue.backend === 'redis') results.push(await attempt(`Redis ${maskRedisUrl(config.queue.redisUrl!)}`, () => pingRedis(config.queue.redisUrl!)));
 
-  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
+  const { harbor, source } = buildSource(config, { user: config.harbor.user, password: config.harbor.password, retries: 1, log: { info: () => undefined, warn: () => undefined } });
   try {
-    for (const project of config.namespaceMap.keys()) {
+    const api = await attempt(`Harbor at ${harbor.baseUrl}`, async () => `${describeHarbor(await harbor.info())}`);
+    results.push(api);
+    // Without an API that answers, every project check would only repeat the same failure.
+    for (const project of api.ok ? config.namespaceMap.keys() : []) {
       results.push(
         await attempt(`Harbor project ${project}`, async () => {
           const found = await harbor.getProject(project);
           if (!found) throw new Error(`Harbor at ${harbor.baseUrl} has no project "${project}": fix NamespaceMap`);
-          return `${found.public ? 'public' : 'private'}, readable`;
+          return config.harbor.api === 'registry' ? 'repositories found under it in the catalog' : `${found.public ? 'public' : 'private'}, readable`;
         }),
       );
     }
   } finally {
-    await harbor.close();
+    await Promise.all([harbor.close(), source.close()]);
   }
 
   let credentials;

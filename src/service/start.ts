@@ -9,6 +9,7 @@ import { openBackend } from './backend.js';
 import { createLogs } from '../logging/logs.js';
 import { timedJobs } from '../metrics/job-timing.js';
 import { createMonitoring } from '../metrics/monitoring.js';
+import { announceHarbor, harborApiCheck } from './harbor-readiness.js';
 import { Redactor } from '../logging/redact.js';
 import { configuredCredentials } from './contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
@@ -55,6 +56,8 @@ export async function startService(config: Config, options: { console?: boolean 
   );
   const monitoring = createMonitoring(config, queue, engine.events);
   const service = new SyncService(config, queue, engine, logs, log, redactor, { observer: monitoring.observer, pacer: backend.pacer });
+  monitoring.readiness.addCheck('harbor', () => harborApiCheck(service.harbor));
+  announceHarbor(service.harbor, log);
 
   const app = createApp(service, log, redactor, monitoring);
   const server: Server = await new Promise((resolve, reject) => {

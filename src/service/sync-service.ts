@@ -43,7 +43,9 @@ export class SyncService {
     /** Observer and shared pacing for every registry client the service makes. */
     private readonly hooks: ClientHooks = {},
   ) {
-    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite, hooks);
+    // Contexts made later (manual calls) reuse what the default one learnt of Harbor's API.
+    this.hooks = { log, ...hooks, known: () => this.defaultContext?.harbor.known };
+    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite, this.hooks);
   }
 
   get destinationHost(): string {

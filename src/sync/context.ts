@@ -1,13 +1,14 @@
 // What a sync needs to run: the engine, Harbor (its API and its registry), the destination registry, and
 // where to log. Built once by the service; a manual call with its own credentials gets its own copy.
 import type { CopyEngine } from '../copy/index.js';
-import type { HarborClient } from '../harbor/client.js';
+import type { SelectedSource } from '../harbor/selected-source.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import type { RegistryClient } from '../oci/index.js';
 
 export interface SyncContext {
   engine: CopyEngine;
-  harbor: HarborClient;
+  /** Harbor's API (v2.0 or v1), or the registry's listings: whichever HarborAPI selects. */
+  harbor: SelectedSource;
   /** Harbor's registry (`/v2/`), read with the Harbor credentials. */
   source: RegistryClient;
   /** The SWR registry (or any registry standing in for it), written with the Huawei credentials. */

@@ -2,11 +2,11 @@
 // Harbor says which tags the digest has: tagged ones become image jobs, untagged ones (index children,
 // pushes by digest) are dropped, since the index or a later tag event carries them.
 import type winston from 'winston';
-import type { HarborClient } from '../harbor/client.js';
+import type { HarborSource } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { imageJobKey } from './job-keys.js';
 
-export async function resolvePendingPushes(store: Pick<JobQueue, 'pendingPushesBefore' | 'enqueue' | 'removePendingPush'>, harbor: HarborClient, destination: string, coalesceMs: number, log: winston.Logger): Promise<number> {
+export async function resolvePendingPushes(store: Pick<JobQueue, 'pendingPushesBefore' | 'enqueue' | 'removePendingPush'>, harbor: HarborSource, destination: string, coalesceMs: number, log: winston.Logger): Promise<number> {
   let queued = 0;
   for (const push of await store.pendingPushesBefore(new Date(Date.now() - coalesceMs))) {
     let tags: string[] | undefined;

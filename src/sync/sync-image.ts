@@ -14,7 +14,8 @@ export interface SyncOutcome {
 
 export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?: SyncProgress): Promise<SyncOutcome> {
   const logs = ctx.logs(spec.project);
-  const artifact = await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest);
+  // A failure to ask (Harbor down, no API at HarborAddr) throws: the job fails with the cause and is retried.
+  const artifact = await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest, spec.tags);
   if (!artifact) {
     logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} is no longer in Harbor; nothing to sync`);
     return { results: [], skipped: 'the artifact was deleted from Harbor before it could be synced' };

@@ -14,6 +14,8 @@ export interface ApiContext {
   state: HarborState;
   auth: Auth;
   backing: Backing;
+  /** Which 2.x is played: the project route by name arrived in 2.2 (default 2.3). */
+  version?: '2.0' | '2.1' | '2.2' | '2.3';
 }
 
 interface Call {
@@ -115,7 +117,14 @@ async function listProjects(c: Call, ctx: ApiContext): Promise<void> {
 }
 
 async function getProject(c: Call, ctx: ApiContext, nameOrId: string): Promise<void> {
-  const byName = c.req.headers['x-is-resource-name'] === 'true' || !/^\d+$/.test(nameOrId);
+  if ((ctx.version === '2.0' || ctx.version === '2.1') && !/^\d+$/.test(nameOrId)) {
+    // 2.0 routes /projects/:id([0-9]+) only; 2.1's swagger takes an int64 project_id (go-swagger's 422).
+    if (ctx.version === '2.0') return notFound(c.res, `path ${c.rawPath} was not found`);
+    return sendError(c.res, 422, 'UNPROCESSABLE_ENTITY', `validation failure list:\nproject_id in path must be of type int64: "${nameOrId}"`);
+  }
+  // X-Is-Resource-Name arrived in 2.2; before, a number is always an id.
+  const honoursHeader = ctx.version !== '2.0' && ctx.version !== '2.1';
+  const byName = (honoursHeader && c.req.headers['x-is-resource-name'] === 'true') || !/^\d+$/.test(nameOrId);
   const project = readableProject(c, ctx, byName ? nameOrId : Number(nameOrId));
   if (!project) return;
   sendJson(c.res, 200, projectJson(ctx, project, (await projectRepositories(ctx, project.name)).length));

@@ -5,6 +5,8 @@ import { Agent, createServer, type IncomingMessage, type ServerResponse } from '
 import { startRegistry, type RunningRegistry } from '../registry.js';
 import type { RegistryAccess } from '../registry-http.js';
 import { handleApi } from './api.js';
+import { handleApiV1 } from './api-v1.js';
+import { sendSystemInfoV2, VERSION_STRINGS } from './systeminfo.js';
 import { Auth, projectOf, type HarborUser } from './auth.js';
 import { Backing } from './backing.js';
 import { sendError } from './http.js';
@@ -48,6 +50,11 @@ export interface HarborOptions {
    * '1.8' is API v1 without webhook policies (only the registry's notifications).
    */
   version?: '1.8' | '1.10' | '2.0' | '2.1' | '2.2' | '2.3';
+  /**
+   * Host name in Harbor's external URL (its token realm and systeminfo), default 127.0.0.1: `localhost` plays a
+   * Harbor configured under another name than the address the service is given.
+   */
+  externalHost?: string;
 }
 
 export interface HarborRequest {
@@ -76,6 +83,7 @@ export interface HarborStandIn {
 export async function startHarbor(options: HarborOptions): Promise<HarborStandIn> {
   const admin = options.admin ?? { username: 'admin', password: 'Harbor12345' };
   const registry = await startRegistry({ auth: 'none' });
+  const version = options.version ?? '2.3';
   const state = new HarborState();
   state.adminName = admin.username;
   for (const p of options.projects) state.addProject(p.name, p.public);
@@ -86,7 +94,6 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   let externalUrl = '';
   let host = '';
 
-  const version = options.version ?? '2.3';
   const payload = (kind: 'default' | 'cloudevents', event: PushEvent, policyId?: number, type: 'PUSH_ARTIFACT' | 'pushImage' = 'PUSH_ARTIFACT'): { body: string; contentType: string } => {
     const project = state.project(event.project);
     if (!project) throw new Error(`webhookPayload: unknown project ${event.project}`);
@@ -107,16 +114,30 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   const dispatch = (req: IncomingMessage, res: ServerResponse, entry: HarborRequest): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (path === '/v2' || path.startsWith('/v2/')) {
-      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush }, (s) => (entry.status = s));
+      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush, bearerOnly: version.startsWith('1.') }, (s) => (entry.status = s));
       return;
     }
-    if (handleVersionedApi(req, res, { state, auth, version, externalUrl })) return;
+    if (handleVersionedApi(req, res, { state, auth, version })) return;
     // The API reads the bodies it takes itself.
     if (!path.startsWith('/api/v2.0/')) req.resume();
     if (path === '/service/token' && req.method === 'GET') {
       auth.handleToken(req, res, new URL(req.url ?? '/', externalUrl));
+    } else if (version.startsWith('1.') && path.startsWith('/api/v2.0/')) {
+      // Harbor 1.x has no API v2.0: beego's plain 404 page.
+      req.resume();
+      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
+    } else if (version.startsWith('1.') && path.startsWith('/api/')) {
+      handleApiV1(req, res, { state, auth, backing, externalUrl: () => externalUrl, version: VERSION_STRINGS[version] }).catch((err: Error) => {
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`{"code":500,"message":"stand-in failure: ${err.message}"}\n`);
+        else res.destroy(err);
+      });
+    } else if (path === '/api/v2.0/systeminfo' && req.method === 'GET') {
+      req.resume();
+      // Harbor's security middleware lets a failed Basic login through as anonymous: systeminfo still answers.
+      const identity = auth.identify(req).kind;
+      sendSystemInfoV2(res, version, externalUrl, identity === 'admin' || identity === 'user');
     } else if (path.startsWith('/api/v2.0/')) {
-      handleApi(req, res, { state, auth, backing }).catch((err: Error) => {
+      handleApi(req, res, { state, auth, backing, version: version === '1.8' || version === '1.10' ? undefined : version }).catch((err: Error) => {
         if (!res.headersSent) sendError(res, 500, 'UNKNOWN', `stand-in failure: ${err.message}`);
         else res.destroy(err);
       });
@@ -144,14 +165,18 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
     throw err;
   }
   host = `127.0.0.1:${port}`;
-  externalUrl = `http://${host}`;
+  externalUrl = `http://${options.externalHost ?? '127.0.0.1'}:${port}`;
 
   let stopped = false;
   return {
-    url: externalUrl,
+    url: `http://${host}`,
     host,
     registry,
-    access: { url: externalUrl, auth: 'htpasswd', username: admin.username, password: admin.password },
+    // Harbor 1.x's /v2/ takes Bearer tokens only: the fixtures then fetch them from /service/token.
+    access:
+      version.startsWith('1.')
+        ? { url: `http://${host}`, auth: 'token', username: admin.username, password: admin.password, tokenServer: { realm: `http://${host}/service/token`, service: 'harbor-registry' } }
+        : { url: `http://${host}`, auth: 'htpasswd', username: admin.username, password: admin.password },
     addProject: (name, isPublic) => {
       state.addProject(name, isPublic);
     },

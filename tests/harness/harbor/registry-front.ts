@@ -15,6 +15,8 @@ export interface FrontContext {
   backingUrl: URL;
   externalUrl: string;
   agent: Agent;
+  /** Harbor 1.x: /v2/ takes only Bearer tokens from /service/token; Basic credentials are challenged again. */
+  bearerOnly?: boolean;
   /** Called after a manifest PUT succeeded (tag undefined for a push by digest), as Harbor's PUSH_ARTIFACT fires. */
   onManifestPush?: (repo: string, digest: string, tag: string | undefined) => void;
 }
@@ -57,9 +59,14 @@ function challenge(ctx: FrontContext, repo: string | undefined, action: Action, 
 
 type Decision = { ok: true } | { ok: false; status: number; code: string; message: string; wwwAuthenticate?: string };
 
+/** Who the front sees: on Harbor 1.x Basic credentials count for nothing on /v2/. */
+function frontCaller(req: IncomingMessage, ctx: FrontContext): ReturnType<Auth['caller']> {
+  return ctx.bearerOnly ? 'anonymous' : ctx.auth.caller(req);
+}
+
 function authorise(req: IncomingMessage, ctx: FrontContext, target: ReturnType<typeof parseTarget>): Decision {
   const method = req.method ?? 'GET';
-  const caller = ctx.auth.caller(req);
+  const caller = frontCaller(req, ctx);
   const token = bearerToken(req);
   const denied = (status: number, code: string, message: string, wwwAuthenticate?: string): Decision => ({
     ok: false,
@@ -78,7 +85,7 @@ function authorise(req: IncomingMessage, ctx: FrontContext, target: ReturnType<t
   }
   if (target === 'catalog') {
     if (caller === 'admin' || (token !== undefined && ctx.auth.tokenHasCatalog(token))) return { ok: true };
-    return denied(401, 'UNAUTHORIZED', 'authentication required', 'Basic realm="harbor"');
+    return denied(401, 'UNAUTHORIZED', 'authentication required', ctx.bearerOnly ? `${challenge(ctx, undefined, 'pull')},scope="registry:catalog:*"` : 'Basic realm="harbor"');
   }
   if (!target.repo) return denied(404, 'NOT_FOUND', `path ${req.url} was not found`);
 
@@ -102,7 +109,7 @@ function authorise(req: IncomingMessage, ctx: FrontContext, target: ReturnType<t
 function stripUnauthorisedMount(req: IncomingMessage, ctx: FrontContext, url: URL): void {
   const from = url.searchParams.get('from');
   if (!url.searchParams.has('mount') || !from) return;
-  const caller = ctx.auth.caller(req);
+  const caller = frontCaller(req, ctx);
   const token = bearerToken(req);
   const allowed = caller === 'admin'
     ? ctx.state.project(projectOf(from)) !== undefined
