@@ -15,7 +15,7 @@ import { getManifest, pushImage } from './harness/images.js';
 import { startRegistry } from './harness/registry.js';
 import { startServiceUnderTest, waitForJobs } from './harness/service.js';
 import type { HarborClient, HarborResponse } from '../src/harbor/client.js';
-import { everyPage } from '../src/harbor/webhook-policy-api.js';
+import { harborPages } from '../src/harbor/paging.js';
 
 const PASSWORD = 'Harbor12345';
 const HEADER = 'Bearer versions-secret-8152';
@@ -215,7 +215,7 @@ describe('Harbor 2.3', () => {
       proxy.inject({ method: 'GET', path: /\/webhook\/policies\?/, fault: { responseHeaders: { link: `<${elsewhere.url}/api/v2.0/projects/proj/webhook/policies?page=2&page_size=100>; rel="next"` } } });
       const run = await register(proxy.host, ['--project', 'proj', '--url', URL_A]);
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(new RegExp(`^failed +project "proj": could not list its webhook policies: .*points its next page at ${elsewhere.url}, not at Harbor \\(${proxy.url}\\)`, 'm'));
+      expect(run.stdout).toMatch(new RegExp(`^failed +project "proj": could not list its webhook policies: .*points at another origin \\(${elsewhere.url}, not ${proxy.url}\\); not followed`, 'm'));
       expect(elsewhere.requests).toEqual([]);
       expectNoSecrets(run);
     });
@@ -225,14 +225,14 @@ describe('Harbor 2.3', () => {
       const before = proxy.requests.length;
       const run = await register(proxy.host, ['--project', 'proj', '--url', URL_A]);
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/^failed +project "proj": could not list its webhook policies: .*points its next page back at \/api\/v2\.0\/projects\/proj\/webhook\/policies\?page=1&page_size=100, a page already read/m);
+      expect(run.stdout).toMatch(/^failed +project "proj": could not list its webhook policies: Harbor's paging of \/api\/v2\.0\/projects\/proj\/webhook\/policies leads back to a page already read/m);
       expect(proxy.requests.slice(before).filter((r) => r.path.includes('/webhook/policies'))).toHaveLength(1);
       proxy.clear();
     });
   });
 });
 
-test('everyPage compares origins as URLs do: case of scheme and host, and a default port, make no difference', async () => {
+test('harborPages compares origins as URLs do: case of scheme and host, and a default port, make no difference', async () => {
   const pages: Record<string, { link?: string; items: number[] }> = {
     '/list?page=1': { link: '<HTTP://Harbor.EXAMPLE:80/list?page=2>; rel="next"', items: [1] },
     '/list?page=2': { link: '<https://harbor.example/list?page=3>; rel="next"', items: [2] },
@@ -243,7 +243,7 @@ test('everyPage compares origins as URLs do: case of scheme and host, and a defa
     return { status: 200, json: pages[url]!.items, text: '', headers: pages[url]!.link ? { link: pages[url]!.link } : {} };
   };
   const harbor = { baseUrl: 'http://harbor.example' } as HarborClient;
-  await expect(everyPage(harbor, '/list?page=1', fetchPage)).rejects.toThrow('points its next page at https://harbor.example, not at Harbor (http://harbor.example)');
+  await expect(harborPages(harbor, '/list?page=1', fetchPage)).rejects.toThrow('points at another origin (https://harbor.example, not http://harbor.example)');
   expect(asked).toEqual(['/list?page=1', '/list?page=2']);
 });
 

@@ -1,5 +1,7 @@
 // Owns HarborError and how Harbor's failures read in messages: what went wrong, what to do, and Harbor's own
 // text cut short with control characters escaped (a hostile or broken Harbor must not forge log lines).
+import { peerText } from '../oci/index.js';
+
 export class HarborError extends Error {
   constructor(
     message: string,
@@ -11,13 +13,9 @@ export class HarborError extends Error {
   }
 }
 
-const DETAIL_LIMIT = 300;
-
-/** Harbor's text as it may appear in a message: at most 300 characters, control characters as \uXXXX. */
+/** Harbor's text as it may appear in a message: at most 300 characters, control characters escaped. */
 export function quoteHarborText(text: string): string {
-  const cut = text.length > DETAIL_LIMIT ? `${text.slice(0, DETAIL_LIMIT)}...` : text;
-  // eslint-disable-next-line no-control-regex
-  return cut.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return peerText(text);
 }
 
 /** The message of Harbor's error body: v2.0 `{"errors":[{message}]}`, v1 `{"code","message"}`, else the text. */

@@ -3,12 +3,16 @@
 // the walk with an error instead of looping.
 import { nextLink } from '../oci/link.js';
 import { HarborError } from './errors.js';
-import type { HarborClient } from './client.js';
+import type { HarborClient, HarborResponse } from './client.js';
 
 const MAX_PAGES = 10_000;
 
+/** How one page is asked for; by default a GET that insists on 200 (callers with their own error wording pass theirs). */
+export type PageFetcher = (pathAndQuery: string) => Promise<HarborResponse>;
+
 /** Every item of a paged Harbor list, from `first` (a path on Harbor) to the last page. */
-export async function harborPages<T>(harbor: HarborClient, first: string, headers: Record<string, string> = {}): Promise<T[]> {
+export async function harborPages<T>(harbor: Pick<HarborClient, 'baseUrl' | 'call'>, first: string, fetchPage?: PageFetcher): Promise<T[]> {
+  const fetch = fetchPage ?? ((path: string) => harbor.call('GET', path, { ok: [200] }));
   const origin = new URL(harbor.baseUrl).origin;
   const seen = new Set<string>();
   const items: T[] = [];
@@ -17,7 +21,7 @@ export async function harborPages<T>(harbor: HarborClient, first: string, header
     if (seen.has(url.href)) throw new HarborError(`Harbor's paging of ${url.pathname} leads back to a page already read (${seen.size} pages read); stopped instead of looping`, 0, 'BAD_PAGING');
     if (seen.size >= MAX_PAGES) throw new HarborError(`Harbor's list at ${url.pathname} goes on past ${MAX_PAGES} pages; stopped`, 0, 'BAD_PAGING');
     seen.add(url.href);
-    const res = await harbor.call('GET', url.pathname + url.search, { headers, ok: [200] });
+    const res = await fetch(url.pathname + url.search);
     if (res.json !== null && !Array.isArray(res.json)) throw new HarborError(`Harbor answered ${url.pathname} with something else than a list`, 200, 'BAD_RESPONSE');
     items.push(...((res.json as T[] | null) ?? []));
     const next = nextLink(res.headers.link, url);

@@ -2,16 +2,14 @@
 // 2.3+ `/api/v2.0/projects/{name}/webhook/policies` (paged); 2.0-2.2 the same path with the project's id only
 // (their routes are `:pid([0-9]+)`), unpaged; 1.9/1.10 `/api/projects/{id}/webhook/policies`, unpaged, one policy
 // per project. Before 1.9 there are none: NoPolicyApiError says so.
-import { nextLink } from '../oci/link.js';
 import { HarborError, type HarborClient, type HarborResponse } from './client.js';
 import type { HarborInfo } from './detect.js';
+import { harborPages } from './paging.js';
 import { CURRENT_FLAVOUR, PUSH_IMAGE, type PolicyFlavour, type WebhookPolicy, type WebhookPolicyBody } from './webhook-policies.js';
 
 export type PolicyDialect = 'v1' | 'v2-by-id' | 'v2';
 
 const PAGE_SIZE = 100;
-/** Far beyond any real list (100 per page): a Harbor that keeps sending new next links is not followed for ever. */
-const MAX_PAGES = 1000;
 
 /** The dialect of a detected Harbor, or undefined when it has no webhook policies (1.x before 1.9). */
 export function policyDialectOf(info: HarborInfo): PolicyDialect | undefined {
@@ -39,28 +37,6 @@ export class WebhookPolicyError extends Error {
 /** The policy route answered 404 for a project that exists: a Harbor 1.x before 1.9 (or a proxy hiding the route). */
 export class NoPolicyApiError extends Error {}
 
-/**
- * Every item of a Harbor list, page by page. A `Link: rel="next"` is followed only on Harbor's own origin
- * (scheme, host, port: a list must not send our credentials elsewhere); a next link seen before ends the list
- * with an error rather than a loop.
- */
-export async function everyPage<T>(harbor: HarborClient, first: string, fetchPage: (url: string) => Promise<HarborResponse>): Promise<T[]> {
-  const origin = new URL(harbor.baseUrl).origin;
-  const items: T[] = [];
-  const seen = new Set<string>();
-  let url: URL | undefined = new URL(first, harbor.baseUrl);
-  for (let page = 0; url; page++) {
-    if (page >= MAX_PAGES) throw new HarborError(`Harbor's list at ${first} went on past ${MAX_PAGES} pages; it is not followed further`, 0, 'BAD_RESPONSE');
-    seen.add(url.href);
-    const res = await fetchPage(url.pathname + url.search);
-    if (!Array.isArray(res.json) && res.json !== null) throw new HarborError(`Harbor's answer to ${url.pathname} is not a JSON array`, res.status, 'BAD_RESPONSE');
-    items.push(...((res.json as T[] | null) ?? []));
-    url = nextLink(res.headers.link, url);
-    if (url && url.origin !== origin) throw new HarborError(`Harbor's list ${first} points its next page at ${url.origin}, not at Harbor (${origin}); check Harbor's external URL and any proxy in front of it`, 0, 'BAD_RESPONSE');
-    if (url && seen.has(url.href)) throw new HarborError(`Harbor's list ${first} points its next page back at ${url.pathname}${url.search}, a page already read; stopped there`, 0, 'BAD_RESPONSE');
-  }
-  return items;
-}
 
 /** The policy calls for one Harbor in one dialect. */
 export class WebhookPolicyApi {
@@ -76,7 +52,7 @@ export class WebhookPolicyApi {
     const path = await this.path(project);
     const first = this.dialect === 'v2' ? `${path}?page=1&page_size=${PAGE_SIZE}` : path;
     try {
-      return await everyPage<WebhookPolicy>(this.harbor, first, (url) => this.send(project, 'list the webhook policies of', 'GET', url));
+      return await harborPages<WebhookPolicy>(this.harbor, first, (url) => this.send(project, 'list the webhook policies of', 'GET', url));
     } catch (error) {
       if (error instanceof HarborError) throw new WebhookPolicyError(`project "${project}": could not list its webhook policies: ${error.message}`, error.status);
       throw error;
@@ -107,7 +83,7 @@ export class WebhookPolicyApi {
     const search = `${this.dialect === 'v1' ? '/api' : '/api/v2.0'}/projects?name=${encodeURIComponent(project)}&page=1&page_size=${PAGE_SIZE}`;
     let found: Array<{ project_id?: unknown; name?: unknown }>;
     try {
-      found = await everyPage(this.harbor, search, (url) => this.send(project, 'look up', 'GET', url));
+      found = await harborPages(this.harbor, search, (url) => this.send(project, 'look up', 'GET', url));
     } catch (error) {
       if (error instanceof HarborError) throw new WebhookPolicyError(`project "${project}": could not look it up: ${error.message}`, error.status);
       throw error;
