@@ -48,7 +48,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   const credentials = configuredCredentials(config);
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
   // The project logs are the service's: a one-off sync leaves the same trail in <project>-running.log.
-  const logs = createLogs(config.logDir, redactor, { console: false, format: config.logFormat });
+  const logs = createLogs(config.logDir, redactor, { console: false, format: config.logFormat, rotation: config.logRotation });
   const engine = new CopyEngine({
     overwrite: config.imageOverwrite,
     maxImagesInFlight: config.engine.maxImagesInFlight,
