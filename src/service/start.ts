@@ -8,6 +8,7 @@ import { createFrontDoorServer, logAcceptErrors } from '../http/front-door.js';
 import { openBackend } from './backend.js';
 import { createLogs } from '../logging/logs.js';
 import { timedJobs } from '../metrics/job-timing.js';
+import { scrubbedJobs } from '../jobs/scrubbed-handler.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { Redactor } from '../logging/redact.js';
 import { configuredCredentials } from './contexts.js';
@@ -79,7 +80,7 @@ export async function startService(config: Config, options: { console?: boolean 
       .finally(() => (resolving = false));
   }, Math.max(200, Math.min(1000, config.jobs.coalesceMs)));
   pending.unref();
-  await queue.start({ handler: timedJobs(service.runJob, monitoring.metrics), onSettled: service.settled });
+  await queue.start({ handler: timedJobs(scrubbedJobs(service.runJob, (text) => redactor.redact(text)), monitoring.metrics), onSettled: service.settled });
 
   // The reconcile sweep: one at a time; a tick that finds one running lets it be.
   const stopping = new AbortController();
