@@ -26,7 +26,8 @@ export function requireExactAuthorization(expected: string | undefined) {
  * case-insensitive (RFC 7235 section 2.1): `bearer x` is `Bearer x`.
  */
 function credentialsIn(authorization: string | undefined, scheme: string): string | undefined {
-  const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+)[ \t]+(.*)$/.exec(authorization ?? '');
+  // 1*SP between scheme and credentials, as the RFC's grammar has it (a tab is not a separator there).
+  const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+) +(.*)$/.exec(authorization ?? '');
   const credentials = match?.[2]!.trim();
   return match && match[1]!.toLowerCase() === scheme.toLowerCase() && credentials ? credentials : undefined;
 }

@@ -9,8 +9,11 @@ export type StallKind = 'partial-request' | 'unread-answers';
 
 /** Half a request head: the server waits for the rest, which never comes. */
 const PARTIAL = 'GET /healthz HTTP/1.1\r\nHost: flood\r\nX-Never-Finished: ';
-/** Enough pipelined requests that their answers fill the socket buffers of a client that reads none of them. */
-const PIPELINED = 'GET /metrics HTTP/1.1\r\nHost: flood\r\n\r\n'.repeat(400);
+/**
+ * Enough pipelined requests that their answers fill the socket buffers of a client that reads none of them: the
+ * status page (12 KB, no ApiToken in these tests) is large and cheap to make; 400 of it are 5 MB.
+ */
+const PIPELINED = 'GET / HTTP/1.1\r\nHost: flood\r\n\r\n'.repeat(400);
 
 export interface StalledClients {
   /** Connections whose TCP handshake completed. */
