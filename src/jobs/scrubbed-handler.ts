@@ -9,7 +9,7 @@ export function scrubbedJobs(handler: JobHandler, scrub: (text: string) => strin
       const outcome = await handler(job, progress);
       return {
         ...outcome,
-        skipped: outcome.skipped === undefined ? undefined : scrub(outcome.skipped),
+        ...(outcome.skipped === undefined ? {} : { skipped: scrub(outcome.skipped) }),
         results: outcome.results.map((r) => ({
           ...r,
           ...(r.reason === undefined ? {} : { reason: scrub(r.reason) }),
