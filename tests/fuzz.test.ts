@@ -444,15 +444,16 @@ function manualCases(): Case[] {
 /** Against the secured service: Authorization values that are not the configured ones. */
 function authCases(): Case[] {
   const cases: Case[] = [];
-  const near = (secret: string): string[] => [
+  // `caseless`: a Bearer value, whose scheme is case-insensitive and followed by one or more spaces (RFC 7235), so
+  // `bearer  <token>` is the token too; only the webhook's auth header must match byte for byte.
+  const near = (secret: string, caseless: boolean): string[] => [
     '',
     secret.slice(0, -1),
     // (Leading and trailing blanks are not hostile: HTTP strips them from every header value.)
-    secret.replace(' ', '  '),
+    ...(caseless ? [] : [secret.replace(' ', '  '), secret.toLowerCase()]),
     secret.replace(' ', '\t'),
     `${secret}x`,
     `${secret}, ${secret}`,
-    secret.toLowerCase(),
     secret.toUpperCase(),
     secret.slice(0, 5),
     secret.replace(/.$/, 'Z'),
@@ -474,7 +475,7 @@ function authCases(): Case[] {
     { method: 'POST', path: '/service/notifications', body: JSON.stringify({ type: 'PUSH_ARTIFACT', event_data: harborData({}) }), secret: WEBHOOK_AUTH },
   ];
   for (const t of targets) {
-    for (const value of near(t.secret)) {
+    for (const value of near(t.secret, t.secret.startsWith('Bearer '))) {
       const headers: Array<[string, string]> = [['content-type', 'application/json'], ['Projectname', 'pub'], ['Namespace', 'pub-fuzz']];
       if (value !== '') headers.push(['authorization', value]);
       cases.push({ name: `auth ${t.method} ${t.path} ${JSON.stringify(value.slice(0, 20))}`, target: 'secured', method: t.method, path: t.path, headers, body: t.body, expect: '4xx' });

@@ -37,6 +37,7 @@ export interface Config {
   };
   port: number;
   listenAddress: string;
+  maxConnectionsPerClient: number; // at once from one client address (0 = no cap); more are closed at once
   shutdownGraceMs: number;
   logDir: string;
   /** `text` for people, `json` (one object per line) for log shippers. */
@@ -246,6 +247,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     },
     port: int('Port', 5000, 1, 65535),
     listenAddress: str('ListenAddress') ?? '0.0.0.0',
+    maxConnectionsPerClient: int('MaxConnectionsPerClient', 64, 0, 100_000),
     shutdownGraceMs: int('ShutdownGraceSeconds', 30, 0, 3600) * 1000,
     logDir: str('LogDir') ?? '/var/log/swr_harbor_sync',
     logFormat: oneOf('LogFormat', ['text', 'json'] as const, 'text')!,

@@ -21,10 +21,21 @@ export function requireExactAuthorization(expected: string | undefined) {
   };
 }
 
-/** `Authorization: Bearer <ApiToken>` when an ApiToken is configured. */
+/**
+ * The credentials of an `Authorization` value in `scheme` (`Bearer`, `Basic`), if it is one. Scheme names are
+ * case-insensitive (RFC 7235 section 2.1): `bearer x` is `Bearer x`.
+ */
+function credentialsIn(authorization: string | undefined, scheme: string): string | undefined {
+  // 1*SP between scheme and credentials, as the RFC's grammar has it (a tab is not a separator there).
+  const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+) +(.*)$/.exec(authorization ?? '');
+  const credentials = match?.[2]!.trim();
+  return match && match[1]!.toLowerCase() === scheme.toLowerCase() && credentials ? credentials : undefined;
+}
+
+/** `Authorization: Bearer <ApiToken>` (scheme in any case) when an ApiToken is configured. */
 export function requireApiToken(token: string | undefined) {
   return (req: Request, _res: Response, next: NextFunction) => {
-    if (token && !sameSecret(req.get('authorization'), `Bearer ${token}`)) {
+    if (token && !sameSecret(credentialsIn(req.get('authorization'), 'Bearer'), token)) {
       return next(new HttpError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <ApiToken> (the ApiToken configured for this service)'));
     }
     next();
@@ -36,9 +47,9 @@ export const BASIC_REALM = 'swr-harbor-sync';
 
 /** The password of an HTTP Basic `Authorization` value (the user name is free), if it is one. */
 function basicPassword(authorization: string): string | undefined {
-  const match = /^basic[ \t]+([A-Za-z0-9+/]+={0,2})[ \t]*$/i.exec(authorization);
-  if (!match) return undefined;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const encoded = credentialsIn(authorization, 'Basic');
+  if (!encoded || !/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon < 0 ? undefined : decoded.slice(colon + 1);
 }
@@ -53,7 +64,7 @@ export function requireApiTokenOrBasic(token: string | undefined) {
     if (!token) return next();
     const authorization = req.get('authorization') ?? '';
     // Both comparisons always run, so the time taken does not say which form came close.
-    const bearer = sameSecret(authorization, `Bearer ${token}`);
+    const bearer = sameSecret(credentialsIn(authorization, 'Bearer'), token);
     const basic = sameSecret(basicPassword(authorization), token);
     if (bearer || basic) return next();
     res.set('WWW-Authenticate', `Basic realm="${BASIC_REALM}", charset="UTF-8"`);

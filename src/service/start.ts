@@ -1,13 +1,14 @@
 // Composition root of the service: configuration -> logs -> job store -> engine -> runner -> HTTP.
 // Also the orderly stop: no new requests, running jobs get a grace period, the rest resume next start.
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SECRET_KEYS, type Config } from '../config/config.js';
 import { CopyEngine } from '../copy/index.js';
 import { createApp } from '../http/app.js';
+import { createFrontDoorServer, logAcceptErrors } from '../http/front-door.js';
 import { openBackend } from './backend.js';
 import { createLogs } from '../logging/logs.js';
 import { timedJobs } from '../metrics/job-timing.js';
+import { scrubbedJobs } from '../jobs/scrubbed-handler.js';
 import { createMonitoring } from '../metrics/monitoring.js';
 import { announceHarbor, harborApiCheck } from './harbor-readiness.js';
 import { Redactor } from '../logging/redact.js';
@@ -60,18 +61,15 @@ export async function startService(config: Config, options: { console?: boolean 
   announceHarbor(service.harbor, log);
 
   const app = createApp(service, log, redactor, monitoring);
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.listenAddress, () => resolve(s));
-    s.once('error', reject);
+  const server = createFrontDoorServer(app, { maxConnectionsPerClient: config.maxConnectionsPerClient }, log);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.listenAddress, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
-  // Requests Node's HTTP parser refuses (NUL in a header, oversized headers) get a JSON 400 like every other
-  // bad input, instead of a bare status line.
-  server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy();
-    const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-    const body = JSON.stringify({ error: { code: 'BAD_HTTP', message: 'the request is not valid HTTP/1.1' } });
-    socket.end(`HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-  });
+  logAcceptErrors(server, log);
   const port = (server.address() as AddressInfo).port;
   log.info(`listening on ${config.listenAddress}:${port}`);
 
@@ -85,7 +83,7 @@ export async function startService(config: Config, options: { console?: boolean 
       .finally(() => (resolving = false));
   }, Math.max(200, Math.min(1000, config.jobs.coalesceMs)));
   pending.unref();
-  await queue.start({ handler: timedJobs(service.runJob, monitoring.metrics), onSettled: service.settled });
+  await queue.start({ handler: timedJobs(scrubbedJobs(service.runJob, (text) => redactor.redact(text)), monitoring.metrics), onSettled: service.settled });
 
   // The reconcile sweep: one at a time; a tick that finds one running lets it be.
   const stopping = new AbortController();

@@ -29,6 +29,8 @@ export class SyncService {
   private readonly defaultContext: SyncContext & { close(force?: boolean): Promise<void> };
   /** Credentials that came with a manual call, by job id: memory only, never in the store. */
   private readonly requestContexts = new Map<string, SyncContext & { close(force?: boolean): Promise<void> }>();
+  /** Releases of the secrets a manual call brought, by job id, for when the job ends. */
+  private readonly heldSecrets = new Map<string, () => void>();
   /** Digests of OCI images' Docker conversions, learnt by reconcile sweeps (content-addressed: never stale). */
   private readonly convertedDigests = new Map<string, string | null>();
 
@@ -91,8 +93,10 @@ export class SyncService {
     });
   }
 
-  async queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials): Promise<Job> {
+  /** `releaseSecrets` is called when the job ends: the request's secrets need hiding no longer. */
+  async queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials, releaseSecrets?: () => void): Promise<Job> {
     const { job } = await this.queue.enqueue(spec, undefined);
+    if (releaseSecrets) this.heldSecrets.set(job.id, releaseSecrets);
     if (credentials) {
       this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite, this.hooks));
     }
@@ -132,6 +136,8 @@ export class SyncService {
 
   /** A job is final: drop the credentials its request brought. */
   readonly settled = (id: string): void => {
+    this.heldSecrets.get(id)?.();
+    this.heldSecrets.delete(id);
     const own = this.requestContexts.get(id);
     if (own) {
       this.requestContexts.delete(id);

@@ -6,11 +6,15 @@ import type { SyncService } from '../../service/sync-service.js';
 import { checkDestination, checkHarborProject, checkNamespace } from '../../service/checks.js';
 import { credentialsFor } from '../../service/contexts.js';
 import type { HuaweiAccount } from '../../swr/destination.js';
+import { Redactor } from '../../logging/redact.js';
 import { requireApiToken } from '../auth.js';
 import { HttpError, badRequest } from '../errors.js';
 import { namespaceName, optionalBoolean, projectName } from '../validate.js';
 
 const CREDENTIAL_HEADERS = ['HarborUser', 'HarborPassword', 'HWAK', 'HWSK', 'HWDomain', 'HWUser', 'HWPassword'];
+const SECRET_HEADERS = ['HWSK', 'HWPassword', 'HarborPassword'];
+/** Shorter header secrets are refused: too short to scrub from logs without mangling them (see Redactor). */
+const MIN_HEADER_SECRET = 8;
 
 function header(req: Request, name: string): string | undefined {
   const value = req.get(name)?.trim();
@@ -21,12 +25,17 @@ export function namespaceSyncRoute(service: SyncService): Router {
   const router = Router();
   const config = service.config;
   router.post('/service/synchronization/namespace', requireApiToken(config.apiToken), async (req, res, next) => {
+    // This call's secrets are hidden in its own answer only; the service-wide redactor holds them only for an
+    // accepted job, so that a refused call can neither grow it nor blank out words of later log lines.
+    const ownSecrets = new Redactor();
+    ownSecrets.add(...SECRET_HEADERS.map((h) => header(req, h)));
     try {
       const given = CREDENTIAL_HEADERS.filter((h) => header(req, h) !== undefined);
-      service.redactor.add(header(req, 'HWSK'), header(req, 'HWPassword'), header(req, 'HarborPassword'));
       if (!config.allowHeaderCredentials && given.length > 0) {
         throw new HttpError(403, 'HEADER_CREDENTIALS_DISABLED', `credentials in request headers are turned off (AllowHeaderCredentials=false): drop ${given.join(', ')} and the configured credentials are used`);
       }
+      const short = SECRET_HEADERS.find((h) => (header(req, h)?.length ?? MIN_HEADER_SECRET) < MIN_HEADER_SECRET);
+      if (short) throw badRequest(`the ${short} header is shorter than ${MIN_HEADER_SECRET} characters: send the real secret, or leave the header out to use the configured one`);
       const project = projectName(header(req, 'Projectname'), 'Projectname header');
       const namespace = namespaceName(header(req, 'Namespace') ?? config.namespaceMap.get(project), 'Namespace header');
       const region = header(req, 'RegionName') ?? config.hw.region;
@@ -35,7 +44,8 @@ export function namespaceSyncRoute(service: SyncService): Router {
 
       const harborUser = header(req, 'HarborUser') ?? config.harbor.user;
       const harborPassword = header(req, 'HarborUser') ? header(req, 'HarborPassword') : config.harbor.password;
-      const credentials = credentialsFor(config, huaweiAccount(req, service, region), { user: harborUser, password: harborPassword });
+      const account = huaweiAccount(req, service, region);
+      const credentials = credentialsFor(config, account, { user: harborUser, password: harborPassword });
 
       // As the old tool: a public project needs no Harbor credentials; a private one must accept them.
       const anonymous = service.harbor.withCredentials(undefined, undefined);
@@ -59,16 +69,21 @@ export function namespaceSyncRoute(service: SyncService): Router {
       }
       await checkDestination(config, credentials.registry, credentials.destination);
       await checkNamespace(credentials.namespaces, namespace);
-      service.redactor.add(...credentials.secrets);
 
       if (service.queue.backend === 'redis' && given.length > 0) {
         // Request credentials live in this process's memory only, and any replica may run the job. Checked
         // last, so that every other mistake in the call is reported first, as on one instance.
         throw new HttpError(409, 'HEADER_CREDENTIALS_NEED_ONE_INSTANCE', `with QueueBackend=redis the job may run on another replica, which would not have credentials sent in headers: drop ${given.join(', ')} to use the configured ones, or put them in app.conf`);
       }
-      const job = await service.queueProject({ kind: 'project', project, namespace, overwrite, requestCredentials: given.length > 0 }, credentials);
+      // Hidden from every log line and job record until the job ends (SyncService.settled releases them).
+      const release = service.redactor.hold([harborPassword, account.sk, account.password, ...credentials.secrets]);
+      const job = await service.queueProject({ kind: 'project', project, namespace, overwrite, requestCredentials: given.length > 0 }, credentials, release).catch((error: unknown) => {
+        release();
+        throw error;
+      });
       res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
     } catch (error) {
+      if (error instanceof Error) error.message = ownSecrets.redact(error.message);
       next(error);
     }
   });
