@@ -31,7 +31,7 @@ export async function startService(config: Config, options: { console?: boolean 
   const redactor = new Redactor();
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, config.webhookAuthHeader, config.apiToken);
   redactor.add(...configuredCredentials(config).secrets);
-  const logs = createLogs(config.logDir, redactor, { console: options.console, format: config.logFormat });
+  const logs = createLogs(config.logDir, redactor, { console: options.console, format: config.logFormat, rotation: config.logRotation });
   const log = logs.service;
   log.info(`starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`);
   if (!config.webhookAuthHeader) log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
