@@ -100,8 +100,24 @@ test('rotation: past the size the file is renamed and a new one started; at most
   await logs.close();
   logs = undefined;
   const expected = ['rot-running.log', 'rot-running1.log', 'rot-running2.log', 'rot-success.log', 'running.log', 'running1.log', 'running2.log'];
-  // A rotation under way when the logs closed finishes its renames just after.
-  const files = await until('the rotated files', async () => ((await readdir(dir)).sort().join() === expected.join() ? expected : undefined), 5000).catch(async () => (await readdir(dir)).sort());
+  // A rotation under way when the logs closed finishes its renames just after (winston renames 1 -> 2, then the
+  // file -> 1, so for a moment `1` is missing): wait until the files and their sizes read the same twice running.
+  const snapshot = async () => {
+    const names = (await readdir(dir)).sort();
+    const sizes = await Promise.all(names.map((n) => stat(join(dir, n)).then((s) => s.size, () => -1)));
+    return names.map((n, i) => `${n}:${sizes[i]}`).join();
+  };
+  let previous = '';
+  const files = await until(
+    'the rotated files, settled',
+    async () => {
+      const now = await snapshot();
+      const settled = now === previous && (await readdir(dir)).sort().join() === expected.join();
+      previous = now;
+      return settled ? expected : undefined;
+    },
+    5000,
+  ).catch(async () => (await readdir(dir)).sort());
   expect(files).toEqual(expected);
   for (const base of ['running', 'rot-running']) {
     for (const file of [`${base}.log`, `${base}1.log`, `${base}2.log`]) expect((await stat(join(dir, file))).size).toBeLessThanOrEqual(maxBytes + 300);

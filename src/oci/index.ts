@@ -13,3 +13,5 @@ export type { RequestPacer } from './rate-limit.js';
 export { referrersTag, MAX_LISTED_NAMES, type Referrers, type InvalidNameHandler } from './listing.js';
 export { parseHostList, hostEntryProblem } from './origin.js';
 export { peerText } from './peer-text.js';
+export { systemClock, type Clock } from './clock.js';
+export type { RetryDecision, RetryPolicy } from './retry.js';

@@ -27,3 +27,16 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** A policy's answer about one failed attempt: try again after `delayMs`, or give up and say why. */
+export type RetryDecision = { retry: true; delayMs: number } | { retry: false; reason: string };
+
+/**
+ * Judges one failed attempt, as oras-go's retry.Policy does, so that every retry loop (transport, blob
+ * download, blob copier, job runner) asks one object what is retryable and when to give up instead of
+ * deciding in its own loop. `attempt` counts the attempts made so far, from 1; `Outcome` is what the
+ * loop knows of the failure (a response status, an error, a job's verdict).
+ */
+export interface RetryPolicy<Outcome> {
+  decide(attempt: number, outcome: Outcome): RetryDecision;
+}
