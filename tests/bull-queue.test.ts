@@ -5,9 +5,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import winston from 'winston';
-import { BullQueue } from '../src/jobs/bull-queue.js';
-import type { JobOutcome } from '../src/jobs/runner.js';
-import type { ImageJobSpec, Job } from '../src/jobs/types.js';
+import { BullQueue } from '../src/redis/bull-queue.js';
+import type { ImageJobSpec, Job, JobOutcome } from '../src/jobs/types.js';
 import { until } from './harness/until.js';
 import { startRedis, type RunningRedis } from './harness/redis.js';
 

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Job } from '../src/jobs/types.js';
-import type { SqliteQueue } from '../src/jobs/sqlite-queue.js';
+import type { SqliteQueue } from '../src/sqlite/queue.js';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { assertImageComplete, pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';

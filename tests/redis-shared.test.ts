@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Redis } from 'ioredis';
 import { TokenBucket, type RequestPacer } from '../src/oci/rate-limit.js';
 import { createRedisClient } from '../src/redis/connection.js';
-import { maskRedisUrl, parseRedisUrl } from '../src/redis/url.js';
+import { maskRedisUrl, parseRedisUrl } from '../src/config/redis-url.js';
 import { RedisLocationIndex, locationKey } from '../src/redis/location-index.js';
 import { LeaseLocks, LockLostError, lockKey } from '../src/redis/lock.js';
 import { RedisRequestLimiter, type LimiterMode } from '../src/redis/request-limiter.js';

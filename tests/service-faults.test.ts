@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import Database from 'better-sqlite3';
 import type { Job } from '../src/jobs/types.js';
-import type { SqliteQueue } from '../src/jobs/sqlite-queue.js';
+import type { SqliteQueue } from '../src/sqlite/queue.js';
 import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { assertImageComplete, getManifest, listTags, pushImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';

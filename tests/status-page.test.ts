@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
-import { SqliteJobStore } from '../src/jobs/sqlite-store.js';
+import { SqliteJobStore } from '../src/sqlite/store.js';
 import type { Job } from '../src/jobs/types.js';
 import type { StatusAnswer } from '../src/http/status/status-data.js';
 import { launchChromium, requireChromium, type LaunchedBrowser } from './harness/browser.js';

@@ -3,7 +3,7 @@
 import { afterAll, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import winston from 'winston';
-import { BullQueue } from '../src/jobs/bull-queue.js';
+import { BullQueue } from '../src/redis/bull-queue.js';
 import { startRedis, type RunningRedis } from './harness/redis.js';
 import { until } from './harness/until.js';
 

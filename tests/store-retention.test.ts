@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import winston from 'winston';
 import { parseConfig } from '../src/config/config.js';
-import { pruneBatch, pruneFinishedJobs } from '../src/jobs/sqlite-prune.js';
-import { SqliteQueue } from '../src/jobs/sqlite-queue.js';
-import { SqliteJobStore } from '../src/jobs/sqlite-store.js';
+import { pruneBatch, pruneFinishedJobs } from '../src/sqlite/prune.js';
+import { SqliteQueue } from '../src/sqlite/queue.js';
+import { SqliteJobStore } from '../src/sqlite/store.js';
 import type { JobState } from '../src/jobs/types.js';
 import { until } from './harness/until.js';
 

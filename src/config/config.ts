@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import { MAX_DURATION_MS, parseDuration } from './duration.js';
 import { iamHost, isKnownRegion, SWR_REGIONS, swrApiHost, swrRegistryHost } from './regions.js';
-import { parseRedisUrl } from '../redis/url.js';
+import { parseRedisUrl } from './redis-url.js';
 export { parseDuration } from './duration.js';
 import { parseNamespaceMap } from './namespace-map.js';
 export { parseNamespaceMap } from './namespace-map.js';

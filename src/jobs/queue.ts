@@ -1,8 +1,7 @@
 // The job queue the service talks to, whatever holds it: the embedded SQLite store with its in-process
 // runner (one instance), or Redis with BullMQ (several replicas sharing the work).
-import type { JobHandler } from './runner.js';
 import type { ThroughputRow } from './throughput.js';
-import type { EnqueueOutcome, Job, JobFilter, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
+import type { EnqueueOutcome, Job, JobFilter, JobHandler, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
 
 export type JobView = Job & { progress?: JobProgress };
 
@@ -22,8 +21,6 @@ export interface JobQueue {
   /** A job with its live progress when it is running. */
   get(id: string): Promise<JobView | undefined>;
   list(filter: JobFilter): Promise<JobView[]>;
-  /** Jobs that reached a final state since `since`, oldest first. */
-  finishedSince(since: Date): Promise<Job[]>;
   /** Throughput buckets from the one holding `since` on, oldest first; never reads every job (status page). */
   throughputSince(since: Date): Promise<ThroughputRow[]>;
   counts(): Promise<Record<JobState, number>>;

@@ -2,40 +2,11 @@
 // kept in memory, and a stop that lets running jobs finish within a grace period.
 import type winston from 'winston';
 import type { ImageResult } from '../copy/index.js';
-import type { Job, JobProgress, JobStore } from './types.js';
-
-export interface JobOutcome {
-  results: ImageResult[];
-  /** Nothing was there to copy, and why. */
-  skipped?: string;
-}
-
-/** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
-const PERMANENT_CODES = new Set(['NAME_INVALID', 'CONVERSION_IMPOSSIBLE', 'UNSUPPORTED_SCHEMA1', 'DIGEST_MISMATCH', 'PLATFORM_NOT_FOUND']);
-
-export type Verdict = { state: 'succeeded' } | { state: 'skipped'; reason: string } | { state: 'failed'; reason: string; permanent: boolean };
-
-/** What a handler's outcome makes of the job; any failed image fails the attempt. */
-export function judge(outcome: JobOutcome): Verdict {
-  const failed = outcome.results.filter((r) => r.status === 'failed');
-  if (failed.length > 0) {
-    const permanent = failed.every((r) => r.errorCode !== undefined && PERMANENT_CODES.has(r.errorCode));
-    return { state: 'failed', reason: `${failed.length} of ${outcome.results.length} images failed: ${failed[0]!.reason}`, permanent };
-  }
-  return outcome.skipped ? { state: 'skipped', reason: outcome.skipped } : { state: 'succeeded' };
-}
-
-/** Errors marked `permanent` (a namespace owned by another account) are not worth another attempt. */
-export function isPermanent(error: unknown): boolean {
-  return (error as { permanent?: boolean } | undefined)?.permanent === true;
-}
-
-/** The wait before attempt `attempts + 1`: doubling from the base, capped. */
-export function retryDelay(attempts: number, baseMs = 5000, maxMs = 600_000): number {
-  return Math.min(maxMs, baseMs * 2 ** (attempts - 1));
-}
-
-export type JobHandler = (job: Job, progress: (p: JobProgress) => void) => Promise<JobOutcome>;
+import { systemClock, type Clock } from '../oci/clock.js';
+import type { RetryPolicy } from '../oci/retry.js';
+import { logDone, logFailedAttempt, logInterrupted, logStarted } from './attempt-log.js';
+import { judge, judgeError, jobRetryPolicy, type FailedVerdict, type Verdict } from './policy.js';
+import type { Job, JobHandler, JobProgress, JobStore } from './types.js';
 
 export interface RunnerOptions {
   concurrency: number;
@@ -45,6 +16,9 @@ export interface RunnerOptions {
   backoffMaxMs?: number;
   /** Told when a job reaches a final state (succeeded, skipped or failed for good). */
   onSettled?: (id: string) => void;
+  /** Whether a failed attempt is tried again, and when; by default the job policy with the options above. */
+  retryPolicy?: RetryPolicy<FailedVerdict>;
+  clock?: Clock;
 }
 
 export class JobRunner {
@@ -52,13 +26,18 @@ export class JobRunner {
   private readonly live = new Map<string, JobProgress>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private readonly clock: Clock;
+  private readonly retryPolicy: RetryPolicy<FailedVerdict>;
 
   constructor(
     private readonly store: JobStore,
     private readonly handler: JobHandler,
     private readonly options: RunnerOptions,
     private readonly log: winston.Logger,
-  ) {}
+  ) {
+    this.clock = options.clock ?? systemClock;
+    this.retryPolicy = options.retryPolicy ?? jobRetryPolicy(options);
+  }
 
   start(): void {
     const requeued = this.store.requeueRunning();
@@ -84,7 +63,9 @@ export class JobRunner {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     const all = Promise.all(this.running.values());
-    await Promise.race([all, new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    const grace = new AbortController();
+    await Promise.race([all, this.clock.sleep(graceMs, grace.signal).catch(() => undefined)]);
+    grace.abort();
     return this.running.size;
   }
 
@@ -99,7 +80,7 @@ export class JobRunner {
     if (this.stopping) return;
     try {
       while (this.running.size < this.options.concurrency) {
-        const job = this.store.claimNext(new Date());
+        const job = this.store.claimNext(new Date(this.clock.now()));
         if (!job) break;
         const run = this.execute(job).finally(() => {
           this.running.delete(job.id);
@@ -124,52 +105,38 @@ export class JobRunner {
   }
 
   private async executeAndRecord(job: Job): Promise<void> {
-    this.log.info(`started: ${describeJob(job)}, attempt ${job.attempts}`, { jobId: job.id });
+    logStarted(this.log, job);
     this.live.set(job.id, { imagesTotal: 0, imagesDone: 0, bytesUploaded: 0 });
-    let outcome: JobOutcome;
+    let results: ImageResult[] = [];
+    let verdict: Verdict;
     try {
-      outcome = await this.handler(job, (p) => this.live.set(job.id, p));
+      const outcome = await this.handler(job, (p) => this.live.set(job.id, p));
+      results = outcome.results;
+      verdict = judge(outcome);
     } catch (error) {
-      this.failOrRetry(job, [], (error as Error).message, isPermanent(error));
-      return;
+      verdict = judgeError(error);
     }
-    const verdict = judge(outcome);
     if (verdict.state === 'failed') {
-      this.failOrRetry(job, outcome.results, verdict.reason, verdict.permanent);
+      this.failOrRetry(job, results, verdict);
       return;
     }
-    if (verdict.state === 'skipped') {
-      this.store.finish(job.id, 'skipped', outcome.results, verdict.reason);
-      this.log.info(`skipped: ${verdict.reason}`, { jobId: job.id });
-    } else {
-      this.store.finish(job.id, 'succeeded', outcome.results);
-      this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: job.id });
-    }
+    if (verdict.state === 'skipped') this.store.finish(job.id, 'skipped', results, verdict.reason);
+    else this.store.finish(job.id, 'succeeded', results);
+    logDone(this.log, job.id, verdict, results.length);
     this.options.onSettled?.(job.id);
   }
 
-  private failOrRetry(job: Job, results: ImageResult[], reason: string, permanent: boolean): void {
+  private failOrRetry(job: Job, results: ImageResult[], verdict: FailedVerdict): void {
     if (this.stopping) {
-      // Past the grace period the service closes its registry clients under the running copies: a failure now is
-      // the stop's doing, not the job's. Leave it recorded as running so that the next start resumes it, instead
-      // of spending an attempt (or failing it for good on its last one).
-      this.log.warn(`interrupted by the stop (${reason}); it resumes at the next start`, { jobId: job.id });
+      // Left recorded as running, so that the next start resumes it instead of spending an attempt (or failing
+      // it for good on its last one).
+      logInterrupted(this.log, job.id, verdict.reason);
       return;
     }
-    if (!permanent && job.attempts <= this.options.retries) {
-      const delay = retryDelay(job.attempts, this.options.backoffBaseMs, this.options.backoffMaxMs);
-      this.store.retryLater(job.id, new Date(Date.now() + delay), results, reason);
-      this.log.warn(`failed (attempt ${job.attempts}), retrying in ${Math.round(delay / 1000)} s: ${reason}`, { jobId: job.id });
-      return;
-    }
-    this.store.finish(job.id, 'failed', results, reason);
-    this.log.error(`failed after ${job.attempts} attempts: ${reason}`, { jobId: job.id });
-    this.options.onSettled?.(job.id);
+    const decision = this.retryPolicy.decide(job.attempts, verdict);
+    if (decision.retry) this.store.retryLater(job.id, new Date(this.clock.now() + decision.delayMs), results, verdict.reason);
+    else this.store.finish(job.id, 'failed', results, verdict.reason);
+    logFailedAttempt(this.log, job.id, job.attempts, decision, verdict.reason);
+    if (!decision.retry) this.options.onSettled?.(job.id);
   }
-}
-
-export function describeJob(job: Job): string {
-  const spec = job.spec;
-  if (spec.kind === 'image') return `image ${spec.project}/${spec.repository}@${spec.digest} -> ${spec.namespace}`;
-  return `project ${spec.project} -> ${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
 }

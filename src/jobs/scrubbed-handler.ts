@@ -1,7 +1,7 @@
 // Keeps secrets out of what is recorded about a job: its error, its images' reasons and notes, the reason it
 // was skipped. Wraps the handler, so both queue backends store (and log) only scrubbed text, and the scrub
 // happens while the secrets a request brought are still held (they are released once the job is recorded).
-import type { JobHandler } from './runner.js';
+import type { JobHandler } from './types.js';
 
 export function scrubbedJobs(handler: JobHandler, scrub: (text: string) => string): JobHandler {
   return async (job, progress) => {

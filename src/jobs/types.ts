@@ -1,6 +1,5 @@
 // Jobs: what the service has promised to do (copy an image, sync a project), their states and results.
 import type { ImageResult } from '../copy/index.js';
-import type { ThroughputRow } from './throughput.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -10,7 +9,11 @@ export interface ImageJobSpec {
   /** Repository name without the project. */
   repository: string;
   digest: string;
-  /** Tags known when the job was made; the worker adds the ones Harbor reports for the digest. */
+  /**
+   * Tags the event named. They decide whether a later request brings something new (tags merged into a queued
+   * job); the copy itself asks Harbor which tags the digest carries when the job runs and copies those, so a
+   * tag removed meanwhile is not copied. Only a plain-registry source, which cannot be asked, copies these.
+   */
   tags: string[];
   namespace: string;
 }
@@ -67,6 +70,15 @@ export interface PendingPush {
   receivedAt: string;
 }
 
+/** What a job's handler made of one attempt. */
+export interface JobOutcome {
+  results: ImageResult[];
+  /** Nothing was there to copy, and why. */
+  skipped?: string;
+}
+
+export type JobHandler = (job: Job, progress: (p: JobProgress) => void) => Promise<JobOutcome>;
+
 export interface EnqueueOutcome {
   job: Job;
   /** True when the request joined an existing job instead of making one. */
@@ -74,25 +86,14 @@ export interface EnqueueOutcome {
 }
 
 /**
- * The durable store behind the queue. Synchronous on purpose for the embedded SQLite store, whose writes
- * finish before the webhook answers; a networked store for several replicas will sit behind the same shape.
+ * What the in-process runner needs of a store: claim the next due job, record an attempt's end. Synchronous on
+ * purpose: the embedded SQLite store's writes finish before the webhook is answered. (The Redis queue does not
+ * use the runner: BullMQ claims and retries its jobs itself, asking the same job policy.)
  */
 export interface JobStore {
-  enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): EnqueueOutcome;
-  addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): void;
-  pendingPushesBefore(cutoff: Date): PendingPush[];
-  removePendingPush(id: string): void;
   claimNext(now: Date): Job | undefined;
   finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, results: unknown[], error?: string): void;
   retryLater(id: string, notBefore: Date, results: unknown[], error: string): void;
   /** Jobs a crash left running go back to the queue. */
   requeueRunning(): number;
-  get(id: string): Job | undefined;
-  list(filter: JobFilter): Job[];
-  /** Jobs that reached a final state at or after `since`, oldest first: what throughput is computed from. */
-  finishedSince(since: Date): Job[];
-  /** Throughput buckets from the one holding `since` on, oldest first: a few rows, whatever the job count. */
-  throughputSince(since: Date): ThroughputRow[];
-  counts(): Record<JobState, number>;
-  close(): void;
 }

@@ -1,5 +1,5 @@
 // Owns the job duration histogram: times each attempt around the runner's handler.
-import type { JobHandler } from '../jobs/runner.js';
+import type { JobHandler } from '../jobs/types.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
 export function timedJobs(handler: JobHandler, metrics: ServiceMetrics): JobHandler {

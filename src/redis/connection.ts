@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { rootCertificates } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
-import { maskRedisUrl, parseRedisUrl } from './url.js';
+import { maskRedisUrl, parseRedisUrl } from '../config/redis-url.js';
 
 export const DEFAULT_KEY_PREFIX = 'shs:';
 

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import { systemClock, type Clock } from '../oci/clock.js';
 import { luaScript, runScript, withTimeout } from './connection.js';
 
 export interface LeaseLocksOptions {
@@ -10,6 +11,7 @@ export interface LeaseLocksOptions {
   redisTimeoutMs?: number;
   /** Renewal and release failures that do not end the lease themselves, for the service log. */
   onError?: (message: string) => void;
+  clock?: Clock;
 }
 
 export interface Lease {
@@ -44,12 +46,14 @@ return 0
 
 export class LeaseLocks {
   private readonly redisTimeoutMs: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly client: Redis,
     private readonly options: LeaseLocksOptions = {},
   ) {
     this.redisTimeoutMs = options.redisTimeoutMs ?? 2000;
+    this.clock = options.clock ?? systemClock;
   }
 
   /**
@@ -72,10 +76,20 @@ export class LeaseLocks {
     if (!(ttlMs >= 30)) throw new Error(`a lock's ttl must be at least 30 ms, not ${ttlMs}`);
     const key = lockKey(name);
     const token = `${hostname()}/${process.pid}/${randomBytes(12).toString('hex')}`;
-    const sentAt = Date.now();
+    const sentAt = this.clock.now();
     const acquired = await withTimeout(this.client.set(key, token, 'PX', ttlMs, 'NX'), this.redisTimeoutMs, `acquiring the lock ${name}`);
     if (acquired !== 'OK') return undefined;
     return this.hold(name, key, token, ttlMs, sentAt);
+  }
+
+  /** Like acquire, but waits for another holder to release the lock, asking again every `pollMs`, up to `waitMs`. */
+  async acquireWithin(name: string, ttlMs: number, waitMs: number, pollMs = 20): Promise<Lease | undefined> {
+    const giveUpAt = this.clock.now() + waitMs;
+    for (;;) {
+      const lease = await this.acquire(name, ttlMs);
+      if (lease || this.clock.now() >= giveUpAt) return lease;
+      await this.clock.sleep(pollMs);
+    }
   }
 
   private hold(name: string, key: string, token: string, ttlMs: number, acquiredAt: number): Lease {
@@ -85,12 +99,18 @@ export class LeaseLocks {
     const margin = Math.min(1000, Math.floor(ttlMs / 10));
     let validUntil = acquiredAt + ttlMs;
     let released = false;
-    let renewTimer: NodeJS.Timeout | undefined;
-    let deadline: NodeJS.Timeout | undefined;
+    let renewTimer: AbortController | undefined;
+    let deadline: AbortController | undefined;
+    // The clock's sleeps, cancelled by aborting: a fake clock in tests drives renewals and the deadline.
+    const after = (ms: number, then: () => void): AbortController => {
+      const timer = new AbortController();
+      this.clock.sleep(ms, timer.signal).then(then, () => undefined);
+      return timer;
+    };
 
     const stop = (): void => {
-      clearTimeout(renewTimer);
-      clearTimeout(deadline);
+      renewTimer?.abort();
+      deadline?.abort();
     };
     const lose = (reason: string): void => {
       stop();
@@ -98,12 +118,12 @@ export class LeaseLocks {
     };
     // Independent of the renewal calls, so a Redis that hangs cannot keep fn running past the lease.
     const armDeadline = (): void => {
-      clearTimeout(deadline);
-      deadline = setTimeout(() => lose(`not renewed within ${ttlMs} ms (Redis unreachable?)`), Math.max(0, validUntil - margin - Date.now()));
+      deadline?.abort();
+      deadline = after(Math.max(0, validUntil - margin - this.clock.now()), () => lose(`not renewed within ${ttlMs} ms (Redis unreachable?)`));
     };
     const renew = async (): Promise<void> => {
       if (released || controller.signal.aborted) return;
-      const sentAt = Date.now();
+      const sentAt = this.clock.now();
       try {
         const renewed = await withTimeout(runScript(this.client, RENEW, [key], [token, ttlMs]), Math.min(this.redisTimeoutMs, renewEvery), `renewing the lock ${name}`);
         if (released) return;
@@ -113,11 +133,11 @@ export class LeaseLocks {
       } catch (error) {
         this.options.onError?.(`renewing the lock ${name} failed: ${(error as Error).message}`);
       }
-      if (!released && !controller.signal.aborted) renewTimer = setTimeout(() => void renew(), renewEvery);
+      if (!released && !controller.signal.aborted) renewTimer = after(renewEvery, () => void renew());
     };
 
     armDeadline();
-    renewTimer = setTimeout(() => void renew(), renewEvery);
+    renewTimer = after(renewEvery, () => void renew());
     return {
       name,
       token,

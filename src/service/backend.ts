@@ -6,18 +6,18 @@ import type { Config } from '../config/config.js';
 import type { LocationIndex } from '../copy/index.js';
 import type { SharedSlots } from '../copy/shared-slots.js';
 import type { TransferClaims } from '../copy/transfer-claims.js';
-import { BullQueue } from '../jobs/bull-queue.js';
-import { SqliteLocationIndex } from '../jobs/location-index.js';
 import type { JobQueue } from '../jobs/queue.js';
-import { SqliteQueue } from '../jobs/sqlite-queue.js';
 import type { RequestPacer } from '../oci/index.js';
+import { maskRedisUrl, parseRedisUrl } from '../config/redis-url.js';
+import { BullQueue } from '../redis/bull-queue.js';
 import { createRedisClient } from '../redis/connection.js';
-import { maskRedisUrl, parseRedisUrl } from '../redis/url.js';
 import { RedisLocationIndex } from '../redis/location-index.js';
 import { LeaseLocks } from '../redis/lock.js';
 import { RedisRequestLimiter } from '../redis/request-limiter.js';
 import { RedisTransferSlots } from '../redis/semaphore.js';
 import { RedisTransferClaims } from '../redis/transfer-claims.js';
+import { SqliteLocationIndex } from '../sqlite/location-index.js';
+import { SqliteQueue } from '../sqlite/queue.js';
 
 export interface Backend {
   queue: JobQueue;

@@ -4,7 +4,7 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { describeHarbor } from '../harbor/detect.js';
 import { RegistryClient } from '../oci/index.js';
-import { maskRedisUrl } from '../redis/url.js';
+import { maskRedisUrl } from '../config/redis-url.js';
 import { configuredCredentials } from './contexts.js';
 import { buildSource } from './harbor-source.js';
 

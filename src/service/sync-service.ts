@@ -7,8 +7,7 @@ import type { PushEvent } from '../harbor/webhook.js';
 import { jobProjectLogs, type Logs } from '../logging/logs.js';
 import type { Redactor } from '../logging/redact.js';
 import type { JobQueue, JobView } from '../jobs/queue.js';
-import type { JobOutcome } from '../jobs/runner.js';
-import type { Job, JobFilter, JobProgress, JobState, ProjectJobSpec } from '../jobs/types.js';
+import type { Job, JobFilter, JobOutcome, JobProgress, JobState, ProjectJobSpec } from '../jobs/types.js';
 import { imageJobKey } from '../sync/job-keys.js';
 import { syncImage } from '../sync/sync-image.js';
 import { syncProject } from '../sync/sync-project.js';
@@ -115,11 +114,6 @@ export class SyncService {
 
   jobs(filter: JobFilter): Promise<JobView[]> {
     return this.queue.list(filter);
-  }
-
-  /** Jobs that reached a final state since `since`, oldest first (no live progress: none is running). */
-  finishedSince(since: Date): Promise<Job[]> {
-    return this.queue.finishedSince(since);
   }
 
   /** The job runner's handler. */

@@ -1,12 +1,13 @@
 // The single-instance queue: the embedded SQLite store (writes finish before a webhook is answered) and the
 // in-process runner that claims from it.
 import type winston from 'winston';
-import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
-import { JobRunner, type RunnerOptions } from './runner.js';
-import { DEFAULT_JOB_RETENTION, schedulePruning, type JobRetention } from './sqlite-prune.js';
-import { SqliteJobStore } from './sqlite-store.js';
-import type { ThroughputRow } from './throughput.js';
-import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, PendingPush } from './types.js';
+import type { JobQueue, JobView, QueueStartOptions } from '../jobs/queue.js';
+import { JobRunner, type RunnerOptions } from '../jobs/runner.js';
+import { DEFAULT_JOB_RETENTION, type JobRetention } from '../jobs/retention.js';
+import { schedulePruning } from './prune.js';
+import { SqliteJobStore } from './store.js';
+import type { ThroughputRow } from '../jobs/throughput.js';
+import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, PendingPush } from '../jobs/types.js';
 
 export class SqliteQueue implements JobQueue {
   readonly backend = 'sqlite' as const;
@@ -46,10 +47,6 @@ export class SqliteQueue implements JobQueue {
 
   async list(filter: JobFilter): Promise<JobView[]> {
     return this.store.list(filter).map((j) => this.withProgress(j));
-  }
-
-  async finishedSince(since: Date): Promise<Job[]> {
-    return this.store.finishedSince(since);
   }
 
   async throughputSince(since: Date): Promise<ThroughputRow[]> {

@@ -4,9 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { mapStrings, oneLine } from '../logging/one-line.js';
-import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
-import { bucketStart, tally, tallyJobs, THROUGHPUT_WINDOW_MS, type ThroughputRow } from './throughput.js';
-import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, JobStore, PendingPush } from './types.js';
+import { answerDuplicate, duplicateWindowStart } from '../jobs/policy.js';
+import { bucketStart, tally, tallyJobs, THROUGHPUT_WINDOW_MS, type ThroughputRow } from '../jobs/throughput.js';
+import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, JobStore, PendingPush } from '../jobs/types.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -121,18 +121,18 @@ export class SqliteJobStore implements JobStore {
     return this.db.transaction((): EnqueueOutcome => {
       const now = new Date().toISOString();
       if (dedupeKey) {
+        // The jobs that still answer duplicates (policy.answersDuplicates), newest first.
         const existing = this.db
           .prepare(`SELECT * FROM jobs WHERE dedupe_key = ? AND (state IN ('queued','running') OR (state = 'succeeded' AND finished_at > ?)) ORDER BY created_at DESC LIMIT 1`)
-          .get(dedupeKey, new Date(Date.now() - DUPLICATE_WINDOW_MS).toISOString()) as Row | undefined;
+          .get(dedupeKey, new Date(duplicateWindowStart(Date.now())).toISOString()) as Row | undefined;
         if (existing) {
           const job = toJob(existing);
-          const merged = mergeTags(job.spec, spec);
-          if (!merged) return { job, merged: true };
-          if (job.state === 'queued') {
-            this.db.prepare('UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(merged), now, job.id);
-            return { job: { ...job, spec: merged }, merged: true };
+          const answer = answerDuplicate(job, spec);
+          if (answer.join === 'as-is') return { job, merged: true };
+          if (answer.join === 'with-tags') {
+            this.db.prepare('UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(answer.spec), now, job.id);
+            return { job: { ...job, spec: answer.spec }, merged: true };
           }
-          // Running or done without the new tag: a new job copies it (the image itself is mostly already there).
         }
       }
       const id = randomUUID();

@@ -1,8 +1,8 @@
 // Pushes seen without a tag, held in one Redis hash shared by the replicas until Harbor says which tags they have.
 import type { Redis } from 'ioredis';
-import { withTimeout } from '../redis/connection.js';
+import { withTimeout } from './connection.js';
 import { REDIS_ANSWER_MS } from './bull-jobs.js';
-import type { PendingPush } from './types.js';
+import type { PendingPush } from '../jobs/types.js';
 
 export class RedisPendingPushes {
   constructor(

@@ -3,11 +3,10 @@
 import type { Queue, Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ImageResult } from '../copy/index.js';
-import { withTimeout } from '../redis/connection.js';
-import type { JobView } from './queue.js';
-import type { JobOutcome } from './runner.js';
-import { tallyJobs, type ThroughputRow } from './throughput.js';
-import type { Job, JobFilter, JobProgress, JobSpec, JobState } from './types.js';
+import { withTimeout } from './connection.js';
+import type { JobView } from '../jobs/queue.js';
+import { tallyJobs, type ThroughputRow } from '../jobs/throughput.js';
+import type { Job, JobFilter, JobOutcome, JobProgress, JobSpec, JobState } from '../jobs/types.js';
 
 export interface JobData {
   spec: JobSpec;

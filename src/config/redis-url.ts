@@ -1,5 +1,5 @@
-// Owns reading a RedisURL and rendering it without its password, apart from the client so that the
-// configuration can check the URL without loading ioredis.
+// Owns reading a RedisURL and rendering it without its password. Part of the configuration, so that it can
+// check the URL without loading ioredis; the Redis client (redis/connection.ts) reads it from here.
 
 export interface ParsedRedisUrl {
   tls: boolean;

@@ -1,22 +1,23 @@
 // The multi-replica queue: jobs in Redis through BullMQ, so any replica can take a webhook and any replica
 // can run the job, exactly once. BullMQ's job lock hands the job of a replica that died to another one once
 // the lock expires. De-duplication per copy key, the pending pushes and job outcomes live beside it in Redis.
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type winston from 'winston';
+import { logDone, logFailedAttempt, logStarted } from '../jobs/attempt-log.js';
+import { isPermanent, jobRetryPolicy, judge, mergeTags, retryDelay } from '../jobs/policy.js';
+import type { JobQueue, JobView, QueueStartOptions } from '../jobs/queue.js';
+import { DEFAULT_JOB_RETENTION, type JobRetention } from '../jobs/retention.js';
+import type { ThroughputRow } from '../jobs/throughput.js';
+import type { EnqueueOutcome, Job, JobFilter, JobOutcome, JobProgress, JobSpec, JobState, PendingPush } from '../jobs/types.js';
 import { mapStrings, oneLine } from '../logging/one-line.js';
-import { withTimeout } from '../redis/connection.js';
-import { BullJobReads, QUEUED_STATES, REDIS_ANSWER_MS, toJob, type JobData } from './bull-jobs.js';
+import { systemClock, type Clock } from '../oci/clock.js';
+import { BullDedupe } from './bull-dedupe.js';
+import { BullJobReads, REDIS_ANSWER_MS, toJob, type JobData } from './bull-jobs.js';
 import { RedisPendingPushes } from './bull-pending.js';
-import { SETTLE, SWAP } from './bull-scripts.js';
-import { DUPLICATE_WINDOW_MS, mergeTags } from './dedupe.js';
-import type { JobQueue, JobView, QueueStartOptions } from './queue.js';
+import { withTimeout } from './connection.js';
 import { throttled } from './progress-throttle.js';
-import { describeJob, isPermanent, judge, retryDelay, type JobOutcome } from './runner.js';
-import { DEFAULT_JOB_RETENTION, type JobRetention } from './sqlite-prune.js';
-import type { ThroughputRow } from './throughput.js';
-import type { EnqueueOutcome, Job, JobFilter, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
 
 export interface BullQueueOptions {
   /** Key prefix shared by every replica of one deployment. */
@@ -29,6 +30,7 @@ export interface BullQueueOptions {
   backoffMaxMs?: number;
   /** JobRetentionDays and JobRetentionCount: completed and failed jobs kept for the API. */
   retention?: JobRetention;
+  clock?: Clock;
 }
 
 const QUEUE_NAME = 'jobs';
@@ -43,6 +45,8 @@ export class BullQueue implements JobQueue {
   private readonly keep: { age: number; count: number };
   private readonly reads: BullJobReads;
   private readonly pending: RedisPendingPushes;
+  private readonly dedupe: BullDedupe;
+  private readonly clock: Clock;
 
   constructor(
     private readonly redis: Redis,
@@ -54,6 +58,8 @@ export class BullQueue implements JobQueue {
     this.keep = { age: retention.days * 24 * 3600, count: retention.count };
     this.reads = new BullJobReads(this.queue, redis, this.key('skipped'), this.keep.age);
     this.pending = new RedisPendingPushes(redis, this.key('pending'));
+    this.clock = options.clock ?? systemClock;
+    this.dedupe = new BullDedupe(this.queue, redis, this.key('dedupe'), this.clock);
   }
 
   private key(name: string): string {
@@ -61,62 +67,14 @@ export class BullQueue implements JobQueue {
   }
 
   enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
-    return withTimeout(this.enqueueNow(spec, dedupeKey, notBefore), REDIS_ANSWER_MS, 'recording a job');
-  }
-
-  private async enqueueNow(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
-    if (!dedupeKey) return { job: await this.add(randomUUID(), spec, undefined, notBefore), merged: false };
-    const key = this.key(`dedupe:${createHash('sha256').update(dedupeKey).digest('hex')}`);
-    for (let round = 0; round < 20; round++) {
-      const id = randomUUID();
-      if ((await this.redis.set(key, id, 'NX')) === 'OK') return { job: await this.add(id, spec, dedupeKey, notBefore), merged: false };
-      const holder = await this.redis.get(key);
-      if (!holder) continue;
-      const existing = await this.waitForJob(holder);
-      if (!existing) {
-        // The replica that claimed the key died before adding its job: free the key and try again.
-        await this.redis.eval(SWAP, 1, key, holder, '');
-        continue;
-      }
-      const state = await existing.getState();
-      if (!mergeTags(existing.data.spec, spec) && state !== 'failed') return { job: toJob(existing, state), merged: true };
-      if ((QUEUED_STATES as readonly string[]).includes(state)) {
-        const joined = await this.mergeIntoQueued(key, holder, spec);
-        if (joined) return { job: joined, merged: true };
-      }
-      // Running, done without the new tag, or failed: a new job, if no other replica made one first.
-      if (Number(await this.redis.eval(SWAP, 1, key, holder, id)) === 1) return { job: await this.add(id, spec, dedupeKey, notBefore), merged: false };
-    }
-    throw new Error(`could not record the job for ${dedupeKey}: the de-duplication key kept changing; try again`);
-  }
-
-  /**
-   * Adds the request's tags to a queued job. Replicas merging into one job take turns (a short lock per key),
-   * or one's write would undo another's. A job that a worker takes meanwhile may have been read without the
-   * new tags: then undefined, and the caller makes a new job for them.
-   */
-  private async mergeIntoQueued(key: string, id: string, spec: JobSpec): Promise<Job | undefined> {
-    const lock = `${key}:merging`;
-    const token = randomUUID();
-    for (let i = 0; (await this.redis.set(lock, token, 'PX', 5000, 'NX')) !== 'OK'; i++) {
-      if (i > 250) throw new Error('another replica kept the job busy for 5 s; try again');
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    try {
-      const fresh = await this.queue.getJob(id);
-      if (!fresh || !(QUEUED_STATES as readonly string[]).includes(await fresh.getState())) return undefined;
-      const merged = mergeTags(fresh.data.spec, spec);
-      if (!merged) return toJob(fresh, 'waiting');
-      await fresh.updateData({ ...fresh.data, spec: merged });
-      const after = await fresh.getState();
-      return (QUEUED_STATES as readonly string[]).includes(after) ? toJob(fresh, after, merged) : undefined;
-    } finally {
-      await this.redis.eval(SWAP, 1, lock, token, '');
-    }
+    const added = dedupeKey
+      ? this.dedupe.enqueue(spec, dedupeKey, (id) => this.add(id, spec, dedupeKey, notBefore))
+      : this.add(randomUUID(), spec, undefined, notBefore).then((job) => ({ job, merged: false }));
+    return withTimeout(added, REDIS_ANSWER_MS, 'recording a job');
   }
 
   private async add(id: string, spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<Job> {
-    const delay = notBefore ? Math.max(0, notBefore.getTime() - Date.now()) : 0;
+    const delay = notBefore ? Math.max(0, notBefore.getTime() - this.clock.now()) : 0;
     const job = await this.queue.add(spec.kind, { spec, dedupeKey }, {
       jobId: id,
       delay,
@@ -126,16 +84,6 @@ export class BullQueue implements JobQueue {
       removeOnFail: this.keep,
     });
     return toJob(job, delay > 0 ? 'delayed' : 'waiting');
-  }
-
-  /** The job behind a de-duplication key; briefly absent while the replica that claimed the key adds it. */
-  private async waitForJob(id: string): Promise<BullJob<JobData, JobOutcome> | undefined> {
-    for (let i = 0; i < 40; i++) {
-      const job = await this.queue.getJob(id);
-      if (job) return job;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    return undefined;
   }
 
   addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
@@ -156,10 +104,6 @@ export class BullQueue implements JobQueue {
 
   list(filter: JobFilter): Promise<JobView[]> {
     return this.reads.list(filter);
-  }
-
-  finishedSince(since: Date): Promise<Job[]> {
-    return this.reads.finishedSince(since);
   }
 
   throughputSince(since: Date): Promise<ThroughputRow[]> {
@@ -189,13 +133,13 @@ export class BullQueue implements JobQueue {
     });
     this.worker.on('failed', (job, error) => {
       if (!job || this.stopping) return;
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error instanceof UnrecoverableError;
-      if (final) {
-        this.log.error(`failed after ${job.attemptsMade} attempts: ${error.message}`, { jobId: job.id });
-        void this.settleKey(job, false);
+      // The job's own attempt limit, as BullMQ counts it (the replica that added it may have had other settings).
+      const policy = jobRetryPolicy({ retries: (job.opts.attempts ?? 1) - 1, backoffBaseMs, backoffMaxMs });
+      const decision = policy.decide(job.attemptsMade, { state: 'failed', reason: error.message, permanent: error instanceof UnrecoverableError });
+      logFailedAttempt(this.log, job.id!, job.attemptsMade, decision, error.message);
+      if (!decision.retry) {
+        void this.dedupe.settle(job, false);
         options.onSettled?.(job.id!);
-      } else {
-        this.log.warn(`failed (attempt ${job.attemptsMade}), retrying in ${Math.round(retryDelay(job.attemptsMade, backoffBaseMs, backoffMaxMs) / 1000)} s: ${error.message}`, { jobId: job.id });
       }
     });
     this.worker.on('error', (error) => this.log.error(`job queue (Redis): ${error.message}`));
@@ -207,7 +151,7 @@ export class BullQueue implements JobQueue {
     this.running.add(id);
     try {
       let job = toJob(bull, 'active');
-      this.log.info(`started: ${describeJob(job)}, attempt ${job.attempts}`, { jobId: id });
+      logStarted(this.log, job);
       let outcome: JobOutcome;
       try {
         outcome = await options.handler(job, this.progressReporter(bull));
@@ -237,13 +181,11 @@ export class BullQueue implements JobQueue {
       }
       if (verdict.state === 'skipped') {
         // Kept like completed jobs (JobRetentionDays, at most JobRetentionCount), so that succeeded = completed - skipped holds.
-        await this.redis.zadd(this.key('skipped'), Date.now(), id);
+        await this.redis.zadd(this.key('skipped'), this.clock.now(), id);
         await this.redis.zremrangebyrank(this.key('skipped'), 0, -(this.keep.count + 1));
-        this.log.info(`skipped: ${verdict.reason}`, { jobId: id });
-      } else {
-        this.log.info(`succeeded: ${outcome.results.length} image(s)`, { jobId: id });
       }
-      await this.settleKey(bull, true);
+      logDone(this.log, id, verdict, outcome.results.length);
+      await this.dedupe.settle(bull, true);
       options.onSettled?.(id);
       return outcome;
     } finally {
@@ -265,12 +207,6 @@ export class BullQueue implements JobQueue {
     return throttled(1000, (p) => void bull.updateProgress({ ...p }).catch(() => undefined));
   }
 
-  private async settleKey(bull: BullJob<JobData, JobOutcome>, succeeded: boolean): Promise<void> {
-    if (!bull.data.dedupeKey) return;
-    const key = this.key(`dedupe:${createHash('sha256').update(bull.data.dedupeKey).digest('hex')}`);
-    await this.redis.eval(SETTLE, 1, key, bull.id!, succeeded ? String(DUPLICATE_WINDOW_MS) : '0').catch(() => undefined);
-  }
-
   wake(): void {
     // BullMQ workers block on Redis for new jobs: nothing to do.
   }
@@ -286,8 +222,8 @@ export class BullQueue implements JobQueue {
     // Take no new job, wait up to the grace period for the running ones, then close once: BullMQ's close()
     // answers every later call with the first call's promise, so a gentle close could never be forced after.
     await worker.pause(true);
-    const deadline = Date.now() + graceMs;
-    while (this.running.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, Math.min(100, deadline - Date.now())));
+    const deadline = this.clock.now() + graceMs;
+    while (this.running.size > 0 && this.clock.now() < deadline) await this.clock.sleep(Math.min(100, deadline - this.clock.now()));
     const left = this.running.size;
     // Forced: jobs still running keep their lock until it expires, then another replica (or the next start) takes them.
     await worker.close(left > 0);

@@ -5,14 +5,8 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type winston from 'winston';
+import type { JobRetention } from '../jobs/retention.js';
 
-/** The same two numbers bound both backends: BullMQ's removeOnComplete/removeOnFail read them too. */
-export interface JobRetention {
-  days: number;
-  count: number;
-}
-
-export const DEFAULT_JOB_RETENTION: JobRetention = { days: 7, count: 10_000 };
 /** Rows deleted per transaction; the event loop gets a turn between two batches. */
 export const PRUNE_BATCH = 500;
 export const PRUNE_EVERY_MS = 10 * 60 * 1000;
