@@ -6,6 +6,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type Database from 'better-sqlite3';
 import type winston from 'winston';
 import type { JobRetention } from '../jobs/retention.js';
+import { dropCountersBefore } from './throughput-rows.js';
 
 /** Rows deleted per transaction; the event loop gets a turn between two batches. */
 export const PRUNE_BATCH = 500;
@@ -40,7 +41,7 @@ export async function pruneFinishedJobs(db: Database.Database, retention: JobRet
     if (deleted < batch) break;
     await nextTurn();
   }
-  db.prepare('DELETE FROM throughput WHERE bucket_start < ?').run(now.getTime() - THROUGHPUT_KEPT_MS);
+  dropCountersBefore(db, now.getTime() - THROUGHPUT_KEPT_MS);
   return total;
 }
 

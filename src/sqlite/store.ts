@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { mapStrings, oneLine } from '../logging/one-line.js';
 import { answerDuplicate, duplicateWindowStart } from '../jobs/policy.js';
-import { bucketStart, tally, tallyJobs, THROUGHPUT_WINDOW_MS, type ThroughputRow } from '../jobs/throughput.js';
+import { THROUGHPUT_WINDOW_MS, type ThroughputRow } from '../jobs/throughput.js';
 import type { EnqueueOutcome, Job, JobFilter, JobSpec, JobState, JobStore, PendingPush } from '../jobs/types.js';
+import { backfillCounters, countersSince, countFinished } from './throughput-rows.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS jobs (
@@ -107,14 +108,7 @@ export class SqliteJobStore implements JobStore {
     this.db.pragma('busy_timeout = 5000');
     const hadCounters = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'throughput'`).get() !== undefined;
     this.db.exec(SCHEMA);
-    if (!hadCounters) this.backfillThroughput();
-  }
-
-  /** A store from before the counters: the last hour's jobs fill them once, so the page shows no gap. */
-  private backfillThroughput(): void {
-    const add = this.db.prepare('INSERT INTO throughput (bucket_start, jobs, images, bytes, failed_images) VALUES (?, ?, ?, ?, ?)');
-    const rows = tallyJobs(this.finishedSince(new Date(Date.now() - THROUGHPUT_WINDOW_MS)), new Date(0));
-    this.db.transaction(() => rows.forEach((r) => add.run(r.start, r.jobs, r.images, r.bytes, r.failedImages)))();
+    if (!hadCounters) backfillCounters(this.db, this.finishedSince(new Date(Date.now() - THROUGHPUT_WINDOW_MS)));
   }
 
   enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore = new Date()): EnqueueOutcome {
@@ -171,17 +165,12 @@ export class SqliteJobStore implements JobStore {
   finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, results: unknown[], error?: string): void {
     const at = new Date();
     const now = at.toISOString();
-    const add = tally(results);
     this.db.transaction(() => {
       const changed = this.db
         .prepare('UPDATE jobs SET state = ?, results = ?, error = ?, finished_at = ?, updated_at = ? WHERE id = ?')
         .run(state, storedResults(results), error === undefined ? null : oneLine(error), now, now, id).changes;
       if (changed === 0) return;
-      // The status page's throughput reads these few rows instead of every job of the last hour.
-      this.db
-        .prepare(`INSERT INTO throughput (bucket_start, jobs, images, bytes, failed_images) VALUES (?, 1, ?, ?, ?)
-          ON CONFLICT (bucket_start) DO UPDATE SET jobs = jobs + 1, images = images + excluded.images, bytes = bytes + excluded.bytes, failed_images = failed_images + excluded.failed_images`)
-        .run(bucketStart(at.getTime()), add.images, add.bytes, add.failedImages);
+      countFinished(this.db, at, results);
     })();
   }
 
@@ -220,10 +209,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   throughputSince(since: Date): ThroughputRow[] {
-    const rows = this.db
-      .prepare('SELECT bucket_start, jobs, images, bytes, failed_images FROM throughput WHERE bucket_start >= ? ORDER BY bucket_start')
-      .all(bucketStart(since.getTime())) as Array<{ bucket_start: number; jobs: number; images: number; bytes: number; failed_images: number }>;
-    return rows.map((r) => ({ start: r.bucket_start, jobs: r.jobs, images: r.images, bytes: r.bytes, failedImages: r.failed_images }));
+    return countersSince(this.db, since);
   }
 
   counts(): Record<JobState, number> {
