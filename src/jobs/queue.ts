@@ -13,7 +13,10 @@ export interface QueueStartOptions {
 
 export interface JobQueue {
   readonly backend: 'sqlite' | 'redis';
-  /** Records a job durably before resolving; a key already queued or running joins that job instead. */
+  /**
+   * Records a job durably before resolving, and it may start at once (no poll waited for); a key already queued
+   * or running joins that job instead.
+   */
   enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome>;
   addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void>;
   pendingPushesBefore(cutoff: Date): Promise<PendingPush[]>;
@@ -28,8 +31,6 @@ export interface JobQueue {
   probeWrite(): Promise<void>;
   /** Starts taking jobs. */
   start(options: QueueStartOptions): Promise<void>;
-  /** New work was queued here: look now rather than at the next poll. */
-  wake(): void;
   /** Jobs this process is running now. */
   readonly busy: number;
   /** Takes no new jobs and waits up to `graceMs` for running ones; returns how many were still running. */

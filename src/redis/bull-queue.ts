@@ -207,10 +207,6 @@ export class BullQueue implements JobQueue {
     return throttled(1000, (p) => void bull.updateProgress({ ...p }).catch(() => undefined));
   }
 
-  wake(): void {
-    // BullMQ workers block on Redis for new jobs: nothing to do.
-  }
-
   get busy(): number {
     return this.running.size;
   }

@@ -78,7 +78,6 @@ export async function startService(config: Config, options: { console?: boolean 
     if (resolving) return;
     resolving = true;
     resolvePendingPushes(queue, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
-      .then((queued) => queued > 0 && queue.wake())
       .catch((error: Error) => log.error(`resolving untagged pushes failed: ${error.message}`))
       .finally(() => (resolving = false));
   }, Math.max(200, Math.min(1000, config.jobs.coalesceMs)));
@@ -99,7 +98,6 @@ export async function startService(config: Config, options: { console?: boolean 
       .then((summary) => {
         // With several replicas, one runs each sweep; the others find it taken and let it be.
         if (!summary) log.info(`reconcile sweep (${why}) not started here: another replica is running one${atMostEveryMs ? `, or ran one less than ${atMostEveryMs / 1000} s ago` : ''}`);
-        else if (summary.queued > 0) queue.wake();
         return summary;
       })
       .catch((error: Error) => {

@@ -77,7 +77,6 @@ export class SyncService {
       (merged ? summary.merged : summary.queued).push(job.id);
       this.logs.project(push.project).running.info(`push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined this job' : 'queued'}`, { jobId: job.id });
     }
-    if (summary.queued.length > 0) this.queue.wake();
     return summary;
   }
 
@@ -100,7 +99,6 @@ export class SyncService {
       this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite, this.hooks));
     }
     this.logs.project(spec.project).running.info(`project sync of ${spec.project} into ${spec.namespace} queued`, { jobId: job.id });
-    this.queue.wake();
     return job;
   }
 

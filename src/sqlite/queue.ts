@@ -24,8 +24,11 @@ export class SqliteQueue implements JobQueue {
     this.store = new SqliteJobStore(dataDir);
   }
 
+  /** Wakes the runner too: the job can start now rather than at the next poll (BullMQ's workers need no such call). */
   async enqueue(spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<EnqueueOutcome> {
-    return this.store.enqueue(spec, dedupeKey, notBefore);
+    const outcome = this.store.enqueue(spec, dedupeKey, notBefore);
+    this.runner?.wake();
+    return outcome;
   }
 
   async addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
@@ -65,10 +68,6 @@ export class SqliteQueue implements JobQueue {
     this.runner = new JobRunner(this.store, options.handler, { ...this.runnerOptions, onSettled: options.onSettled }, this.log);
     this.runner.start();
     this.stopPruning = schedulePruning(this.store.db, this.retention, this.log);
-  }
-
-  wake(): void {
-    this.runner?.wake();
   }
 
   get busy(): number {
