@@ -1,6 +1,7 @@
 // The in-process job runner with a fake clock and a store in memory: a failed attempt is put back for the time
 // the retry policy says (and not claimed before the clock gets there), a permanent failure ends the job at once,
-// the log gets one line per attempt's end, and a stop waits for running jobs only as long as its grace period.
+// the log gets one line per attempt's end, and a stop waits for running jobs only as long as its grace period,
+// then aborts their signals.
 import { expect, test } from '@jest/globals';
 import type winston from 'winston';
 import { JobRunner } from '../src/jobs/runner.js';
@@ -83,13 +84,14 @@ test('a failed attempt waits for the policy\'s delay on the clock, then succeeds
   await runner.stop(0);
 });
 
-test('a stop waits for a running job until the grace period has passed on the clock, and the job is not failed', async () => {
+test('a stop waits for a running job until the grace period has passed on the clock, then aborts its signal; the job is not failed', async () => {
   const clock = new FakeClock();
   const store = new MemoryStore();
   const { log, lines } = recordingLog();
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
-  const runner = new JobRunner(store, async () => (await held, { results: [] }), { concurrency: 1, retries: 0, pollMs: 5, clock }, log);
+  let signal: AbortSignal | undefined;
+  const runner = new JobRunner(store, async (_job, _progress, s) => ((signal = s), await held, { results: [] }), { concurrency: 1, retries: 0, pollMs: 5, clock }, log);
   store.add('slow');
   runner.start();
   await waitFor('the job running', () => runner.busy === 1);
@@ -99,9 +101,11 @@ test('a stop waits for a running job until the grace period has passed on the cl
   clock.advance(9_999);
   await new Promise(setImmediate);
   expect(left).toBeUndefined();
+  expect(signal!.aborted).toBe(false);
   clock.advance(1);
   await stopped;
   expect(left).toBe(1);
+  expect(signal!.aborted).toBe(true);
   expect(store.find('slow').state).toBe('running');
   release();
   await waitFor('the job to end', () => runner.busy === 0);

@@ -24,6 +24,8 @@ export interface RunnerOptions {
 export class JobRunner {
   private readonly running = new Map<string, Promise<void>>();
   private readonly live = new Map<string, JobProgress>();
+  /** Aborted when the stop's grace period is over while the job still runs. */
+  private readonly cancels = new Map<string, AbortController>();
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly clock: Clock;
@@ -66,6 +68,7 @@ export class JobRunner {
     const grace = new AbortController();
     await Promise.race([all, this.clock.sleep(graceMs, grace.signal).catch(() => undefined)]);
     grace.abort();
+    for (const cancel of this.cancels.values()) cancel.abort(new Error('the service is stopping'));
     return this.running.size;
   }
 
@@ -85,6 +88,7 @@ export class JobRunner {
         const run = this.execute(job).finally(() => {
           this.running.delete(job.id);
           this.live.delete(job.id);
+          this.cancels.delete(job.id);
           this.wake();
         });
         this.running.set(job.id, run);
@@ -107,10 +111,12 @@ export class JobRunner {
   private async executeAndRecord(job: Job): Promise<void> {
     logStarted(this.log, job);
     this.live.set(job.id, { imagesTotal: 0, imagesDone: 0, bytesUploaded: 0 });
+    const cancel = new AbortController();
+    this.cancels.set(job.id, cancel);
     let results: ImageResult[] = [];
     let verdict: Verdict;
     try {
-      const outcome = await this.handler(job, (p) => this.live.set(job.id, p));
+      const outcome = await this.handler(job, (p) => this.live.set(job.id, p), cancel.signal);
       results = outcome.results;
       verdict = judge(outcome);
     } catch (error) {

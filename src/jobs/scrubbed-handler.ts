@@ -4,9 +4,9 @@
 import type { JobHandler } from './types.js';
 
 export function scrubbedJobs(handler: JobHandler, scrub: (text: string) => string): JobHandler {
-  return async (job, progress) => {
+  return async (job, progress, signal) => {
     try {
-      const outcome = await handler(job, progress);
+      const outcome = await handler(job, progress, signal);
       return {
         ...outcome,
         ...(outcome.skipped === undefined ? {} : { skipped: scrub(outcome.skipped) }),

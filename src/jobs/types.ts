@@ -77,7 +77,11 @@ export interface JobOutcome {
   skipped?: string;
 }
 
-export type JobHandler = (job: Job, progress: (p: JobProgress) => void) => Promise<JobOutcome>;
+/**
+ * Runs one attempt. `signal` aborts when this attempt must stop (the service stopping past its grace period);
+ * a handler passes it down to the copy so that exactly this job's requests stop.
+ */
+export type JobHandler = (job: Job, progress: (p: JobProgress) => void, signal: AbortSignal) => Promise<JobOutcome>;
 
 export interface EnqueueOutcome {
   job: Job;

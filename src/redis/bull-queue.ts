@@ -40,7 +40,8 @@ export class BullQueue implements JobQueue {
   private readonly queue: Queue<JobData, JobOutcome>;
   private worker: Worker<JobData, JobOutcome> | undefined;
   private stopping = false;
-  private readonly running = new Set<string>();
+  /** Jobs running here, each with what aborts it when the stop's grace period is over. */
+  private readonly running = new Map<string, AbortController>();
   /** BullMQ's removeOnComplete/removeOnFail: age in seconds, at most `count` jobs. */
   private readonly keep: { age: number; count: number };
   private readonly reads: BullJobReads;
@@ -148,13 +149,14 @@ export class BullQueue implements JobQueue {
 
   private async process(bull: BullJob<JobData, JobOutcome>, options: QueueStartOptions): Promise<JobOutcome> {
     const id = bull.id!;
-    this.running.add(id);
+    const cancel = new AbortController();
+    this.running.set(id, cancel);
     try {
       let job = toJob(bull, 'active');
       logStarted(this.log, job);
       let outcome: JobOutcome;
       try {
-        outcome = await options.handler(job, this.progressReporter(bull));
+        outcome = await options.handler(job, this.progressReporter(bull), cancel.signal);
         // Tags merged into the job after this worker read it: copy those too before calling the job done.
         for (let i = 0; i < 3; i++) {
           const fresh = await this.queue.getJob(id);
@@ -162,7 +164,7 @@ export class BullQueue implements JobQueue {
           if (!extra || extra.kind !== 'image' || job.spec.kind !== 'image') break;
           const known = new Set(job.spec.tags);
           job = { ...job, spec: extra };
-          const more = await options.handler({ ...job, spec: { ...extra, tags: extra.tags.filter((t) => !known.has(t)) } }, this.progressReporter(bull));
+          const more = await options.handler({ ...job, spec: { ...extra, tags: extra.tags.filter((t) => !known.has(t)) } }, this.progressReporter(bull), cancel.signal);
           outcome = { results: [...outcome.results, ...more.results], skipped: outcome.skipped && more.skipped };
         }
       } catch (error) {
@@ -221,6 +223,7 @@ export class BullQueue implements JobQueue {
     const deadline = this.clock.now() + graceMs;
     while (this.running.size > 0 && this.clock.now() < deadline) await this.clock.sleep(Math.min(100, deadline - this.clock.now()));
     const left = this.running.size;
+    for (const running of this.running.values()) running.abort(new Error('the service is stopping'));
     // Forced: jobs still running keep their lock until it expires, then another replica (or the next start) takes them.
     await worker.close(left > 0);
     return left;
