@@ -3,7 +3,7 @@
 // unchanged. Where Harbor has no webhook policies (before 1.9, or a plain registry) it prints the registry
 // notification endpoint to add by hand and exits 3.
 import type { Config } from '../config/config.js';
-import { harborProjectProblem } from '../config/names.js';
+import { harborProjectProblem } from '../harbor/names.js';
 import { HarborClient, HarborError } from '../harbor/client.js';
 import { describeHarbor, detectHarbor, type HarborInfo } from '../harbor/detect.js';
 import { registryNotificationSnippet } from '../harbor/registry-notifications.js';

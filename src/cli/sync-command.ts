@@ -1,7 +1,8 @@
 // `sync`: one project (or some of its repositories and tags) from Harbor into its SWR namespace, now, in this
 // process and without the service; `--dry-run` says what a sync would copy, skip, convert or overwrite.
 import type { Config } from '../config/config.js';
-import { harborProjectProblem, swrNamespaceProblem } from '../config/names.js';
+import { harborProjectProblem } from '../harbor/names.js';
+import { swrNamespaceProblem } from '../swr/names.js';
 import { CopyEngine, type ImageResult } from '../copy/index.js';
 import { createLogs } from '../logging/logs.js';
 import { Redactor } from '../logging/redact.js';
