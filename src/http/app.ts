@@ -7,7 +7,8 @@ import type { Readiness } from '../health/readiness.js';
 import { systemClock } from '../oci/clock.js';
 import type { ServiceMetrics } from '../metrics/service-metrics.js';
 import type { SyncService } from '../service/sync-service.js';
-import { HttpError } from './errors.js';
+import { Refusal } from '../service/refusal.js';
+import { HttpError, refusalAnswer } from './errors.js';
 import { apiRoutes } from './routes/api.js';
 import { namespaceSyncRoute } from './routes/namespace-sync.js';
 import { notificationsRoute } from './routes/notifications.js';
@@ -52,6 +53,7 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
 }
 
 function toAnswer(error: unknown): { status: number; body: { error: { code: string; message: string } } } {
+  if (error instanceof Refusal) error = refusalAnswer(error);
   if (error instanceof HttpError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
   const parserError = error as { type?: string; status?: number; message?: string };
   if (parserError.type === 'entity.too.large') return { status: 413, body: { error: { code: 'TOO_LARGE', message: 'the request body is too large' } } };
