@@ -40,10 +40,7 @@ export function buildSource(config: Config, options: SourceOptions): { harbor: S
   // latter once systeminfo names it; the transport reads this same array whenever a challenge arrives.
   const realmHosts = [...config.tokenRealmHosts, ...(options.known?.externalUrl ? [new URL(options.known.externalUrl).host] : [])];
   const source = new RegistryClient({
-    host: config.harbor.address,
-    insecure: config.harbor.protocol === 'http',
-    skipTlsVerify: config.harbor.skipTlsVerify,
-    caCertificate: config.harbor.caCertificate,
+    ...harborEndpoint(config),
     credentials: options.user ? { username: options.user, password: options.password ?? '' } : undefined,
     requestsPerSecond: config.engine.harborRequestsPerSecond,
     pacer: options.pacer,
@@ -66,7 +63,7 @@ export interface DestinationOptions {
 
 /** The destination registry (SWR, or the registry in SWRRegistry) with the configured protocol and TLS settings. */
 export function destinationClient(config: Config, registry: string, credentials: CredentialSource, options: DestinationOptions = {}): RegistryClient {
-  const common = { host: registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate, credentials, tokenRealmHosts: config.tokenRealmHosts };
+  const common = { ...destinationEndpoint(config, registry), credentials, tokenRealmHosts: config.tokenRealmHosts };
   if (!options.push) return new RegistryClient({ ...common, retry: { retries: 1 } });
   return new RegistryClient({ ...common, push: true, requestsPerSecond: config.engine.requestsPerSecond, pacer: options.pacer, observer: options.observer, onInvalidName: options.onInvalidName });
 }
@@ -84,8 +81,15 @@ export function copyEngineOptions(config: Config): Partial<CopyOptions> {
 
 /** Harbor and the configured destination as readiness pings them. */
 export function registryEndpoints(config: Config): { harbor: RegistryEndpoint; destination: RegistryEndpoint } {
-  return {
-    harbor: { host: config.harbor.address, insecure: config.harbor.protocol === 'http', skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate },
-    destination: { host: config.swr.registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate },
-  };
+  return { harbor: harborEndpoint(config), destination: destinationEndpoint(config, config.swr.registry) };
+}
+
+/** Harbor's registry (/v2/): its host, protocol and TLS settings, for its RegistryClient and its pings. */
+function harborEndpoint(config: Config): RegistryEndpoint {
+  return { host: config.harbor.address, insecure: config.harbor.protocol === 'http', skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate };
+}
+
+/** A destination registry host with the destination's protocol and TLS settings. */
+function destinationEndpoint(config: Config, registry: string): RegistryEndpoint {
+  return { host: registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate };
 }

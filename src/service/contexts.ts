@@ -1,4 +1,5 @@
-// Builds the clients a sync runs with: from the configuration, or from credentials a manual call brought.
+// Builds the context a sync runs with (source, destination, namespaces, logs): from the configuration, or from
+// credentials a manual call brought. The clients themselves are made in clients.ts.
 import type { Config } from '../config/config.js';
 import { iamHost, isKnownRegion, swrApiHost, swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
