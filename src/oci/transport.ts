@@ -1,12 +1,12 @@
 // HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries with backoff,
 // authentication with replay on 401, and redirects (blob GETs are often sent to object storage).
-import { rootCertificates } from 'node:tls';
 import { Agent, request, type Dispatcher } from 'undici';
 import { Authenticator, type CredentialSource } from './auth.js';
 import { BODY_LIMITS, readUpTo } from './body.js';
 import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
 import { sameOrigin } from './origin.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
+import { tlsOptions } from './tls.js';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep, type RetryOptions } from './retry.js';
 
 export interface TransportOptions {
@@ -231,13 +231,6 @@ export class Transport {
       if (res.statusCode === 303) method = 'GET';
     }
   }
-}
-
-export function tlsOptions(options: { skipTlsVerify?: boolean; caCertificate?: string }): { rejectUnauthorized?: boolean; ca?: string[] } | undefined {
-  if (options.skipTlsVerify) return { rejectUnauthorized: false };
-  // Node replaces its CA list when `ca` is given, so the system's roots come along with the private one.
-  if (options.caCertificate) return { ca: [...rootCertificates, options.caCertificate] };
-  return undefined;
 }
 
 function isStream(body: RequestBody): boolean {

@@ -16,7 +16,7 @@ import pLimit from 'p-limit';
 import type winston from 'winston';
 import { planConversion, convertedDigest } from '../copy/conversion-plan.js';
 import { ConversionError, isOciManifestType } from '../copy/convert.js';
-import { swrRepositoryProblem } from '../config/names.js';
+import { swrRepositoryProblem } from '../swr/names.js';
 import type { HarborArtifact } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { SyncContext } from './context.js';

@@ -3,7 +3,7 @@
 import { RunState, type ImageResult } from '../copy/index.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { swrRepositoryProblem } from '../config/names.js';
+import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 
 export interface SyncOutcome {

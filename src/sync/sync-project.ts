@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { RunState, type ImageResult } from '../copy/index.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { swrRepositoryProblem } from '../config/names.js';
+import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 
 interface Planned {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/config.js';
 import type { Job } from '../../src/jobs/types.js';
-import { startService, type RunningService } from '../../src/service/start.js';
+import { startService, type RunningService } from '../../src/main/start.js';
 import { freePort } from './ports.js';
 import { Redis } from 'ioredis';
 import { startRedis, type RunningRedis } from './redis.js';
