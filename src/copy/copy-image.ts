@@ -6,6 +6,7 @@ import {
   isIndexType,
   platformString,
   RegistryError,
+  type CallOptions,
   type FetchedManifest,
   type ImageIndex,
 } from '../oci/index.js';
@@ -38,7 +39,7 @@ export function describe(ref: RepositoryRef, reference: string | undefined): str
 }
 
 export async function copyImage(ctx: EngineContext, run: RunState, source: SourceImage, destination: DestinationImage): Promise<ImageResult> {
-  const tally = new ImageTally();
+  const tally = new ImageTally(run.signal);
   const labels = { source: describe(source, source.reference), destination: describe(destination, destination.tag ?? (isDigest(source.reference) ? source.reference : undefined)) };
   ctx.events.emit('image-start', labels);
   try {
@@ -66,19 +67,19 @@ async function copyImageSteps(
   tally: ImageTally,
   labels: { source: string; destination: string },
 ): Promise<ImageResult> {
-  const counters = tally.counters;
+  const call = tally.call;
   const filtering = ctx.options.platforms.length > 0;
   const absent = await run.repositoryAbsent(destination);
-  const existing = absent ? undefined : await destinationHead(run, source, destination, counters);
+  const existing = absent ? undefined : await destinationHead(run, source, destination, call);
 
   let wanted: FetchedManifest | undefined;
   let sourceDigest: string;
   if (existing && !filtering) {
     sourceDigest = isDigest(source.reference)
       ? source.reference
-      : ((await source.client.headManifest(source.repository, source.reference, counters))?.digest ?? missing(source));
+      : ((await source.client.headManifest(source.repository, source.reference, call))?.digest ?? missing(source));
   } else {
-    wanted = await source.client.getManifest(source.repository, source.reference, counters);
+    wanted = await source.client.getManifest(source.repository, source.reference, call);
     sourceDigest = wanted.digest;
     if (filtering) wanted = await selectPlatforms(ctx, source, wanted, tally);
   }
@@ -88,9 +89,9 @@ async function copyImageSteps(
   let conversion: ConversionPlan | undefined;
   if (existing && ctx.options.manifestFormat !== 'preserve') {
     // The destination may hold this image converted to Docker formats: compare with what conversion would give.
-    wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
+    wanted ??= await source.client.getManifest(source.repository, source.reference, call);
     if (isOciManifestType(wanted.mediaType)) {
-      conversion = await tryPlan(source, wanted, counters);
+      conversion = await tryPlan(source, wanted, call);
       if (conversion && convertedDigest(conversion, wanted) === existing.digest) {
         return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this image, converted to Docker format', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType, converted: true });
       }
@@ -106,11 +107,11 @@ async function copyImageSteps(
       destinationDigest: existing.digest,
     });
   }
-  wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
+  wanted ??= await source.client.getManifest(source.repository, source.reference, call);
   if (destination.dryRun) return plannedCopy(ctx, destination, wanted, existing?.digest, tally, labels, sourceDigest);
   const job: TreeCopy = { source, destination, tally, destinationAbsent: absent };
   if (isOciManifestType(wanted.mediaType) && (ctx.options.manifestFormat === 'docker' || (ctx.options.manifestFormat === 'auto' && ctx.dockerOnly.has(destination.client.host)))) {
-    job.conversion = conversion ?? (await planConversion(source, wanted, counters));
+    job.conversion = conversion ?? (await planConversion(source, wanted, call));
   }
   let pushed: FetchedManifest;
   try {
@@ -120,7 +121,7 @@ async function copyImageSteps(
     // The destination takes only Docker formats (SWR's basic edition): remember that for this host and convert.
     ctx.dockerOnly.add(destination.client.host);
     ctx.events.emit('retry', { destination: labels.destination, what: 'manifest format', reason: `${destination.client.host} refused the OCI manifest; converting to Docker format` });
-    job.conversion = conversion ?? (await planConversion(source, wanted, counters));
+    job.conversion = conversion ?? (await planConversion(source, wanted, call));
     pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
   }
   const converted = job.conversion !== undefined;
@@ -131,9 +132,9 @@ async function copyImageSteps(
   return tally.result({ ...labels, status: 'copied', sourceDigest, destinationDigest: pushed.digest, mediaType: pushed.mediaType, converted });
 }
 
-async function tryPlan(source: SourceImage, manifest: FetchedManifest, counters: { retries: number }): Promise<ConversionPlan | undefined> {
+async function tryPlan(source: SourceImage, manifest: FetchedManifest, call: CallOptions): Promise<ConversionPlan | undefined> {
   try {
-    return await planConversion(source, manifest, counters);
+    return await planConversion(source, manifest, call);
   } catch (error) {
     if (error instanceof ConversionError) return undefined;
     throw error;
@@ -153,14 +154,14 @@ async function copyReferrersTolerantly(ctx: EngineContext, job: TreeCopy, manife
   }
 }
 
-async function destinationHead(run: RunState, source: SourceImage, destination: DestinationImage, counters: { retries: number }) {
+async function destinationHead(run: RunState, source: SourceImage, destination: DestinationImage, call: CallOptions) {
   const reference = destination.tag ?? source.reference;
   if (!isDigest(reference)) {
     // One tag listing per repository and run answers "is this tag there at all" for every image in it.
-    const tags = await run.destinationTags(destination, counters);
+    const tags = await run.destinationTags(destination, call);
     if (!tags?.has(reference)) return undefined;
   }
-  return destination.client.headManifest(destination.repository, reference, counters);
+  return destination.client.headManifest(destination.repository, reference, call);
 }
 
 /**
@@ -186,7 +187,7 @@ async function selectPlatforms(ctx: EngineContext, source: SourceImage, manifest
   }
   if (wanted.length === 1 && children.length === 1) {
     tally.platforms.add(platformString(children[0]!.platform));
-    return source.client.getManifest(source.repository, children[0]!.digest, tally.counters);
+    return source.client.getManifest(source.repository, children[0]!.digest, tally.call);
   }
   const filtered = { ...(JSON.parse(manifest.bytes.toString('utf8')) as ImageIndex), manifests: children };
   const bytes = Buffer.from(JSON.stringify(filtered, null, 2));

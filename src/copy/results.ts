@@ -1,4 +1,5 @@
 // What one image copy did: digests, bytes and blobs moved, retries and time, for logs, job records and summaries.
+import type { CallOptions } from '../oci/index.js';
 
 export type ImageStatus = 'copied' | 'skipped' | 'failed';
 
@@ -39,9 +40,15 @@ export class ImageTally {
   manifestsPushed = 0;
   referrersCopied = 0;
   readonly counters = { retries: 0 };
+  /** What every registry call of this image carries: its retry counter and the run's cancellation signal. */
+  readonly call: CallOptions;
   readonly platforms = new Set<string>();
   readonly notes: string[] = [];
   readonly started = Date.now();
+
+  constructor(signal?: AbortSignal) {
+    this.call = { counters: this.counters, signal };
+  }
 
   result(fields: Pick<ImageResult, 'source' | 'destination' | 'status'> & Partial<ImageResult>): ImageResult {
     return {

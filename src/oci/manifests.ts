@@ -4,7 +4,7 @@ import { digestOf, isDigest } from './digest.js';
 import { RegistryError, type ErrorContext } from './errors.js';
 import { bareMediaType, isManifestType, isSchema1Type, MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
 import { manifestPath } from './paths.js';
-import { header, type Transport } from './transport.js';
+import { header, type CallOptions, type Transport } from './transport.js';
 import type { FetchedManifest, ImageIndex, ImageManifest } from './types.js';
 
 export interface ManifestHead {
@@ -13,9 +13,9 @@ export interface ManifestHead {
   size: number;
 }
 
-export interface RequestScope {
+/** The token scopes a request needs, with the caller's retry counter and cancellation. */
+export interface RequestScope extends CallOptions {
   scopes: string[];
-  counters?: { retries: number };
 }
 
 function context(transport: Transport, repository: string, reference: string, action: string): ErrorContext {

@@ -189,8 +189,8 @@ async function convertedDigestOf(ctx: SyncContext, cache: Map<string, string | n
   try {
     const counters = { retries: 0 };
     summary.requests.source++;
-    const manifest = await ctx.source.getManifest(repository, digest, counters);
-    const plan = await planConversion({ client: ctx.source, repository }, manifest, counters);
+    const manifest = await ctx.source.getManifest(repository, digest, { counters });
+    const plan = await planConversion({ client: ctx.source, repository }, manifest, { counters });
     summary.requests.source += Math.max(0, plan.originals.size - 1);
     converted = convertedDigest(plan, manifest);
   } catch (error) {

@@ -33,7 +33,7 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     return { results: [result] };
   }
   await ctx.prepare?.(spec.namespace);
-  const run = new RunState();
+  const run = new RunState(ctx.signal);
   const results: ImageResult[] = [];
   let bytes = 0;
   const copyTag = async (tag: string): Promise<void> => {
