@@ -1,11 +1,11 @@
 // The one retry policy of registry exchanges (transport, blob download resumes, whole-blob restarts): what is
 // worth another attempt, how long to wait first, when to give up. Pure: no network, no timers.
 import { describe, expect, test } from '@jest/globals';
-import { HttpRetryPolicy, RegistryError, type RetryDecision } from '../src/oci/index.js';
+import { HttpRetryPolicy, RegistryError, type RegistryErrorCode, type RetryDecision } from '../src/oci/index.js';
 import { backoffDelay, DEFAULT_RETRY } from '../src/oci/retry.js';
 
 const fixed = (value: number) => () => value;
-const registryError = (retryable: boolean, code = 'X') => new RegistryError({ code, status: 0, host: 'h', message: 'm', retryable });
+const registryError = (retryable: boolean, code: RegistryErrorCode = 'NETWORK') => new RegistryError({ code, status: 0, host: 'h', message: 'm', retryable });
 const delay = (decision: RetryDecision) => (decision.retry ? decision.delayMs : undefined);
 
 describe('HttpRetryPolicy', () => {

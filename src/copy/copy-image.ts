@@ -4,6 +4,7 @@ import {
   digestOf,
   isDigest,
   isIndexType,
+  hasCode,
   platformString,
   RegistryError,
   type CallOptions,
@@ -12,7 +13,8 @@ import {
 } from '../oci/index.js';
 import type { EngineContext, RepositoryRef, RunState } from './context.js';
 import { convertedDigest, planConversion, type ConversionPlan } from './conversion-plan.js';
-import { ConversionError, isOciManifestType } from './convert.js';
+import { ConversionError } from './convert.js';
+import { describePlan, mayBeConverted, planImageCopy, type ImageCopyPlan } from './image-plan.js';
 import { copyManifestTree, type TreeCopy } from './manifest-tree.js';
 import { parsePlatform, platformMatches } from './platform.js';
 import { copyReferrers } from './referrers.js';
@@ -84,16 +86,16 @@ async function copyImageSteps(
     if (filtering) wanted = await selectPlatforms(ctx, source, wanted, tally);
   }
   if (existing && existing.digest === (wanted?.digest ?? sourceDigest)) {
-    return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
+    return tally.result({ ...labels, status: 'skipped', skip: 'same-digest', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
   }
   let conversion: ConversionPlan | undefined;
   if (existing && ctx.options.manifestFormat !== 'preserve') {
     // The destination may hold this image converted to Docker formats: compare with what conversion would give.
     wanted ??= await source.client.getManifest(source.repository, source.reference, call);
-    if (isOciManifestType(wanted.mediaType)) {
+    if (mayBeConverted(wanted.mediaType, ctx.options.manifestFormat)) {
       conversion = await tryPlan(source, wanted, call);
       if (conversion && convertedDigest(conversion, wanted) === existing.digest) {
-        return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this image, converted to Docker format', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType, converted: true });
+        return tally.result({ ...labels, status: 'skipped', skip: 'same-converted', reason: 'destination already has this image, converted to Docker format', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType, converted: true });
       }
     }
   }
@@ -102,22 +104,22 @@ async function copyImageSteps(
     return tally.result({
       ...labels,
       status: 'skipped',
+      skip: 'overwrite-off',
       reason: `destination tag points at ${existing.digest}, not ${targetDigest}, and overwrite is off (set ImageOverwrite=true / --overwrite to replace it)`,
       sourceDigest,
       destinationDigest: existing.digest,
     });
   }
   wanted ??= await source.client.getManifest(source.repository, source.reference, call);
-  if (destination.dryRun) return plannedCopy(ctx, destination, wanted, existing?.digest, tally, labels, sourceDigest);
+  const plan = planImageCopy({ mediaType: wanted.mediaType, existingDigest: existing?.digest, manifestFormat: ctx.options.manifestFormat, destinationDockerOnly: ctx.dockerOnly.has(destination.client.host) });
+  if (destination.dryRun) return plannedCopy(plan, wanted, tally, labels, sourceDigest);
   const job: TreeCopy = { source, destination, tally, destinationAbsent: absent };
-  if (isOciManifestType(wanted.mediaType) && (ctx.options.manifestFormat === 'docker' || (ctx.options.manifestFormat === 'auto' && ctx.dockerOnly.has(destination.client.host)))) {
-    job.conversion = conversion ?? (await planConversion(source, wanted, call));
-  }
+  if (plan.format === 'docker') job.conversion = conversion ?? (await planConversion(source, wanted, call));
   let pushed: FetchedManifest;
   try {
     pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
   } catch (error) {
-    if (!(ctx.options.manifestFormat === 'auto' && !job.conversion && isOciManifestType(wanted.mediaType) && isFormatRejection(error))) throw error;
+    if (!(plan.format === 'docker-if-refused' && isFormatRejection(error))) throw error;
     // The destination takes only Docker formats (SWR's basic edition): remember that for this host and convert.
     ctx.dockerOnly.add(destination.client.host);
     ctx.events.emit('retry', { destination: labels.destination, what: 'manifest format', reason: `${destination.client.host} refused the OCI manifest; converting to Docker format` });
@@ -142,7 +144,7 @@ async function tryPlan(source: SourceImage, manifest: FetchedManifest, call: Cal
 }
 
 function isFormatRejection(error: unknown): boolean {
-  return error instanceof RegistryError && (error.code === 'MANIFEST_INVALID' || error.code === 'UNSUPPORTED') && error.status === 400;
+  return hasCode(error, 'MANIFEST_INVALID', 'UNSUPPORTED') && error.status === 400;
 }
 
 /** Referrers are extras: a destination that refuses them (SWR refuses OCI artifacts) costs a note, not the image. */
@@ -206,26 +208,17 @@ function missing(source: SourceImage): never {
   });
 }
 
-/** What a copy would do, past every reason to skip: write the tag, or replace it, and in which format. */
-function plannedCopy(
-  ctx: EngineContext,
-  destination: DestinationImage,
-  wanted: FetchedManifest,
-  existingDigest: string | undefined,
-  tally: ImageTally,
-  labels: { source: string; destination: string },
-  sourceDigest: string,
-): ImageResult {
-  const action = existingDigest ? `would overwrite the tag (now ${existingDigest})` : 'would copy';
-  let format = '';
-  let converted: boolean | undefined;
-  if (isOciManifestType(wanted.mediaType) && ctx.options.manifestFormat !== 'preserve') {
-    if (ctx.options.manifestFormat === 'docker' || ctx.dockerOnly.has(destination.client.host)) {
-      format = ', converted to Docker format';
-      converted = true;
-    } else {
-      format = ' as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)';
-    }
-  }
-  return tally.result({ ...labels, status: 'skipped', dryRun: true, reason: `dry run: ${action}${format}`, sourceDigest, destinationDigest: existingDigest, mediaType: wanted.mediaType, converted });
+/** A dry run's result: what a copy would do, past every reason to skip (the plan the copy itself follows). */
+function plannedCopy(plan: ImageCopyPlan, wanted: FetchedManifest, tally: ImageTally, labels: { source: string; destination: string }, sourceDigest: string): ImageResult {
+  return tally.result({
+    ...labels,
+    status: 'skipped',
+    skip: 'planned',
+    dryRun: true,
+    reason: describePlan(plan),
+    sourceDigest,
+    destinationDigest: plan.existingDigest,
+    mediaType: wanted.mediaType,
+    converted: plan.format === 'docker' ? true : undefined,
+  });
 }

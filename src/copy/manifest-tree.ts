@@ -1,8 +1,8 @@
 // The graph walk: copies everything a manifest refers to (child manifests, config, layers) before the manifest
 // itself, because a registry refuses, or worse half-accepts, a manifest whose blobs it does not have yet.
 import {
+  hasCode,
   isIndexType,
-  RegistryError,
   platformString,
   type Descriptor,
   type FetchedManifest,
@@ -24,7 +24,6 @@ export interface TreeCopy {
   conversion?: ConversionPlan;
 }
 
-const MISSING_CHILD_CODES = new Set(['MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'MANIFEST_UNKNOWN']);
 
 /**
  * Copies what `manifest` refers to, then pushes it (converted when the plan says so) as `reference`, or by
@@ -38,7 +37,7 @@ export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manife
   try {
     await dst.client.putManifest(dst.repository, reference, pushed, job.tally.call);
   } catch (error) {
-    if (!(error instanceof RegistryError) || !MISSING_CHILD_CODES.has(error.code)) throw error;
+    if (!hasCode(error, 'MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'MANIFEST_UNKNOWN')) throw error;
     // The registry lost something we believed was there (a stale index entry, a garbage-collected blob, an
     // interrupted earlier copy): check every child against the registry itself and try once more.
     job.tally.counters.retries++;

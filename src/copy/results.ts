@@ -3,12 +3,20 @@ import type { CallOptions } from '../oci/index.js';
 
 export type ImageStatus = 'copied' | 'skipped' | 'failed';
 
+/**
+ * Why an image was skipped, for code to decide on (`reason` says it in words): the destination has this digest,
+ * or the Docker conversion of it; its tag points elsewhere and overwrite is off; or a dry run planned a copy.
+ */
+export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned';
+
 export interface ImageResult {
   source: string;
   destination: string;
   status: ImageStatus;
   /** Why an image was skipped or failed, in words a user can act on. */
   reason?: string;
+  /** Set on skipped images: why, as a value (a dry run keeps the reason it would have skipped for). */
+  skip?: SkipReason;
   /** Registry error code of a failure, when there is one. */
   errorCode?: string;
   sourceDigest?: string;

@@ -15,7 +15,8 @@
 import pLimit from 'p-limit';
 import type winston from 'winston';
 import { planConversion, convertedDigest } from '../copy/conversion-plan.js';
-import { ConversionError, isOciManifestType } from '../copy/convert.js';
+import { ConversionError } from '../copy/convert.js';
+import { mayBeConverted } from '../copy/image-plan.js';
 import { swrRepositoryProblem } from '../config/names.js';
 import type { HarborArtifact } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -143,7 +144,7 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
                 return;
               }
               if (head.digest === item.artifact.digest) return;
-              if (options.manifestFormat !== 'preserve' && isOciManifestType(item.artifact.mediaType)) {
+              if (mayBeConverted(item.artifact.mediaType, options.manifestFormat)) {
                 const converted = await convertedDigestOf(ctx, cache, `${project}/${repository}`, item.artifact.digest, summary);
                 if (converted === head.digest) {
                   summary.converted++;
