@@ -319,8 +319,9 @@ describe('with ApiToken: Basic (any user, the token as password) or Bearer', () 
       const response = await answered;
       expect(response.status()).toBe(401);
       expect(response.headers()['www-authenticate']).toBe(challenge);
-      // No page, so no script ever asked for the data.
-      await new Promise((r) => setTimeout(r, 1000));
+      // No page, so no script ever asked for the data (had one run, its requests would come before the network
+      // goes idle).
+      await page.waitForLoadState('networkidle');
       expect(requested.filter((p) => p.startsWith('/api/'))).toEqual([]);
     } finally {
       await browser.close();

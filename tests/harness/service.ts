@@ -93,6 +93,7 @@ export async function startServiceUnderTest(harborHost: string, destinationHost:
       await sut.running.close(0);
       // The new service listens on the same port. Give this process's fetch pool a moment to see the old
       // server's connections close, or its next request may go out on one of them ("other side closed").
+      // Kept: the pool (undici's global dispatcher) tells no one when it has dropped a closed socket.
       await new Promise((r) => setTimeout(r, 100));
       Object.assign(raw, more);
       sut.running = await startService(parseConfig(raw), { console: false });
