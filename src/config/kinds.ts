@@ -36,6 +36,8 @@ export function custom<T, const M extends KeyDoc & { default?: string }>(meta: M
 }
 
 /** Any text; `undefined` when empty and without default. */
+export function text<const M extends KeyDoc>(meta: M): KeySpec<string | undefined> & M;
+export function text<const M extends KeyDoc>(meta: M, fallback: string): KeySpec<string> & M;
 export function text<const M extends KeyDoc>(meta: M, fallback?: string): KeySpec<string | undefined> & M {
   return { ...meta, default: fallback, parse: (v) => v ?? fallback };
 }
