@@ -103,9 +103,8 @@ export const CONFIG_KEYS = {
     return v;
   }),
   RedisKeyPrefix: custom({ group: replicas, doc: 'keys of this deployment start with it', default: 'shs' }, (v, name, problems) => {
-    const prefix = v ?? 'shs';
-    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(prefix)) problems.push(`${name} must be 1 to 32 letters, digits, _ . or -, got "${prefix}"`);
-    return prefix;
+    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(v!)) problems.push(`${name} must be 1 to 32 letters, digits, _ . or -, got "${v}"`);
+    return v!;
   }),
   JobLockSeconds: int('30', 5, 600, { group: replicas, doc: "how long a dead replica's job stays locked" }),
   Replicas: int('3', 1, 64, { group: replicas, doc: 'replicas sharing SWRRequestsPerSecond while Redis is away' }),

@@ -30,9 +30,9 @@ export interface KeySpec<T> extends KeyDoc {
 
 export type ValueOf<S> = S extends KeySpec<infer T> ? T : never;
 
-/** A value whose problems the key checks itself; `undefined` text when the key is empty. */
+/** A value whose problems the key checks itself; the text is the default (or undefined) when the key is empty. */
 export function custom<T, const M extends KeyDoc & { default?: string }>(meta: M, parse: (text: string | undefined, name: string, problems: string[]) => T): KeySpec<T> & M {
-  return { ...meta, parse };
+  return { ...meta, parse: (v, name, problems) => parse(v ?? meta.default, name, problems) };
 }
 
 /** Any text; `undefined` when empty and without default. */
