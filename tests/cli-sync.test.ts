@@ -10,6 +10,7 @@ import { assertImageComplete, getManifest, listTags, pushImage, type PushedImage
 import { freePort } from './harness/ports.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, testServiceConfig } from './harness/service.js';
+import { until } from './harness/until.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -135,13 +136,13 @@ describe('jobs', () => {
       expect(res.status).toBe(202);
       const { jobId } = (await res.json()) as { jobId: string };
       // Wait through the API with the token, as the CLI will read it.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const job = (await (await fetch(`${sut.url}/api/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string };
-        if (job.state === 'succeeded') break;
-        if (Date.now() > deadline) throw new Error(`job ${jobId} is still ${job.state}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      let job: { state: string } | undefined;
+      await until(`job ${jobId} to succeed`, async () => {
+        job = (await (await fetch(`${sut.url}/api/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string };
+        return job.state === 'succeeded' ? true : undefined;
+      }).catch((error: Error) => {
+        throw /^timed out waiting/.test(error.message) ? new Error(`job ${jobId} is still ${job?.state}`) : error;
+      });
 
       const list = await cli(['jobs', '--url', sut.url, '--token', token]);
       expect(list.code).toBe(0);

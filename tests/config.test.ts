@@ -4,7 +4,8 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
-import { ConfigError, loadConfig, parseConfig } from '../src/config/config.js';
+import { ConfigError, loadConfig, parseConfig, SECRET_KEYS } from '../src/config/config.js';
+import { CONFIG_KEYS, type ConfigKey } from '../src/config/keys.js';
 import { SWR_REGIONS } from '../src/config/regions.js';
 
 // The template of the old tool's manual, verbatim (with its XXX placeholders).
@@ -285,13 +286,17 @@ describe('the reconcile sweep keys', () => {
   });
 });
 
-test('every key the configuration reads is in config/app.conf.example and in the README\'s tables', async () => {
-  const source = await readFile(new URL('../src/config/config.ts', import.meta.url), 'utf8');
-  const keys = [...new Set([...source.matchAll(/\b(?:str|bool|int|num|oneOf|duration|pem|endpoint)\('([A-Za-z]+)'/g)].map((m) => m[1]!))];
+test('every key of the table is in config/app.conf.example and in the README\'s tables, with its default and secret flag', async () => {
+  const keys = Object.keys(CONFIG_KEYS) as ConfigKey[];
   expect(keys.length).toBeGreaterThan(40);
   const example = await readFile(new URL('../config/app.conf.example', import.meta.url), 'utf8');
   const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
   const tableRows = readme.split('\n').filter((l) => l.startsWith('| `'));
+  const row = (k: string) => tableRows.find((r) => r.split('|')[1]!.includes(`\`${k}\``));
   expect({ missingFromExample: keys.filter((k) => !new RegExp(`^${k}=`, 'm').test(example)) }).toEqual({ missingFromExample: [] });
-  expect({ missingFromReadme: keys.filter((k) => !tableRows.some((row) => row.split('|')[1]!.includes(`\`${k}\``))) }).toEqual({ missingFromReadme: [] });
+  expect({ missingFromReadme: keys.filter((k) => !row(k)) }).toEqual({ missingFromReadme: [] });
+  const defaulted = keys.filter((k) => CONFIG_KEYS[k].default !== undefined);
+  expect({ exampleDefaultDiffers: defaulted.filter((k) => !new RegExp(`^${k}=${CONFIG_KEYS[k].default!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm').test(example)) }).toEqual({ exampleDefaultDiffers: [] });
+  expect({ readmeDefaultDiffers: defaulted.filter((k) => !row(k)?.split('|')[2]!.includes(`\`${CONFIG_KEYS[k].default}\``)) }).toEqual({ readmeDefaultDiffers: [] });
+  expect({ secretNotMarked: SECRET_KEYS.filter((k) => !row(k)?.split('|')[1]!.includes('*secret*')) }).toEqual({ secretNotMarked: [] });
 });

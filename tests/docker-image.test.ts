@@ -30,6 +30,7 @@ import {
   type Yaml,
 } from './harness/dockerfile.js';
 import { freePort } from './harness/ports.js';
+import { until } from './harness/until.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DOCKERFILE = 'docker/Dockerfile';
@@ -472,13 +473,12 @@ describe('the image, built and started outside Docker', () => {
     child.stdout!.on('data', (d: Buffer) => (output += d));
     child.stderr!.on('data', (d: Buffer) => (output += d));
     serviceExit = new Promise((resolve) => child.once('exit', (code, signal) => (children.delete(child), setImmediate(() => resolve({ code, signal, output })))));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
+    await until('the image\'s command to answer /healthz', async () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${argv.join(' ')} (ENTRYPOINT + CMD, in WORKDIR ${WORKDIR}) exited ${child.exitCode ?? child.signalCode} before answering /healthz:\n${output}`);
-      if ((await get(`http://127.0.0.1:${port}/healthz`)).status === 200) break;
-      if (Date.now() > deadline) throw new Error(`${argv.join(' ')} did not answer /healthz within 20 s:\n${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return (await get(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined;
+    }, 20_000).catch((error: Error) => {
+      throw /^timed out waiting/.test(error.message) ? new Error(`${argv.join(' ')} did not answer /healthz within 20 s:\n${output}`) : error;
+    });
     timings.push(`start ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }, 240_000);
 

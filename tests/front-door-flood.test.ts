@@ -59,11 +59,13 @@ test('1,100 never-reading clients from one address leave /healthz answering for 
   const sampler = setInterval(() => void socketsHeld(pid).then((n) => held.push(n - baseline)), 500);
   try {
     // From 10 s after the flood starts: 40 probes, one every 250 ms, each on its own connection from 127.0.0.2.
+    // Kept: the probes must land while the header timeout (10 s) is cycling the flood; that is a moment on the
+    // clock, not a state the service reports.
     await sleep(Math.max(0, started + 10_000 - Date.now()));
     const probes: Array<Promise<number>> = [];
     for (let i = 0; i < 40; i++) {
       probes.push(probe(`${serve.url}/healthz`, '127.0.0.2', 2000));
-      await sleep(250);
+      await sleep(250); // the probes' pace over the flood, not a wait for anything
     }
     const statuses = await Promise.all(probes);
     const answered = statuses.filter((s) => s === 200).length;

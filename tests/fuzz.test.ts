@@ -592,6 +592,8 @@ test('over 1,000 hostile inputs across every endpoint: JSON 4xx answers, nothing
     expect({ name, status: /^HTTP\/1\.1 (\d{3})/.exec(answer)?.[1], json }).toEqual({ name, status: expect.stringMatching(/^4(00|31)$/), json: true });
   }
   // Let the pending-push resolver and runner have a turn, then nothing may have changed.
+  // Kept: this waits for something NOT to happen (a hostile input turning into work later); no event marks a
+  // round of the resolver or the runner, so a bounded pause is the only witness.
   await new Promise((r) => setTimeout(r, 500));
   expect(await state(sut)).toEqual(before.sut);
   expect(await state(secured, bearer)).toEqual(before.secured);

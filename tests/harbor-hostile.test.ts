@@ -73,6 +73,8 @@ test('a paging loop (page 2 links back to page 1) ends with an error after two r
 test('an endless body is cut at the cap: the call fails, memory stays bounded, the connection is dropped', async () => {
   let sent = 0;
   const chunk = Buffer.alloc(64 * 1024, 0x20);
+  let serverSawClose!: () => void;
+  const closed = new Promise<void>((resolve) => (serverSawClose = resolve));
   const harbor = await serve((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.write('[');
@@ -82,7 +84,7 @@ test('an endless body is cut at the cap: the call fails, memory stays bounded, t
         if (!res.write(chunk)) return void res.once('drain', pump);
       }
     };
-    res.on('close', () => undefined);
+    res.on('close', () => serverSawClose());
     pump();
   });
   const before = process.memoryUsage().rss;
@@ -92,9 +94,9 @@ test('an endless body is cut at the cap: the call fails, memory stays bounded, t
   expect((error as Error).message).toMatch(/larger than 8388608 bytes; it was not read further/);
   // Generous: the 8 MiB kept plus socket buffers; reading on would grow without end.
   expect(process.memoryUsage().rss - before).toBeLessThan(96 * 1024 * 1024);
-  await new Promise((r) => setTimeout(r, 200));
+  await closed; // the server saw the client hang up: its pump stops, and nothing may be sent after
   const afterClose = sent;
-  await new Promise((r) => setTimeout(r, 200));
+  await new Promise((r) => setImmediate(r));
   expect(sent).toBe(afterClose);
   expect(sent).toBeLessThan(64 * 1024 * 1024);
 });

@@ -17,6 +17,7 @@ import { distributionEnvelope, startHarbor, type HarborStandIn } from './harness
 import { assertImageComplete, getManifest, listTags, pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 const BIG = 105;
 let harbor: HarborStandIn;
@@ -172,4 +173,21 @@ test('check-config names Harbor 1.10 (API v1) and finds the mapped projects', as
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('a Harbor 1.10 project webhook (pushImage) syncs the pushed image end to end', async () => {
+  const [project] = (await (await fetch(`${harbor.url}/api/projects?name=proj`, { headers: ADMIN })).json()) as Array<{ project_id: number; name: string }>;
+  expect(project?.name).toBe('proj');
+  const created = await fetch(`${harbor.url}/api/projects/${project!.project_id}/webhook/policies`, {
+    method: 'POST',
+    headers: { ...ADMIN, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'to-sync', enabled: true, event_types: ['pushImage'], targets: [{ type: 'http', address: `${sut.url}/service/notifications`, skip_cert_verify: false }] }),
+  });
+  expect(created.status).toBe(201);
+  const hooked = await pushImage(harbor.access, 'proj/hooked', 'v3', { format: 'docker', layers: [{ seed: 'v1-hooked', size: 8_000 }] });
+  const delivery = await until('the pushImage delivery', async () => harbor.webhookDeliveries.find((d) => d.repository === 'proj/hooked' && d.status !== 0));
+  expect(delivery).toMatchObject({ eventType: 'pushImage', tag: 'v3', status: 200 });
+  await waitForJobs(sut.url, 'proj', (all) => all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'hooked' && j.state === 'succeeded'));
+  expect((await getManifest(dst, 'mirror/hooked', 'v3'))?.digest).toBe(hooked.digest);
+  await assertImageComplete(dst, 'mirror/hooked', 'v3');
 });

@@ -1,6 +1,8 @@
 // The source beyond Harbor 2.3 and 1.10, through the real service: Harbor 2.0 (project route by numeric id
 // only), 2.1 and 2.2 (by name only with X-Is-Resource-Name), a plain registry as source (HarborAPI=registry),
 // and a HarborAddr that answers the registry API but no Harbor API, which must fail jobs, never skip them.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { HarborClient } from '../src/harbor/client.js';
 import { detectHarbor } from '../src/harbor/detect.js';
@@ -9,6 +11,7 @@ import { distributionEnvelope, startHarbor, type HarborStandIn } from './harness
 import { assertImageComplete, getManifest, listTags, pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 let dst: RunningRegistry;
 
@@ -127,7 +130,8 @@ describe('a plain registry as source (HarborAPI=registry)', () => {
     const untagged = distributionEnvelope([{ action: 'push', repository: 'team/bydigest', digest: image.digest, mediaType: image.mediaType, size: image.size }], 'v1');
     expect((await post(sut, '/service/notifications', untagged.body, untagged.contentType)).status).toBe(200);
     // Past the coalescing window (300 ms in tests): the push was resolved, to no tag, and dropped.
-    await new Promise((r) => setTimeout(r, 1500));
+    const dropped = `team/bydigest@${image.digest} has no tag in Harbor`;
+    await until('the untagged push to be resolved to no tag', async () => ((await readFile(join(sut.logDir, 'running.log'), 'utf8')).includes(dropped) ? true : undefined));
     const mine = (all: Awaited<ReturnType<typeof waitForJobs>>) => all.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'bydigest');
     expect(mine(await waitForJobs(sut.url, 'team', (all) => all.length > 0))).toEqual([]);
     // Distribution sends the tagged event when the tag is pushed (here the same manifest under a tag).

@@ -1,11 +1,11 @@
 // Owns the checks that the test harness itself behaves: real registries in each auth mode, the
 // token server's grants and lifetimes, the fault proxy's faults and pass-through, and restart().
 import { createHash, randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
 import { startFaultProxy, type FaultProxy } from './harness/fault-proxy.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startTokenServer } from './harness/token-server.js';
+import { until } from './harness/until.js';
 
 const agent = new Agent({ connections: 8 });
 afterAll(async () => {
@@ -225,7 +225,7 @@ describe('token that dies before its announced expiry', () => {
     expect(body.expires_in).toBe(300);
     const auth = { authorization: `Bearer ${String(body.token)}` };
     expect((await send('GET', `${registry.url}/v2/`, auth)).status).toBe(200);
-    await sleep(3200);
+    await until('the token to die', async () => ((await send('GET', `${registry.url}/v2/`, auth)).status === 401 ? true : undefined), 10_000, 200);
     expect((await send('GET', `${registry.url}/v2/`, auth)).status).toBe(401);
   });
 });

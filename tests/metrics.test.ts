@@ -10,6 +10,7 @@ import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { assertImageComplete, pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -77,24 +78,20 @@ async function readyz(): Promise<{ status: number; body: Readiness }> {
 }
 
 async function waitForReadyz(status: number, timeoutMs: number): Promise<Readiness> {
-  const deadline = Date.now() + timeoutMs;
   let last = await readyz();
-  while (last.status !== status && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    last = await readyz();
-  }
+  await until(`readyz to answer ${status}`, async () => (last.status === status || (last = await readyz()).status === status ? true : undefined), timeoutMs, 250).catch(() => undefined);
   expect({ status: last.status, body: last.body }).toEqual({ status, body: expect.anything() });
   return last.body;
 }
 
 async function waitForJob(id: string): Promise<Job> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const job = (await (await fetch(`${sut.url}/api/v1/jobs/${id}`)).json()) as Job;
-    if (job.state !== 'queued' && job.state !== 'running') return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} did not settle: ${JSON.stringify(job)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  let job: Job | undefined;
+  return until(`job ${id} to settle`, async () => {
+    job = (await (await fetch(`${sut.url}/api/v1/jobs/${id}`)).json()) as Job;
+    return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
+  }).catch((error: Error) => {
+    throw /^timed out waiting/.test(error.message) ? new Error(`job ${id} did not settle: ${JSON.stringify(job)}`) : error;
+  });
 }
 
 const blobsOf = (pushed: PushedImage) => [pushed.config, ...pushed.layers];

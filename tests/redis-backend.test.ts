@@ -9,6 +9,7 @@ import { getManifest, pushImage } from './harness/images.js';
 import { startRedis, type RunningRedis } from './harness/redis.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 let redis: RunningRedis;
 let harbor: HarborStandIn;
@@ -84,7 +85,8 @@ test('a reconcile sweep asked of three replicas at the same moment runs on exact
 test('with an interval, three replicas sweep about once per interval together, not once each', async () => {
   const trio = await Promise.all([0, 1, 2].map(() => startServiceUnderTest(harbor.host, dst.host, { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: 'sweeps', ReconcileInterval: '2s' })));
   try {
-    await new Promise((r) => setTimeout(r, 7000));
+    const ticks = async (t: ServiceUnderTest) => ((await readFile(join(t.logDir, 'running.log'), 'utf8')).match(/reconcile sweep started \(interval\)|reconcile sweep \(interval\) not started here/g) ?? []).length;
+    await until('each replica to tick three times', async () => ((await Promise.all(trio.map(ticks))).every((n) => n >= 3) ? true : undefined), 30_000, 200);
   } finally {
     await Promise.all(trio.map((t) => t.running.close(0)));
   }

@@ -9,6 +9,7 @@ import { RedisLocationIndex, locationKey } from '../src/redis/location-index.js'
 import { LeaseLocks, LockLostError, lockKey } from '../src/redis/lock.js';
 import { RedisRequestLimiter, type LimiterMode } from '../src/redis/request-limiter.js';
 import { startRedis, type RunningRedis } from './harness/redis.js';
+import { until } from './harness/until.js';
 
 let redis: RunningRedis;
 const clients = new Map<Redis, string>(); // client -> the URL of its server
@@ -225,7 +226,7 @@ return redis.call('ZCOUNT', KEYS[1], string.format('(%.0f', now - 1000000), '+in
     const sampler = (async () => {
       while (sampling) {
         busiest = Math.max(busiest, Number(await admin.eval(GRANTED_LAST_SECOND, 1, `rl:${host}:granted`)));
-        await sleep(5);
+        await sleep(5); // the sampling period, not a wait: the loop runs until the work is done
       }
     })();
     try {
@@ -283,7 +284,8 @@ return redis.call('ZCOUNT', KEYS[1], string.format('(%.0f', now - 1000000), '+in
     expect(b!.currentRate).toBe(halved);
 
     // Once A's grants have left the last second, B and C together get the lowered rate.
-    await sleep(1000);
+    const admin = await connect(redis.url, prefix);
+    await until("A's grants to leave the last second on Redis' clock", async () => (Number(await admin.eval(GRANTED_LAST_SECOND, 1, 'rl:swr.slow:granted')) === 0 ? true : undefined), 5000, 50);
     const [[fromB, fromC], serverBusiest] = await sampled(prefix, 'swr.slow', hammer([b!, c!], 2000));
     const both = [...fromB!, ...fromC!];
     const limit = Math.floor(halved);
@@ -342,12 +344,17 @@ describe('lease lock', () => {
   test('two contenders: exactly one runs the sweep', async () => {
     const [a, b] = await contenders(2, redis.prefix('lock-race'));
     let runs = 0;
+    let oneSettled!: () => void;
+    const otherGaveUp = new Promise<void>((resolve) => (oneSettled = resolve));
+    // The holder sweeps until the other contender has given up, so the two surely overlapped.
     const sweep = async (): Promise<string> => {
       runs++;
-      await sleep(200);
+      await otherGaveUp;
       return 'swept';
     };
-    const results = await Promise.all([a!.withLock('reconcile', 2000, sweep), b!.withLock('reconcile', 2000, sweep)]);
+    const tries = [a!.withLock('reconcile', 2000, sweep), b!.withLock('reconcile', 2000, sweep)];
+    for (const attempt of tries) void attempt.finally(oneSettled);
+    const results = await Promise.all(tries);
     expect(runs).toBe(1);
     expect(results.filter((r) => r === 'swept')).toHaveLength(1);
     expect(results.filter((r) => r === undefined)).toHaveLength(1);
@@ -360,6 +367,7 @@ describe('lease lock', () => {
     const ttl = 450;
     const result = await a!.withLock('reconcile', ttl, async (signal) => {
       for (let elapsed = 0; elapsed < 4 * ttl; elapsed += 150) {
+        // Kept: the ttl runs on Redis' clock, which no fake clock reaches; only real time past it shows renewal.
         await sleep(150);
         expect(signal.aborted).toBe(false);
       }
@@ -380,7 +388,6 @@ describe('lease lock', () => {
     const raw = await connect(redis.url, prefix);
     const ttl = 600;
     const outcome = await within(3000, 'the holder noticing', a!.withLock('reconcile', ttl, async (signal) => {
-      await sleep(50);
       const tamperedAt = performance.now();
       await tamper(raw);
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
@@ -446,7 +453,7 @@ describe('Redis unreachable', () => {
       await expect(within(1000, 'withLock with Redis hung', locks.withLock('other', 1000, async () => 'ran'))).rejects.toThrow(/did not answer/);
 
       own.thaw();
-      await sleep(600);
+      await until('the limiter to ask Redis again', async () => (await limiter.take(), limiter.mode === 'shared' ? true : undefined), 5000, 50);
       await within(2000, 'takes after Redis came back', (async () => {
         for (let i = 0; i < 3; i++) await limiter.take();
       })());
@@ -463,7 +470,7 @@ describe('Redis unreachable', () => {
       // Back (empty, nothing was saved): the same connection reconnects and the replicas share again.
       await own.up();
       await within(5000, 'reconnecting', new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve()))));
-      await sleep(600);
+      await until('the limiter to ask Redis again', async () => (await limiter.take(), limiter.mode === 'shared' ? true : undefined), 5000, 50);
       await within(2000, 'takes after a restart', limiter.take());
       expect(limiter.mode).toBe('shared');
       expect(await locks.withLock('reconcile', 1000, async () => 'ran')).toBe('ran');

@@ -11,6 +11,7 @@ import { startHarbor, type HarborStandIn, type WebhookPolicyJson } from './harne
 import { getManifest, pushImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 const PASSWORD = 'Harbor12345';
 const HEADER = 'Bearer register-webhook-secret-4711';
@@ -367,8 +368,7 @@ describe('end to end: the registered policy delivers a push to the running servi
     const run = await runCli(['register-webhook', '--project', 'proj', '--url', sut.url, '--auth-header', 'Bearer wrong-header-value'], { CONFIG_FILE: await writeConf(sut.raw) });
     expect(run.code).toBe(0);
     await pushImage(harbor.access, 'proj/e2e/refused', 'v1', { format: 'docker', layers: [{ seed: 'register-e2e-refused', size: 20_000 }] });
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline && !harbor.webhookDeliveries.some((d) => d.repository === 'proj/e2e/refused' && d.attempts === 3)) await new Promise((r) => setTimeout(r, 50));
+    await until("Harbor's third refused delivery", async () => (harbor.webhookDeliveries.some((d) => d.repository === 'proj/e2e/refused' && d.attempts === 3) ? true : undefined), 10_000, 50).catch(() => undefined);
     expect(harbor.webhookDeliveries.filter((d) => d.repository === 'proj/e2e/refused')).toEqual([expect.objectContaining({ status: 401, attempts: 3 })]);
     expect(await getManifest(dst, 'mirror/e2e/refused', 'v1')).toBeUndefined();
   });

@@ -12,6 +12,7 @@ import { distributionEnvelope, startHarbor, type HarborStandIn } from './harness
 import { getManifest, pushImage, pushIndex, type PushedImage, type PushedIndex } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 const REGION = 'cn-north-4';
 const HWAK = 'SECURITYACCESSKEY0042';
@@ -102,16 +103,15 @@ async function call(method: string, path: string, headers: Record<string, string
 }
 
 async function finalJob(id: string): Promise<Job> {
-  const deadline = Date.now() + 30_000;
   let job: Job | undefined;
-  while (Date.now() < deadline) {
+  return until(`job ${id} to finish`, async () => {
     const answer = await call('GET', `/api/v1/jobs/${id}`, bearer);
     expect(answer.status).toBe(200);
     job = answer.json as Job;
-    if (job.state !== 'queued' && job.state !== 'running') return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish: ${JSON.stringify(job)}`);
+    return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
+  }).catch((error: Error) => {
+    throw /^timed out waiting/.test(error.message) ? new Error(`job ${id} did not finish: ${JSON.stringify(job)}`) : error;
+  });
 }
 
 /** Names of the secrets found in `bytes` (empty when clean). */
@@ -236,13 +236,11 @@ describe('a full sync with known secrets', () => {
 
 describe('start-up warnings and the secret comparison', () => {
   test('without ApiToken and WebhookAuthHeader the service warns that the API is open', async () => {
-    const deadline = Date.now() + 5_000;
     let log = '';
-    while (Date.now() < deadline) {
+    await until('both start-up warnings in the log', async () => {
       log = await readFile(join(open.logDir, 'running.log'), 'utf8').catch(() => '');
-      if (/ApiToken is not set/.test(log) && /WebhookAuthHeader is not set/.test(log)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+      return /ApiToken is not set/.test(log) && /WebhookAuthHeader is not set/.test(log) ? true : undefined;
+    }, 5_000, 50).catch(() => undefined);
     expect(log).toMatch(/WARN ApiToken is not set: the sync API and the manual sync call are open to anyone/);
     expect(log).toMatch(/WARN WebhookAuthHeader is not set: anyone who can reach this port can post webhooks/);
     expect(leaks(log)).toEqual([]);

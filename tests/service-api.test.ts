@@ -10,6 +10,7 @@ import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { getManifest, listTags, pushImage, type PushedImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { redisSnapshot, startServiceUnderTest, testQueueBackend, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 // Secrets: the ones startServiceUnderTest configures, and the ones this file sends or configures.
 const CONFIG_AK = 'TESTACCESSKEYVALUE01';
@@ -118,16 +119,15 @@ async function createsNoJob<T>(base: ServiceUnderTest, action: () => Promise<T>)
 }
 
 async function finalJob(base: ServiceUnderTest, statusPath: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Job> {
-  const deadline = Date.now() + timeoutMs;
   let job: Job | undefined;
-  while (Date.now() < deadline) {
+  return until(`job ${statusPath} to finish`, async () => {
     const answer = await call(base, 'GET', statusPath, { headers });
     expect(answer.status).toBe(200);
     job = answer.json as Job;
-    if (job.state !== 'queued' && job.state !== 'running') return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${statusPath} did not finish: ${JSON.stringify(job)}`);
+    return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
+  }, timeoutMs).catch((error: Error) => {
+    throw /^timed out waiting/.test(error.message) ? new Error(`job ${statusPath} did not finish: ${JSON.stringify(job)}`) : error;
+  });
 }
 
 /** A 202 with a job id and its status URL. */

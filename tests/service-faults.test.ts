@@ -13,6 +13,7 @@ import { assertImageComplete, getManifest, listTags, pushImage } from './harness
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { plainRequest, startServeProcess, type ServeProcess } from './harness/serve-process.js';
 import { jobsOf, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 type JobView = Job & { progress?: { imagesDone: number; imagesTotal: number; bytesUploaded: number } };
 
@@ -119,16 +120,6 @@ async function storedBlobs(registry: RunningRegistry): Promise<number> {
 /** Uploads the destination registry has started and not completed, with the bytes it has received of each. */
 async function openUploads(registry: RunningRegistry): Promise<Array<{ path: string; size: number }>> {
   return (await filesUnder(join(registry.storageDir, 'docker/registry/v2/repositories'), 'data')).filter((f) => f.path.includes('/_uploads/'));
-}
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 /** The job as recorded on disk, read while no service runs. */
@@ -245,7 +236,10 @@ describe('serve as a child process', () => {
 
     const signalled = Date.now();
     serve.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 300));
+    await until('the service to refuse new work', async () => {
+      const probe = await plainRequest(`${serve!.url}/healthz`, 'GET');
+      return probe.status === 503 || probe.error === 'ECONNREFUSED' ? true : undefined;
+    }, 10_000);
     expect(serve.child.exitCode).toBeNull(); // still finishing the running job
     const during = await plainRequest(`${serve.url}/api/v1/sync`, 'POST', JSON.stringify({ project: 'proj' }));
     expect(during.status === 503 || during.error === 'ECONNREFUSED').toBe(true);

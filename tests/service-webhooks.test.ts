@@ -7,6 +7,7 @@ import { distributionEnvelope, multiArchPushEvents, startHarbor, type HarborStan
 import { assertImageComplete, getManifest, listTags, pushImage, pushIndex } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { jobsOf, settled, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -83,7 +84,11 @@ test('a multi-arch push burst (children with tag = digest, then the index) becom
     expect((await post(payload.body, payload.contentType)).status).toBe(200);
   }
   // Let the untagged children pass the coalescing window and be resolved (to no tag).
-  await new Promise((r) => setTimeout(r, 1500));
+  const dropped = index.children.map((c) => `proj/multi@${c.digest} has no tag in Harbor`);
+  await until('the untagged children to be resolved to no tag', async () => {
+    const log = await readFile(join(sut.logDir, 'running.log'), 'utf8');
+    return dropped.every((line) => log.includes(line)) ? true : undefined;
+  });
   const jobs = await waitForJobs(sut.url, 'proj', (all) => settled(all.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'multi'), 1));
   expect(jobs.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'multi')).toHaveLength(1);
   await expectMirrored('proj', 'mirror', 'multi', 'v3');

@@ -16,6 +16,7 @@ import { startHarbor, type HarborStandIn } from './harness/harbor/index.js';
 import { pushImage } from './harness/images.js';
 import { startRegistry, type RunningRegistry } from './harness/registry.js';
 import { startServiceUnderTest, type ServiceUnderTest } from './harness/service.js';
+import { until } from './harness/until.js';
 
 const API_TOKEN = 'status-page-token-3f9a1c7e5b';
 /** What a registry says when it refuses the manifest of proj/broken: markup that must stay text on the page. */
@@ -49,16 +50,15 @@ async function webhook(base: ServiceUnderTest, project: string, repository: stri
 }
 
 async function finalJob(base: ServiceUnderTest, id: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Job> {
-  const deadline = Date.now() + timeoutMs;
   let job: Job | undefined;
-  while (Date.now() < deadline) {
+  return until(`job ${id} to finish`, async () => {
     const res = await fetch(`${base.url}/api/v1/jobs/${id}`, { headers });
     expect(res.status).toBe(200);
     job = (await res.json()) as Job;
-    if (job.state !== 'queued' && job.state !== 'running') return job;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`job ${id} did not finish: ${JSON.stringify(job)}`);
+    return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
+  }, timeoutMs).catch((error: Error) => {
+    throw /^timed out waiting/.test(error.message) ? new Error(`job ${id} did not finish: ${JSON.stringify(job)}`) : error;
+  });
 }
 
 async function status(base: ServiceUnderTest, headers: Record<string, string> = {}, query = ''): Promise<{ status: number; json: any; headers: Headers }> {
@@ -319,8 +319,9 @@ describe('with ApiToken: Basic (any user, the token as password) or Bearer', () 
       const response = await answered;
       expect(response.status()).toBe(401);
       expect(response.headers()['www-authenticate']).toBe(challenge);
-      // No page, so no script ever asked for the data.
-      await new Promise((r) => setTimeout(r, 1000));
+      // No page, so no script ever asked for the data (had one run, its requests would come before the network
+      // goes idle).
+      await page.waitForLoadState('networkidle');
       expect(requested.filter((p) => p.startsWith('/api/'))).toEqual([]);
     } finally {
       await browser.close();

@@ -3,13 +3,14 @@
 // unchanged. Where Harbor has no webhook policies (before 1.9, or a plain registry) it prints the registry
 // notification endpoint to add by hand and exits 3.
 import type { Config } from '../config/config.js';
-import { harborProjectProblem } from '../config/names.js';
-import { HarborClient, HarborError } from '../harbor/client.js';
+import { harborProjectProblem } from '../harbor/names.js';
+import { HarborError } from '../harbor/client.js';
 import { describeHarbor, detectHarbor, type HarborInfo } from '../harbor/detect.js';
 import { registryNotificationSnippet } from '../harbor/registry-notifications.js';
 import { NoPolicyApiError, WebhookPolicyApi, WebhookPolicyError, flavourOf, policyDialectOf } from '../harbor/webhook-policy-api.js';
 import { planPolicy, type DesiredWebhook, type PolicyFlavour, type PolicyPlan } from '../harbor/webhook-policies.js';
 import { Redactor } from '../logging/redact.js';
+import { harborClient } from '../service/clients.js';
 import { loadCliConfig, UsageError } from './usage-error.js';
 
 export interface RegisterWebhookFlags {
@@ -104,7 +105,7 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
   if (flags.skipCertVerify && address.startsWith('http:')) warn('--skip-cert-verify has no effect on an http:// URL');
 
   const desired: DesiredWebhook = { address, authHeader, skipCertVerify: flags.skipCertVerify ?? false };
-  const harbor = new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: config.harbor.user, password: config.harbor.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
+  const harbor = harborClient(config, { user: config.harbor.user, password: config.harbor.password });
   const failed = (why: string) => out(`${'failed'.padEnd(flags.dryRun ? 13 : 10)}${why}`);
   try {
     let info: HarborInfo;

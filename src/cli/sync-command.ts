@@ -1,11 +1,13 @@
 // `sync`: one project (or some of its repositories and tags) from Harbor into its SWR namespace, now, in this
 // process and without the service; `--dry-run` says what a sync would copy, skip, convert or overwrite.
 import type { Config } from '../config/config.js';
-import { harborProjectProblem, swrNamespaceProblem } from '../config/names.js';
+import { harborProjectProblem } from '../harbor/names.js';
+import { swrNamespaceProblem } from '../swr/names.js';
 import { CopyEngine, type ImageResult } from '../copy/index.js';
 import { createLogs } from '../logging/logs.js';
 import { Redactor } from '../logging/redact.js';
 import { isValidRepository, isValidTag } from '../oci/index.js';
+import { copyEngineOptions } from '../service/clients.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
 import { syncProject } from '../sync/sync-project.js';
 import { showProgress, summarise } from './progress.js';
@@ -49,13 +51,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
   // The project logs are the service's: a one-off sync leaves the same trail in <project>-running.log.
   const logs = createLogs(config.logDir, redactor, { console: false, format: config.logFormat, rotation: config.logRotation });
-  const engine = new CopyEngine({
-    overwrite: config.imageOverwrite,
-    maxImagesInFlight: config.engine.maxImagesInFlight,
-    maxBlobTransfersPerRegistry: config.engine.maxBlobTransfers,
-    manifestFormat: config.engine.manifestFormat,
-    referrers: config.engine.copySignatures,
-  });
+  const engine = new CopyEngine(copyEngineOptions(config));
   const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite);
   const terminal = process.stderr.isTTY && !flags.json;
   const stopProgress = flags.json ? () => undefined : showProgress(engine.events);

@@ -1,5 +1,6 @@
 // NamespaceMap: which Harbor project goes to which SWR namespace, in the old tool's `project:namespace;...` form.
-import { harborProjectProblem, swrNamespaceProblem } from './names.js';
+import { harborProjectProblem } from '../harbor/names.js';
+import { swrNamespaceProblem } from '../swr/names.js';
 
 /** `harbor_project1:swr_ns1;harbor_project2:swr_ns2`, as the old tool took it. */
 export function parseNamespaceMap(text: string | undefined, problems: string[]): Map<string, string> {

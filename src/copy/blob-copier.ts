@@ -1,7 +1,6 @@
 // Copies one blob to a destination repository the cheapest way that works: already there (index or HEAD),
 // mounted from a sibling repository of the same registry, or streamed from the source with its digest checked.
-import { RegistryError, verifyStream, type Descriptor, type RegistryClient } from '../oci/index.js';
-import { backoffDelay, DEFAULT_RETRY, sleep } from '../oci/retry.js';
+import { verifyStream, type Descriptor, type RegistryClient } from '../oci/index.js';
 import type { EngineContext, RepositoryRef } from './context.js';
 import type { BlobAction } from './events.js';
 import type { ImageTally } from './results.js';
@@ -47,7 +46,7 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
   if (candidates.length > 0) {
     const from = candidates[0]!;
     try {
-      const started = await dst.client.startUpload(dst.repository, { digest: blob.digest, from }, job.tally.counters);
+      const started = await dst.client.startUpload(dst.repository, { digest: blob.digest, from }, job.tally.call);
       if (started.kind === 'mounted') return finish(ctx, job, 'mounted', from);
       session = started.location;
     } catch {
@@ -55,12 +54,12 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
     }
   }
   if (!session && (job.distrustIndex || !job.destinationAbsent)) {
-    if (await dst.client.headBlob(dst.repository, blob.digest, job.tally.counters)) return finish(ctx, job, 'skipped');
+    if (await dst.client.headBlob(dst.repository, blob.digest, job.tally.call)) return finish(ctx, job, 'skipped');
   }
   const claim = ctx.claims ? await ctx.claims.claim(host, blob.digest) : undefined;
   if (ctx.claims && !claim) {
     if (session) await dst.client.cancelUpload(dst.repository, session);
-    while (await ctx.claims.held(host, blob.digest)) await sleep(CLAIM_POLL_MS);
+    while (await ctx.claims.held(host, blob.digest)) await ctx.clock.sleep(CLAIM_POLL_MS, job.tally.call.signal);
     return 'elsewhere';
   }
   if (claim && candidates.length === 0 && (await ctx.index.candidates(host, blob.digest, 1)).some((r) => r !== dst.repository)) {
@@ -80,32 +79,35 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
 async function uploadWithRetries(ctx: EngineContext, job: BlobCopy, firstSession: string | undefined): Promise<void> {
   const dst = job.destination;
   let session = firstSession;
-  for (let attempt = 0; ; attempt++) {
+  for (let attempt = 1; ; attempt++) {
     session ??= (await openSession(dst.client, dst.repository, job)).location;
     try {
       ctx.events.emit('blob-start', { destination: `${dst.client.host}/${dst.repository}`, digest: job.blob.digest, size: job.blob.size });
       await uploadOnce(ctx, job, session);
       return;
     } catch (error) {
+      // The session is given back even when the run is being stopped: it would hold space on the registry.
       await dst.client.cancelUpload(dst.repository, session);
       session = undefined;
-      if (!isRetryable(error) || attempt >= ctx.options.blobRetries) throw error;
+      job.tally.call.signal?.throwIfAborted();
+      const decision = ctx.blobRetryPolicy.decide(attempt, { error });
+      if (!decision.retry) throw error;
       job.tally.counters.retries++;
       ctx.events.emit('retry', { destination: `${dst.client.host}/${dst.repository}`, what: `blob ${job.blob.digest}`, reason: (error as Error).message });
-      await sleep(backoffDelay(attempt, DEFAULT_RETRY));
+      await ctx.clock.sleep(decision.delayMs, job.tally.call.signal);
     }
   }
 }
 
 async function openSession(client: RegistryClient, repository: string, job: BlobCopy): Promise<{ location: string; minChunk?: number }> {
-  const started = await client.startUpload(repository, undefined, job.tally.counters);
+  const started = await client.startUpload(repository, undefined, job.tally.call);
   if (started.kind !== 'session') throw new Error('registry mounted a blob that was not asked to be mounted');
   return started;
 }
 
 async function uploadOnce(ctx: EngineContext, job: BlobCopy, session: string): Promise<void> {
   const { destination: dst, blob } = job;
-  const refused = (await dst.client.putBlob(dst.repository, session, blob, sourceBytes(ctx, job), job.tally.counters)) === 'refused';
+  const refused = (await dst.client.putBlob(dst.repository, session, blob, sourceBytes(ctx, job), job.tally.call)) === 'refused';
   if (!refused) {
     job.tally.bytesUploaded += blob.size;
     return;
@@ -116,7 +118,7 @@ async function uploadOnce(ctx: EngineContext, job: BlobCopy, session: string): P
   // A registry that states a minimum chunk (OCI-Chunk-Min-Length) refuses smaller ones.
   const chunkSize = Math.max(ctx.options.chunkSize, chunked.minChunk ?? 0);
   try {
-    await dst.client.putBlobChunked(dst.repository, chunked.location, blob, sourceBytes(ctx, job), chunkSize, job.tally.counters);
+    await dst.client.putBlobChunked(dst.repository, chunked.location, blob, sourceBytes(ctx, job), chunkSize, job.tally.call);
   } catch (error) {
     await dst.client.cancelUpload(dst.repository, chunked.location);
     throw error;
@@ -128,7 +130,7 @@ function sourceBytes(ctx: EngineContext, job: BlobCopy): AsyncGenerator<Buffer> 
   const { source: src, destination: dst, blob } = job;
   const label = `${dst.client.host}/${dst.repository}`;
   const raw = src.client.readBlob(src.repository, blob, {
-    counters: job.tally.counters,
+    ...job.tally.call,
     onResume: (offset, error) => ctx.events.emit('retry', { destination: label, what: `download of ${blob.digest} resumed at byte ${offset}`, reason: (error as Error).message }),
   });
   let reported = 0;
@@ -148,10 +150,4 @@ async function finish(ctx: EngineContext, job: BlobCopy, action: BlobAction, fro
   else job.tally.blobsUploaded++;
   ctx.events.emit('blob', { destination: `${dst.client.host}/${dst.repository}`, digest: job.blob.digest, size: job.blob.size, action, from });
   return action;
-}
-
-function isRetryable(error: unknown): boolean {
-  if (error instanceof RegistryError) return error.retryable;
-  // Errors from undici while streaming (socket reset, premature close) have no registry status.
-  return true;
 }

@@ -1,7 +1,8 @@
-// What every part of one engine shares: options, the location index, events, per-host transfer slots and
-// per-blob single flight; plus the per-run cache of destination repositories.
+// What every part of one engine shares: options, the location index, events, per-host transfer slots,
+// per-blob single flight, the retry policy of whole blob uploads and the clock; plus the per-run state (the
+// cache of destination repositories, and the signal that stops the run).
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { RegistryClient } from '../oci/index.js';
+import { HttpRetryPolicy, systemClock, type CallOptions, type Clock, type RegistryClient } from '../oci/index.js';
 import type { CopyEvents } from './events.js';
 import type { LocationIndex } from './location-index.js';
 import type { SharedSlots } from './shared-slots.js';
@@ -18,6 +19,9 @@ export class EngineContext {
   readonly blobFlights = new SingleFlight();
   /** Destination hosts that refused OCI manifests: images to them are converted from the start. */
   readonly dockerOnly = new Set<string>();
+  /** Whole-blob restarts after a failure the transport could not absorb, with the default backoff. */
+  readonly blobRetryPolicy: HttpRetryPolicy;
+  readonly clock: Clock = systemClock;
   private readonly slots = new Map<string, LimitFunction>();
 
   constructor(
@@ -27,7 +31,9 @@ export class EngineContext {
     /** Shared with other processes copying to the same registries, when there are any. */
     readonly claims?: TransferClaims,
     readonly sharedSlots?: SharedSlots,
-  ) {}
+  ) {
+    this.blobRetryPolicy = new HttpRetryPolicy({ retries: options.blobRetries });
+  }
 
   /**
    * Runs a transfer holding a slot on the destination host and then on the source host. Always in that
@@ -71,18 +77,22 @@ export class EngineContext {
 }
 
 /**
- * Destination repository state learnt once per run: its tags, and whether it existed at all. A repository
- * absent when the run started holds only blobs this engine put there, which the location index knows, so
- * nothing in it needs an existence check.
+ * One run (a job, a command) of the engine: the signal that stops all of its requests and waits, and the
+ * destination repository state learnt once: its tags, and whether it existed at all. A repository absent
+ * when the run started holds only blobs this engine put there, which the location index knows, so nothing
+ * in it needs an existence check.
  */
 export class RunState {
   private readonly tags = new Map<string, Promise<Set<string> | undefined>>();
 
-  destinationTags(ref: RepositoryRef, counters?: { retries: number }): Promise<Set<string> | undefined> {
+  /** `signal` stops this run's copies: each image still running or queued fails with the signal's reason. */
+  constructor(readonly signal?: AbortSignal) {}
+
+  destinationTags(ref: RepositoryRef, call: CallOptions = { signal: this.signal }): Promise<Set<string> | undefined> {
     const key = `${ref.client.host}/${ref.repository}`;
     let known = this.tags.get(key);
     if (!known) {
-      known = ref.client.listTags(ref.repository, counters).then((t) => (t === undefined ? undefined : new Set(t)));
+      known = ref.client.listTags(ref.repository, call).then((t) => (t === undefined ? undefined : new Set(t)));
       known.catch(() => this.tags.delete(key));
       this.tags.set(key, known);
     }

@@ -1,7 +1,7 @@
 // Plans the conversion of a whole image graph to Docker formats before anything is pushed, so that the
 // destination digest is known up front (to compare with what the destination has) and each child's new
 // digest is ready for its parent list.
-import { isIndexType, type Descriptor, type FetchedManifest, type ImageIndex } from '../oci/index.js';
+import { isIndexType, type CallOptions, type Descriptor, type FetchedManifest, type ImageIndex } from '../oci/index.js';
 import type { RepositoryRef } from './context.js';
 import { toDockerImage, toDockerList } from './convert.js';
 
@@ -12,20 +12,20 @@ export interface ConversionPlan {
   originals: Map<string, FetchedManifest>;
 }
 
-export async function planConversion(source: RepositoryRef, top: FetchedManifest, counters: { retries: number }): Promise<ConversionPlan> {
+export async function planConversion(source: RepositoryRef, top: FetchedManifest, call: CallOptions): Promise<ConversionPlan> {
   const plan: ConversionPlan = { manifests: new Map(), originals: new Map() };
-  await convertNode(source, top, plan, counters);
+  await convertNode(source, top, plan, call);
   return plan;
 }
 
-async function convertNode(source: RepositoryRef, manifest: FetchedManifest, plan: ConversionPlan, counters: { retries: number }): Promise<Descriptor> {
+async function convertNode(source: RepositoryRef, manifest: FetchedManifest, plan: ConversionPlan, call: CallOptions): Promise<Descriptor> {
   plan.originals.set(manifest.digest, manifest);
   let converted: FetchedManifest;
   if (isIndexType(manifest.mediaType)) {
     const children = new Map<string, Descriptor>();
     for (const child of (manifest.parsed as ImageIndex).manifests) {
-      const fetched = plan.originals.get(child.digest) ?? (await source.client.getManifest(source.repository, child.digest, counters));
-      children.set(child.digest, await convertNode(source, fetched, plan, counters));
+      const fetched = plan.originals.get(child.digest) ?? (await source.client.getManifest(source.repository, child.digest, call));
+      children.set(child.digest, await convertNode(source, fetched, plan, call));
     }
     converted = toDockerList(manifest, children);
   } else {

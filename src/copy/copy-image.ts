@@ -4,14 +4,17 @@ import {
   digestOf,
   isDigest,
   isIndexType,
+  hasCode,
   platformString,
   RegistryError,
+  type CallOptions,
   type FetchedManifest,
   type ImageIndex,
 } from '../oci/index.js';
 import type { EngineContext, RepositoryRef, RunState } from './context.js';
 import { convertedDigest, planConversion, type ConversionPlan } from './conversion-plan.js';
-import { ConversionError, isOciManifestType } from './convert.js';
+import { ConversionError } from './convert.js';
+import { describePlan, mayBeConverted, planImageCopy, type ImageCopyPlan } from './image-plan.js';
 import { copyManifestTree, type TreeCopy } from './manifest-tree.js';
 import { parsePlatform, platformMatches } from './platform.js';
 import { copyReferrers } from './referrers.js';
@@ -38,7 +41,7 @@ export function describe(ref: RepositoryRef, reference: string | undefined): str
 }
 
 export async function copyImage(ctx: EngineContext, run: RunState, source: SourceImage, destination: DestinationImage): Promise<ImageResult> {
-  const tally = new ImageTally();
+  const tally = new ImageTally(run.signal);
   const labels = { source: describe(source, source.reference), destination: describe(destination, destination.tag ?? (isDigest(source.reference) ? source.reference : undefined)) };
   ctx.events.emit('image-start', labels);
   try {
@@ -66,33 +69,33 @@ async function copyImageSteps(
   tally: ImageTally,
   labels: { source: string; destination: string },
 ): Promise<ImageResult> {
-  const counters = tally.counters;
+  const call = tally.call;
   const filtering = ctx.options.platforms.length > 0;
   const absent = await run.repositoryAbsent(destination);
-  const existing = absent ? undefined : await destinationHead(run, source, destination, counters);
+  const existing = absent ? undefined : await destinationHead(run, source, destination, call);
 
   let wanted: FetchedManifest | undefined;
   let sourceDigest: string;
   if (existing && !filtering) {
     sourceDigest = isDigest(source.reference)
       ? source.reference
-      : ((await source.client.headManifest(source.repository, source.reference, counters))?.digest ?? missing(source));
+      : ((await source.client.headManifest(source.repository, source.reference, call))?.digest ?? missing(source));
   } else {
-    wanted = await source.client.getManifest(source.repository, source.reference, counters);
+    wanted = await source.client.getManifest(source.repository, source.reference, call);
     sourceDigest = wanted.digest;
     if (filtering) wanted = await selectPlatforms(ctx, source, wanted, tally);
   }
   if (existing && existing.digest === (wanted?.digest ?? sourceDigest)) {
-    return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
+    return tally.result({ ...labels, status: 'skipped', skip: 'same-digest', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
   }
   let conversion: ConversionPlan | undefined;
   if (existing && ctx.options.manifestFormat !== 'preserve') {
     // The destination may hold this image converted to Docker formats: compare with what conversion would give.
-    wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
-    if (isOciManifestType(wanted.mediaType)) {
-      conversion = await tryPlan(source, wanted, counters);
+    wanted ??= await source.client.getManifest(source.repository, source.reference, call);
+    if (mayBeConverted(wanted.mediaType, ctx.options.manifestFormat)) {
+      conversion = await tryPlan(source, wanted, call);
       if (conversion && convertedDigest(conversion, wanted) === existing.digest) {
-        return tally.result({ ...labels, status: 'skipped', reason: 'destination already has this image, converted to Docker format', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType, converted: true });
+        return tally.result({ ...labels, status: 'skipped', skip: 'same-converted', reason: 'destination already has this image, converted to Docker format', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType, converted: true });
       }
     }
   }
@@ -101,26 +104,26 @@ async function copyImageSteps(
     return tally.result({
       ...labels,
       status: 'skipped',
+      skip: 'overwrite-off',
       reason: `destination tag points at ${existing.digest}, not ${targetDigest}, and overwrite is off (set ImageOverwrite=true / --overwrite to replace it)`,
       sourceDigest,
       destinationDigest: existing.digest,
     });
   }
-  wanted ??= await source.client.getManifest(source.repository, source.reference, counters);
-  if (destination.dryRun) return plannedCopy(ctx, destination, wanted, existing?.digest, tally, labels, sourceDigest);
+  wanted ??= await source.client.getManifest(source.repository, source.reference, call);
+  const plan = planImageCopy({ mediaType: wanted.mediaType, existingDigest: existing?.digest, manifestFormat: ctx.options.manifestFormat, destinationDockerOnly: ctx.dockerOnly.has(destination.client.host) });
+  if (destination.dryRun) return plannedCopy(plan, wanted, tally, labels, sourceDigest);
   const job: TreeCopy = { source, destination, tally, destinationAbsent: absent };
-  if (isOciManifestType(wanted.mediaType) && (ctx.options.manifestFormat === 'docker' || (ctx.options.manifestFormat === 'auto' && ctx.dockerOnly.has(destination.client.host)))) {
-    job.conversion = conversion ?? (await planConversion(source, wanted, counters));
-  }
+  if (plan.format === 'docker') job.conversion = conversion ?? (await planConversion(source, wanted, call));
   let pushed: FetchedManifest;
   try {
     pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
   } catch (error) {
-    if (!(ctx.options.manifestFormat === 'auto' && !job.conversion && isOciManifestType(wanted.mediaType) && isFormatRejection(error))) throw error;
+    if (!(plan.format === 'docker-if-refused' && isFormatRejection(error))) throw error;
     // The destination takes only Docker formats (SWR's basic edition): remember that for this host and convert.
     ctx.dockerOnly.add(destination.client.host);
     ctx.events.emit('retry', { destination: labels.destination, what: 'manifest format', reason: `${destination.client.host} refused the OCI manifest; converting to Docker format` });
-    job.conversion = conversion ?? (await planConversion(source, wanted, counters));
+    job.conversion = conversion ?? (await planConversion(source, wanted, call));
     pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
   }
   const converted = job.conversion !== undefined;
@@ -131,9 +134,9 @@ async function copyImageSteps(
   return tally.result({ ...labels, status: 'copied', sourceDigest, destinationDigest: pushed.digest, mediaType: pushed.mediaType, converted });
 }
 
-async function tryPlan(source: SourceImage, manifest: FetchedManifest, counters: { retries: number }): Promise<ConversionPlan | undefined> {
+async function tryPlan(source: SourceImage, manifest: FetchedManifest, call: CallOptions): Promise<ConversionPlan | undefined> {
   try {
-    return await planConversion(source, manifest, counters);
+    return await planConversion(source, manifest, call);
   } catch (error) {
     if (error instanceof ConversionError) return undefined;
     throw error;
@@ -141,7 +144,7 @@ async function tryPlan(source: SourceImage, manifest: FetchedManifest, counters:
 }
 
 function isFormatRejection(error: unknown): boolean {
-  return error instanceof RegistryError && (error.code === 'MANIFEST_INVALID' || error.code === 'UNSUPPORTED') && error.status === 400;
+  return hasCode(error, 'MANIFEST_INVALID', 'UNSUPPORTED') && error.status === 400;
 }
 
 /** Referrers are extras: a destination that refuses them (SWR refuses OCI artifacts) costs a note, not the image. */
@@ -153,14 +156,14 @@ async function copyReferrersTolerantly(ctx: EngineContext, job: TreeCopy, manife
   }
 }
 
-async function destinationHead(run: RunState, source: SourceImage, destination: DestinationImage, counters: { retries: number }) {
+async function destinationHead(run: RunState, source: SourceImage, destination: DestinationImage, call: CallOptions) {
   const reference = destination.tag ?? source.reference;
   if (!isDigest(reference)) {
     // One tag listing per repository and run answers "is this tag there at all" for every image in it.
-    const tags = await run.destinationTags(destination, counters);
+    const tags = await run.destinationTags(destination, call);
     if (!tags?.has(reference)) return undefined;
   }
-  return destination.client.headManifest(destination.repository, reference, counters);
+  return destination.client.headManifest(destination.repository, reference, call);
 }
 
 /**
@@ -186,7 +189,7 @@ async function selectPlatforms(ctx: EngineContext, source: SourceImage, manifest
   }
   if (wanted.length === 1 && children.length === 1) {
     tally.platforms.add(platformString(children[0]!.platform));
-    return source.client.getManifest(source.repository, children[0]!.digest, tally.counters);
+    return source.client.getManifest(source.repository, children[0]!.digest, tally.call);
   }
   const filtered = { ...(JSON.parse(manifest.bytes.toString('utf8')) as ImageIndex), manifests: children };
   const bytes = Buffer.from(JSON.stringify(filtered, null, 2));
@@ -205,26 +208,17 @@ function missing(source: SourceImage): never {
   });
 }
 
-/** What a copy would do, past every reason to skip: write the tag, or replace it, and in which format. */
-function plannedCopy(
-  ctx: EngineContext,
-  destination: DestinationImage,
-  wanted: FetchedManifest,
-  existingDigest: string | undefined,
-  tally: ImageTally,
-  labels: { source: string; destination: string },
-  sourceDigest: string,
-): ImageResult {
-  const action = existingDigest ? `would overwrite the tag (now ${existingDigest})` : 'would copy';
-  let format = '';
-  let converted: boolean | undefined;
-  if (isOciManifestType(wanted.mediaType) && ctx.options.manifestFormat !== 'preserve') {
-    if (ctx.options.manifestFormat === 'docker' || ctx.dockerOnly.has(destination.client.host)) {
-      format = ', converted to Docker format';
-      converted = true;
-    } else {
-      format = ' as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)';
-    }
-  }
-  return tally.result({ ...labels, status: 'skipped', dryRun: true, reason: `dry run: ${action}${format}`, sourceDigest, destinationDigest: existingDigest, mediaType: wanted.mediaType, converted });
+/** A dry run's result: what a copy would do, past every reason to skip (the plan the copy itself follows). */
+function plannedCopy(plan: ImageCopyPlan, wanted: FetchedManifest, tally: ImageTally, labels: { source: string; destination: string }, sourceDigest: string): ImageResult {
+  return tally.result({
+    ...labels,
+    status: 'skipped',
+    skip: 'planned',
+    dryRun: true,
+    reason: describePlan(plan),
+    sourceDigest,
+    destinationDigest: plan.existingDigest,
+    mediaType: wanted.mediaType,
+    converted: plan.format === 'docker' ? true : undefined,
+  });
 }

@@ -11,6 +11,8 @@ export interface RepositoryCopyPlan {
   destination: RegistryClient;
   /** Repositories to copy, as source name -> destination name. */
   repositories: Array<{ from: string; to: string }>;
+  /** Stops the listings and copies of this plan (an interrupted command). */
+  signal?: AbortSignal;
 }
 
 /** Maps every catalog repository under `sourcePrefix` to the same path under `destinationPrefix`. */
@@ -30,10 +32,10 @@ const LISTINGS_IN_FLIGHT = 4;
 
 /** Lists each repository's tags and copies them all; tag listing of one repository overlaps copies of another. */
 export async function copyRepositories(engine: CopyEngine, plan: RepositoryCopyPlan): Promise<ImageResult[]> {
-  const run = new RunState();
+  const run = new RunState(plan.signal);
   const listing = pLimit(LISTINGS_IN_FLIGHT);
   const perRepository = plan.repositories.map(async ({ from, to }) => {
-    const tags = (await listing(() => plan.source.listTags(from))) ?? [];
+    const tags = (await listing(() => plan.source.listTags(from, { signal: plan.signal }))) ?? [];
     return Promise.all(
       tags.map((tag) =>
         engine.copyInFlight(

@@ -1,8 +1,8 @@
 // The graph walk: copies everything a manifest refers to (child manifests, config, layers) before the manifest
 // itself, because a registry refuses, or worse half-accepts, a manifest whose blobs it does not have yet.
 import {
+  hasCode,
   isIndexType,
-  RegistryError,
   platformString,
   type Descriptor,
   type FetchedManifest,
@@ -24,7 +24,6 @@ export interface TreeCopy {
   conversion?: ConversionPlan;
 }
 
-const MISSING_CHILD_CODES = new Set(['MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'MANIFEST_UNKNOWN']);
 
 /**
  * Copies what `manifest` refers to, then pushes it (converted when the plan says so) as `reference`, or by
@@ -36,15 +35,15 @@ export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manife
   const pushed = job.conversion?.manifests.get(manifest.digest) ?? manifest;
   reference ??= pushed.digest;
   try {
-    await dst.client.putManifest(dst.repository, reference, pushed, job.tally.counters);
+    await dst.client.putManifest(dst.repository, reference, pushed, job.tally.call);
   } catch (error) {
-    if (!(error instanceof RegistryError) || !MISSING_CHILD_CODES.has(error.code)) throw error;
+    if (!hasCode(error, 'MANIFEST_BLOB_UNKNOWN', 'BLOB_UNKNOWN', 'MANIFEST_UNKNOWN')) throw error;
     // The registry lost something we believed was there (a stale index entry, a garbage-collected blob, an
     // interrupted earlier copy): check every child against the registry itself and try once more.
     job.tally.counters.retries++;
     ctx.events.emit('retry', { destination: `${dst.client.host}/${dst.repository}`, what: `manifest ${manifest.digest}`, reason: error.message });
     await copyChildren(ctx, job, manifest, true);
-    await dst.client.putManifest(dst.repository, reference, pushed, job.tally.counters);
+    await dst.client.putManifest(dst.repository, reference, pushed, job.tally.call);
   }
   job.tally.manifestsPushed++;
   return pushed;
@@ -67,10 +66,10 @@ async function copyChildManifest(ctx: EngineContext, job: TreeCopy, child: Descr
   if (!job.destinationAbsent || distrust) {
     // A manifest the registry already has was only accepted with all its blobs: the whole subtree is there.
     const expected = job.conversion?.manifests.get(child.digest)?.digest ?? child.digest;
-    const present = await dst.client.headManifest(dst.repository, expected, job.tally.counters);
+    const present = await dst.client.headManifest(dst.repository, expected, job.tally.call);
     if (present) return;
   }
-  const fetched = job.conversion?.originals.get(child.digest) ?? (await job.source.client.getManifest(job.source.repository, child.digest, job.tally.counters));
+  const fetched = job.conversion?.originals.get(child.digest) ?? (await job.source.client.getManifest(job.source.repository, child.digest, job.tally.call));
   await copyManifestTree(ctx, job, fetched);
 }
 

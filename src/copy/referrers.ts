@@ -20,17 +20,17 @@ export async function copyReferrers(ctx: EngineContext, job: TreeCopy, top: Fetc
 
 async function copyReferrersOf(ctx: EngineContext, job: TreeCopy, subject: string): Promise<void> {
   const { source: src, tally } = job;
-  const found = await src.client.listReferrers(src.repository, subject, tally.counters);
+  const found = await src.client.listReferrers(src.repository, subject, tally.call);
   if (found.source === 'none' || found.descriptors.length === 0) return;
   if (found.source === 'tag') {
     // The fallback tag is itself an index of the referrers: copying it as a tree copies them all.
-    const fallback = await src.client.getManifest(src.repository, referrersTag(subject), tally.counters);
+    const fallback = await src.client.getManifest(src.repository, referrersTag(subject), tally.call);
     await copyManifestTree(ctx, job, fallback, referrersTag(subject));
     tally.referrersCopied += found.descriptors.length;
     return;
   }
   for (const descriptor of found.descriptors) {
-    const manifest = await src.client.getManifest(src.repository, descriptor.digest, tally.counters);
+    const manifest = await src.client.getManifest(src.repository, descriptor.digest, tally.call);
     await copyManifestTree(ctx, job, manifest);
     tally.referrersCopied++;
   }
@@ -43,12 +43,12 @@ async function copyReferrersOf(ctx: EngineContext, job: TreeCopy, subject: strin
  */
 async function updateFallbackTag(job: TreeCopy, subject: string, added: Descriptor[]): Promise<void> {
   const { destination: dst, tally } = job;
-  const onDestination = await dst.client.listReferrers(dst.repository, subject, tally.counters);
+  const onDestination = await dst.client.listReferrers(dst.repository, subject, tally.call);
   if (onDestination.source === 'api') return;
   const known = new Set(onDestination.descriptors.map((d) => d.digest));
   const merged = [...onDestination.descriptors, ...added.filter((d) => !known.has(d.digest))];
   if (merged.length === onDestination.descriptors.length) return;
   const index: ImageIndex = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: merged };
   const bytes = Buffer.from(JSON.stringify(index));
-  await dst.client.putManifest(dst.repository, referrersTag(subject), { mediaType: OCI_INDEX, bytes, digest: digestOf(bytes) }, tally.counters);
+  await dst.client.putManifest(dst.repository, referrersTag(subject), { mediaType: OCI_INDEX, bytes, digest: digestOf(bytes) }, tally.call);
 }

@@ -1,6 +1,13 @@
 // What one image copy did: digests, bytes and blobs moved, retries and time, for logs, job records and summaries.
+import type { CallOptions } from '../oci/index.js';
 
 export type ImageStatus = 'copied' | 'skipped' | 'failed';
+
+/**
+ * Why an image was skipped, for code to decide on (`reason` says it in words): the destination has this digest,
+ * or the Docker conversion of it; its tag points elsewhere and overwrite is off; or a dry run planned a copy.
+ */
+export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned';
 
 export interface ImageResult {
   source: string;
@@ -8,6 +15,8 @@ export interface ImageResult {
   status: ImageStatus;
   /** Why an image was skipped or failed, in words a user can act on. */
   reason?: string;
+  /** Set on skipped images: why, as a value (a dry run keeps the reason it would have skipped for). */
+  skip?: SkipReason;
   /** Registry error code of a failure, when there is one. */
   errorCode?: string;
   sourceDigest?: string;
@@ -39,9 +48,15 @@ export class ImageTally {
   manifestsPushed = 0;
   referrersCopied = 0;
   readonly counters = { retries: 0 };
+  /** What every registry call of this image carries: its retry counter and the run's cancellation signal. */
+  readonly call: CallOptions;
   readonly platforms = new Set<string>();
   readonly notes: string[] = [];
   readonly started = Date.now();
+
+  constructor(signal?: AbortSignal) {
+    this.call = { counters: this.counters, signal };
+  }
 
   result(fields: Pick<ImageResult, 'source' | 'destination' | 'status'> & Partial<ImageResult>): ImageResult {
     return {

@@ -2,7 +2,7 @@
 // credentials, every body read bounded in size and every call in time, so a broken or hostile Harbor costs
 // at most a few MiB and seconds. What to ask lives in the sources (v2-source.ts, v1-source.ts).
 import { Agent, request, type Dispatcher } from 'undici';
-import { tlsOptions } from '../oci/transport.js';
+import { tlsOptions } from '../oci/tls.js';
 import { HarborError, harborFailure } from './errors.js';
 
 export { HarborError } from './errors.js';

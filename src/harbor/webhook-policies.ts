@@ -67,17 +67,6 @@ export type PolicyPlan =
   | { action: 'update'; id: number; name: string; body: WebhookPolicyBody; changes: string[]; alsoDelivering: WebhookPolicy[] }
   | { action: 'unchanged'; id: number; name: string; alsoDelivering: WebhookPolicy[] };
 
-/** A failed Harbor call for one project, worded for the operator. */
-export class WebhookPolicyError extends Error {
-  constructor(
-    message: string,
-    readonly status: number,
-  ) {
-    super(message);
-    this.name = 'WebhookPolicyError';
-  }
-}
-
 /** Harbor's own normalisation of a target address (utils.ParseEndpoint, then scheme://host+path). */
 export function normalizeAddress(address: string): string {
   return address.trim().replace(/\/+$/, '');

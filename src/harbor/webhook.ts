@@ -2,7 +2,7 @@
 // 1.9/1.10 `pushImage` webhooks, and the Distribution notification envelopes of older Harbor 1.x) into push
 // events; everything else is named and ignored.
 import { isDigest, isManifestType, isValidRepository, isValidTag } from '../oci/index.js';
-import { harborProjectProblem } from '../config/names.js';
+import { harborProjectProblem } from './names.js';
 
 export interface PushEvent {
   project: string;

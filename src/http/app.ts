@@ -3,22 +3,25 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type winston from 'winston';
 import type { Redactor } from '../logging/redact.js';
-import type { Monitoring } from '../metrics/monitoring.js';
+import type { Readiness } from '../health/readiness.js';
+import { systemClock } from '../oci/clock.js';
+import type { ServiceMetrics } from '../metrics/service-metrics.js';
 import type { SyncService } from '../service/sync-service.js';
-import { HttpError } from './errors.js';
+import { Refusal } from '../service/refusal.js';
+import { HttpError, refusalAnswer } from './errors.js';
 import { apiRoutes } from './routes/api.js';
 import { namespaceSyncRoute } from './routes/namespace-sync.js';
 import { notificationsRoute } from './routes/notifications.js';
 import { statusRoutes } from './status/routes.js';
 
-export function createApp(service: SyncService, log: winston.Logger, redactor: Redactor, monitoring: Pick<Monitoring, 'metrics' | 'readiness'>): express.Express {
+export function createApp(service: SyncService, log: winston.Logger, redactor: Redactor, monitoring: { metrics: ServiceMetrics; readiness: Readiness }): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   // Alive is about this process only: the store's state is /readyz's business, and a slow store (Redis
   // away) must not make a liveness probe restart every replica at once. Counts come along when quick.
   app.get('/healthz', async (_req, res) => {
-    const jobs = await Promise.race([service.counts(), new Promise<undefined>((r) => setTimeout(r, 1000))]).catch(() => undefined);
+    const jobs = await Promise.race([service.counts(), systemClock.sleep(1000).then(() => undefined)]).catch(() => undefined);
     res.json({ status: 'ok', ...(jobs ? { jobs } : {}), running: service.queue.busy });
   });
   // /healthz, /metrics and /readyz stay open (no ApiToken), as Kubernetes probes and Prometheus scrapes expect:
@@ -50,6 +53,7 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
 }
 
 function toAnswer(error: unknown): { status: number; body: { error: { code: string; message: string } } } {
+  if (error instanceof Refusal) error = refusalAnswer(error);
   if (error instanceof HttpError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
   const parserError = error as { type?: string; status?: number; message?: string };
   if (parserError.type === 'entity.too.large') return { status: 413, body: { error: { code: 'TOO_LARGE', message: 'the request body is too large' } } };

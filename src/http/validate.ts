@@ -1,6 +1,7 @@
 // Input checks for request bodies and headers: each failure says which field and what a valid value is.
 import { isUtf8 } from 'node:buffer';
-import { harborProjectProblem, swrNamespaceProblem } from '../config/names.js';
+import { harborProjectProblem } from '../harbor/names.js';
+import { swrNamespaceProblem } from '../swr/names.js';
 import { isValidRepository, isValidTag } from '../oci/index.js';
 import { HttpError, badRequest } from './errors.js';
 

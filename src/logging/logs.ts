@@ -3,7 +3,7 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import winston from 'winston';
-import { harborProjectProblem } from '../config/names.js';
+import { harborProjectProblem } from '../harbor/names.js';
 import { capLength, mapStrings, oneLine } from './one-line.js';
 import { DEFAULT_OPEN_FILE_LIMITS, OpenFiles, ReopeningFileTransport, type OpenFileLimits } from './project-files.js';
 import type { Redactor } from './redact.js';

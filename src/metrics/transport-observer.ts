@@ -1,7 +1,7 @@
 // Owns the observer given to every registry transport: request and retry counters, and what each host
 // last did for readiness. The OCI client only calls it; what it means lives here.
 import type { TransportObserver } from '../oci/transport.js';
-import type { RegistryActivity } from './registry-activity.js';
+import type { RegistryActivity } from '../health/registry-activity.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
 export function registryObserver(metrics: ServiceMetrics, activity: RegistryActivity): TransportObserver {

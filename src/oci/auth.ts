@@ -2,6 +2,7 @@
 // keeps Bearer tokens per scope set until shortly before they expire.
 import { request, type Dispatcher } from 'undici';
 import { BODY_LIMITS, readFailure, readUpTo } from './body.js';
+import { systemClock, type Clock } from './clock.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { parseErrorBody, RegistryError } from './errors.js';
 import { peerText } from './peer-text.js';
@@ -43,6 +44,8 @@ export class Authenticator {
     private readonly dispatcher: Dispatcher,
     /** Where credentials may go, and the total time a token request may take. */
     private readonly limits: RealmPolicy & { deadlineMs: number },
+    /** Reads the time for token expiry, so that tests can move it. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** The Authorization header for a request needing these scopes, or undefined while the registry has asked for none. */
@@ -51,7 +54,7 @@ export class Authenticator {
     if (this.scheme !== 'bearer') return undefined;
     const key = scopeKey(scopes);
     const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt > Date.now()) return `Bearer ${cached.token}`;
+    if (cached && cached.expiresAt > this.clock.now()) return `Bearer ${cached.token}`;
     let inflight = this.pending.get(key);
     if (!inflight) {
       inflight = this.fetchToken(scopes).finally(() => this.pending.delete(key));
@@ -157,7 +160,7 @@ export class Authenticator {
     const lifetime = seconds * 1000;
     // Renew a little before the server's deadline so that a request never leaves with a token about to die.
     const margin = Math.min(30_000, lifetime / 5);
-    return { token, expiresAt: Date.now() + lifetime - margin };
+    return { token, expiresAt: this.clock.now() + lifetime - margin };
   }
 
   private realmUrl(realm: string): URL {

@@ -2,7 +2,7 @@
 import { RegistryError } from './errors.js';
 import { blobPath } from './paths.js';
 import type { RequestScope } from './manifests.js';
-import { backoffDelay, DEFAULT_RETRY, sleep } from './retry.js';
+import { HttpRetryPolicy } from './retry.js';
 import { header, type Transport } from './transport.js';
 import type { Descriptor } from './types.js';
 
@@ -16,7 +16,7 @@ export async function headBlob(transport: Transport, repository: string, digest:
 }
 
 export interface ReadBlobOptions extends RequestScope {
-  /** How many times a dropped download may be resumed with a Range request. */
+  /** How many times a dropped download may be resumed with a Range request (the retries of its policy). */
   maxResumes?: number;
   /** Told each time a download is resumed (for progress and retry counts). */
   onResume?: (offset: number, error: unknown) => void;
@@ -29,13 +29,15 @@ export interface ReadBlobOptions extends RequestScope {
  */
 export async function* readBlob(transport: Transport, repository: string, blob: Descriptor, options: ReadBlobOptions): AsyncGenerator<Buffer> {
   const ctx = { host: transport.host, repository, digest: blob.digest, action: 'download blob from' };
-  const maxResumes = options.maxResumes ?? 5;
+  // Resumes wait as the default policy says, whatever retries the transport allows a single request.
+  const policy = new HttpRetryPolicy({ retries: options.maxResumes });
+  const { signal } = options;
   let offset = 0;
   for (let resumes = 0; ; resumes++) {
     let skip = 0;
     try {
       const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-      const res = await transport.expect({ method: 'GET', path: blobPath(transport.host, repository, blob.digest), headers, context: ctx, scopes: options.scopes, counters: options.counters, stream: true }, offset > 0 ? [200, 206] : [200]);
+      const res = await transport.expect({ method: 'GET', path: blobPath(transport.host, repository, blob.digest), headers, context: ctx, scopes: options.scopes, counters: options.counters, signal, stream: true }, offset > 0 ? [200, 206] : [200]);
       if (offset > 0 && res.status === 206) {
         const range = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
         if (!range || Number(range[1]) !== offset) {
@@ -60,15 +62,16 @@ export async function* readBlob(transport: Transport, repository: string, blob: 
       if (offset >= blob.size) return;
       throw new Error(`connection closed after ${offset} of ${blob.size} bytes`);
     } catch (error) {
-      if (error instanceof RegistryError && !error.retryable) throw error;
-      if (resumes >= maxResumes) {
+      signal?.throwIfAborted();
+      const decision = policy.decide(resumes + 1, { error });
+      if (!decision.retry) {
         throw error instanceof RegistryError
           ? error
           : new RegistryError({ code: 'NETWORK', status: 0, host: transport.host, repository, digest: blob.digest, message: `download of ${blob.digest} from ${transport.host}/${repository} kept failing after ${resumes} resumes: ${(error as Error).message}`, retryable: true, cause: error });
       }
       options.onResume?.(offset, error);
       if (options.counters) options.counters.retries++;
-      await sleep(backoffDelay(resumes, DEFAULT_RETRY));
+      await transport.clock.sleep(decision.delayMs, signal);
     }
   }
 }

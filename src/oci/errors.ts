@@ -1,8 +1,51 @@
 // Typed registry errors: what failed (code, status, host, repository, digest) and what the user should do about it.
 import { peerText } from './peer-text.js';
 
+/** Codes of the Distribution spec's error bodies that this project decides on or gives advice for. */
+export type DistributionErrorCode =
+  | 'UNAUTHORIZED'
+  | 'DENIED'
+  | 'UNSUPPORTED'
+  | 'NAME_INVALID'
+  | 'NAME_UNKNOWN'
+  | 'MANIFEST_UNKNOWN'
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_BLOB_UNKNOWN'
+  | 'BLOB_UNKNOWN'
+  | 'DIGEST_INVALID'
+  | 'SIZE_INVALID'
+  | 'TOOMANYREQUESTS';
+
+/** Codes this client gives the failures it finds itself (no answer, a damaged or unusable one, a refused name). */
+export type ClientErrorCode =
+  | 'NETWORK'
+  | 'TIMEOUT'
+  | 'TLS_UNTRUSTED'
+  | 'BODY_TOO_LARGE'
+  | 'MANIFEST_TOO_LARGE'
+  | 'MANIFEST_UNSUPPORTED'
+  | 'UNSUPPORTED_SCHEMA1'
+  | 'DIGEST_MISMATCH'
+  | 'RANGE_INVALID'
+  | 'UPLOAD_INVALID'
+  | 'LISTING_INVALID'
+  | 'LISTING_TOO_LARGE'
+  | 'REFERRERS_INVALID'
+  | 'TOKEN_INVALID'
+  | 'TOKEN_REALM_INVALID'
+  | 'TOKEN_REALM_REFUSED'
+  | 'PLATFORM_NOT_FOUND';
+
+/**
+ * The codes this project gives or decides on. A RegistryError's `code` may also be any other code a
+ * registry sent (kept as it came, when it looks like a code), so decisions go through `hasCode`, whose
+ * arguments the compiler checks against this list.
+ */
+export type RegistryErrorCode = DistributionErrorCode | ClientErrorCode | `HTTP_${number}` | `TOKEN_HTTP_${number}`;
+
 export interface RegistryErrorFields {
-  code: string;
+  /** A registry's own code is passed on as it came (see `errorFromResponse`); ours are from the list. */
+  code: RegistryErrorCode;
   status: number;
   host: string;
   repository?: string;
@@ -15,6 +58,7 @@ export interface RegistryErrorFields {
 }
 
 export class RegistryError extends Error {
+  /** A RegistryErrorCode, or a code a registry sent that this project does not know. */
   readonly code: string;
   readonly status: number;
   readonly host: string;
@@ -71,6 +115,11 @@ export function parseErrorBody(body: string): { code?: string; message?: string 
   return { message: text || undefined };
 }
 
+/** Whether `error` is a RegistryError with one of these codes. */
+export function hasCode(error: unknown, ...codes: RegistryErrorCode[]): error is RegistryError {
+  return error instanceof RegistryError && (codes as string[]).includes(error.code);
+}
+
 const RETRYABLE_STATUS = new Set([408, 429, 500, 502, 503, 504]);
 
 export function isRetryableStatus(status: number): boolean {
@@ -78,7 +127,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 function hintFor(code: string, status: number, ctx: ErrorContext): string | undefined {
-  switch (code) {
+  switch (code as RegistryErrorCode) {
     case 'UNAUTHORIZED':
       return `check the credentials used for ${ctx.host}`;
     case 'DENIED':
@@ -116,7 +165,8 @@ const WIRE_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 export function errorFromResponse(status: number, body: string, ctx: ErrorContext, override: { retryable?: boolean } = {}): RegistryError {
   const wire = parseErrorBody(body);
   const parsed = { code: wire.code && WIRE_CODE.test(wire.code) ? wire.code : undefined, message: wire.message ? peerText(wire.message) : undefined };
-  const code = parsed.code ?? (status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : `HTTP_${status}`);
+  // A registry's code passes through as it came: the list names the ones this project knows.
+  const code = (parsed.code ?? (status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : `HTTP_${status}`)) as RegistryErrorCode;
   const target = ctx.repository ? `${ctx.host}/${ctx.repository}` : ctx.host;
   const what = ctx.digest ?? ctx.reference;
   const message = `${ctx.action} ${target}${what ? ` (${what})` : ''} failed: ${status} ${code}${parsed.message ? ` ${parsed.message}` : ''}`;

@@ -5,7 +5,7 @@ export * from './media-types.js';
 export * from './errors.js';
 export * from './digest.js';
 export * from './reference.js';
-export { RegistryClient, type RegistryClientOptions, type Counters } from './registry-client.js';
+export { RegistryClient, type RegistryClientOptions, type Counters, type CallOptions } from './registry-client.js';
 export type { Credentials, CredentialProvider, CredentialSource } from './auth.js';
 export type { UploadStart, MountRequest } from './upload.js';
 export type { ManifestHead } from './manifests.js';
@@ -14,4 +14,4 @@ export { referrersTag, MAX_LISTED_NAMES, type Referrers, type InvalidNameHandler
 export { parseHostList, hostEntryProblem } from './origin.js';
 export { peerText } from './peer-text.js';
 export { systemClock, type Clock } from './clock.js';
-export type { RetryDecision, RetryPolicy } from './retry.js';
+export { HttpRetryPolicy, isCancellation, type HttpOutcome, type RetryDecision, type RetryOptions, type RetryPolicy } from './retry.js';

@@ -1,10 +1,10 @@
 // Manifest requests: GET/HEAD/PUT by tag or digest, kept byte-exact so digests never change on the way through.
 import { BODY_LIMITS, readWhole } from './body.js';
 import { digestOf, isDigest } from './digest.js';
-import { RegistryError, type ErrorContext } from './errors.js';
+import { hasCode, RegistryError, type ErrorContext } from './errors.js';
 import { bareMediaType, isManifestType, isSchema1Type, MANIFEST_ACCEPT, OCI_INDEX, OCI_MANIFEST } from './media-types.js';
 import { manifestPath } from './paths.js';
-import { header, type Transport } from './transport.js';
+import { header, type CallOptions, type Transport } from './transport.js';
 import type { FetchedManifest, ImageIndex, ImageManifest } from './types.js';
 
 export interface ManifestHead {
@@ -13,9 +13,9 @@ export interface ManifestHead {
   size: number;
 }
 
-export interface RequestScope {
+/** The token scopes a request needs, with the caller's retry counter and cancellation. */
+export interface RequestScope extends CallOptions {
   scopes: string[];
-  counters?: { retries: number };
 }
 
 function context(transport: Transport, repository: string, reference: string, action: string): ErrorContext {
@@ -30,7 +30,7 @@ export async function getManifest(transport: Transport, repository: string, refe
   const ctx = context(transport, repository, reference, 'get manifest from');
   const res = await transport.expect({ method: 'GET', path: path(transport, repository, reference), headers: { accept: MANIFEST_ACCEPT }, context: ctx, ...scope }, [200]);
   const bytes = await readWhole(res.body, BODY_LIMITS.manifest, transport.apiDeadlineMs, ctx, 'manifest').catch((error: unknown) => {
-    if (error instanceof RegistryError && error.code === 'BODY_TOO_LARGE') {
+    if (hasCode(error, 'BODY_TOO_LARGE')) {
       throw new RegistryError({ code: 'MANIFEST_TOO_LARGE', status: 200, host: transport.host, repository, reference, message: `manifest ${repository}:${reference} is over 4 MiB`, hint: 'this is not an image manifest' });
     }
     throw error;

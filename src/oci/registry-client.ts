@@ -3,7 +3,7 @@ import { repositoryScope } from './auth.js';
 import { readBlob, headBlob, type ReadBlobOptions } from './blobs.js';
 import { listReferrers, listRepositories, listTags, type InvalidNameHandler, type Referrers } from './listing.js';
 import { getManifest, headManifest, putManifest, type ManifestHead } from './manifests.js';
-import { Transport, type TransportOptions } from './transport.js';
+import { Transport, type CallOptions, type TransportOptions } from './transport.js';
 import type { Descriptor, FetchedManifest } from './types.js';
 import { cancelUpload, putBlob, putBlobChunked, startUpload, type MountRequest, type UploadStart } from './upload.js';
 
@@ -20,6 +20,7 @@ export interface RegistryClientOptions extends TransportOptions {
 }
 
 export type Counters = { retries: number };
+export type { CallOptions };
 
 export class RegistryClient {
   readonly transport: Transport;
@@ -36,69 +37,72 @@ export class RegistryClient {
     this.onInvalidName = options.onInvalidName;
   }
 
-  private scope(repository: string, counters?: Counters) {
-    return { scopes: [repositoryScope(repository, this.actions)], counters };
+  private scope(repository: string, call: CallOptions = {}) {
+    return { scopes: [repositoryScope(repository, this.actions)], counters: call.counters, signal: call.signal };
   }
 
   /** GET /v2/: checks reachability and credentials up front, so a bad password fails before any work starts. */
-  async ping(): Promise<void> {
+  async ping(call: CallOptions = {}): Promise<void> {
     const ctx = { host: this.host, action: 'reach' };
-    const res = await this.transport.send({ method: 'GET', path: '/v2/', scopes: [], context: ctx });
+    const res = await this.transport.send({ method: 'GET', path: '/v2/', scopes: [], context: ctx, ...call });
     await res.body.dump();
     if (res.status !== 200) throw await this.transport.failure(res, ctx);
   }
 
-  getManifest(repository: string, reference: string, counters?: Counters): Promise<FetchedManifest> {
-    return getManifest(this.transport, repository, reference, this.scope(repository, counters));
+  getManifest(repository: string, reference: string, call?: CallOptions): Promise<FetchedManifest> {
+    return getManifest(this.transport, repository, reference, this.scope(repository, call));
   }
 
-  headManifest(repository: string, reference: string, counters?: Counters): Promise<ManifestHead | undefined> {
-    return headManifest(this.transport, repository, reference, this.scope(repository, counters));
+  headManifest(repository: string, reference: string, call?: CallOptions): Promise<ManifestHead | undefined> {
+    return headManifest(this.transport, repository, reference, this.scope(repository, call));
   }
 
-  putManifest(repository: string, reference: string, manifest: { mediaType: string; bytes: Buffer; digest: string }, counters?: Counters): Promise<string> {
-    return putManifest(this.transport, repository, reference, manifest, this.scope(repository, counters));
+  putManifest(repository: string, reference: string, manifest: { mediaType: string; bytes: Buffer; digest: string }, call?: CallOptions): Promise<string> {
+    return putManifest(this.transport, repository, reference, manifest, this.scope(repository, call));
   }
 
-  headBlob(repository: string, digest: string, counters?: Counters): Promise<boolean> {
-    return headBlob(this.transport, repository, digest, this.scope(repository, counters));
+  headBlob(repository: string, digest: string, call?: CallOptions): Promise<boolean> {
+    return headBlob(this.transport, repository, digest, this.scope(repository, call));
   }
 
+  /** `options` carries the counters and the signal, as `call` does elsewhere. */
   readBlob(repository: string, blob: Descriptor, options: Omit<ReadBlobOptions, 'scopes'> = {}): AsyncGenerator<Buffer> {
     return readBlob(this.transport, repository, blob, { ...options, scopes: this.scope(repository).scopes });
   }
 
   /** With a mount source, the token also carries pull on that repository, as the registry requires. */
-  startUpload(repository: string, mount?: MountRequest, counters?: Counters): Promise<UploadStart> {
-    const scope = this.scope(repository, counters);
+  startUpload(repository: string, mount?: MountRequest, call?: CallOptions): Promise<UploadStart> {
+    const scope = this.scope(repository, call);
     if (mount?.from && mount.from !== repository) scope.scopes.push(repositoryScope(mount.from, 'pull'));
     return startUpload(this.transport, repository, mount, scope);
   }
 
-  putBlob(repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, counters?: Counters) {
-    return putBlob(this.transport, repository, location, blob, body, this.scope(repository, counters));
+  putBlob(repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, call?: CallOptions) {
+    return putBlob(this.transport, repository, location, blob, body, this.scope(repository, call));
   }
 
-  putBlobChunked(repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, chunkSize: number, counters?: Counters) {
-    return putBlobChunked(this.transport, repository, location, blob, body, chunkSize, this.scope(repository, counters));
+  putBlobChunked(repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, chunkSize: number, call?: CallOptions) {
+    return putBlobChunked(this.transport, repository, location, blob, body, chunkSize, this.scope(repository, call));
   }
 
+  /** Not stopped by a signal: the session is given back even when the job that opened it is being stopped. */
   cancelUpload(repository: string, location: string): Promise<void> {
     return cancelUpload(this.transport, repository, location, this.scope(repository));
   }
 
-  listTags(repository: string, counters?: Counters): Promise<string[] | undefined> {
-    return listTags(this.transport, repository, this.pageSize, this.scope(repository, counters), this.onInvalidName);
+  listTags(repository: string, call?: CallOptions): Promise<string[] | undefined> {
+    return listTags(this.transport, repository, this.pageSize, this.scope(repository, call), this.onInvalidName);
   }
 
-  listRepositories(): Promise<string[]> {
-    return listRepositories(this.transport, this.pageSize, { scopes: ['registry:catalog:*'] }, this.onInvalidName);
+  listRepositories(call: CallOptions = {}): Promise<string[]> {
+    return listRepositories(this.transport, this.pageSize, { scopes: ['registry:catalog:*'], ...call }, this.onInvalidName);
   }
 
-  listReferrers(repository: string, digest: string, counters?: Counters): Promise<Referrers> {
-    return listReferrers(this.transport, repository, digest, this.scope(repository, counters));
+  listReferrers(repository: string, digest: string, call?: CallOptions): Promise<Referrers> {
+    return listReferrers(this.transport, repository, digest, this.scope(repository, call));
   }
 
+  /** `force` cuts off every job's requests to this host; a single job is stopped through its signal. */
   close(force = false): Promise<void> {
     return this.transport.close(force);
   }

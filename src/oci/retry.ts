@@ -1,4 +1,6 @@
-// Retry policy: exponential backoff with full jitter, capped, and the server's Retry-After honoured.
+// Retry policy: which failed attempts are worth another, and after how long (exponential backoff with full
+// jitter, capped, the server's Retry-After honoured). Loops ask the policy; none decides on its own.
+import { isRetryableStatus, RegistryError } from './errors.js';
 
 export interface RetryOptions {
   /** Attempts after the first; 0 disables retries. */
@@ -9,9 +11,10 @@ export interface RetryOptions {
 
 export const DEFAULT_RETRY: RetryOptions = { retries: 5, baseDelayMs: 200, maxDelayMs: 30_000 };
 
-export function backoffDelay(attempt: number, policy: RetryOptions, retryAfterMs?: number): number {
+/** `attempt` counts from 0 (the delay before the second attempt); `random` is there for tests. */
+export function backoffDelay(attempt: number, policy: RetryOptions, retryAfterMs?: number, random: () => number = Math.random): number {
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
-  const jittered = exponential / 2 + Math.random() * (exponential / 2);
+  const jittered = exponential / 2 + random() * (exponential / 2);
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, policy.maxDelayMs * 4));
 }
 
@@ -22,10 +25,6 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A policy's answer about one failed attempt: try again after `delayMs`, or give up and say why. */
@@ -39,4 +38,42 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; r
  */
 export interface RetryPolicy<Outcome> {
   decide(attempt: number, outcome: Outcome): RetryDecision;
+}
+
+/** What one failed exchange with a registry left: an answer (its status and Retry-After), or an error instead of one. */
+export type HttpOutcome = { status: number; retryAfterMs?: number } | { error: unknown };
+
+/**
+ * The registry exchanges' policy: 408, 429 and 5xx answers and errors marked retryable are tried again up to
+ * `retries` times. An error that is not a RegistryError broke off mid-stream (socket reset, premature close)
+ * and is worth another attempt; a cancellation never is.
+ */
+export class HttpRetryPolicy implements RetryPolicy<HttpOutcome> {
+  readonly options: RetryOptions;
+
+  constructor(options: Partial<RetryOptions> = {}, private readonly random: () => number = Math.random) {
+    this.options = { ...DEFAULT_RETRY, ...stripUndefined(options) };
+  }
+
+  decide(attempt: number, outcome: HttpOutcome): RetryDecision {
+    if ('status' in outcome) {
+      if (!isRetryableStatus(outcome.status)) return { retry: false, reason: `status ${outcome.status} is an answer, not a failure to retry` };
+    } else if (isCancellation(outcome.error)) {
+      return { retry: false, reason: 'cancelled' };
+    } else if (outcome.error instanceof RegistryError && !outcome.error.retryable) {
+      return { retry: false, reason: `${outcome.error.code} is not retryable` };
+    }
+    if (attempt > this.options.retries) return { retry: false, reason: `gave up after ${attempt} attempts` };
+    const retryAfterMs = 'status' in outcome ? outcome.retryAfterMs : undefined;
+    return { retry: true, delayMs: backoffDelay(attempt - 1, this.options, retryAfterMs, this.random) };
+  }
+}
+
+/** An abort by the caller's signal (a job stopped), as undici and Clock.sleep report it; a timeout is not one. */
+export function isCancellation(error: unknown): boolean {
+  return (error as Error | undefined)?.name === 'AbortError';
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

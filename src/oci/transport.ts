@@ -1,13 +1,15 @@
-// HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries with backoff,
-// authentication with replay on 401, and redirects (blob GETs are often sent to object storage).
-import { rootCertificates } from 'node:tls';
+// HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries as the retry policy
+// decides, authentication with replay on 401, redirects (blob GETs are often sent to object storage), and the
+// caller's cancellation signal on every request and every wait.
 import { Agent, request, type Dispatcher } from 'undici';
 import { Authenticator, type CredentialSource } from './auth.js';
 import { BODY_LIMITS, readUpTo } from './body.js';
+import { systemClock, type Clock } from './clock.js';
 import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
 import { sameOrigin } from './origin.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
-import { backoffDelay, DEFAULT_RETRY, parseRetryAfter, sleep, type RetryOptions } from './retry.js';
+import { tlsOptions } from './tls.js';
+import { HttpRetryPolicy, parseRetryAfter, type RetryOptions } from './retry.js';
 
 export interface TransportOptions {
   host: string;
@@ -36,6 +38,8 @@ export interface TransportOptions {
   apiDeadlineMs?: number;
   /** A blob stream failing (retryably) after this long without a byte; default 60 s. */
   blobIdleTimeoutMs?: number;
+  /** Time for token expiry and retry waits; the system's by default. */
+  clock?: Clock;
 }
 
 /** Callbacks run inline on every request: they must be cheap and must not throw. */
@@ -60,6 +64,8 @@ export interface RequestOptions {
   context: ErrorContext;
   /** Counts retries for whoever is reporting on this work. */
   counters?: { retries: number };
+  /** Stops this request, its retries and their waits (a job stopped or timed out); it fails with the signal's reason. */
+  signal?: AbortSignal;
   /** Stream bodies cannot be sent twice; the caller restarts the whole operation instead. */
   replayable?: boolean;
   /**
@@ -68,6 +74,9 @@ export interface RequestOptions {
    */
   stream?: boolean;
 }
+
+/** What a caller adds to each of its requests: where retries are counted, and the signal that stops them. */
+export type CallOptions = Pick<RequestOptions, 'counters' | 'signal'>;
 
 export interface Response {
   status: number;
@@ -87,7 +96,8 @@ export class Transport {
   private readonly root: URL;
   readonly limiter: RequestPacer;
   readonly dispatcher: Agent;
-  private readonly retry: RetryOptions;
+  readonly retryPolicy: HttpRetryPolicy;
+  readonly clock: Clock;
   private readonly userAgent: string;
   private readonly observer?: TransportObserver;
 
@@ -105,13 +115,14 @@ export class Transport {
       bodyTimeout: options.blobIdleTimeoutMs ?? 60_000,
       connect: tlsOptions(options),
     });
+    this.clock = options.clock ?? systemClock;
     this.auth = new Authenticator(options.host, options.credentials, this.dispatcher, {
       registry: this.root,
       allowedHosts: options.tokenRealmHosts ?? [],
       deadlineMs: this.apiDeadlineMs,
-    });
+    }, this.clock);
     this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
-    this.retry = { ...DEFAULT_RETRY, ...options.retry };
+    this.retryPolicy = new HttpRetryPolicy(options.retry);
     this.userAgent = options.userAgent ?? 'swr-harbor-sync';
     this.observer = options.observer;
   }
@@ -122,14 +133,17 @@ export class Transport {
 
   /**
    * Sends a request and returns the final response, whatever its status, once retries, authentication and
-   * redirects are exhausted. Callers check the status (see `expect`). Replayable requests are retried on
-   * network errors and on 429/5xx; a stream body is sent once, and its failure is thrown as retryable.
+   * redirects are exhausted. Callers check the status (see `expect`). Replayable requests are retried as
+   * `retryPolicy` decides (network errors, 429/5xx); a stream body is sent once, and its failure is thrown
+   * as retryable.
    */
   async send(options: RequestOptions): Promise<Response> {
     const replayable = options.replayable ?? !isStream(options.body);
+    const { signal } = options;
     let authReplayed = false;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 1; ; attempt++) {
       await this.limiter.take();
+      signal?.throwIfAborted();
       let authorization: string | undefined;
       let res: Response;
       try {
@@ -137,13 +151,16 @@ export class Transport {
         res = await this.dispatch(options, authorization);
         this.observer?.response(this.host, options.method, res.status);
       } catch (error) {
+        // A stopped job's request fails with the stop's reason, not as a network error to retry.
+        signal?.throwIfAborted();
         if (error instanceof RegistryError && !error.retryable) throw error;
         const wrapped = error instanceof RegistryError ? error : networkError(error, options.context);
         if (!(error instanceof RegistryError)) this.observer?.unanswered(this.host, options.method, wrapped.message);
-        if (!replayable || attempt >= this.retry.retries) throw wrapped;
+        const decision = replayable ? this.retryPolicy.decide(attempt, { error }) : undefined;
+        if (!decision?.retry) throw wrapped;
         if (options.counters) options.counters.retries++;
         this.observer?.retry(this.host, wrapped.status > 0 ? String(wrapped.status) : 'network');
-        await sleep(backoffDelay(attempt, this.retry));
+        await this.clock.sleep(decision.delayMs, signal);
         continue;
       }
       // Only the registry itself may ask for its credentials: a 401 from elsewhere (a redirect target) is an answer.
@@ -160,13 +177,14 @@ export class Transport {
         throw errorFromResponse(401, '', options.context, { retryable: worthReplay });
       }
       if (isRetryableStatus(res.status)) {
-        const retryAfter = parseRetryAfter(res.headers['retry-after']);
-        if (res.status === 429 || res.status === 503) this.limiter.slowDown(Math.min(retryAfter ?? this.retry.baseDelayMs, 60_000));
-        if (replayable && attempt < this.retry.retries) {
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.clock.now());
+        if (res.status === 429 || res.status === 503) this.limiter.slowDown(Math.min(retryAfterMs ?? this.retryPolicy.options.baseDelayMs, 60_000));
+        const decision = replayable ? this.retryPolicy.decide(attempt, { status: res.status, retryAfterMs }) : undefined;
+        if (decision?.retry) {
           await res.body.dump();
           if (options.counters) options.counters.retries++;
           this.observer?.retry(this.host, String(res.status));
-          await sleep(backoffDelay(attempt, this.retry, retryAfter));
+          await this.clock.sleep(decision.delayMs, signal);
           continue;
         }
       }
@@ -198,7 +216,10 @@ export class Transport {
     return sameOrigin(url, this.root);
   }
 
-  /** Waits for requests in flight; with `force`, cuts them off (a stop whose grace period is over). */
+  /**
+   * Waits for requests in flight; with `force`, cuts off every request of every job on this host at once.
+   * To stop one job's requests, abort the `signal` it passed instead.
+   */
   async close(force = false): Promise<void> {
     await (force ? this.dispatcher.destroy() : this.dispatcher.close());
   }
@@ -218,8 +239,8 @@ export class Transport {
         // undici streams async iterables natively; its typings only list Readable.
         body: (hop === 0 ? options.body : undefined) as Buffer | undefined,
         dispatcher: this.dispatcher,
-        // API answers are small: the signal bounds headers and the caller's read of the body together.
-        ...(stream ? {} : { signal: AbortSignal.timeout(this.apiDeadlineMs), headersTimeout: this.apiDeadlineMs }),
+        // API answers are small: the deadline bounds headers and the caller's read of the body together.
+        ...(stream ? { signal: options.signal } : { signal: deadlineOrCancel(this.apiDeadlineMs, options.signal), headersTimeout: this.apiDeadlineMs }),
       });
       const location = res.headers.location;
       const redirect = [301, 302, 303, 307, 308].includes(res.statusCode) && location && (method === 'GET' || method === 'HEAD');
@@ -233,11 +254,10 @@ export class Transport {
   }
 }
 
-export function tlsOptions(options: { skipTlsVerify?: boolean; caCertificate?: string }): { rejectUnauthorized?: boolean; ca?: string[] } | undefined {
-  if (options.skipTlsVerify) return { rejectUnauthorized: false };
-  // Node replaces its CA list when `ca` is given, so the system's roots come along with the private one.
-  if (options.caCertificate) return { ca: [...rootCertificates, options.caCertificate] };
-  return undefined;
+/** The API deadline, and the caller's cancellation when there is one: whichever comes first. */
+function deadlineOrCancel(ms: number, signal: AbortSignal | undefined): AbortSignal {
+  const deadline = AbortSignal.timeout(ms);
+  return signal ? AbortSignal.any([deadline, signal]) : deadline;
 }
 
 function isStream(body: RequestBody): boolean {

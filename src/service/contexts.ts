@@ -1,20 +1,16 @@
-// Builds the clients a sync runs with: from the configuration, or from credentials a manual call brought.
+// Builds the context a sync runs with (source, destination, namespaces, logs): from the configuration, or from
+// credentials a manual call brought. The clients themselves are made in clients.ts.
 import type { Config } from '../config/config.js';
 import { iamHost, isKnownRegion, swrApiHost, swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
 import type { HarborInfo } from '../harbor/detect.js';
 import type { Logs } from '../logging/logs.js';
-import { peerText, RegistryClient, type CredentialSource, type InvalidNameHandler, type RequestPacer } from '../oci/index.js';
-import { buildSource } from './harbor-source.js';
+import { peerText, type CredentialSource, type InvalidNameHandler, type RequestPacer } from '../oci/index.js';
+import { buildSource, destinationClient, type HarborCredentials } from './clients.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
 import type { NamespaceGuard } from '../swr/namespaces.js';
 import type { SyncContext } from '../sync/context.js';
-
-export interface HarborCredentials {
-  user?: string;
-  password?: string;
-}
 
 export interface ContextCredentials {
   harbor: HarborCredentials;
@@ -84,17 +80,10 @@ export function buildContext(config: Config, engine: CopyEngine, logs: Logs, cre
     log: hooks.log,
     onInvalidName,
   });
-  const destination = new RegistryClient({
-    host: credentials.registry,
-    insecure: config.swr.protocol === 'http',
-    skipTlsVerify: config.swr.skipTlsVerify,
-    caCertificate: config.swr.caCertificate,
-    credentials: credentials.destination,
+  const destination = destinationClient(config, credentials.registry, credentials.destination, {
     push: true,
-    requestsPerSecond: config.engine.requestsPerSecond,
     pacer: hooks.pacer?.(credentials.registry, config.engine.requestsPerSecond),
     observer,
-    tokenRealmHosts: config.tokenRealmHosts,
     onInvalidName,
   });
   return {

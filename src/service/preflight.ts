@@ -3,10 +3,9 @@
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { describeHarbor } from '../harbor/detect.js';
-import { RegistryClient } from '../oci/index.js';
 import { maskRedisUrl } from '../config/redis-url.js';
 import { configuredCredentials } from './contexts.js';
-import { buildSource } from './harbor-source.js';
+import { buildSource, destinationClient } from './clients.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -26,22 +25,19 @@ function writable(dir: string): string | undefined {
 
 /** PING, and a write (SET with a short expiry): a read-only replica or a full Redis answers PING too. */
 async function pingRedis(url: string): Promise<string> {
-  const { createRedisClient } = await import('../redis/connection.js');
+  const { createRedisClient, withTimeout } = await import('../redis/connection.js');
   let reason = '';
   const client = createRedisClient(url, { connectionName: 'swr-harbor-sync-check', connectTimeoutMs: 5000, onError: (m) => (reason = m) });
   try {
-    await withDeadline(client.set('check-config', new Date().toISOString(), 'PX', 10_000), 6000, () => reason || 'no answer within 6 s').catch((error: Error) => {
-      throw error.message.startsWith('cannot use Redis') ? error : new Error(`cannot use Redis: ${error.message}`);
+    // A client that cannot connect (a wrong password, no server) keeps retrying rather than failing the call:
+    // what it reported meanwhile says more than the timeout does.
+    await withTimeout(client.set('check-config', new Date().toISOString(), 'PX', 10_000), 6000, 'a test write').catch((error: Error) => {
+      throw new Error(`cannot use Redis: ${reason || error.message}`);
     });
     return 'answers and takes writes';
   } finally {
     client.disconnect();
   }
-}
-
-function withDeadline<T>(call: Promise<T>, ms: number, why: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([call, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`cannot use Redis: ${why()}`)), ms)))]).finally(() => clearTimeout(timer));
 }
 
 async function attempt(what: string, check: () => Promise<string>): Promise<CheckResult> {
@@ -88,7 +84,7 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
     results.push({ ok: false, what: 'Huawei Cloud credentials', detail: (error as Error).message });
     return results;
   }
-  const destination = new RegistryClient({ host: credentials.registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate, credentials: credentials.destination, retry: { retries: 1 }, tokenRealmHosts: config.tokenRealmHosts });
+  const destination = destinationClient(config, credentials.registry, credentials.destination);
   try {
     results.push(await attempt(`SWR registry ${credentials.registry}`, async () => (await destination.ping(), 'reachable, login accepted')));
   } finally {

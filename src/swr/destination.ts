@@ -1,15 +1,25 @@
 // Everything the service needs to push into SWR, from the configuration (or a manual call's headers):
 // the registry host, its login (long-term AK/SK login, or a temporary one renewed before it expires),
 // and the management API for namespaces.
-import type { Config } from '../config/config.js';
 import type { CredentialProvider, CredentialSource, Credentials } from '../oci/index.js';
 import { IamTokenSource } from './iam.js';
 import { aksklogin } from './login.js';
 import { SwrManagementClient, type ManagementAuth, type TemporaryLogin } from './management.js';
 import { NamespaceGuard } from './namespaces.js';
 
-/** The Huawei Cloud account as app.conf describes it (HWAuthMethod, HWAK/HWSK or HWDomain/HWUser/HWPassword). */
-export type HuaweiAccount = Config['hw'];
+/**
+ * The Huawei Cloud account as app.conf describes it (HWAuthMethod, HWAK/HWSK or HWDomain/HWUser/HWPassword).
+ * Declared here rather than taken from Config so that swr/ does not depend on config/ (config/ uses swr/'s names).
+ */
+export interface HuaweiAccount {
+  authMethod: 'AKSK' | 'Password';
+  ak?: string;
+  sk?: string;
+  domain?: string;
+  user?: string;
+  password?: string;
+  region: string;
+}
 
 export interface DestinationSettings {
   registry: string;

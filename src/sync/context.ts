@@ -1,5 +1,6 @@
-// What a sync needs to run: the engine, Harbor (its API and its registry), the destination registry, and
-// where to log. Built once by the service; a manual call with its own credentials gets its own copy.
+// What a sync needs to run: the engine, Harbor (its API and its registry), the destination registry, where
+// to log, and what stops it. Built once by the service; a manual call with its own credentials gets its own
+// copy, and each job a shallow copy with its own logs and signal.
 import type { CopyEngine } from '../copy/index.js';
 import type { SelectedSource } from '../harbor/selected-source.js';
 import type { ProjectLogs } from '../logging/logs.js';
@@ -17,6 +18,12 @@ export interface SyncContext {
   logs(project: string): ProjectLogs;
   /** Makes sure a destination namespace exists and is ours before the first push into it. */
   prepare?(namespace: string): Promise<void>;
+  /**
+   * Stops this job's registry requests and waits (set on the job's own copy of the context: a job timeout, a
+   * lost lock, a stop past its grace period). Its images fail with the signal's reason; nothing else is
+   * stopped, and no agent has to be destroyed for it.
+   */
+  signal?: AbortSignal;
 }
 
 export interface SyncProgress {

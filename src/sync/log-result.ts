@@ -13,7 +13,7 @@ export function logResult(logs: ProjectLogs, result: ImageResult): void {
     `${result.status} ${summary}${result.reason ? ` (${result.reason})` : ''}: ${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} skipped, ${result.bytesUploaded} bytes, ${result.retries} retries, ${result.durationMs} ms`,
   );
   for (const note of result.notes ?? []) logs.running.info(`${result.source}: ${note}`);
-  if (result.status === 'copied' || result.reason === 'destination already has this digest') {
+  if (result.status === 'copied' || (result.skip === 'same-digest' && !result.dryRun)) {
     const conversion = result.converted ? ` (converted to Docker format; source digest ${result.sourceDigest})` : '';
     logs.success.info(`${result.source} -> ${result.destination} ${result.destinationDigest}${conversion}`);
   }

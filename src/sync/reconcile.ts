@@ -15,8 +15,9 @@
 import pLimit from 'p-limit';
 import type winston from 'winston';
 import { planConversion, convertedDigest } from '../copy/conversion-plan.js';
-import { ConversionError, isOciManifestType } from '../copy/convert.js';
-import { swrRepositoryProblem } from '../config/names.js';
+import { ConversionError } from '../copy/convert.js';
+import { mayBeConverted } from '../copy/image-plan.js';
+import { swrRepositoryProblem } from '../swr/names.js';
 import type { HarborArtifact } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { SyncContext } from './context.js';
@@ -143,7 +144,7 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
                 return;
               }
               if (head.digest === item.artifact.digest) return;
-              if (options.manifestFormat !== 'preserve' && isOciManifestType(item.artifact.mediaType)) {
+              if (mayBeConverted(item.artifact.mediaType, options.manifestFormat)) {
                 const converted = await convertedDigestOf(ctx, cache, `${project}/${repository}`, item.artifact.digest, summary);
                 if (converted === head.digest) {
                   summary.converted++;
@@ -189,8 +190,8 @@ async function convertedDigestOf(ctx: SyncContext, cache: Map<string, string | n
   try {
     const counters = { retries: 0 };
     summary.requests.source++;
-    const manifest = await ctx.source.getManifest(repository, digest, counters);
-    const plan = await planConversion({ client: ctx.source, repository }, manifest, counters);
+    const manifest = await ctx.source.getManifest(repository, digest, { counters });
+    const plan = await planConversion({ client: ctx.source, repository }, manifest, { counters });
     summary.requests.source += Math.max(0, plan.originals.size - 1);
     converted = convertedDigest(plan, manifest);
   } catch (error) {

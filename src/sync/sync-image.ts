@@ -1,9 +1,11 @@
 // Sync of one pushed artifact: ask Harbor which tags the digest carries now, and copy it under each of
 // those tags into the mapped namespace, pinned to the digest so a tag moving mid-copy cannot mix images.
+// The spec's `tags` (those the webhooks named) are not what is copied: Harbor's API answers for the digest,
+// and only the registry-only source (HarborAPI=registry, no API to ask) copies the spec's tags.
 import { RunState, type ImageResult } from '../copy/index.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { swrRepositoryProblem } from '../config/names.js';
+import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 
 export interface SyncOutcome {
@@ -33,7 +35,7 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     return { results: [result] };
   }
   await ctx.prepare?.(spec.namespace);
-  const run = new RunState();
+  const run = new RunState(ctx.signal);
   const results: ImageResult[] = [];
   let bytes = 0;
   const copyTag = async (tag: string): Promise<void> => {

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { RunState, type ImageResult } from '../copy/index.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
-import { swrRepositoryProblem } from '../config/names.js';
+import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 
 interface Planned {
@@ -32,7 +32,7 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
   const plan = await planProject(ctx, spec);
   logs.running.info(`project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}: ${plan.length} tags${spec.dryRun ? ' (dry run)' : ''}`);
   if (!spec.dryRun) await ctx.prepare?.(spec.namespace);
-  const run = new RunState();
+  const run = new RunState(ctx.signal);
   let done = 0;
   let bytes = 0;
   const results = await Promise.all(

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 import { realProcess, signalGroup, spawnWatched, trackedChildren } from './process-groups.js';
+import { until } from './until.js';
 
 export interface RedisServerOptions {
   /** Started with --requirepass, to test URLs that carry a password. */
@@ -117,17 +118,17 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Runn
   const start = async (): Promise<void> => {
     const current = spawnServer(dir, args, logPath);
     child = current;
-    const deadline = Date.now() + READY_DEADLINE_MS;
-    while (!(await pings(port, options.password))) {
+    await until('redis-server to answer PING', async () => {
+      if (await pings(port, options.password)) return true;
       if (current.exitCode !== null || current.signalCode !== null) {
         throw new Error(`redis-server exited before it was ready; log tail:\n${await logTail(logPath)}`);
       }
-      if (Date.now() > deadline) {
-        signalGroup(current, 'SIGKILL');
-        throw new Error(`redis-server on port ${port} did not answer PING within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+      return undefined;
+    }, READY_DEADLINE_MS, 20).catch(async (error: Error) => {
+      if (!/^timed out waiting/.test(error.message)) throw error;
+      signalGroup(current, 'SIGKILL');
+      throw new Error(`redis-server on port ${port} did not answer PING within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
+    });
     serverPid = Number((await readFile(pidPath, 'utf8')).trim());
   };
   const kill = async (): Promise<void> => {

@@ -12,6 +12,7 @@ import bcrypt from 'bcryptjs';
 import { freePort } from './ports.js';
 import { signalGroup, spawnWatched, trackedChildren } from './process-groups.js';
 import { startTokenServer, type TokenServer } from './token-server.js';
+import { until } from './until.js';
 
 export type RegistryAuth = 'none' | 'htpasswd' | 'token';
 
@@ -94,17 +95,17 @@ function probeStatus(url: string): Promise<number> {
 }
 
 async function waitReady(url: string, child: ChildProcess, logPath: string): Promise<void> {
-  const deadline = Date.now() + READY_DEADLINE_MS;
-  while (Date.now() < deadline) {
+  await until('docker-registry to answer /v2/', async () => {
     if (child.exitCode !== null || child.signalCode !== null) {
       throw new Error(`docker-registry exited before it was ready; log tail:\n${await logTail(logPath)}`);
     }
     const status = await probeStatus(url);
-    if (status === 200 || status === 401) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  signalGroup(child, 'SIGKILL');
-  throw new Error(`docker-registry at ${url} not ready within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
+    return status === 200 || status === 401 ? true : undefined;
+  }, READY_DEADLINE_MS, 50).catch(async (error: Error) => {
+    if (!/^timed out waiting/.test(error.message)) throw error;
+    signalGroup(child, 'SIGKILL');
+    throw new Error(`docker-registry at ${url} not ready within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
+  });
 }
 
 function spawnRegistry(dir: string, configPath: string, logPath: string): ChildProcess {

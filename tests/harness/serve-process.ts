@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { CLI } from './cli.js';
 import { testServiceConfig } from './service.js';
+import { until } from './until.js';
 
 const CHILDREN = Symbol.for('swr-harbor-sync.test-serve-processes');
 // Under jest the global `process` is a sandbox copy whose 'exit' never fires; this is the real one.
@@ -83,14 +84,12 @@ export async function startServeProcess(harborHost: string, destinationHost: str
   };
 
   const waitHealthy = async (child: ChildProcess): Promise<void> => {
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline) {
+    await until('serve to answer /healthz', async () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited (${child.exitCode ?? child.signalCode}) before it answered; output:\n${output}`);
-      const res = await plainRequest(`${url}/healthz`, 'GET');
-      if (res.status === 200) return;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`serve did not answer /healthz within 15 s; output:\n${output}`);
+      return (await plainRequest(`${url}/healthz`, 'GET')).status === 200 ? true : undefined;
+    }, 15_000, 50).catch((error: Error) => {
+      throw /^timed out waiting/.test(error.message) ? new Error(`serve did not answer /healthz within 15 s; output:\n${output}`) : error;
+    });
   };
 
   const sp: ServeProcess = {

@@ -5,10 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/config.js';
 import type { Job } from '../../src/jobs/types.js';
-import { startService, type RunningService } from '../../src/service/start.js';
+import { startService, type RunningService } from '../../src/main/start.js';
 import { freePort } from './ports.js';
 import { Redis } from 'ioredis';
 import { startRedis, type RunningRedis } from './redis.js';
+import { until } from './until.js';
 
 let sharedRedis: Promise<RunningRedis> | undefined;
 
@@ -93,6 +94,7 @@ export async function startServiceUnderTest(harborHost: string, destinationHost:
       await sut.running.close(0);
       // The new service listens on the same port. Give this process's fetch pool a moment to see the old
       // server's connections close, or its next request may go out on one of them ("other side closed").
+      // Kept: the pool (undici's global dispatcher) tells no one when it has dropped a closed socket.
       await new Promise((r) => setTimeout(r, 100));
       Object.assign(raw, more);
       sut.running = await startService(parseConfig(raw), { console: false });
@@ -114,14 +116,14 @@ export async function jobsOf(url: string, project: string): Promise<Job[]> {
 
 /** Polls until `done` holds for the project's jobs or the deadline passes (then fails with what it saw). */
 export async function waitForJobs(url: string, project: string, done: (jobs: Job[]) => boolean, timeoutMs = 30_000): Promise<Job[]> {
-  const deadline = Date.now() + timeoutMs;
   let jobs: Job[] = [];
-  while (Date.now() < deadline) {
+  return until(`jobs of ${project} to settle`, async () => {
     jobs = await jobsOf(url, project);
-    if (done(jobs)) return jobs;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`jobs of ${project} did not settle: ${JSON.stringify(jobs.map((j) => ({ id: j.id, state: j.state, error: j.error, spec: j.spec })))}`);
+    return done(jobs) ? jobs : undefined;
+  }, timeoutMs).catch((error: Error) => {
+    if (!/^timed out waiting/.test(error.message)) throw error;
+    throw new Error(`jobs of ${project} did not settle: ${JSON.stringify(jobs.map((j) => ({ id: j.id, state: j.state, error: j.error, spec: j.spec })))}`);
+  });
 }
 
 export const settled = (jobs: Job[], count: number) => jobs.length >= count && jobs.every((j) => j.state !== 'queued' && j.state !== 'running');

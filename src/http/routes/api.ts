@@ -1,7 +1,7 @@
 // /api/v1: project syncs with the configured credentials, and the jobs they and the webhook created.
 import { Router, json } from 'express';
 import type { JobState } from '../../jobs/types.js';
-import { checkHarborProject } from '../../service/checks.js';
+import { requestProjectSync } from '../../service/sync-requests.js';
 import type { SyncService } from '../../service/sync-service.js';
 import { requireApiToken } from '../auth.js';
 import { HttpError, badRequest, storeUnavailable } from '../errors.js';
@@ -34,8 +34,7 @@ export function apiRoutes(service: SyncService): Router {
         overwrite: optionalBoolean(body.overwrite, 'overwrite'),
         dryRun: optionalBoolean(body.dryRun, 'dryRun'),
       };
-      await checkHarborProject(service.harbor, project);
-      const job = await service.queueProject(spec);
+      const job = await requestProjectSync(service, spec);
       res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
     } catch (error) {
       next(error);

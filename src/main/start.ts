@@ -1,5 +1,5 @@
-// Composition root of the service: configuration -> logs -> job store -> engine -> runner -> HTTP.
-// Also the orderly stop: no new requests, running jobs get a grace period, the rest resume next start.
+// Composition root of the service, the top of the import graph: configuration -> logs -> job store -> engine ->
+// runner -> HTTP. Also the orderly stop: no new requests, running jobs get a grace period, the rest resume next start.
 import type { AddressInfo } from 'node:net';
 import { SECRET_KEYS, type Config } from '../config/config.js';
 import { CopyEngine } from '../copy/index.js';
@@ -9,13 +9,14 @@ import { openBackend } from './backend.js';
 import { createLogs } from '../logging/logs.js';
 import { timedJobs } from '../metrics/job-timing.js';
 import { scrubbedJobs } from '../jobs/scrubbed-handler.js';
-import { createMonitoring } from '../metrics/monitoring.js';
-import { announceHarbor, harborApiCheck } from './harbor-readiness.js';
+import { createMonitoring } from './monitoring.js';
+import { announceHarbor, harborApiCheck } from '../health/harbor-api.js';
 import { Redactor } from '../logging/redact.js';
-import { configuredCredentials } from './contexts.js';
+import { copyEngineOptions } from '../service/clients.js';
+import { configuredCredentials } from '../service/contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import type { ReconcileSummary } from '../sync/reconcile.js';
-import { SyncService } from './sync-service.js';
+import { SyncService } from '../service/sync-service.js';
 
 export interface RunningService {
   url: string;
@@ -44,17 +45,7 @@ export async function startService(config: Config, options: { console?: boolean 
   redactor.add(...backend.secrets);
   log.info(`jobs, blob locations and pacing: ${backend.describe}`);
   const { queue } = backend;
-  const engine = new CopyEngine(
-    {
-      overwrite: config.imageOverwrite,
-      maxImagesInFlight: config.engine.maxImagesInFlight,
-      maxBlobTransfersPerRegistry: config.engine.maxBlobTransfers,
-      manifestFormat: config.engine.manifestFormat,
-      referrers: config.engine.copySignatures,
-    },
-    backend.locations,
-    { claims: backend.claims, slots: backend.slots },
-  );
+  const engine = new CopyEngine(copyEngineOptions(config), backend.locations, { claims: backend.claims, slots: backend.slots });
   const monitoring = createMonitoring(config, queue, engine.events);
   const service = new SyncService(config, queue, engine, logs, log, redactor, { observer: monitoring.observer, pacer: backend.pacer });
   monitoring.readiness.addCheck('harbor', () => harborApiCheck(service.harbor));

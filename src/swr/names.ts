@@ -1,15 +1,8 @@
-// Name rules shared by configuration and requests: Harbor projects, SWR namespaces, repositories, tags.
+// SWR's naming rules: what SWR accepts as a namespace (organisation) and a repository name, checked before a
+// request reaches SWR so that a bad name is refused with a reason rather than by SWR's API.
 
-/** Harbor project names: lowercase letters, digits and . _ -, starting and ending alphanumeric, 1-255. */
-const HARBOR_PROJECT = /^[a-z0-9]+(?:[._-][a-z0-9]+)*$/;
 /** SWR organisations (namespaces), from the console's own check: lowercase, starts with a letter. */
 const SWR_NAMESPACE = /^[a-z]+(?:(?:_|__|-*|\.)[a-z0-9]+)*$/;
-
-export function harborProjectProblem(name: string): string | undefined {
-  if (name.length < 1 || name.length > 255) return 'must be 1 to 255 characters';
-  if (!HARBOR_PROJECT.test(name)) return 'may hold only lowercase letters, digits and . _ - between letters or digits';
-  return undefined;
-}
 
 export function swrNamespaceProblem(name: string): string | undefined {
   if (name.length < 1 || name.length > 64) return 'must be 1 to 64 characters';

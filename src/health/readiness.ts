@@ -1,5 +1,6 @@
 // Owns the verdict behind /readyz: the job store takes a write, the configuration is valid, and Harbor and
 // the destination answered recently (or answer a ping now). Says which check failed and what to do about it.
+import { systemClock, type Clock } from '../oci/clock.js';
 import { pingRegistry, type RegistryEndpoint } from './registry-ping.js';
 import type { RegistryActivity } from './registry-activity.js';
 
@@ -37,12 +38,15 @@ export interface ReadinessOptions {
   pingCacheMs?: number;
   /** Kept short so that a probe answers within its own timeout (set the probe's timeoutSeconds above it). */
   pingTimeoutMs?: number;
+  /** The time the checks are judged at; the activity's own clock should be the same one. */
+  clock?: Clock;
 }
 
 export class Readiness {
   private readonly recentMs: number;
   private readonly pingCacheMs: number;
   private readonly pingTimeoutMs: number;
+  private readonly clock: Clock;
   /** The last ping of each host: when it started, and the ping itself while it runs (probes arriving meanwhile join it). */
   private readonly pings = new Map<string, { at: number; running?: Promise<void> }>();
 
@@ -53,6 +57,7 @@ export class Readiness {
     this.recentMs = options.recentMs ?? 5 * 60_000;
     this.pingCacheMs = options.pingCacheMs ?? 30_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 3_000;
+    this.clock = options.clock ?? systemClock;
   }
 
   addCheck(name: string, check: () => Promise<CheckResult>): void {
@@ -86,7 +91,7 @@ export class Readiness {
     if (!activity.answeredRecently(host, this.recentMs)) await this.pingAtMostEveryCacheMs(target.endpoint);
     const heard = activity.get(host);
     if (activity.answeredRecently(host, this.recentMs)) {
-      return { ok: true, message: `${host} answered ${Math.round((Date.now() - heard.answeredAt!) / 1000)} s ago` };
+      return { ok: true, message: `${host} answered ${Math.round((this.clock.now() - heard.answeredAt!) / 1000)} s ago` };
     }
     return { ok: false, message: heard.failure ?? `${host} has not answered`, action: target.action };
   }
@@ -94,12 +99,12 @@ export class Readiness {
   private pingAtMostEveryCacheMs(endpoint: RegistryEndpoint): Promise<void> {
     const last = this.pings.get(endpoint.host);
     if (last?.running) return last.running;
-    if (last && Date.now() - last.at < this.pingCacheMs) return Promise.resolve();
+    if (last && this.clock.now() - last.at < this.pingCacheMs) return Promise.resolve();
     const running = pingRegistry(endpoint, this.pingTimeoutMs).then((result) => {
       if (result.answered) this.options.activity.answered(endpoint.host);
       else this.options.activity.failed(endpoint.host, result.reason);
     });
-    const entry: { at: number; running?: Promise<void> } = { at: Date.now(), running };
+    const entry: { at: number; running?: Promise<void> } = { at: this.clock.now(), running };
     this.pings.set(endpoint.host, entry);
     return running.finally(() => delete entry.running);
   }

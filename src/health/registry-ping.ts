@@ -1,7 +1,7 @@
 // Owns asking a registry whether it is there: one GET /v2/ with short timeouts and no retries, so that a
 // readiness probe gets its answer in seconds even when the registry is down.
 import { Agent, request } from 'undici';
-import { tlsOptions } from '../oci/transport.js';
+import { tlsOptions } from '../oci/tls.js';
 
 export interface RegistryEndpoint {
   host: string;

@@ -1,14 +1,15 @@
-// Owns assembling the service's monitoring from its configuration and job store: the metrics, the observer
-// every registry transport reports to, and the readiness checks, so that the composition root wires one thing.
+// Owns assembling the service's monitoring from its configuration and job store: the metrics, the observer every
+// registry transport reports to, and the readiness checks (health/), so that the composition root wires one thing.
 import type { Config } from '../config/config.js';
 import type { CopyEvents } from '../copy/index.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { TransportObserver } from '../oci/transport.js';
-import { countCopies } from './copy-metrics.js';
-import { Readiness } from './readiness.js';
-import { RegistryActivity } from './registry-activity.js';
-import { ServiceMetrics } from './service-metrics.js';
-import { registryObserver } from './transport-observer.js';
+import { Readiness } from '../health/readiness.js';
+import { RegistryActivity } from '../health/registry-activity.js';
+import { countCopies } from '../metrics/copy-metrics.js';
+import { ServiceMetrics } from '../metrics/service-metrics.js';
+import { registryObserver } from '../metrics/transport-observer.js';
+import { registryEndpoints } from '../service/clients.js';
 
 export interface Monitoring {
   metrics: ServiceMetrics;
@@ -23,6 +24,7 @@ export function createMonitoring(config: Config, queue: JobQueue, events: CopyEv
   const activity = new RegistryActivity();
   const harbor = `${config.harbor.protocol}://${config.harbor.address}`;
   const destination = `${config.swr.protocol}://${config.swr.registry}`;
+  const endpoints = registryEndpoints(config);
   const readiness = new Readiness({
     probeStore: () => queue.probeWrite(),
     storeAction:
@@ -34,12 +36,12 @@ export function createMonitoring(config: Config, queue: JobQueue, events: CopyEv
     registries: [
       {
         name: 'harbor',
-        endpoint: { host: config.harbor.address, insecure: config.harbor.protocol === 'http', skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate },
+        endpoint: endpoints.harbor,
         action: `check that Harbor at ${harbor} is up and reachable from here (HarborAddr, HarborProtocol, HarborCACert, proxies, firewalls)`,
       },
       {
         name: 'destination',
-        endpoint: { host: config.swr.registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate },
+        endpoint: endpoints.destination,
         action: `check that the destination registry at ${destination} is up and reachable from here (SWRRegistry or RegionName, SWRProtocol, SWRCACert, proxies, firewalls); jobs wait and retry meanwhile`,
       },
     ],

@@ -1,6 +1,6 @@
-// Where the service keeps what outlives a request: the job queue, the blob location index, request pacing
-// and the once-per-deployment lock of the reconcile sweep. SQLite in DataDir for one instance; Redis when
-// several replicas share the work.
+// Opens the backend the service keeps what outlives a request in: the job queue, the blob location index, request
+// pacing and the once-per-deployment lock of the reconcile sweep. SQLite in DataDir for one instance; Redis when
+// several replicas share the work. Wiring only: each backend's mechanics live in its own folder.
 import type winston from 'winston';
 import type { Config } from '../config/config.js';
 import type { LocationIndex } from '../copy/index.js';

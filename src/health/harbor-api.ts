@@ -3,7 +3,7 @@
 import type winston from 'winston';
 import { describeHarbor } from '../harbor/detect.js';
 import type { SelectedSource } from '../harbor/selected-source.js';
-import type { CheckResult } from '../metrics/readiness.js';
+import type { CheckResult } from './readiness.js';
 
 export async function harborApiCheck(harbor: SelectedSource): Promise<CheckResult> {
   try {
