@@ -2,11 +2,14 @@
 // verdict), which failures are permanent, how long to wait before the next attempt and when to give up, when
 // two requests are one job (the copy key's window, tags merged), and how a job is named in the log.
 // Backends keep only their storage mechanics (SQL, Lua, BullMQ options) and ask these.
+import type { ConversionError } from '../copy/convert.js';
+import type { RegistryErrorCode } from '../oci/errors.js';
 import type { RetryDecision, RetryPolicy } from '../oci/retry.js';
 import type { Job, JobOutcome, JobSpec, JobState } from './types.js';
 
 /** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
-const PERMANENT_CODES = new Set(['NAME_INVALID', 'CONVERSION_IMPOSSIBLE', 'UNSUPPORTED_SCHEMA1', 'DIGEST_MISMATCH', 'PLATFORM_NOT_FOUND']);
+const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code']> = ['NAME_INVALID', 'CONVERSION_IMPOSSIBLE', 'UNSUPPORTED_SCHEMA1', 'DIGEST_MISMATCH', 'PLATFORM_NOT_FOUND'];
+const PERMANENT_CODES: ReadonlySet<string> = new Set(PERMANENT);
 
 export type FailedVerdict = { state: 'failed'; reason: string; permanent: boolean };
 export type Verdict = { state: 'succeeded' } | { state: 'skipped'; reason: string } | FailedVerdict;

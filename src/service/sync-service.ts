@@ -115,15 +115,15 @@ export class SyncService {
   }
 
   /** The job runner's handler. */
-  readonly runJob = async (job: Job, progress: (p: JobProgress) => void): Promise<JobOutcome> => {
+  readonly runJob = async (job: Job, progress: (p: JobProgress) => void, signal?: AbortSignal): Promise<JobOutcome> => {
     const onImage = { onImage: (imagesDone: number, imagesTotal: number, bytesUploaded: number) => progress({ imagesDone, imagesTotal, bytesUploaded }) };
-    if (job.spec.kind === 'image') return syncImage(withJobLogs(this.defaultContext, job.id), job.spec, onImage);
+    if (job.spec.kind === 'image') return syncImage(forJob(this.defaultContext, job.id, signal), job.spec, onImage);
     let ctx = this.requestContexts.get(job.id);
     if (!ctx && job.spec.requestCredentials) {
       // The request's credentials were only ever in memory and the service has restarted since.
       this.log.warn('asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials', { jobId: job.id });
     }
-    return { results: await syncProject(withJobLogs(ctx ?? this.defaultContext, job.id), job.spec, onImage) };
+    return { results: await syncProject(forJob(ctx ?? this.defaultContext, job.id, signal), job.spec, onImage) };
   };
 
   /** A job is final: drop the credentials its request brought. */
@@ -143,7 +143,8 @@ export class SyncService {
   }
 }
 
-/** The context with every project log line of this job tagged with its id. */
-function withJobLogs(ctx: SyncContext, jobId: string): SyncContext {
-  return { ...ctx, logs: (project) => jobProjectLogs(ctx.logs(project), jobId) };
+/** The job's own copy of the context: every project log line tagged with its id, and the queue's signal that stops it. */
+function forJob(ctx: SyncContext, jobId: string, signal: AbortSignal | undefined): SyncContext {
+  const stop = signal && ctx.signal ? AbortSignal.any([ctx.signal, signal]) : (signal ?? ctx.signal);
+  return { ...ctx, logs: (project) => jobProjectLogs(ctx.logs(project), jobId), ...(stop ? { signal: stop } : {}) };
 }
