@@ -78,8 +78,9 @@ export interface JobOutcome {
 }
 
 /**
- * Runs one attempt. `signal` aborts when this attempt must stop (the service stopping past its grace period);
- * a handler passes it down to the copy so that exactly this job's requests stop.
+ * Runs one attempt. `signal` aborts when this attempt must stop (the service stopping past its grace period, or
+ * the Redis queue losing the job's lock); a handler passes it down to the copy so that exactly this job's
+ * requests stop.
  */
 export type JobHandler = (job: Job, progress: (p: JobProgress) => void, signal: AbortSignal) => Promise<JobOutcome>;
 

@@ -144,6 +144,10 @@ export class BullQueue implements JobQueue {
       }
     });
     this.worker.on('error', (error) => this.log.error(`job queue (Redis): ${error.message}`));
+    // A job whose lock could not be renewed may be another replica's by now: stop this replica's copy of it.
+    this.worker.on('lockRenewalFailed', (ids) => {
+      for (const id of ids) this.running.get(id)?.abort(new Error('lost the job\'s lock in Redis: another replica may be running it'));
+    });
     await this.worker.waitUntilReady();
   }
 
