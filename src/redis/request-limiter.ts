@@ -2,6 +2,7 @@
 // draw from one token bucket in Redis per registry host, and a 429/503 seen by one slows them all down.
 // A RequestPacer like TokenBucket, so the transport can use either.
 import type { Redis } from 'ioredis';
+import { systemClock } from '../oci/clock.js';
 import { TokenBucket, type RequestPacer } from '../oci/rate-limit.js';
 import { luaScript, runScript, withTimeout, type LuaScript } from './connection.js';
 
@@ -285,5 +286,5 @@ export class RedisRequestLimiter implements RequestPacer {
 }
 
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(1, ms)));
+  return systemClock.sleep(Math.max(1, ms));
 }

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { SharedSlots } from '../copy/shared-slots.js';
+import { systemClock } from '../oci/clock.js';
 import { luaScript, runScript, withTimeout } from './connection.js';
 
 /** A held slot is renewed this often; one not renewed for LEASE_MS is somebody's who died. */
@@ -51,7 +52,7 @@ export class RedisTransferSlots implements SharedSlots {
         return async () => undefined;
       }
       if (Number(taken) === 1) break;
-      await new Promise((r) => setTimeout(r, POLL_MS));
+      await systemClock.sleep(POLL_MS);
     }
     const renewal = setInterval(() => {
       runScript(this.client, RENEW, [key], [token, LEASE_MS]).catch((error: Error) => this.onError(`renewing a transfer slot on ${host}: ${error.message}`));
