@@ -3,12 +3,9 @@
 import { describe, expect, test } from '@jest/globals';
 import { Readiness } from '../src/health/readiness.js';
 import { RegistryActivity } from '../src/health/registry-activity.js';
-import type { Clock } from '../src/oci/clock.js';
+import { FakeClock } from './harness/fake-clock.js';
 
-function fakeClock(start = 1_000_000): Clock & { advance(ms: number): void } {
-  let now = start;
-  return { now: () => now, sleep: async (ms) => void (now += ms), advance: (ms) => void (now += ms) };
-}
+const fakeClock = () => new FakeClock(1_000_000);
 
 describe('RegistryActivity', () => {
   test('an answer counts for the window, and not a millisecond longer', () => {
