@@ -20,7 +20,7 @@ env: BENCH_SCENARIOS, BENCH_RUNS, BENCH_SCALE, BENCH_TOOLS, BENCH_SKIP_UPLOAD_CO
 
 function argValue(argv: string[], name: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     if (arg === `--${name}`) return argv[i + 1] ?? '';
     if (arg.startsWith(`--${name}=`)) return arg.slice(name.length + 3);
   }

@@ -20,7 +20,7 @@ export async function buildProject(source: RegistryAccess, s: Scenario): Promise
     tags.set(repo.name, byTag);
     for (const plan of repo.tags) {
       if (plan.images.length === 1) {
-        const image = plan.images[0]!;
+        const image = plan.images[0];
         const pushed = await pushImage(source, repo.name, plan.tag, { format: plan.format, ...image });
         [pushed.config, ...pushed.layers].forEach(note);
         byTag.set(plan.tag, pushed.digest);

@@ -64,7 +64,7 @@ async function runOnce(setup: Setup, harbor: HarborStandIn, project: ExpectedPro
         }),
         stdio: ['ignore', 'ignore', 'pipe'],
       });
-      child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+      child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
       const url = `http://127.0.0.1:${port}`;
       children.push({ child, url, logDir });
       await waitHealthy(url, child, () => stderr);
@@ -74,12 +74,12 @@ async function runOnce(setup: Setup, harbor: HarborStandIn, project: ExpectedPro
     await Promise.all(
       events.map(async (e, i) => {
         const payload = harbor.webhookPayload('default', { project: project.prefix, ...e });
-        const res = await fetch(`${children[i % children.length]!.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+        const res = await fetch(`${children[i % children.length].url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
         if (!res.ok) throw new Error(`webhook answered ${res.status}`);
       }),
     );
     for (;;) {
-      const jobs = await listJobs(children[0]!.url, project.prefix);
+      const jobs = await listJobs(children[0].url, project.prefix);
       if (jobs.some((j) => j.state === 'failed')) throw new Error(`a job failed: ${JSON.stringify(jobs.find((j) => j.state === 'failed'))}`);
       if (jobs.length === events.length && jobs.every((j) => j.state === 'succeeded')) break;
       if (Date.now() - started > 300_000) throw new Error('jobs did not finish within 300 s');
@@ -118,7 +118,7 @@ async function main(): Promise<number> {
         console.log(`  ${setup.name}: ${r.seconds.toFixed(2)} s, jobs per replica ${r.jobsPerReplica.join('/')}, manifest PUTs ${r.manifestPuts}, blob uploads ${r.blobUploads}`);
       }
     }
-    const baseline = median(results.get(SETUPS[0]!.name)!.map((r) => r.seconds))!;
+    const baseline = median(results.get(SETUPS[0].name)!.map((r) => r.seconds))!;
     console.log('\nsetup                 median s   vs 1 SQLite   blob uploads (median)   manifest PUTs');
     for (const setup of SETUPS) {
       const rs = results.get(setup.name)!;

@@ -75,7 +75,7 @@ function fewBig(scale: number): Scenario {
   const prefix = 'bench-b';
   const repos = [0, 1, 2].map((r) => ({
     name: `${prefix}/big-${r}`,
-    tags: [{ tag: 'v1', format: (r === 1 ? 'oci' : 'docker') as Format, images: [{ platform: AMD64, layers: [0, 1].map((i) => ({ size, seed: `b-${r}-${i}` })) }] }],
+    tags: [{ tag: 'v1', format: (r === 1 ? 'oci' : 'docker'), images: [{ platform: AMD64, layers: [0, 1].map((i) => ({ size, seed: `b-${r}-${i}` })) }] }],
   }));
   return { id: 'b', title: '3 repos x 1 tag x 2 layers x 100 MiB', prefix, repos, targets: { maxWallRatio: 1.0 } };
 }
@@ -85,7 +85,7 @@ function manyTiny(scale: number): Scenario {
   const prefix = 'bench-c';
   const repos = Array.from({ length: 50 }, (_, r) => ({
     name: `${prefix}/tiny-${pad(r, 2)}`,
-    tags: [{ tag: 'v1', format: (r % 2 === 0 ? 'docker' : 'oci') as Format, images: [{ platform: AMD64, layers: [{ size, seed: `c-${r}` }] }] }],
+    tags: [{ tag: 'v1', format: (r % 2 === 0 ? 'docker' : 'oci'), images: [{ platform: AMD64, layers: [{ size, seed: `c-${r}` }] }] }],
   }));
   return { id: 'c', title: '50 repos x 1 tag x 1 layer x 64 KiB', prefix, repos, targets: { maxWallRatio: 0.6 } };
 }

@@ -46,7 +46,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function pushImages(harbor: HarborStandIn): Promise<Pushed[]> {
@@ -152,13 +152,13 @@ async function main(): Promise<number> {
     const plan: Array<{ image: Pushed; child?: Pushed['children'][number] }> = [];
     for (let round = 0; round < 2; round++) for (const image of images) plan.push({ image });
     while (plan.length < EVENTS) {
-      const image = images[Math.floor(random() * images.length)]!;
+      const image = images[Math.floor(random() * images.length)];
       const childPick = image.children.length > 0 && random() < 0.5 ? image.children[Math.floor(random() * image.children.length)] : undefined;
       plan.push({ image, child: childPick });
     }
     for (let i = plan.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
-      [plan[i], plan[j]] = [plan[j]!, plan[i]!];
+      [plan[i], plan[j]] = [plan[j], plan[i]];
     }
     const bodies = plan.slice(0, EVENTS).map((p) => ({ ...p, payload: eventFor(harbor!, p.image, p.child, Math.floor(random() * 4)) }));
     const sentTagged = new Set(bodies.filter((b) => !b.child).map((b) => `${b.image.repository}@${b.image.digest}`));
@@ -168,14 +168,14 @@ async function main(): Promise<number> {
     const statuses = new Map<number, number>();
     const failures: string[] = [];
     const interval = 1000 / RATE;
-    const loadBefore = loadavg()[0]!;
+    const loadBefore = loadavg()[0];
     const burstStart = performance.now();
     const inFlight: Array<Promise<void>> = [];
     for (let i = 0; i < bodies.length; i++) {
       const due = burstStart + i * interval;
       const wait = due - performance.now();
       if (wait > 1) await sleep(wait);
-      const { payload } = bodies[i]!;
+      const { payload } = bodies[i];
       inFlight.push(
         (async () => {
           const t = performance.now();
@@ -193,7 +193,7 @@ async function main(): Promise<number> {
     }
     await Promise.all(inFlight);
     const burstMs = performance.now() - burstStart;
-    const loadAfterBurst = loadavg()[0]!;
+    const loadAfterBurst = loadavg()[0];
 
     // Settle: no queued or running job, and the job list unchanged over three polls after the coalesce window.
     const settleStart = Date.now();
@@ -236,7 +236,7 @@ async function main(): Promise<number> {
       if (r.method !== 'PUT') continue;
       const m = /^\/v2\/(.+)\/manifests\/([^?]+)/.exec(r.path);
       if (m) {
-        const key = `${m[1]}:${decodeURIComponent(m[2]!)}`;
+        const key = `${m[1]}:${decodeURIComponent(m[2])}`;
         manifestPuts.set(key, (manifestPuts.get(key) ?? 0) + 1);
         continue;
       }

@@ -69,9 +69,9 @@ function progress(job: JobView): string {
 function jobTable(jobs: JobView[]): string {
   const rows = jobs.map((j) => [j.id, j.state, String(j.attempts), j.updatedAt.replace(/\.\d+Z$/, 'Z'), what(j), progress(j), j.error ?? '']);
   const header = ['ID', 'STATE', 'TRIES', 'UPDATED', 'WHAT', 'PROGRESS', 'ERROR'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   // The error column is last and not padded: it can be long, and a terminal wraps it well enough.
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -100,7 +100,7 @@ export async function jobsCommand(id: string | undefined, flags: JobsFlags): Pro
   else if (jobs.length === 0) process.stdout.write('no jobs\n');
   else process.stdout.write(`${jobTable(jobs)}\n`);
   if (id && !flags.json) {
-    for (const r of jobs[0]!.results) process.stdout.write(`  ${r.status.padEnd(7)} ${r.destination}${r.reason ? `: ${r.reason}` : ''}\n`);
+    for (const r of jobs[0].results) process.stdout.write(`  ${r.status.padEnd(7)} ${r.destination}${r.reason ? `: ${r.reason}` : ''}\n`);
   }
   return 0;
 }

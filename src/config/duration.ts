@@ -9,6 +9,6 @@ export function parseDuration(text: string): number | undefined {
   if (!/^(\d+[hms])+$/i.test(v)) return undefined;
   const units: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000 };
   let ms = 0;
-  for (const [, n, unit] of v.matchAll(/(\d+)([hms])/gi)) ms += Number(n) * units[unit!.toLowerCase()]!;
+  for (const [, n, unit] of v.matchAll(/(\d+)([hms])/gi)) ms += Number(n) * units[unit.toLowerCase()];
   return ms;
 }

@@ -22,7 +22,7 @@ export function keyReader<S extends Record<string, KeySpec<unknown>>>(specs: S, 
   const read = new Map<string, unknown>();
   const get = <K extends keyof S & string>(key: K): ValueOf<S[K]> => {
     if (!read.has(key)) {
-      const spec = specs[key]!;
+      const spec = specs[key];
       const name = `${prefix}${key}`;
       const text = rawText(raw, name);
       const value = spec.parse(text, name, problems);

@@ -44,7 +44,7 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
 
   let session: string | undefined;
   if (candidates.length > 0) {
-    const from = candidates[0]!;
+    const from = candidates[0];
     try {
       const started = await dst.client.startUpload(dst.repository, { digest: blob.digest, from }, job.tally.call);
       if (started.kind === 'mounted') return finish(ctx, job, 'mounted', from);

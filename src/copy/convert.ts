@@ -79,7 +79,7 @@ export function toDockerList(manifest: FetchedManifest, children: Map<string, De
     return out;
   });
   const list: ImageIndex = { schemaVersion: 2, mediaType: DOCKER_MANIFEST_LIST, manifests };
-  if (manifest.mediaType === DOCKER_MANIFEST_LIST && manifests.every((m, i) => m.digest === index.manifests[i]!.digest)) return manifest;
+  if (manifest.mediaType === DOCKER_MANIFEST_LIST && manifests.every((m, i) => m.digest === index.manifests[i].digest)) return manifest;
   return { mediaType: DOCKER_MANIFEST_LIST, parsed: list, ...serialise(list) };
 }
 

@@ -188,8 +188,8 @@ async function selectPlatforms(ctx: EngineContext, source: SourceImage, manifest
     });
   }
   if (wanted.length === 1 && children.length === 1) {
-    tally.platforms.add(platformString(children[0]!.platform));
-    return source.client.getManifest(source.repository, children[0]!.digest, tally.call);
+    tally.platforms.add(platformString(children[0].platform));
+    return source.client.getManifest(source.repository, children[0].digest, tally.call);
   }
   const filtered = { ...(JSON.parse(manifest.bytes.toString('utf8')) as ImageIndex), manifests: children };
   const bytes = Buffer.from(JSON.stringify(filtered, null, 2));

@@ -6,7 +6,7 @@ export function parsePlatform(text: string): Platform {
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p.length === 0)) {
     throw new Error(`"${text}" is not a platform: write os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
   }
-  return { os: parts[0]!, architecture: parts[1]!, variant: parts[2] };
+  return { os: parts[0], architecture: parts[1], variant: parts[2] };
 }
 
 export function platformMatches(wanted: Platform, actual: Platform | undefined): boolean {

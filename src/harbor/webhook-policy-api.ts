@@ -14,8 +14,8 @@ const PAGE_SIZE = 100;
 /** The dialect of a detected Harbor, or undefined when it has no webhook policies (1.x before 1.9). */
 export function policyDialectOf(info: HarborInfo): PolicyDialect | undefined {
   const [major, minor] = /^v?(\d+)\.(\d+)/.exec(info.version ?? '')?.slice(1).map(Number) ?? [];
-  if (info.api === 'v1') return major === 1 && minor! < 9 ? undefined : 'v1';
-  if (info.api === 'v2') return major === 2 && minor! < 3 ? 'v2-by-id' : 'v2';
+  if (info.api === 'v1') return major === 1 && minor < 9 ? undefined : 'v1';
+  if (info.api === 'v2') return major === 2 && minor < 3 ? 'v2-by-id' : 'v2';
   return undefined;
 }
 

@@ -58,7 +58,7 @@ function fromDefault(object: Record<string, unknown>): ParsedNotification {
 function fromCloudEvent(object: Record<string, unknown>): ParsedNotification {
   if (object.type !== 'harbor.artifact.pushed') return { pushes: [], ignored: [`CloudEvent ${named(object.type)} is not harbor.artifact.pushed`] };
   if (!object.data || typeof object.data !== 'object') throw new NotificationError('CloudEvent harbor.artifact.pushed has no "data" object');
-  return fromHarborData(object.data as HarborEventData, 'cloudevents');
+  return fromHarborData(object.data, 'cloudevents');
 }
 
 function fromHarborData(data: HarborEventData, format: PushEvent['format']): ParsedNotification {

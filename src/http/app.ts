@@ -32,8 +32,8 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
   });
   app.get('/readyz', async (_req, res) => {
     const { ready, checks } = await monitoring.readiness.check();
-    const failed = Object.keys(checks).filter((name) => !checks[name]!.ok);
-    const message = failed.map((name) => `${name}: ${[checks[name]!.message, checks[name]!.action].filter(Boolean).join('; ')}`).join(' | ');
+    const failed = Object.keys(checks).filter((name) => !checks[name].ok);
+    const message = failed.map((name) => `${name}: ${[checks[name].message, checks[name].action].filter(Boolean).join('; ')}`).join(' | ');
     const body = ready ? { status: 'ready', checks } : { status: 'not ready', failed, checks, error: { code: 'NOT_READY', message } };
     res.status(ready ? 200 : 503).json(redactor.redactValue(body));
   });

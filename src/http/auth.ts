@@ -29,7 +29,7 @@ function credentialsIn(authorization: string | undefined, scheme: string): strin
   // 1*SP between scheme and credentials, as the RFC's grammar has it (a tab is not a separator there).
   const match = /^([A-Za-z0-9!#$%&'*+.^_`|~-]+) +(.*)$/.exec(authorization ?? '');
   const credentials = match?.[2]!.trim();
-  return match && match[1]!.toLowerCase() === scheme.toLowerCase() && credentials ? credentials : undefined;
+  return match && match[1].toLowerCase() === scheme.toLowerCase() && credentials ? credentials : undefined;
 }
 
 /** `Authorization: Bearer <ApiToken>` (scheme in any case) when an ApiToken is configured. */

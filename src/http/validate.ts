@@ -46,6 +46,6 @@ export function optionalNames(value: unknown, field: string, kind: 'repository' 
   return value.map((item, i) => {
     const ok = typeof item === 'string' && (kind === 'tag' ? isValidTag(item) : isValidRepository(item));
     if (!ok) throw badRequest(`${field}[${i}] ${shown(item)} is not a valid ${kind} name`);
-    return item as string;
+    return item;
   });
 }

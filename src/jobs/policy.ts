@@ -19,7 +19,7 @@ export function judge(outcome: JobOutcome): Verdict {
   const failed = outcome.results.filter((r) => r.status === 'failed');
   if (failed.length > 0) {
     const permanent = failed.every((r) => r.errorCode !== undefined && PERMANENT_CODES.has(r.errorCode));
-    return { state: 'failed', reason: `${failed.length} of ${outcome.results.length} images failed: ${failed[0]!.reason}`, permanent };
+    return { state: 'failed', reason: `${failed.length} of ${outcome.results.length} images failed: ${failed[0].reason}`, permanent };
   }
   return outcome.skipped ? { state: 'skipped', reason: outcome.skipped } : { state: 'succeeded' };
 }

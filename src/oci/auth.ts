@@ -90,7 +90,7 @@ export class Authenticator {
 
   private useBearer(challenge: Challenge): void {
     this.scheme = 'bearer';
-    this.bearer = { realm: challenge.params.realm!, service: challenge.params.service };
+    this.bearer = { realm: challenge.params.realm, service: challenge.params.service };
   }
 
   private async basicHeader(): Promise<string> {

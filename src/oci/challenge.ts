@@ -17,13 +17,13 @@ export function parseChallenges(header: string | string[] | undefined): Challeng
   while (rest.length > 0) {
     const param = current ? PARAM.exec(rest) : null;
     if (param) {
-      current!.params[param[1]!.toLowerCase()] = param[2] !== undefined ? param[2].replace(/\\(.)/g, '$1') : param[3]!;
+      current!.params[param[1].toLowerCase()] = param[2] !== undefined ? param[2].replace(/\\(.)/g, '$1') : param[3];
       rest = rest.slice(param[0].length);
       continue;
     }
     const scheme = SCHEME.exec(rest);
     if (!scheme) break;
-    current = { scheme: scheme[1]!.toLowerCase(), params: {} };
+    current = { scheme: scheme[1].toLowerCase(), params: {} };
     challenges.push(current);
     rest = rest.slice(scheme[0].length);
   }

@@ -6,7 +6,7 @@ export function nextLink(value: string | string[] | undefined, base: URL): URL |
   const text = Array.isArray(value) ? value.join(', ') : value;
   for (const part of text.split(/,(?=\s*<)/)) {
     const match = /^\s*<([^>]*)>\s*;(.*)$/.exec(part);
-    if (match && /rel="?next"?/i.test(match[2]!)) return new URL(match[1]!, base);
+    if (match && /rel="?next"?/i.test(match[2])) return new URL(match[1], base);
   }
   return undefined;
 }

@@ -55,7 +55,7 @@ export async function getManifest(transport: Transport, repository: string, refe
   if (expected && expected !== digest) {
     throw new RegistryError({ code: 'DIGEST_MISMATCH', status: 200, host: transport.host, repository, digest: expected, message: `manifest ${repository}@${expected} from ${transport.host} hashes to ${digest}`, hint: 'the registry served damaged content; check its storage' });
   }
-  return { mediaType, digest, bytes, parsed: parsed as ImageManifest | ImageIndex };
+  return { mediaType, digest, bytes, parsed: parsed };
 }
 
 /** HEAD a manifest; undefined when absent. A registry that leaves out Docker-Content-Digest is asked with a GET instead. */

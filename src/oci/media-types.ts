@@ -48,5 +48,5 @@ export function isSchema1Type(mediaType: string | undefined): boolean {
 /** Strip parameters ("; charset=utf-8") that some registries add to Content-Type. */
 export function bareMediaType(contentType: string | undefined): string | undefined {
   if (!contentType) return undefined;
-  return contentType.split(';')[0]!.trim().toLowerCase();
+  return contentType.split(';')[0].trim().toLowerCase();
 }

@@ -25,7 +25,7 @@ export function hostEntryProblem(entry: string): string | undefined {
 export function hostEntryMatches(entry: string, url: URL): boolean {
   const match = HOST_ENTRY.exec(entry.trim());
   if (!match) return false;
-  if (match[1]!.toLowerCase() !== url.hostname.toLowerCase()) return false;
+  if (match[1].toLowerCase() !== url.hostname.toLowerCase()) return false;
   if (match[2] === undefined) return true;
   return originOf(url).endsWith(`:${Number(match[2])}`);
 }

@@ -234,7 +234,7 @@ export class Transport {
       // carry their own), nor to its host over another scheme or port (an https→http redirect would leak them).
       if (authorization && this.isOwn(url)) headers.authorization = authorization;
       const res = await request(url, {
-        method: method as Dispatcher.HttpMethod,
+        method: method,
         headers,
         // undici streams async iterables natively; its typings only list Readable.
         body: (hop === 0 ? options.body : undefined) as Buffer | undefined,
@@ -248,7 +248,7 @@ export class Transport {
         return { status: res.statusCode, headers: res.headers, body: res.body, url };
       }
       await res.body.dump();
-      url = new URL(Array.isArray(location) ? location[0]! : location, url);
+      url = new URL(Array.isArray(location) ? location[0] : location, url);
       if (res.statusCode === 303) method = 'GET';
     }
   }

@@ -56,7 +56,7 @@ export class BullJobReads {
         // Filters applied after reading (project; skipped vs succeeded among completed) need reading ahead.
         const readAhead = filter.project || filter.state === 'skipped' || filter.state === 'succeeded';
         const found = await withTimeout(this.queue.getJobs([type as 'waiting'], 0, (readAhead ? SCAN_LIMIT : limit) - 1, false), REDIS_ANSWER_MS, 'listing jobs');
-        for (const j of found) if (j) jobs.push(toJob(j as BullJob<JobData, JobOutcome>, type as BullState));
+        for (const j of found) if (j) jobs.push(toJob(j, type as BullState));
       }
     }
     // The lists are read one after another while jobs move between them: a job seen twice is kept in its
@@ -77,7 +77,7 @@ export class BullJobReads {
     const out: Job[] = [];
     for (const state of ['completed', 'failed'] as const) {
       for (const j of await withTimeout(this.queue.getJobs([state], 0, SCAN_LIMIT - 1, false), REDIS_ANSWER_MS, 'listing jobs')) {
-        if (j && (j.finishedOn ?? 0) >= since.getTime()) out.push(toJob(j as BullJob<JobData, JobOutcome>, state));
+        if (j && (j.finishedOn ?? 0) >= since.getTime()) out.push(toJob(j, state));
       }
     }
     return out.sort((a, b) => (a.finishedAt ?? '').localeCompare(b.finishedAt ?? ''));

@@ -19,9 +19,9 @@ export class RedisPendingPushes {
     const [, flat] = await this.redis.hscan(this.hash, 0, 'COUNT', 500);
     const out: PendingPush[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) {
-      const [project, repository, digest] = flat[i]!.split('\n');
-      const { namespace, receivedAt } = JSON.parse(flat[i + 1]!) as { namespace: string; receivedAt: string };
-      if (new Date(receivedAt) <= cutoff) out.push({ id: flat[i]!, project: project!, repository: repository!, digest: digest!, namespace, receivedAt });
+      const [project, repository, digest] = flat[i].split('\n');
+      const { namespace, receivedAt } = JSON.parse(flat[i + 1]) as { namespace: string; receivedAt: string };
+      if (new Date(receivedAt) <= cutoff) out.push({ id: flat[i], project: project, repository: repository, digest: digest, namespace, receivedAt });
     }
     return out;
   }

@@ -118,7 +118,7 @@ export class SyncService {
   readonly runJob = async (job: Job, progress: (p: JobProgress) => void, signal?: AbortSignal): Promise<JobOutcome> => {
     const onImage = { onImage: (imagesDone: number, imagesTotal: number, bytesUploaded: number) => progress({ imagesDone, imagesTotal, bytesUploaded }) };
     if (job.spec.kind === 'image') return syncImage(forJob(this.defaultContext, job.id, signal), job.spec, onImage);
-    let ctx = this.requestContexts.get(job.id);
+    const ctx = this.requestContexts.get(job.id);
     if (!ctx && job.spec.requestCredentials) {
       // The request's credentials were only ever in memory and the service has restarted since.
       this.log.warn('asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials', { jobId: job.id });

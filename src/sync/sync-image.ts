@@ -54,7 +54,7 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     progress?.onImage(results.length, tags.length, bytes);
   };
   // The first tag carries the blobs over; the others then only need their manifest, side by side.
-  await copyTag(tags[0]!);
+  await copyTag(tags[0]);
   await Promise.all(tags.slice(1).map(copyTag));
   return { results };
 }

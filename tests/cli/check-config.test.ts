@@ -54,10 +54,10 @@ test('every check is reported: a missing Harbor project and a wrong SWR login fa
   const byWhat = Object.fromEntries(results.map((r) => [r.what, r]));
   expect(byWhat['Harbor project proj']).toMatchObject({ ok: true, detail: 'private, readable' });
   expect(byWhat['Harbor project ghost']).toMatchObject({ ok: false });
-  expect(byWhat['Harbor project ghost']!.detail).toMatch(/no project "ghost": fix NamespaceMap/);
+  expect(byWhat['Harbor project ghost'].detail).toMatch(/no project "ghost": fix NamespaceMap/);
   expect(byWhat[`SWR registry ${swr.host}`]).toMatchObject({ ok: true });
   expect(byWhat['SWR namespace mirror']).toMatchObject({ ok: true, detail: 'exists, pushable' });
-  expect(byWhat['SWR namespace later']!.detail).toMatch(/created at the first push/);
+  expect(byWhat['SWR namespace later'].detail).toMatch(/created at the first push/);
 
   const wrong = await preflight(parseConfig(raw({ HWSK: 'not-the-right-secret-key', SWRManageNamespaces: 'false' })));
   const registry = wrong.find((r) => r.what === `SWR registry ${swr.host}`)!;
@@ -72,7 +72,7 @@ test('the command prints one line per check and exits 1 when any fails, 0 when a
   await writeFile(file, lines(raw({ SWRManageNamespaces: 'false' })));
   const failing = await runCli(['check-config'], { CONFIG_FILE: file });
   expect(failing.code).toBe(1);
-  expect(failing.stdout).toMatch(/^ok   Harbor project proj: private, readable$/m);
+  expect(failing.stdout).toMatch(/^ok {3}Harbor project proj: private, readable$/m);
   expect(failing.stdout).toMatch(/^FAIL Harbor project ghost: .*no project "ghost"/m);
   expect(failing.stdout).toMatch(/^1 check\(s\) failed$/m);
 

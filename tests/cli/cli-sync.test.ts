@@ -70,7 +70,7 @@ describe('sync', () => {
     expect(run.stdout).toMatch(/^1 copied, 0 skipped, 0 failed of 1 images;/m);
     expect(await listTags(dst, 'mirror/app')).toEqual(['v1']);
     await assertImageComplete(dst, 'mirror/app', 'v1');
-    expect(await readFile(join(dir, 'logs', 'proj-success.log'), 'utf8')).toContain(`${dst.host}/mirror/app:v1 ${images['app:v1']!.digest}`);
+    expect(await readFile(join(dir, 'logs', 'proj-success.log'), 'utf8')).toContain(`${dst.host}/mirror/app:v1 ${images['app:v1'].digest}`);
   });
 
   test('a whole project, then a dry run that finds it in step, then a changed tag: skipped without --overwrite, overwritten with it', async () => {
@@ -89,10 +89,10 @@ describe('sync', () => {
 
     const moved = await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'cli-app-1-rebuilt', size: 40_000 }] });
     const refused = await cli(['sync', '--project', 'proj', '--tag', 'v1', '--dry-run']);
-    expect(refused.stdout).toMatch(new RegExp(`mirror/app:v1: dry run: would skip \\(destination tag points at ${images['app:v1']!.digest}, not ${moved.digest}, and overwrite is off`));
+    expect(refused.stdout).toMatch(new RegExp(`mirror/app:v1: dry run: would skip \\(destination tag points at ${images['app:v1'].digest}, not ${moved.digest}, and overwrite is off`));
     const planned = await cli(['sync', '--project', 'proj', '--tag', 'v1', '--dry-run', '--overwrite']);
-    expect(planned.stdout).toContain(`plan    ${dst.host}/mirror/app:v1: dry run: would overwrite the tag (now ${images['app:v1']!.digest})\n`);
-    expect((await getManifest(dst, 'mirror/app', 'v1'))?.digest).toBe(images['app:v1']!.digest);
+    expect(planned.stdout).toContain(`plan    ${dst.host}/mirror/app:v1: dry run: would overwrite the tag (now ${images['app:v1'].digest})\n`);
+    expect((await getManifest(dst, 'mirror/app', 'v1'))?.digest).toBe(images['app:v1'].digest);
 
     const overwritten = await cli(['sync', '--project', 'proj', '--tag', 'v1', '--overwrite']);
     expect(overwritten.code).toBe(0);

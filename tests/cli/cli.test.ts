@@ -38,10 +38,10 @@ test('copy --json reports digests and blob counts', async () => {
   const run = await runCli(['copy', `${src.host}/cli/multi:v2`, `${dst.host}/cli/multi`, '--insecure-src', '--insecure-dst', '--json'], creds());
   expect(run.code).toBe(0);
   const { results } = JSON.parse(run.stdout) as { results: Array<{ status: string; platforms: string[]; manifestsPushed: number; destinationDigest: string }> };
-  expect(results[0]!.status).toBe('copied');
-  expect(results[0]!.platforms.sort()).toEqual(['linux/amd64', 'linux/arm64']);
-  expect(results[0]!.manifestsPushed).toBe(3);
-  expect(results[0]!.destinationDigest).toBe((await getManifest(dst, 'cli/multi', 'v2'))!.digest);
+  expect(results[0].status).toBe('copied');
+  expect(results[0].platforms.sort()).toEqual(['linux/amd64', 'linux/arm64']);
+  expect(results[0].manifestsPushed).toBe(3);
+  expect(results[0].destinationDigest).toBe((await getManifest(dst, 'cli/multi', 'v2'))!.digest);
 });
 
 test('copy-prefix copies every repository and tag under the prefix, and only those', async () => {

@@ -205,7 +205,7 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
     const targets = list(service.volumes).map((v) => String(v).split(':')[1]);
     if ([...targets].sort().join() !== [...VOLUMES].sort().join()) problems.push(`${COMPOSE}: volumes mount ${targets.join(', ')} but the image's VOLUMEs are ${VOLUMES.join(', ')}`);
     const topVolumes = (compose.volumes ?? {}) as { [key: string]: Yaml };
-    for (const v of list(service.volumes).map((v) => String(v).split(':')[0]!)) {
+    for (const v of list(service.volumes).map((v) => String(v).split(':')[0])) {
       if (!v.startsWith('/') && !v.startsWith('.') && !(v in topVolumes)) problems.push(`${COMPOSE}: named volume ${v} is not declared under volumes:`);
     }
     const health = service.healthcheck as { [key: string]: Yaml } | undefined;
@@ -229,7 +229,7 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
     if (!grace || Number(grace) <= DEFAULTS.shutdownGraceMs / 1000) problems.push(`${COMPOSE}: stop_grace_period ${service.stop_grace_period} does not outlast ShutdownGraceSeconds' default (${DEFAULTS.shutdownGraceMs / 1000}s) plus the service's stop margin; docker would SIGKILL running copies`);
     const networks = (compose.networks ?? {}) as { [key: string]: { [key: string]: Yaml } };
     const harbor = list(service.networks).map(String).find((n) => networks[n]?.name === 'harbor_harbor');
-    if (!harbor || networks[harbor]!.external !== true) problems.push(`${COMPOSE}: the service does not join the external network harbor_harbor that Harbor's installer creates`);
+    if (!harbor || networks[harbor].external !== true) problems.push(`${COMPOSE}: the service does not join the external network harbor_harbor that Harbor's installer creates`);
     const url = `http://${name}:${EXPOSED[0]}/service/notifications`;
     if (!read(COMPOSE).includes(url)) problems.push(`${COMPOSE}: the Harbor 1.x example does not send to ${url} (service name and port)`);
     if (!read('src/http/routes/notifications.ts').includes("'/service/notifications'")) problems.push('the service no longer serves /service/notifications, which the compose example sends to');
@@ -269,8 +269,8 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, uid: options.uid, gid: options.gid, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
     let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d));
-    child.stderr!.on('data', (d: Buffer) => (output += d));
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
     child.once('error', reject);
     child.once('exit', (code, signal) => {
@@ -375,10 +375,10 @@ async function buildImage(dockerfile: Dockerfile, base: string): Promise<Map<str
                 if (ran.code !== 0) throw new Error(`${where}: "npm ${args.join(' ')}" failed (${ran.code ?? ran.signal}):\n${ran.output}`);
               } else if (words[0] === 'mkdir' && words[1] === '-p') {
                 for (const path of words.slice(2)) await mkdir(inStage(path), { recursive: true });
-              } else if (words[0] === 'chown' && words.length >= 3 && !words[1]!.startsWith('-')) {
-                const [uid, gid] = words[1]!.split(':').map(Number);
+              } else if (words[0] === 'chown' && words.length >= 3 && !words[1].startsWith('-')) {
+                const [uid, gid] = words[1].split(':').map(Number);
                 if (!Number.isInteger(uid)) throw new Error(`${where}: "${cmd}": only numeric owners are emulated`);
-                if (process.getuid?.() === 0) for (const path of words.slice(2)) await chown(inStage(path), uid!, gid ?? uid!);
+                if (process.getuid?.() === 0) for (const path of words.slice(2)) await chown(inStage(path), uid, gid ?? uid);
               } else {
                 throw new Error(`${where}: this test does not know how to carry out "${cmd}" outside Docker; teach tests/cli/docker-image.test.ts`);
               }
@@ -429,7 +429,7 @@ describe('the image, built and started outside Docker', () => {
   const timings: string[] = [];
 
   const healthcheck = () =>
-    run(HEALTH_ARGV![0]!, HEALTH_ARGV!.slice(1), { cwd: inRuntime('.'), env: containerEnv, ...asUser, timeoutMs: 1000 * (Number(/^(\d+)s$/.exec(HEALTHCHECK?.flags.timeout ?? '')?.[1]) || 30) });
+    run(HEALTH_ARGV![0], HEALTH_ARGV!.slice(1), { cwd: inRuntime('.'), env: containerEnv, ...asUser, timeoutMs: 1000 * (Number(/^(\d+)s$/.exec(HEALTHCHECK?.flags.timeout ?? '')?.[1]) || 30) });
 
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-image-'));
@@ -466,12 +466,12 @@ describe('the image, built and started outside Docker', () => {
     const argv = [...(entrypoint ? commandArgv(entrypoint.args) : []), ...(cmd ? commandArgv(cmd.args) : [])];
     if (argv.length === 0) throw new Error(`${DOCKERFILE}: the final stage has neither ENTRYPOINT nor CMD`);
     t = Date.now();
-    const child = spawn(argv[0]!, argv.slice(1), { cwd: inRuntime('.'), env: containerEnv, ...asUser, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { cwd: inRuntime('.'), env: containerEnv, ...asUser, stdio: ['ignore', 'pipe', 'pipe'] });
     service = child;
     children.add(child);
     let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += d));
-    child.stderr!.on('data', (d: Buffer) => (output += d));
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
     serviceExit = new Promise((resolve) => child.once('exit', (code, signal) => (children.delete(child), setImmediate(() => resolve({ code, signal, output })))));
     await until('the image\'s command to answer /healthz', async () => {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${argv.join(' ')} (ENTRYPOINT + CMD, in WORKDIR ${WORKDIR}) exited ${child.exitCode ?? child.signalCode} before answering /healthz:\n${output}`);

@@ -47,8 +47,8 @@ test('an OCI multi-arch index becomes a Docker manifest list of converted images
     const image = (await getManifest(dst, 'convert/multi', child.digest))!;
     expect(image.json.mediaType).toBe(DOCKER_MANIFEST);
     // Blobs keep their digests: only descriptions changed.
-    expect(image.json.layers.map((l: { digest: string }) => l.digest)).toEqual(pushed.images[i]!.layers.map((l) => l.digest));
-    expect(image.json.config.digest).toBe(pushed.images[i]!.config.digest);
+    expect(image.json.layers.map((l: { digest: string }) => l.digest)).toEqual(pushed.images[i].layers.map((l) => l.digest));
+    expect(image.json.config.digest).toBe(pushed.images[i].config.digest);
     expect(image.json.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
   }
   await assertImageComplete(dst, 'convert/multi', 'v1');

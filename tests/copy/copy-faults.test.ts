@@ -73,7 +73,7 @@ test('connection resets on requests and on a streaming upload are retried', asyn
 test('a download dropped part way resumes with Range instead of starting over', async () => {
   const big = layer('resume-big', 3_000_000);
   const pushed = await pushImage(src, 'faults/resume', 'v1', { format: 'docker', layers: [big] });
-  const blob = pushed.layers[0]!;
+  const blob = pushed.layers[0];
   srcProxy.inject({ method: 'GET', path: new RegExp(`/blobs/${blob.digest}`), times: 1, fault: { truncateAfterBytes: 1_000_000 } });
   const result = await copy(new CopyEngine(), 'faults/resume', 'v1');
   expect(result.status).toBe('copied');
@@ -98,7 +98,7 @@ test('a registry refusing single-request uploads gets the blob in chunks', async
 test("a registry's OCI-Chunk-Min-Length raises the chunk size of a chunked upload", async () => {
   const pushed = await pushImage(src, 'faults/min-chunk', 'v1', { format: 'docker', layers: [layer('min-chunk-a', 1_000_000)] });
   dstProxy.inject({ method: 'POST', path: /\/blobs\/uploads\//, times: Infinity, fault: { responseHeaders: { 'OCI-Chunk-Min-Length': '400000' } } });
-  dstProxy.inject({ method: 'PUT', path: new RegExp(`/blobs/uploads/.*digest=${encodeURIComponent(pushed.layers[0]!.digest)}`), times: 1, fault: { status: 413 } });
+  dstProxy.inject({ method: 'PUT', path: new RegExp(`/blobs/uploads/.*digest=${encodeURIComponent(pushed.layers[0].digest)}`), times: 1, fault: { status: 413 } });
   const result = await copy(new CopyEngine({ chunkSize: 100_000 }), 'faults/min-chunk', 'v1');
   expect(result.status).toBe('copied');
   // 1,00x,xxx bytes in chunks of at least 400,000: three PATCHes, not eleven.
@@ -121,7 +121,7 @@ test('a registry whose HEAD leaves out Docker-Content-Digest is asked with a GET
 test('a corrupted source blob fails its image without writing the tag, and other images still copy', async () => {
   const bad = await pushImage(src, 'faults/corrupt', 'v1', { format: 'docker', layers: [layer('corrupt-a')] });
   await pushImage(src, 'faults/healthy', 'v1', { format: 'docker', layers: [layer('healthy-a')] });
-  const victim = bad.layers[0]!;
+  const victim = bad.layers[0];
   // Same size, other bytes: only the digest check can notice.
   await writeFile(blobPath(src.storageDir, victim.digest), Buffer.alloc(victim.size, 7));
   const engine = new CopyEngine();
@@ -129,13 +129,13 @@ test('a corrupted source blob fails its image without writing the tag, and other
     ['faults/corrupt', 'faults/healthy'].map((repository) => ({ source: { client: srcClient, repository, reference: 'v1' }, destination: { client: dstClient, repository, tag: 'v1' } })),
   );
   const [corrupt, healthy] = results;
-  expect(corrupt!.status).toBe('failed');
-  expect(corrupt!.errorCode).toBe('DIGEST_MISMATCH');
-  expect(corrupt!.reason).toContain(victim.digest);
+  expect(corrupt.status).toBe('failed');
+  expect(corrupt.errorCode).toBe('DIGEST_MISMATCH');
+  expect(corrupt.reason).toContain(victim.digest);
   expect(await listTags(dst, 'faults/corrupt')).toEqual([]);
   const stored = await fetch(`${dst.url}/v2/faults/corrupt/blobs/${victim.digest}`, { method: 'HEAD' });
   expect(stored.status).toBe(404);
-  expect(healthy!.status).toBe('copied');
+  expect(healthy.status).toBe('copied');
   await expectCopied('faults/healthy', 'v1');
 });
 

@@ -90,17 +90,17 @@ describe('pushing to a real registry', () => {
       ],
     });
     const [first, second] = pushed.layers;
-    await rm(blobPath(reg.storageDir, first!.digest));
-    await truncate(blobPath(reg.storageDir, second!.digest), 100);
+    await rm(blobPath(reg.storageDir, first.digest));
+    await truncate(blobPath(reg.storageDir, second.digest), 100);
     const failure = assertImageComplete(reg, repo, 'latest');
-    await expect(failure).rejects.toThrow(first!.digest);
-    await expect(failure).rejects.toThrow(second!.digest);
+    await expect(failure).rejects.toThrow(first.digest);
+    await expect(failure).rejects.toThrow(second.digest);
   });
 
   test('a blob corrupted in place is caught only with verifyContent', async () => {
     const repo = 'proj/flipped';
     const pushed = await pushImage(reg, repo, 'latest', { format: 'docker', layers: [{ size: 4096, seed: 'flip' }] });
-    const path = blobPath(reg.storageDir, pushed.layers[0]!.digest);
+    const path = blobPath(reg.storageDir, pushed.layers[0].digest);
     execFileSync('sh', ['-c', `printf 'XXXX' | dd of='${path}' bs=1 seek=600 conv=notrunc status=none`]);
     await assertImageComplete(reg, repo, 'latest');
     await expect(assertImageComplete(reg, repo, 'latest', { verifyContent: true })).rejects.toThrow(/content hashes to/);
@@ -125,7 +125,7 @@ describe('pushing to a real registry', () => {
       }
       await assertImageComplete(reg, repo, 'multi');
       // Removing one child's only layer must surface in the walk from the index.
-      const childManifest = await getManifest(reg, repo, pushed.children[1]!.digest);
+      const childManifest = await getManifest(reg, repo, pushed.children[1].digest);
       await rm(blobPath(reg.storageDir, childManifest!.json.layers[0].digest));
       await expect(assertImageComplete(reg, repo, 'multi')).rejects.toThrow(/linux\/arm64\/v8/);
     }

@@ -132,8 +132,8 @@ test(`the manual call with headers syncs a project of ${BIG} repositories (two p
   const res = await fetch(`${sut.url}/service/synchronization/namespace`, { method: 'POST', headers: { Projectname: 'big', Namespace: 'big-ns', RegionName: 'cn-north-4' } });
   expect(res.status).toBe(202);
   const jobs = await waitForJobs(sut.url, 'big', (all) => all.some((j) => j.state !== 'queued' && j.state !== 'running'), 90_000);
-  expect(jobs[0]!.state).toBe('succeeded');
-  expect(jobs[0]!.results.filter((r) => r.status === 'copied')).toHaveLength(BIG);
+  expect(jobs[0].state).toBe('succeeded');
+  expect(jobs[0].results.filter((r) => r.status === 'copied')).toHaveLength(BIG);
   expect(await listTags(dst, 'big-ns/r104')).toEqual(['v1']);
   expect(harbor.requests.some((r) => /^\/api\/repositories\?page=2&page_size=100&project_id=\d+$/.test(r.path))).toBe(true);
 }, 120_000);
@@ -178,7 +178,7 @@ test('check-config names Harbor 1.10 (API v1) and finds the mapped projects', as
 test('a Harbor 1.10 project webhook (pushImage) syncs the pushed image end to end', async () => {
   const [project] = (await (await fetch(`${harbor.url}/api/projects?name=proj`, { headers: ADMIN })).json()) as Array<{ project_id: number; name: string }>;
   expect(project?.name).toBe('proj');
-  const created = await fetch(`${harbor.url}/api/projects/${project!.project_id}/webhook/policies`, {
+  const created = await fetch(`${harbor.url}/api/projects/${project.project_id}/webhook/policies`, {
     method: 'POST',
     headers: { ...ADMIN, 'content-type': 'application/json' },
     body: JSON.stringify({ name: 'to-sync', enabled: true, event_types: ['pushImage'], targets: [{ type: 'http', address: `${sut.url}/service/notifications`, skip_cert_verify: false }] }),

@@ -161,8 +161,8 @@ test('a HarborAddr that answers /v2/ but no Harbor API fails the job with what t
     expect((await post(sut, '/service/notifications', envelope.body, envelope.contentType)).status).toBe(200);
     const message = /answers the registry API but not Harbor's REST API \(\/api\/v2\.0 or \/api\): set HarborAPI=registry to sync through the registry alone, or check HarborAddr/;
     const jobs = await waitForJobs(sut.url, 'team', (all) => all.some((j) => (j.error ?? '').length > 0));
-    expect(jobs[0]!.state).not.toBe('skipped');
-    expect(jobs[0]!.error).toMatch(message);
+    expect(jobs[0].state).not.toBe('skipped');
+    expect(jobs[0].error).toMatch(message);
     expect(JSON.stringify(jobs)).not.toMatch(/deleted/);
     const ready = await fetch(`${sut.url}/readyz`);
     expect(ready.status).toBe(503);

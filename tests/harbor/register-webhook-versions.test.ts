@@ -102,7 +102,7 @@ describe('Harbor 1.10', () => {
     expect(listed.json()).toEqual([
       { id: expect.any(Number), name: 'first', description: '', project_id: projId, targets: [target], event_types: ['pullImage'], creator: 'admin', creation_time: expect.any(String), update_time: expect.any(String), enabled: true },
     ]);
-    const id = (listed.json() as Array<{ id: number }>)[0]!.id;
+    const id = (listed.json() as Array<{ id: number }>)[0].id;
     expect((await call(harbor, 'DELETE', `${path}/${id}`)).status).toBe(200);
   });
 
@@ -132,7 +132,7 @@ describe('Harbor 1.10', () => {
   }, 60_000);
 
   test('a project that already has a policy (1.x allows one) gets our target added to it, never a second policy', async () => {
-    const pubId = ((await call(harbor, 'GET', '/api/projects?name=pub')).json() as Array<{ project_id: number }>)[0]!.project_id;
+    const pubId = ((await call(harbor, 'GET', '/api/projects?name=pub')).json() as Array<{ project_id: number }>)[0].project_id;
     const path = `/api/projects/${pubId}/webhook/policies`;
     expect((await call(harbor, 'POST', path, { name: 'ops', description: 'ops hook', enabled: true, event_types: ['deleteImage'], targets: [target] })).status).toBe(201);
     const run = await register(harbor.host, ['--project', 'pub', '--url', URL_A]);
@@ -159,7 +159,7 @@ describe('Harbor 2.0', () => {
     expect((await call(harbor, 'POST', `/api/v2.0/projects/${id('proj')}/webhook/policies`, body)).status).toBe(201);
     expect(await call(harbor, 'POST', `/api/v2.0/projects/${id('pub')}/webhook/policies`, body)).toMatchObject({ status: 500, text: '{"errors":[{"code":"UNKNOWN","message":"internal server error"}]}' });
     const listed = (await call(harbor, 'GET', `/api/v2.0/projects/${id('proj')}/webhook/policies`)).json() as Array<{ id: number }>;
-    expect((await call(harbor, 'DELETE', `/api/v2.0/projects/${id('proj')}/webhook/policies/${listed[0]!.id}`)).status).toBe(200);
+    expect((await call(harbor, 'DELETE', `/api/v2.0/projects/${id('proj')}/webhook/policies/${listed[0].id}`)).status).toBe(200);
   });
 
   test('--all-mapped over two projects: both policies are made, each with its own name', async () => {
@@ -240,7 +240,7 @@ test('harborPages compares origins as URLs do: case of scheme and host, and a de
   const asked: string[] = [];
   const fetchPage = async (url: string): Promise<HarborResponse> => {
     asked.push(url);
-    return { status: 200, json: pages[url]!.items, text: '', headers: pages[url]!.link ? { link: pages[url]!.link } : {} };
+    return { status: 200, json: pages[url].items, text: '', headers: pages[url].link ? { link: pages[url].link } : {} };
   };
   const harbor = { baseUrl: 'http://harbor.example' } as HarborClient;
   await expect(harborPages(harbor, '/list?page=1', fetchPage)).rejects.toThrow('points at another origin (https://harbor.example, not http://harbor.example)');

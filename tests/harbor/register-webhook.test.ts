@@ -113,7 +113,7 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
     const [item] = list.json() as WebhookPolicyJson[];
     expect(item).toMatchObject({ id: Number(location.split('/').pop()), name: 'p1', description: 'd', enabled: true, event_types: ['PUSH_ARTIFACT'], creator: 'admin', project_id: expect.any(Number) });
     // Harbor trims blanks and trailing slashes of the whole string, then keeps scheme://host+path (no query or fragment).
-    expect(item!.targets).toEqual([{ type: 'http', address: 'http://hook.example:8080/path/', auth_header: 'Basic xyz', skip_cert_verify: true, payload_format: 'Default' }]);
+    expect(item.targets).toEqual([{ type: 'http', address: 'http://hook.example:8080/path/', auth_header: 'Basic xyz', skip_cert_verify: true, payload_format: 'Default' }]);
     const one = await api('GET', location.replace('/api/v2.0', ''));
     expect(one.json()).toEqual(item);
   });
@@ -125,7 +125,7 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
     const elsewhere = await api('POST', '/projects/handmade/webhook/policies', { ...policy, enabled: undefined });
     expect(elsewhere.status).toBe(201);
     const [stored] = harbor.webhookPolicies('handmade');
-    expect(stored!.enabled).toBe(false);
+    expect(stored.enabled).toBe(false);
     expect((await api('DELETE', elsewhere.headers.get('location')!.replace('/api/v2.0', ''))).status).toBe(200);
     expect(harbor.webhookPolicies('handmade')).toEqual([]);
   });
@@ -173,12 +173,12 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
     const [p1] = harbor.webhookPolicies('api');
     const second = await api('POST', '/projects/api/webhook/policies', { ...policy, name: 'p2' });
     const p2Id = Number(second.headers.get('location')!.split('/').pop());
-    const put = await api('PUT', `/projects/api/webhook/policies/${p1!.id}`, { ...policy, name: 'p1', event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'] });
+    const put = await api('PUT', `/projects/api/webhook/policies/${p1.id}`, { ...policy, name: 'p1', event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'] });
     expect(put.status).toBe(200);
-    expect(harbor.webhookPolicies('api').find((p) => p.id === p1!.id)).toMatchObject({ event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'], creation_time: p1!.creation_time });
+    expect(harbor.webhookPolicies('api').find((p) => p.id === p1.id)).toMatchObject({ event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'], creation_time: p1.creation_time });
     expect((await api('PUT', `/projects/api/webhook/policies/${p2Id}`, { ...policy, name: 'p1' })).status).toBe(409);
     expect((await api('PUT', '/projects/api/webhook/policies/9999', policy)).status).toBe(404);
-    expect((await api('PUT', `/projects/handmade/webhook/policies/${p1!.id}`, policy)).status).toBe(404);
+    expect((await api('PUT', `/projects/handmade/webhook/policies/${p1.id}`, policy)).status).toBe(404);
     // Paged like every Harbor list: newest first.
     const page = await api('GET', '/projects/api/webhook/policies?page=1&page_size=1');
     expect(page.json().map((p: WebhookPolicyJson) => p.name)).toEqual(['p2']);
@@ -233,8 +233,8 @@ describe('register-webhook', () => {
     const [before] = ours('proj');
     const run = await register(['--project', 'proj', '--url', URL_B_BASE]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^updated +proj: webhook policy "swr-harbor-sync-proj" \\(id ${before!.id}\\), changed: address; PUSH_ARTIFACT -> ${URL_B}`));
-    expect(ours('proj')).toEqual([expect.objectContaining({ id: before!.id, targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] })]);
+    expect(run.stdout).toMatch(new RegExp(`^updated +proj: webhook policy "swr-harbor-sync-proj" \\(id ${before.id}\\), changed: address; PUSH_ARTIFACT -> ${URL_B}`));
+    expect(ours('proj')).toEqual([expect.objectContaining({ id: before.id, targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] })]);
     expect(harbor.webhookPolicies('proj')).toHaveLength(2);
     expect(harbor.webhookPolicies('proj').find((p) => p.name === 'ci-hook')).toEqual(unrelated);
   });
@@ -253,7 +253,7 @@ describe('register-webhook', () => {
   test('a hand-made policy to the same address is adopted: renamed, enabled, PUSH_ARTIFACT added, its other events kept', async () => {
     const made = await api('POST', '/projects/handmade/webhook/policies', { name: 'to-swr', enabled: false, event_types: ['DELETE_ARTIFACT'], targets: [{ type: 'http', address: `${URL_B}/` }] });
     expect(made.status).toBe(201);
-    expect(harbor.webhookPolicies('handmade')[0]!.targets[0]!.address).toBe(URL_B);
+    expect(harbor.webhookPolicies('handmade')[0].targets[0].address).toBe(URL_B);
     const run = await register(['--project', 'handmade', '--url', URL_B]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/warning: project "handmade" is not in NamespaceMap/);
@@ -269,7 +269,7 @@ describe('register-webhook', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^updated +pub: .*changed: auth header;/);
     expect(run.stderr).toMatch(/--auth-header differs from WebhookAuthHeader/);
-    expect(ours('pub')[0]!.targets[0]!.auth_header).toBe(other);
+    expect(ours('pub')[0].targets[0].auth_header).toBe(other);
     expectNoSecrets(run, other, 'some-other-header');
     const back = await register(['--project', 'pub', '--url', URL_B]);
     expect(back.stdout).toMatch(/^updated +pub: .*changed: auth header;/);
@@ -288,7 +288,7 @@ describe('register-webhook', () => {
     const denied = await register(['--project', 'proj', '--url', URL_A], { HarborUser: 'keeper', HarborPassword: 'keeper-password-1' });
     expect(denied.code).toBe(1);
     expect(denied.stdout).toMatch(/^failed +project "proj": Harbor user "keeper" may not update webhook policy \d+ of the project \(403\): webhooks need the Project Admin role/m);
-    expect(ours('proj')[0]!.targets[0]!.address).toBe(URL_B);
+    expect(ours('proj')[0].targets[0].address).toBe(URL_B);
     const allowed = await register(['--project', 'proj', '--url', URL_B], { HarborUser: 'owner', HarborPassword: 'owner-password-1' });
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toMatch(/^unchanged +proj: /);
@@ -359,7 +359,7 @@ describe('end to end: the registered policy delivers a push to the running servi
     const deliveries = harbor.webhookDeliveries.filter((d) => d.repository === 'proj/e2e/app');
     expect(deliveries).toEqual([expect.objectContaining({ address, digest: image.digest, tag: 'v1', status: 200 })]);
     // Harbor retries a failed delivery; none of the attempts may have been refused for its auth header.
-    expect(deliveries[0]!.history.filter((h) => h.status === 401)).toEqual([]);
+    expect(deliveries[0].history.filter((h) => h.status === 401)).toEqual([]);
     // The unrelated policy wants PULL_ARTIFACT only: nothing went to it.
     expect(harbor.webhookDeliveries.filter((d) => d.address === 'http://ci.example.internal/hook')).toEqual([]);
   });

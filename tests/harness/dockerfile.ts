@@ -31,7 +31,7 @@ export function parseDockerfile(text: string): Dockerfile {
   const stages: Stage[] = [];
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
-    const first = lines[i]!;
+    const first = lines[i];
     if (/^\s*(#|$)/.test(first)) continue;
     const start = i + 1;
     let joined = first;
@@ -39,26 +39,26 @@ export function parseDockerfile(text: string): Dockerfile {
     while (/\\\s*$/.test(joined) && i + 1 < lines.length) {
       joined = joined.replace(/\\\s*$/, ' ');
       i++;
-      if (/^\s*#/.test(lines[i]!)) {
+      if (/^\s*#/.test(lines[i])) {
         joined += '\\';
         continue;
       }
-      joined += lines[i]!;
+      joined += lines[i];
     }
     const match = /^\s*([A-Za-z]+)\s*(.*)$/.exec(joined);
     if (!match) throw new Error(`Dockerfile line ${start}: cannot read "${first}"`);
-    const keyword = match[1]!.toUpperCase();
-    let rest = match[2]!.trim();
+    const keyword = match[1].toUpperCase();
+    let rest = match[2].trim();
     const flags: Record<string, string> = {};
     for (let flag = /^--([a-z-]+)(?:=(\S*))?\s*/.exec(rest); flag; flag = /^--([a-z-]+)(?:=(\S*))?\s*/.exec(rest)) {
-      flags[flag[1]!] = flag[2] ?? 'true';
+      flags[flag[1]] = flag[2] ?? 'true';
       rest = rest.slice(flag[0].length);
     }
     const instruction: Instruction = { keyword, args: rest.trim(), flags, line: start };
     if (keyword === 'FROM') {
       const from = /^(\S+)(?:\s+AS\s+(\S+))?$/i.exec(instruction.args);
       if (!from) throw new Error(`Dockerfile line ${start}: FROM "${instruction.args}" is not IMAGE [AS NAME]`);
-      stages.push({ index: stages.length, name: from[2], base: from[1]!, instructions: [] });
+      stages.push({ index: stages.length, name: from[2], base: from[1], instructions: [] });
       continue;
     }
     const stage = stages.at(-1);
@@ -79,7 +79,7 @@ export function execForm(args: string): string[] | undefined {
   if (!args.startsWith('[')) return undefined;
   const parsed: unknown = JSON.parse(args);
   if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not a JSON array of strings: ${args}`);
-  return parsed as string[];
+  return parsed;
 }
 
 /** Sources and destination of COPY/ADD, in either form. */
@@ -94,11 +94,11 @@ export function envArgs(args: string): Record<string, string> {
   if (!/^[A-Za-z_][A-Za-z0-9_]*=/.test(args)) {
     const legacy = /^(\S+)\s+(.*)$/.exec(args);
     if (!legacy) throw new Error(`ENV "${args}" has no value`);
-    return { [legacy[1]!]: legacy[2]! };
+    return { [legacy[1]]: legacy[2] };
   }
   const env: Record<string, string> = {};
   for (const m of args.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=("(?:[^"\\]|\\.)*"|\S*)/g)) {
-    env[m[1]!] = m[2]!.startsWith('"') ? (JSON.parse(m[2]!) as string) : m[2]!;
+    env[m[1]] = m[2].startsWith('"') ? (JSON.parse(m[2]) as string) : m[2];
   }
   return env;
 }
@@ -113,7 +113,7 @@ export function healthcheckCommand(instruction: Instruction): string[] | undefin
   if (/^NONE$/i.test(instruction.args)) return undefined;
   const cmd = /^CMD\s+(.*)$/is.exec(instruction.args);
   if (!cmd) throw new Error(`HEALTHCHECK on line ${instruction.line} has no CMD`);
-  return execForm(cmd[1]!) ?? ['/bin/sh', '-c', cmd[1]!];
+  return execForm(cmd[1]) ?? ['/bin/sh', '-c', cmd[1]];
 }
 
 /** CMD/ENTRYPOINT as argv (shell form through /bin/sh -c, as Docker runs it). */
@@ -196,42 +196,42 @@ export function parseYaml(text: string): Yaml {
     if (!first || first.indent < indent) return null;
     if (first.text.startsWith('- ') || first.text === '-') {
       const list: Yaml[] = [];
-      while (pos < lines.length && lines[pos]!.indent === first.indent && /^-( |$)/.test(lines[pos]!.text)) {
-        const item = lines[pos]!.text.replace(/^-\s*/, '');
-        if (/^[^'"[{][^:]*:( |$)/.test(item)) throw new Error(`YAML line ${lines[pos]!.line}: mappings inside sequences are not read here`);
+      while (pos < lines.length && lines[pos].indent === first.indent && /^-( |$)/.test(lines[pos].text)) {
+        const item = lines[pos].text.replace(/^-\s*/, '');
+        if (/^[^'"[{][^:]*:( |$)/.test(item)) throw new Error(`YAML line ${lines[pos].line}: mappings inside sequences are not read here`);
         pos++;
-        list.push(item === '' ? block(first.indent + 1) : scalar(item, lines[pos - 1]!.line));
+        list.push(item === '' ? block(first.indent + 1) : scalar(item, lines[pos - 1].line));
       }
       return list;
     }
     const map: { [key: string]: Yaml } = {};
-    while (pos < lines.length && lines[pos]!.indent === first.indent) {
-      const { text: t, line } = lines[pos]!;
+    while (pos < lines.length && lines[pos].indent === first.indent) {
+      const { text: t, line } = lines[pos];
       const kv = /^("[^"]*"|'[^']*'|[^:]+?):(?: +(.*))?$/.exec(t);
       if (!kv) throw new Error(`YAML line ${line}: expected "key: value", got "${t}"`);
-      const key = /^["']/.test(kv[1]!) ? kv[1]!.slice(1, -1) : kv[1]!;
+      const key = /^["']/.test(kv[1]) ? kv[1].slice(1, -1) : kv[1];
       pos++;
       if (kv[2] !== undefined && kv[2] !== '') map[key] = scalar(kv[2], line);
-      else if (pos < lines.length && (lines[pos]!.indent > first.indent || (lines[pos]!.indent === first.indent && /^-( |$)/.test(lines[pos]!.text)))) map[key] = block(lines[pos]!.indent);
+      else if (pos < lines.length && (lines[pos].indent > first.indent || (lines[pos].indent === first.indent && /^-( |$)/.test(lines[pos].text)))) map[key] = block(lines[pos].indent);
       else map[key] = null;
     }
-    if (pos < lines.length && lines[pos]!.indent > first.indent) throw new Error(`YAML line ${lines[pos]!.line}: unexpected indentation`);
+    if (pos < lines.length && lines[pos].indent > first.indent) throw new Error(`YAML line ${lines[pos].line}: unexpected indentation`);
     return map;
   };
   const result = block(0);
-  if (pos < lines.length) throw new Error(`YAML line ${lines[pos]!.line}: unexpected indentation`);
+  if (pos < lines.length) throw new Error(`YAML line ${lines[pos].line}: unexpected indentation`);
   return result;
 }
 
 function stripComment(line: string): string {
   let quote: string | undefined;
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line[i];
     if (quote) {
       if (c === '\\' && quote === '"') i++;
       else if (c === quote) quote = undefined;
     } else if (c === '"' || c === "'") quote = c;
-    else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]!))) return line.slice(0, i);
+    else if (c === '#' && (i === 0 || /\s/.test(line[i - 1]))) return line.slice(0, i);
   }
   return line;
 }

@@ -67,7 +67,7 @@ function faultName(fault: Fault): NonNullable<ProxiedRequest['faulted']> {
 function relayHeaders(raw: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+    if (!HOP_BY_HOP.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
   }
   return out;
 }
@@ -76,7 +76,7 @@ function rewriteHeaders(raw: string[], rewrite: Record<string, string | null> | 
   if (!rewrite) return raw;
   const names = new Set(Object.keys(rewrite).map((n) => n.toLowerCase()));
   const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) if (!names.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
+  for (let i = 0; i + 1 < raw.length; i += 2) if (!names.has(raw[i].toLowerCase())) out.push(raw[i], raw[i + 1]);
   for (const [name, value] of Object.entries(rewrite)) if (value !== null) out.push(name, value);
   return out;
 }

@@ -72,8 +72,8 @@ export async function startServeProcess(harborHost: string, destinationHost: str
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
-    child.stdout!.on('data', (d: Buffer) => (output += d));
-    child.stderr!.on('data', (d: Buffer) => (output += d));
+    child.stdout.on('data', (d: Buffer) => (output += d));
+    child.stderr.on('data', (d: Buffer) => (output += d));
     exit = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         children.delete(child);

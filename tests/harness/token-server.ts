@@ -86,7 +86,7 @@ function credentialsMatch(req: IncomingMessage, username: string, password: stri
   const header = req.headers.authorization ?? '';
   const match = /^Basic\s+(\S+)$/i.exec(header);
   if (!match) return false;
-  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   return colon >= 0 && decoded.slice(0, colon) === username && decoded.slice(colon + 1) === password;
 }

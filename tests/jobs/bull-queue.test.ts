@@ -44,14 +44,14 @@ describe('de-duplication across replicas', () => {
     const [a, b, c] = replicas(3, 'merge');
     for (let round = 0; round < 20; round++) {
       const key = `image dst/ns/app${round}@sha256:x`;
-      const first = await a!.enqueue(spec(['t0'], `app${round}`), key);
+      const first = await a.enqueue(spec(['t0'], `app${round}`), key);
       expect(first.merged).toBe(false);
-      const joined = await Promise.all([b!.enqueue(spec(['t1'], `app${round}`), key), c!.enqueue(spec(['t2'], `app${round}`), key), a!.enqueue(spec(['t3'], `app${round}`), key)]);
+      const joined = await Promise.all([b.enqueue(spec(['t1'], `app${round}`), key), c.enqueue(spec(['t2'], `app${round}`), key), a.enqueue(spec(['t3'], `app${round}`), key)]);
       expect(joined.map((j) => [j.merged, j.job.id])).toEqual([[true, first.job.id], [true, first.job.id], [true, first.job.id]]);
-      const job = (await b!.get(first.job.id))!;
+      const job = (await b.get(first.job.id))!;
       expect({ round, tags: (job.spec as ImageJobSpec).tags.sort() }).toEqual({ round, tags: ['t0', 't1', 't2', 't3'] });
     }
-    expect((await a!.counts()).queued).toBe(20);
+    expect((await a.counts()).queued).toBe(20);
   });
 
   test('a key left by a replica that died between claiming it and adding its job is freed, and the job made', async () => {
@@ -62,10 +62,10 @@ describe('de-duplication across replicas', () => {
     clients.push(raw);
     await raw.set(`orphan:dedupe:${createHash('sha256').update(key).digest('hex')}`, '00000000-0000-4000-8000-000000000000');
     const started = Date.now();
-    const outcome = await a!.enqueue(spec(['v1'], 'orphan'), key);
+    const outcome = await a.enqueue(spec(['v1'], 'orphan'), key);
     expect(outcome.merged).toBe(false);
     expect(outcome.job.id).not.toBe('00000000-0000-4000-8000-000000000000');
-    expect((await a!.get(outcome.job.id))?.state).toBe('queued');
+    expect((await a.get(outcome.job.id))?.state).toBe('queued');
     // It waited for the job to appear (about 2 s), not forever.
     expect(Date.now() - started).toBeLessThan(5000);
   });
@@ -75,7 +75,7 @@ describe('running jobs', () => {
   test('a permanent failure fails at once; a transient one is retried and succeeds; results and attempts are recorded', async () => {
     const [a] = replicas(1, 'retries', 2);
     let transientCalls = 0;
-    await a!.start({
+    await a.start({
       handler: async (job: Job): Promise<JobOutcome> => {
         const repo = (job.spec as ImageJobSpec).repository;
         if (repo === 'permanent') throw Object.assign(new Error('namespace owned by another account'), { permanent: true });
@@ -83,20 +83,20 @@ describe('running jobs', () => {
         return { results: [] };
       },
     });
-    const permanent = await a!.enqueue(spec(['v1'], 'permanent'), 'k-permanent');
-    const transient = await a!.enqueue(spec(['v1'], 'transient'), 'k-transient');
+    const permanent = await a.enqueue(spec(['v1'], 'permanent'), 'k-permanent');
+    const transient = await a.enqueue(spec(['v1'], 'transient'), 'k-transient');
     const failed = await until('the permanent failure', async () => {
-      const j = await a!.get(permanent.job.id);
+      const j = await a.get(permanent.job.id);
       return j?.state === 'failed' ? j : undefined;
     });
     expect(failed).toMatchObject({ attempts: 1, error: 'namespace owned by another account' });
     const done = await until('the transient one to succeed', async () => {
-      const j = await a!.get(transient.job.id);
+      const j = await a.get(transient.job.id);
       return j?.state === 'succeeded' ? j : undefined;
     });
     expect(done.attempts).toBe(3);
     expect(transientCalls).toBe(3);
-    expect((await a!.list({ state: 'failed' })).map((j) => j.id)).toEqual([permanent.job.id]);
+    expect((await a.list({ state: 'failed' })).map((j) => j.id)).toEqual([permanent.job.id]);
   });
 
   test('stop with a job outlasting the grace period returns after the grace, and another replica finishes the job', async () => {
@@ -104,19 +104,19 @@ describe('running jobs', () => {
     let release!: () => void;
     const held = new Promise<void>((r) => (release = r));
     const handled: string[] = [];
-    await a!.start({ handler: async (job) => (handled.push(`a:${job.id}`), await held, { results: [] }) });
-    const { job } = await a!.enqueue(spec(['v1'], 'slow'), 'k-slow');
-    await until('the job running on a', async () => ((await a!.get(job.id))?.state === 'running' ? true : undefined));
+    await a.start({ handler: async (job) => (handled.push(`a:${job.id}`), await held, { results: [] }) });
+    const { job } = await a.enqueue(spec(['v1'], 'slow'), 'k-slow');
+    await until('the job running on a', async () => ((await a.get(job.id))?.state === 'running' ? true : undefined));
 
     const stopFrom = Date.now();
-    const left = await a!.stop(500);
+    const left = await a.stop(500);
     expect(left).toBe(1);
     expect(Date.now() - stopFrom).toBeLessThan(3000);
 
     // a is gone; b starts and takes the job over once a's lock (5 s) has run out.
-    await b!.start({ handler: async (j) => (handled.push(`b:${j.id}`), { results: [] }) });
+    await b.start({ handler: async (j) => (handled.push(`b:${j.id}`), { results: [] }) });
     const finished = await until('b to finish the job', async () => {
-      const j = await b!.get(job.id);
+      const j = await b.get(job.id);
       return j?.state === 'succeeded' ? j : undefined;
     }, 30_000);
     expect(finished.id).toBe(job.id);

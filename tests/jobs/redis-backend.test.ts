@@ -70,13 +70,13 @@ test('a reconcile sweep asked of three replicas at the same moment runs on exact
     const summaries = await Promise.all(all.map((s) => s.running.reconcile()));
     const ran = summaries.filter((x) => x !== undefined);
     expect(ran).toHaveLength(1);
-    expect(ran[0]!.queued).toBe(1);
+    expect(ran[0].queued).toBe(1);
     // The one job it queued is seen, and run once, by all three.
-    const jobs = await waitForJobs(others[0]!.url, 'proj', (js) => js.some((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app' && j.state === 'succeeded'));
+    const jobs = await waitForJobs(others[0].url, 'proj', (js) => js.some((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app' && j.state === 'succeeded'));
     expect(jobs.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app')).toHaveLength(1);
     expect((await getManifest(dst, 'mirror/sweep/app', 'v1'))?.digest).toBe(image.digest);
     // Once it is over, the next sweep may run anywhere: the lock was released, not left to expire.
-    expect(await others[1]!.running.reconcile()).toBeDefined();
+    expect(await others[1].running.reconcile()).toBeDefined();
   } finally {
     await Promise.all(others.map((o) => o.stop()));
   }

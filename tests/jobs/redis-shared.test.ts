@@ -54,7 +54,7 @@ function busiestSecond(times: number[]): number {
   const sorted = [...times].sort((a, b) => a - b);
   let best = 0;
   for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (j < sorted.length && sorted[j]! < sorted[i]! + 1000) j++;
+    while (j < sorted.length && sorted[j] < sorted[i] + 1000) j++;
     best = Math.max(best, j - i);
   }
   return best;
@@ -271,48 +271,48 @@ return redis.call('ZCOUNT', KEYS[1], string.format('(%.0f', now - 1000000), '+in
     const prefix = redis.prefix('limiter-slow');
     const [a, b, c] = await replicas(3, 'swr.slow', prefix);
     // A runs at the full rate, so the registry's pushback halves what was sent in the last second (about 20).
-    const [fromA] = await hammer([a!], 1200);
-    const sentByA = fromA!.filter((at) => at > performance.now() - 1000).length;
-    a!.slowDown(0);
-    await a!.flush();
-    const halved = a!.currentRate;
+    const [fromA] = await hammer([a], 1200);
+    const sentByA = fromA.filter((at) => at > performance.now() - 1000).length;
+    a.slowDown(0);
+    await a.flush();
+    const halved = a.currentRate;
     expect(Math.abs(halved - Math.min(rate, sentByA) / 2)).toBeLessThanOrEqual(1);
     expect(halved).toBeLessThanOrEqual(rate / 2);
     // Another replica seeing the same overload within the second does not halve it again.
-    b!.slowDown(0);
-    await b!.flush();
-    expect(b!.currentRate).toBe(halved);
+    b.slowDown(0);
+    await b.flush();
+    expect(b.currentRate).toBe(halved);
 
     // Once A's grants have left the last second, B and C together get the lowered rate.
     const admin = await connect(redis.url, prefix);
     await until("A's grants to leave the last second on Redis' clock", async () => (Number(await admin.eval(GRANTED_LAST_SECOND, 1, 'rl:swr.slow:granted')) === 0 ? true : undefined), 5000, 50);
-    const [[fromB, fromC], serverBusiest] = await sampled(prefix, 'swr.slow', hammer([b!, c!], 2000));
-    const both = [...fromB!, ...fromC!];
+    const [[fromB, fromC], serverBusiest] = await sampled(prefix, 'swr.slow', hammer([b, c], 2000));
+    const both = [...fromB, ...fromC];
     const limit = Math.floor(halved);
-    console.log(`limiter after slowDown to ${halved}/s: B + C got ${both.length} grants in 2 s (${fromB!.length} + ${fromC!.length}); busiest 1 s window ${busiestSecond(both)} as seen by them, ${serverBusiest} on Redis' clock`);
-    expect(c!.currentRate).toBe(halved);
+    console.log(`limiter after slowDown to ${halved}/s: B + C got ${both.length} grants in 2 s (${fromB.length} + ${fromC.length}); busiest 1 s window ${busiestSecond(both)} as seen by them, ${serverBusiest} on Redis' clock`);
+    expect(c.currentRate).toBe(halved);
     expect(serverBusiest).toBeLessThanOrEqual(limit);
     expect(busiestSecond(both)).toBeLessThanOrEqual(limit + burst);
     expect(both.length).toBeLessThanOrEqual(2 * limit + burst);
     expect(both.length).toBeGreaterThanOrEqual(0.8 * 2 * limit);
-    expect(fromB!.length).toBeGreaterThan(0);
-    expect(fromC!.length).toBeGreaterThan(0);
+    expect(fromB.length).toBeGreaterThan(0);
+    expect(fromC.length).toBeGreaterThan(0);
 
     // A pause asked for by one replica holds the others too.
-    a!.slowDown(400);
-    await a!.flush();
+    a.slowDown(400);
+    await a.flush();
     const pausedAt = performance.now();
-    await c!.take();
+    await c.take();
     expect(performance.now() - pausedAt).toBeGreaterThanOrEqual(350);
 
     // Each success earns back about one request per second per second, shared: C's successes raise B's rate.
-    const lowered = c!.currentRate;
+    const lowered = c.currentRate;
     expect(lowered).toBeLessThan(rate);
-    for (let i = 0; i < 400; i++) c!.succeeded();
-    await c!.take();
-    expect(c!.currentRate).toBe(rate);
-    await b!.take();
-    expect(b!.currentRate).toBe(rate);
+    for (let i = 0; i < 400; i++) c.succeeded();
+    await c.take();
+    expect(c.currentRate).toBe(rate);
+    await b.take();
+    expect(b.currentRate).toBe(rate);
   });
 
   test('unlimited (0) makes no Redis calls at all', async () => {
@@ -352,7 +352,7 @@ describe('lease lock', () => {
       await otherGaveUp;
       return 'swept';
     };
-    const tries = [a!.withLock('reconcile', 2000, sweep), b!.withLock('reconcile', 2000, sweep)];
+    const tries = [a.withLock('reconcile', 2000, sweep), b.withLock('reconcile', 2000, sweep)];
     for (const attempt of tries) void attempt.finally(oneSettled);
     const results = await Promise.all(tries);
     expect(runs).toBe(1);
@@ -365,14 +365,14 @@ describe('lease lock', () => {
     const [a, b] = await contenders(2, prefix);
     const raw = await connect(redis.url, prefix);
     const ttl = 450;
-    const result = await a!.withLock('reconcile', ttl, async (signal) => {
+    const result = await a.withLock('reconcile', ttl, async (signal) => {
       for (let elapsed = 0; elapsed < 4 * ttl; elapsed += 150) {
         // Kept: the ttl runs on Redis' clock, which no fake clock reaches; only real time past it shows renewal.
         await sleep(150);
         expect(signal.aborted).toBe(false);
       }
       expect(await raw.pttl(lockKey('reconcile'))).toBeGreaterThan(0);
-      expect(await b!.withLock('reconcile', ttl, async () => 'should not run')).toBeUndefined();
+      expect(await b.withLock('reconcile', ttl, async () => 'should not run')).toBeUndefined();
       return 'done';
     });
     expect(result).toBe('done');
@@ -387,7 +387,7 @@ describe('lease lock', () => {
     const [a] = await contenders(1, prefix);
     const raw = await connect(redis.url, prefix);
     const ttl = 600;
-    const outcome = await within(3000, 'the holder noticing', a!.withLock('reconcile', ttl, async (signal) => {
+    const outcome = await within(3000, 'the holder noticing', a.withLock('reconcile', ttl, async (signal) => {
       const tamperedAt = performance.now();
       await tamper(raw);
       await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
@@ -400,15 +400,15 @@ describe('lease lock', () => {
 
   test('release lets the other contender acquire', async () => {
     const [a, b] = await contenders(2, redis.prefix('lock-release'));
-    const lease = await a!.acquire('reconcile', 5000);
+    const lease = await a.acquire('reconcile', 5000);
     expect(lease).toBeDefined();
     let bRan = false;
-    expect(await b!.withLock('reconcile', 5000, async () => (bRan = true))).toBeUndefined();
+    expect(await b.withLock('reconcile', 5000, async () => (bRan = true))).toBeUndefined();
     expect(bRan).toBe(false);
     await lease!.release();
     expect(lease!.signal.aborted).toBe(false);
-    expect(await b!.withLock('reconcile', 5000, async () => (bRan = true))).toBe(true);
-    expect(await a!.withLock('reconcile', 5000, async () => 'again')).toBe('again');
+    expect(await b.withLock('reconcile', 5000, async () => (bRan = true))).toBe(true);
+    expect(await a.withLock('reconcile', 5000, async () => 'again')).toBe('again');
   });
 });
 

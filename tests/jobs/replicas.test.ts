@@ -64,7 +64,7 @@ const waitFor = <T>(what: string, probe: () => Promise<T | undefined>) => until(
 /** Lines "[job <id>] started:" in a replica's running.log: the jobs it ran. */
 async function startedBy(replica: ServeProcess): Promise<string[]> {
   const log = await readFile(join(replica.logDir, 'running.log'), 'utf8').catch(() => '');
-  return [...log.matchAll(/\[job ([0-9a-f-]{36})\] started:/g)].map((m) => m[1]!);
+  return [...log.matchAll(/\[job ([0-9a-f-]{36})\] started:/g)].map((m) => m[1]);
 }
 
 /** The most requests the proxy saw in any one second (a window starting at each request). */
@@ -72,7 +72,7 @@ function busiestSecond(times: number[]): number {
   const sorted = [...times].sort((a, b) => a - b);
   let best = 0;
   for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i]! - sorted[j]! >= 1000) j++;
+    while (sorted[i] - sorted[j] >= 1000) j++;
     best = Math.max(best, i - j + 1);
   }
   return best;
@@ -90,7 +90,7 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   await Promise.all([...images].flatMap(([repo, image]) => replicas.map((r) => post(r, repo, image))));
 
   const jobs = await waitFor('12 succeeded jobs', async () => {
-    const all = (await jobsFrom(replicas[0]!)).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('burst/'));
+    const all = (await jobsFrom(replicas[0])).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('burst/'));
     return all.length === 12 && all.every((j) => j.state === 'succeeded') ? all : undefined;
   });
   const seconds = (Date.now() - started) / 1000;
@@ -115,7 +115,7 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
     const digest = r.method === 'PUT' && /\/blobs\/uploads\//.test(r.path) ? /[?&]digest=([^&]+)/.exec(r.path)?.[1] : undefined;
     if (digest) uploads.set(decodeURIComponent(digest), (uploads.get(decodeURIComponent(digest)) ?? 0) + 1);
   }
-  const shared = [...images.values()][0]!.layers[1]!.digest;
+  const shared = [...images.values()][0].layers[1].digest;
   const sharedUploads = uploads.get(shared);
   expect(uploads.size).toBe(25);
   expect([...uploads].filter(([, n]) => n !== 1)).toEqual([]);
@@ -155,9 +155,9 @@ test('MaxBlobTransfers holds for the three replicas together: never more than 2 
   proxy.inject({ method: 'PUT', path: /^\/v2\/mirror\/slots\/.*\/blobs\/uploads\//, times: Infinity, fault: { delayMs: 300 } });
   const first = proxy.requests.length;
   try {
-    await Promise.all([...images].map(([repo, image], i) => post(replicas[i % replicas.length]!, repo, image)));
+    await Promise.all([...images].map(([repo, image], i) => post(replicas[i % replicas.length], repo, image)));
     await waitFor('6 succeeded jobs', async () => {
-      const all = (await jobsFrom(replicas[0]!)).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('slots/'));
+      const all = (await jobsFrom(replicas[0])).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('slots/'));
       return all.length === 6 && all.every((j) => j.state === 'succeeded') ? all : undefined;
     });
   } finally {
@@ -177,9 +177,9 @@ test('a replica SIGKILLed in the middle of a copy: another replica takes the job
   const image = await pushImage(harbor.access, `proj/${repo}`, 'v1', { format: 'docker', layers: [{ seed: 'takeover-a', size: 200_000 }, { seed: 'takeover-b', size: 200_000 }] });
   // Blob uploads hang for a while at the destination, so the copy is surely under way when the kill comes.
   proxy.inject({ method: 'PUT', path: /^\/v2\/mirror\/takeover\/app\/blobs\/uploads\//, times: 2, fault: { delayMs: 8000 } });
-  await post(replicas[0]!, repo, image);
+  await post(replicas[0], repo, image);
 
-  const job = await waitFor('the job running', async () => (await jobsFrom(replicas[0]!)).find((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'running'));
+  const job = await waitFor('the job running', async () => (await jobsFrom(replicas[0])).find((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'running'));
   const owner = await waitFor('the replica that runs it', async () => {
     for (const r of replicas) if ((await startedBy(r)).includes(job.id)) return r;
     return undefined;
@@ -189,7 +189,7 @@ test('a replica SIGKILLed in the middle of a copy: another replica takes the job
   const others = replicas.filter((r) => r !== owner);
 
   const done = await waitFor('the job finished elsewhere', async () => {
-    const found = (await jobsFrom(others[0]!)).find((j) => j.id === job.id);
+    const found = (await jobsFrom(others[0])).find((j) => j.id === job.id);
     return found && (found.state === 'succeeded' || found.state === 'failed') ? found : undefined;
   });
   expect(done.state).toBe('succeeded');
@@ -198,5 +198,5 @@ test('a replica SIGKILLed in the middle of a copy: another replica takes the job
   const rerun = (await Promise.all(others.map(startedBy))).flat().filter((id) => id === job.id);
   expect(rerun).toHaveLength(1);
   // Nothing else came of it: still one job for the image.
-  expect((await jobsFrom(others[1]!)).filter((j) => j.spec.kind === 'image' && j.spec.repository === repo)).toHaveLength(1);
+  expect((await jobsFrom(others[1])).filter((j) => j.spec.kind === 'image' && j.spec.repository === repo)).toHaveLength(1);
 }, 120_000);

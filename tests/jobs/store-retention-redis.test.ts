@@ -34,7 +34,7 @@ test('BullMQ keeps JobRetentionCount finished jobs, with JobRetentionDays as the
     expect(kept).toHaveLength(3);
     for (const job of kept) expect(made).toContain(job.id);
     // The age limit goes with each job as BullMQ stores it: JobRetentionDays in seconds.
-    const opts = JSON.parse((await client.hget(`retention:jobs:${kept[0]!.id}`, 'opts'))!) as Record<string, unknown>;
+    const opts = JSON.parse((await client.hget(`retention:jobs:${kept[0].id}`, 'opts'))!) as Record<string, unknown>;
     expect(opts).toMatchObject({ removeOnComplete: { age: 2 * 24 * 3600, count: 3 }, removeOnFail: { age: 2 * 24 * 3600, count: 3 } });
   } finally {
     await queue.stop(0);

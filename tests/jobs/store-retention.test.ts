@@ -97,7 +97,7 @@ describe('SQLite', () => {
     try {
       await queue.start({ handler: async () => ({ results: [] }) });
       await until('pruned to 5 finished jobs', async () => ((await queue.counts()).succeeded === 5 ? true : undefined), 10_000);
-      expect(await queue.get(queued!)).toMatchObject({ state: 'queued' });
+      expect(await queue.get(queued)).toMatchObject({ state: 'queued' });
       const rows = await queue.throughputSince(new Date(now - 3600_000));
       expect(rows.reduce((n, r) => n + r.bytes, 0)).toBe(42);
     } finally {

@@ -64,7 +64,7 @@ function tallyEveryJob(dir: string, since: string) {
     const buckets = Array.from({ length: 12 }, (_, i) => ({ start: new Date(firstStart + i * BUCKET_MS).toISOString(), images: 0, bytes: 0, jobs: 0 }));
     const total = { images: 0, bytes: 0, jobs: 0, failedImages: 0 };
     for (const job of store.finishedSince(new Date(firstStart))) {
-      const bucket = buckets[Math.floor((Date.parse(job.finishedAt!) - firstStart) / BUCKET_MS)]!;
+      const bucket = buckets[Math.floor((Date.parse(job.finishedAt!) - firstStart) / BUCKET_MS)];
       const images = job.results.filter((r) => r.status === 'copied').length;
       const bytes = job.results.reduce((s, r) => s + r.bytesUploaded, 0);
       bucket.images += images;
@@ -93,12 +93,12 @@ function countRowsRead(db: Database.Database): { rows: () => number; restore: ()
       const out = all(...args);
       rows += out.length;
       return out;
-    }) as typeof statement.all;
+    });
     statement.get = ((...args: unknown[]) => {
       const out = get(...args);
       if (out !== undefined) rows++;
       return out;
-    }) as typeof statement.get;
+    });
     return statement;
   }) as typeof db.prepare;
   return { rows: () => rows, restore: () => (db.prepare = prepare) };

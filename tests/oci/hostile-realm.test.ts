@@ -84,8 +84,8 @@ test('the same realm, once its host is listed in tokenRealmHosts, gets the crede
   trap.assertNoCredentials();
   await client({ tokenRealmHosts: [trap.address] }).ping();
   expect(trap.requests).toHaveLength(2);
-  expect(trap.requests[1]!.scheme).toBe('https');
-  expect(trap.requests[1]!.headers.authorization).toMatch(/^Basic /);
+  expect(trap.requests[1].scheme).toBe('https');
+  expect(trap.requests[1].headers.authorization).toMatch(/^Basic /);
 });
 
 test('TokenRealmHosts is validated and parsed as host or host:port entries', () => {

@@ -39,7 +39,7 @@ test('a blob redirect from https to http on the same host and port carries no Au
   expect(Buffer.concat(chunks).toString()).toBe('layer bytes');
   const plain = registry.requests.filter((r) => r.scheme === 'http');
   expect(plain.map((r) => r.url)).toEqual(['/storage/blob']);
-  expect(plain[0]!.headers.authorization).toBeUndefined();
+  expect(plain[0].headers.authorization).toBeUndefined();
 });
 
 test('an upload Location on http (same host and port as the https registry) gets the blob but no Authorization', async () => {
@@ -56,7 +56,7 @@ test('an upload Location on http (same host and port as the https registry) gets
   await destination.putBlob('app', session.location, { mediaType: 'application/octet-stream', digest: DIGEST, size: 1 }, body());
   const plain = registry.requests.filter((r) => r.scheme === 'http');
   expect(plain.map((r) => r.method)).toEqual(['PUT']);
-  expect(plain[0]!.headers.authorization).toBeUndefined();
+  expect(plain[0].headers.authorization).toBeUndefined();
 });
 
 test('a host configured in capitals (LOCALHOST:port) gets its credentials', async () => {

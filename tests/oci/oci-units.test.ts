@@ -19,7 +19,7 @@ describe('WWW-Authenticate', () => {
   test('Basic and several challenges in one header', () => {
     const parsed = parseChallenges('Basic realm="harbor", Bearer realm="https://h/service/token",service="harbor-registry"');
     expect(parsed.map((c) => c.scheme)).toEqual(['basic', 'bearer']);
-    expect(parsed[1]!.params.service).toBe('harbor-registry');
+    expect(parsed[1].params.service).toBe('harbor-registry');
   });
 
   test('nothing usable gives no challenge', () => {

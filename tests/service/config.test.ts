@@ -185,7 +185,7 @@ describe('a wrong configuration', () => {
     ['a NamespaceMap of separators only', { ...VALID, NamespaceMap: ';;' }, ['NamespaceMap has no entries']],
     ['an SWRRegistry with a scheme', { ...VALID, SWRRegistry: 'https://swr.example.com' }, ['SWRRegistry must be a host name']],
   ])('%s', (_name, raw, expected) => {
-    const error = configError(raw as Record<string, string>);
+    const error = configError(raw);
     expect(error.problems).toHaveLength(expected.length);
     expected.forEach((start, i) => expect(error.problems[i]).toContain(start));
   });
@@ -292,7 +292,7 @@ test('every key of the table is in config/app.conf.example and in the README\'s 
   const example = await readFile(new URL('../../config/app.conf.example', import.meta.url), 'utf8');
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
   const tableRows = readme.split('\n').filter((l) => l.startsWith('| `'));
-  const row = (k: string) => tableRows.find((r) => r.split('|')[1]!.includes(`\`${k}\``));
+  const row = (k: string) => tableRows.find((r) => r.split('|')[1].includes(`\`${k}\``));
   expect({ missingFromExample: keys.filter((k) => !new RegExp(`^${k}=`, 'm').test(example)) }).toEqual({ missingFromExample: [] });
   expect({ missingFromReadme: keys.filter((k) => !row(k)) }).toEqual({ missingFromReadme: [] });
   const defaulted = keys.filter((k) => CONFIG_KEYS[k].default !== undefined);

@@ -48,7 +48,7 @@ afterAll(async () => {
 
 const random = seeded(SEED);
 const int = (n: number) => Math.floor(random() * n);
-const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
+const pick = <T>(items: readonly T[]): T => items[int(items.length)];
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 /** Names that no rule accepts (project, namespace, repository or tag alike). */
@@ -546,7 +546,7 @@ test('over 1,000 hostile inputs across every endpoint: JSON 4xx answers, nothing
   let next = 0;
   const worker = async () => {
     while (next < cases.length) {
-      const c = cases[next++]!;
+      const c = cases[next++];
       let answer: Answer;
       try {
         answer = await send(c.target === 'sut' ? sut : secured, c);

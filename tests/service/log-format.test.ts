@@ -67,7 +67,7 @@ test('the text default: readable lines, a job\'s lines start with [job <id>]', a
   // Closed (logs flushed) but not removed: afterAll's stop removes the directories.
   await sut.running.close(0);
   const running = await lines(sut.logDir, 'running.log');
-  expect(() => JSON.parse(running[0]!)).toThrow();
+  expect(() => JSON.parse(running[0])).toThrow();
   expect(running).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^\\S+ INFO \\[job ${jobId}\\] started: image proj/text-log/app@sha256:`))]));
   const project = await lines(sut.logDir, 'proj-running.log');
   const mine = project.filter((l) => l.includes('text-log/app'));

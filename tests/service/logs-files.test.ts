@@ -126,7 +126,7 @@ test('rotation: past the size the file is renamed and a new one started; at most
     expect(newest.at(-1)).toContain(line(1999));
     const older = await lines(`${base}1.log`);
     expect(older.length).toBeGreaterThan(0);
-    expect(older.at(-1)!.localeCompare(newest[0]!)).toBeLessThan(0);
+    expect(older.at(-1)!.localeCompare(newest[0])).toBeLessThan(0);
   }
 });
 

@@ -41,8 +41,8 @@ async function scrape(): Promise<Sample[]> {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (!match) continue;
     const labels: Record<string, string> = {};
-    for (const [, key, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key!] = value!;
-    samples.push({ name: match[1]!, labels, value: Number(match[3]) });
+    for (const [, key, value] of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[key] = value!;
+    samples.push({ name: match[1], labels, value: Number(match[3]) });
   }
   return samples;
 }
@@ -174,7 +174,7 @@ describe('GET /readyz', () => {
     expect(body.status).toBe('ready');
     expect(Object.keys(body.checks).sort()).toEqual(['config', 'destination', 'harbor', 'store']);
     for (const check of Object.values(body.checks)) expect(check.ok).toBe(true);
-    expect(body.checks.destination!.message).toContain(dst.host);
+    expect(body.checks.destination.message).toContain(dst.host);
   });
 
   test('503 naming the destination while it is down, 200 again once it is back', async () => {
@@ -188,8 +188,8 @@ describe('GET /readyz', () => {
       expect(body.status).toBe('not ready');
       expect(body.failed).toEqual(['destination']);
       expect(body.checks.destination).toEqual({ ok: false, message: expect.stringContaining(dst.host), action: expect.stringContaining('destination registry') });
-      expect(body.checks.harbor!.ok).toBe(true);
-      expect(body.checks.store!.ok).toBe(true);
+      expect(body.checks.harbor.ok).toBe(true);
+      expect(body.checks.store.ok).toBe(true);
       expect(body.error).toEqual({ code: 'NOT_READY', message: expect.stringMatching(/^destination: /) });
 
       const m = await scrape();
@@ -213,7 +213,7 @@ describe('GET /readyz', () => {
       expect(status).toBe(503);
       expect(body.failed).toEqual(['store']);
       expect(body.checks.store).toEqual({ ok: false, message: expect.stringContaining('cannot be written'), action: expect.stringContaining(sut.dataDir) });
-      expect(body.checks.destination!.ok).toBe(true);
+      expect(body.checks.destination.ok).toBe(true);
       // /healthz only reads, so it still says the process is alive.
       expect((await fetch(`${sut.url}/healthz`)).status).toBe(200);
     } finally {

@@ -152,9 +152,9 @@ describe('POST /api/v1/sync', () => {
       [`${dst.host}/mirror/tools:t1`, 'copied'],
     ]);
     expect((await listTags(dst, 'mirror/app')).sort()).toEqual(['v1', 'v2']);
-    await expectAt(dst, 'mirror/app', 'v1', images['proj/app:v1']!);
-    await expectAt(dst, 'mirror/app', 'v2', images['proj/app:v2']!);
-    await expectAt(dst, 'mirror/tools', 't1', images['proj/tools:t1']!);
+    await expectAt(dst, 'mirror/app', 'v1', images['proj/app:v1']);
+    await expectAt(dst, 'mirror/app', 'v2', images['proj/app:v2']);
+    await expectAt(dst, 'mirror/tools', 't1', images['proj/tools:t1']);
   });
 
   test('dryRun copies nothing and reports what it would copy', async () => {
@@ -162,7 +162,7 @@ describe('POST /api/v1/sync', () => {
     const job = await finalJob(sut, statusPath);
     expect(job.state).not.toBe('failed');
     expect(job.results).toEqual([
-      expect.objectContaining({ destination: `${dst.host}/public-ns/web:latest`, status: 'skipped', reason: 'dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)', dryRun: true, sourceDigest: images['pub/web:latest']!.digest }),
+      expect.objectContaining({ destination: `${dst.host}/public-ns/web:latest`, status: 'skipped', reason: 'dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)', dryRun: true, sourceDigest: images['pub/web:latest'].digest }),
     ]);
     expect(await listTags(dst, 'public-ns/web')).toEqual([]);
   });
@@ -180,7 +180,7 @@ describe('POST /api/v1/sync', () => {
     expect(job.results.map((r) => r.destination)).toEqual([`${dst.host}/filtered/app:v2`]);
     expect(await listTags(dst, 'filtered/app')).toEqual(['v2']);
     expect(await listTags(dst, 'filtered/tools')).toEqual([]);
-    await expectAt(dst, 'filtered/app', 'v2', images['proj/app:v2']!);
+    await expectAt(dst, 'filtered/app', 'v2', images['proj/app:v2']);
   });
 
   const bad: Array<[string, string, string, number, string, RegExp]> = [
@@ -221,7 +221,7 @@ describe('GET /api/v1/jobs', () => {
 
     const pub = (await call(sut, 'GET', '/api/v1/jobs?project=pub')).json.jobs as Job[];
     expect(pub.length).toBe(1);
-    expect(pub[0]!.spec).toMatchObject({ project: 'pub', dryRun: true });
+    expect(pub[0].spec).toMatchObject({ project: 'pub', dryRun: true });
 
     const proj = (await call(sut, 'GET', '/api/v1/jobs?project=proj&state=succeeded')).json.jobs as Job[];
     expect(proj.length).toBeGreaterThanOrEqual(3);
@@ -287,7 +287,7 @@ describe('POST /service/synchronization/namespace (the old tool\'s call)', () =>
     expect(job.state).toBe('succeeded');
     expect(job.spec).toEqual({ kind: 'project', project: 'proj', namespace: 'manual-ns', overwrite: false, requestCredentials: true });
     expect((await listTags(dst, 'manual-ns/app')).sort()).toEqual(['v1', 'v2']);
-    await expectAt(dst, 'manual-ns/tools', 't1', images['proj/tools:t1']!);
+    await expectAt(dst, 'manual-ns/tools', 't1', images['proj/tools:t1']);
   });
 
   test('a public project needs no Harbor credentials, even when the service has none configured', async () => {
@@ -299,7 +299,7 @@ describe('POST /service/synchronization/namespace (the old tool\'s call)', () =>
     const statusPath = expectQueued(await manual(secured, headers));
     const job = await finalJob(secured, statusPath, { authorization: `Bearer ${API_TOKEN}` });
     expect(job.state).toBe('succeeded');
-    await expectAt(dst, 'pub-manual/web', 'latest', images['pub/web:latest']!);
+    await expectAt(dst, 'pub-manual/web', 'latest', images['pub/web:latest']);
   });
 
   test('a private project without Harbor credentials anywhere: 401 asking for them', async () => {
@@ -342,7 +342,7 @@ describe('POST /service/synchronization/namespace (the old tool\'s call)', () =>
 
     const statusPath = expectQueued(await manual(headersOff, { Projectname: 'pub', Namespace: 'pub-off', RegionName: 'cn-north-4' }));
     expect((await finalJob(headersOff, statusPath)).state).toBe('succeeded');
-    await expectAt(dst, 'pub-off/web', 'latest', images['pub/web:latest']!);
+    await expectAt(dst, 'pub-off/web', 'latest', images['pub/web:latest']);
   });
 });
 
@@ -378,7 +378,7 @@ describe('shared secrets', () => {
     ['the value with different case', { authorization: WEBHOOK_AUTH.toLowerCase() }],
     ['the ApiToken instead', bearer],
   ])('WebhookAuthHeader set, %s: 401 and nothing recorded', async (_name, auth) => {
-    const payload = harbor.webhookPayload('default', { project: 'pub', repository: 'web', digest: images['pub/web:latest']!.digest, tag: 'latest' });
+    const payload = harbor.webhookPayload('default', { project: 'pub', repository: 'web', digest: images['pub/web:latest'].digest, tag: 'latest' });
     const before = ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json.jobs as Job[]).length;
     const answer = await createsNoJob(secured, () => call(secured, 'POST', '/service/notifications', { headers: { 'content-type': payload.contentType, ...auth }, body: payload.body }));
     expectError(answer, 401, 'UNAUTHORIZED', /does not match WebhookAuthHeader/);
@@ -386,7 +386,7 @@ describe('shared secrets', () => {
   });
 
   test('WebhookAuthHeader set, the exact value: 200 and the push is synced', async () => {
-    const payload = harbor.webhookPayload('cloudevents', { project: 'pub', repository: 'web', digest: images['pub/web:latest']!.digest, tag: 'latest' });
+    const payload = harbor.webhookPayload('cloudevents', { project: 'pub', repository: 'web', digest: images['pub/web:latest'].digest, tag: 'latest' });
     const before = await jobCount(secured);
     const answer = await call(secured, 'POST', '/service/notifications', { headers: { 'content-type': payload.contentType, authorization: WEBHOOK_AUTH }, body: payload.body });
     expect(answer.status).toBe(200);
@@ -394,7 +394,7 @@ describe('shared secrets', () => {
     expect(await jobCount(secured)).toBe(before + 1);
     const job = await finalJob(secured, `/api/v1/jobs/${answer.json.jobs[0]}`, bearer);
     expect(job).toMatchObject({ state: 'succeeded', spec: { kind: 'image', project: 'pub', repository: 'web', namespace: 'public-ns', tags: ['latest'] } });
-    await expectAt(dst, 'public-ns/web', 'latest', images['pub/web:latest']!);
+    await expectAt(dst, 'public-ns/web', 'latest', images['pub/web:latest']);
   });
 
   test('/healthz needs no token and answers the job counts', async () => {
@@ -403,7 +403,7 @@ describe('shared secrets', () => {
     expect(health.json).toEqual({ status: 'ok', jobs: { queued: expect.any(Number), running: expect.any(Number), succeeded: expect.any(Number), failed: expect.any(Number), skipped: expect.any(Number) }, running: expect.any(Number) });
     const jobs = (await call(secured, 'GET', '/api/v1/jobs?limit=1000', { headers: bearer })).json.jobs as Job[];
     const byState: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
-    for (const j of jobs) byState[j.state]!++;
+    for (const j of jobs) byState[j.state]++;
     expect(health.json.jobs).toEqual(byState);
     // On Redis the old call with header credentials made no job (409): one fewer.
     expect(health.json.jobs.succeeded).toBeGreaterThanOrEqual(testQueueBackend === 'redis' ? 2 : 3);

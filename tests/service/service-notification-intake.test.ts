@@ -82,7 +82,7 @@ describe('an envelope with one bad event', () => {
   test('is answered 200: the good push becomes a job and syncs, the bad event is listed with its reason', async () => {
     const image = await pushImage(harbor.access, 'pub/partial', 'v1', { format: 'docker', layers: [{ seed: 'partial-envelope', size: 20_000 }] });
     const good = JSON.parse(distributionEnvelope([{ action: 'push', repository: 'pub/partial', digest: image.digest, tag: 'v1', mediaType: image.mediaType, size: image.size }], 'v1').body) as { events: object[] };
-    const bad = { ...good.events[0]!, target: { mediaType: image.mediaType, repository: 'pub/partial', digest: 'sha256:not-a-digest', tag: 'v1' } };
+    const bad = { ...good.events[0], target: { mediaType: image.mediaType, repository: 'pub/partial', digest: 'sha256:not-a-digest', tag: 'v1' } };
     const answer = await post(JSON.stringify({ events: [bad, good.events[0]] }), 'application/vnd.docker.distribution.events.v1+json');
     expect(answer.status).toBe(200);
     expect(answer.json.accepted).toBe(1);

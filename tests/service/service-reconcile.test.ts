@@ -131,7 +131,7 @@ test('an OCI image converted to Docker format at the destination is in step, not
   const image = await pushImage(harbor.access, 'conv/app', 'v1', { format: 'oci', layers: [{ seed: 'reconcile-conv', size: 10_000 }] });
   expect(await sweep()).toMatchObject({ missing: 1, queued: 1 });
   const jobs = await waitForJobs(sut!.url, 'conv', (all) => settled(imageJobs(all), 1));
-  expect(imageJobs(jobs)[0]!.results[0]).toMatchObject({ status: 'copied', converted: true });
+  expect(imageJobs(jobs)[0].results[0]).toMatchObject({ status: 'copied', converted: true });
   expect((await getManifest(dst, 'conv-ns/app', 'v1'))?.digest).not.toBe(image.digest);
 
   const again = await sweep();

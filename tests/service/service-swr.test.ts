@@ -88,7 +88,7 @@ test('an OCI multi-arch image lands converted to Docker formats, every platform,
   const jobs = await waitForJobs(sut!.url, 'proj', settledFor('oci-multi'));
   const job = jobs.find((j) => (j.spec as { repository?: string }).repository === 'oci-multi')!;
   expect(job.state).toBe('succeeded');
-  const result = job.results[0]!;
+  const result = job.results[0];
   expect(result).toMatchObject({ status: 'copied', converted: true, sourceDigest: index.digest, mediaType: DOCKER_LIST });
   const list = (await getManifest(swr.registry, 'mirror/oci-multi', 'v1'))!;
   expect(list.digest).toBe(result.destinationDigest);
@@ -148,7 +148,7 @@ test('a namespace owned by another tenant fails with its clear error and pushes 
   const before = swr.requests.length;
   await push('clash', harbor.webhookPayload('default', { project: 'clash', repository: 'app', digest: image.digest, tag: 'v1' }));
   const jobs = await waitForJobs(sut!.url, 'clash', settledFor('app'));
-  const job = jobs[0]!;
+  const job = jobs[0];
   expect(job.state).toBe('failed');
   expect(job.error).toMatch(/"someone-else" belongs to another Huawei Cloud account .*nothing was pushed.*NamespaceMap/);
   expect(swr.requests.slice(before).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
@@ -167,7 +167,7 @@ test('a repository name SWR refuses fails before any transfer, says which rule b
   expect(job.state).toBe('failed');
   expect(job.attempts).toBe(1);
   expect(job.results[0]).toMatchObject({ errorCode: 'NAME_INVALID' });
-  expect(job.results[0]!.reason).toMatch(/is 142 characters long; SWR takes 1 to 128: rename the repository in Harbor, or map the project/);
+  expect(job.results[0].reason).toMatch(/is 142 characters long; SWR takes 1 to 128: rename the repository in Harbor, or map the project/);
   expect(swr.requests.length).toBe(before);
 });
 
@@ -187,7 +187,7 @@ test('a signature SWR refuses (an OCI artifact) is skipped with a logged reason;
   const jobs = await waitForJobs(sut!.url, 'proj', settledFor('signed'));
   const job = jobs.find((j) => (j.spec as { repository?: string }).repository === 'signed')!;
   expect(job.state).toBe('succeeded');
-  expect(job.results[0]!.notes?.[0]).toMatch(/signatures and other referrers were not copied: .*MANIFEST_INVALID/);
+  expect(job.results[0].notes?.[0]).toMatch(/signatures and other referrers were not copied: .*MANIFEST_INVALID/);
   expect((await getManifest(swr.registry, 'mirror/signed', 'v1'))!.digest).toBe(image.digest);
   expect(await readFile(join(sut!.logDir, 'proj-running.log'), 'utf8')).toMatch(/signed:v1: signatures and other referrers were not copied/);
 });
@@ -210,7 +210,7 @@ describe('limits', () => {
     expect(job.results.reduce((n, r) => n + r.retries, 0)).toBeGreaterThan(0);
     swr.requestsPerSecond = 0;
     for (let i = 0; i < images.length; i++) {
-      expect((await getManifest(swr.registry, `mirror/storm-${i}`, 'v1'))!.digest).toBe(images[i]!.digest);
+      expect((await getManifest(swr.registry, `mirror/storm-${i}`, 'v1'))!.digest).toBe(images[i].digest);
       await assertImageComplete(swr.registry, `mirror/storm-${i}`, 'v1', { verifyContent: true });
     }
   }, 120_000);

@@ -55,13 +55,13 @@ test('the manual call syncs every repository of a project with more than 100 rep
   const answer = (await res.json()) as { jobId: string; status: string };
   expect(answer.status).toBe(`/api/v1/jobs/${answer.jobId}`);
   const [job] = await waitForJobs(sut.url, 'pub', (jobs) => jobs.some((j) => j.id === answer.jobId && j.state === 'succeeded'), 60_000).then((jobs) => jobs.filter((j) => j.id === answer.jobId));
-  expect(job!.results).toHaveLength(102);
-  expect(job!.results.every((r) => r.status === 'copied')).toBe(true);
+  expect(job.results).toHaveLength(102);
+  expect(job.results.every((r) => r.status === 'copied')).toBe(true);
   // One upload of the shared blobs, mounts for the other 101 repositories.
-  expect(job!.results.reduce((n, r) => n + r.blobsUploaded, 0)).toBe(2);
+  expect(job.results.reduce((n, r) => n + r.blobsUploaded, 0)).toBe(2);
   // Harbor's repository listing was paged (page_size is capped at 100).
   expect(harbor.requests.filter((r) => r.path.startsWith('/api/v2.0/projects/pub/repositories?')).length).toBeGreaterThanOrEqual(2);
-  for (const repo of [repos[0]!, repos[57]!, repos[101]!]) {
+  for (const repo of [repos[0], repos[57], repos[101]]) {
     const name = repo.slice('pub/'.length);
     expect(await listTags(dst, `bulk/${name}`)).toEqual(['v1']);
     await assertImageComplete(dst, `bulk/${name}`, 'v1');

@@ -55,7 +55,7 @@ describe('each webhook format ends with the image at the destination', () => {
     const image = await pushImage(harbor.access, 'pub/envelope', 'v2', { format: 'oci', layers: [{ seed: 'envelope', size: 30_000 }] });
     const envelope = distributionEnvelope(
       [
-        { action: 'push', repository: 'pub/envelope', digest: image.layers[0]!.digest, mediaType: image.layers[0]!.mediaType, size: image.layers[0]!.size },
+        { action: 'push', repository: 'pub/envelope', digest: image.layers[0].digest, mediaType: image.layers[0].mediaType, size: image.layers[0].size },
         { action: 'push', repository: 'pub/envelope', digest: image.digest, tag: 'v2', mediaType: image.mediaType, size: image.size },
         { action: 'pull', repository: 'pub/envelope', digest: image.digest, tag: 'v2', mediaType: image.mediaType, size: image.size },
       ],

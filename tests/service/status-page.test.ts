@@ -46,7 +46,7 @@ async function webhook(base: ServiceUnderTest, project: string, repository: stri
   const body = (await res.json()) as { jobs: string[] };
   expect(res.status).toBe(200);
   expect(body.jobs).toHaveLength(1);
-  return body.jobs[0]!;
+  return body.jobs[0];
 }
 
 async function finalJob(base: ServiceUnderTest, id: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Job> {
@@ -134,7 +134,7 @@ describe('GET /api/v1/status', () => {
     expect(t.bucketMs).toBe(300_000);
     expect(t.buckets).toHaveLength(12);
     t.buckets.forEach((b, i) => expect(Date.parse(b.start)).toBe(Date.parse(t.since) + i * 300_000));
-    const last = Date.parse(t.buckets[11]!.start);
+    const last = Date.parse(t.buckets[11].start);
     expect(Date.parse(data.generatedAt)).toBeGreaterThanOrEqual(last);
     expect(Date.parse(data.generatedAt)).toBeLessThan(last + 300_000);
     // Failed images count their bytes too: they crossed the wire.
@@ -159,16 +159,16 @@ describe('GET /api/v1/status', () => {
       const spec = (n: number) => ({ kind: 'project' as const, project: 'p', namespace: `n${n}` });
       const ids = [1, 2, 3, 4].map((n) => store.enqueue(spec(n), undefined).job.id);
       const finishAt = (id: string, iso: string) => store.db.prepare('UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?').run('succeeded', iso, id);
-      finishAt(ids[0]!, '2030-01-01T10:00:00.000Z');
-      finishAt(ids[1]!, '2030-01-01T11:30:00.000Z');
-      finishAt(ids[2]!, '2030-01-01T11:00:00.000Z'); // exactly at `since`: included
+      finishAt(ids[0], '2030-01-01T10:00:00.000Z');
+      finishAt(ids[1], '2030-01-01T11:30:00.000Z');
+      finishAt(ids[2], '2030-01-01T11:00:00.000Z'); // exactly at `since`: included
       // ids[3] stays queued: never finished.
       expect(store.finishedSince(new Date('2030-01-01T11:00:00.000Z')).map((j) => j.id)).toEqual([ids[2], ids[1]]);
       expect(store.finishedSince(new Date('2030-01-01T12:00:00.000Z'))).toEqual([]);
 
       const prepared: string[] = [];
       const prepare = store.db.prepare.bind(store.db);
-      store.db.prepare = ((sql: string) => (prepared.push(sql), prepare(sql))) as typeof store.db.prepare;
+      store.db.prepare = ((sql: string) => (prepared.push(sql), prepare(sql)));
       store.finishedSince(new Date());
       store.db.prepare = prepare;
       expect(prepared).toHaveLength(1);

@@ -85,11 +85,11 @@ describe('registry front', () => {
       const first = await send('GET', `/v2/${repo}/manifests/latest`, { accept: pub.mediaType });
       expect(first.status).toBe(401);
       const params = Object.fromEntries(
-        [...first.header('www-authenticate').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]),
+        [...first.header('www-authenticate').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
       );
-      const tokenUrl = new URL(params.realm!);
-      tokenUrl.searchParams.set('service', params.service!);
-      tokenUrl.searchParams.set('scope', params.scope!);
+      const tokenUrl = new URL(params.realm);
+      tokenUrl.searchParams.set('service', params.service);
+      tokenUrl.searchParams.set('scope', params.scope);
       const token = await send('GET', tokenUrl.toString());
       expect(token.status).toBe(200);
       const body = token.json();
@@ -241,7 +241,7 @@ describe('artifacts API', () => {
       media_type: OCI_CONFIG,
       manifest_media_type: OCI_MANIFEST,
       digest: app.digest,
-      size: app.size + app.config.size + app.layers[0]!.size,
+      size: app.size + app.config.size + app.layers[0].size,
       references: null,
       project_id: expect.any(Number),
       repository_id: expect.any(Number),
@@ -289,12 +289,12 @@ describe('artifacts API', () => {
     expect(a.manifest_media_type).toBe(OCI_INDEX);
     expect(a.tags.map((t: { name: string }) => t.name)).toEqual(['v2']);
     expect(a.references).toEqual([
-      { annotations: null, child_digest: index.children[0]!.digest, child_id: expect.any(Number), parent_id: a.id, platform: { architecture: 'amd64', os: 'linux' }, urls: null },
-      { annotations: null, child_digest: index.children[1]!.digest, child_id: expect.any(Number), parent_id: a.id, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' }, urls: null },
+      { annotations: null, child_digest: index.children[0].digest, child_id: expect.any(Number), parent_id: a.id, platform: { architecture: 'amd64', os: 'linux' }, urls: null },
+      { annotations: null, child_digest: index.children[1].digest, child_id: expect.any(Number), parent_id: a.id, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' }, urls: null },
     ]);
-    const child = await send('GET', `/api/v2.0/projects/proj/repositories/multi/artifacts/${index.children[1]!.digest}`, ADMIN);
+    const child = await send('GET', `/api/v2.0/projects/proj/repositories/multi/artifacts/${index.children[1].digest}`, ADMIN);
     expect(child.status).toBe(200);
-    expect(child.json()).toMatchObject({ digest: index.children[1]!.digest, tags: null, id: a.references[1].child_id, media_type: OCI_CONFIG });
+    expect(child.json()).toMatchObject({ digest: index.children[1].digest, tags: null, id: a.references[1].child_id, media_type: OCI_CONFIG });
     const base = await send('GET', '/api/v2.0/projects/proj/repositories/multi/artifacts?q=base%3D*', ADMIN);
     expect(base.header('x-total-count')).toBe('3');
   });

@@ -39,7 +39,7 @@ function verifySignature(method: string, path: string, headers: Record<string, s
   const flat = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : v]));
   const match = /^SDK-HMAC-SHA256 Access=([^,]+), SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(flat.authorization ?? '');
   if (!match || match[1] !== AK) return false;
-  const signed = match[2]!.split(';');
+  const signed = match[2].split(';');
   const url = new URL(path, API);
   const canonical = canonicalRequest({ method, url, headers: Object.fromEntries(signed.map((h) => [h, flat[h] ?? ''])), body }, signed);
   const stringToSign = `SDK-HMAC-SHA256\n${flat['x-sdk-date']}\n${createHash('sha256').update(canonical).digest('hex')}`;
@@ -53,7 +53,7 @@ describe('namespaces through the signed management API', () => {
     const scope = nock(API)
       .get('/v2/manage/namespaces')
       .reply(function () {
-        return verifySignature('GET', '/v2/manage/namespaces', this.req.headers as Record<string, string>, '') ? [200, { namespaces: [{ id: 1, name: 'team-a', creator_name: 'me', auth: 7 }] }] : [401, [{ errorCode: 'SVCSTG.SWR.4010000', errorMessage: 'bad signature' }]];
+        return verifySignature('GET', '/v2/manage/namespaces', this.req.headers, '') ? [200, { namespaces: [{ id: 1, name: 'team-a', creator_name: 'me', auth: 7 }] }] : [401, [{ errorCode: 'SVCSTG.SWR.4010000', errorMessage: 'bad signature' }]];
       });
     await new NamespaceGuard(client()).ensureNamespace('team-a');
     expect(scope.isDone()).toBe(true);
@@ -66,7 +66,7 @@ describe('namespaces through the signed management API', () => {
       .reply(200, { namespaces: [] })
       .post('/v2/manage/namespaces', (body: unknown) => ((created = body), true))
       .reply(function (_uri, body) {
-        return verifySignature('POST', '/v2/manage/namespaces', this.req.headers as Record<string, string>, JSON.stringify(body)) ? [201, ''] : [401, [{ errorCode: 'SVCSTG.SWR.4000031', errorMessage: 'invalid AK/SK' }]];
+        return verifySignature('POST', '/v2/manage/namespaces', this.req.headers, JSON.stringify(body)) ? [201, ''] : [401, [{ errorCode: 'SVCSTG.SWR.4000031', errorMessage: 'invalid AK/SK' }]];
       });
     await new NamespaceGuard(client()).ensureNamespace('fresh');
     expect(created).toEqual({ namespace: 'fresh' });

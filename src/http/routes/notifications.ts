@@ -57,7 +57,7 @@ export const ACCEPTED_CONTENT_TYPES = ['application/json', 'application/cloudeve
  */
 function requireJsonContentType(req: Request, _res: Response, next: NextFunction): void {
   const declared = req.headers['content-type'];
-  const type = (declared ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = (declared ?? '').split(';')[0].trim().toLowerCase();
   if (/^application\/([a-z0-9!#$&^_.-]+\+)?json$/.test(type)) return next();
   next(
     new HttpError(

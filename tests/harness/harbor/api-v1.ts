@@ -163,8 +163,8 @@ export async function handleApiV1(req: IncomingMessage, res: ServerResponse, ctx
   // beego's `/api/repositories/*/tags` and `*/tags/:tag`: the splat is the repository name, slashes and all.
   const tagRoute = /^\/api\/repositories\/(.+?)\/tags(?:\/([^/]+))?$/.exec(path);
   if (tagRoute) {
-    const repo = decodeURIComponent(tagRoute[1]!);
-    const project = ctx.state.project(repo.split('/')[0]!);
+    const repo = decodeURIComponent(tagRoute[1]);
+    const project = ctx.state.project(repo.split('/')[0]);
     if (!access(res, ctx, caller, project)) return;
     const tags = await detailedTags(ctx, repo);
     if (tagRoute[2] === undefined) return sendJson(res, 200, tags);

@@ -97,7 +97,7 @@ async function repositoryJson(ctx: ApiContext, project: Project, repo: string): 
 function matchesName(q: string | null, repo: string): boolean {
   const m = /(?:^|,)name=(~?)([^,]*)/.exec(q ?? '');
   if (!m) return true;
-  return m[1] ? repo.includes(m[2]!) : repo === m[2];
+  return m[1] ? repo.includes(m[2]) : repo === m[2];
 }
 
 async function listProjects(c: Call, ctx: ApiContext): Promise<void> {

@@ -112,7 +112,7 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   const onManifestPush = (repo: string, digest: string, tag: string | undefined) => deliverer.pushed(repo, digest, tag, admin.username);
 
   const dispatch = (req: IncomingMessage, res: ServerResponse, entry: HarborRequest): void => {
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = (req.url ?? '/').split('?')[0];
     if (path === '/v2' || path.startsWith('/v2/')) {
       handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush, bearerOnly: version.startsWith('1.') }, (s) => (entry.status = s));
       return;

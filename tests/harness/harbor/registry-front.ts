@@ -43,9 +43,9 @@ function actionFor(method: string): Action {
 function relayHeaders(raw: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
+    const name = raw[i].toLowerCase();
     // The backing registry runs without auth; Harbor swaps the client's credentials for its own.
-    if (!HOP_BY_HOP.has(name) && name !== 'authorization') out.push(raw[i]!, raw[i + 1]!);
+    if (!HOP_BY_HOP.has(name) && name !== 'authorization') out.push(raw[i], raw[i + 1]);
   }
   return out;
 }

@@ -34,7 +34,7 @@ export function handleVersionedApi(req: IncomingMessage, res: ServerResponse, ct
   const match = (v1 ? V1_POLICIES : V2_POLICIES).exec(rawPath);
   if (!match || ctx.version === '2.3') return false;
   const dialect = policyDialect(ctx.version, MODERN_POLICY_API);
-  if (!dialect || !/^\d+$/.test(match[1]!) || (match[2] !== undefined && !/^\d+$/.test(match[2]))) {
+  if (!dialect || !/^\d+$/.test(match[1]) || (match[2] !== undefined && !/^\d+$/.test(match[2]))) {
     req.resume();
     notFound(res);
     return true;
@@ -43,7 +43,7 @@ export function handleVersionedApi(req: IncomingMessage, res: ServerResponse, ct
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const body = req.method === 'POST' || req.method === 'PUT' ? Buffer.concat(chunks) : undefined;
-    handleWebhookPolicies({ req, res, identity: identity(), rawPath, params, body }, ctx.state, match[1]!, match[2], dialect);
+    handleWebhookPolicies({ req, res, identity: identity(), rawPath, params, body }, ctx.state, match[1], match[2], dialect);
   });
   return true;
 }

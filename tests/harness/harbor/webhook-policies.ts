@@ -155,7 +155,7 @@ function readPolicy(c: PolicyCall, dialect: PolicyDialect): PolicyInput | undefi
     targets.push({ type, address, authHeader: typeof t.auth_header === 'string' ? t.auth_header : '', skipCertVerify: t.skip_cert_verify === true, payloadFormat: format || 'Default' });
   }
   // Go's zero values for what the body leaves out: an omitted "enabled" is a disabled policy.
-  return { name, description: (b.description as string | undefined) ?? '', enabled: (b.enabled as boolean | undefined) ?? false, eventTypes, targets };
+  return { name, description: (b.description as string | undefined) ?? '', enabled: (b.enabled) ?? false, eventTypes, targets };
 }
 
 /** Routes /projects/{p}/webhook/policies[/{id}]; false when the path is not one of these. */
@@ -210,7 +210,7 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
     dialect.sendError(c.res, 404, 'NOT_FOUND', exists ? `project id:${project.id}, webhook policy id: ${id} not found` : `notificationPolicy ${id} not found`);
     return true;
   }
-  const existing = state.webhookPolicies[index]!;
+  const existing = state.webhookPolicies[index];
   if (action === 'read') {
     sendJson(c.res, 200, dialect.json(existing));
   } else if (action === 'delete') {

@@ -34,7 +34,7 @@ function parseTarget(path: string): Target | 'catalog' | 'base' | undefined {
   if (path === '/v2/_catalog') return 'catalog';
   const m = /^\/v2\/(.+?)\/(manifests|blobs|tags|referrers)(?:\/(.*))?$/.exec(path);
   if (!m) return undefined;
-  return { repo: m[1]!, kind: m[2] as Target['kind'], reference: m[3] };
+  return { repo: m[1], kind: m[2] as Target['kind'], reference: m[3] };
 }
 
 function actionFor(method: string): Action {
@@ -45,9 +45,9 @@ function actionFor(method: string): Action {
 function relayHeaders(raw: string[], drop: Set<string> = new Set()): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) {
-    const name = raw[i]!.toLowerCase();
+    const name = raw[i].toLowerCase();
     // The backing registry runs without auth; the front has already checked the caller's token.
-    if (!HOP_BY_HOP.has(name) && name !== 'authorization' && !drop.has(name)) out.push(raw[i]!, raw[i + 1]!);
+    if (!HOP_BY_HOP.has(name) && name !== 'authorization' && !drop.has(name)) out.push(raw[i], raw[i + 1]);
   }
   return out;
 }
@@ -115,7 +115,7 @@ function mountAllowed(req: IncomingMessage, ctx: FrontContext, from: string): bo
 }
 
 function mediaTypeOf(contentType: string | undefined): string {
-  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  return (contentType ?? '').split(';')[0].trim().toLowerCase();
 }
 
 function isOciManifest(contentType: string | undefined, body: Buffer): boolean {

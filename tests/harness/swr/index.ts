@@ -89,7 +89,7 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
     res.on('finish', () => {
       entry.status = res.statusCode;
     });
-    const path = (req.url ?? '/').split('?')[0]!;
+    const path = (req.url ?? '/').split('?')[0];
     const isV2 = path === '/v2' || path.startsWith('/v2/');
     const isToken = path === REALM_PATH || path === REALM_PATH.slice(0, -1);
     if (!isV2 && !isToken) {

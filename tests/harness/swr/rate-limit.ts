@@ -11,7 +11,7 @@ export class RateLimit {
   admit(now = Date.now()): boolean {
     const limit = this.limit();
     if (limit <= 0) return true;
-    while (this.accepted.length > 0 && this.accepted[0]! <= now - 1000) this.accepted.shift();
+    while (this.accepted.length > 0 && this.accepted[0] <= now - 1000) this.accepted.shift();
     if (this.accepted.length >= limit) return false;
     this.accepted.push(now);
     return true;
