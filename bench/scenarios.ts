@@ -73,7 +73,7 @@ function manySmall(scale: number): Scenario {
 function fewBig(scale: number): Scenario {
   const size = scaled(100 * MiB, scale);
   const prefix = 'bench-b';
-  const repos = [0, 1, 2].map((r) => ({
+  const repos = [0, 1, 2].map((r): RepoPlan => ({
     name: `${prefix}/big-${r}`,
     tags: [{ tag: 'v1', format: (r === 1 ? 'oci' : 'docker'), images: [{ platform: AMD64, layers: [0, 1].map((i) => ({ size, seed: `b-${r}-${i}` })) }] }],
   }));
@@ -83,7 +83,7 @@ function fewBig(scale: number): Scenario {
 function manyTiny(scale: number): Scenario {
   const size = scaled(64 * KiB, scale);
   const prefix = 'bench-c';
-  const repos = Array.from({ length: 50 }, (_, r) => ({
+  const repos = Array.from({ length: 50 }, (_, r): RepoPlan => ({
     name: `${prefix}/tiny-${pad(r, 2)}`,
     tags: [{ tag: 'v1', format: (r % 2 === 0 ? 'docker' : 'oci'), images: [{ platform: AMD64, layers: [{ size, seed: `c-${r}` }] }] }],
   }));
