@@ -18,7 +18,12 @@ export default {
     {
       ...base,
       displayName: 'redis',
-      testMatch: ['<rootDir>/tests/service/service-webhooks.test.ts', '<rootDir>/tests/service/service-api.test.ts', '<rootDir>/tests/service/service-reconcile.test.ts', '<rootDir>/tests/service/service-sync.test.ts'],
+      testMatch: [
+        '<rootDir>/tests/service/service-webhooks.test.ts',
+        '<rootDir>/tests/service/service-api.test.ts',
+        '<rootDir>/tests/service/service-reconcile.test.ts',
+        '<rootDir>/tests/service/service-sync.test.ts',
+      ],
       setupFiles: ['<rootDir>/tests/setup/redis-backend.cjs'],
     },
   ],

@@ -23,10 +23,17 @@ export function ensureGnuTime(): boolean {
   if (existsSync(GNU_TIME)) return true;
   if (process.getuid?.() !== 0) return false;
   console.log('installing GNU time (apt-get install -y time) to measure peak RSS...');
-  spawnSync('sh', ['-c', 'apt-get install -y time >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y time >/dev/null 2>&1)'], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
+  spawnSync(
+    'sh',
+    [
+      '-c',
+      'apt-get install -y time >/dev/null 2>&1 || (apt-get update >/dev/null 2>&1 && apt-get install -y time >/dev/null 2>&1)',
+    ],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    },
+  );
   return existsSync(GNU_TIME);
 }
 

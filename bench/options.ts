@@ -28,7 +28,10 @@ function argValue(argv: string[], name: string): string | undefined {
 }
 
 function list<T extends string>(raw: string, allowed: readonly T[], what: string): T[] {
-  const items = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const item of items) {
     if (!allowed.includes(item as T)) throw new Error(`unknown ${what} "${item}"\n${USAGE}`);
   }
@@ -38,7 +41,8 @@ function list<T extends string>(raw: string, allowed: readonly T[], what: string
 
 function positive(raw: string, what: string, integer: boolean): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new Error(`bad ${what}: ${raw}\n${USAGE}`);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n)))
+    throw new Error(`bad ${what}: ${raw}\n${USAGE}`);
   return n;
 }
 

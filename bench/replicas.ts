@@ -41,7 +41,13 @@ const SETUPS: Setup[] = [
   { name: '3 replicas, Redis', replicas: 3, backend: 'redis' },
 ];
 
-async function runOnce(setup: Setup, harbor: HarborStandIn, project: ExpectedProject, redisUrl: string, run: number): Promise<RunResult> {
+async function runOnce(
+  setup: Setup,
+  harbor: HarborStandIn,
+  project: ExpectedProject,
+  redisUrl: string,
+  run: number,
+): Promise<RunResult> {
   const base = await mkdtemp(join(tmpdir(), 'swr-replicas-bench-'));
   const dst = await startRegistry();
   const proxy = await startFaultProxy(dst.url);
@@ -69,24 +75,36 @@ async function runOnce(setup: Setup, harbor: HarborStandIn, project: ExpectedPro
       children.push({ child, url, logDir });
       await waitHealthy(url, child, () => stderr);
     }
-    const events = [...project.tags].flatMap(([repo, tags]) => [...tags].map(([tag, digest]) => ({ repository: repo.slice(project.prefix.length + 1), tag, digest })));
+    const events = [...project.tags].flatMap(([repo, tags]) =>
+      [...tags].map(([tag, digest]) => ({ repository: repo.slice(project.prefix.length + 1), tag, digest })),
+    );
     const started = Date.now();
     await Promise.all(
       events.map(async (e, i) => {
         const payload = harbor.webhookPayload('default', { project: project.prefix, ...e });
-        const res = await fetch(`${children[i % children.length].url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+        const res = await fetch(`${children[i % children.length].url}/service/notifications`, {
+          method: 'POST',
+          headers: { 'content-type': payload.contentType },
+          body: payload.body,
+        });
         if (!res.ok) throw new Error(`webhook answered ${res.status}`);
       }),
     );
     for (;;) {
       const jobs = await listJobs(children[0].url, project.prefix);
-      if (jobs.some((j) => j.state === 'failed')) throw new Error(`a job failed: ${JSON.stringify(jobs.find((j) => j.state === 'failed'))}`);
+      if (jobs.some((j) => j.state === 'failed'))
+        throw new Error(`a job failed: ${JSON.stringify(jobs.find((j) => j.state === 'failed'))}`);
       if (jobs.length === events.length && jobs.every((j) => j.state === 'succeeded')) break;
       if (Date.now() - started > 300_000) throw new Error('jobs did not finish within 300 s');
       await new Promise((r) => setTimeout(r, 50));
     }
     const seconds = (Date.now() - started) / 1000;
-    const jobsPerReplica = await Promise.all(children.map(async (c) => ((await readFile(join(c.logDir, 'running.log'), 'utf8').catch(() => '')).match(/\] started:/g) ?? []).length));
+    const jobsPerReplica = await Promise.all(
+      children.map(
+        async (c) =>
+          ((await readFile(join(c.logDir, 'running.log'), 'utf8').catch(() => '')).match(/\] started:/g) ?? []).length,
+      ),
+    );
     const manifestPuts = proxy.requests.filter((r) => r.method === 'PUT' && /\/manifests\//.test(r.path)).length;
     const blobUploads = proxy.requests.filter((r) => r.method === 'PUT' && /\/blobs\/uploads\//.test(r.path)).length;
     return { seconds, jobsPerReplica, manifestPuts, blobUploads };
@@ -105,17 +123,24 @@ async function main(): Promise<number> {
   }
   const s = scenario('a', 1);
   const project = s.prefix;
-  const [redis, harbor] = await Promise.all([startRedis(), startHarbor({ projects: [{ name: project, public: false }] })]);
+  const [redis, harbor] = await Promise.all([
+    startRedis(),
+    startHarbor({ projects: [{ name: project, public: false }] }),
+  ]);
   try {
     const expected = await buildProject(harbor.access, s);
     const tags = [...expected.tags.values()].reduce((n, t) => n + t.size, 0);
-    console.log(`replicas bench: scenario (a) in a Harbor stand-in, ${tags} tags (one webhook each), ${expected.uniqueBlobs} unique blobs, ${(expected.uniqueBlobBytes / 1048576).toFixed(1)} MiB; ${RUNS} runs per setup, alternating; ${cpus().length} CPUs`);
+    console.log(
+      `replicas bench: scenario (a) in a Harbor stand-in, ${tags} tags (one webhook each), ${expected.uniqueBlobs} unique blobs, ${(expected.uniqueBlobBytes / 1048576).toFixed(1)} MiB; ${RUNS} runs per setup, alternating; ${cpus().length} CPUs`,
+    );
     const results = new Map<string, RunResult[]>(SETUPS.map((x) => [x.name, []]));
     for (let run = 0; run < RUNS; run++) {
       for (const setup of SETUPS) {
         const r = await runOnce(setup, harbor, expected, redis.url, run);
         results.get(setup.name)!.push(r);
-        console.log(`  ${setup.name}: ${r.seconds.toFixed(2)} s, jobs per replica ${r.jobsPerReplica.join('/')}, manifest PUTs ${r.manifestPuts}, blob uploads ${r.blobUploads}`);
+        console.log(
+          `  ${setup.name}: ${r.seconds.toFixed(2)} s, jobs per replica ${r.jobsPerReplica.join('/')}, manifest PUTs ${r.manifestPuts}, blob uploads ${r.blobUploads}`,
+        );
       }
     }
     const baseline = median(results.get(SETUPS[0].name)!.map((r) => r.seconds))!;
@@ -123,9 +148,13 @@ async function main(): Promise<number> {
     for (const setup of SETUPS) {
       const rs = results.get(setup.name)!;
       const m = median(rs.map((r) => r.seconds))!;
-      console.log(`${setup.name.padEnd(22)}${m.toFixed(2).padStart(8)}   ${(m / baseline).toFixed(2).padStart(11)}   ${String(median(rs.map((r) => r.blobUploads))).padStart(21)}   ${String(median(rs.map((r) => r.manifestPuts))).padStart(13)}`);
+      console.log(
+        `${setup.name.padEnd(22)}${m.toFixed(2).padStart(8)}   ${(m / baseline).toFixed(2).padStart(11)}   ${String(median(rs.map((r) => r.blobUploads))).padStart(21)}   ${String(median(rs.map((r) => r.manifestPuts))).padStart(13)}`,
+      );
     }
-    console.log(`(one copy needs ${expected.uniqueBlobs} blob uploads at most; mounts replace uploads of blobs shared across repositories)`);
+    console.log(
+      `(one copy needs ${expected.uniqueBlobs} blob uploads at most; mounts replace uploads of blobs shared across repositories)`,
+    );
     return 0;
   } finally {
     await Promise.all([redis.stop(), harbor.stop()]);

@@ -81,7 +81,10 @@ const mb = (bytes: number | undefined): string => (bytes === undefined ? '-' : `
 const mib = (bytes: number | undefined): string => (bytes === undefined ? '-' : `${(bytes / MiB).toFixed(1)} MiB`);
 const secs = (ms: number | undefined): string => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
 
-export function evaluate(s: Scenario, base: Omit<ScenarioResult, 'tools' | 'medianWallRatio' | 'verdicts'>): ScenarioResult {
+export function evaluate(
+  s: Scenario,
+  base: Omit<ScenarioResult, 'tools' | 'medianWallRatio' | 'verdicts'>,
+): ScenarioResult {
   const tools: ScenarioResult['tools'] = {};
   for (const tool of ['ours', 'skopeo'] as const) {
     const summary = summarise(base.runs, tool, base.uniqueBlobBytes);
@@ -101,7 +104,8 @@ export function evaluate(s: Scenario, base: Omit<ScenarioResult, 'tools' | 'medi
       what: 'median wall-time ratio ours/skopeo',
       target: `<= ${s.targets.maxWallRatio}`,
       value: medianWallRatio === undefined ? 'not measured' : medianWallRatio.toFixed(2),
-      met: medianWallRatio === undefined ? undefined : medianWallRatio <= s.targets.maxWallRatio && ours?.failedRuns === 0,
+      met:
+        medianWallRatio === undefined ? undefined : medianWallRatio <= s.targets.maxWallRatio && ours?.failedRuns === 0,
     });
   }
   if (s.targets.maxOursPeakRss !== undefined) {
@@ -124,12 +128,18 @@ export function evaluate(s: Scenario, base: Omit<ScenarioResult, 'tools' | 'medi
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]): string => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd();
+  const line = (r: string[]): string =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
 }
 
 export function render(results: ScenarioResult[]): string {
-  const rows = [['scenario', 'unique', 'tool', 'ok/runs', 'median wall', 'MiB/s', 'peak RSS', 'uploaded', 'ratio ours/skopeo']];
+  const rows = [
+    ['scenario', 'unique', 'tool', 'ok/runs', 'median wall', 'MiB/s', 'peak RSS', 'uploaded', 'ratio ours/skopeo'],
+  ];
   for (const r of results) {
     for (const tool of ['ours', 'skopeo'] as const) {
       const t = r.tools[tool];
@@ -150,7 +160,13 @@ export function render(results: ScenarioResult[]): string {
   const verdictRows = [['scenario', 'check', 'target', 'value', 'verdict']];
   for (const r of results) {
     for (const v of r.verdicts) {
-      verdictRows.push([r.id, v.what, v.target, v.value, v.met === undefined ? 'NOT MEASURED' : v.met ? 'met' : 'NOT MET']);
+      verdictRows.push([
+        r.id,
+        v.what,
+        v.target,
+        v.value,
+        v.met === undefined ? 'NOT MEASURED' : v.met ? 'met' : 'NOT MET',
+      ]);
     }
   }
   return `${table(rows)}\n\n${table(verdictRows)}`;

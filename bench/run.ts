@@ -45,17 +45,23 @@ async function main(): Promise<number> {
   const workDir = await mkdtemp(join(tmpdir(), 'swr-bench-'));
   const source = await startRegistry();
   const results: ScenarioResult[] = [];
-  console.log(`bench: scenarios ${opts.scenarios.join(',')}, ${opts.runs} runs, scale ${opts.scale}, tools ${tools.join(',') || 'none'}, RSS via ${gnuTime ? 'GNU time' : '/proc VmHWM sampling'}`);
+  console.log(
+    `bench: scenarios ${opts.scenarios.join(',')}, ${opts.runs} runs, scale ${opts.scale}, tools ${tools.join(',') || 'none'}, RSS via ${gnuTime ? 'GNU time' : '/proc VmHWM sampling'}`,
+  );
   try {
     for (const id of opts.scenarios) {
       const s = scenario(id, opts.scale);
       const t0 = Date.now();
       const expected = await buildProject(source, s);
       const uniqueMiB = expected.uniqueBlobBytes / MiB;
-      console.log(`\n[${id}] ${s.title}: ${expected.tags.size} repos, ${expected.uniqueBlobs} unique blobs, ${uniqueMiB.toFixed(1)} MiB (built in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      console.log(
+        `\n[${id}] ${s.title}: ${expected.tags.size} repos, ${expected.uniqueBlobs} unique blobs, ${uniqueMiB.toFixed(1)} MiB (built in ${((Date.now() - t0) / 1000).toFixed(1)} s)`,
+      );
       const repos = [...expected.tags.keys()];
       const planFor: PlanFor = (tool, destHost) =>
-        tool === 'ours' ? Promise.resolve(oursPlan(source.host, destHost, s.prefix)) : skopeoPlan(source.host, destHost, repos, workDir);
+        tool === 'ours'
+          ? Promise.resolve(oursPlan(source.host, destHost, s.prefix))
+          : skopeoPlan(source.host, destHost, repos, workDir);
       for (const tool of tools) console.log(`[${id}] ${tool}: ${describePlan(await planFor(tool, 'DEST'))}`);
 
       const runs: RunRecord[] = [];
@@ -67,7 +73,9 @@ async function main(): Promise<number> {
           const ok = out.problems.length === 0;
           runs.push({ tool, pair, wallMs: out.wallMs, peakRss: out.peakRss, ok, problems: out.problems });
           const rate = uniqueMiB / (out.wallMs / 1000);
-          console.log(`[${id}] run ${pair + 1}/${opts.runs} ${tool.padEnd(6)} ${(out.wallMs / 1000).toFixed(2)} s  ${rate.toFixed(1)} MiB/s  RSS ${(out.peakRss / 1e6).toFixed(1)} MB  ${ok ? 'verified' : 'FAILED'}`);
+          console.log(
+            `[${id}] run ${pair + 1}/${opts.runs} ${tool.padEnd(6)} ${(out.wallMs / 1000).toFixed(2)} s  ${rate.toFixed(1)} MiB/s  RSS ${(out.peakRss / 1e6).toFixed(1)} MB  ${ok ? 'verified' : 'FAILED'}`,
+          );
           if (!ok) console.log(out.problems.slice(0, 10).join('\n'));
         }
       }
@@ -77,10 +85,21 @@ async function main(): Promise<number> {
         for (const tool of tools) {
           const out = await copyOnce(tool, planFor, expected, gnuTime, true);
           uploadedBytes[tool] = out.uploadedBytes;
-          console.log(`[${id}] upload count ${tool}: ${((out.uploadedBytes ?? 0) / MiB).toFixed(1)} MiB uploaded of ${uniqueMiB.toFixed(1)} MiB unique${out.problems.length ? ' (copy FAILED verification)' : ''}`);
+          console.log(
+            `[${id}] upload count ${tool}: ${((out.uploadedBytes ?? 0) / MiB).toFixed(1)} MiB uploaded of ${uniqueMiB.toFixed(1)} MiB unique${out.problems.length ? ' (copy FAILED verification)' : ''}`,
+          );
         }
       }
-      results.push(evaluate(s, { id, title: s.title, uniqueBlobs: expected.uniqueBlobs, uniqueBlobBytes: expected.uniqueBlobBytes, runs, uploadedBytes }));
+      results.push(
+        evaluate(s, {
+          id,
+          title: s.title,
+          uniqueBlobs: expected.uniqueBlobs,
+          uniqueBlobBytes: expected.uniqueBlobBytes,
+          runs,
+          uploadedBytes,
+        }),
+      );
     }
   } finally {
     await source.stop();

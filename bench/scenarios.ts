@@ -67,7 +67,13 @@ function manySmall(scale: number): Scenario {
     }));
     repos.push({ name, tags });
   }
-  return { id: 'a', title: '10 repos x 2 tags x 3 layers x 2 MiB, 50% shared, 2 multi-arch', prefix, repos, targets: { maxWallRatio: 0.6 } };
+  return {
+    id: 'a',
+    title: '10 repos x 2 tags x 3 layers x 2 MiB, 50% shared, 2 multi-arch',
+    prefix,
+    repos,
+    targets: { maxWallRatio: 0.6 },
+  };
 }
 
 function fewBig(scale: number): Scenario {
@@ -75,7 +81,13 @@ function fewBig(scale: number): Scenario {
   const prefix = 'bench-b';
   const repos = [0, 1, 2].map((r): RepoPlan => ({
     name: `${prefix}/big-${r}`,
-    tags: [{ tag: 'v1', format: (r === 1 ? 'oci' : 'docker'), images: [{ platform: AMD64, layers: [0, 1].map((i) => ({ size, seed: `b-${r}-${i}` })) }] }],
+    tags: [
+      {
+        tag: 'v1',
+        format: r === 1 ? 'oci' : 'docker',
+        images: [{ platform: AMD64, layers: [0, 1].map((i) => ({ size, seed: `b-${r}-${i}` })) }],
+      },
+    ],
   }));
   return { id: 'b', title: '3 repos x 1 tag x 2 layers x 100 MiB', prefix, repos, targets: { maxWallRatio: 1.0 } };
 }
@@ -85,7 +97,13 @@ function manyTiny(scale: number): Scenario {
   const prefix = 'bench-c';
   const repos = Array.from({ length: 50 }, (_, r): RepoPlan => ({
     name: `${prefix}/tiny-${pad(r, 2)}`,
-    tags: [{ tag: 'v1', format: (r % 2 === 0 ? 'docker' : 'oci'), images: [{ platform: AMD64, layers: [{ size, seed: `c-${r}` }] }] }],
+    tags: [
+      {
+        tag: 'v1',
+        format: r % 2 === 0 ? 'docker' : 'oci',
+        images: [{ platform: AMD64, layers: [{ size, seed: `c-${r}` }] }],
+      },
+    ],
   }));
   return { id: 'c', title: '50 repos x 1 tag x 1 layer x 64 KiB', prefix, repos, targets: { maxWallRatio: 0.6 } };
 }
@@ -93,7 +111,12 @@ function manyTiny(scale: number): Scenario {
 function oneHuge(scale: number): Scenario {
   const size = scaled(GiB, scale);
   const prefix = 'bench-d';
-  const repos = [{ name: `${prefix}/huge`, tags: [{ tag: 'v1', format: 'oci' as Format, images: [{ platform: AMD64, layers: [{ size, seed: 'd-huge' }] }] }] }];
+  const repos = [
+    {
+      name: `${prefix}/huge`,
+      tags: [{ tag: 'v1', format: 'oci' as Format, images: [{ platform: AMD64, layers: [{ size, seed: 'd-huge' }] }] }],
+    },
+  ];
   return { id: 'd', title: '1 image, one 1 GiB layer', prefix, repos, targets: { maxOursPeakRss: 150 * 1000 * 1000 } };
 }
 

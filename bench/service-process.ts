@@ -48,7 +48,12 @@ export function stopChild(child: ChildProcess): Promise<void> {
 }
 
 /** The environment a benchmark's service runs with (no app.conf): the tests' base configuration plus `extra`. */
-export async function benchServiceEnv(harborHost: string, destinationHost: string, port: number, extra: Record<string, string>): Promise<NodeJS.ProcessEnv> {
+export async function benchServiceEnv(
+  harborHost: string,
+  destinationHost: string,
+  port: number,
+  extra: Record<string, string>,
+): Promise<NodeJS.ProcessEnv> {
   const base = await testServiceConfig(harborHost, destinationHost, extra.LogDir ?? 'logs', extra.DataDir ?? 'data');
   return { PATH: process.env.PATH, ...base, ReconcileInterval: '0', Port: String(port), ...extra };
 }

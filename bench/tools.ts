@@ -31,7 +31,15 @@ export function oursPlan(srcHost: string, dstHost: string, prefix: string): Copy
     invocations: [
       {
         command: process.execPath,
-        args: [ourCliPath(), 'copy-prefix', `${srcHost}/${prefix}`, `${dstHost}/${prefix}`, '--insecure-src', '--insecure-dst', '--all'],
+        args: [
+          ourCliPath(),
+          'copy-prefix',
+          `${srcHost}/${prefix}`,
+          `${dstHost}/${prefix}`,
+          '--insecure-src',
+          '--insecure-dst',
+          '--all',
+        ],
       },
     ],
   };
@@ -43,7 +51,12 @@ export function oursPlan(srcHost: string, dstHost: string, prefix: string): Copy
  * DEST/127.0.0.1:PORT/..., an invalid reference). So repositories are grouped by parent path and
  * each group is synced into DEST/<parent>, which keeps names identical to the source.
  */
-export async function skopeoPlan(srcHost: string, dstHost: string, repos: string[], workDir: string): Promise<CopyPlan> {
+export async function skopeoPlan(
+  srcHost: string,
+  dstHost: string,
+  repos: string[],
+  workDir: string,
+): Promise<CopyPlan> {
   const groups = new Map<string, string[]>();
   for (const repo of repos) {
     const parent = posix.dirname(repo);
@@ -60,10 +73,17 @@ export async function skopeoPlan(srcHost: string, dstHost: string, repos: string
     invocations.push({
       command: 'skopeo',
       args: [
-        'sync', '--all', '--preserve-digests',
-        '--src', 'yaml', '--dest', 'docker',
-        '--src-tls-verify=false', '--dest-tls-verify=false',
-        yamlPath, dest,
+        'sync',
+        '--all',
+        '--preserve-digests',
+        '--src',
+        'yaml',
+        '--dest',
+        'docker',
+        '--src-tls-verify=false',
+        '--dest-tls-verify=false',
+        yamlPath,
+        dest,
       ],
     });
   }
@@ -71,5 +91,7 @@ export async function skopeoPlan(srcHost: string, dstHost: string, repos: string
 }
 
 export function describePlan(plan: CopyPlan): string {
-  return plan.invocations.map((i) => [i.command === process.execPath ? 'node' : i.command, ...i.args].join(' ')).join(' && ');
+  return plan.invocations
+    .map((i) => [i.command === process.execPath ? 'node' : i.command, ...i.args].join(' '))
+    .join(' && ');
 }

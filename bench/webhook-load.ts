@@ -9,7 +9,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { distributionEnvelope, startHarbor, type HarborStandIn, type PushEvent } from '../tests/harness/harbor/index.js';
+import {
+  distributionEnvelope,
+  startHarbor,
+  type HarborStandIn,
+  type PushEvent,
+} from '../tests/harness/harbor/index.js';
 import { startFaultProxy, type FaultProxy } from '../tests/harness/fault-proxy.js';
 import { pushImage, pushIndex } from '../tests/harness/images.js';
 import { freePort } from '../tests/harness/ports.js';
@@ -40,8 +45,6 @@ interface Pushed {
   children: Array<{ digest: string; mediaType: string; size: number }>;
 }
 
-
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function percentile(sorted: number[], p: number): number {
@@ -56,7 +59,10 @@ async function pushImages(harbor: HarborStandIn): Promise<Pushed[]> {
     const tag = `v${Math.floor(i / REPOS)}`;
     const image = await pushImage(harbor.access, `proj/${repository}`, tag, {
       format: i % 2 === 0 ? 'docker' : 'oci',
-      layers: [{ seed: 'bench-base', size: 4_000 }, { seed: `bench-${i}`, size: 2_000 }],
+      layers: [
+        { seed: 'bench-base', size: 4_000 },
+        { seed: `bench-${i}`, size: 2_000 },
+      ],
     });
     pushed.push({ repository, digest: image.digest, tag, mediaType: image.mediaType, size: image.size, children: [] });
   }
@@ -83,9 +89,19 @@ async function pushImages(harbor: HarborStandIn): Promise<Pushed[]> {
 }
 
 /** One event's body: a random envelope for a random image, or one of its children (tag = digest). */
-function eventFor(harbor: HarborStandIn, image: Pushed, child: Pushed['children'][number] | undefined, kind: number): { body: string; contentType: string } {
+function eventFor(
+  harbor: HarborStandIn,
+  image: Pushed,
+  child: Pushed['children'][number] | undefined,
+  kind: number,
+): { body: string; contentType: string } {
   const digest = child?.digest ?? image.digest;
-  const event: PushEvent = { project: 'proj', repository: image.repository, digest, tag: child ? child.digest : image.tag };
+  const event: PushEvent = {
+    project: 'proj',
+    repository: image.repository,
+    digest,
+    tag: child ? child.digest : image.tag,
+  };
   if (kind === 0) return harbor.webhookPayload('default', event);
   if (kind === 1) return harbor.webhookPayload('cloudevents', event);
   return distributionEnvelope(
@@ -125,7 +141,9 @@ async function main(): Promise<number> {
     proxy = await startFaultProxy(dst.url);
     const t0 = Date.now();
     const images = await pushImages(harbor);
-    console.log(`webhook-load: ${images.length} images pushed to the Harbor stand-in (${MULTI_ARCH} multi-arch) in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `webhook-load: ${images.length} images pushed to the Harbor stand-in (${MULTI_ARCH} multi-arch) in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
 
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
@@ -153,14 +171,19 @@ async function main(): Promise<number> {
     for (let round = 0; round < 2; round++) for (const image of images) plan.push({ image });
     while (plan.length < EVENTS) {
       const image = images[Math.floor(random() * images.length)];
-      const childPick = image.children.length > 0 && random() < 0.5 ? image.children[Math.floor(random() * image.children.length)] : undefined;
+      const childPick =
+        image.children.length > 0 && random() < 0.5
+          ? image.children[Math.floor(random() * image.children.length)]
+          : undefined;
       plan.push({ image, child: childPick });
     }
     for (let i = plan.length - 1; i > 0; i--) {
       const j = Math.floor(random() * (i + 1));
       [plan[i], plan[j]] = [plan[j], plan[i]];
     }
-    const bodies = plan.slice(0, EVENTS).map((p) => ({ ...p, payload: eventFor(harbor!, p.image, p.child, Math.floor(random() * 4)) }));
+    const bodies = plan
+      .slice(0, EVENTS)
+      .map((p) => ({ ...p, payload: eventFor(harbor!, p.image, p.child, Math.floor(random() * 4)) }));
     const sentTagged = new Set(bodies.filter((b) => !b.child).map((b) => `${b.image.repository}@${b.image.digest}`));
     const sentChildren = new Set(bodies.filter((b) => b.child).map((b) => `${b.image.repository}@${b.child!.digest}`));
 
@@ -180,7 +203,11 @@ async function main(): Promise<number> {
         (async () => {
           const t = performance.now();
           try {
-            const res = await fetch(`${url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+            const res = await fetch(`${url}/service/notifications`, {
+              method: 'POST',
+              headers: { 'content-type': payload.contentType },
+              body: payload.body,
+            });
             await res.arrayBuffer();
             latencies.push(performance.now() - t);
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
@@ -203,7 +230,10 @@ async function main(): Promise<number> {
     while (Date.now() - settleStart < SETTLE_DEADLINE_MS) {
       jobs = await listJobs(url);
       const active = jobs.some((j) => j.state === 'queued' || j.state === 'running');
-      const signature = jobs.map((j) => `${j.id}:${j.state}`).sort().join(',');
+      const signature = jobs
+        .map((j) => `${j.id}:${j.state}`)
+        .sort()
+        .join(',');
       if (!active && signature === lastSignature) {
         if (stableSince === 0) stableSince = Date.now();
         if (Date.now() - stableSince > 2500) break;
@@ -249,7 +279,9 @@ async function main(): Promise<number> {
     const manifestDupes = [...manifestPuts].filter(([, n]) => n > 1);
     const blobDupes = [...blobPuts].filter(([, n]) => n > 1);
     const copiedResults = new Map<string, number>();
-    for (const j of jobs) for (const r of j.results ?? []) if (r.status === 'copied') copiedResults.set(r.destination, (copiedResults.get(r.destination) ?? 0) + 1);
+    for (const j of jobs)
+      for (const r of j.results ?? [])
+        if (r.status === 'copied') copiedResults.set(r.destination, (copiedResults.get(r.destination) ?? 0) + 1);
     const copiedDupes = [...copiedResults].filter(([, n]) => n > 1);
 
     const sorted = [...latencies].sort((a, b) => a - b);
@@ -257,20 +289,60 @@ async function main(): Promise<number> {
     const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
     const p99 = percentile(sorted, 99);
     console.log('');
-    console.log(`requests sent              ${bodies.length} at ${RATE}/s target (burst took ${(burstMs / 1000).toFixed(1)} s, achieved ${(bodies.length / (burstMs / 1000)).toFixed(0)}/s)`);
-    console.log(`answered 2xx               ${ok2xx}/${bodies.length}${failures.length ? `; ${failures.length} transport failures (${failures[0]})` : ''}; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
-    console.log(`latency                    p50 ${fmt(percentile(sorted, 50))}  p95 ${fmt(percentile(sorted, 95))}  p99 ${fmt(p99)}  max ${fmt(sorted[sorted.length - 1] ?? NaN)}  (target p99 < ${P99_TARGET_MS} ms: ${p99 < P99_TARGET_MS ? 'met' : 'MISSED'})`);
-    console.log(`distinct tagged sent       ${sentTagged.size}; image jobs recorded ${jobsPerKey.size} (${missing.length} missing, ${duplicateJobs.length} with more than one job)`);
-    console.log(`multi-arch children sent   ${sentChildren.size} distinct (tag = digest); jobs of their own: ${childJobs.length}`);
-    console.log(`job states                 ${JSON.stringify(Object.fromEntries(byState))}; settled in ${(settleMs / 1000).toFixed(1)} s${unsettled ? `, ${unsettled} NOT settled` : ''}`);
-    console.log(`destination manifest PUTs  ${[...manifestPuts.values()].reduce((a, b) => a + b, 0)} over ${manifestPuts.size} (repo, ref); duplicates ${manifestDupes.length}${manifestDupes.length ? ` e.g. ${manifestDupes.slice(0, 3).map(([k, n]) => `${k} x${n}`).join(', ')}` : ''}`);
-    console.log(`destination blob PUTs      ${[...blobPuts.values()].reduce((a, b) => a + b, 0)} over ${blobPuts.size} digests; digests uploaded more than once ${blobDupes.length}${blobDupes.length ? ` e.g. ${blobDupes.slice(0, 3).map(([k, n]) => `${k.slice(0, 19)} x${n}`).join(', ')}` : ''}`);
-    console.log(`results 'copied' per dest  ${copiedResults.size} destinations; copied more than once ${copiedDupes.length}`);
+    console.log(
+      `requests sent              ${bodies.length} at ${RATE}/s target (burst took ${(burstMs / 1000).toFixed(1)} s, achieved ${(bodies.length / (burstMs / 1000)).toFixed(0)}/s)`,
+    );
+    console.log(
+      `answered 2xx               ${ok2xx}/${bodies.length}${failures.length ? `; ${failures.length} transport failures (${failures[0]})` : ''}; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
+    );
+    console.log(
+      `latency                    p50 ${fmt(percentile(sorted, 50))}  p95 ${fmt(percentile(sorted, 95))}  p99 ${fmt(p99)}  max ${fmt(sorted[sorted.length - 1] ?? NaN)}  (target p99 < ${P99_TARGET_MS} ms: ${p99 < P99_TARGET_MS ? 'met' : 'MISSED'})`,
+    );
+    console.log(
+      `distinct tagged sent       ${sentTagged.size}; image jobs recorded ${jobsPerKey.size} (${missing.length} missing, ${duplicateJobs.length} with more than one job)`,
+    );
+    console.log(
+      `multi-arch children sent   ${sentChildren.size} distinct (tag = digest); jobs of their own: ${childJobs.length}`,
+    );
+    console.log(
+      `job states                 ${JSON.stringify(Object.fromEntries(byState))}; settled in ${(settleMs / 1000).toFixed(1)} s${unsettled ? `, ${unsettled} NOT settled` : ''}`,
+    );
+    console.log(
+      `destination manifest PUTs  ${[...manifestPuts.values()].reduce((a, b) => a + b, 0)} over ${manifestPuts.size} (repo, ref); duplicates ${manifestDupes.length}${
+        manifestDupes.length
+          ? ` e.g. ${manifestDupes
+              .slice(0, 3)
+              .map(([k, n]) => `${k} x${n}`)
+              .join(', ')}`
+          : ''
+      }`,
+    );
+    console.log(
+      `destination blob PUTs      ${[...blobPuts.values()].reduce((a, b) => a + b, 0)} over ${blobPuts.size} digests; digests uploaded more than once ${blobDupes.length}${
+        blobDupes.length
+          ? ` e.g. ${blobDupes
+              .slice(0, 3)
+              .map(([k, n]) => `${k.slice(0, 19)} x${n}`)
+              .join(', ')}`
+          : ''
+      }`,
+    );
+    console.log(
+      `results 'copied' per dest  ${copiedResults.size} destinations; copied more than once ${copiedDupes.length}`,
+    );
     console.log(`total time                 ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // Latency is sensitive to other work on the machine (every accepted push is an fsync'd SQLite write).
-    console.log(`machine                    ${cpus().length} CPU(s); 1-min load ${loadBefore.toFixed(2)} before the burst, ${loadAfterBurst.toFixed(2)} after`);
+    console.log(
+      `machine                    ${cpus().length} CPU(s); 1-min load ${loadBefore.toFixed(2)} before the burst, ${loadAfterBurst.toFixed(2)} after`,
+    );
     if (missing.length) console.log(`missing jobs: ${missing.slice(0, 5).join(', ')}`);
-    if (duplicateJobs.length) console.log(`duplicate jobs: ${duplicateJobs.slice(0, 5).map(([k, n]) => `${k} x${n}`).join(', ')}`);
+    if (duplicateJobs.length)
+      console.log(
+        `duplicate jobs: ${duplicateJobs
+          .slice(0, 5)
+          .map(([k, n]) => `${k} x${n}`)
+          .join(', ')}`,
+      );
 
     const problems = [
       ok2xx !== bodies.length && 'not every request was answered 2xx',

@@ -1,5 +1,12 @@
 // The `copy` and `copy-prefix` commands: one image, or every repository under a prefix, between two registries.
-import { CopyEngine, copyRepositories, parsePlatform, repositoriesUnderPrefix, type CopyOptions, type ImageResult } from '../copy/index.js';
+import {
+  CopyEngine,
+  copyRepositories,
+  parsePlatform,
+  repositoriesUnderPrefix,
+  type CopyOptions,
+  type ImageResult,
+} from '../copy/index.js';
 import { parseReference, type RegistryClient } from '../oci/index.js';
 import { showProgress, summarise } from './progress.js';
 import { clientFor, type SideOptions } from './registry-options.js';
@@ -36,7 +43,8 @@ function engineOptions(flags: CopyFlags, bulk = false): Partial<CopyOptions> {
     platforms: flags.platform ?? [],
     referrers: flags.referrers ?? false,
     maxImagesInFlight: positive(flags.images, '--images') ?? (bulk ? BULK_DEFAULTS.images : undefined),
-    maxBlobTransfersPerRegistry: positive(flags.transfers, '--transfers') ?? (bulk ? BULK_DEFAULTS.transfers : undefined),
+    maxBlobTransfersPerRegistry:
+      positive(flags.transfers, '--transfers') ?? (bulk ? BULK_DEFAULTS.transfers : undefined),
     manifestFormat: format(flags.format),
   };
 }
@@ -50,24 +58,37 @@ function format(value: string | undefined): CopyOptions['manifestFormat'] | unde
 function positive(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} must be a whole number of at least 1, got "${value}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a whole number of at least 1, got "${value}"`);
   return n;
 }
 
 function rate(flags: CopyFlags): number {
   if (flags.rate === undefined) return 0;
   const n = Number(flags.rate);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--rate must be a number of requests per second (0 = unlimited), got "${flags.rate}"`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new UsageError(`--rate must be a number of requests per second (0 = unlimited), got "${flags.rate}"`);
   return n;
 }
 
-function clients(srcHost: string, dstHost: string, flags: CopyFlags): { source: RegistryClient; destination: RegistryClient } {
+function clients(
+  srcHost: string,
+  dstHost: string,
+  flags: CopyFlags,
+): { source: RegistryClient; destination: RegistryClient } {
   const src: SideOptions = { insecure: flags.insecureSrc, creds: flags.srcCreds };
   const dst: SideOptions = { insecure: flags.insecureDst, creds: flags.dstCreds };
-  return { source: clientFor(srcHost, src, 'SRC_CREDS', false, rate(flags)), destination: clientFor(dstHost, dst, 'DST_CREDS', true, rate(flags)) };
+  return {
+    source: clientFor(srcHost, src, 'SRC_CREDS', false, rate(flags)),
+    destination: clientFor(dstHost, dst, 'DST_CREDS', true, rate(flags)),
+  };
 }
 
-async function report(engine: CopyEngine, work: () => Promise<ImageResult[]>, json: boolean | undefined): Promise<number> {
+async function report(
+  engine: CopyEngine,
+  work: () => Promise<ImageResult[]>,
+  json: boolean | undefined,
+): Promise<number> {
   const started = Date.now();
   const stop = json ? () => undefined : showProgress(engine.events);
   let results: ImageResult[];
@@ -80,7 +101,8 @@ async function report(engine: CopyEngine, work: () => Promise<ImageResult[]>, js
   if (json) {
     process.stdout.write(`${JSON.stringify({ results, seconds }, null, 2)}\n`);
   } else {
-    for (const r of results.filter((x) => x.status === 'failed')) process.stderr.write(`failed: ${r.source} -> ${r.destination}: ${r.reason}\n`);
+    for (const r of results.filter((x) => x.status === 'failed'))
+      process.stderr.write(`failed: ${r.source} -> ${r.destination}: ${r.reason}\n`);
     process.stdout.write(`${summarise(results, seconds)}\n`);
   }
   return results.some((r) => r.status === 'failed') ? 1 : 0;
@@ -89,7 +111,8 @@ async function report(engine: CopyEngine, work: () => Promise<ImageResult[]>, js
 export async function copyCommand(srcText: string, dstText: string, flags: CopyFlags): Promise<number> {
   const src = parseReference(srcText);
   const dst = parseReference(dstText);
-  if (dst.digest && !dst.tag) throw new UsageError('the destination is written by tag: give DST as REGISTRY/REPOSITORY[:TAG]');
+  if (dst.digest && !dst.tag)
+    throw new UsageError('the destination is written by tag: give DST as REGISTRY/REPOSITORY[:TAG]');
   const reference = src.digest ?? src.tag ?? 'latest';
   const engine = new CopyEngine(engineOptions(flags));
   const { source, destination } = clients(src.registry, dst.registry, flags);
@@ -99,7 +122,11 @@ export async function copyCommand(srcText: string, dstText: string, flags: CopyF
       async () => [
         await engine.copyImage(
           { client: source, repository: src.repository, reference },
-          { client: destination, repository: dst.repository, tag: dst.tag ?? src.tag ?? (src.digest ? undefined : 'latest') },
+          {
+            client: destination,
+            repository: dst.repository,
+            tag: dst.tag ?? src.tag ?? (src.digest ? undefined : 'latest'),
+          },
         ),
       ],
       flags.json,
@@ -111,7 +138,9 @@ export async function copyCommand(srcText: string, dstText: string, flags: CopyF
 
 function splitPrefix(text: string): { host: string; prefix: string } {
   const slash = text.indexOf('/');
-  return slash < 0 ? { host: text, prefix: '' } : { host: text.slice(0, slash), prefix: text.slice(slash + 1).replace(/\/+$/, '') };
+  return slash < 0
+    ? { host: text, prefix: '' }
+    : { host: text.slice(0, slash), prefix: text.slice(slash + 1).replace(/\/+$/, '') };
 }
 
 export async function copyPrefixCommand(srcText: string, dstText: string, flags: CopyFlags): Promise<number> {
@@ -121,7 +150,8 @@ export async function copyPrefixCommand(srcText: string, dstText: string, flags:
   const { source, destination } = clients(src.host, dst.host, flags);
   try {
     const repositories = await repositoriesUnderPrefix(source, src.prefix, dst.prefix);
-    if (repositories.length === 0) throw new UsageError(`no repository under "${src.prefix || '/'}" in ${src.host}'s catalog`);
+    if (repositories.length === 0)
+      throw new UsageError(`no repository under "${src.prefix || '/'}" in ${src.host}'s catalog`);
     return await report(engine, () => copyRepositories(engine, { source, destination, repositories }), flags.json);
   } finally {
     await Promise.all([source.close(), destination.close()]);

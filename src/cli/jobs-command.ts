@@ -32,7 +32,8 @@ function target(flags: JobsFlags): { base: URL; token?: string } {
   } catch {
     throw new UsageError(`--url "${text}" is not a URL; give the service's address, e.g. http://127.0.0.1:5000`);
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError(`--url must be http:// or https://, got ${base.protocol}`);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new UsageError(`--url must be http:// or https://, got ${base.protocol}`);
   const token = flags.token ?? process.env.SWR_HARBOR_SYNC_TOKEN ?? (raw.ApiToken?.trim() || undefined);
   return { base, token };
 }
@@ -46,7 +47,8 @@ function query(flags: JobsFlags): URLSearchParams {
   if (flags.project !== undefined) params.set('project', flags.project);
   if (flags.limit !== undefined) {
     const n = Number(flags.limit);
-    if (!Number.isInteger(n) || n < 1 || n > 1000) throw new UsageError('--limit must be a whole number from 1 to 1000');
+    if (!Number.isInteger(n) || n < 1 || n > 1000)
+      throw new UsageError('--limit must be a whole number from 1 to 1000');
     params.set('limit', String(n));
   }
   return params;
@@ -54,44 +56,65 @@ function query(flags: JobsFlags): URLSearchParams {
 
 function what(job: Job): string {
   const spec = job.spec;
-  if (spec.kind === 'image') return `${spec.project}/${spec.repository}:${spec.tags.join(',') || spec.digest.slice(0, 19)} -> ${spec.namespace}`;
+  if (spec.kind === 'image')
+    return `${spec.project}/${spec.repository}:${spec.tags.join(',') || spec.digest.slice(0, 19)} -> ${spec.namespace}`;
   const scope = [spec.repositories?.join(',') ?? '*', spec.tags ? `:${spec.tags.join(',')}` : ''].join('');
   return `${spec.project}/${scope} -> ${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
 }
 
 function progress(job: JobView): string {
-  if (job.progress) return `${job.progress.imagesDone}/${job.progress.imagesTotal} images, ${formatBytes(job.progress.bytesUploaded)}`;
+  if (job.progress)
+    return `${job.progress.imagesDone}/${job.progress.imagesTotal} images, ${formatBytes(job.progress.bytesUploaded)}`;
   if (job.results.length === 0) return '';
   const bytes = job.results.reduce((a, r) => a + r.bytesUploaded, 0);
   return `${job.results.length} images, ${formatBytes(bytes)}`;
 }
 
 function jobTable(jobs: JobView[]): string {
-  const rows = jobs.map((j) => [j.id, j.state, String(j.attempts), j.updatedAt.replace(/\.\d+Z$/, 'Z'), what(j), progress(j), j.error ?? '']);
+  const rows = jobs.map((j) => [
+    j.id,
+    j.state,
+    String(j.attempts),
+    j.updatedAt.replace(/\.\d+Z$/, 'Z'),
+    what(j),
+    progress(j),
+    j.error ?? '',
+  ]);
   const header = ['ID', 'STATE', 'TRIES', 'UPDATED', 'WHAT', 'PROGRESS', 'ERROR'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   // The error column is last and not padded: it can be long, and a terminal wraps it well enough.
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
 export async function jobsCommand(id: string | undefined, flags: JobsFlags): Promise<number> {
-  if (id !== undefined && !/^[0-9a-f-]{36}$/.test(id)) throw new UsageError(`"${id}" is not a job id (a UUID, as the service returns when it queues a job)`);
+  if (id !== undefined && !/^[0-9a-f-]{36}$/.test(id))
+    throw new UsageError(`"${id}" is not a job id (a UUID, as the service returns when it queues a job)`);
   const { base, token } = target(flags);
   const url = new URL(id ? `/api/v1/jobs/${id}` : `/api/v1/jobs?${query(flags)}`, base);
   let res: Response;
   try {
-    res = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, signal: AbortSignal.timeout(15_000) });
+    res = await fetch(url, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      signal: AbortSignal.timeout(15_000),
+    });
   } catch (error) {
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
     const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-    process.stderr.write(`error: cannot reach the service at ${base.origin} (${reason}); is it running? give its address with --url\n`);
+    process.stderr.write(
+      `error: cannot reach the service at ${base.origin} (${reason}); is it running? give its address with --url\n`,
+    );
     return 1;
   }
-  const body = (await res.json().catch(() => undefined)) as { jobs?: JobView[]; error?: { message?: string } } | JobView | undefined;
+  const body = (await res.json().catch(() => undefined)) as
+    { jobs?: JobView[]; error?: { message?: string } } | JobView | undefined;
   if (!res.ok) {
     const message = (body as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${res.status}`;
-    const hint = res.status === 401 ? ' (pass the service\'s ApiToken with --token or SWR_HARBOR_SYNC_TOKEN)' : '';
+    const hint = res.status === 401 ? " (pass the service's ApiToken with --token or SWR_HARBOR_SYNC_TOKEN)" : '';
     process.stderr.write(`error: the service answered ${res.status}: ${message}${hint}\n`);
     return 1;
   }
@@ -100,7 +123,8 @@ export async function jobsCommand(id: string | undefined, flags: JobsFlags): Pro
   else if (jobs.length === 0) process.stdout.write('no jobs\n');
   else process.stdout.write(`${jobTable(jobs)}\n`);
   if (id && !flags.json) {
-    for (const r of jobs[0].results) process.stdout.write(`  ${r.status.padEnd(7)} ${r.destination}${r.reason ? `: ${r.reason}` : ''}\n`);
+    for (const r of jobs[0].results)
+      process.stdout.write(`  ${r.status.padEnd(7)} ${r.destination}${r.reason ? `: ${r.reason}` : ''}\n`);
   }
   return 0;
 }

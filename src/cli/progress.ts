@@ -44,7 +44,8 @@ export function showProgress(events: CopyEvents, stream: NodeJS.WriteStream = pr
 
 export function summarise(results: ImageResult[], seconds: number): string {
   const count = (status: string) => results.filter((r) => r.status === status).length;
-  const sum = (field: 'bytesUploaded' | 'blobsUploaded' | 'blobsMounted' | 'blobsSkipped' | 'retries') => results.reduce((a, r) => a + r[field], 0);
+  const sum = (field: 'bytesUploaded' | 'blobsUploaded' | 'blobsMounted' | 'blobsSkipped' | 'retries') =>
+    results.reduce((a, r) => a + r[field], 0);
   const bytes = sum('bytesUploaded');
   return (
     `${count('copied')} copied, ${count('skipped')} skipped, ${count('failed')} failed of ${results.length} images; ` +

@@ -7,7 +7,13 @@ import { harborProjectProblem } from '../harbor/names.js';
 import { HarborError } from '../harbor/client.js';
 import { describeHarbor, detectHarbor, type HarborInfo } from '../harbor/detect.js';
 import { registryNotificationSnippet } from '../harbor/registry-notifications.js';
-import { NoPolicyApiError, WebhookPolicyApi, WebhookPolicyError, flavourOf, policyDialectOf } from '../harbor/webhook-policy-api.js';
+import {
+  NoPolicyApiError,
+  WebhookPolicyApi,
+  WebhookPolicyError,
+  flavourOf,
+  policyDialectOf,
+} from '../harbor/webhook-policy-api.js';
 import { planPolicy, type DesiredWebhook, type PolicyFlavour, type PolicyPlan } from '../harbor/webhook-policies.js';
 import { Redactor } from '../logging/redact.js';
 import { harborClient } from '../service/clients.js';
@@ -38,20 +44,30 @@ export function webhookAddress(raw: string | undefined): string {
   } catch {
     throw new UsageError(`--url must be an absolute http:// or https:// URL such as ${example}, got "${raw}"`);
   }
-  if (url.username || url.password) throw new UsageError('--url must not carry a user or password: Harbor drops them; use --auth-header (or WebhookAuthHeader) to authenticate Harbor');
+  if (url.username || url.password)
+    throw new UsageError(
+      '--url must not carry a user or password: Harbor drops them; use --auth-header (or WebhookAuthHeader) to authenticate Harbor',
+    );
   // Harbor keeps only scheme://host+path of a target (its SSRF guard), so a query or fragment would be lost silently.
-  if (url.search || url.hash) throw new UsageError(`--url must not have a query or fragment: Harbor keeps only scheme, host and path (got "${raw}")`);
+  if (url.search || url.hash)
+    throw new UsageError(
+      `--url must not have a query or fragment: Harbor keeps only scheme, host and path (got "${raw}")`,
+    );
   const path = url.pathname.replace(/\/+$/, '');
   return `${url.protocol}//${url.host}${path === '' ? NOTIFICATIONS_PATH : path}`;
 }
 
 function projectsOf(flags: RegisterWebhookFlags, config: Config, warn: (line: string) => void): string[] {
   const given = flags.project ?? [];
-  if (given.length === 0 && !flags.allMapped) throw new UsageError('name the Harbor project with --project P (repeatable), or use --all-mapped for every project in NamespaceMap');
+  if (given.length === 0 && !flags.allMapped)
+    throw new UsageError(
+      'name the Harbor project with --project P (repeatable), or use --all-mapped for every project in NamespaceMap',
+    );
   for (const project of given) {
     const problem = harborProjectProblem(project);
     if (problem) throw new UsageError(`--project "${project}" is not a Harbor project name: it ${problem}`);
-    if (!config.namespaceMap.has(project)) warn(`project "${project}" is not in NamespaceMap: the service will ignore its pushes until it is mapped`);
+    if (!config.namespaceMap.has(project))
+      warn(`project "${project}" is not in NamespaceMap: the service will ignore its pushes until it is mapped`);
   }
   const all = [...given, ...(flags.allMapped ? config.namespaceMap.keys() : [])];
   return [...new Set(all)];
@@ -61,7 +77,14 @@ function describeTarget(desired: DesiredWebhook, flavour: PolicyFlavour): string
   return `${flavour.pushEventType} -> ${desired.address}, ${desired.authHeader ? 'with' : 'without'} auth header${desired.skipCertVerify ? ', certificate not verified' : ''}`;
 }
 
-function line(plan: PolicyPlan, project: string, desired: DesiredWebhook, flavour: PolicyFlavour, dryRun: boolean, createdId?: number): string {
+function line(
+  plan: PolicyPlan,
+  project: string,
+  desired: DesiredWebhook,
+  flavour: PolicyFlavour,
+  dryRun: boolean,
+  createdId?: number,
+): string {
   const pad = (word: string) => word.padEnd(dryRun ? 13 : 10);
   switch (plan.action) {
     case 'create':
@@ -76,15 +99,18 @@ function line(plan: PolicyPlan, project: string, desired: DesiredWebhook, flavou
 /** Why nothing can be registered, and the endpoint to add to the registry's config.yml instead. */
 function noWebhookApi(why: string, desired: DesiredWebhook, harborV1: boolean): string {
   const where = harborV1
-    ? 'add this endpoint under notifications.endpoints in harbor/common/templates/registry/config.yml (keep Harbor\'s own endpoint there), then run ./prepare and restart Harbor (docker-compose down && docker-compose up -d)'
-    : 'add this endpoint under notifications.endpoints in the registry\'s config.yml, then restart the registry';
-  const header = desired.authHeader ? '\nPut the value of WebhookAuthHeader (app.conf) in the Authorization list: the registry sends it verbatim.' : '';
+    ? "add this endpoint under notifications.endpoints in harbor/common/templates/registry/config.yml (keep Harbor's own endpoint there), then run ./prepare and restart Harbor (docker-compose down && docker-compose up -d)"
+    : "add this endpoint under notifications.endpoints in the registry's config.yml, then restart the registry";
+  const header = desired.authHeader
+    ? '\nPut the value of WebhookAuthHeader (app.conf) in the Authorization list: the registry sends it verbatim.'
+    : '';
   return `${why}: nothing was registered. Instead, ${where}:\n\n${registryNotificationSnippet(desired.address, desired.authHeader !== undefined)}\n${header}`;
 }
 
 export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promise<number> {
   const address = webhookAddress(flags.url);
-  if (flags.authHeader !== undefined && flags.authHeader.trim() === '') throw new UsageError('--auth-header must not be empty; leave it out to use WebhookAuthHeader');
+  if (flags.authHeader !== undefined && flags.authHeader.trim() === '')
+    throw new UsageError('--auth-header must not be empty; leave it out to use WebhookAuthHeader');
 
   const config = loadCliConfig();
 
@@ -97,11 +123,19 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
   const projects = projectsOf(flags, config, warn);
   const authHeader = flags.authHeader ?? config.webhookAuthHeader;
   if (flags.authHeader !== undefined && flags.authHeader !== config.webhookAuthHeader) {
-    warn(config.webhookAuthHeader ? '--auth-header differs from WebhookAuthHeader: the service will answer Harbor 401' : '--auth-header is set but WebhookAuthHeader is not: the service accepts any caller');
+    warn(
+      config.webhookAuthHeader
+        ? '--auth-header differs from WebhookAuthHeader: the service will answer Harbor 401'
+        : '--auth-header is set but WebhookAuthHeader is not: the service accepts any caller',
+    );
   }
-  if (!authHeader) warn('no auth header: anyone who can reach the service can post notifications; set WebhookAuthHeader');
+  if (!authHeader)
+    warn('no auth header: anyone who can reach the service can post notifications; set WebhookAuthHeader');
   const host = new URL(address).hostname;
-  if (host === 'localhost' || host.startsWith('127.') || host === '[::1]') warn(`Harbor will call ${host} on its own host (or inside its container): make sure the service listens there, or give an address Harbor can reach`);
+  if (host === 'localhost' || host.startsWith('127.') || host === '[::1]')
+    warn(
+      `Harbor will call ${host} on its own host (or inside its container): make sure the service listens there, or give an address Harbor can reach`,
+    );
   if (flags.skipCertVerify && address.startsWith('http:')) warn('--skip-cert-verify has no effect on an http:// URL');
 
   const desired: DesiredWebhook = { address, authHeader, skipCertVerify: flags.skipCertVerify ?? false };
@@ -113,7 +147,13 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
       info = await detectHarbor(harbor);
     } catch (error) {
       if (error instanceof HarborError && error.code === 'NO_API') {
-        out(noWebhookApi(`${harbor.baseUrl} answers no Harbor REST API, so it has no webhook policies (if it is a plain registry, its notifications do the same work)`, desired, false));
+        out(
+          noWebhookApi(
+            `${harbor.baseUrl} answers no Harbor REST API, so it has no webhook policies (if it is a plain registry, its notifications do the same work)`,
+            desired,
+            false,
+          ),
+        );
         return EXIT_NO_WEBHOOK_API;
       }
       // The client's messages name Harbor's address and what to check.
@@ -136,15 +176,25 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
         if (!flags.dryRun && plan.action === 'update') await policies.update(project, plan.id, plan.body);
         out(line(plan, project, desired, flavour, flags.dryRun ?? false, createdId));
         for (const other of plan.alsoDelivering) {
-          warn(`project "${project}": webhook policy "${other.name}" (id ${other.id}) also sends pushes to ${address}; the service gets each push twice (duplicates join one job), delete it in Harbor if it is left over`);
+          warn(
+            `project "${project}": webhook policy "${other.name}" (id ${other.id}) also sends pushes to ${address}; the service gets each push twice (duplicates join one job), delete it in Harbor if it is left over`,
+          );
         }
       } catch (error) {
         if (error instanceof NoPolicyApiError) {
-          out(noWebhookApi(`${describeHarbor(info)} answers 404 to the webhook policies of project "${project}", which exists: it is a Harbor before 1.9`, desired, true));
+          out(
+            noWebhookApi(
+              `${describeHarbor(info)} answers 404 to the webhook policies of project "${project}", which exists: it is a Harbor before 1.9`,
+              desired,
+              true,
+            ),
+          );
           return EXIT_NO_WEBHOOK_API;
         }
         failures++;
-        failed(error instanceof WebhookPolicyError ? error.message : `project "${project}": ${(error as Error).message}`);
+        failed(
+          error instanceof WebhookPolicyError ? error.message : `project "${project}": ${(error as Error).message}`,
+        );
       }
     }
     return failures === 0 ? 0 : 1;

@@ -15,11 +15,20 @@ export function parseCredentials(value: string | undefined, what: string): Crede
   return { username: value.slice(0, colon), password: value.slice(colon + 1) };
 }
 
-export function clientFor(host: string, side: SideOptions, envName: string, push: boolean, requestsPerSecond: number): RegistryClient {
+export function clientFor(
+  host: string,
+  side: SideOptions,
+  envName: string,
+  push: boolean,
+  requestsPerSecond: number,
+): RegistryClient {
   return new RegistryClient({
     host,
     insecure: side.insecure,
-    credentials: parseCredentials(side.creds ?? process.env[envName], side.creds ? `--${envName === 'SRC_CREDS' ? 'src' : 'dst'}-creds` : envName),
+    credentials: parseCredentials(
+      side.creds ?? process.env[envName],
+      side.creds ? `--${envName === 'SRC_CREDS' ? 'src' : 'dst'}-creds` : envName,
+    ),
     push,
     requestsPerSecond,
     tokenRealmHosts: tokenRealmHostsFromEnv(),
@@ -29,6 +38,9 @@ export function clientFor(host: string, side: SideOptions, envName: string, push
 /** TokenRealmHosts from the environment, as the service reads it from its configuration. */
 export function tokenRealmHostsFromEnv(): string[] {
   const { hosts, problems } = parseHostList(process.env.TokenRealmHosts);
-  if (problems.length > 0) throw new UsageError(`TokenRealmHosts: ${problems.join('; ')}; write host or host:port entries separated by commas`);
+  if (problems.length > 0)
+    throw new UsageError(
+      `TokenRealmHosts: ${problems.join('; ')}; write host or host:port entries separated by commas`,
+    );
   return hosts;
 }

@@ -17,7 +17,9 @@ export async function serveCommand(): Promise<void> {
     // upload). Every job state is already on disk (SQLite writes are synchronous), so once the grace period and
     // a margin for the rest of the stop are over, exit anyway; unfinished jobs resume at the next start.
     setTimeout(() => {
-      process.stderr.write(`${signal}: in-flight transfers still open ${config.shutdownGraceMs / 1000 + STOP_MARGIN_MS / 1000} s after the signal; exiting, unfinished jobs resume at the next start\n`);
+      process.stderr.write(
+        `${signal}: in-flight transfers still open ${config.shutdownGraceMs / 1000 + STOP_MARGIN_MS / 1000} s after the signal; exiting, unfinished jobs resume at the next start\n`,
+      );
       process.exit(0);
     }, config.shutdownGraceMs + STOP_MARGIN_MS).unref();
     running.close().then(

@@ -27,10 +27,15 @@ function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
   const problem = harborProjectProblem(flags.project);
   if (problem) throw new UsageError(`--project "${flags.project}" is not a Harbor project name: it ${problem}`);
   const namespace = flags.namespace ?? config.namespaceMap.get(flags.project);
-  if (!namespace) throw new UsageError(`project ${flags.project} is not in NamespaceMap: add it there, or give --namespace`);
+  if (!namespace)
+    throw new UsageError(`project ${flags.project} is not in NamespaceMap: add it there, or give --namespace`);
   const nsProblem = swrNamespaceProblem(namespace);
   if (nsProblem) throw new UsageError(`namespace "${namespace}" is not a valid SWR namespace: it ${nsProblem}`);
-  for (const r of flags.repository ?? []) if (!isValidRepository(r)) throw new UsageError(`--repository "${r}" is not a repository name (give it without the project, e.g. app or team/app)`);
+  for (const r of flags.repository ?? [])
+    if (!isValidRepository(r))
+      throw new UsageError(
+        `--repository "${r}" is not a repository name (give it without the project, e.g. app or team/app)`,
+      );
   for (const t of flags.tag ?? []) if (!isValidTag(t)) throw new UsageError(`--tag "${t}" is not a valid tag`);
   return { namespace };
 }
@@ -39,7 +44,10 @@ function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
 function imageLine(result: ImageResult): string {
   const verb = result.dryRun ? 'plan' : result.status;
   const reason = result.reason ? `: ${result.reason}` : '';
-  const moved = result.status === 'copied' ? ` (${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} present)` : '';
+  const moved =
+    result.status === 'copied'
+      ? ` (${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} present)`
+      : '';
   return `${verb.padEnd(7)} ${result.destination}${moved}${reason}`;
 }
 
@@ -50,14 +58,20 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   const credentials = configuredCredentials(config);
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
   // The project logs are the service's: a one-off sync leaves the same trail in <project>-running.log.
-  const logs = createLogs(config.logDir, redactor, { console: false, format: config.logFormat, rotation: config.logRotation });
+  const logs = createLogs(config.logDir, redactor, {
+    console: false,
+    format: config.logFormat,
+    rotation: config.logRotation,
+  });
   const engine = new CopyEngine(copyEngineOptions(config));
   const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite);
   const terminal = process.stderr.isTTY && !flags.json;
   const stopProgress = flags.json ? () => undefined : showProgress(engine.events);
   if (!flags.json) {
     for (const kind of ['image-done', 'image-skipped', 'image-failed'] as const) {
-      engine.events.on(kind, (r: ImageResult) => process.stdout.write(`${terminal ? '\r\x1b[2K' : ''}${imageLine(r)}\n`));
+      engine.events.on(kind, (r: ImageResult) =>
+        process.stdout.write(`${terminal ? '\r\x1b[2K' : ''}${imageLine(r)}\n`),
+      );
     }
   }
   const started = Date.now();
@@ -73,7 +87,10 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     });
     stopProgress();
     const seconds = (Date.now() - started) / 1000;
-    if (flags.json) process.stdout.write(`${JSON.stringify({ project: flags.project, namespace, dryRun: flags.dryRun === true, results, seconds }, null, 2)}\n`);
+    if (flags.json)
+      process.stdout.write(
+        `${JSON.stringify({ project: flags.project, namespace, dryRun: flags.dryRun === true, results, seconds }, null, 2)}\n`,
+      );
     else if (results.length === 0) process.stdout.write(`nothing to sync: no tag of ${flags.project} matches\n`);
     else process.stdout.write(`${flags.dryRun ? 'dry run, nothing written: ' : ''}${summarise(results, seconds)}\n`);
     return results.some((r) => r.status === 'failed') ? 1 : 0;

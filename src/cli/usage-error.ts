@@ -10,6 +10,10 @@ export function loadCliConfig(): Config {
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     // main prints "error: " before the message: one such line per problem, then where every key is explained.
-    throw new UsageError([...error.problems.map((p) => `configuration: ${p}`), 'see config/app.conf.example for every key'].join('\nerror: '));
+    throw new UsageError(
+      [...error.problems.map((p) => `configuration: ${p}`), 'see config/app.conf.example for every key'].join(
+        '\nerror: ',
+      ),
+    );
   }
 }

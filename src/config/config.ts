@@ -21,7 +21,15 @@ export interface Config {
     password?: string;
     region: string;
   };
-  harbor: { address: string; protocol: 'http' | 'https'; user?: string; password?: string; skipTlsVerify: boolean; caCertificate?: string; api: 'auto' | 'v2' | 'v1' | 'registry' };
+  harbor: {
+    address: string;
+    protocol: 'http' | 'https';
+    user?: string;
+    password?: string;
+    skipTlsVerify: boolean;
+    caCertificate?: string;
+    api: 'auto' | 'v2' | 'v1' | 'registry';
+  };
   /** `explicit` when SWRRegistry was set: then the region does not choose the registry. */
   swr: {
     registry: string;
@@ -77,7 +85,6 @@ export class ConfigError extends Error {
   }
 }
 
-
 /** `CONFIG_FILE`, else ./app.conf, else config/app.conf; the environment overrides the file, as `docker run --env-file` does. */
 export function readRawConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { raw: Raw; source: string } {
   const candidates = env.CONFIG_FILE ? [env.CONFIG_FILE] : [`${cwd}/app.conf`, `${cwd}/config/app.conf`];
@@ -110,18 +117,32 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const queueSettings = (): Config['queue'] => {
     const backend = get('QueueBackend');
     const redisUrl = rawText(raw, 'RedisURL');
-    if (backend === 'redis' && !redisUrl) problems.push('QueueBackend=redis needs RedisURL, e.g. redis://:PASSWORD@redis:6379/2 (Harbor\'s Redis, a database Harbor does not use)');
-    return { backend, redisUrl: get('RedisURL'), keyPrefix: get('RedisKeyPrefix'), lockMs: get('JobLockSeconds') * 1000, replicas: get('Replicas') };
+    if (backend === 'redis' && !redisUrl)
+      problems.push(
+        "QueueBackend=redis needs RedisURL, e.g. redis://:PASSWORD@redis:6379/2 (Harbor's Redis, a database Harbor does not use)",
+      );
+    return {
+      backend,
+      redisUrl: get('RedisURL'),
+      keyPrefix: get('RedisKeyPrefix'),
+      lockMs: get('JobLockSeconds') * 1000,
+      replicas: get('Replicas'),
+    };
   };
 
   const namespaceMap = get('NamespaceMap');
 
   const authMethod = get('HWAuthMethod');
   if (authMethod === 'AKSK') {
-    for (const key of ['HWAK', 'HWSK'] as const) if (!get(key)) problems.push(`${key} is required when HWAuthMethod=AKSK`);
+    for (const key of ['HWAK', 'HWSK'] as const)
+      if (!get(key)) problems.push(`${key} is required when HWAuthMethod=AKSK`);
   }
   if (authMethod === 'Password') {
-    for (const key of ['HWDomain', 'HWPassword'] as const) if (!get(key)) problems.push(`${key} is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself)`);
+    for (const key of ['HWDomain', 'HWPassword'] as const)
+      if (!get(key))
+        problems.push(
+          `${key} is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself)`,
+        );
   }
   const region = get('RegionName');
   const harborAddress = get('HarborAddr');
@@ -135,7 +156,15 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const config: Config = {
     imageOverwrite: get('ImageOverwrite'),
     namespaceMap,
-    hw: { authMethod: authMethod ?? 'AKSK', ak: get('HWAK'), sk: get('HWSK'), domain: get('HWDomain'), user: get('HWUser'), password: get('HWPassword'), region: region ?? '' },
+    hw: {
+      authMethod: authMethod ?? 'AKSK',
+      ak: get('HWAK'),
+      sk: get('HWSK'),
+      domain: get('HWDomain'),
+      user: get('HWUser'),
+      password: get('HWPassword'),
+      region: region ?? '',
+    },
     harbor: {
       address: harborAddress ?? '',
       protocol: harborProtocol,

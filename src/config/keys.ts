@@ -17,7 +17,10 @@ const replicas = 'replicas';
 export const CONFIG_KEYS = {
   // The old tool's keys (same names, same meaning).
   ImageOverwrite: bool('false', { group: old, doc: 'replace an SWR tag that points at a different image' }),
-  NamespaceMap: custom({ group: old, doc: 'harbor_project:swr_namespace pairs separated by ";"' }, (v, _name, problems) => parseNamespaceMap(v, problems)),
+  NamespaceMap: custom(
+    { group: old, doc: 'harbor_project:swr_namespace pairs separated by ";"' },
+    (v, _name, problems) => parseNamespaceMap(v, problems),
+  ),
   HWAuthMethod: choice(['AKSK', 'Password'], {
     group: old,
     doc: 'AKSK (HWAK, HWSK) or Password (HWDomain, HWUser, HWPassword)',
@@ -29,15 +32,30 @@ export const CONFIG_KEYS = {
   HWDomain: text({ group: old, doc: 'Huawei Cloud account', perDestination: true }),
   HWUser: text({ group: old, doc: 'IAM user (empty: the account itself)', perDestination: true }),
   HWPassword: text({ group: old, doc: 'password of HWUser', secret: true, perDestination: true }),
-  RegionName: custom({ group: old, doc: 'the region SWR serves from', perDestination: true, missing: `one of ${SWR_REGIONS.join(', ')}` }, (v, name, problems) => {
-    if (v !== undefined && !isKnownRegion(v)) problems.push(`${name} "${v}" is not a region SWR serves; use one of ${SWR_REGIONS.join(', ')}`);
-    return v;
-  }),
+  RegionName: custom(
+    {
+      group: old,
+      doc: 'the region SWR serves from',
+      perDestination: true,
+      missing: `one of ${SWR_REGIONS.join(', ')}`,
+    },
+    (v, name, problems) => {
+      if (v !== undefined && !isKnownRegion(v))
+        problems.push(`${name} "${v}" is not a region SWR serves; use one of ${SWR_REGIONS.join(', ')}`);
+      return v;
+    },
+  ),
   HarborAddr: custom(
-    { group: old, doc: "Harbor's host or IP with :port, no scheme, no path", missing: 'the Harbor host name or IP, with :port if not the default (e.g. harbor.example.com)' },
+    {
+      group: old,
+      doc: "Harbor's host or IP with :port, no scheme, no path",
+      missing: 'the Harbor host name or IP, with :port if not the default (e.g. harbor.example.com)',
+    },
     (v, name, problems) => {
       if (v !== undefined && !HOST_PORT.test(v) && !/^\[[0-9a-fA-F:]+\](:\d{1,5})?$/.test(v)) {
-        problems.push(`${name} must be a host name or IP with an optional :port, without scheme or path (got "${v}"); put http/https in HarborProtocol`);
+        problems.push(
+          `${name} must be a host name or IP with an optional :port, without scheme or path (got "${v}"); put http/https in HarborProtocol`,
+        );
       }
       return v;
     },
@@ -47,35 +65,74 @@ export const CONFIG_KEYS = {
   HarborPassword: text({ group: old, doc: 'its password', secret: true }),
 
   // Harbor and the destination.
-  HarborAPI: oneOf(['auto', 'v2', 'v1', 'registry'], 'auto', { group: remote, doc: "which source API: Harbor's v2.0, v1, or a plain registry" }),
+  HarborAPI: oneOf(['auto', 'v2', 'v1', 'registry'], 'auto', {
+    group: remote,
+    doc: "which source API: Harbor's v2.0, v1, or a plain registry",
+  }),
   HarborCACert: pem({ group: remote, doc: 'a PEM file with a private CA Harbor is trusted by' }),
   HarborInsecure: bool('false', { group: remote, doc: "skip verifying Harbor's TLS certificate" }),
-  TokenRealmHosts: custom({ group: remote, doc: 'token services on other hosts that may receive credentials' }, (v, _name, problems) => tokenRealmHosts(v, problems)),
-  SWRRegistry: custom({ group: remote, doc: "the destination registry host (default: the region's SWR host)", perDestination: true }, (v, name, problems) => {
-    if (v !== undefined && !HOST_PORT.test(v)) problems.push(`${name} must be a host name with an optional :port (got "${v}")`);
-    return v;
+  TokenRealmHosts: custom(
+    { group: remote, doc: 'token services on other hosts that may receive credentials' },
+    (v, _name, problems) => tokenRealmHosts(v, problems),
+  ),
+  SWRRegistry: custom(
+    { group: remote, doc: "the destination registry host (default: the region's SWR host)", perDestination: true },
+    (v, name, problems) => {
+      if (v !== undefined && !HOST_PORT.test(v))
+        problems.push(`${name} must be a host name with an optional :port (got "${v}")`);
+      return v;
+    },
+  ),
+  SWRProtocol: oneOf(['http', 'https'], 'https', {
+    group: remote,
+    doc: "the destination's scheme",
+    perDestination: true,
   }),
-  SWRProtocol: oneOf(['http', 'https'], 'https', { group: remote, doc: "the destination's scheme", perDestination: true }),
   SWRUser: text({ group: remote, doc: 'a registry login instead of the one derived from HW*', perDestination: true }),
   SWRPassword: text({ group: remote, doc: 'its password', secret: true, perDestination: true }),
-  SWRCACert: pem({ group: remote, doc: 'a PEM file with a private CA the destination is trusted by', perDestination: true }),
-  SWRInsecure: bool('false', { group: remote, doc: "skip verifying the destination's TLS certificate", perDestination: true }),
-  SWRManageNamespaces: bool('true', { group: remote, doc: 'create missing SWR namespaces before the first push', perDestination: true }),
+  SWRCACert: pem({
+    group: remote,
+    doc: 'a PEM file with a private CA the destination is trusted by',
+    perDestination: true,
+  }),
+  SWRInsecure: bool('false', {
+    group: remote,
+    doc: "skip verifying the destination's TLS certificate",
+    perDestination: true,
+  }),
+  SWRManageNamespaces: bool('true', {
+    group: remote,
+    doc: 'create missing SWR namespaces before the first push',
+    perDestination: true,
+  }),
   SWRApiEndpoint: endpoint({ group: remote, doc: "SWR's API (default: the region's)", perDestination: true }),
   IAMEndpoint: endpoint({ group: remote, doc: "IAM's API (default: the region's)", perDestination: true }),
-  ManifestFormat: oneOf(['auto', 'preserve', 'docker'], 'auto', { group: remote, doc: 'convert OCI to Docker v2: when refused, never, always' }),
+  ManifestFormat: oneOf(['auto', 'preserve', 'docker'], 'auto', {
+    group: remote,
+    doc: 'convert OCI to Docker v2: when refused, never, always',
+  }),
   CopySignatures: bool('true', { group: remote, doc: 'also copy signatures, SBOMs and other referrers' }),
   MaxImagesInFlight: int('4', 1, 64, { group: remote, doc: 'images copied at once per job' }),
   MaxBlobTransfers: int('8', 1, 20, { group: remote, doc: 'blob transfers at once per registry' }),
-  SWRRequestsPerSecond: num('20', 0, { group: remote, doc: 'request rate to the destination (0: unlimited)', perDestination: true }),
+  SWRRequestsPerSecond: num('20', 0, {
+    group: remote,
+    doc: 'request rate to the destination (0: unlimited)',
+    perDestination: true,
+  }),
   HarborRequestsPerSecond: num('0', 0, { group: remote, doc: 'request rate to Harbor (0: unlimited)' }),
 
   // The service.
   Port: int('5000', 1, 65535, { group: service, doc: 'the HTTP port' }),
   ListenAddress: text({ group: service, doc: 'the address the service listens on' }, '0.0.0.0'),
-  MaxConnectionsPerClient: int('64', 0, 100_000, { group: service, doc: 'connections at once from one client address (0: no cap)' }),
+  MaxConnectionsPerClient: int('64', 0, 100_000, {
+    group: service,
+    doc: 'connections at once from one client address (0: no cap)',
+  }),
   LogDir: text({ group: service, doc: 'where the log files go' }, '/var/log/swr_harbor_sync'),
-  LogFormat: oneOf(['text', 'json'], 'text', { group: service, doc: 'text for people, json (one object per line) for log shippers' }),
+  LogFormat: oneOf(['text', 'json'], 'text', {
+    group: service,
+    doc: 'text for people, json (one object per line) for log shippers',
+  }),
   LogMaxSizeMB: int('100', 0, 100_000, { group: service, doc: 'a log file past this size is rotated (0: never)' }),
   LogMaxFiles: int('5', 1, 1000, { group: service, doc: 'log files kept in all' }),
   DataDir: text({ group: service, doc: 'the SQLite job store' }, './data'),
@@ -86,36 +143,56 @@ export const CONFIG_KEYS = {
   AllowHeaderCredentials: bool('true', { group: service, doc: 'the old call may bring credentials in headers' }),
   MaxConcurrentJobs: int('2', 1, 64, { group: service, doc: 'jobs run at once per replica' }),
   JobRetries: int('5', 0, 100, { group: service, doc: 'retries of a failed job' }),
-  WebhookCoalesceMs: int('2000', 0, 600_000, { group: service, doc: 'how long an untagged push waits for the rest of its burst' }),
-  ReconcileInterval: duration('15m', { group: service, doc: 'how often the sweep compares Harbor with the destination (0: off)' }),
+  WebhookCoalesceMs: int('2000', 0, 600_000, {
+    group: service,
+    doc: 'how long an untagged push waits for the rest of its burst',
+  }),
+  ReconcileInterval: duration('15m', {
+    group: service,
+    doc: 'how often the sweep compares Harbor with the destination (0: off)',
+  }),
   ReconcileOnStart: bool('false', { group: service, doc: 'also sweep once at start' }),
   ShutdownGraceSeconds: int('30', 0, 3600, { group: service, doc: 'on SIGTERM, how long running copies get' }),
 
   // Several replicas.
-  QueueBackend: oneOf(['sqlite', 'redis'], 'sqlite', { group: replicas, doc: 'sqlite (one instance) or redis (replicas share the jobs)' }),
-  RedisURL: custom({ group: replicas, doc: 'redis://[[user]:password@]host[:port][/db]; its password is never logged' }, (v, _name, problems) => {
-    if (v === undefined) return undefined;
-    try {
-      parseRedisUrl(v); // its messages never repeat the URL, which may hold a password
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-    return v;
+  QueueBackend: oneOf(['sqlite', 'redis'], 'sqlite', {
+    group: replicas,
+    doc: 'sqlite (one instance) or redis (replicas share the jobs)',
   }),
-  RedisKeyPrefix: custom({ group: replicas, doc: 'keys of this deployment start with it', default: 'shs' }, (v, name, problems) => {
-    if (!/^[A-Za-z0-9_.-]{1,32}$/.test(v!)) problems.push(`${name} must be 1 to 32 letters, digits, _ . or -, got "${v}"`);
-    return v!;
-  }),
+  RedisURL: custom(
+    { group: replicas, doc: 'redis://[[user]:password@]host[:port][/db]; its password is never logged' },
+    (v, _name, problems) => {
+      if (v === undefined) return undefined;
+      try {
+        parseRedisUrl(v); // its messages never repeat the URL, which may hold a password
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
+      return v;
+    },
+  ),
+  RedisKeyPrefix: custom(
+    { group: replicas, doc: 'keys of this deployment start with it', default: 'shs' },
+    (v, name, problems) => {
+      if (!/^[A-Za-z0-9_.-]{1,32}$/.test(v!))
+        problems.push(`${name} must be 1 to 32 letters, digits, _ . or -, got "${v}"`);
+      return v!;
+    },
+  ),
   JobLockSeconds: int('30', 5, 600, { group: replicas, doc: "how long a dead replica's job stays locked" }),
   Replicas: int('3', 1, 64, { group: replicas, doc: 'replicas sharing SWRRequestsPerSecond while Redis is away' }),
 } satisfies Record<string, KeySpec<unknown>>;
 
 export type ConfigKey = keyof typeof CONFIG_KEYS;
-export type DestinationKey = { [K in ConfigKey]: (typeof CONFIG_KEYS)[K] extends { perDestination: true } ? K : never }[ConfigKey];
+export type DestinationKey = {
+  [K in ConfigKey]: (typeof CONFIG_KEYS)[K] extends { perDestination: true } ? K : never;
+}[ConfigKey];
 export type DestinationKeys = Pick<typeof CONFIG_KEYS, DestinationKey>;
 
 /** The keys that repeat per destination (a later issue reads them as `DEST1_RegionName` and so on). */
-export const DESTINATION_KEYS = Object.fromEntries(Object.entries(CONFIG_KEYS).filter(([, spec]) => 'perDestination' in spec && spec.perDestination)) as DestinationKeys;
+export const DESTINATION_KEYS = Object.fromEntries(
+  Object.entries(CONFIG_KEYS).filter(([, spec]) => 'perDestination' in spec && spec.perDestination),
+) as DestinationKeys;
 
 /** Keys whose values are secrets: never logged, never echoed in an error. */
 export const SECRET_KEYS: readonly ConfigKey[] = Object.entries(CONFIG_KEYS)

@@ -31,7 +31,10 @@ export interface KeySpec<T> extends KeyDoc {
 export type ValueOf<S> = S extends KeySpec<infer T> ? T : never;
 
 /** A value whose problems the key checks itself; the text is the default (or undefined) when the key is empty. */
-export function custom<T, const M extends KeyDoc & { default?: string }>(meta: M, parse: (text: string | undefined, name: string, problems: string[]) => T): KeySpec<T> & M {
+export function custom<T, const M extends KeyDoc & { default?: string }>(
+  meta: M,
+  parse: (text: string | undefined, name: string, problems: string[]) => T,
+): KeySpec<T> & M {
   return { ...meta, parse: (v, name, problems) => parse(v ?? meta.default, name, problems) };
 }
 
@@ -42,7 +45,12 @@ export function text<const M extends KeyDoc>(meta: M, fallback?: string): KeySpe
   return { ...meta, default: fallback, parse: (v) => v ?? fallback };
 }
 
-function withDefault<T, M extends KeyDoc>(meta: M, fallback: string, read: (v: string, name: string, problems: string[]) => T | undefined, extra: Partial<KeySpec<T>> = {}): KeySpec<T> & M {
+function withDefault<T, M extends KeyDoc>(
+  meta: M,
+  fallback: string,
+  read: (v: string, name: string, problems: string[]) => T | undefined,
+  extra: Partial<KeySpec<T>> = {},
+): KeySpec<T> & M {
   const spec: KeySpec<T> & M = {
     ...meta,
     ...extra,
@@ -87,12 +95,19 @@ export function num<const M extends KeyDoc>(fallback: string, min: number, meta:
 }
 
 /** One of `allowed`, matched without regard to case and returned as declared. */
-export function oneOf<const T extends string, const M extends KeyDoc>(allowed: readonly T[], fallback: NoInfer<T>, meta: M): KeySpec<T> & M {
+export function oneOf<const T extends string, const M extends KeyDoc>(
+  allowed: readonly T[],
+  fallback: NoInfer<T>,
+  meta: M,
+): KeySpec<T> & M {
   return withDefault(meta, fallback, (v, name, problems) => choose(allowed, v, name, problems));
 }
 
 /** One of `allowed` with no default (the key is then usually `missing`). */
-export function choice<const T extends string, const M extends KeyDoc>(allowed: readonly T[], meta: M): KeySpec<T | undefined> & M {
+export function choice<const T extends string, const M extends KeyDoc>(
+  allowed: readonly T[],
+  meta: M,
+): KeySpec<T | undefined> & M {
   return { ...meta, parse: (v, name, problems) => (v === undefined ? undefined : choose(allowed, v, name, problems)) };
 }
 
@@ -122,7 +137,9 @@ export function pem<const M extends KeyDoc>(meta: M): KeySpec<string | undefined
       if (content.includes('-----BEGIN CERTIFICATE-----')) return content;
       problems.push(`${name} must be a PEM file with a CA certificate; ${path} holds none`);
     } catch (error) {
-      problems.push(`${name} points at ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      problems.push(
+        `${name} points at ${path}, which cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
     return undefined;
   });
@@ -131,7 +148,8 @@ export function pem<const M extends KeyDoc>(meta: M): KeySpec<string | undefined
 /** `http(s)://host[:port]`; empty leaves the choice to whoever reads it (the region's host). */
 export function endpoint<const M extends KeyDoc>(meta: M): KeySpec<string | undefined> & M {
   return custom(meta, (v, name, problems) => {
-    if (v !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(v)) problems.push(`${name} must be a URL like https://host[:port], got "${v}"`);
+    if (v !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(v))
+      problems.push(`${name} must be a URL like https://host[:port], got "${v}"`);
     return v;
   });
 }

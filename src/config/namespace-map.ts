@@ -6,10 +6,15 @@ import { swrNamespaceProblem } from '../swr/names.js';
 export function parseNamespaceMap(text: string | undefined, problems: string[]): Map<string, string> {
   const map = new Map<string, string>();
   if (!text) {
-    problems.push('NamespaceMap is missing: write harbor_project:swr_namespace pairs separated by ";", e.g. library:mycompany;team-a:team-a');
+    problems.push(
+      'NamespaceMap is missing: write harbor_project:swr_namespace pairs separated by ";", e.g. library:mycompany;team-a:team-a',
+    );
     return map;
   }
-  for (const entry of text.split(';').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const parts = entry.split(':').map((p) => p.trim());
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
       problems.push(`NamespaceMap entry "${entry}" must be harbor_project:swr_namespace`);
@@ -19,7 +24,10 @@ export function parseNamespaceMap(text: string | undefined, problems: string[]):
     const projectProblem = harborProjectProblem(project);
     if (projectProblem) problems.push(`NamespaceMap: Harbor project "${project}" ${projectProblem}`);
     const namespaceProblem = swrNamespaceProblem(namespace);
-    if (namespaceProblem) problems.push(`NamespaceMap: SWR namespace "${namespace}" (for project ${project}) ${namespaceProblem}; map the project to a name SWR accepts`);
+    if (namespaceProblem)
+      problems.push(
+        `NamespaceMap: SWR namespace "${namespace}" (for project ${project}) ${namespaceProblem}; map the project to a name SWR accepts`,
+      );
     if (map.has(project)) problems.push(`NamespaceMap names project "${project}" twice`);
     map.set(project, namespace);
   }

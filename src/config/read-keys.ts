@@ -18,7 +18,12 @@ export function rawText(raw: Raw, name: string): string | undefined {
   return v === '' ? undefined : v;
 }
 
-export function keyReader<S extends Record<string, KeySpec<unknown>>>(specs: S, raw: Raw, problems: string[], prefix = ''): KeyReader<S> {
+export function keyReader<S extends Record<string, KeySpec<unknown>>>(
+  specs: S,
+  raw: Raw,
+  problems: string[],
+  prefix = '',
+): KeyReader<S> {
   const read = new Map<string, unknown>();
   const get = <K extends keyof S & string>(key: K): ValueOf<S[K]> => {
     if (!read.has(key)) {
@@ -31,6 +36,7 @@ export function keyReader<S extends Record<string, KeySpec<unknown>>>(specs: S, 
     }
     return read.get(key) as ValueOf<S[K]>;
   };
-  const all = () => Object.fromEntries(Object.keys(specs).map((key) => [key, get(key as keyof S & string)])) as KeyValues<S>;
+  const all = () =>
+    Object.fromEntries(Object.keys(specs).map((key) => [key, get(key as keyof S & string)])) as KeyValues<S>;
   return { get, all };
 }

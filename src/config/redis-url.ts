@@ -27,7 +27,8 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   if (!host) throw new Error(`RedisURL has no host; expected ${FORM}`);
   const port = parsed.port ? Number(parsed.port) : 6379;
   const dbText = parsed.pathname.replace(/^\//, '');
-  if (dbText !== '' && !/^\d+$/.test(dbText)) throw new Error(`RedisURL database must be a number (/0, /1, ...), not /${dbText}`);
+  if (dbText !== '' && !/^\d+$/.test(dbText))
+    throw new Error(`RedisURL database must be a number (/0, /1, ...), not /${dbText}`);
   const { username, password } = credentials(parsed);
   return { tls: parsed.protocol === 'rediss:', host, port, username, password, db: dbText === '' ? 0 : Number(dbText) };
 }
@@ -51,7 +52,9 @@ export function maskRedisUrl(url: string): string {
   }
   const { username, password } = credentials(parsed);
   const userinfo = password ? `${username ? encodeURIComponent(username) : ''}:***@` : '';
-  const params = [...parsed.searchParams].map(([name, value]) => `${name}=${/pass|secret|token|auth/i.test(name) ? '***' : value}`);
+  const params = [...parsed.searchParams].map(
+    ([name, value]) => `${name}=${/pass|secret|token|auth/i.test(name) ? '***' : value}`,
+  );
   const query = params.length > 0 ? `?${params.join('&')}` : '';
   const path = parsed.pathname && parsed.pathname !== '/' ? parsed.pathname : '';
   return `${parsed.protocol}//${userinfo}${parsed.host}${path}${query}`;

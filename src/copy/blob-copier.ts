@@ -62,7 +62,11 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
     while (await ctx.claims.held(host, blob.digest)) await ctx.clock.sleep(CLAIM_POLL_MS, job.tally.call.signal);
     return 'elsewhere';
   }
-  if (claim && candidates.length === 0 && (await ctx.index.candidates(host, blob.digest, 1)).some((r) => r !== dst.repository)) {
+  if (
+    claim &&
+    candidates.length === 0 &&
+    (await ctx.index.candidates(host, blob.digest, 1)).some((r) => r !== dst.repository)
+  ) {
     // Another replica uploaded it between our look at the index and our claim: mount it instead.
     await claim.release();
     if (session) await dst.client.cancelUpload(dst.repository, session);
@@ -82,7 +86,11 @@ async function uploadWithRetries(ctx: EngineContext, job: BlobCopy, firstSession
   for (let attempt = 1; ; attempt++) {
     session ??= (await openSession(dst.client, dst.repository, job)).location;
     try {
-      ctx.events.emit('blob-start', { destination: `${dst.client.host}/${dst.repository}`, digest: job.blob.digest, size: job.blob.size });
+      ctx.events.emit('blob-start', {
+        destination: `${dst.client.host}/${dst.repository}`,
+        digest: job.blob.digest,
+        size: job.blob.size,
+      });
       await uploadOnce(ctx, job, session);
       return;
     } catch (error) {
@@ -93,13 +101,21 @@ async function uploadWithRetries(ctx: EngineContext, job: BlobCopy, firstSession
       const decision = ctx.blobRetryPolicy.decide(attempt, { error });
       if (!decision.retry) throw error;
       job.tally.counters.retries++;
-      ctx.events.emit('retry', { destination: `${dst.client.host}/${dst.repository}`, what: `blob ${job.blob.digest}`, reason: (error as Error).message });
+      ctx.events.emit('retry', {
+        destination: `${dst.client.host}/${dst.repository}`,
+        what: `blob ${job.blob.digest}`,
+        reason: (error as Error).message,
+      });
       await ctx.clock.sleep(decision.delayMs, job.tally.call.signal);
     }
   }
 }
 
-async function openSession(client: RegistryClient, repository: string, job: BlobCopy): Promise<{ location: string; minChunk?: number }> {
+async function openSession(
+  client: RegistryClient,
+  repository: string,
+  job: BlobCopy,
+): Promise<{ location: string; minChunk?: number }> {
   const started = await client.startUpload(repository, undefined, job.tally.call);
   if (started.kind !== 'session') throw new Error('registry mounted a blob that was not asked to be mounted');
   return started;
@@ -107,7 +123,8 @@ async function openSession(client: RegistryClient, repository: string, job: Blob
 
 async function uploadOnce(ctx: EngineContext, job: BlobCopy, session: string): Promise<void> {
   const { destination: dst, blob } = job;
-  const refused = (await dst.client.putBlob(dst.repository, session, blob, sourceBytes(ctx, job), job.tally.call)) === 'refused';
+  const refused =
+    (await dst.client.putBlob(dst.repository, session, blob, sourceBytes(ctx, job), job.tally.call)) === 'refused';
   if (!refused) {
     job.tally.bytesUploaded += blob.size;
     return;
@@ -118,7 +135,14 @@ async function uploadOnce(ctx: EngineContext, job: BlobCopy, session: string): P
   // A registry that states a minimum chunk (OCI-Chunk-Min-Length) refuses smaller ones.
   const chunkSize = Math.max(ctx.options.chunkSize, chunked.minChunk ?? 0);
   try {
-    await dst.client.putBlobChunked(dst.repository, chunked.location, blob, sourceBytes(ctx, job), chunkSize, job.tally.call);
+    await dst.client.putBlobChunked(
+      dst.repository,
+      chunked.location,
+      blob,
+      sourceBytes(ctx, job),
+      chunkSize,
+      job.tally.call,
+    );
   } catch (error) {
     await dst.client.cancelUpload(dst.repository, chunked.location);
     throw error;
@@ -131,7 +155,12 @@ function sourceBytes(ctx: EngineContext, job: BlobCopy): AsyncGenerator<Buffer> 
   const label = `${dst.client.host}/${dst.repository}`;
   const raw = src.client.readBlob(src.repository, blob, {
     ...job.tally.call,
-    onResume: (offset, error) => ctx.events.emit('retry', { destination: label, what: `download of ${blob.digest} resumed at byte ${offset}`, reason: (error as Error).message }),
+    onResume: (offset, error) =>
+      ctx.events.emit('retry', {
+        destination: label,
+        what: `download of ${blob.digest} resumed at byte ${offset}`,
+        reason: (error as Error).message,
+      }),
   });
   let reported = 0;
   const onBytes = (bytes: number) => {
@@ -139,7 +168,13 @@ function sourceBytes(ctx: EngineContext, job: BlobCopy): AsyncGenerator<Buffer> 
     reported = bytes;
     ctx.events.emit('blob-progress', { destination: label, digest: blob.digest, bytes, size: blob.size });
   };
-  return verifyStream(raw, { digest: blob.digest, size: blob.size, host: src.client.host, repository: src.repository, onBytes });
+  return verifyStream(raw, {
+    digest: blob.digest,
+    size: blob.size,
+    host: src.client.host,
+    repository: src.repository,
+    onBytes,
+  });
 }
 
 async function finish(ctx: EngineContext, job: BlobCopy, action: BlobAction, from?: string): Promise<BlobAction> {
@@ -148,6 +183,12 @@ async function finish(ctx: EngineContext, job: BlobCopy, action: BlobAction, fro
   if (action === 'skipped') job.tally.blobsSkipped++;
   else if (action === 'mounted') job.tally.blobsMounted++;
   else job.tally.blobsUploaded++;
-  ctx.events.emit('blob', { destination: `${dst.client.host}/${dst.repository}`, digest: job.blob.digest, size: job.blob.size, action, from });
+  ctx.events.emit('blob', {
+    destination: `${dst.client.host}/${dst.repository}`,
+    digest: job.blob.digest,
+    size: job.blob.size,
+    action,
+    from,
+  });
   return action;
 }

@@ -106,5 +106,4 @@ export class RunState {
       return false;
     }
   }
-
 }

@@ -12,19 +12,29 @@ export interface ConversionPlan {
   originals: Map<string, FetchedManifest>;
 }
 
-export async function planConversion(source: RepositoryRef, top: FetchedManifest, call: CallOptions): Promise<ConversionPlan> {
+export async function planConversion(
+  source: RepositoryRef,
+  top: FetchedManifest,
+  call: CallOptions,
+): Promise<ConversionPlan> {
   const plan: ConversionPlan = { manifests: new Map(), originals: new Map() };
   await convertNode(source, top, plan, call);
   return plan;
 }
 
-async function convertNode(source: RepositoryRef, manifest: FetchedManifest, plan: ConversionPlan, call: CallOptions): Promise<Descriptor> {
+async function convertNode(
+  source: RepositoryRef,
+  manifest: FetchedManifest,
+  plan: ConversionPlan,
+  call: CallOptions,
+): Promise<Descriptor> {
   plan.originals.set(manifest.digest, manifest);
   let converted: FetchedManifest;
   if (isIndexType(manifest.mediaType)) {
     const children = new Map<string, Descriptor>();
     for (const child of (manifest.parsed as ImageIndex).manifests) {
-      const fetched = plan.originals.get(child.digest) ?? (await source.client.getManifest(source.repository, child.digest, call));
+      const fetched =
+        plan.originals.get(child.digest) ?? (await source.client.getManifest(source.repository, child.digest, call));
       children.set(child.digest, await convertNode(source, fetched, plan, call));
     }
     converted = toDockerList(manifest, children);

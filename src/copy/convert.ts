@@ -50,27 +50,41 @@ export function toDockerImage(manifest: FetchedManifest): FetchedManifest {
   if (manifest.mediaType !== OCI_MANIFEST) throw new ConversionError(`${manifest.mediaType} is not an image manifest`);
   const image = manifest.parsed as ImageManifest;
   if (image.artifactType || image.subject) {
-    throw new ConversionError(`${manifest.digest} is an OCI artifact (${image.artifactType ?? 'with a subject'}), which has no Docker equivalent`);
+    throw new ConversionError(
+      `${manifest.digest} is an OCI artifact (${image.artifactType ?? 'with a subject'}), which has no Docker equivalent`,
+    );
   }
   if (image.config.mediaType !== OCI_CONFIG && image.config.mediaType !== DOCKER_CONFIG) {
-    throw new ConversionError(`${manifest.digest} has config type ${image.config.mediaType} (not a container image, e.g. a Helm chart or a signature), which has no Docker equivalent`);
+    throw new ConversionError(
+      `${manifest.digest} has config type ${image.config.mediaType} (not a container image, e.g. a Helm chart or a signature), which has no Docker equivalent`,
+    );
   }
   const layers = image.layers.map((layer) => {
     const type = LAYER_TYPES[layer.mediaType];
-    if (!type) throw new ConversionError(`${manifest.digest} has a ${layer.mediaType} layer (${layer.digest}), which Docker formats cannot describe; push it with gzip layers`);
+    if (!type)
+      throw new ConversionError(
+        `${manifest.digest} has a ${layer.mediaType} layer (${layer.digest}), which Docker formats cannot describe; push it with gzip layers`,
+      );
     const out: Descriptor = { mediaType: type, size: layer.size, digest: layer.digest };
     if (layer.urls) out.urls = layer.urls;
     return out;
   });
-  const docker: ImageManifest = { schemaVersion: 2, mediaType: DOCKER_MANIFEST, config: { mediaType: DOCKER_CONFIG, size: image.config.size, digest: image.config.digest }, layers };
+  const docker: ImageManifest = {
+    schemaVersion: 2,
+    mediaType: DOCKER_MANIFEST,
+    config: { mediaType: DOCKER_CONFIG, size: image.config.size, digest: image.config.digest },
+    layers,
+  };
   return { mediaType: DOCKER_MANIFEST, parsed: docker, ...serialise(docker) };
 }
 
 /** An OCI index as a Docker manifest list over already converted children (old digest -> new descriptor). */
 export function toDockerList(manifest: FetchedManifest, children: Map<string, Descriptor>): FetchedManifest {
-  if (manifest.mediaType !== OCI_INDEX && manifest.mediaType !== DOCKER_MANIFEST_LIST) throw new ConversionError(`${manifest.mediaType} is not an index`);
+  if (manifest.mediaType !== OCI_INDEX && manifest.mediaType !== DOCKER_MANIFEST_LIST)
+    throw new ConversionError(`${manifest.mediaType} is not an index`);
   const index = manifest.parsed as ImageIndex;
-  if (index.artifactType || index.subject) throw new ConversionError(`${manifest.digest} is an OCI artifact index, which has no Docker equivalent`);
+  if (index.artifactType || index.subject)
+    throw new ConversionError(`${manifest.digest} is an OCI artifact index, which has no Docker equivalent`);
   const manifests = index.manifests.map((child) => {
     const converted = children.get(child.digest);
     if (!converted) throw new ConversionError(`child ${child.digest} of ${manifest.digest} was not converted`);
@@ -79,7 +93,8 @@ export function toDockerList(manifest: FetchedManifest, children: Map<string, De
     return out;
   });
   const list: ImageIndex = { schemaVersion: 2, mediaType: DOCKER_MANIFEST_LIST, manifests };
-  if (manifest.mediaType === DOCKER_MANIFEST_LIST && manifests.every((m, i) => m.digest === index.manifests[i].digest)) return manifest;
+  if (manifest.mediaType === DOCKER_MANIFEST_LIST && manifests.every((m, i) => m.digest === index.manifests[i].digest))
+    return manifest;
   return { mediaType: DOCKER_MANIFEST_LIST, parsed: list, ...serialise(list) };
 }
 

@@ -40,13 +40,22 @@ export function describe(ref: RepositoryRef, reference: string | undefined): str
   return isDigest(reference) ? `${base}@${reference}` : `${base}:${reference}`;
 }
 
-export async function copyImage(ctx: EngineContext, run: RunState, source: SourceImage, destination: DestinationImage): Promise<ImageResult> {
+export async function copyImage(
+  ctx: EngineContext,
+  run: RunState,
+  source: SourceImage,
+  destination: DestinationImage,
+): Promise<ImageResult> {
   const tally = new ImageTally(run.signal);
-  const labels = { source: describe(source, source.reference), destination: describe(destination, destination.tag ?? (isDigest(source.reference) ? source.reference : undefined)) };
+  const labels = {
+    source: describe(source, source.reference),
+    destination: describe(destination, destination.tag ?? (isDigest(source.reference) ? source.reference : undefined)),
+  };
   ctx.events.emit('image-start', labels);
   try {
     let result = await copyImageSteps(ctx, run, source, destination, tally, labels);
-    if (destination.dryRun && !result.dryRun) result = { ...result, dryRun: true, reason: `dry run: would skip (${result.reason})` };
+    if (destination.dryRun && !result.dryRun)
+      result = { ...result, dryRun: true, reason: `dry run: would skip (${result.reason})` };
     ctx.events.emit(result.status === 'skipped' ? 'image-skipped' : 'image-done', result);
     return result;
   } catch (error) {
@@ -86,7 +95,15 @@ async function copyImageSteps(
     if (filtering) wanted = await selectPlatforms(ctx, source, wanted, tally);
   }
   if (existing && existing.digest === (wanted?.digest ?? sourceDigest)) {
-    return tally.result({ ...labels, status: 'skipped', skip: 'same-digest', reason: 'destination already has this digest', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType });
+    return tally.result({
+      ...labels,
+      status: 'skipped',
+      skip: 'same-digest',
+      reason: 'destination already has this digest',
+      sourceDigest,
+      destinationDigest: existing.digest,
+      mediaType: existing.mediaType,
+    });
   }
   let conversion: ConversionPlan | undefined;
   if (existing && ctx.options.manifestFormat !== 'preserve') {
@@ -95,7 +112,16 @@ async function copyImageSteps(
     if (mayBeConverted(wanted.mediaType, ctx.options.manifestFormat)) {
       conversion = await tryPlan(source, wanted, call);
       if (conversion && convertedDigest(conversion, wanted) === existing.digest) {
-        return tally.result({ ...labels, status: 'skipped', skip: 'same-converted', reason: 'destination already has this image, converted to Docker format', sourceDigest, destinationDigest: existing.digest, mediaType: existing.mediaType, converted: true });
+        return tally.result({
+          ...labels,
+          status: 'skipped',
+          skip: 'same-converted',
+          reason: 'destination already has this image, converted to Docker format',
+          sourceDigest,
+          destinationDigest: existing.digest,
+          mediaType: existing.mediaType,
+          converted: true,
+        });
       }
     }
   }
@@ -111,7 +137,12 @@ async function copyImageSteps(
     });
   }
   wanted ??= await source.client.getManifest(source.repository, source.reference, call);
-  const plan = planImageCopy({ mediaType: wanted.mediaType, existingDigest: existing?.digest, manifestFormat: ctx.options.manifestFormat, destinationDockerOnly: ctx.dockerOnly.has(destination.client.host) });
+  const plan = planImageCopy({
+    mediaType: wanted.mediaType,
+    existingDigest: existing?.digest,
+    manifestFormat: ctx.options.manifestFormat,
+    destinationDockerOnly: ctx.dockerOnly.has(destination.client.host),
+  });
   if (destination.dryRun) return plannedCopy(plan, wanted, tally, labels, sourceDigest);
   const job: TreeCopy = { source, destination, tally, destinationAbsent: absent };
   if (plan.format === 'docker') job.conversion = conversion ?? (await planConversion(source, wanted, call));
@@ -122,19 +153,37 @@ async function copyImageSteps(
     if (!(plan.format === 'docker-if-refused' && isFormatRejection(error))) throw error;
     // The destination takes only Docker formats (SWR's basic edition): remember that for this host and convert.
     ctx.dockerOnly.add(destination.client.host);
-    ctx.events.emit('retry', { destination: labels.destination, what: 'manifest format', reason: `${destination.client.host} refused the OCI manifest; converting to Docker format` });
+    ctx.events.emit('retry', {
+      destination: labels.destination,
+      what: 'manifest format',
+      reason: `${destination.client.host} refused the OCI manifest; converting to Docker format`,
+    });
     job.conversion = conversion ?? (await planConversion(source, wanted, call));
     pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
   }
   const converted = job.conversion !== undefined;
   if (ctx.options.referrers) {
-    if (converted) tally.notes.push('signatures and other referrers were not copied: they name the OCI digest, which conversion changed');
+    if (converted)
+      tally.notes.push(
+        'signatures and other referrers were not copied: they name the OCI digest, which conversion changed',
+      );
     else await copyReferrersTolerantly(ctx, job, wanted, tally);
   }
-  return tally.result({ ...labels, status: 'copied', sourceDigest, destinationDigest: pushed.digest, mediaType: pushed.mediaType, converted });
+  return tally.result({
+    ...labels,
+    status: 'copied',
+    sourceDigest,
+    destinationDigest: pushed.digest,
+    mediaType: pushed.mediaType,
+    converted,
+  });
 }
 
-async function tryPlan(source: SourceImage, manifest: FetchedManifest, call: CallOptions): Promise<ConversionPlan | undefined> {
+async function tryPlan(
+  source: SourceImage,
+  manifest: FetchedManifest,
+  call: CallOptions,
+): Promise<ConversionPlan | undefined> {
   try {
     return await planConversion(source, manifest, call);
   } catch (error) {
@@ -148,7 +197,12 @@ function isFormatRejection(error: unknown): boolean {
 }
 
 /** Referrers are extras: a destination that refuses them (SWR refuses OCI artifacts) costs a note, not the image. */
-async function copyReferrersTolerantly(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, tally: ImageTally): Promise<void> {
+async function copyReferrersTolerantly(
+  ctx: EngineContext,
+  job: TreeCopy,
+  manifest: FetchedManifest,
+  tally: ImageTally,
+): Promise<void> {
   try {
     await copyReferrers(ctx, job, manifest);
   } catch (error) {
@@ -170,7 +224,12 @@ async function destinationHead(run: RunState, source: SourceImage, destination: 
  * Applies the platform filter to an index. One platform asked for: that platform's image itself, as
  * `crane --platform` does. Several: a new index of just those, which necessarily has a new digest.
  */
-async function selectPlatforms(ctx: EngineContext, source: SourceImage, manifest: FetchedManifest, tally: ImageTally): Promise<FetchedManifest> {
+async function selectPlatforms(
+  ctx: EngineContext,
+  source: SourceImage,
+  manifest: FetchedManifest,
+  tally: ImageTally,
+): Promise<FetchedManifest> {
   if (!isIndexType(manifest.mediaType)) return manifest;
   const index = manifest.parsed as ImageIndex;
   const wanted = ctx.options.platforms.map(parsePlatform);
@@ -209,7 +268,13 @@ function missing(source: SourceImage): never {
 }
 
 /** A dry run's result: what a copy would do, past every reason to skip (the plan the copy itself follows). */
-function plannedCopy(plan: ImageCopyPlan, wanted: FetchedManifest, tally: ImageTally, labels: { source: string; destination: string }, sourceDigest: string): ImageResult {
+function plannedCopy(
+  plan: ImageCopyPlan,
+  wanted: FetchedManifest,
+  tally: ImageTally,
+  labels: { source: string; destination: string },
+  sourceDigest: string,
+): ImageResult {
   return tally.result({
     ...labels,
     status: 'skipped',

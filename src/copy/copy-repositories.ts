@@ -16,14 +16,22 @@ export interface RepositoryCopyPlan {
 }
 
 /** Maps every catalog repository under `sourcePrefix` to the same path under `destinationPrefix`. */
-export async function repositoriesUnderPrefix(source: RegistryClient, sourcePrefix: string, destinationPrefix: string): Promise<Array<{ from: string; to: string }>> {
+export async function repositoriesUnderPrefix(
+  source: RegistryClient,
+  sourcePrefix: string,
+  destinationPrefix: string,
+): Promise<Array<{ from: string; to: string }>> {
   const all = await source.listRepositories();
   const prefix = sourcePrefix ? `${sourcePrefix.replace(/\/+$/, '')}/` : '';
   return all
     .filter((name) => prefix === '' || name.startsWith(prefix) || name === sourcePrefix)
     .map((name) => {
       const rest = name === sourcePrefix ? '' : name.slice(prefix.length);
-      const to = destinationPrefix ? (rest ? `${destinationPrefix.replace(/\/+$/, '')}/${rest}` : destinationPrefix) : rest;
+      const to = destinationPrefix
+        ? rest
+          ? `${destinationPrefix.replace(/\/+$/, '')}/${rest}`
+          : destinationPrefix
+        : rest;
       return { from: name, to };
     });
 }
@@ -39,7 +47,10 @@ export async function copyRepositories(engine: CopyEngine, plan: RepositoryCopyP
     return Promise.all(
       tags.map((tag) =>
         engine.copyInFlight(
-          { source: { client: plan.source, repository: from, reference: tag }, destination: { client: plan.destination, repository: to, tag } },
+          {
+            source: { client: plan.source, repository: from, reference: tag },
+            destination: { client: plan.destination, repository: to, tag },
+          },
           run,
         ),
       ),

@@ -22,7 +22,11 @@ export class CopyEngine {
   private readonly images: ReturnType<typeof pLimit>;
 
   /** `claims` and `sharedSlots` come from where replicas meet (Redis), when there are several. */
-  constructor(options: Partial<CopyOptions> = {}, index: LocationIndex = new MemoryLocationIndex(), shared: { claims?: TransferClaims; slots?: SharedSlots } = {}) {
+  constructor(
+    options: Partial<CopyOptions> = {},
+    index: LocationIndex = new MemoryLocationIndex(),
+    shared: { claims?: TransferClaims; slots?: SharedSlots } = {},
+  ) {
     this.options = withDefaults(options);
     this.context = new EngineContext(this.options, index, this.events, shared.claims, shared.slots);
     this.images = pLimit(this.options.maxImagesInFlight);

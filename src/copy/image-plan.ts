@@ -52,8 +52,10 @@ export function mayBeConverted(mediaType: string, manifestFormat: ManifestFormat
 export function describePlan(plan: ImageCopyPlan): string {
   const action = plan.write === 'overwrite' ? `would overwrite the tag (now ${plan.existingDigest})` : 'would copy';
   const format =
-    plan.format === 'docker' ? ', converted to Docker format'
-    : plan.format === 'docker-if-refused' ? ' as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)'
-    : '';
+    plan.format === 'docker'
+      ? ', converted to Docker format'
+      : plan.format === 'docker-if-refused'
+        ? ' as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)'
+        : '';
   return `dry run: ${action}${format}`;
 }

@@ -24,12 +24,16 @@ export interface TreeCopy {
   conversion?: ConversionPlan;
 }
 
-
 /**
  * Copies what `manifest` refers to, then pushes it (converted when the plan says so) as `reference`, or by
  * its own digest when no reference is given. Returns what was pushed.
  */
-export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, reference?: string): Promise<FetchedManifest> {
+export async function copyManifestTree(
+  ctx: EngineContext,
+  job: TreeCopy,
+  manifest: FetchedManifest,
+  reference?: string,
+): Promise<FetchedManifest> {
   await copyChildren(ctx, job, manifest, false);
   const dst = job.destination;
   const pushed = job.conversion?.manifests.get(manifest.digest) ?? manifest;
@@ -41,7 +45,11 @@ export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manife
     // The registry lost something we believed was there (a stale index entry, a garbage-collected blob, an
     // interrupted earlier copy): check every child against the registry itself and try once more.
     job.tally.counters.retries++;
-    ctx.events.emit('retry', { destination: `${dst.client.host}/${dst.repository}`, what: `manifest ${manifest.digest}`, reason: error.message });
+    ctx.events.emit('retry', {
+      destination: `${dst.client.host}/${dst.repository}`,
+      what: `manifest ${manifest.digest}`,
+      reason: error.message,
+    });
     await copyChildren(ctx, job, manifest, true);
     await dst.client.putManifest(dst.repository, reference, pushed, job.tally.call);
   }
@@ -49,7 +57,12 @@ export async function copyManifestTree(ctx: EngineContext, job: TreeCopy, manife
   return pushed;
 }
 
-async function copyChildren(ctx: EngineContext, job: TreeCopy, manifest: FetchedManifest, distrust: boolean): Promise<void> {
+async function copyChildren(
+  ctx: EngineContext,
+  job: TreeCopy,
+  manifest: FetchedManifest,
+  distrust: boolean,
+): Promise<void> {
   if (isIndexType(manifest.mediaType)) {
     const index = manifest.parsed as ImageIndex;
     await Promise.all(index.manifests.map((child) => copyChildManifest(ctx, job, child, distrust)));
@@ -60,7 +73,12 @@ async function copyChildren(ctx: EngineContext, job: TreeCopy, manifest: Fetched
   await Promise.all(blobs.map((blob) => copyBlob(ctx, { ...job, blob, distrustIndex: distrust })));
 }
 
-async function copyChildManifest(ctx: EngineContext, job: TreeCopy, child: Descriptor, distrust: boolean): Promise<void> {
+async function copyChildManifest(
+  ctx: EngineContext,
+  job: TreeCopy,
+  child: Descriptor,
+  distrust: boolean,
+): Promise<void> {
   const dst = job.destination;
   if (child.platform) job.tally.platforms.add(platformString(child.platform));
   if (!job.destinationAbsent || distrust) {
@@ -69,7 +87,9 @@ async function copyChildManifest(ctx: EngineContext, job: TreeCopy, child: Descr
     const present = await dst.client.headManifest(dst.repository, expected, job.tally.call);
     if (present) return;
   }
-  const fetched = job.conversion?.originals.get(child.digest) ?? (await job.source.client.getManifest(job.source.repository, child.digest, job.tally.call));
+  const fetched =
+    job.conversion?.originals.get(child.digest) ??
+    (await job.source.client.getManifest(job.source.repository, child.digest, job.tally.call));
   await copyManifestTree(ctx, job, fetched);
 }
 

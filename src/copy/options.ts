@@ -36,9 +36,11 @@ export const DEFAULT_COPY_OPTIONS: CopyOptions = {
 export function withDefaults(options: Partial<CopyOptions> = {}): CopyOptions {
   const merged = { ...DEFAULT_COPY_OPTIONS, ...stripUndefined(options) };
   for (const key of ['maxImagesInFlight', 'maxBlobTransfersPerRegistry', 'chunkSize'] as const) {
-    if (!Number.isInteger(merged[key]) || merged[key] < 1) throw new Error(`copy option ${key} must be a whole number of at least 1, got ${merged[key]}`);
+    if (!Number.isInteger(merged[key]) || merged[key] < 1)
+      throw new Error(`copy option ${key} must be a whole number of at least 1, got ${merged[key]}`);
   }
-  if (!Number.isInteger(merged.blobRetries) || merged.blobRetries < 0) throw new Error(`copy option blobRetries must be a whole number of at least 0, got ${merged.blobRetries}`);
+  if (!Number.isInteger(merged.blobRetries) || merged.blobRetries < 0)
+    throw new Error(`copy option blobRetries must be a whole number of at least 0, got ${merged.blobRetries}`);
   return merged;
 }
 

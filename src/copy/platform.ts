@@ -4,7 +4,9 @@ import type { Platform } from '../oci/index.js';
 export function parsePlatform(text: string): Platform {
   const parts = text.split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p.length === 0)) {
-    throw new Error(`"${text}" is not a platform: write os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`);
+    throw new Error(
+      `"${text}" is not a platform: write os/arch or os/arch/variant, e.g. linux/amd64 or linux/arm64/v8`,
+    );
   }
   return { os: parts[0], architecture: parts[1], variant: parts[2] };
 }

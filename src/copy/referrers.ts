@@ -50,5 +50,10 @@ async function updateFallbackTag(job: TreeCopy, subject: string, added: Descript
   if (merged.length === onDestination.descriptors.length) return;
   const index: ImageIndex = { schemaVersion: 2, mediaType: OCI_INDEX, manifests: merged };
   const bytes = Buffer.from(JSON.stringify(index));
-  await dst.client.putManifest(dst.repository, referrersTag(subject), { mediaType: OCI_INDEX, bytes, digest: digestOf(bytes) }, tally.call);
+  await dst.client.putManifest(
+    dst.repository,
+    referrersTag(subject),
+    { mediaType: OCI_INDEX, bytes, digest: digestOf(bytes) },
+    tally.call,
+  );
 }

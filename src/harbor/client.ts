@@ -45,7 +45,8 @@ export class HarborClient {
   constructor(private readonly options: HarborClientOptions) {
     this.baseUrl = `${options.protocol}://${options.address}`;
     this.dispatcher = new Agent({ connections: 8, connect: tlsOptions(options) });
-    if (options.username) this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
+    if (options.username)
+      this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
   }
 
   /** The same Harbor with other credentials (the old tool's manual call brings its own). */
@@ -70,7 +71,11 @@ export class HarborClient {
    * One REST call. Statuses in `ok` come back (with the JSON body, null when empty); others throw a
    * HarborError, as do an unreachable Harbor, a body over the cap and a call past its deadline.
    */
-  async call(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, options: { headers?: Record<string, string>; body?: unknown; ok: number[] }): Promise<HarborResponse> {
+  async call(
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    path: string,
+    options: { headers?: Record<string, string>; body?: unknown; ok: number[] },
+  ): Promise<HarborResponse> {
     const url = new URL(path, this.baseUrl);
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const deadlineMs = this.options.deadlineMs ?? 30_000;
@@ -92,34 +97,56 @@ export class HarborClient {
       });
     } catch (error) {
       if (signal.aborted) throw late(where, deadlineMs);
-      throw new HarborError(`cannot reach Harbor at ${this.baseUrl}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; check HarborAddr, HarborProtocol and the network`, 0, 'NETWORK');
+      throw new HarborError(
+        `cannot reach Harbor at ${this.baseUrl}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; check HarborAddr, HarborProtocol and the network`,
+        0,
+        'NETWORK',
+      );
     }
     const success = options.ok.includes(res.statusCode);
     const limit = success ? (this.options.maxBodyBytes ?? 8 * MiB) : (this.options.maxErrorBytes ?? 64 * 1024);
     const read = await readBounded(res.body, limit).catch((error: Error) => {
-      throw signal.aborted ? late(where, deadlineMs) : new HarborError(`Harbor's answer from ${where} broke off: ${error.message}`, 0, 'NETWORK');
+      throw signal.aborted
+        ? late(where, deadlineMs)
+        : new HarborError(`Harbor's answer from ${where} broke off: ${error.message}`, 0, 'NETWORK');
     });
     if (!success) throw harborFailure(res.statusCode, read.text, url, this.hasCredentials);
     if (read.truncated) {
-      throw new HarborError(`Harbor's answer from ${where} is larger than ${limit} bytes; it was not read further (a proxy or something else than Harbor answers at HarborAddr?)`, res.statusCode, 'TOO_LARGE');
+      throw new HarborError(
+        `Harbor's answer from ${where} is larger than ${limit} bytes; it was not read further (a proxy or something else than Harbor answers at HarborAddr?)`,
+        res.statusCode,
+        'TOO_LARGE',
+      );
     }
     let json: unknown = null;
     try {
       json = read.text ? JSON.parse(read.text) : null;
     } catch {
       // A success must be JSON; an error page (a proxy's HTML) is reported by its status, the text kept for messages.
-      if (res.statusCode < 300) throw new HarborError(`Harbor answered ${res.statusCode} for ${where} with a body that is not JSON`, res.statusCode, 'BAD_RESPONSE');
+      if (res.statusCode < 300)
+        throw new HarborError(
+          `Harbor answered ${res.statusCode} for ${where} with a body that is not JSON`,
+          res.statusCode,
+          'BAD_RESPONSE',
+        );
     }
     return { status: res.statusCode, json, text: read.text, headers: res.headers };
   }
 }
 
 function late(where: string, deadlineMs: number): HarborError {
-  return new HarborError(`Harbor did not answer ${where} within ${deadlineMs / 1000} s; check that Harbor is healthy and HarborAddr points at it`, 0, 'TIMEOUT');
+  return new HarborError(
+    `Harbor did not answer ${where} within ${deadlineMs / 1000} s; check that Harbor is healthy and HarborAddr points at it`,
+    0,
+    'TIMEOUT',
+  );
 }
 
 /** Reads at most `limit` bytes, then drops the connection rather than read on. */
-async function readBounded(body: Dispatcher.ResponseData['body'], limit: number): Promise<{ text: string; truncated: boolean }> {
+async function readBounded(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+): Promise<{ text: string; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {

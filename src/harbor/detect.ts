@@ -37,7 +37,10 @@ export async function detectHarbor(harbor: HarborClient, setting: HarborApiSetti
     return {
       api,
       version: typeof info.harbor_version === 'string' && info.harbor_version !== '' ? info.harbor_version : undefined,
-      externalUrl: typeof info.external_url === 'string' && /^https?:\/\//i.test(info.external_url) ? info.external_url : undefined,
+      externalUrl:
+        typeof info.external_url === 'string' && /^https?:\/\//i.test(info.external_url)
+          ? info.external_url
+          : undefined,
     };
   }
   const asked = candidates.map((api) => SYSTEMINFO[api]).join(' or ');

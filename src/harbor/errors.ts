@@ -34,8 +34,23 @@ export function harborFailure(status: number, body: string, url: URL, withCreden
   const detail = quoteHarborText(detailOf(body));
   const where = `${url.origin}${url.pathname}`;
   if (status === 401) {
-    return new HarborError(withCredentials ? `Harbor refused the credentials (HarborUser/HarborPassword) for ${where}` : `Harbor needs credentials for ${where}: set HarborUser and HarborPassword`, 401, 'UNAUTHORIZED');
+    return new HarborError(
+      withCredentials
+        ? `Harbor refused the credentials (HarborUser/HarborPassword) for ${where}`
+        : `Harbor needs credentials for ${where}: set HarborUser and HarborPassword`,
+      401,
+      'UNAUTHORIZED',
+    );
   }
-  if (status === 403) return new HarborError(`the Harbor user may not read ${where}; give it at least the guest role on the project`, 403, 'FORBIDDEN');
-  return new HarborError(`Harbor answered ${status} for ${where}${detail ? `: ${detail}` : ''}`, status, `HTTP_${status}`);
+  if (status === 403)
+    return new HarborError(
+      `the Harbor user may not read ${where}; give it at least the guest role on the project`,
+      403,
+      'FORBIDDEN',
+    );
+  return new HarborError(
+    `Harbor answered ${status} for ${where}${detail ? `: ${detail}` : ''}`,
+    status,
+    `HTTP_${status}`,
+  );
 }

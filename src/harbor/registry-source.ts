@@ -2,7 +2,15 @@
 // plays the Harbor project; projects and repositories come from /v2/_catalog, tags from tags/list, and a
 // pushed digest is copied under the tags its event named, since a registry cannot say which tags a digest has.
 import type { RegistryClient } from '../oci/index.js';
-import { acceptRepositories, acceptTag, withinProject, type HarborArtifact, type HarborProject, type HarborSource, type NameWarning } from './source.js';
+import {
+  acceptRepositories,
+  acceptTag,
+  withinProject,
+  type HarborArtifact,
+  type HarborProject,
+  type HarborSource,
+  type NameWarning,
+} from './source.js';
 
 export class RegistrySource implements HarborSource {
   constructor(
@@ -22,21 +30,38 @@ export class RegistrySource implements HarborSource {
 
   async listArtifacts(project: string, repository: string): Promise<HarborArtifact[]> {
     const full = `${project}/${repository}`;
-    const tags = ((await this.registry.listTags(full)) ?? []).filter((tag) => acceptTag(tag, `registry ${full}`, this.warn));
+    const tags = ((await this.registry.listTags(full)) ?? []).filter((tag) =>
+      acceptTag(tag, `registry ${full}`, this.warn),
+    );
     const byDigest = new Map<string, HarborArtifact>();
     for (const tag of tags) {
       const head = await this.registry.headManifest(full, tag);
       if (!head) continue; // deleted between the listing and now
-      const artifact = byDigest.get(head.digest) ?? { digest: head.digest, mediaType: head.mediaType, tags: [], children: [] };
+      const artifact = byDigest.get(head.digest) ?? {
+        digest: head.digest,
+        mediaType: head.mediaType,
+        tags: [],
+        children: [],
+      };
       artifact.tags.push(tag);
       byDigest.set(head.digest, artifact);
     }
     return [...byDigest.values()];
   }
 
-  async getArtifact(project: string, repository: string, digest: string, eventTags: string[] = []): Promise<HarborArtifact | undefined> {
+  async getArtifact(
+    project: string,
+    repository: string,
+    digest: string,
+    eventTags: string[] = [],
+  ): Promise<HarborArtifact | undefined> {
     const head = await this.registry.headManifest(`${project}/${repository}`, digest);
     if (!head) return undefined;
-    return { digest, mediaType: head.mediaType, tags: eventTags.filter((tag) => acceptTag(tag, `registry ${project}/${repository}`, this.warn)), children: [] };
+    return {
+      digest,
+      mediaType: head.mediaType,
+      tags: eventTags.filter((tag) => acceptTag(tag, `registry ${project}/${repository}`, this.warn)),
+      children: [],
+    };
   }
 }

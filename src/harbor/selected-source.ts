@@ -60,7 +60,13 @@ export class SelectedSource implements HarborSource {
 
   /** The same Harbor, asked with other credentials, keeping what was learnt about its API. */
   withCredentials(username: string | undefined, password: string | undefined): SelectedSource {
-    return new SelectedSource(this.client.withCredentials(username, password), this.setting, this.registry, { warn: this.hooks.warn }, this.chosen?.info);
+    return new SelectedSource(
+      this.client.withCredentials(username, password),
+      this.setting,
+      this.registry,
+      { warn: this.hooks.warn },
+      this.chosen?.info,
+    );
   }
 
   close(force = false): Promise<void> {
@@ -79,7 +85,12 @@ export class SelectedSource implements HarborSource {
     return (await this.select()).source.listArtifacts(project, repository);
   }
 
-  async getArtifact(project: string, repository: string, digest: string, eventTags?: string[]): Promise<HarborArtifact | undefined> {
+  async getArtifact(
+    project: string,
+    repository: string,
+    digest: string,
+    eventTags?: string[],
+  ): Promise<HarborArtifact | undefined> {
     return (await this.select()).source.getArtifact(project, repository, digest, eventTags);
   }
 
@@ -90,7 +101,9 @@ export class SelectedSource implements HarborSource {
       .then((info) => {
         this.chosen = { info, source: this.implementation(info) };
         this.failure = undefined;
-        this.hooks.info?.(`source: ${describeHarbor(info)} at ${this.client.baseUrl}${info.externalUrl ? `, external URL ${info.externalUrl}` : ''}`);
+        this.hooks.info?.(
+          `source: ${describeHarbor(info)} at ${this.client.baseUrl}${info.externalUrl ? `, external URL ${info.externalUrl}` : ''}`,
+        );
         const realm = info.externalUrl ? new URL(info.externalUrl).host : undefined;
         if (realm && this.hooks.realmHosts && !this.hooks.realmHosts.includes(realm)) this.hooks.realmHosts.push(realm);
         return this.chosen;

@@ -30,7 +30,12 @@ export interface HarborSource {
    * gone (its repository answers, the digest is not there). `eventTags` are the tags the push event named:
    * a plain registry cannot be asked which tags a digest has.
    */
-  getArtifact(project: string, repository: string, digest: string, eventTags?: string[]): Promise<HarborArtifact | undefined>;
+  getArtifact(
+    project: string,
+    repository: string,
+    digest: string,
+    eventTags?: string[],
+  ): Promise<HarborArtifact | undefined>;
 }
 
 /** Where refused names are reported (the service log). */
@@ -43,7 +48,9 @@ export type NameWarning = (message: string) => void;
 export function acceptRepositories(names: unknown[], where: string, warn: NameWarning): string[] {
   return names.filter((name): name is string => {
     if (typeof name === 'string' && isValidRepository(name)) return true;
-    warn(`${where}: refused repository name ${JSON.stringify(String(name)).slice(0, 200)}: not a valid repository name`);
+    warn(
+      `${where}: refused repository name ${JSON.stringify(String(name)).slice(0, 200)}: not a valid repository name`,
+    );
     return false;
   });
 }

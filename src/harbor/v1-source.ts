@@ -4,7 +4,16 @@
 import type { HarborClient } from './client.js';
 import { HarborError } from './errors.js';
 import { harborPages } from './paging.js';
-import { acceptDigest, acceptRepositories, acceptTag, withinProject, type HarborArtifact, type HarborProject, type HarborSource, type NameWarning } from './source.js';
+import {
+  acceptDigest,
+  acceptRepositories,
+  acceptTag,
+  withinProject,
+  type HarborArtifact,
+  type HarborProject,
+  type HarborSource,
+  type NameWarning,
+} from './source.js';
 
 interface WireProject {
   project_id: number;
@@ -31,26 +40,52 @@ export class V1Source implements HarborSource {
   ) {}
 
   async getProject(name: string): Promise<HarborProject | undefined> {
-    const listed = await harborPages<WireProject>(this.harbor, `/api/projects?name=${encodeURIComponent(name)}&page=1&page_size=${PAGE_SIZE}`);
+    const listed = await harborPages<WireProject>(
+      this.harbor,
+      `/api/projects?name=${encodeURIComponent(name)}&page=1&page_size=${PAGE_SIZE}`,
+    );
     const found = listed.find((p) => p.name === name);
-    return found ? { id: found.project_id, name: found.name, public: String(found.metadata?.public) === 'true' } : undefined;
+    return found
+      ? { id: found.project_id, name: found.name, public: String(found.metadata?.public) === 'true' }
+      : undefined;
   }
 
   async listRepositories(project: string): Promise<string[]> {
     const found = await this.getProject(project);
-    if (!found) throw new HarborError(`Harbor at ${this.harbor.baseUrl} lists no project "${project}" to this user: check NamespaceMap and that HarborUser is a member of it`, 404, 'PROJECT_NOT_FOUND');
-    const items = await harborPages<{ name: unknown }>(this.harbor, `/api/repositories?project_id=${found.id}&page=1&page_size=${PAGE_SIZE}`);
-    return withinProject(acceptRepositories(items.map((r) => r.name), `Harbor project ${project}`, this.warn), project);
+    if (!found)
+      throw new HarborError(
+        `Harbor at ${this.harbor.baseUrl} lists no project "${project}" to this user: check NamespaceMap and that HarborUser is a member of it`,
+        404,
+        'PROJECT_NOT_FOUND',
+      );
+    const items = await harborPages<{ name: unknown }>(
+      this.harbor,
+      `/api/repositories?project_id=${found.id}&page=1&page_size=${PAGE_SIZE}`,
+    );
+    return withinProject(
+      acceptRepositories(
+        items.map((r) => r.name),
+        `Harbor project ${project}`,
+        this.warn,
+      ),
+      project,
+    );
   }
 
   async listArtifacts(project: string, repository: string): Promise<HarborArtifact[]> {
     const res = await this.harbor.call('GET', `${repositoryPath(project, repository)}/tags`, { ok: [200] });
-    if (res.json !== null && !Array.isArray(res.json)) throw new HarborError(`Harbor answered the tags of ${project}/${repository} with something else than a list`, 200, 'BAD_RESPONSE');
+    if (res.json !== null && !Array.isArray(res.json))
+      throw new HarborError(
+        `Harbor answered the tags of ${project}/${repository} with something else than a list`,
+        200,
+        'BAD_RESPONSE',
+      );
     const where = `Harbor ${project}/${repository}`;
     const byDigest = new Map<string, HarborArtifact>();
     for (const tag of (res.json as WireTag[] | null) ?? []) {
       // Harbor 1.x lists a tag whose manifest is missing with an empty digest: nothing to copy.
-      if (!acceptTag(tag?.name, where, this.warn) || !acceptDigest(tag.digest, `${where}:${tag.name}`, this.warn)) continue;
+      if (!acceptTag(tag?.name, where, this.warn) || !acceptDigest(tag.digest, `${where}:${tag.name}`, this.warn))
+        continue;
       const artifact = byDigest.get(tag.digest) ?? { digest: tag.digest, mediaType: '', tags: [], children: [] };
       artifact.tags.push(tag.name);
       byDigest.set(tag.digest, artifact);

@@ -2,7 +2,16 @@
 // project list on 2.0 and 2.1, whose project route takes a numeric id only; from 2.2 by name directly.
 import { encodeRepository, type HarborClient } from './client.js';
 import { harborPages } from './paging.js';
-import { acceptDigest, acceptRepositories, acceptTag, withinProject, type HarborArtifact, type HarborProject, type HarborSource, type NameWarning } from './source.js';
+import {
+  acceptDigest,
+  acceptRepositories,
+  acceptTag,
+  withinProject,
+  type HarborArtifact,
+  type HarborProject,
+  type HarborSource,
+  type NameWarning,
+} from './source.js';
 
 interface WireProject {
   project_id: number;
@@ -41,30 +50,59 @@ export class V2Source implements HarborSource {
   async getProject(name: string): Promise<HarborProject | undefined> {
     if (!projectRouteTakesName(this.version)) {
       // `name` is a substring filter: only an exact match is the project.
-      const listed = await harborPages<WireProject>(this.harbor, `/api/v2.0/projects?name=${encodeURIComponent(name)}&page=1&page_size=${PAGE_SIZE}`);
+      const listed = await harborPages<WireProject>(
+        this.harbor,
+        `/api/v2.0/projects?name=${encodeURIComponent(name)}&page=1&page_size=${PAGE_SIZE}`,
+      );
       const found = listed.find((p) => p.name === name);
       return found ? toProject(found) : undefined;
     }
-    const res = await this.harbor.call('GET', `/api/v2.0/projects/${encodeURIComponent(name)}`, { headers: { 'x-is-resource-name': 'true' }, ok: [200, 404] });
+    const res = await this.harbor.call('GET', `/api/v2.0/projects/${encodeURIComponent(name)}`, {
+      headers: { 'x-is-resource-name': 'true' },
+      ok: [200, 404],
+    });
     return res.status === 404 ? undefined : toProject(res.json as WireProject);
   }
 
   async listRepositories(project: string): Promise<string[]> {
-    const items = await harborPages<{ name: unknown }>(this.harbor, `/api/v2.0/projects/${encodeURIComponent(project)}/repositories?page=1&page_size=${PAGE_SIZE}`);
-    return withinProject(acceptRepositories(items.map((r) => r.name), `Harbor project ${project}`, this.warn), project);
+    const items = await harborPages<{ name: unknown }>(
+      this.harbor,
+      `/api/v2.0/projects/${encodeURIComponent(project)}/repositories?page=1&page_size=${PAGE_SIZE}`,
+    );
+    return withinProject(
+      acceptRepositories(
+        items.map((r) => r.name),
+        `Harbor project ${project}`,
+        this.warn,
+      ),
+      project,
+    );
   }
 
   async listArtifacts(project: string, repository: string): Promise<HarborArtifact[]> {
-    const items = await harborPages<WireArtifact>(this.harbor, `${this.artifactsPath(project, repository)}?with_tag=true&page=1&page_size=${PAGE_SIZE}`);
-    return items.map((wire) => this.toArtifact(wire, `${project}/${repository}`)).filter((a): a is HarborArtifact => a !== undefined);
+    const items = await harborPages<WireArtifact>(
+      this.harbor,
+      `${this.artifactsPath(project, repository)}?with_tag=true&page=1&page_size=${PAGE_SIZE}`,
+    );
+    return items
+      .map((wire) => this.toArtifact(wire, `${project}/${repository}`))
+      .filter((a): a is HarborArtifact => a !== undefined);
   }
 
   async getArtifact(project: string, repository: string, digest: string): Promise<HarborArtifact | undefined> {
-    const res = await this.harbor.call('GET', `${this.artifactsPath(project, repository)}/${encodeURIComponent(digest)}?with_tag=true`, { ok: [200, 404] });
+    const res = await this.harbor.call(
+      'GET',
+      `${this.artifactsPath(project, repository)}/${encodeURIComponent(digest)}?with_tag=true`,
+      { ok: [200, 404] },
+    );
     if (res.status === 200) return this.toArtifact(res.json as WireArtifact, `${project}/${repository}`);
     // 404 for the artifact says "deleted" only if the repository still answers; a 404 from something else
     // than Harbor's API (a proxy, another service) must not drop a push silently.
-    await this.harbor.call('GET', `/api/v2.0/projects/${encodeURIComponent(project)}/repositories/${encodeRepository(repository)}`, { ok: [200] });
+    await this.harbor.call(
+      'GET',
+      `/api/v2.0/projects/${encodeURIComponent(project)}/repositories/${encodeRepository(repository)}`,
+      { ok: [200] },
+    );
     return undefined;
   }
 
@@ -77,8 +115,12 @@ export class V2Source implements HarborSource {
     return {
       digest: wire.digest,
       mediaType: wire.manifest_media_type ?? wire.media_type ?? '',
-      tags: (wire.tags ?? []).map((t) => t?.name).filter((t): t is string => acceptTag(t, `Harbor ${where}@${wire.digest}`, this.warn)),
-      children: (wire.references ?? []).map((r) => r?.child_digest).filter((d): d is string => acceptDigest(d, `Harbor ${where}@${wire.digest}`, this.warn)),
+      tags: (wire.tags ?? [])
+        .map((t) => t?.name)
+        .filter((t): t is string => acceptTag(t, `Harbor ${where}@${wire.digest}`, this.warn)),
+      children: (wire.references ?? [])
+        .map((r) => r?.child_digest)
+        .filter((d): d is string => acceptDigest(d, `Harbor ${where}@${wire.digest}`, this.warn)),
     };
   }
 }

@@ -15,7 +15,8 @@ export const LEGACY_POLICY_NAME = 'swr-harbor-sync';
 export const PUSH_ARTIFACT = 'PUSH_ARTIFACT';
 /** Harbor 1.9/1.10's name for a push. */
 export const PUSH_IMAGE = 'pushImage';
-const DESCRIPTION = 'Pushes to swr-harbor-sync, which copies them to Huawei Cloud SWR. Managed by `swr-harbor-sync register-webhook`.';
+const DESCRIPTION =
+  'Pushes to swr-harbor-sync, which copies them to Huawei Cloud SWR. Managed by `swr-harbor-sync register-webhook`.';
 /** Payload formats the service reads (Harbor 2.8+ has both; older Harbor sends Default and ignores the field). */
 const READABLE_FORMATS = ['Default', 'CloudEvents'];
 
@@ -28,7 +29,11 @@ export interface PolicyFlavour {
   onePerProject: boolean;
 }
 
-export const CURRENT_FLAVOUR: PolicyFlavour = { pushEventType: PUSH_ARTIFACT, payloadFormat: true, onePerProject: false };
+export const CURRENT_FLAVOUR: PolicyFlavour = {
+  pushEventType: PUSH_ARTIFACT,
+  payloadFormat: true,
+  onePerProject: false,
+};
 
 export interface WebhookTarget {
   type: string;
@@ -64,7 +69,14 @@ export interface DesiredWebhook {
 
 export type PolicyPlan =
   | { action: 'create'; body: WebhookPolicyBody; alsoDelivering: WebhookPolicy[] }
-  | { action: 'update'; id: number; name: string; body: WebhookPolicyBody; changes: string[]; alsoDelivering: WebhookPolicy[] }
+  | {
+      action: 'update';
+      id: number;
+      name: string;
+      body: WebhookPolicyBody;
+      changes: string[];
+      alsoDelivering: WebhookPolicy[];
+    }
   | { action: 'unchanged'; id: number; name: string; alsoDelivering: WebhookPolicy[] };
 
 /** Harbor's own normalisation of a target address (utils.ParseEndpoint, then scheme://host+path). */
@@ -87,7 +99,12 @@ function sameAddress(a: string, b: string): boolean {
  * TLS setting, and the policy takes policyName(project), so that the next run finds it by name even at a new
  * address. Other targets stay; so does the name of a 1.x policy that also serves other targets.
  */
-export function planPolicy(existing: WebhookPolicy[], desired: DesiredWebhook, project: string, flavour: PolicyFlavour = CURRENT_FLAVOUR): PolicyPlan {
+export function planPolicy(
+  existing: WebhookPolicy[],
+  desired: DesiredWebhook,
+  project: string,
+  flavour: PolicyFlavour = CURRENT_FLAVOUR,
+): PolicyPlan {
   const name = policyName(project);
   const atOurAddress = (p: WebhookPolicy) => (p.targets ?? []).some((t) => sameAddress(t.address, desired.address));
   const ours =
@@ -95,16 +112,30 @@ export function planPolicy(existing: WebhookPolicy[], desired: DesiredWebhook, p
     existing.find((p) => p.name === LEGACY_POLICY_NAME) ??
     existing.find(atOurAddress) ??
     (flavour.onePerProject ? existing[0] : undefined);
-  const alsoDelivering = existing.filter((p) => p !== ours && p.enabled && (p.event_types ?? []).includes(flavour.pushEventType) && atOurAddress(p));
+  const alsoDelivering = existing.filter(
+    (p) => p !== ours && p.enabled && (p.event_types ?? []).includes(flavour.pushEventType) && atOurAddress(p),
+  );
   const target = (format?: string): WebhookTarget => ({
     type: 'http',
     address: desired.address,
     auth_header: desired.authHeader ?? '',
     skip_cert_verify: desired.skipCertVerify,
-    ...(flavour.payloadFormat ? { payload_format: format && READABLE_FORMATS.includes(format) ? format : 'Default' } : {}),
+    ...(flavour.payloadFormat
+      ? { payload_format: format && READABLE_FORMATS.includes(format) ? format : 'Default' }
+      : {}),
   });
   if (!ours) {
-    return { action: 'create', body: { name, description: DESCRIPTION, enabled: true, event_types: [flavour.pushEventType], targets: [target()] }, alsoDelivering };
+    return {
+      action: 'create',
+      body: {
+        name,
+        description: DESCRIPTION,
+        enabled: true,
+        event_types: [flavour.pushEventType],
+        targets: [target()],
+      },
+      alsoDelivering,
+    };
   }
 
   const namedByUs = ours.name === name || ours.name === LEGACY_POLICY_NAME;
@@ -117,7 +148,8 @@ export function planPolicy(existing: WebhookPolicy[], desired: DesiredWebhook, p
   else targets.push(wanted);
 
   const changes: string[] = [];
-  const sharedOnePerProject = flavour.onePerProject && targets.some((t, i) => i !== at && !sameAddress(t.address, desired.address));
+  const sharedOnePerProject =
+    flavour.onePerProject && targets.some((t, i) => i !== at && !sameAddress(t.address, desired.address));
   const newName = ours.name === name || sharedOnePerProject ? ours.name : name;
   if (newName !== ours.name) changes.push(`name (was "${ours.name}")`);
   if (!ours.enabled) changes.push('enabled');
@@ -133,10 +165,17 @@ export function planPolicy(existing: WebhookPolicy[], desired: DesiredWebhook, p
     if ((before.auth_header ?? '') !== wanted.auth_header) changes.push('auth header');
     if ((before.skip_cert_verify ?? false) !== wanted.skip_cert_verify) changes.push('skip_cert_verify');
     // Harbor before 2.8 has no payload_format and leaves it out: that is the Default format.
-    if (flavour.payloadFormat && (before.payload_format || 'Default') !== wanted.payload_format) changes.push('payload format');
+    if (flavour.payloadFormat && (before.payload_format || 'Default') !== wanted.payload_format)
+      changes.push('payload format');
   }
   if (changes.length === 0) return { action: 'unchanged', id: ours.id, name: ours.name, alsoDelivering };
   const description = newName === name ? DESCRIPTION : (ours.description ?? '');
-  return { action: 'update', id: ours.id, name: newName, body: { name: newName, description, enabled: true, event_types: eventTypes, targets }, changes, alsoDelivering };
+  return {
+    action: 'update',
+    id: ours.id,
+    name: newName,
+    body: { name: newName, description, enabled: true, event_types: eventTypes, targets },
+    changes,
+    alsoDelivering,
+  };
 }
-

@@ -5,7 +5,13 @@
 import { HarborError, type HarborClient, type HarborResponse } from './client.js';
 import type { HarborInfo } from './detect.js';
 import { harborPages } from './paging.js';
-import { CURRENT_FLAVOUR, PUSH_IMAGE, type PolicyFlavour, type WebhookPolicy, type WebhookPolicyBody } from './webhook-policies.js';
+import {
+  CURRENT_FLAVOUR,
+  PUSH_IMAGE,
+  type PolicyFlavour,
+  type WebhookPolicy,
+  type WebhookPolicyBody,
+} from './webhook-policies.js';
 
 export type PolicyDialect = 'v1' | 'v2-by-id' | 'v2';
 
@@ -13,7 +19,11 @@ const PAGE_SIZE = 100;
 
 /** The dialect of a detected Harbor, or undefined when it has no webhook policies (1.x before 1.9). */
 export function policyDialectOf(info: HarborInfo): PolicyDialect | undefined {
-  const [major, minor] = /^v?(\d+)\.(\d+)/.exec(info.version ?? '')?.slice(1).map(Number) ?? [];
+  const [major, minor] =
+    /^v?(\d+)\.(\d+)/
+      .exec(info.version ?? '')
+      ?.slice(1)
+      .map(Number) ?? [];
   if (info.api === 'v1') return major === 1 && minor < 9 ? undefined : 'v1';
   if (info.api === 'v2') return major === 2 && minor < 3 ? 'v2-by-id' : 'v2';
   return undefined;
@@ -37,7 +47,6 @@ export class WebhookPolicyError extends Error {
 /** The policy route answered 404 for a project that exists: a Harbor 1.x before 1.9 (or a proxy hiding the route). */
 export class NoPolicyApiError extends Error {}
 
-
 /** The policy calls for one Harbor in one dialect. */
 export class WebhookPolicyApi {
   private readonly ids = new Map<string, number>();
@@ -52,9 +61,15 @@ export class WebhookPolicyApi {
     const path = await this.path(project);
     const first = this.dialect === 'v2' ? `${path}?page=1&page_size=${PAGE_SIZE}` : path;
     try {
-      return await harborPages<WebhookPolicy>(this.harbor, first, (url) => this.send(project, 'list the webhook policies of', 'GET', url));
+      return await harborPages<WebhookPolicy>(this.harbor, first, (url) =>
+        this.send(project, 'list the webhook policies of', 'GET', url),
+      );
     } catch (error) {
-      if (error instanceof HarborError) throw new WebhookPolicyError(`project "${project}": could not list its webhook policies: ${error.message}`, error.status);
+      if (error instanceof HarborError)
+        throw new WebhookPolicyError(
+          `project "${project}": could not list its webhook policies: ${error.message}`,
+          error.status,
+        );
       throw error;
     }
   }
@@ -85,22 +100,39 @@ export class WebhookPolicyApi {
     try {
       found = await harborPages(this.harbor, search, (url) => this.send(project, 'look up', 'GET', url));
     } catch (error) {
-      if (error instanceof HarborError) throw new WebhookPolicyError(`project "${project}": could not look it up: ${error.message}`, error.status);
+      if (error instanceof HarborError)
+        throw new WebhookPolicyError(`project "${project}": could not look it up: ${error.message}`, error.status);
       throw error;
     }
     const id = found.find((p) => p.name === project)?.project_id;
-    if (typeof id !== 'number') throw new WebhookPolicyError(`Harbor has no project "${project}" that user "${this.harbor.username ?? 'anonymous'}" can see: check the project name, and that the user is a member`, 404);
+    if (typeof id !== 'number')
+      throw new WebhookPolicyError(
+        `Harbor has no project "${project}" that user "${this.harbor.username ?? 'anonymous'}" can see: check the project name, and that the user is a member`,
+        404,
+      );
     this.ids.set(project, id);
     return id;
   }
 
-  private async send(project: string, doing: string, method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown, policyId?: number): Promise<HarborResponse> {
+  private async send(
+    project: string,
+    doing: string,
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+    policyId?: number,
+  ): Promise<HarborResponse> {
     let res: HarborResponse;
     try {
       // Harbor reads an all-digit project as an id unless told it is a name (2.2+; older Harbor ignores it).
-      res = await this.harbor.call(method, path, { headers: { 'x-is-resource-name': 'true' }, body, ok: [200, 201, 400, 401, 403, 404, 409, 422, 500] });
+      res = await this.harbor.call(method, path, {
+        headers: { 'x-is-resource-name': 'true' },
+        body,
+        ok: [200, 201, 400, 401, 403, 404, 409, 422, 500],
+      });
     } catch (error) {
-      if (error instanceof HarborError) throw new WebhookPolicyError(`project "${project}": could not ${doing} it: ${error.message}`, error.status);
+      if (error instanceof HarborError)
+        throw new WebhookPolicyError(`project "${project}": could not ${doing} it: ${error.message}`, error.status);
       throw error;
     }
     if (res.status < 300) return res;
@@ -121,17 +153,25 @@ export class WebhookPolicyApi {
         );
       case 404:
         // The project was found by id just before: only a Harbor without the policy API answers 404 here.
-        if (this.dialect === 'v1' && policyId === undefined && method === 'GET') throw new NoPolicyApiError(`Harbor answered 404 to ${path}: it has no webhook policies`);
-        throw fail(policyId === undefined ? `Harbor has no project "${project}" (404): check the project name${detail ? ` (${detail})` : ''}` : `webhook policy ${policyId} disappeared while it was being updated (404); run the command again`);
+        if (this.dialect === 'v1' && policyId === undefined && method === 'GET')
+          throw new NoPolicyApiError(`Harbor answered 404 to ${path}: it has no webhook policies`);
+        throw fail(
+          policyId === undefined
+            ? `Harbor has no project "${project}" (404): check the project name${detail ? ` (${detail})` : ''}`
+            : `webhook policy ${policyId} disappeared while it was being updated (404); run the command again`,
+        );
       case 409:
-        throw fail(`Harbor already has a webhook policy of that name (409${detail ? `: ${detail}` : ''}); another change raced this one, run the command again`);
+        throw fail(
+          `Harbor already has a webhook policy of that name (409${detail ? `: ${detail}` : ''}); another change raced this one, run the command again`,
+        );
       case 500:
-        if (method === 'GET') throw fail(`Harbor failed to ${doing} it (500${detail ? `: ${detail}` : ''}); see Harbor's core log`);
+        if (method === 'GET')
+          throw fail(`Harbor failed to ${doing} it (500${detail ? `: ${detail}` : ''}); see Harbor's core log`);
         // Before 2.3 the database's unique constraint answers for the API: a name taken (2.0: anywhere in the
         // instance, 2.1/2.2: in the project) or, on 1.9/1.10, a second policy in the project.
         throw fail(
           `Harbor failed to ${doing} it (500${detail ? `: ${detail}` : ''}); Harbor before 2.3 answers so when the policy name is taken` +
-            ' (on 2.0 in any project) or, on 1.9/1.10, when the project already has a policy: see Harbor\'s core log, then run the command again',
+            " (on 2.0 in any project) or, on 1.9/1.10, when the project already has a policy: see Harbor's core log, then run the command again",
         );
       default:
         throw fail(`Harbor refused to ${doing} it (${res.status}${detail ? `: ${detail}` : ''})`);
@@ -144,7 +184,12 @@ function harborMessage(text: string): string {
   try {
     const body = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }>; message?: unknown };
     if (typeof body.message === 'string') return body.message;
-    return body.errors?.map((e) => e.message ?? e.code ?? '').filter(Boolean).join('; ') ?? '';
+    return (
+      body.errors
+        ?.map((e) => e.message ?? e.code ?? '')
+        .filter(Boolean)
+        .join('; ') ?? ''
+    );
   } catch {
     return text.slice(0, 200);
   }

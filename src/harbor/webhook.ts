@@ -41,23 +41,31 @@ interface HarborEventData {
 
 export function parseNotification(body: unknown): ParsedNotification {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new NotificationError('expected a JSON object: a Harbor webhook (Default or CloudEvents) or a registry notification envelope');
+    throw new NotificationError(
+      'expected a JSON object: a Harbor webhook (Default or CloudEvents) or a registry notification envelope',
+    );
   }
   const object = body as Record<string, unknown>;
   if (Array.isArray(object.events)) return fromEnvelope(object.events);
   if (typeof object.specversion === 'string') return fromCloudEvent(object);
-  if (typeof object.type === 'string' && object.event_data && typeof object.event_data === 'object') return fromDefault(object);
-  throw new NotificationError('unrecognised notification: expected Harbor\'s "type"/"event_data", a CloudEvent with "specversion", or a registry envelope with "events"');
+  if (typeof object.type === 'string' && object.event_data && typeof object.event_data === 'object')
+    return fromDefault(object);
+  throw new NotificationError(
+    'unrecognised notification: expected Harbor\'s "type"/"event_data", a CloudEvent with "specversion", or a registry envelope with "events"',
+  );
 }
 
 function fromDefault(object: Record<string, unknown>): ParsedNotification {
-  if (!HARBOR_PUSH_TYPES.includes(object.type as string)) return { pushes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
+  if (!HARBOR_PUSH_TYPES.includes(object.type as string))
+    return { pushes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
   return fromHarborData(object.event_data as HarborEventData, 'default');
 }
 
 function fromCloudEvent(object: Record<string, unknown>): ParsedNotification {
-  if (object.type !== 'harbor.artifact.pushed') return { pushes: [], ignored: [`CloudEvent ${named(object.type)} is not harbor.artifact.pushed`] };
-  if (!object.data || typeof object.data !== 'object') throw new NotificationError('CloudEvent harbor.artifact.pushed has no "data" object');
+  if (object.type !== 'harbor.artifact.pushed')
+    return { pushes: [], ignored: [`CloudEvent ${named(object.type)} is not harbor.artifact.pushed`] };
+  if (!object.data || typeof object.data !== 'object')
+    throw new NotificationError('CloudEvent harbor.artifact.pushed has no "data" object');
   return fromHarborData(object.data, 'cloudevents');
 }
 
@@ -66,12 +74,16 @@ function fromHarborData(data: HarborEventData, format: PushEvent['format']): Par
   if (!repo || typeof repo.namespace !== 'string' || typeof repo.name !== 'string') {
     throw new NotificationError('event_data.repository must have string "namespace" (the project) and "name"');
   }
-  if (!Array.isArray(data.resources) || data.resources.length === 0) throw new NotificationError('event_data.resources must list the pushed artifact');
+  if (!Array.isArray(data.resources) || data.resources.length === 0)
+    throw new NotificationError('event_data.resources must list the pushed artifact');
   const pushes: PushEvent[] = [];
   // One Harbor event is one push: a bad resource rejects it whole (Harbor retries), nothing half-accepted.
   for (const resource of data.resources.slice(0, MAX_PUSHES_PER_NOTIFICATION)) {
-    if (!resource || typeof resource !== 'object' || Array.isArray(resource)) throw new NotificationError('every entry of event_data.resources must be an object with "digest" and "tag"');
-    pushes.push(checked({ project: repo.namespace, repository: repo.name, digest: resource.digest, tag: resource.tag, format }));
+    if (!resource || typeof resource !== 'object' || Array.isArray(resource))
+      throw new NotificationError('every entry of event_data.resources must be an object with "digest" and "tag"');
+    pushes.push(
+      checked({ project: repo.namespace, repository: repo.name, digest: resource.digest, tag: resource.tag, format }),
+    );
   }
   return { pushes, ignored: overCap(data.resources.length, 'resources of the event') };
 }
@@ -79,7 +91,11 @@ function fromHarborData(data: HarborEventData, format: PushEvent['format']): Par
 /** The `ignored` line for what lies beyond the cap: one line with a count, whatever the count. */
 function overCap(count: number, what: string): string[] {
   const over = count - MAX_PUSHES_PER_NOTIFICATION;
-  return over > 0 ? [`${over} more ${what} not read: at most ${MAX_PUSHES_PER_NOTIFICATION} are taken from one notification; run a manual sync (POST /api/v1/sync) for the rest`] : [];
+  return over > 0
+    ? [
+        `${over} more ${what} not read: at most ${MAX_PUSHES_PER_NOTIFICATION} are taken from one notification; run a manual sync (POST /api/v1/sync) for the rest`,
+      ]
+    : [];
 }
 
 interface EnvelopeEvent {
@@ -110,13 +126,22 @@ function fromEnvelope(events: unknown[]): ParsedNotification {
 
 /** The push of one envelope event, or why it is not one. */
 function fromEnvelopeEvent(event: EnvelopeEvent): PushEvent | string {
-  if (!event || typeof event !== 'object' || !event.target || typeof event.target !== 'object') throw new NotificationError('every entry of "events" needs a "target" object');
+  if (!event || typeof event !== 'object' || !event.target || typeof event.target !== 'object')
+    throw new NotificationError('every entry of "events" needs a "target" object');
   const { target } = event;
   if (event.action !== 'push') return `registry ${named(event.action)} event`;
-  if (!isManifestType(typeof target.mediaType === 'string' ? target.mediaType : undefined)) return `push of ${named(target.mediaType)} (not a manifest)`;
-  if (typeof target.repository !== 'string' || !target.repository.includes('/')) return `repository ${named(target.repository)} is not inside a Harbor project`;
+  if (!isManifestType(typeof target.mediaType === 'string' ? target.mediaType : undefined))
+    return `push of ${named(target.mediaType)} (not a manifest)`;
+  if (typeof target.repository !== 'string' || !target.repository.includes('/'))
+    return `repository ${named(target.repository)} is not inside a Harbor project`;
   const slash = target.repository.indexOf('/');
-  return checked({ project: target.repository.slice(0, slash), repository: target.repository.slice(slash + 1), digest: target.digest, tag: target.tag, format: 'distribution' });
+  return checked({
+    project: target.repository.slice(0, slash),
+    repository: target.repository.slice(slash + 1),
+    digest: target.digest,
+    tag: target.tag,
+    format: 'distribution',
+  });
 }
 
 /** A value for an error message: quoted, cut short, and never walked (a deeply nested value must not recurse). */
@@ -131,11 +156,19 @@ function named(value: unknown): string {
   return typeof value === 'string' ? (value.length > 100 ? `${value.slice(0, 100)}…` : value) : shown(value);
 }
 
-function checked(raw: { project: string; repository: string; digest: unknown; tag: unknown; format: PushEvent['format'] }): PushEvent {
+function checked(raw: {
+  project: string;
+  repository: string;
+  digest: unknown;
+  tag: unknown;
+  format: PushEvent['format'];
+}): PushEvent {
   const problem = harborProjectProblem(raw.project);
   if (problem) throw new NotificationError(`project ${shown(raw.project)} ${problem}`);
-  if (!isValidRepository(raw.repository)) throw new NotificationError(`repository ${shown(raw.repository)} is not a valid repository name`);
-  if (typeof raw.digest !== 'string' || !isDigest(raw.digest)) throw new NotificationError(`digest ${shown(raw.digest)} is not a sha256 digest`);
+  if (!isValidRepository(raw.repository))
+    throw new NotificationError(`repository ${shown(raw.repository)} is not a valid repository name`);
+  if (typeof raw.digest !== 'string' || !isDigest(raw.digest))
+    throw new NotificationError(`digest ${shown(raw.digest)} is not a sha256 digest`);
   let tag: string | undefined;
   if (raw.tag !== undefined && raw.tag !== null && raw.tag !== '') {
     if (typeof raw.tag !== 'string') throw new NotificationError('tag must be a string');

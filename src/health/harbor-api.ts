@@ -9,7 +9,12 @@ export async function harborApiCheck(harbor: SelectedSource): Promise<CheckResul
   try {
     return { ok: true, message: `${describeHarbor(await harbor.info())} answers at ${harbor.baseUrl}` };
   } catch (error) {
-    return { ok: false, message: (error as Error).message, action: 'set HarborAPI to the API HarborAddr serves (auto, v2, v1 or registry), or fix HarborAddr, HarborProtocol and the credentials' };
+    return {
+      ok: false,
+      message: (error as Error).message,
+      action:
+        'set HarborAPI to the API HarborAddr serves (auto, v2, v1 or registry), or fix HarborAddr, HarborProtocol and the credentials',
+    };
   }
 }
 

@@ -65,7 +65,9 @@ export class Readiness {
   }
 
   async check(): Promise<ReadinessReport> {
-    const registries = await Promise.all(this.options.registries.map(async (target) => [target.name, await this.registryCheck(target)] as const));
+    const registries = await Promise.all(
+      this.options.registries.map(async (target) => [target.name, await this.registryCheck(target)] as const),
+    );
     const added = await Promise.all(this.added.map(async ({ name, check }) => [name, await check()] as const));
     const checks: Record<string, CheckResult> = {
       store: await this.storeCheck(),
@@ -81,7 +83,11 @@ export class Readiness {
       await this.options.probeStore();
       return { ok: true, message: 'the job store takes writes' };
     } catch (error) {
-      return { ok: false, message: `the job store cannot be written: ${(error as Error).message}`, action: this.options.storeAction };
+      return {
+        ok: false,
+        message: `the job store cannot be written: ${(error as Error).message}`,
+        action: this.options.storeAction,
+      };
     }
   }
 
@@ -91,7 +97,10 @@ export class Readiness {
     if (!activity.answeredRecently(host, this.recentMs)) await this.pingAtMostEveryCacheMs(target.endpoint);
     const heard = activity.get(host);
     if (activity.answeredRecently(host, this.recentMs)) {
-      return { ok: true, message: `${host} answered ${Math.round((this.clock.now() - heard.answeredAt!) / 1000)} s ago` };
+      return {
+        ok: true,
+        message: `${host} answered ${Math.round((this.clock.now() - heard.answeredAt!) / 1000)} s ago`,
+      };
     }
     return { ok: false, message: heard.failure ?? `${host} has not answered`, action: target.action };
   }
@@ -114,5 +123,13 @@ export class Readiness {
 function joined(a: CheckResult, b: CheckResult): CheckResult {
   if (a.ok && b.ok) return { ok: true, message: `${a.message}; ${b.message}` };
   const failed = [a, b].filter((c) => !c.ok);
-  return { ok: false, message: failed.map((c) => c.message).join('; '), action: failed.map((c) => c.action).filter(Boolean).join('; ') || undefined };
+  return {
+    ok: false,
+    message: failed.map((c) => c.message).join('; '),
+    action:
+      failed
+        .map((c) => c.action)
+        .filter(Boolean)
+        .join('; ') || undefined,
+  };
 }

@@ -15,7 +15,11 @@ export type PingResult = { answered: true } | { answered: false; reason: string 
 
 export async function pingRegistry(endpoint: RegistryEndpoint, timeoutMs: number): Promise<PingResult> {
   // Its own short-lived agent: the transports' agents wait minutes for slow bodies, a probe must not.
-  const agent = new Agent({ connect: { ...tlsOptions(endpoint), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const agent = new Agent({
+    connect: { ...tlsOptions(endpoint), timeout: timeoutMs },
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
   const url = `${endpoint.insecure ? 'http' : 'https'}://${endpoint.host}/v2/`;
   try {
     const res = await request(url, { dispatcher: agent, headers: { 'user-agent': 'swr-harbor-sync' } });

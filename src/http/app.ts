@@ -14,14 +14,21 @@ import { namespaceSyncRoute } from './routes/namespace-sync.js';
 import { notificationsRoute } from './routes/notifications.js';
 import { statusRoutes } from './status/routes.js';
 
-export function createApp(service: SyncService, log: winston.Logger, redactor: Redactor, monitoring: { metrics: ServiceMetrics; readiness: Readiness }): express.Express {
+export function createApp(
+  service: SyncService,
+  log: winston.Logger,
+  redactor: Redactor,
+  monitoring: { metrics: ServiceMetrics; readiness: Readiness },
+): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   // Alive is about this process only: the store's state is /readyz's business, and a slow store (Redis
   // away) must not make a liveness probe restart every replica at once. Counts come along when quick.
   app.get('/healthz', async (_req, res) => {
-    const jobs = await Promise.race([service.counts(), systemClock.sleep(1000).then(() => undefined)]).catch(() => undefined);
+    const jobs = await Promise.race([service.counts(), systemClock.sleep(1000).then(() => undefined)]).catch(
+      () => undefined,
+    );
     res.json({ status: 'ok', ...(jobs ? { jobs } : {}), running: service.queue.busy });
   });
   // /healthz, /metrics and /readyz stay open (no ApiToken), as Kubernetes probes and Prometheus scrapes expect:
@@ -33,8 +40,12 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
   app.get('/readyz', async (_req, res) => {
     const { ready, checks } = await monitoring.readiness.check();
     const failed = Object.keys(checks).filter((name) => !checks[name].ok);
-    const message = failed.map((name) => `${name}: ${[checks[name].message, checks[name].action].filter(Boolean).join('; ')}`).join(' | ');
-    const body = ready ? { status: 'ready', checks } : { status: 'not ready', failed, checks, error: { code: 'NOT_READY', message } };
+    const message = failed
+      .map((name) => `${name}: ${[checks[name].message, checks[name].action].filter(Boolean).join('; ')}`)
+      .join(' | ');
+    const body = ready
+      ? { status: 'ready', checks }
+      : { status: 'not ready', failed, checks, error: { code: 'NOT_READY', message } };
     res.status(ready ? 200 : 503).json(redactor.redactValue(body));
   });
   app.use(notificationsRoute(service, (kind, outcome) => monitoring.metrics.webhookEvents.inc({ kind, outcome })));
@@ -54,12 +65,18 @@ export function createApp(service: SyncService, log: winston.Logger, redactor: R
 
 function toAnswer(error: unknown): { status: number; body: { error: { code: string; message: string } } } {
   if (error instanceof Refusal) error = refusalAnswer(error);
-  if (error instanceof HttpError) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
+  if (error instanceof HttpError)
+    return { status: error.status, body: { error: { code: error.code, message: error.message } } };
   const parserError = error as { type?: string; status?: number; message?: string };
-  if (parserError.type === 'entity.too.large') return { status: 413, body: { error: { code: 'TOO_LARGE', message: 'the request body is too large' } } };
-  if (parserError.type === 'entity.parse.failed') return { status: 400, body: { error: { code: 'BAD_JSON', message: 'the body is not valid JSON' } } };
+  if (parserError.type === 'entity.too.large')
+    return { status: 413, body: { error: { code: 'TOO_LARGE', message: 'the request body is too large' } } };
+  if (parserError.type === 'entity.parse.failed')
+    return { status: 400, body: { error: { code: 'BAD_JSON', message: 'the body is not valid JSON' } } };
   if (parserError.status && parserError.status >= 400 && parserError.status < 500) {
-    return { status: parserError.status, body: { error: { code: 'BAD_REQUEST', message: parserError.message ?? 'bad request' } } };
+    return {
+      status: parserError.status,
+      body: { error: { code: 'BAD_REQUEST', message: parserError.message ?? 'bad request' } },
+    };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'internal error; see running.log' } } };
 }

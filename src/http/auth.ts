@@ -6,7 +6,9 @@ import { HttpError } from './errors.js';
 
 export function sameSecret(given: string | undefined, expected: string): boolean {
   // Hashing first gives equal lengths, which timingSafeEqual needs, without revealing the expected length.
-  const a = createHash('sha256').update(given ?? '').digest();
+  const a = createHash('sha256')
+    .update(given ?? '')
+    .digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b) && given !== undefined;
 }
@@ -15,7 +17,13 @@ export function sameSecret(given: string | undefined, expected: string): boolean
 export function requireExactAuthorization(expected: string | undefined) {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (expected && !sameSecret(req.get('authorization'), expected)) {
-      return next(new HttpError(401, 'UNAUTHORIZED', 'the Authorization header does not match WebhookAuthHeader; set the same value as the webhook policy\'s auth header in Harbor'));
+      return next(
+        new HttpError(
+          401,
+          'UNAUTHORIZED',
+          "the Authorization header does not match WebhookAuthHeader; set the same value as the webhook policy's auth header in Harbor",
+        ),
+      );
     }
     next();
   };
@@ -36,7 +44,13 @@ function credentialsIn(authorization: string | undefined, scheme: string): strin
 export function requireApiToken(token: string | undefined) {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (token && !sameSecret(credentialsIn(req.get('authorization'), 'Bearer'), token)) {
-      return next(new HttpError(401, 'UNAUTHORIZED', 'send Authorization: Bearer <ApiToken> (the ApiToken configured for this service)'));
+      return next(
+        new HttpError(
+          401,
+          'UNAUTHORIZED',
+          'send Authorization: Bearer <ApiToken> (the ApiToken configured for this service)',
+        ),
+      );
     }
     next();
   };
@@ -68,6 +82,12 @@ export function requireApiTokenOrBasic(token: string | undefined) {
     const basic = sameSecret(basicPassword(authorization), token);
     if (bearer || basic) return next();
     res.set('WWW-Authenticate', `Basic realm="${BASIC_REALM}", charset="UTF-8"`);
-    next(new HttpError(401, 'UNAUTHORIZED', 'sign in with any user name and the ApiToken as the password, or send Authorization: Bearer <ApiToken>'));
+    next(
+      new HttpError(
+        401,
+        'UNAUTHORIZED',
+        'sign in with any user name and the ApiToken as the password, or send Authorization: Bearer <ApiToken>',
+      ),
+    );
   };
 }

@@ -16,7 +16,8 @@ export class HttpError extends Error {
 export const badRequest = (message: string) => new HttpError(400, 'BAD_REQUEST', message);
 
 /** The job store (SQLite file or Redis) did not answer: 503, so that a client (Harbor) tries again. */
-export const storeUnavailable = (error: unknown) => new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`);
+export const storeUnavailable = (error: unknown) =>
+  new HttpError(503, 'STORE_UNAVAILABLE', `the job store cannot be read: ${(error as Error).message}`);
 
 /** Each reason a use case refuses a request for, as the status and code the API answers with. */
 const REFUSALS: Record<RefusalReason, { status: number; code: string }> = {

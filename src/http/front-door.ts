@@ -68,7 +68,9 @@ function capPerClient(server: Server, max: number, log: winston.Logger): void {
       const now = Date.now();
       if ((warned.get(address) ?? 0) < now - 60_000) {
         warned.set(address, now);
-        log.warn(`${address} has ${count} connections open, MaxConnectionsPerClient=${max}: refusing more (closed at once) for as long as it keeps them`);
+        log.warn(
+          `${address} has ${count} connections open, MaxConnectionsPerClient=${max}: refusing more (closed at once) for as long as it keeps them`,
+        );
       }
       return;
     }
@@ -106,7 +108,11 @@ function watchWriteStalls(server: Server): void {
   server.once('close', () => clearInterval(timer));
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};
 
 /**
  * Requests Node's HTTP parser refuses (NUL in a header, oversized headers) and requests that took too long get a
@@ -116,11 +122,16 @@ const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Time
 function replyAndDestroy(error: NodeJS.ErrnoException, socket: Socket): void {
   if (!socket.writable || error.code === 'ECONNRESET') return void socket.destroy();
   const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const message = status === 408 ? `the request did not arrive within ${FRONT_DOOR.requestTimeoutMs / 1000} s (its headers within ${FRONT_DOOR.headersTimeoutMs / 1000} s)` : 'the request is not valid HTTP/1.1';
+  const message =
+    status === 408
+      ? `the request did not arrive within ${FRONT_DOOR.requestTimeoutMs / 1000} s (its headers within ${FRONT_DOOR.headersTimeoutMs / 1000} s)`
+      : 'the request is not valid HTTP/1.1';
   const body = JSON.stringify({ error: { code: status === 408 ? 'REQUEST_TIMEOUT' : 'BAD_HTTP', message } });
   // Not at once: closing with unread input resets the connection, and the client could lose the reply.
   setTimeout(() => socket.destroy(), FRONT_DOOR.errorReplyMs).unref();
-  socket.end(`HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** Accept failures (out of descriptors) are logged, at most once a minute, instead of crashing the service. */
@@ -130,6 +141,8 @@ export function logAcceptErrors(server: Server, log: winston.Logger): void {
     const now = Date.now();
     if (now - loggedAt < 60_000) return;
     loggedAt = now;
-    log.error(`accepting a connection failed: ${error.code ?? error.message}; if EMFILE, the service is out of file descriptors (raise its limit, lower MaxConnectionsPerClient)`);
+    log.error(
+      `accepting a connection failed: ${error.code ?? error.message}; if EMFILE, the service is out of file descriptors (raise its limit, lower MaxConnectionsPerClient)`,
+    );
   });
 }

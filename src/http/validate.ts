@@ -42,7 +42,8 @@ export function optionalBoolean(value: unknown, field: string): boolean | undefi
 
 export function optionalNames(value: unknown, field: string, kind: 'repository' | 'tag'): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || value.length > 10_000) throw badRequest(`${field} must be a non-empty list of ${kind} names`);
+  if (!Array.isArray(value) || value.length === 0 || value.length > 10_000)
+    throw badRequest(`${field} must be a non-empty list of ${kind} names`);
   return value.map((item, i) => {
     const ok = typeof item === 'string' && (kind === 'tag' ? isValidTag(item) : isValidRepository(item));
     if (!ok) throw badRequest(`${field}[${i}] ${shown(item)} is not a valid ${kind} name`);

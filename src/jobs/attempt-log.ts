@@ -10,14 +10,26 @@ export function logStarted(log: winston.Logger, job: Job): void {
 }
 
 /** A job that succeeded or was skipped; failures go through logFailedAttempt. */
-export function logDone(log: winston.Logger, jobId: string, verdict: Exclude<Verdict, { state: 'failed' }>, images: number): void {
+export function logDone(
+  log: winston.Logger,
+  jobId: string,
+  verdict: Exclude<Verdict, { state: 'failed' }>,
+  images: number,
+): void {
   if (verdict.state === 'skipped') log.info(`skipped: ${verdict.reason}`, { jobId });
   else log.info(`succeeded: ${images} image(s)`, { jobId });
 }
 
 /** A failed attempt, with what the retry policy decided about it. */
-export function logFailedAttempt(log: winston.Logger, jobId: string, attempt: number, decision: RetryDecision, reason: string): void {
-  if (decision.retry) log.warn(`failed (attempt ${attempt}), retrying in ${Math.round(decision.delayMs / 1000)} s: ${reason}`, { jobId });
+export function logFailedAttempt(
+  log: winston.Logger,
+  jobId: string,
+  attempt: number,
+  decision: RetryDecision,
+  reason: string,
+): void {
+  if (decision.retry)
+    log.warn(`failed (attempt ${attempt}), retrying in ${Math.round(decision.delayMs / 1000)} s: ${reason}`, { jobId });
   else log.error(`failed after ${attempt} attempts: ${reason}`, { jobId });
 }
 

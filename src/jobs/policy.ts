@@ -8,7 +8,13 @@ import type { RetryDecision, RetryPolicy } from '../oci/retry.js';
 import type { Job, JobOutcome, JobSpec, JobState } from './types.js';
 
 /** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
-const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code']> = ['NAME_INVALID', 'CONVERSION_IMPOSSIBLE', 'UNSUPPORTED_SCHEMA1', 'DIGEST_MISMATCH', 'PLATFORM_NOT_FOUND'];
+const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code']> = [
+  'NAME_INVALID',
+  'CONVERSION_IMPOSSIBLE',
+  'UNSUPPORTED_SCHEMA1',
+  'DIGEST_MISMATCH',
+  'PLATFORM_NOT_FOUND',
+];
 const PERMANENT_CODES: ReadonlySet<string> = new Set(PERMANENT);
 
 export type FailedVerdict = { state: 'failed'; reason: string; permanent: boolean };
@@ -19,7 +25,11 @@ export function judge(outcome: JobOutcome): Verdict {
   const failed = outcome.results.filter((r) => r.status === 'failed');
   if (failed.length > 0) {
     const permanent = failed.every((r) => r.errorCode !== undefined && PERMANENT_CODES.has(r.errorCode));
-    return { state: 'failed', reason: `${failed.length} of ${outcome.results.length} images failed: ${failed[0].reason}`, permanent };
+    return {
+      state: 'failed',
+      reason: `${failed.length} of ${outcome.results.length} images failed: ${failed[0].reason}`,
+      permanent,
+    };
   }
   return outcome.skipped ? { state: 'skipped', reason: outcome.skipped } : { state: 'succeeded' };
 }
@@ -84,7 +94,9 @@ export function duplicateWindowStart(now: number): number {
  */
 export function answersDuplicates(job: { state: JobState; finishedAt?: string }, now: number): boolean {
   if (job.state === 'queued' || job.state === 'running') return true;
-  return job.state === 'succeeded' && job.finishedAt !== undefined && Date.parse(job.finishedAt) > duplicateWindowStart(now);
+  return (
+    job.state === 'succeeded' && job.finishedAt !== undefined && Date.parse(job.finishedAt) > duplicateWindowStart(now)
+  );
 }
 
 /** The spec with the new request's tags added, or undefined when it brings nothing new. */

@@ -1,7 +1,16 @@
 // The job queue the service talks to, whatever holds it: the embedded SQLite store with its in-process
 // runner (one instance), or Redis with BullMQ (several replicas sharing the work).
 import type { ThroughputRow } from './throughput.js';
-import type { EnqueueOutcome, Job, JobFilter, JobHandler, JobProgress, JobSpec, JobState, PendingPush } from './types.js';
+import type {
+  EnqueueOutcome,
+  Job,
+  JobFilter,
+  JobHandler,
+  JobProgress,
+  JobSpec,
+  JobState,
+  PendingPush,
+} from './types.js';
 
 export type JobView = Job & { progress?: JobProgress };
 

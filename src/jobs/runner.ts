@@ -140,7 +140,8 @@ export class JobRunner {
       return;
     }
     const decision = this.retryPolicy.decide(job.attempts, verdict);
-    if (decision.retry) this.store.retryLater(job.id, new Date(this.clock.now() + decision.delayMs), results, verdict.reason);
+    if (decision.retry)
+      this.store.retryLater(job.id, new Date(this.clock.now() + decision.delayMs), results, verdict.reason);
     else this.store.finish(job.id, 'failed', results, verdict.reason);
     logFailedAttempt(this.log, job.id, job.attempts, decision, verdict.reason);
     if (!decision.retry) this.options.onSettled?.(job.id);

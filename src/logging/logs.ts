@@ -51,7 +51,8 @@ export interface LogOptions {
 
 function fileTransport(path: string, rotation: LogRotation) {
   // tailable: the file being written keeps its name (what tail -F and log shippers follow); older ones are name1, name2...
-  const rotating = rotation.maxBytes > 0 ? { maxsize: rotation.maxBytes, maxFiles: rotation.maxFiles, tailable: true } : {};
+  const rotating =
+    rotation.maxBytes > 0 ? { maxsize: rotation.maxBytes, maxFiles: rotation.maxFiles, tailable: true } : {};
   return new winston.transports.File({ filename: path, ...rotating });
 }
 
@@ -61,7 +62,8 @@ function lineFormat(redactor: Redactor, style: LogFormat) {
   const redacted = winston.format((info) => {
     info.message = oneLine(redactor.redact(String(info.message)));
     for (const key of Object.keys(info)) {
-      if (key !== 'message' && key !== 'level') (info as Record<string, unknown>)[key] = mapStrings(redactor.redactValue(info[key]), (t) => capLength(t));
+      if (key !== 'message' && key !== 'level')
+        (info as Record<string, unknown>)[key] = mapStrings(redactor.redactValue(info[key]), (t) => capLength(t));
     }
     return info;
   })();
@@ -97,7 +99,8 @@ export function createLogs(preferredDir: string, redactor: Redactor, options: Lo
   if (!writableDir(dir)) {
     dir = join(process.cwd(), 'logs');
     fellBack = true;
-    if (!writableDir(dir)) throw new Error(`neither LogDir ${preferredDir} nor ${dir} is writable; set LogDir to a writable directory`);
+    if (!writableDir(dir))
+      throw new Error(`neither LogDir ${preferredDir} nor ${dir} is writable; set LogDir to a writable directory`);
   }
   const format = lineFormat(redactor, options.format ?? 'text');
   const rotation = options.rotation ?? DEFAULT_LOG_ROTATION;
@@ -110,7 +113,11 @@ export function createLogs(preferredDir: string, redactor: Redactor, options: Lo
   const projects = new Map<string, ProjectLogs>();
   const openFiles = new OpenFiles(options.openFiles ?? DEFAULT_OPEN_FILE_LIMITS);
   const projectLogger = (file: string) =>
-    winston.createLogger({ level: 'info', format, transports: [new ReopeningFileTransport(() => fileTransport(join(dir, file), rotation), openFiles)] });
+    winston.createLogger({
+      level: 'info',
+      format,
+      transports: [new ReopeningFileTransport(() => fileTransport(join(dir, file), rotation), openFiles)],
+    });
   const all: winston.Logger[] = [service];
   return {
     service,

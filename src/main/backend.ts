@@ -71,7 +71,11 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
     shared.disconnect();
     throw new Error(`cannot reach Redis at ${maskRedisUrl(url)} (QueueBackend=redis): ${(error as Error).message}`);
   }
-  const queue = new BullQueue(forQueue, { prefix, ...runner, lockMs: config.queue.lockMs, retention: config.jobRetention }, log);
+  const queue = new BullQueue(
+    forQueue,
+    { prefix, ...runner, lockMs: config.queue.lockMs, retention: config.jobRetention },
+    log,
+  );
   const locks = new LeaseLocks(shared, { onError });
   const pacers = new Map<string, RequestPacer>();
   return {
@@ -87,7 +91,10 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
           host,
           requestsPerSecond,
           replicaHint: config.queue.replicas,
-          onModeChange: (mode, reason) => log.warn(`request pacing for ${host}: ${mode === 'local' ? `Redis is away, pacing at ${requestsPerSecond}/${config.queue.replicas} requests/s here` : 'shared through Redis again'} (${reason})`),
+          onModeChange: (mode, reason) =>
+            log.warn(
+              `request pacing for ${host}: ${mode === 'local' ? `Redis is away, pacing at ${requestsPerSecond}/${config.queue.replicas} requests/s here` : 'shared through Redis again'} (${reason})`,
+            ),
         });
         pacers.set(host, pacer);
       }
@@ -95,7 +102,11 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
     },
     async exclusive(name, fn, atMostEveryMs) {
       return locks.withLock(name, SWEEP_LEASE_MS, async (signal) => {
-        if (atMostEveryMs && (await shared.set(`due:${name}`, new Date().toISOString(), 'PX', atMostEveryMs, 'NX')) !== 'OK') return undefined;
+        if (
+          atMostEveryMs &&
+          (await shared.set(`due:${name}`, new Date().toISOString(), 'PX', atMostEveryMs, 'NX')) !== 'OK'
+        )
+          return undefined;
         return fn(signal);
       });
     },

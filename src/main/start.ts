@@ -30,24 +30,50 @@ export interface RunningService {
 
 export async function startService(config: Config, options: { console?: boolean } = {}): Promise<RunningService> {
   const redactor = new Redactor();
-  redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, config.webhookAuthHeader, config.apiToken);
+  redactor.add(
+    config.hw.sk,
+    config.hw.password,
+    config.harbor.password,
+    config.swr.password,
+    config.webhookAuthHeader,
+    config.apiToken,
+  );
   redactor.add(...configuredCredentials(config).secrets);
-  const logs = createLogs(config.logDir, redactor, { console: options.console, format: config.logFormat, rotation: config.logRotation });
+  const logs = createLogs(config.logDir, redactor, {
+    console: options.console,
+    format: config.logFormat,
+    rotation: config.logRotation,
+  });
   const log = logs.service;
-  log.info(`starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`);
-  if (!config.webhookAuthHeader) log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
-  if (config.harbor.skipTlsVerify) log.warn('HarborInsecure=true: Harbor\'s TLS certificate is not verified; prefer HarborCACert with your CA');
-  if (config.swr.skipTlsVerify) log.warn('SWRInsecure=true: the destination\'s TLS certificate is not verified; prefer SWRCACert with your CA');
-  if (config.queue.backend === 'sqlite' && config.queue.redisUrl) log.warn('RedisURL is set but QueueBackend=sqlite: Redis is not used; set QueueBackend=redis to share jobs between replicas');
-  if (!config.apiToken) log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
+  log.info(
+    `starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`,
+  );
+  if (!config.webhookAuthHeader)
+    log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
+  if (config.harbor.skipTlsVerify)
+    log.warn("HarborInsecure=true: Harbor's TLS certificate is not verified; prefer HarborCACert with your CA");
+  if (config.swr.skipTlsVerify)
+    log.warn("SWRInsecure=true: the destination's TLS certificate is not verified; prefer SWRCACert with your CA");
+  if (config.queue.backend === 'sqlite' && config.queue.redisUrl)
+    log.warn(
+      'RedisURL is set but QueueBackend=sqlite: Redis is not used; set QueueBackend=redis to share jobs between replicas',
+    );
+  if (!config.apiToken)
+    log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 
   const backend = await openBackend(config, log);
   redactor.add(...backend.secrets);
   log.info(`jobs, blob locations and pacing: ${backend.describe}`);
   const { queue } = backend;
-  const engine = new CopyEngine(copyEngineOptions(config), backend.locations, { claims: backend.claims, slots: backend.slots });
+  const engine = new CopyEngine(copyEngineOptions(config), backend.locations, {
+    claims: backend.claims,
+    slots: backend.slots,
+  });
   const monitoring = createMonitoring(config, queue, engine.events);
-  const service = new SyncService(config, queue, engine, logs, log, redactor, { observer: monitoring.observer, pacer: backend.pacer });
+  const service = new SyncService(config, queue, engine, logs, log, redactor, {
+    observer: monitoring.observer,
+    pacer: backend.pacer,
+  });
   monitoring.readiness.addCheck('harbor', () => harborApiCheck(service.harbor));
   announceHarbor(service.harbor, log);
 
@@ -65,15 +91,24 @@ export async function startService(config: Config, options: { console?: boolean 
   log.info(`listening on ${config.listenAddress}:${port}`);
 
   let resolving = false;
-  const pending = setInterval(() => {
-    if (resolving) return;
-    resolving = true;
-    resolvePendingPushes(queue, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
-      .catch((error: Error) => log.error(`resolving untagged pushes failed: ${error.message}`))
-      .finally(() => (resolving = false));
-  }, Math.max(200, Math.min(1000, config.jobs.coalesceMs)));
+  const pending = setInterval(
+    () => {
+      if (resolving) return;
+      resolving = true;
+      resolvePendingPushes(queue, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
+        .catch((error: Error) => log.error(`resolving untagged pushes failed: ${error.message}`))
+        .finally(() => (resolving = false));
+    },
+    Math.max(200, Math.min(1000, config.jobs.coalesceMs)),
+  );
   pending.unref();
-  await queue.start({ handler: timedJobs(scrubbedJobs(service.runJob, (text) => redactor.redact(text)), monitoring.metrics), onSettled: service.settled });
+  await queue.start({
+    handler: timedJobs(
+      scrubbedJobs(service.runJob, (text) => redactor.redact(text)),
+      monitoring.metrics,
+    ),
+    onSettled: service.settled,
+  });
 
   // The reconcile sweep: one at a time; a tick that finds one running lets it be.
   const stopping = new AbortController();
@@ -82,13 +117,20 @@ export async function startService(config: Config, options: { console?: boolean 
     if (sweep) return sweep;
     if (stopping.signal.aborted) return Promise.resolve(undefined);
     sweep = backend
-      .exclusive('reconcile', (lease) => {
-        log.info(`reconcile sweep started (${why})`);
-        return service.reconcile(AbortSignal.any([stopping.signal, lease]));
-      }, atMostEveryMs)
+      .exclusive(
+        'reconcile',
+        (lease) => {
+          log.info(`reconcile sweep started (${why})`);
+          return service.reconcile(AbortSignal.any([stopping.signal, lease]));
+        },
+        atMostEveryMs,
+      )
       .then((summary) => {
         // With several replicas, one runs each sweep; the others find it taken and let it be.
-        if (!summary) log.info(`reconcile sweep (${why}) not started here: another replica is running one${atMostEveryMs ? `, or ran one less than ${atMostEveryMs / 1000} s ago` : ''}`);
+        if (!summary)
+          log.info(
+            `reconcile sweep (${why}) not started here: another replica is running one${atMostEveryMs ? `, or ran one less than ${atMostEveryMs / 1000} s ago` : ''}`,
+          );
         return summary;
       })
       .catch((error: Error) => {
@@ -104,7 +146,11 @@ export async function startService(config: Config, options: { console?: boolean 
   const sweeps = intervalMs > 0 ? setInterval(() => void reconcileNow('interval', spacing), intervalMs) : undefined;
   sweeps?.unref();
   if (onStart) void reconcileNow('ReconcileOnStart=true', spacing);
-  log.info(intervalMs > 0 ? `reconcile sweep every ${intervalMs / 1000} s${onStart ? ', and now' : ''}` : `reconcile sweep off (ReconcileInterval=0)${onStart ? ', except once now' : ''}`);
+  log.info(
+    intervalMs > 0
+      ? `reconcile sweep every ${intervalMs / 1000} s${onStart ? ', and now' : ''}`
+      : `reconcile sweep off (ReconcileInterval=0)${onStart ? ', except once now' : ''}`,
+  );
 
   let closed = false;
   return {

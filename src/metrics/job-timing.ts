@@ -7,7 +7,13 @@ export function timedJobs(handler: JobHandler, metrics: ServiceMetrics): JobHand
     const done = metrics.jobSeconds.startTimer({ kind: job.spec.kind });
     try {
       const outcome = await handler(job, progress, signal);
-      done({ outcome: outcome.results.some((r) => r.status === 'failed') ? 'failed' : outcome.skipped ? 'skipped' : 'succeeded' });
+      done({
+        outcome: outcome.results.some((r) => r.status === 'failed')
+          ? 'failed'
+          : outcome.skipped
+            ? 'skipped'
+            : 'succeeded',
+      });
       return outcome;
     } catch (error) {
       done({ outcome: 'failed' });

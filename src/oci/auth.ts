@@ -69,7 +69,11 @@ export class Authenticator {
    * Called with a 401's challenge. Learns or re-learns the scheme and drops the token that was refused.
    * Returns false when a replay cannot succeed (Basic was already sent, or the challenge is unusable).
    */
-  onUnauthorized(challengeHeader: string | string[] | undefined, scopes: string[], sentAuthorization: boolean): boolean {
+  onUnauthorized(
+    challengeHeader: string | string[] | undefined,
+    scopes: string[],
+    sentAuthorization: boolean,
+  ): boolean {
     const challenges = parseChallenges(challengeHeader);
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
@@ -125,7 +129,13 @@ export class Authenticator {
     const { deadlineMs } = this.limits;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, { method: 'GET', headers, dispatcher: this.dispatcher, signal: AbortSignal.timeout(deadlineMs), headersTimeout: deadlineMs });
+      res = await request(url, {
+        method: 'GET',
+        headers,
+        dispatcher: this.dispatcher,
+        signal: AbortSignal.timeout(deadlineMs),
+        headersTimeout: deadlineMs,
+      });
     } catch (error) {
       throw new RegistryError({
         code: 'NETWORK',
@@ -151,12 +161,24 @@ export class Authenticator {
     } catch {
       body = undefined;
     }
-    const token = typeof body?.token === 'string' ? body.token : typeof body?.access_token === 'string' ? body.access_token : undefined;
+    const token =
+      typeof body?.token === 'string'
+        ? body.token
+        : typeof body?.access_token === 'string'
+          ? body.access_token
+          : undefined;
     if (!token) {
       const why = read.truncated ? `an answer over ${BODY_LIMITS.token} bytes` : 'an answer without a token';
-      throw new RegistryError({ code: 'TOKEN_INVALID', status: 200, host: this.host, message: `token service ${shown} for ${this.host} sent ${why}`, hint: 'check that the realm named by the registry is a token service' });
+      throw new RegistryError({
+        code: 'TOKEN_INVALID',
+        status: 200,
+        host: this.host,
+        message: `token service ${shown} for ${this.host} sent ${why}`,
+        hint: 'check that the realm named by the registry is a token service',
+      });
     }
-    const seconds = typeof body?.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
+    const seconds =
+      typeof body?.expires_in === 'number' && body.expires_in > 0 ? body.expires_in : DEFAULT_TOKEN_SECONDS;
     const lifetime = seconds * 1000;
     // Renew a little before the server's deadline so that a request never leaves with a token about to die.
     const margin = Math.min(30_000, lifetime / 5);
@@ -167,7 +189,13 @@ export class Authenticator {
     try {
       return new URL(realm);
     } catch {
-      throw new RegistryError({ code: 'TOKEN_REALM_INVALID', status: 0, host: this.host, message: `${this.host} names a token realm that is not a URL: "${peerText(realm, 200)}"`, hint: 'check the registry\'s token auth configuration' });
+      throw new RegistryError({
+        code: 'TOKEN_REALM_INVALID',
+        status: 0,
+        host: this.host,
+        message: `${this.host} names a token realm that is not a URL: "${peerText(realm, 200)}"`,
+        hint: "check the registry's token auth configuration",
+      });
     }
   }
 
@@ -184,7 +212,9 @@ export class Authenticator {
       message: `token service ${shown} refused a token for ${scopes.join(' ') || 'the registry'} (${status})${reason}`,
       hint: missing
         ? `the namespace (organization) of this repository does not exist on ${this.host}: create it, or let the service manage namespaces (SWRManageNamespaces=true)`
-        : denied ? `check the credentials used for ${this.host}` : 'the token service failed; retry later',
+        : denied
+          ? `check the credentials used for ${this.host}`
+          : 'the token service failed; retry later',
       retryable: status >= 500 || status === 429,
     });
   }

@@ -6,9 +6,19 @@ import { HttpRetryPolicy } from './retry.js';
 import { header, type Transport } from './transport.js';
 import type { Descriptor } from './types.js';
 
-export async function headBlob(transport: Transport, repository: string, digest: string, scope: RequestScope): Promise<boolean> {
+export async function headBlob(
+  transport: Transport,
+  repository: string,
+  digest: string,
+  scope: RequestScope,
+): Promise<boolean> {
   const ctx = { host: transport.host, repository, digest, action: 'check blob on' };
-  const res = await transport.send({ method: 'HEAD', path: blobPath(transport.host, repository, digest), context: ctx, ...scope });
+  const res = await transport.send({
+    method: 'HEAD',
+    path: blobPath(transport.host, repository, digest),
+    context: ctx,
+    ...scope,
+  });
   await res.body.dump();
   if (res.status === 200) return true;
   if (res.status === 404) return false;
@@ -27,7 +37,12 @@ export interface ReadBlobOptions extends RequestScope {
  * received with `Range`, so a reset on a multi-gigabyte layer costs a reconnect, not a restart.
  * The bytes are not checked here; wrap the stream in `verifyStream`.
  */
-export async function* readBlob(transport: Transport, repository: string, blob: Descriptor, options: ReadBlobOptions): AsyncGenerator<Buffer> {
+export async function* readBlob(
+  transport: Transport,
+  repository: string,
+  blob: Descriptor,
+  options: ReadBlobOptions,
+): AsyncGenerator<Buffer> {
   const ctx = { host: transport.host, repository, digest: blob.digest, action: 'download blob from' };
   // Resumes wait as the default policy says, whatever retries the transport allows a single request.
   const policy = new HttpRetryPolicy({ retries: options.maxResumes });
@@ -37,12 +52,31 @@ export async function* readBlob(transport: Transport, repository: string, blob: 
     let skip = 0;
     try {
       const headers: Record<string, string> = offset > 0 ? { range: `bytes=${offset}-` } : {};
-      const res = await transport.expect({ method: 'GET', path: blobPath(transport.host, repository, blob.digest), headers, context: ctx, scopes: options.scopes, counters: options.counters, signal, stream: true }, offset > 0 ? [200, 206] : [200]);
+      const res = await transport.expect(
+        {
+          method: 'GET',
+          path: blobPath(transport.host, repository, blob.digest),
+          headers,
+          context: ctx,
+          scopes: options.scopes,
+          counters: options.counters,
+          signal,
+          stream: true,
+        },
+        offset > 0 ? [200, 206] : [200],
+      );
       if (offset > 0 && res.status === 206) {
         const range = /^bytes (\d+)-/.exec(header(res, 'content-range') ?? '');
         if (!range || Number(range[1]) !== offset) {
           res.body.destroy();
-          throw new RegistryError({ code: 'RANGE_INVALID', status: 206, host: transport.host, repository, digest: blob.digest, message: `${transport.host} resumed ${blob.digest} at the wrong offset` });
+          throw new RegistryError({
+            code: 'RANGE_INVALID',
+            status: 206,
+            host: transport.host,
+            repository,
+            digest: blob.digest,
+            message: `${transport.host} resumed ${blob.digest} at the wrong offset`,
+          });
         }
       } else if (offset > 0) {
         // The server ignored Range and sent everything again: drop what we already passed on.
@@ -67,7 +101,16 @@ export async function* readBlob(transport: Transport, repository: string, blob: 
       if (!decision.retry) {
         throw error instanceof RegistryError
           ? error
-          : new RegistryError({ code: 'NETWORK', status: 0, host: transport.host, repository, digest: blob.digest, message: `download of ${blob.digest} from ${transport.host}/${repository} kept failing after ${resumes} resumes: ${(error as Error).message}`, retryable: true, cause: error });
+          : new RegistryError({
+              code: 'NETWORK',
+              status: 0,
+              host: transport.host,
+              repository,
+              digest: blob.digest,
+              message: `download of ${blob.digest} from ${transport.host}/${repository} kept failing after ${resumes} resumes: ${(error as Error).message}`,
+              retryable: true,
+              cause: error,
+            });
       }
       options.onResume?.(offset, error);
       if (options.counters) options.counters.retries++;

@@ -28,7 +28,11 @@ export class BodyDeadlineError extends Error {
  * Reads at most `limit` bytes within `deadlineMs`. Past the cap the body is destroyed and what fits is returned
  * with `truncated`; past the deadline (or the request's abort signal) the read fails with the reason.
  */
-export async function readUpTo(body: DestroyableBody, limit: number, deadlineMs: number): Promise<{ bytes: Buffer; truncated: boolean }> {
+export async function readUpTo(
+  body: DestroyableBody,
+  limit: number,
+  deadlineMs: number,
+): Promise<{ bytes: Buffer; truncated: boolean }> {
   const chunks: Buffer[] = [];
   let length = 0;
   let truncated = false;
@@ -56,12 +60,24 @@ export async function readUpTo(body: DestroyableBody, limit: number, deadlineMs:
 /** Whether a failure is a deadline: ours, undici's header/body timeouts, or an aborted request signal. */
 export function isDeadline(error: unknown): boolean {
   const e = error as { name?: string; code?: string } | undefined;
-  return e instanceof BodyDeadlineError || e?.name === 'TimeoutError' || e?.name === 'AbortError'
-    || e?.code === 'UND_ERR_HEADERS_TIMEOUT' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.code === 'UND_ERR_ABORTED';
+  return (
+    e instanceof BodyDeadlineError ||
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    e?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e?.code === 'UND_ERR_BODY_TIMEOUT' ||
+    e?.code === 'UND_ERR_ABORTED'
+  );
 }
 
 /** Reads a body that must fit whole (JSON answers, manifests): over the cap or past the deadline is an error. */
-export async function readWhole(body: DestroyableBody, limit: number, deadlineMs: number, ctx: ErrorContext, what: string): Promise<Buffer> {
+export async function readWhole(
+  body: DestroyableBody,
+  limit: number,
+  deadlineMs: number,
+  ctx: ErrorContext,
+  what: string,
+): Promise<Buffer> {
   let result: { bytes: Buffer; truncated: boolean };
   try {
     result = await readUpTo(body, limit, deadlineMs);

@@ -153,8 +153,10 @@ function hintFor(code: string, status: number, ctx: ErrorContext): string | unde
   }
   if (status === 401) return `authentication failed at ${ctx.host}; check the credentials`;
   if (status === 403) return `access denied by ${ctx.host}; check the account's permissions`;
-  if (status === 413) return `the registry or a proxy in front of it refused the body size; raise its body size limit (e.g. nginx client_max_body_size)`;
-  if (status === 429 || status === 503) return `${ctx.host} is overloaded or rate limiting; it was retried with backoff`;
+  if (status === 413)
+    return `the registry or a proxy in front of it refused the body size; raise its body size limit (e.g. nginx client_max_body_size)`;
+  if (status === 429 || status === 503)
+    return `${ctx.host} is overloaded or rate limiting; it was retried with backoff`;
   if (status >= 500) return `${ctx.host} failed internally; it was retried, check the registry's health`;
   return undefined;
 }
@@ -162,11 +164,20 @@ function hintFor(code: string, status: number, ctx: ErrorContext): string | unde
 // A peer's error code becomes ours (and picks the hint) only when it looks like one.
 const WIRE_CODE = /^[A-Za-z][A-Za-z0-9_.-]{0,63}$/;
 
-export function errorFromResponse(status: number, body: string, ctx: ErrorContext, override: { retryable?: boolean } = {}): RegistryError {
+export function errorFromResponse(
+  status: number,
+  body: string,
+  ctx: ErrorContext,
+  override: { retryable?: boolean } = {},
+): RegistryError {
   const wire = parseErrorBody(body);
-  const parsed = { code: wire.code && WIRE_CODE.test(wire.code) ? wire.code : undefined, message: wire.message ? peerText(wire.message) : undefined };
+  const parsed = {
+    code: wire.code && WIRE_CODE.test(wire.code) ? wire.code : undefined,
+    message: wire.message ? peerText(wire.message) : undefined,
+  };
   // A registry's code passes through as it came: the list names the ones this project knows.
-  const code = (parsed.code ?? (status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : `HTTP_${status}`)) as RegistryErrorCode;
+  const code = (parsed.code ??
+    (status === 401 ? 'UNAUTHORIZED' : status === 403 ? 'DENIED' : `HTTP_${status}`)) as RegistryErrorCode;
   const target = ctx.repository ? `${ctx.host}/${ctx.repository}` : ctx.host;
   const what = ctx.digest ?? ctx.reference;
   const message = `${ctx.action} ${target}${what ? ` (${what})` : ''} failed: ${status} ${code}${parsed.message ? ` ${parsed.message}` : ''}`;
@@ -183,12 +194,25 @@ export function errorFromResponse(status: number, body: string, ctx: ErrorContex
   });
 }
 
-const TLS_TRUST_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID']);
+const TLS_TRUST_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
 
 export function networkError(error: unknown, ctx: ErrorContext): RegistryError {
-  const code = (error as NodeJS.ErrnoException)?.code ?? ((error as { cause?: NodeJS.ErrnoException })?.cause?.code);
+  const code = (error as NodeJS.ErrnoException)?.code ?? (error as { cause?: NodeJS.ErrnoException })?.cause?.code;
   const timedOut = (error as Error)?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT';
-  const reason = timedOut ? 'no answer in time' : error instanceof Error ? (typeof code === 'string' ? code : peerText(error.message)) : peerText(String(error));
+  const reason = timedOut
+    ? 'no answer in time'
+    : error instanceof Error
+      ? typeof code === 'string'
+        ? code
+        : peerText(error.message)
+      : peerText(String(error));
   if (code && TLS_TRUST_CODES.has(code)) {
     return new RegistryError({
       code: 'TLS_UNTRUSTED',

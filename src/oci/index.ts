@@ -14,4 +14,11 @@ export { referrersTag, MAX_LISTED_NAMES, type Referrers, type InvalidNameHandler
 export { parseHostList, hostEntryProblem } from './origin.js';
 export { peerText } from './peer-text.js';
 export { systemClock, type Clock } from './clock.js';
-export { HttpRetryPolicy, isCancellation, type HttpOutcome, type RetryDecision, type RetryOptions, type RetryPolicy } from './retry.js';
+export {
+  HttpRetryPolicy,
+  isCancellation,
+  type HttpOutcome,
+  type RetryDecision,
+  type RetryOptions,
+  type RetryPolicy,
+} from './retry.js';

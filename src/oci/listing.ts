@@ -25,22 +25,35 @@ interface PagedList {
 
 async function pagedNames(transport: Transport, list: PagedList, scope: RequestScope): Promise<string[] | undefined> {
   const { field, repository } = list;
-  const ctx: ErrorContext = { host: transport.host, repository, action: field === 'tags' ? 'list tags on' : 'list repositories on' };
+  const ctx: ErrorContext = {
+    host: transport.host,
+    repository,
+    action: field === 'tags' ? 'list tags on' : 'list repositories on',
+  };
   const valid = field === 'tags' ? isValidTag : isValidRepository;
   const names: string[] = [];
   const seen = new Set<string>();
   let url: URL | undefined = transport.url(list.first);
   for (let page = 0; url; page++) {
     seen.add(url.toString());
-    const res = await transport.send({ method: 'GET', path: url.toString(), headers: { accept: 'application/json' }, context: ctx, ...scope });
+    const res = await transport.send({
+      method: 'GET',
+      path: url.toString(),
+      headers: { accept: 'application/json' },
+      context: ctx,
+      ...scope,
+    });
     if (res.status === 404 && page === 0) {
       await res.body.dump();
       return undefined;
     }
     if (res.status !== 200) throw await transport.failure(res, ctx);
-    const text = (await readWhole(res.body, BODY_LIMITS.listing, transport.apiDeadlineMs, ctx, `${field} page`)).toString('utf8');
+    const text = (
+      await readWhole(res.body, BODY_LIMITS.listing, transport.apiDeadlineMs, ctx, `${field} page`)
+    ).toString('utf8');
     for (const name of pageNames(text, field, ctx)) {
-      if (typeof name !== 'string' || !valid(name)) list.onInvalid?.(field === 'tags' ? 'tag' : 'repository', String(name), transport.host);
+      if (typeof name !== 'string' || !valid(name))
+        list.onInvalid?.(field === 'tags' ? 'tag' : 'repository', String(name), transport.host);
       else if (names.push(name) > MAX_LISTED_NAMES) throw tooMany(ctx, field);
     }
     url = nextLink(res.headers.link, res.url);
@@ -62,20 +75,57 @@ function pageNames(text: string, field: 'tags' | 'repositories', ctx: ErrorConte
 }
 
 function notAList(ctx: ErrorContext, field: string): never {
-  throw new RegistryError({ code: 'LISTING_INVALID', status: 200, host: ctx.host, repository: ctx.repository, message: `${ctx.action} ${ctx.host} failed: the answer is not JSON with a "${field}" list`, hint: `check that ${ctx.host} is a registry (Distribution API)` });
+  throw new RegistryError({
+    code: 'LISTING_INVALID',
+    status: 200,
+    host: ctx.host,
+    repository: ctx.repository,
+    message: `${ctx.action} ${ctx.host} failed: the answer is not JSON with a "${field}" list`,
+    hint: `check that ${ctx.host} is a registry (Distribution API)`,
+  });
 }
 
 function tooMany(ctx: ErrorContext, field: string): RegistryError {
-  return new RegistryError({ code: 'LISTING_TOO_LARGE', status: 200, host: ctx.host, repository: ctx.repository, message: `${ctx.action} ${ctx.host} failed: it lists over ${MAX_LISTED_NAMES} ${field}`, hint: 'sync named repositories or tags instead of whole listings, or clean up the registry' });
+  return new RegistryError({
+    code: 'LISTING_TOO_LARGE',
+    status: 200,
+    host: ctx.host,
+    repository: ctx.repository,
+    message: `${ctx.action} ${ctx.host} failed: it lists over ${MAX_LISTED_NAMES} ${field}`,
+    hint: 'sync named repositories or tags instead of whole listings, or clean up the registry',
+  });
 }
 
 /** All valid tags of a repository; undefined when the registry does not know the repository at all. */
-export function listTags(transport: Transport, repository: string, pageSize: number, scope: RequestScope, onInvalid?: InvalidNameHandler): Promise<string[] | undefined> {
-  return pagedNames(transport, { field: 'tags', first: `${repositoryPath(transport.host, repository)}tags/list?n=${pageSize}`, repository, onInvalid }, scope);
+export function listTags(
+  transport: Transport,
+  repository: string,
+  pageSize: number,
+  scope: RequestScope,
+  onInvalid?: InvalidNameHandler,
+): Promise<string[] | undefined> {
+  return pagedNames(
+    transport,
+    {
+      field: 'tags',
+      first: `${repositoryPath(transport.host, repository)}tags/list?n=${pageSize}`,
+      repository,
+      onInvalid,
+    },
+    scope,
+  );
 }
 
-export async function listRepositories(transport: Transport, pageSize: number, scope: RequestScope, onInvalid?: InvalidNameHandler): Promise<string[]> {
-  return (await pagedNames(transport, { field: 'repositories', first: `/v2/_catalog?n=${pageSize}`, onInvalid }, scope)) ?? [];
+export async function listRepositories(
+  transport: Transport,
+  pageSize: number,
+  scope: RequestScope,
+  onInvalid?: InvalidNameHandler,
+): Promise<string[]> {
+  return (
+    (await pagedNames(transport, { field: 'repositories', first: `/v2/_catalog?n=${pageSize}`, onInvalid }, scope)) ??
+    []
+  );
 }
 
 export function referrersTag(digest: string): string {
@@ -88,16 +138,36 @@ export interface Referrers {
   source: 'api' | 'tag' | 'none';
 }
 
-export async function listReferrers(transport: Transport, repository: string, digest: string, scope: RequestScope): Promise<Referrers> {
+export async function listReferrers(
+  transport: Transport,
+  repository: string,
+  digest: string,
+  scope: RequestScope,
+): Promise<Referrers> {
   const ctx = { host: transport.host, repository, digest, action: 'list referrers on' };
-  const res = await transport.send({ method: 'GET', path: referrersPath(transport.host, repository, digest), headers: { accept: OCI_INDEX }, context: ctx, ...scope });
+  const res = await transport.send({
+    method: 'GET',
+    path: referrersPath(transport.host, repository, digest),
+    headers: { accept: OCI_INDEX },
+    context: ctx,
+    ...scope,
+  });
   if (res.status === 200) {
-    const text = (await readWhole(res.body, BODY_LIMITS.referrers, transport.apiDeadlineMs, ctx, 'referrers index')).toString('utf8');
+    const text = (
+      await readWhole(res.body, BODY_LIMITS.referrers, transport.apiDeadlineMs, ctx, 'referrers index')
+    ).toString('utf8');
     let index: ImageIndex;
     try {
       index = JSON.parse(text) as ImageIndex;
     } catch {
-      throw new RegistryError({ code: 'REFERRERS_INVALID', status: 200, host: transport.host, repository, digest, message: `${transport.host} answered the referrers of ${digest} with something that is not JSON` });
+      throw new RegistryError({
+        code: 'REFERRERS_INVALID',
+        status: 200,
+        host: transport.host,
+        repository,
+        digest,
+        message: `${transport.host} answered the referrers of ${digest} with something that is not JSON`,
+      });
     }
     return { descriptors: Array.isArray(index?.manifests) ? index.manifests : [], source: 'api' };
   }

@@ -17,7 +17,8 @@ const HOST_ENTRY = /^([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+
 export function hostEntryProblem(entry: string): string | undefined {
   const match = HOST_ENTRY.exec(entry);
   if (!match) return `"${entry}" is not a host name or IP with an optional :port (no scheme, path or spaces)`;
-  if (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > 65535)) return `"${entry}" has a port outside 1-65535`;
+  if (match[2] !== undefined && (Number(match[2]) < 1 || Number(match[2]) > 65535))
+    return `"${entry}" has a port outside 1-65535`;
   return undefined;
 }
 
@@ -34,7 +35,10 @@ export function hostEntryMatches(entry: string, url: URL): boolean {
 export function parseHostList(text: string | undefined): { hosts: string[]; problems: string[] } {
   const hosts: string[] = [];
   const problems: string[] = [];
-  for (const entry of (text ?? '').split(',').map((e) => e.trim()).filter(Boolean)) {
+  for (const entry of (text ?? '')
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean)) {
     const problem = hostEntryProblem(entry);
     if (problem) problems.push(problem);
     else hosts.push(entry);

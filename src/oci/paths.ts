@@ -7,17 +7,35 @@ import { peerText } from './peer-text.js';
 import { isValidRepository, isValidTag } from './reference.js';
 
 function invalid(host: string, what: string, value: string, hint: string): RegistryError {
-  return new RegistryError({ code: 'NAME_INVALID', status: 0, host, message: `${what} "${peerText(value, 200)}" is not valid, so no request was made to ${host}`, hint });
+  return new RegistryError({
+    code: 'NAME_INVALID',
+    status: 0,
+    host,
+    message: `${what} "${peerText(value, 200)}" is not valid, so no request was made to ${host}`,
+    hint,
+  });
 }
 
 /** `/v2/<repository>/`, once the name has passed the distribution grammar (no `.` or `..` segments). */
 export function repositoryPath(host: string, repository: string): string {
-  if (!isValidRepository(repository)) throw invalid(host, 'repository name', repository, 'use lowercase letters, digits and . _ - separators between /-separated parts');
+  if (!isValidRepository(repository))
+    throw invalid(
+      host,
+      'repository name',
+      repository,
+      'use lowercase letters, digits and . _ - separators between /-separated parts',
+    );
   return `/v2/${repository}/`;
 }
 
 export function manifestPath(host: string, repository: string, reference: string): string {
-  if (!isValidTag(reference) && !isDigest(reference)) throw invalid(host, 'tag or digest', reference, 'a tag is letters, digits, _ . - (at most 128, not starting with . or -); a digest is sha256:<64 hex>');
+  if (!isValidTag(reference) && !isDigest(reference))
+    throw invalid(
+      host,
+      'tag or digest',
+      reference,
+      'a tag is letters, digits, _ . - (at most 128, not starting with . or -); a digest is sha256:<64 hex>',
+    );
   return `${repositoryPath(host, repository)}manifests/${reference}`;
 }
 

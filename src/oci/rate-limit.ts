@@ -91,7 +91,10 @@ export class TokenBucket implements RequestPacer {
       return;
     }
     const capacity = Math.max(1, Math.min(this.burst, Math.ceil(this.rate)));
-    this.tokens = Math.min(capacity, (Number.isFinite(this.tokens) ? this.tokens : capacity) + ((now - this.last) / 1000) * this.rate);
+    this.tokens = Math.min(
+      capacity,
+      (Number.isFinite(this.tokens) ? this.tokens : capacity) + ((now - this.last) / 1000) * this.rate,
+    );
     this.last = now;
   }
 
@@ -111,10 +114,13 @@ export class TokenBucket implements RequestPacer {
   }
 
   private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.drain();
-    }, Math.max(1, ms));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.drain();
+      },
+      Math.max(1, ms),
+    );
     this.timer.unref?.();
   }
 }

@@ -27,7 +27,9 @@ export function isValidTag(tag: string): boolean {
 export function parseReference(text: string): ImageReference {
   const slash = text.indexOf('/');
   if (slash <= 0) {
-    throw new Error(`"${text}" is not a full image reference: write it as REGISTRY/REPOSITORY[:TAG|@DIGEST], e.g. 127.0.0.1:5000/library/nginx:1.27`);
+    throw new Error(
+      `"${text}" is not a full image reference: write it as REGISTRY/REPOSITORY[:TAG|@DIGEST], e.g. 127.0.0.1:5000/library/nginx:1.27`,
+    );
   }
   const registry = text.slice(0, slash);
   let rest = text.slice(slash + 1);
@@ -43,10 +45,15 @@ export function parseReference(text: string): ImageReference {
   if (colon >= 0) {
     tag = rest.slice(colon + 1);
     rest = rest.slice(0, colon);
-    if (!isValidTag(tag)) throw new Error(`"${tag}" in "${text}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`);
+    if (!isValidTag(tag))
+      throw new Error(
+        `"${tag}" in "${text}" is not a valid tag (letters, digits, _ . -, at most 128, not starting with . or -)`,
+      );
   }
   if (!isValidRepository(rest)) {
-    throw new Error(`"${rest}" in "${text}" is not a valid repository name (lowercase letters, digits and . _ - / separators)`);
+    throw new Error(
+      `"${rest}" in "${text}" is not a valid repository name (lowercase letters, digits and . _ - / separators)`,
+    );
   }
   return { registry, repository: rest, tag, digest };
 }

@@ -57,7 +57,12 @@ export class RegistryClient {
     return headManifest(this.transport, repository, reference, this.scope(repository, call));
   }
 
-  putManifest(repository: string, reference: string, manifest: { mediaType: string; bytes: Buffer; digest: string }, call?: CallOptions): Promise<string> {
+  putManifest(
+    repository: string,
+    reference: string,
+    manifest: { mediaType: string; bytes: Buffer; digest: string },
+    call?: CallOptions,
+  ): Promise<string> {
     return putManifest(this.transport, repository, reference, manifest, this.scope(repository, call));
   }
 
@@ -66,7 +71,11 @@ export class RegistryClient {
   }
 
   /** `options` carries the counters and the signal, as `call` does elsewhere. */
-  readBlob(repository: string, blob: Descriptor, options: Omit<ReadBlobOptions, 'scopes'> = {}): AsyncGenerator<Buffer> {
+  readBlob(
+    repository: string,
+    blob: Descriptor,
+    options: Omit<ReadBlobOptions, 'scopes'> = {},
+  ): AsyncGenerator<Buffer> {
     return readBlob(this.transport, repository, blob, { ...options, scopes: this.scope(repository).scopes });
   }
 
@@ -81,7 +90,14 @@ export class RegistryClient {
     return putBlob(this.transport, repository, location, blob, body, this.scope(repository, call));
   }
 
-  putBlobChunked(repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, chunkSize: number, call?: CallOptions) {
+  putBlobChunked(
+    repository: string,
+    location: string,
+    blob: Descriptor,
+    body: AsyncIterable<Buffer>,
+    chunkSize: number,
+    call?: CallOptions,
+  ) {
     return putBlobChunked(this.transport, repository, location, blob, body, chunkSize, this.scope(repository, call));
   }
 
@@ -95,7 +111,12 @@ export class RegistryClient {
   }
 
   listRepositories(call: CallOptions = {}): Promise<string[]> {
-    return listRepositories(this.transport, this.pageSize, { scopes: ['registry:catalog:*'], ...call }, this.onInvalidName);
+    return listRepositories(
+      this.transport,
+      this.pageSize,
+      { scopes: ['registry:catalog:*'], ...call },
+      this.onInvalidName,
+    );
   }
 
   listReferrers(repository: string, digest: string, call?: CallOptions): Promise<Referrers> {

@@ -12,7 +12,12 @@ export interface RetryOptions {
 export const DEFAULT_RETRY: RetryOptions = { retries: 5, baseDelayMs: 200, maxDelayMs: 30_000 };
 
 /** `attempt` counts from 0 (the delay before the second attempt); `random` is there for tests. */
-export function backoffDelay(attempt: number, policy: RetryOptions, retryAfterMs?: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  policy: RetryOptions,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   const exponential = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
   const jittered = exponential / 2 + random() * (exponential / 2);
   return Math.max(jittered, Math.min(retryAfterMs ?? 0, policy.maxDelayMs * 4));
@@ -51,13 +56,17 @@ export type HttpOutcome = { status: number; retryAfterMs?: number } | { error: u
 export class HttpRetryPolicy implements RetryPolicy<HttpOutcome> {
   readonly options: RetryOptions;
 
-  constructor(options: Partial<RetryOptions> = {}, private readonly random: () => number = Math.random) {
+  constructor(
+    options: Partial<RetryOptions> = {},
+    private readonly random: () => number = Math.random,
+  ) {
     this.options = { ...DEFAULT_RETRY, ...stripUndefined(options) };
   }
 
   decide(attempt: number, outcome: HttpOutcome): RetryDecision {
     if ('status' in outcome) {
-      if (!isRetryableStatus(outcome.status)) return { retry: false, reason: `status ${outcome.status} is an answer, not a failure to retry` };
+      if (!isRetryableStatus(outcome.status))
+        return { retry: false, reason: `status ${outcome.status} is an answer, not a failure to retry` };
     } else if (isCancellation(outcome.error)) {
       return { retry: false, reason: 'cancelled' };
     } else if (outcome.error instanceof RegistryError && !outcome.error.retryable) {

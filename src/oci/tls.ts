@@ -2,7 +2,10 @@
 // the system's roots. Shared by the registry transport, Harbor's REST client and the readiness pings.
 import { rootCertificates } from 'node:tls';
 
-export function tlsOptions(options: { skipTlsVerify?: boolean; caCertificate?: string }): { rejectUnauthorized?: boolean; ca?: string[] } | undefined {
+export function tlsOptions(options: {
+  skipTlsVerify?: boolean;
+  caCertificate?: string;
+}): { rejectUnauthorized?: boolean; ca?: string[] } | undefined {
   if (options.skipTlsVerify) return { rejectUnauthorized: false };
   // Node replaces its CA list when `ca` is given, so the system's roots come along with the private one.
   if (options.caCertificate) return { ca: [...rootCertificates, options.caCertificate] };

@@ -21,7 +21,8 @@ export function shownRealm(realm: URL): string {
 export function realmRefusal(realm: URL, policy: RealmPolicy, host: string): RegistryError | undefined {
   const listed = policy.allowedHosts.some((entry) => hostEntryMatches(entry, realm));
   const ownHost = realm.hostname.toLowerCase() === policy.registry.hostname.toLowerCase();
-  const refuse = (message: string, hint: string) => new RegistryError({ code: 'TOKEN_REALM_REFUSED', status: 0, host, message, hint });
+  const refuse = (message: string, hint: string) =>
+    new RegistryError({ code: 'TOKEN_REALM_REFUSED', status: 0, host, message, hint });
   if (!ownHost && !listed) {
     return refuse(
       `token realm ${shownRealm(realm)} is not on ${host}: its credentials are not sent there`,

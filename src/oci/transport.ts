@@ -116,11 +116,17 @@ export class Transport {
       connect: tlsOptions(options),
     });
     this.clock = options.clock ?? systemClock;
-    this.auth = new Authenticator(options.host, options.credentials, this.dispatcher, {
-      registry: this.root,
-      allowedHosts: options.tokenRealmHosts ?? [],
-      deadlineMs: this.apiDeadlineMs,
-    }, this.clock);
+    this.auth = new Authenticator(
+      options.host,
+      options.credentials,
+      this.dispatcher,
+      {
+        registry: this.root,
+        allowedHosts: options.tokenRealmHosts ?? [],
+        deadlineMs: this.apiDeadlineMs,
+      },
+      this.clock,
+    );
     this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
     this.retryPolicy = new HttpRetryPolicy(options.retry);
     this.userAgent = options.userAgent ?? 'swr-harbor-sync';
@@ -178,8 +184,11 @@ export class Transport {
       }
       if (isRetryableStatus(res.status)) {
         const retryAfterMs = parseRetryAfter(res.headers['retry-after'], this.clock.now());
-        if (res.status === 429 || res.status === 503) this.limiter.slowDown(Math.min(retryAfterMs ?? this.retryPolicy.options.baseDelayMs, 60_000));
-        const decision = replayable ? this.retryPolicy.decide(attempt, { status: res.status, retryAfterMs }) : undefined;
+        if (res.status === 429 || res.status === 503)
+          this.limiter.slowDown(Math.min(retryAfterMs ?? this.retryPolicy.options.baseDelayMs, 60_000));
+        const decision = replayable
+          ? this.retryPolicy.decide(attempt, { status: res.status, retryAfterMs })
+          : undefined;
         if (decision?.retry) {
           await res.body.dump();
           if (options.counters) options.counters.retries++;
@@ -240,10 +249,13 @@ export class Transport {
         body: (hop === 0 ? options.body : undefined) as Buffer | undefined,
         dispatcher: this.dispatcher,
         // API answers are small: the deadline bounds headers and the caller's read of the body together.
-        ...(stream ? { signal: options.signal } : { signal: deadlineOrCancel(this.apiDeadlineMs, options.signal), headersTimeout: this.apiDeadlineMs }),
+        ...(stream
+          ? { signal: options.signal }
+          : { signal: deadlineOrCancel(this.apiDeadlineMs, options.signal), headersTimeout: this.apiDeadlineMs }),
       });
       const location = res.headers.location;
-      const redirect = [301, 302, 303, 307, 308].includes(res.statusCode) && location && (method === 'GET' || method === 'HEAD');
+      const redirect =
+        [301, 302, 303, 307, 308].includes(res.statusCode) && location && (method === 'GET' || method === 'HEAD');
       if (!redirect || hop >= MAX_REDIRECTS) {
         return { status: res.statusCode, headers: res.headers, body: res.body, url };
       }

@@ -5,9 +5,7 @@ import type { RequestScope } from './manifests.js';
 import { header, type Transport } from './transport.js';
 import type { Descriptor } from './types.js';
 
-export type UploadStart =
-  | { kind: 'mounted' }
-  | { kind: 'session'; location: string; minChunk?: number };
+export type UploadStart = { kind: 'mounted' } | { kind: 'session'; location: string; minChunk?: number };
 
 export interface MountRequest {
   digest: string;
@@ -19,22 +17,50 @@ export interface MountRequest {
  * Opens an upload session, or mounts the blob when asked and the registry agrees (201). A 202 answer to a
  * mount is an ordinary session that the caller must use for the upload, so that no session is left dangling.
  */
-export async function startUpload(transport: Transport, repository: string, mount: MountRequest | undefined, scope: RequestScope): Promise<UploadStart> {
+export async function startUpload(
+  transport: Transport,
+  repository: string,
+  mount: MountRequest | undefined,
+  scope: RequestScope,
+): Promise<UploadStart> {
   const query = new URLSearchParams();
   if (mount) {
     query.set('mount', mount.digest);
     if (mount.from) query.set('from', mount.from);
   }
-  const ctx = { host: transport.host, repository, digest: mount?.digest, action: mount ? 'mount blob on' : 'start upload on' };
-  const res = await transport.expect({ method: 'POST', path: `${repositoryPath(transport.host, repository)}blobs/uploads/${mount ? `?${query}` : ''}`, context: ctx, ...scope }, [201, 202]);
+  const ctx = {
+    host: transport.host,
+    repository,
+    digest: mount?.digest,
+    action: mount ? 'mount blob on' : 'start upload on',
+  };
+  const res = await transport.expect(
+    {
+      method: 'POST',
+      path: `${repositoryPath(transport.host, repository)}blobs/uploads/${mount ? `?${query}` : ''}`,
+      context: ctx,
+      ...scope,
+    },
+    [201, 202],
+  );
   await res.body.dump();
   if (res.status === 201 && mount) return { kind: 'mounted' };
   const location = header(res, 'location');
   if (!location) {
-    throw new RegistryError({ code: 'UPLOAD_INVALID', status: res.status, host: transport.host, repository, message: `${transport.host} opened an upload without a Location header` });
+    throw new RegistryError({
+      code: 'UPLOAD_INVALID',
+      status: res.status,
+      host: transport.host,
+      repository,
+      message: `${transport.host} opened an upload without a Location header`,
+    });
   }
   const minChunk = Number(header(res, 'oci-chunk-min-length'));
-  return { kind: 'session', location: new URL(location, res.url).toString(), minChunk: Number.isFinite(minChunk) && minChunk > 0 ? minChunk : undefined };
+  return {
+    kind: 'session',
+    location: new URL(location, res.url).toString(),
+    minChunk: Number.isFinite(minChunk) && minChunk > 0 ? minChunk : undefined,
+  };
 }
 
 function withDigest(location: string, digest: string): string {
@@ -44,7 +70,14 @@ function withDigest(location: string, digest: string): string {
 }
 
 /** Sends the whole blob in one streaming PUT with its length; the registry checks the digest before committing. */
-export async function putBlob(transport: Transport, repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, scope: RequestScope): Promise<'done' | 'refused'> {
+export async function putBlob(
+  transport: Transport,
+  repository: string,
+  location: string,
+  blob: Descriptor,
+  body: AsyncIterable<Buffer>,
+  scope: RequestScope,
+): Promise<'done' | 'refused'> {
   const ctx = { host: transport.host, repository, digest: blob.digest, action: 'upload blob to' };
   const res = await transport.send({
     method: 'PUT',
@@ -70,7 +103,15 @@ export async function putBlob(transport: Transport, repository: string, location
  * Sends the blob as a series of PATCH requests of `chunkSize` bytes with Content-Range, then closes the
  * session with an empty PUT. Each chunk streams from the source; nothing is buffered beyond the chunk split.
  */
-export async function putBlobChunked(transport: Transport, repository: string, location: string, blob: Descriptor, body: AsyncIterable<Buffer>, chunkSize: number, scope: RequestScope): Promise<void> {
+export async function putBlobChunked(
+  transport: Transport,
+  repository: string,
+  location: string,
+  blob: Descriptor,
+  body: AsyncIterable<Buffer>,
+  chunkSize: number,
+  scope: RequestScope,
+): Promise<void> {
   const ctx = { host: transport.host, repository, digest: blob.digest, action: 'upload blob chunk to' };
   const source = new ChunkSplitter(body[Symbol.asyncIterator]());
   let offset = 0;
@@ -80,7 +121,11 @@ export async function putBlobChunked(transport: Transport, repository: string, l
     const res = await transport.send({
       method: 'PATCH',
       path: current,
-      headers: { 'content-type': 'application/octet-stream', 'content-length': String(length), 'content-range': `${offset}-${offset + length - 1}` },
+      headers: {
+        'content-type': 'application/octet-stream',
+        'content-length': String(length),
+        'content-range': `${offset}-${offset + length - 1}`,
+      },
       body: source.take(length),
       context: ctx,
       ...scope,
@@ -93,15 +138,33 @@ export async function putBlobChunked(transport: Transport, repository: string, l
   }
   // Drain the verifier so a digest mismatch surfaces before the session is committed.
   await source.finish();
-  const res = await transport.send({ method: 'PUT', path: withDigest(current, blob.digest), headers: { 'content-length': '0' }, body: Buffer.alloc(0), context: { ...ctx, action: 'finish upload on' }, stream: true, ...scope });
+  const res = await transport.send({
+    method: 'PUT',
+    path: withDigest(current, blob.digest),
+    headers: { 'content-length': '0' },
+    body: Buffer.alloc(0),
+    context: { ...ctx, action: 'finish upload on' },
+    stream: true,
+    ...scope,
+  });
   if (res.status !== 201 && res.status !== 204) throw await transport.failure(res, ctx);
   await res.body.dump();
 }
 
 /** Cancels an upload session; best effort, since the session may already be gone. */
-export async function cancelUpload(transport: Transport, repository: string, location: string, scope: RequestScope): Promise<void> {
+export async function cancelUpload(
+  transport: Transport,
+  repository: string,
+  location: string,
+  scope: RequestScope,
+): Promise<void> {
   try {
-    const res = await transport.send({ method: 'DELETE', path: location, context: { host: transport.host, repository, action: 'cancel upload on' }, ...scope });
+    const res = await transport.send({
+      method: 'DELETE',
+      path: location,
+      context: { host: transport.host, repository, action: 'cancel upload on' },
+      ...scope,
+    });
     await res.body.dump();
   } catch {
     // A session we cannot cancel expires on the registry's side.

@@ -91,6 +91,8 @@ export class BullDedupe {
   /** A job ended: after a success it keeps answering duplicates for the window, after a failure no longer. */
   async settle(bull: BullJob<JobData, JobOutcome>, succeeded: boolean): Promise<void> {
     if (!bull.data.dedupeKey) return;
-    await this.redis.eval(SETTLE, 1, this.keyOf(bull.data.dedupeKey), bull.id!, succeeded ? String(DUPLICATE_WINDOW_MS) : '0').catch(() => undefined);
+    await this.redis
+      .eval(SETTLE, 1, this.keyOf(bull.data.dedupeKey), bull.id!, succeeded ? String(DUPLICATE_WINDOW_MS) : '0')
+      .catch(() => undefined);
   }
 }

@@ -55,7 +55,11 @@ export class BullJobReads {
       for (const type of types) {
         // Filters applied after reading (project; skipped vs succeeded among completed) need reading ahead.
         const readAhead = filter.project || filter.state === 'skipped' || filter.state === 'succeeded';
-        const found = await withTimeout(this.queue.getJobs([type as 'waiting'], 0, (readAhead ? SCAN_LIMIT : limit) - 1, false), REDIS_ANSWER_MS, 'listing jobs');
+        const found = await withTimeout(
+          this.queue.getJobs([type as 'waiting'], 0, (readAhead ? SCAN_LIMIT : limit) - 1, false),
+          REDIS_ANSWER_MS,
+          'listing jobs',
+        );
         for (const j of found) if (j) jobs.push(toJob(j, type as BullState));
       }
     }
@@ -76,7 +80,11 @@ export class BullJobReads {
   async finishedSince(since: Date): Promise<Job[]> {
     const out: Job[] = [];
     for (const state of ['completed', 'failed'] as const) {
-      for (const j of await withTimeout(this.queue.getJobs([state], 0, SCAN_LIMIT - 1, false), REDIS_ANSWER_MS, 'listing jobs')) {
+      for (const j of await withTimeout(
+        this.queue.getJobs([state], 0, SCAN_LIMIT - 1, false),
+        REDIS_ANSWER_MS,
+        'listing jobs',
+      )) {
         if (j && (j.finishedOn ?? 0) >= since.getTime()) out.push(toJob(j, state));
       }
     }
@@ -89,12 +97,26 @@ export class BullJobReads {
   }
 
   async counts(): Promise<Record<JobState, number>> {
-    const raw = await withTimeout(this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed'), REDIS_ANSWER_MS, 'counting jobs');
+    const raw = await withTimeout(
+      this.queue.getJobCounts(...QUEUED_STATES, 'active', 'completed', 'failed'),
+      REDIS_ANSWER_MS,
+      'counting jobs',
+    );
     const skippedKey = this.skippedKey;
-    await withTimeout(this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - this.keepAgeSeconds * 1000), REDIS_ANSWER_MS, 'counting jobs');
+    await withTimeout(
+      this.redis.zremrangebyscore(skippedKey, '-inf', Date.now() - this.keepAgeSeconds * 1000),
+      REDIS_ANSWER_MS,
+      'counting jobs',
+    );
     const skipped = await withTimeout(this.redis.zcard(skippedKey), REDIS_ANSWER_MS, 'counting jobs');
     const queued = QUEUED_STATES.reduce((n, s) => n + (raw[s] ?? 0), 0);
-    return { queued, running: raw.active ?? 0, succeeded: Math.max(0, (raw.completed ?? 0) - skipped), skipped, failed: raw.failed ?? 0 };
+    return {
+      queued,
+      running: raw.active ?? 0,
+      succeeded: Math.max(0, (raw.completed ?? 0) - skipped),
+      skipped,
+      failed: raw.failed ?? 0,
+    };
   }
 }
 
@@ -107,7 +129,8 @@ export function toJob(bull: BullJob<JobData, JobOutcome>, state: BullState, spec
   else ours = 'queued';
   const times = [bull.timestamp, bull.processedOn ?? 0, bull.finishedOn ?? 0];
   const final = ours === 'succeeded' || ours === 'skipped' || ours === 'failed';
-  const progress = ours === 'running' && typeof bull.progress === 'object' ? (bull.progress as unknown as JobProgress) : undefined;
+  const progress =
+    ours === 'running' && typeof bull.progress === 'object' ? (bull.progress as unknown as JobProgress) : undefined;
   return {
     id: bull.id!,
     kind: spec.kind,

@@ -12,7 +12,15 @@ export class RedisPendingPushes {
 
   async add(push: Omit<PendingPush, 'id' | 'receivedAt'>): Promise<void> {
     const field = [push.project, push.repository, push.digest].join('\n');
-    await withTimeout(this.redis.hsetnx(this.hash, field, JSON.stringify({ namespace: push.namespace, receivedAt: new Date().toISOString() })), REDIS_ANSWER_MS, 'recording a push');
+    await withTimeout(
+      this.redis.hsetnx(
+        this.hash,
+        field,
+        JSON.stringify({ namespace: push.namespace, receivedAt: new Date().toISOString() }),
+      ),
+      REDIS_ANSWER_MS,
+      'recording a push',
+    );
   }
 
   async before(cutoff: Date): Promise<PendingPush[]> {
@@ -21,7 +29,8 @@ export class RedisPendingPushes {
     for (let i = 0; i + 1 < flat.length; i += 2) {
       const [project, repository, digest] = flat[i].split('\n');
       const { namespace, receivedAt } = JSON.parse(flat[i + 1]) as { namespace: string; receivedAt: string };
-      if (new Date(receivedAt) <= cutoff) out.push({ id: flat[i], project: project, repository: repository, digest: digest, namespace, receivedAt });
+      if (new Date(receivedAt) <= cutoff)
+        out.push({ id: flat[i], project: project, repository: repository, digest: digest, namespace, receivedAt });
     }
     return out;
   }

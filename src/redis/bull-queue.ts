@@ -10,7 +10,16 @@ import { isPermanent, jobRetryPolicy, judge, mergeTags, retryDelay } from '../jo
 import type { JobQueue, JobView, QueueStartOptions } from '../jobs/queue.js';
 import { DEFAULT_JOB_RETENTION, type JobRetention } from '../jobs/retention.js';
 import type { ThroughputRow } from '../jobs/throughput.js';
-import type { EnqueueOutcome, Job, JobFilter, JobOutcome, JobProgress, JobSpec, JobState, PendingPush } from '../jobs/types.js';
+import type {
+  EnqueueOutcome,
+  Job,
+  JobFilter,
+  JobOutcome,
+  JobProgress,
+  JobSpec,
+  JobState,
+  PendingPush,
+} from '../jobs/types.js';
 import { mapStrings, oneLine } from '../logging/one-line.js';
 import { systemClock, type Clock } from '../oci/clock.js';
 import { BullDedupe } from './bull-dedupe.js';
@@ -76,14 +85,18 @@ export class BullQueue implements JobQueue {
 
   private async add(id: string, spec: JobSpec, dedupeKey: string | undefined, notBefore?: Date): Promise<Job> {
     const delay = notBefore ? Math.max(0, notBefore.getTime() - this.clock.now()) : 0;
-    const job = await this.queue.add(spec.kind, { spec, dedupeKey }, {
-      jobId: id,
-      delay,
-      attempts: this.options.retries + 1,
-      backoff: { type: 'capped-exponential' },
-      removeOnComplete: this.keep,
-      removeOnFail: this.keep,
-    });
+    const job = await this.queue.add(
+      spec.kind,
+      { spec, dedupeKey },
+      {
+        jobId: id,
+        delay,
+        attempts: this.options.retries + 1,
+        backoff: { type: 'capped-exponential' },
+        removeOnComplete: this.keep,
+        removeOnFail: this.keep,
+      },
+    );
     return toJob(job, delay > 0 ? 'delayed' : 'waiting');
   }
 
@@ -116,7 +129,11 @@ export class BullQueue implements JobQueue {
   }
 
   async probeWrite(): Promise<void> {
-    const answer = await withTimeout(this.redis.set(this.key('probe'), new Date().toISOString(), 'PX', 60_000), REDIS_ANSWER_MS, 'a test write');
+    const answer = await withTimeout(
+      this.redis.set(this.key('probe'), new Date().toISOString(), 'PX', 60_000),
+      REDIS_ANSWER_MS,
+      'a test write',
+    );
     if (answer !== 'OK') throw new Error(`Redis refused a write (${String(answer)})`);
   }
 
@@ -136,7 +153,11 @@ export class BullQueue implements JobQueue {
       if (!job || this.stopping) return;
       // The job's own attempt limit, as BullMQ counts it (the replica that added it may have had other settings).
       const policy = jobRetryPolicy({ retries: (job.opts.attempts ?? 1) - 1, backoffBaseMs, backoffMaxMs });
-      const decision = policy.decide(job.attemptsMade, { state: 'failed', reason: error.message, permanent: error instanceof UnrecoverableError });
+      const decision = policy.decide(job.attemptsMade, {
+        state: 'failed',
+        reason: error.message,
+        permanent: error instanceof UnrecoverableError,
+      });
       logFailedAttempt(this.log, job.id!, job.attemptsMade, decision, error.message);
       if (!decision.retry) {
         void this.dedupe.settle(job, false);
@@ -146,7 +167,8 @@ export class BullQueue implements JobQueue {
     this.worker.on('error', (error) => this.log.error(`job queue (Redis): ${error.message}`));
     // A job whose lock could not be renewed may be another replica's by now: stop this replica's copy of it.
     this.worker.on('lockRenewalFailed', (ids) => {
-      for (const id of ids) this.running.get(id)?.abort(new Error('lost the job\'s lock in Redis: another replica may be running it'));
+      for (const id of ids)
+        this.running.get(id)?.abort(new Error("lost the job's lock in Redis: another replica may be running it"));
     });
     await this.worker.waitUntilReady();
   }
@@ -168,7 +190,11 @@ export class BullQueue implements JobQueue {
           if (!extra || extra.kind !== 'image' || job.spec.kind !== 'image') break;
           const known = new Set(job.spec.tags);
           job = { ...job, spec: extra };
-          const more = await options.handler({ ...job, spec: { ...extra, tags: extra.tags.filter((t) => !known.has(t)) } }, this.progressReporter(bull), cancel.signal);
+          const more = await options.handler(
+            { ...job, spec: { ...extra, tags: extra.tags.filter((t) => !known.has(t)) } },
+            this.progressReporter(bull),
+            cancel.signal,
+          );
           outcome = { results: [...outcome.results, ...more.results], skipped: outcome.skipped && more.skipped };
         }
       } catch (error) {
@@ -225,7 +251,8 @@ export class BullQueue implements JobQueue {
     // answers every later call with the first call's promise, so a gentle close could never be forced after.
     await worker.pause(true);
     const deadline = this.clock.now() + graceMs;
-    while (this.running.size > 0 && this.clock.now() < deadline) await this.clock.sleep(Math.min(100, deadline - this.clock.now()));
+    while (this.running.size > 0 && this.clock.now() < deadline)
+      await this.clock.sleep(Math.min(100, deadline - this.clock.now()));
     const left = this.running.size;
     for (const running of this.running.values()) running.abort(new Error('the service is stopping'));
     // Forced: jobs still running keep their lock until it expires, then another replica (or the next start) takes them.

@@ -41,10 +41,15 @@ export function createRedisClient(url: string, options: RedisConnectionOptions =
     maxRetriesPerRequest: null,
   };
   if (target.tls) {
-    config.tls = { servername: target.host, ...(options.caCertificate ? { ca: [...rootCertificates, options.caCertificate] } : {}) };
+    config.tls = {
+      servername: target.host,
+      ...(options.caCertificate ? { ca: [...rootCertificates, options.caCertificate] } : {}),
+    };
   }
   const client = new Redis(config);
-  const secrets = [target.password, target.password && encodeURIComponent(target.password)].filter((s): s is string => Boolean(s));
+  const secrets = [target.password, target.password && encodeURIComponent(target.password)].filter((s): s is string =>
+    Boolean(s),
+  );
   client.on('error', (error: Error) => {
     if (!options.onError) return;
     let message = `Redis ${maskRedisUrl(url)}: ${error.message}`;
@@ -64,7 +69,12 @@ export function luaScript(source: string): LuaScript {
 }
 
 /** EVALSHA, loading the script with EVAL when the server does not have it yet (a restart, a flush). */
-export async function runScript(client: Redis, script: LuaScript, keys: string[], args: Array<string | number>): Promise<unknown> {
+export async function runScript(
+  client: Redis,
+  script: LuaScript,
+  keys: string[],
+  args: Array<string | number>,
+): Promise<unknown> {
   try {
     return await client.evalsha(script.sha1, keys.length, ...keys, ...args);
   } catch (error) {

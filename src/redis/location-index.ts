@@ -45,7 +45,12 @@ export class RedisLocationIndex implements LocationIndex {
   }
 
   async record(registry: string, digest: string, repository: string): Promise<void> {
-    await runScript(this.client, RECORD, [locationKey(registry, digest)], [repository, this.maxRepositories, this.idleTtlMs]);
+    await runScript(
+      this.client,
+      RECORD,
+      [locationKey(registry, digest)],
+      [repository, this.maxRepositories, this.idleTtlMs],
+    );
   }
 
   async forget(registry: string, digest: string, repository: string): Promise<void> {

@@ -77,7 +77,11 @@ export class LeaseLocks {
     const key = lockKey(name);
     const token = `${hostname()}/${process.pid}/${randomBytes(12).toString('hex')}`;
     const sentAt = this.clock.now();
-    const acquired = await withTimeout(this.client.set(key, token, 'PX', ttlMs, 'NX'), this.redisTimeoutMs, `acquiring the lock ${name}`);
+    const acquired = await withTimeout(
+      this.client.set(key, token, 'PX', ttlMs, 'NX'),
+      this.redisTimeoutMs,
+      `acquiring the lock ${name}`,
+    );
     if (acquired !== 'OK') return undefined;
     return this.hold(name, key, token, ttlMs, sentAt);
   }
@@ -119,13 +123,19 @@ export class LeaseLocks {
     // Independent of the renewal calls, so a Redis that hangs cannot keep fn running past the lease.
     const armDeadline = (): void => {
       deadline?.abort();
-      deadline = after(Math.max(0, validUntil - margin - this.clock.now()), () => lose(`not renewed within ${ttlMs} ms (Redis unreachable?)`));
+      deadline = after(Math.max(0, validUntil - margin - this.clock.now()), () =>
+        lose(`not renewed within ${ttlMs} ms (Redis unreachable?)`),
+      );
     };
     const renew = async (): Promise<void> => {
       if (released || controller.signal.aborted) return;
       const sentAt = this.clock.now();
       try {
-        const renewed = await withTimeout(runScript(this.client, RENEW, [key], [token, ttlMs]), Math.min(this.redisTimeoutMs, renewEvery), `renewing the lock ${name}`);
+        const renewed = await withTimeout(
+          runScript(this.client, RENEW, [key], [token, ttlMs]),
+          Math.min(this.redisTimeoutMs, renewEvery),
+          `renewing the lock ${name}`,
+        );
         if (released) return;
         if (renewed !== 1) return lose('its key expired or another holder has it');
         validUntil = sentAt + ttlMs;
@@ -147,7 +157,11 @@ export class LeaseLocks {
         released = true;
         stop();
         try {
-          await withTimeout(runScript(this.client, RELEASE, [key], [token]), this.redisTimeoutMs, `releasing the lock ${name}`);
+          await withTimeout(
+            runScript(this.client, RELEASE, [key], [token]),
+            this.redisTimeoutMs,
+            `releasing the lock ${name}`,
+          );
         } catch (error) {
           // It expires by itself within its ttl.
           this.options.onError?.(`releasing the lock ${name} failed: ${(error as Error).message}`);

@@ -206,7 +206,8 @@ export class RedisRequestLimiter implements RequestPacer {
     }
     // Sent along with the next take, which every request makes anyway: no round trip of its own.
     this.successes++;
-    if (this.sharedRate < this.configured) this.sharedRate = Math.min(this.configured, this.sharedRate + 1 / this.sharedRate);
+    if (this.sharedRate < this.configured)
+      this.sharedRate = Math.min(this.configured, this.sharedRate + 1 / this.sharedRate);
   }
 
   /** Waits until the slowDowns sent so far have reached Redis (or failed). */
@@ -253,13 +254,19 @@ export class RedisRequestLimiter implements RequestPacer {
     this.successes = 0;
     try {
       const sent = performance.now();
-      const reply = (await this.ask(TAKE, [this.configured, this.burst, successes, STATE_TTL_MS, WINDOW_US])) as [number, string];
+      const reply = (await this.ask(TAKE, [this.configured, this.burst, successes, STATE_TTL_MS, WINDOW_US])) as [
+        number,
+        string,
+      ];
       if (Number(reply[0]) === 0 && performance.now() - sent > STALE_GRANT_MS) reply[0] = 1000;
       this.sharedRate = Number(reply[1]);
       if (this.currentMode === 'local') {
         this.currentMode = 'shared';
         this.fallback = undefined;
-        this.options.onModeChange?.('shared', `Redis answers again; pacing ${this.options.host} with the other replicas`);
+        this.options.onModeChange?.(
+          'shared',
+          `Redis answers again; pacing ${this.options.host} with the other replicas`,
+        );
       }
       return Math.ceil(Number(reply[0]) / 1000);
     } catch (error) {
@@ -269,14 +276,21 @@ export class RedisRequestLimiter implements RequestPacer {
   }
 
   private ask(script: LuaScript, args: Array<string | number>): Promise<unknown> {
-    return withTimeout(runScript(this.client, script, this.keys, args), this.redisTimeoutMs, `for ${this.options.host}'s request bucket`);
+    return withTimeout(
+      runScript(this.client, script, this.keys, args),
+      this.redisTimeoutMs,
+      `for ${this.options.host}'s request bucket`,
+    );
   }
 
   private goLocal(reason: string): void {
     this.localUntil = Date.now() + this.retryRedisAfterMs;
     if (this.currentMode === 'local') return;
     this.currentMode = 'local';
-    this.options.onModeChange?.('local', `${reason}; pacing ${this.options.host} locally at ${this.configured}/${this.replicaHint} requests per second`);
+    this.options.onModeChange?.(
+      'local',
+      `${reason}; pacing ${this.options.host} locally at ${this.configured}/${this.replicaHint} requests per second`,
+    );
   }
 
   private localBucket(): TokenBucket {

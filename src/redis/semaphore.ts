@@ -45,7 +45,11 @@ export class RedisTransferSlots implements SharedSlots {
     for (;;) {
       let taken: unknown;
       try {
-        taken = await withTimeout(runScript(this.client, ACQUIRE, [key], [token, limit, LEASE_MS]), REDIS_TIMEOUT_MS, `taking a transfer slot on ${host}`);
+        taken = await withTimeout(
+          runScript(this.client, ACQUIRE, [key], [token, limit, LEASE_MS]),
+          REDIS_TIMEOUT_MS,
+          `taking a transfer slot on ${host}`,
+        );
       } catch (error) {
         // Redis away: the in-process cap still holds; waiting on Redis would stall every copy.
         this.onError(`${(error as Error).message}; transferring under this replica's own cap`);
@@ -55,12 +59,16 @@ export class RedisTransferSlots implements SharedSlots {
       await systemClock.sleep(POLL_MS);
     }
     const renewal = setInterval(() => {
-      runScript(this.client, RENEW, [key], [token, LEASE_MS]).catch((error: Error) => this.onError(`renewing a transfer slot on ${host}: ${error.message}`));
+      runScript(this.client, RENEW, [key], [token, LEASE_MS]).catch((error: Error) =>
+        this.onError(`renewing a transfer slot on ${host}: ${error.message}`),
+      );
     }, RENEW_MS);
     renewal.unref();
     return async () => {
       clearInterval(renewal);
-      await withTimeout(this.client.zrem(key, token), REDIS_TIMEOUT_MS, `freeing a transfer slot on ${host}`).catch(() => undefined);
+      await withTimeout(this.client.zrem(key, token), REDIS_TIMEOUT_MS, `freeing a transfer slot on ${host}`).catch(
+        () => undefined,
+      );
     };
   }
 }

@@ -26,7 +26,13 @@ export class RedisTransferClaims implements TransferClaims {
 
   async held(registry: string, digest: string): Promise<boolean> {
     try {
-      return (await withTimeout(this.client.exists(lockKey(name(registry, digest))), REDIS_TIMEOUT_MS, 'asking about a blob upload')) === 1;
+      return (
+        (await withTimeout(
+          this.client.exists(lockKey(name(registry, digest))),
+          REDIS_TIMEOUT_MS,
+          'asking about a blob upload',
+        )) === 1
+      );
     } catch {
       return false;
     }

@@ -13,7 +13,11 @@ export async function checkHarborProject(harbor: SelectedSource, project: string
   try {
     const found = await harbor.getProject(project);
     // Harbor's project lists (1.x, 2.0, 2.1) show anonymous callers public projects only: unlisted is not unknown.
-    if (!found && !harbor.hasCredentials) throw new Refusal('harbor-credentials', `project "${project}" is not visible to anonymous users of Harbor: send HarborUser and HarborPassword`);
+    if (!found && !harbor.hasCredentials)
+      throw new Refusal(
+        'harbor-credentials',
+        `project "${project}" is not visible to anonymous users of Harbor: send HarborUser and HarborPassword`,
+      );
     if (!found) throw new Refusal('project-not-found', `Harbor has no project "${project}"; check Projectname`);
     return { public: found.public };
   } catch (error) {
@@ -21,11 +25,17 @@ export async function checkHarborProject(harbor: SelectedSource, project: string
     if (error instanceof HarborError) {
       if (error.status === 401 || error.status === 403) {
         // Harbor answers 401 for a private project asked without (valid) credentials.
-        throw new Refusal('harbor-credentials', `Harbor refused access to project "${project}": check HarborUser and HarborPassword (a private project needs them)`);
+        throw new Refusal(
+          'harbor-credentials',
+          `Harbor refused access to project "${project}": check HarborUser and HarborPassword (a private project needs them)`,
+        );
       }
       if (error.status === 0) throw new Refusal('harbor-unreachable', error.message);
     }
-    throw new Refusal('harbor-error', `Harbor could not be asked about project "${project}": ${(error as Error).message}`);
+    throw new Refusal(
+      'harbor-error',
+      `Harbor could not be asked about project "${project}": ${(error as Error).message}`,
+    );
   }
 }
 
@@ -36,9 +46,16 @@ export async function checkDestination(config: Config, registry: string, credent
     await client.ping();
   } catch (error) {
     if (error instanceof RegistryError && (error.status === 401 || error.status === 403)) {
-      throw new Refusal('huawei-credentials', `${registry} refused the Huawei Cloud credentials: check HWAK/HWSK (or HWDomain/HWUser/HWPassword) and that RegionName is the region of that account`);
+      throw new Refusal(
+        'huawei-credentials',
+        `${registry} refused the Huawei Cloud credentials: check HWAK/HWSK (or HWDomain/HWUser/HWPassword) and that RegionName is the region of that account`,
+      );
     }
-    if (error instanceof SwrApiError) throw new Refusal(error.status === 401 || error.status === 400 ? 'huawei-credentials' : 'huawei-credentials-unchecked', error.message);
+    if (error instanceof SwrApiError)
+      throw new Refusal(
+        error.status === 401 || error.status === 400 ? 'huawei-credentials' : 'huawei-credentials-unchecked',
+        error.message,
+      );
     if (error instanceof RegistryError && error.status === 0) {
       throw new Refusal('swr-unreachable', `cannot reach ${registry}: check RegionName and the network from this host`);
     }
@@ -54,8 +71,13 @@ export async function checkNamespace(guard: NamespaceGuard | undefined, namespac
   try {
     await guard.ensureNamespace(namespace);
   } catch (error) {
-    if (error instanceof NamespaceError) throw new Refusal(/another Huawei Cloud account/.test(error.message) ? 'namespace-taken' : 'namespace-forbidden', error.message);
-    if (error instanceof SwrApiError) throw new Refusal(error.status === 401 ? 'swr-api-credentials' : 'swr-api-error', error.message);
+    if (error instanceof NamespaceError)
+      throw new Refusal(
+        /another Huawei Cloud account/.test(error.message) ? 'namespace-taken' : 'namespace-forbidden',
+        error.message,
+      );
+    if (error instanceof SwrApiError)
+      throw new Refusal(error.status === 401 ? 'swr-api-credentials' : 'swr-api-error', error.message);
     throw error;
   }
 }

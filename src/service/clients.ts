@@ -17,7 +17,14 @@ export interface HarborCredentials {
 
 /** Harbor's REST API with the configured address and TLS settings, as `credentials` (or anonymous). */
 export function harborClient(config: Config, credentials: HarborCredentials): HarborClient {
-  return new HarborClient({ address: config.harbor.address, protocol: config.harbor.protocol, username: credentials.user, password: credentials.password, skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate });
+  return new HarborClient({
+    address: config.harbor.address,
+    protocol: config.harbor.protocol,
+    username: credentials.user,
+    password: credentials.password,
+    skipTlsVerify: config.harbor.skipTlsVerify,
+    caCertificate: config.harbor.caCertificate,
+  });
 }
 
 export interface SourceOptions extends HarborCredentials {
@@ -34,11 +41,17 @@ export interface SourceOptions extends HarborCredentials {
  * The pair every sync reads from: Harbor's registry (/v2/) as a RegistryClient and the source API
  * (SelectedSource) over Harbor's REST client, sharing the token realm hosts the API learns.
  */
-export function buildSource(config: Config, options: SourceOptions): { harbor: SelectedSource; source: RegistryClient } {
+export function buildSource(
+  config: Config,
+  options: SourceOptions,
+): { harbor: SelectedSource; source: RegistryClient } {
   const client = harborClient(config, options);
   // TokenRealmHosts, and Harbor's external URL (the host its token realm is on): the SelectedSource adds the
   // latter once systeminfo names it; the transport reads this same array whenever a challenge arrives.
-  const realmHosts = [...config.tokenRealmHosts, ...(options.known?.externalUrl ? [new URL(options.known.externalUrl).host] : [])];
+  const realmHosts = [
+    ...config.tokenRealmHosts,
+    ...(options.known?.externalUrl ? [new URL(options.known.externalUrl).host] : []),
+  ];
   const source = new RegistryClient({
     ...harborEndpoint(config),
     credentials: options.user ? { username: options.user, password: options.password ?? '' } : undefined,
@@ -49,7 +62,13 @@ export function buildSource(config: Config, options: SourceOptions): { harbor: S
     onInvalidName: options.onInvalidName,
     ...(options.retries === undefined ? {} : { retry: { retries: options.retries } }),
   });
-  const harbor = new SelectedSource(client, config.harbor.api, source, { info: options.log?.info.bind(options.log), warn: options.log?.warn.bind(options.log), realmHosts }, options.known);
+  const harbor = new SelectedSource(
+    client,
+    config.harbor.api,
+    source,
+    { info: options.log?.info.bind(options.log), warn: options.log?.warn.bind(options.log), realmHosts },
+    options.known,
+  );
   return { harbor, source };
 }
 
@@ -62,10 +81,22 @@ export interface DestinationOptions {
 }
 
 /** The destination registry (SWR, or the registry in SWRRegistry) with the configured protocol and TLS settings. */
-export function destinationClient(config: Config, registry: string, credentials: CredentialSource, options: DestinationOptions = {}): RegistryClient {
+export function destinationClient(
+  config: Config,
+  registry: string,
+  credentials: CredentialSource,
+  options: DestinationOptions = {},
+): RegistryClient {
   const common = { ...destinationEndpoint(config, registry), credentials, tokenRealmHosts: config.tokenRealmHosts };
   if (!options.push) return new RegistryClient({ ...common, retry: { retries: 1 } });
-  return new RegistryClient({ ...common, push: true, requestsPerSecond: config.engine.requestsPerSecond, pacer: options.pacer, observer: options.observer, onInvalidName: options.onInvalidName });
+  return new RegistryClient({
+    ...common,
+    push: true,
+    requestsPerSecond: config.engine.requestsPerSecond,
+    pacer: options.pacer,
+    observer: options.observer,
+    onInvalidName: options.onInvalidName,
+  });
 }
 
 /** The copy engine's settings from the configuration (the rest keep the engine's defaults). */
@@ -86,10 +117,20 @@ export function registryEndpoints(config: Config): { harbor: RegistryEndpoint; d
 
 /** Harbor's registry (/v2/): its host, protocol and TLS settings, for its RegistryClient and its pings. */
 function harborEndpoint(config: Config): RegistryEndpoint {
-  return { host: config.harbor.address, insecure: config.harbor.protocol === 'http', skipTlsVerify: config.harbor.skipTlsVerify, caCertificate: config.harbor.caCertificate };
+  return {
+    host: config.harbor.address,
+    insecure: config.harbor.protocol === 'http',
+    skipTlsVerify: config.harbor.skipTlsVerify,
+    caCertificate: config.harbor.caCertificate,
+  };
 }
 
 /** A destination registry host with the destination's protocol and TLS settings. */
 function destinationEndpoint(config: Config, registry: string): RegistryEndpoint {
-  return { host: registry, insecure: config.swr.protocol === 'http', skipTlsVerify: config.swr.skipTlsVerify, caCertificate: config.swr.caCertificate };
+  return {
+    host: registry,
+    insecure: config.swr.protocol === 'http',
+    skipTlsVerify: config.swr.skipTlsVerify,
+    caCertificate: config.swr.caCertificate,
+  };
 }

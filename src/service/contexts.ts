@@ -31,9 +31,19 @@ export function destinationSettings(config: Config, region = config.hw.region): 
   };
 }
 
-export function credentialsFor(config: Config, account: HuaweiAccount, harbor: HarborCredentials): ContextCredentials & { secrets: string[] } {
+export function credentialsFor(
+  config: Config,
+  account: HuaweiAccount,
+  harbor: HarborCredentials,
+): ContextCredentials & { secrets: string[] } {
   const destination = swrDestination(account, destinationSettings(config, account.region));
-  return { harbor, destination: destination.credentials, registry: destination.registry, namespaces: destination.namespaces, secrets: destination.secrets };
+  return {
+    harbor,
+    destination: destination.credentials,
+    registry: destination.registry,
+    namespaces: destination.namespaces,
+    secrets: destination.secrets,
+  };
 }
 
 export function configuredCredentials(config: Config): ContextCredentials & { secrets: string[] } {
@@ -50,7 +60,12 @@ export function registryForRegion(config: Config, region: string): string {
  * configured region's default (a manual call's RegionName must not check namespaces in another region), the
  * configured one when SWRApiEndpoint/IAMEndpoint name another host (a proxy, a test double).
  */
-function endpointForRegion(configured: string, hostOf: (region: string) => string, configuredRegion: string, region: string): string {
+function endpointForRegion(
+  configured: string,
+  hostOf: (region: string) => string,
+  configuredRegion: string,
+  region: string,
+): string {
   const isDefault = configured.replace(/\/$/, '') === `https://${hostOf(configuredRegion)}`;
   return isDefault && isKnownRegion(region) ? `https://${hostOf(region)}` : configured;
 }
@@ -67,10 +82,18 @@ export interface ClientHooks {
   known?: () => HarborInfo | undefined;
 }
 
-export function buildContext(config: Config, engine: CopyEngine, logs: Logs, credentials: ContextCredentials, overwrite: boolean, hooks: ClientHooks = {}): SyncContext & { close(force?: boolean): Promise<void> } {
+export function buildContext(
+  config: Config,
+  engine: CopyEngine,
+  logs: Logs,
+  credentials: ContextCredentials,
+  overwrite: boolean,
+  hooks: ClientHooks = {},
+): SyncContext & { close(force?: boolean): Promise<void> } {
   const { observer } = hooks;
   // A listed name that breaks the grammar is left out of the sync; say so, escaped, rather than drop it silently.
-  const onInvalidName: InvalidNameHandler = (kind, name, host) => logs.service.warn(`${host} listed ${kind} "${peerText(name, 200)}", which is not a valid ${kind} name: left out`);
+  const onInvalidName: InvalidNameHandler = (kind, name, host) =>
+    logs.service.warn(`${host} listed ${kind} "${peerText(name, 200)}", which is not a valid ${kind} name: left out`);
   const { harbor, source } = buildSource(config, {
     user: credentials.harbor.user,
     password: credentials.harbor.password,

@@ -27,13 +27,19 @@ function writable(dir: string): string | undefined {
 async function pingRedis(url: string): Promise<string> {
   const { createRedisClient, withTimeout } = await import('../redis/connection.js');
   let reason = '';
-  const client = createRedisClient(url, { connectionName: 'swr-harbor-sync-check', connectTimeoutMs: 5000, onError: (m) => (reason = m) });
+  const client = createRedisClient(url, {
+    connectionName: 'swr-harbor-sync-check',
+    connectTimeoutMs: 5000,
+    onError: (m) => (reason = m),
+  });
   try {
     // A client that cannot connect (a wrong password, no server) keeps retrying rather than failing the call:
     // what it reported meanwhile says more than the timeout does.
-    await withTimeout(client.set('check-config', new Date().toISOString(), 'PX', 10_000), 6000, 'a test write').catch((error: Error) => {
-      throw new Error(`cannot use Redis: ${reason || error.message}`);
-    });
+    await withTimeout(client.set('check-config', new Date().toISOString(), 'PX', 10_000), 6000, 'a test write').catch(
+      (error: Error) => {
+        throw new Error(`cannot use Redis: ${reason || error.message}`);
+      },
+    );
     return 'answers and takes writes';
   } finally {
     client.disconnect();
@@ -49,17 +55,33 @@ async function attempt(what: string, check: () => Promise<string>): Promise<Chec
 }
 
 export async function preflight(config: Config): Promise<CheckResult[]> {
-  const results: CheckResult[] = [{ ok: true, what: 'configuration', detail: `read from ${config.source}; region ${config.hw.region}` }];
+  const results: CheckResult[] = [
+    { ok: true, what: 'configuration', detail: `read from ${config.source}; region ${config.hw.region}` },
+  ];
   // On Redis nothing is kept in DataDir.
-  const dirs = config.queue.backend === 'sqlite' ? [['log directory', config.logDir], ['data directory', config.dataDir]] : [['log directory', config.logDir]];
+  const dirs =
+    config.queue.backend === 'sqlite'
+      ? [
+          ['log directory', config.logDir],
+          ['data directory', config.dataDir],
+        ]
+      : [['log directory', config.logDir]];
   for (const [what, dir] of dirs as Array<[string, string]>) {
     const problem = writable(dir);
     results.push({ ok: !problem, what: `${what} ${dir}`, detail: problem ? `not writable: ${problem}` : 'writable' });
   }
 
-  if (config.queue.backend === 'redis') results.push(await attempt(`Redis ${maskRedisUrl(config.queue.redisUrl!)}`, () => pingRedis(config.queue.redisUrl!)));
+  if (config.queue.backend === 'redis')
+    results.push(
+      await attempt(`Redis ${maskRedisUrl(config.queue.redisUrl!)}`, () => pingRedis(config.queue.redisUrl!)),
+    );
 
-  const { harbor, source } = buildSource(config, { user: config.harbor.user, password: config.harbor.password, retries: 1, log: { info: () => undefined, warn: () => undefined } });
+  const { harbor, source } = buildSource(config, {
+    user: config.harbor.user,
+    password: config.harbor.password,
+    retries: 1,
+    log: { info: () => undefined, warn: () => undefined },
+  });
   try {
     const api = await attempt(`Harbor at ${harbor.baseUrl}`, async () => `${describeHarbor(await harbor.info())}`);
     results.push(api);
@@ -69,7 +91,9 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
         await attempt(`Harbor project ${project}`, async () => {
           const found = await harbor.getProject(project);
           if (!found) throw new Error(`Harbor at ${harbor.baseUrl} has no project "${project}": fix NamespaceMap`);
-          return config.harbor.api === 'registry' ? 'repositories found under it in the catalog' : `${found.public ? 'public' : 'private'}, readable`;
+          return config.harbor.api === 'registry'
+            ? 'repositories found under it in the catalog'
+            : `${found.public ? 'public' : 'private'}, readable`;
         }),
       );
     }
@@ -86,7 +110,12 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
   }
   const destination = destinationClient(config, credentials.registry, credentials.destination);
   try {
-    results.push(await attempt(`SWR registry ${credentials.registry}`, async () => (await destination.ping(), 'reachable, login accepted')));
+    results.push(
+      await attempt(
+        `SWR registry ${credentials.registry}`,
+        async () => (await destination.ping(), 'reachable, login accepted'),
+      ),
+    );
   } finally {
     await destination.close();
   }
@@ -96,7 +125,11 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
       results.push(await attempt(`SWR namespace ${namespace}`, async () => `${await management.describe(namespace)}`));
     }
   } else {
-    results.push({ ok: true, what: 'SWR namespaces', detail: 'not managed (SWRManageNamespaces=false): they must exist already' });
+    results.push({
+      ok: true,
+      what: 'SWR namespaces',
+      detail: 'not managed (SWRManageNamespaces=false): they must exist already',
+    });
   }
   return results;
 }

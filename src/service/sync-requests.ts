@@ -39,7 +39,10 @@ export interface ManualSyncRequest {
 /** Checked first, before anything else about the call: with AllowHeaderCredentials=false none may be sent. */
 export function refuseSentCredentials(config: Config, sent: string[]): void {
   if (!config.allowHeaderCredentials && sent.length > 0) {
-    throw new Refusal('header-credentials-disabled', `credentials in request headers are turned off (AllowHeaderCredentials=false): drop ${sent.join(', ')} and the configured credentials are used`);
+    throw new Refusal(
+      'header-credentials-disabled',
+      `credentials in request headers are turned off (AllowHeaderCredentials=false): drop ${sent.join(', ')} and the configured credentials are used`,
+    );
   }
 }
 
@@ -65,7 +68,11 @@ export async function requestManualSync(service: SyncService, request: ManualSyn
   }
   // Credentials that were sent are checked even for a public project: the job would use them and fail later.
   if (!visible?.public || request.harbor.user) {
-    if (!harborUser) throw new Refusal('harbor-credentials', `project "${project}" is private or unknown to anonymous users: send HarborUser and HarborPassword`);
+    if (!harborUser)
+      throw new Refusal(
+        'harbor-credentials',
+        `project "${project}" is private or unknown to anonymous users: send HarborUser and HarborPassword`,
+      );
     const withCredentials = service.harbor.withCredentials(harborUser, harborPassword);
     try {
       await checkHarborProject(withCredentials, project);
@@ -79,14 +86,23 @@ export async function requestManualSync(service: SyncService, request: ManualSyn
   if (service.queue.backend === 'redis' && sent.length > 0) {
     // Request credentials live in this process's memory only, and any replica may run the job. Checked
     // last, so that every other mistake in the call is reported first, as on one instance.
-    throw new Refusal('header-credentials-need-one-instance', `with QueueBackend=redis the job may run on another replica, which would not have credentials sent in headers: drop ${sent.join(', ')} to use the configured ones, or put them in app.conf`);
+    throw new Refusal(
+      'header-credentials-need-one-instance',
+      `with QueueBackend=redis the job may run on another replica, which would not have credentials sent in headers: drop ${sent.join(', ')} to use the configured ones, or put them in app.conf`,
+    );
   }
   // Hidden from every log line and job record until the job ends (SyncService.settled releases them).
   const release = service.redactor.hold([harborPassword, account.sk, account.password, ...credentials.secrets]);
-  return service.queueProject({ kind: 'project', project, namespace, overwrite: request.overwrite, requestCredentials: sent.length > 0 }, credentials, release).catch((error: unknown) => {
-    release();
-    throw error;
-  });
+  return service
+    .queueProject(
+      { kind: 'project', project, namespace, overwrite: request.overwrite, requestCredentials: sent.length > 0 },
+      credentials,
+      release,
+    )
+    .catch((error: unknown) => {
+      release();
+      throw error;
+    });
 }
 
 /** The account for the call: each method's own fields when sent, else the configured values (as the old tool's optional headers). */
@@ -104,6 +120,10 @@ function huaweiAccount(configured: HuaweiAccount, sent: SentHuaweiAccount, regio
   const fromRequest = sent.domain !== undefined || sent.user !== undefined || sent.password !== undefined;
   const domain = fromRequest ? sent.domain : configured.domain;
   const password = fromRequest ? sent.password : configured.password;
-  if (!domain || !password) throw new Refusal('invalid-request', 'HWDomain and HWPassword (and HWUser, unless acting as the account itself) are required with HWAuthMethod=Password');
+  if (!domain || !password)
+    throw new Refusal(
+      'invalid-request',
+      'HWDomain and HWPassword (and HWUser, unless acting as the account itself) are required with HWAuthMethod=Password',
+    );
   return { authMethod, domain, user: fromRequest ? sent.user : configured.user, password, region };
 }

@@ -46,7 +46,14 @@ export class SyncService {
   ) {
     // Contexts made later (manual calls) reuse what the default one learnt of Harbor's API.
     this.hooks = { log, ...hooks, known: () => this.defaultContext?.harbor.known };
-    this.defaultContext = buildContext(config, engine, logs, configuredCredentials(config), config.imageOverwrite, this.hooks);
+    this.defaultContext = buildContext(
+      config,
+      engine,
+      logs,
+      configuredCredentials(config),
+      config.imageOverwrite,
+      this.hooks,
+    );
   }
 
   get destinationHost(): string {
@@ -64,18 +71,37 @@ export class SyncService {
       const namespace = this.config.namespaceMap.get(push.project);
       if (!namespace) {
         summary.ignored.push(`project ${push.project} is not in NamespaceMap`);
-        this.log.info(`push to ${push.project}/${push.repository}@${push.digest} ignored: project ${push.project} is not in NamespaceMap`);
+        this.log.info(
+          `push to ${push.project}/${push.repository}@${push.digest} ignored: project ${push.project} is not in NamespaceMap`,
+        );
         continue;
       }
       if (!push.tag) {
-        await this.queue.addPendingPush({ project: push.project, repository: push.repository, digest: push.digest, namespace });
+        await this.queue.addPendingPush({
+          project: push.project,
+          repository: push.repository,
+          digest: push.digest,
+          namespace,
+        });
         summary.pending++;
         continue;
       }
-      const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags: [push.tag], namespace };
+      const spec = {
+        kind: 'image' as const,
+        project: push.project,
+        repository: push.repository,
+        digest: push.digest,
+        tags: [push.tag],
+        namespace,
+      };
       const { job, merged } = await this.queue.enqueue(spec, imageJobKey(this.destinationHost, spec));
       (merged ? summary.merged : summary.queued).push(job.id);
-      this.logs.project(push.project).running.info(`push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined this job' : 'queued'}`, { jobId: job.id });
+      this.logs
+        .project(push.project)
+        .running.info(
+          `push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined this job' : 'queued'}`,
+          { jobId: job.id },
+        );
     }
     return summary;
   }
@@ -92,13 +118,29 @@ export class SyncService {
   }
 
   /** `releaseSecrets` is called when the job ends: the request's secrets need hiding no longer. */
-  async queueProject(spec: ProjectJobSpec, credentials?: ContextCredentials, releaseSecrets?: () => void): Promise<Job> {
+  async queueProject(
+    spec: ProjectJobSpec,
+    credentials?: ContextCredentials,
+    releaseSecrets?: () => void,
+  ): Promise<Job> {
     const { job } = await this.queue.enqueue(spec, undefined);
     if (releaseSecrets) this.heldSecrets.set(job.id, releaseSecrets);
     if (credentials) {
-      this.requestContexts.set(job.id, buildContext(this.config, this.engine, this.logs, credentials, spec.overwrite ?? this.config.imageOverwrite, this.hooks));
+      this.requestContexts.set(
+        job.id,
+        buildContext(
+          this.config,
+          this.engine,
+          this.logs,
+          credentials,
+          spec.overwrite ?? this.config.imageOverwrite,
+          this.hooks,
+        ),
+      );
     }
-    this.logs.project(spec.project).running.info(`project sync of ${spec.project} into ${spec.namespace} queued`, { jobId: job.id });
+    this.logs
+      .project(spec.project)
+      .running.info(`project sync of ${spec.project} into ${spec.namespace} queued`, { jobId: job.id });
     return job;
   }
 
@@ -116,12 +158,18 @@ export class SyncService {
 
   /** The job runner's handler. */
   readonly runJob = async (job: Job, progress: (p: JobProgress) => void, signal?: AbortSignal): Promise<JobOutcome> => {
-    const onImage = { onImage: (imagesDone: number, imagesTotal: number, bytesUploaded: number) => progress({ imagesDone, imagesTotal, bytesUploaded }) };
+    const onImage = {
+      onImage: (imagesDone: number, imagesTotal: number, bytesUploaded: number) =>
+        progress({ imagesDone, imagesTotal, bytesUploaded }),
+    };
     if (job.spec.kind === 'image') return syncImage(forJob(this.defaultContext, job.id, signal), job.spec, onImage);
     const ctx = this.requestContexts.get(job.id);
     if (!ctx && job.spec.requestCredentials) {
       // The request's credentials were only ever in memory and the service has restarted since.
-      this.log.warn('asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials', { jobId: job.id });
+      this.log.warn(
+        'asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials',
+        { jobId: job.id },
+      );
     }
     return { results: await syncProject(forJob(ctx ?? this.defaultContext, job.id, signal), job.spec, onImage) };
   };
@@ -139,7 +187,10 @@ export class SyncService {
 
   /** With `force`, transfers still in flight are cut off instead of awaited (they resume at the next start). */
   async close(force = false): Promise<void> {
-    await Promise.all([this.defaultContext.close(force), ...[...this.requestContexts.values()].map((c) => c.close(force))]);
+    await Promise.all([
+      this.defaultContext.close(force),
+      ...[...this.requestContexts.values()].map((c) => c.close(force)),
+    ]);
   }
 }
 

@@ -65,7 +65,12 @@ export class SqliteQueue implements JobQueue {
   }
 
   async start(options: QueueStartOptions): Promise<void> {
-    this.runner = new JobRunner(this.store, options.handler, { ...this.runnerOptions, onSettled: options.onSettled }, this.log);
+    this.runner = new JobRunner(
+      this.store,
+      options.handler,
+      { ...this.runnerOptions, onSettled: options.onSettled },
+      this.log,
+    );
     this.runner.start();
     this.stopPruning = schedulePruning(this.store.db, this.retention, this.log);
   }

@@ -106,7 +106,8 @@ export class SqliteJobStore implements JobStore {
     // FULL: a job the webhook acknowledged must be on disk even if the machine loses power right after.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    const hadCounters = this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'throughput'`).get() !== undefined;
+    const hadCounters =
+      this.db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'throughput'`).get() !== undefined;
     this.db.exec(SCHEMA);
     if (!hadCounters) backfillCounters(this.db, this.finishedSince(new Date(Date.now() - THROUGHPUT_WINDOW_MS)));
   }
@@ -117,21 +118,27 @@ export class SqliteJobStore implements JobStore {
       if (dedupeKey) {
         // The jobs that still answer duplicates (policy.answersDuplicates), newest first.
         const existing = this.db
-          .prepare(`SELECT * FROM jobs WHERE dedupe_key = ? AND (state IN ('queued','running') OR (state = 'succeeded' AND finished_at > ?)) ORDER BY created_at DESC LIMIT 1`)
+          .prepare(
+            `SELECT * FROM jobs WHERE dedupe_key = ? AND (state IN ('queued','running') OR (state = 'succeeded' AND finished_at > ?)) ORDER BY created_at DESC LIMIT 1`,
+          )
           .get(dedupeKey, new Date(duplicateWindowStart(Date.now())).toISOString()) as Row | undefined;
         if (existing) {
           const job = toJob(existing);
           const answer = answerDuplicate(job, spec);
           if (answer.join === 'as-is') return { job, merged: true };
           if (answer.join === 'with-tags') {
-            this.db.prepare('UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?').run(JSON.stringify(answer.spec), now, job.id);
+            this.db
+              .prepare('UPDATE jobs SET spec = ?, updated_at = ? WHERE id = ?')
+              .run(JSON.stringify(answer.spec), now, job.id);
             return { job: { ...job, spec: answer.spec }, merged: true };
           }
         }
       }
       const id = randomUUID();
       this.db
-        .prepare(`INSERT INTO jobs (id, kind, state, project, spec, dedupe_key, created_at, updated_at, not_before) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)`)
+        .prepare(
+          `INSERT INTO jobs (id, kind, state, project, spec, dedupe_key, created_at, updated_at, not_before) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+        )
         .run(id, spec.kind, spec.project, JSON.stringify(spec), dedupeKey ?? null, now, now, notBefore.toISOString());
       return { job: this.get(id)!, merged: false };
     })();
@@ -139,13 +146,24 @@ export class SqliteJobStore implements JobStore {
 
   addPendingPush(push: Omit<PendingPush, 'id' | 'receivedAt'>): void {
     this.db
-      .prepare('INSERT OR IGNORE INTO pending_pushes (project, repository, digest, namespace, received_at) VALUES (?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO pending_pushes (project, repository, digest, namespace, received_at) VALUES (?, ?, ?, ?, ?)',
+      )
       .run(push.project, push.repository, push.digest, push.namespace, new Date().toISOString());
   }
 
   pendingPushesBefore(cutoff: Date): PendingPush[] {
-    const rows = this.db.prepare('SELECT * FROM pending_pushes WHERE received_at <= ? ORDER BY id LIMIT 500').all(cutoff.toISOString()) as Array<Record<string, unknown>>;
-    return rows.map((r) => ({ id: String(r.id), project: r.project as string, repository: r.repository as string, digest: r.digest as string, namespace: r.namespace as string, receivedAt: r.received_at as string }));
+    const rows = this.db
+      .prepare('SELECT * FROM pending_pushes WHERE received_at <= ? ORDER BY id LIMIT 500')
+      .all(cutoff.toISOString()) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      id: String(r.id),
+      project: r.project as string,
+      repository: r.repository as string,
+      digest: r.digest as string,
+      namespace: r.namespace as string,
+      receivedAt: r.received_at as string,
+    }));
   }
 
   removePendingPush(id: string): void {
@@ -154,10 +172,18 @@ export class SqliteJobStore implements JobStore {
 
   claimNext(now: Date): Job | undefined {
     return this.db.transaction(() => {
-      const row = this.db.prepare(`SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, created_at LIMIT 1`).get(now.toISOString()) as Row | undefined;
+      const row = this.db
+        .prepare(
+          `SELECT * FROM jobs WHERE state = 'queued' AND not_before <= ? ORDER BY not_before, created_at LIMIT 1`,
+        )
+        .get(now.toISOString()) as Row | undefined;
       if (!row) return undefined;
       const stamp = new Date().toISOString();
-      this.db.prepare(`UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?, updated_at = ? WHERE id = ?`).run(stamp, stamp, row.id);
+      this.db
+        .prepare(
+          `UPDATE jobs SET state = 'running', attempts = attempts + 1, started_at = ?, updated_at = ? WHERE id = ?`,
+        )
+        .run(stamp, stamp, row.id);
       return toJob({ ...row, state: 'running', attempts: row.attempts + 1, started_at: stamp, updated_at: stamp });
     })();
   }
@@ -176,11 +202,15 @@ export class SqliteJobStore implements JobStore {
 
   retryLater(id: string, notBefore: Date, results: unknown[], error: string): void {
     const now = new Date().toISOString();
-    this.db.prepare(`UPDATE jobs SET state = 'queued', results = ?, error = ?, not_before = ?, updated_at = ? WHERE id = ?`).run(storedResults(results), oneLine(error), notBefore.toISOString(), now, id);
+    this.db
+      .prepare(`UPDATE jobs SET state = 'queued', results = ?, error = ?, not_before = ?, updated_at = ? WHERE id = ?`)
+      .run(storedResults(results), oneLine(error), notBefore.toISOString(), now, id);
   }
 
   requeueRunning(): number {
-    return this.db.prepare(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'running'`).run(new Date().toISOString()).changes;
+    return this.db
+      .prepare(`UPDATE jobs SET state = 'queued', updated_at = ? WHERE state = 'running'`)
+      .run(new Date().toISOString()).changes;
   }
 
   get(id: string): Job | undefined {
@@ -205,7 +235,11 @@ export class SqliteJobStore implements JobStore {
 
   finishedSince(since: Date): Job[] {
     // finished_at is only ever written by finish(), in the same ISO form, so a range on jobs_finished is exact.
-    return (this.db.prepare('SELECT * FROM jobs WHERE finished_at >= ? ORDER BY finished_at').all(since.toISOString()) as Row[]).map(toJob);
+    return (
+      this.db
+        .prepare('SELECT * FROM jobs WHERE finished_at >= ? ORDER BY finished_at')
+        .all(since.toISOString()) as Row[]
+    ).map(toJob);
   }
 
   throughputSince(since: Date): ThroughputRow[] {
@@ -214,13 +248,21 @@ export class SqliteJobStore implements JobStore {
 
   counts(): Record<JobState, number> {
     const out: Record<JobState, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
-    for (const row of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{ state: JobState; n: number }>) out[row.state] = row.n;
+    for (const row of this.db.prepare('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state').all() as Array<{
+      state: JobState;
+      n: number;
+    }>)
+      out[row.state] = row.n;
     return out;
   }
 
   /** A committed one-row write: a read would succeed on a disk gone read-only, only a write proves it (readiness). */
   probeWrite(): void {
-    this.db.prepare('INSERT INTO readiness_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at').run(new Date().toISOString());
+    this.db
+      .prepare(
+        'INSERT INTO readiness_probe (id, probed_at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET probed_at = excluded.probed_at',
+      )
+      .run(new Date().toISOString());
   }
 
   close(): void {

@@ -16,7 +16,9 @@ export function countFinished(db: Database.Database, at: Date, results: readonly
 
 /** A store from before the counters: its recently finished jobs fill them once, so the page shows no gap. */
 export function backfillCounters(db: Database.Database, recentlyFinished: readonly Job[]): void {
-  const add = db.prepare('INSERT INTO throughput (bucket_start, jobs, images, bytes, failed_images) VALUES (?, ?, ?, ?, ?)');
+  const add = db.prepare(
+    'INSERT INTO throughput (bucket_start, jobs, images, bytes, failed_images) VALUES (?, ?, ?, ?, ?)',
+  );
   const rows = tallyJobs(recentlyFinished, new Date(0));
   db.transaction(() => rows.forEach((r) => add.run(r.start, r.jobs, r.images, r.bytes, r.failedImages)))();
 }
@@ -24,9 +26,23 @@ export function backfillCounters(db: Database.Database, recentlyFinished: readon
 /** Buckets from the one holding `since` on, oldest first. */
 export function countersSince(db: Database.Database, since: Date): ThroughputRow[] {
   const rows = db
-    .prepare('SELECT bucket_start, jobs, images, bytes, failed_images FROM throughput WHERE bucket_start >= ? ORDER BY bucket_start')
-    .all(bucketStart(since.getTime())) as Array<{ bucket_start: number; jobs: number; images: number; bytes: number; failed_images: number }>;
-  return rows.map((r) => ({ start: r.bucket_start, jobs: r.jobs, images: r.images, bytes: r.bytes, failedImages: r.failed_images }));
+    .prepare(
+      'SELECT bucket_start, jobs, images, bytes, failed_images FROM throughput WHERE bucket_start >= ? ORDER BY bucket_start',
+    )
+    .all(bucketStart(since.getTime())) as Array<{
+    bucket_start: number;
+    jobs: number;
+    images: number;
+    bytes: number;
+    failed_images: number;
+  }>;
+  return rows.map((r) => ({
+    start: r.bucket_start,
+    jobs: r.jobs,
+    images: r.images,
+    bytes: r.bytes,
+    failedImages: r.failed_images,
+  }));
 }
 
 /** Buckets that started before `start` go (pruning). */

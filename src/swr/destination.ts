@@ -60,7 +60,16 @@ export function swrDestination(account: HuaweiAccount, settings: DestinationSett
   if (account.authMethod === 'AKSK') {
     auth = { kind: 'aksk', ak: account.ak!, sk: account.sk! };
   } else {
-    auth = { kind: 'iam', tokens: new IamTokenSource({ endpoint: settings.iamEndpoint, domain: account.domain!, user: account.user, password: account.password!, region: account.region }) };
+    auth = {
+      kind: 'iam',
+      tokens: new IamTokenSource({
+        endpoint: settings.iamEndpoint,
+        domain: account.domain!,
+        user: account.user,
+        password: account.password!,
+        region: account.region,
+      }),
+    };
   }
   const management = new SwrManagementClient(settings.apiEndpoint, auth, account.region);
   let credentials: CredentialSource;
@@ -70,5 +79,11 @@ export function swrDestination(account: HuaweiAccount, settings: DestinationSett
     credentials = aksklogin(account.region, account.ak!, account.sk!);
     secrets.push(credentials.password);
   } else credentials = new TemporaryLoginProvider(management);
-  return { registry: settings.registry, credentials, management, namespaces: settings.manageNamespaces ? new NamespaceGuard(management) : undefined, secrets };
+  return {
+    registry: settings.registry,
+    credentials,
+    management,
+    namespaces: settings.manageNamespaces ? new NamespaceGuard(management) : undefined,
+    secrets,
+  };
 }

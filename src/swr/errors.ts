@@ -26,7 +26,8 @@ const ADVICE: Record<string, string> = {
   '4041061': 'the namespace does not exist',
   '4001028': 'the namespace name is invalid: 1-64 lowercase letters, digits, . _ -, starting with a letter',
   '4009010': 'the namespace name is invalid: 1-64 lowercase letters, digits, . _ -, starting with a letter',
-  '4000097': 'the namespace quota of the account is used up (5 by default): delete a namespace, ask Huawei for more, or map projects onto existing namespaces in NamespaceMap',
+  '4000097':
+    'the namespace quota of the account is used up (5 by default): delete a namespace, ask Huawei for more, or map projects onto existing namespaces in NamespaceMap',
   '4000098': 'the image quota of the account is used up: delete images or ask Huawei for a higher quota',
   '4000099': 'the tag quota of the image is used up: delete old tags',
   '4031032': 'too many requests: lower SWRRequestsPerSecond',
@@ -45,13 +46,20 @@ export function swrApiError(action: string, status: number, body: string): SwrAp
   let message: string | undefined;
   try {
     const parsed = JSON.parse(body) as unknown;
-    const first = (Array.isArray(parsed) ? parsed[0] : (parsed as { errors?: unknown[] }).errors?.[0] ?? parsed) as Record<string, unknown> | undefined;
+    const first = (Array.isArray(parsed) ? parsed[0] : ((parsed as { errors?: unknown[] }).errors?.[0] ?? parsed)) as
+      Record<string, unknown> | undefined;
     code = (first?.errorCode ?? first?.error_code ?? first?.code) as string | undefined;
     message = (first?.errorMessage ?? first?.error_msg ?? first?.message) as string | undefined;
   } catch {
     message = body.slice(0, 200) || undefined;
   }
-  const advice = adviceFor(code) ?? (status === 401 ? 'the Huawei Cloud credentials were refused: check HWAK/HWSK or HWDomain/HWUser/HWPassword' : status === 403 ? 'the account lacks SWR permissions' : undefined);
+  const advice =
+    adviceFor(code) ??
+    (status === 401
+      ? 'the Huawei Cloud credentials were refused: check HWAK/HWSK or HWDomain/HWUser/HWPassword'
+      : status === 403
+        ? 'the account lacks SWR permissions'
+        : undefined);
   const text = `${action} failed: ${status}${code ? ` ${code}` : ''}${message ? ` ${message}` : ''}${advice ? `: ${advice}` : ''}`;
   return new SwrApiError(text, status, code);
 }

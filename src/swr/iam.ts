@@ -32,20 +32,28 @@ export class IamTokenSource {
     const { endpoint, domain, user, password, region } = this.credentials;
     const body = {
       auth: {
-        identity: { methods: ['password'], password: { user: { name: user || domain, password, domain: { name: domain } } } },
+        identity: {
+          methods: ['password'],
+          password: { user: { name: user || domain, password, domain: { name: domain } } },
+        },
         scope: { project: { name: region } },
       },
     };
     let res: Response;
     try {
-      res = await fetch(new URL('/v3/auth/tokens', endpoint), { method: 'POST', headers: { 'content-type': 'application/json;charset=utf8' }, body: JSON.stringify(body) });
+      res = await fetch(new URL('/v3/auth/tokens', endpoint), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json;charset=utf8' },
+        body: JSON.stringify(body),
+      });
     } catch (error) {
       throw swrApiError(`IAM token request to ${endpoint}`, 0, `cannot reach IAM: ${(error as Error).message}`);
     }
     const text = await res.text();
     if (res.status !== 201 && res.status !== 200) {
       const error = swrApiError(`IAM token request for ${user || domain} in account ${domain}`, res.status, text);
-      if (res.status === 401) error.message = `IAM refused the login of ${user || domain} in account ${domain}: check HWDomain, HWUser and HWPassword`;
+      if (res.status === 401)
+        error.message = `IAM refused the login of ${user || domain} in account ${domain}: check HWDomain, HWUser and HWPassword`;
       throw error;
     }
     const token = res.headers.get('x-subject-token');

@@ -35,13 +35,24 @@ export class SwrManagementClient {
 
   /** 'created', or 'exists' when the name is taken (by this account or, names being unique per region, another). */
   async createNamespace(name: string): Promise<'created' | 'exists'> {
-    const res = await this.call('POST', '/v2/manage/namespaces', JSON.stringify({ namespace: name }), `create SWR namespace "${name}"`, [201, 409]);
+    const res = await this.call(
+      'POST',
+      '/v2/manage/namespaces',
+      JSON.stringify({ namespace: name }),
+      `create SWR namespace "${name}"`,
+      [201, 409],
+    );
     return res.status === 409 ? 'exists' : 'created';
   }
 
   /** A registry login valid for a few hours (Password method): from the dockerconfig-style answer. */
   async temporaryLogin(): Promise<TemporaryLogin> {
-    const res = await this.call('POST', `/v2/manage/utils/secret?projectname=${encodeURIComponent(this.region)}`, undefined, 'get a temporary SWR login');
+    const res = await this.call(
+      'POST',
+      `/v2/manage/utils/secret?projectname=${encodeURIComponent(this.region)}`,
+      undefined,
+      'get a temporary SWR login',
+    );
     const body = JSON.parse(res.text) as { auths?: Record<string, { auth?: string }> };
     const auth = Object.values(body.auths ?? {})[0]?.auth;
     const decoded = auth ? Buffer.from(auth, 'base64').toString('utf8') : '';
@@ -49,10 +60,20 @@ export class SwrManagementClient {
     if (colon <= 0) throw swrApiError('get a temporary SWR login', res.status, 'the answer holds no login');
     const expires = Date.parse(res.headers.get('x-swr-expireat') ?? '');
     // SWR documents 6 to 24 hours; without a readable expiry assume the shorter one.
-    return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1), expiresAt: Number.isNaN(expires) ? Date.now() + 6 * 3600_000 : expires };
+    return {
+      username: decoded.slice(0, colon),
+      password: decoded.slice(colon + 1),
+      expiresAt: Number.isNaN(expires) ? Date.now() + 6 * 3600_000 : expires,
+    };
   }
 
-  private async call(method: string, path: string, body: string | undefined, action: string, ok: number[] = [200]): Promise<{ status: number; text: string; headers: Headers }> {
+  private async call(
+    method: string,
+    path: string,
+    body: string | undefined,
+    action: string,
+    ok: number[] = [200],
+  ): Promise<{ status: number; text: string; headers: Headers }> {
     const url = new URL(path, this.endpoint);
     let headers: Record<string, string> = { 'Content-Type': 'application/json;charset=utf-8' };
     if (this.auth.kind === 'aksk') headers = signRequest({ method, url, headers, body }, this.auth.ak, this.auth.sk);
@@ -61,7 +82,11 @@ export class SwrManagementClient {
     try {
       res = await fetch(url, { method, headers, body });
     } catch (error) {
-      throw swrApiError(`${action} at ${url.host}`, 0, `cannot reach the SWR API: ${(error as Error).message}; check RegionName (or SWRApiEndpoint) and the network`);
+      throw swrApiError(
+        `${action} at ${url.host}`,
+        0,
+        `cannot reach the SWR API: ${(error as Error).message}; check RegionName (or SWRApiEndpoint) and the network`,
+      );
     }
     const text = await res.text();
     if (!ok.includes(res.status)) throw swrApiError(`${action} at ${url.host}`, res.status, text);

@@ -47,7 +47,8 @@ export class NamespaceGuard {
     try {
       outcome = await this.client.createNamespace(name);
     } catch (error) {
-      if (error instanceof SwrApiError) throw new NamespaceError(`SWR namespace "${name}" could not be created: ${error.message}`);
+      if (error instanceof SwrApiError)
+        throw new NamespaceError(`SWR namespace "${name}" could not be created: ${error.message}`);
       throw error;
     }
     if (outcome === 'created') return;
@@ -61,6 +62,8 @@ export class NamespaceGuard {
 
 function requirePush(name: string, auth: number | undefined): void {
   if (auth !== undefined && auth < CAN_PUSH) {
-    throw new NamespaceError(`the account may only read SWR namespace "${name}"; grant it edit or manage rights on the namespace`);
+    throw new NamespaceError(
+      `the account may only read SWR namespace "${name}"; grant it edit or manage rights on the namespace`,
+    );
   }
 }

@@ -12,7 +12,10 @@ export const SIGNING_ALGORITHM = 'SDK-HMAC-SHA256';
 
 /** `YYYYMMDDTHHMMSSZ` in UTC, the X-Sdk-Date format. */
 export function sdkDate(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** RFC 3986 unreserved characters stay; everything else is %XX with uppercase hex. */
@@ -21,7 +24,10 @@ function encode(value: string): string {
 }
 
 function canonicalUri(path: string): string {
-  const encoded = path.split('/').map((segment) => encode(decodeURIComponent(segment))).join('/');
+  const encoded = path
+    .split('/')
+    .map((segment) => encode(decodeURIComponent(segment)))
+    .join('/');
   // The gateway signs the path with a trailing slash whether or not the request has one.
   return encoded.endsWith('/') ? encoded : `${encoded}/`;
 }
@@ -33,7 +39,8 @@ function canonicalQuery(url: URL): string {
 }
 
 function hostOf(url: URL): string {
-  const defaultPort = (url.protocol === 'https:' && url.port === '443') || (url.protocol === 'http:' && url.port === '80');
+  const defaultPort =
+    (url.protocol === 'https:' && url.port === '443') || (url.protocol === 'http:' && url.port === '80');
   return defaultPort || url.port === '' ? url.hostname : `${url.hostname}:${url.port}`;
 }
 
@@ -41,15 +48,31 @@ export function canonicalRequest(request: SignableRequest, signedHeaders: string
   const lower = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v.trim()]));
   lower.host ??= hostOf(request.url);
   const headerLines = signedHeaders.map((name) => `${name}:${lower[name] ?? ''}\n`).join('');
-  const bodyHash = lower['x-sdk-content-sha256'] ?? createHash('sha256').update(request.body ?? '').digest('hex');
-  return [request.method.toUpperCase(), canonicalUri(request.url.pathname), canonicalQuery(request.url), headerLines, signedHeaders.join(';'), bodyHash].join('\n');
+  const bodyHash =
+    lower['x-sdk-content-sha256'] ??
+    createHash('sha256')
+      .update(request.body ?? '')
+      .digest('hex');
+  return [
+    request.method.toUpperCase(),
+    canonicalUri(request.url.pathname),
+    canonicalQuery(request.url),
+    headerLines,
+    signedHeaders.join(';'),
+    bodyHash,
+  ].join('\n');
 }
 
 /**
  * Signs in place: adds X-Sdk-Date and Authorization. Signs host, x-sdk-date and every header already set
  * (content-type, x-project-id), as the SDKs do.
  */
-export function signRequest(request: SignableRequest, ak: string, sk: string, now = new Date()): Record<string, string> {
+export function signRequest(
+  request: SignableRequest,
+  ak: string,
+  sk: string,
+  now = new Date(),
+): Record<string, string> {
   const date = sdkDate(now);
   const headers: Record<string, string> = { ...request.headers, 'X-Sdk-Date': date };
   const names = new Set(Object.keys(headers).map((h) => h.toLowerCase()));

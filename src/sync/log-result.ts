@@ -21,7 +21,9 @@ export function logResult(logs: ProjectLogs, result: ImageResult): void {
 
 /** A failed image's reason with what to do about SWR's own messages added. */
 export function explained(result: ImageResult, namespace: string): ImageResult {
-  return result.status === 'failed' && result.reason ? { ...result, reason: explainRegistryFailure(result.reason, namespace) } : result;
+  return result.status === 'failed' && result.reason
+    ? { ...result, reason: explainRegistryFailure(result.reason, namespace) }
+    : result;
 }
 
 /** A result for an image that was not attempted because its destination name breaks SWR's rules. */

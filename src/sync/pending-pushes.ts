@@ -6,7 +6,13 @@ import type { HarborSource } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
 import { imageJobKey } from './job-keys.js';
 
-export async function resolvePendingPushes(store: Pick<JobQueue, 'pendingPushesBefore' | 'enqueue' | 'removePendingPush'>, harbor: HarborSource, destination: string, coalesceMs: number, log: winston.Logger): Promise<number> {
+export async function resolvePendingPushes(
+  store: Pick<JobQueue, 'pendingPushesBefore' | 'enqueue' | 'removePendingPush'>,
+  harbor: HarborSource,
+  destination: string,
+  coalesceMs: number,
+  log: winston.Logger,
+): Promise<number> {
   let queued = 0;
   for (const push of await store.pendingPushesBefore(new Date(Date.now() - coalesceMs))) {
     let tags: string[] | undefined;
@@ -14,16 +20,29 @@ export async function resolvePendingPushes(store: Pick<JobQueue, 'pendingPushesB
       tags = (await harbor.getArtifact(push.project, push.repository, push.digest))?.tags;
     } catch (error) {
       // Harbor unreachable: the push stays recorded and is tried again on the next round.
-      log.warn(`cannot ask Harbor for the tags of ${push.project}/${push.repository}@${push.digest}: ${(error as Error).message}`);
+      log.warn(
+        `cannot ask Harbor for the tags of ${push.project}/${push.repository}@${push.digest}: ${(error as Error).message}`,
+      );
       continue;
     }
     if (tags && tags.length > 0) {
-      const spec = { kind: 'image' as const, project: push.project, repository: push.repository, digest: push.digest, tags, namespace: push.namespace };
+      const spec = {
+        kind: 'image' as const,
+        project: push.project,
+        repository: push.repository,
+        digest: push.digest,
+        tags,
+        namespace: push.namespace,
+      };
       const { job, merged } = await store.enqueue(spec, imageJobKey(destination, spec));
       if (!merged) queued++;
-      log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}`, { jobId: job.id });
+      log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}`, {
+        jobId: job.id,
+      });
     } else {
-      log.info(`${push.project}/${push.repository}@${push.digest} has no tag in Harbor (multi-arch child or push by digest); not synced on its own`);
+      log.info(
+        `${push.project}/${push.repository}@${push.digest} has no tag in Harbor (multi-arch child or push by digest); not synced on its own`,
+      );
     }
     await store.removePendingPush(push.id);
   }

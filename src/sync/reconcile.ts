@@ -66,7 +66,12 @@ interface SourceTag {
 
 const CONVERSION_CACHE_LIMIT = 10_000;
 
-export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue'>, namespaceMap: ReadonlyMap<string, string>, options: ReconcileOptions): Promise<ReconcileSummary> {
+export async function reconcile(
+  ctx: SyncContext,
+  store: Pick<JobQueue, 'enqueue'>,
+  namespaceMap: ReadonlyMap<string, string>,
+  options: ReconcileOptions,
+): Promise<ReconcileSummary> {
   const started = Date.now();
   const summary: ReconcileSummary = {
     projects: 0,
@@ -95,7 +100,9 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
       repositories = await ctx.harbor.listRepositories(project);
     } catch (error) {
       summary.errors++;
-      options.log.warn(`reconcile: cannot list the repositories of Harbor project ${project}: ${(error as Error).message}`);
+      options.log.warn(
+        `reconcile: cannot list the repositories of Harbor project ${project}: ${(error as Error).message}`,
+      );
       continue;
     }
     summary.projects++;
@@ -112,7 +119,9 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
         const problem = swrRepositoryProblem(target);
         if (problem) {
           // A job would only fail with the same reason at every sweep; the webhook path reports it once per push.
-          logs.running.warn(`reconcile: ${project}/${repository} not compared: destination repository name "${target}" ${problem}`);
+          logs.running.warn(
+            `reconcile: ${project}/${repository} not compared: destination repository name "${target}" ${problem}`,
+          );
           continue;
         }
         if (aborted()) break;
@@ -145,7 +154,13 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
               }
               if (head.digest === item.artifact.digest) return;
               if (mayBeConverted(item.artifact.mediaType, options.manifestFormat)) {
-                const converted = await convertedDigestOf(ctx, cache, `${project}/${repository}`, item.artifact.digest, summary);
+                const converted = await convertedDigestOf(
+                  ctx,
+                  cache,
+                  `${project}/${repository}`,
+                  item.artifact.digest,
+                  summary,
+                );
                 if (converted === head.digest) {
                   summary.converted++;
                   return;
@@ -153,10 +168,14 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
               }
               summary.differing++;
               if (ctx.overwrite) {
-                logs.running.info(`reconcile: ${ctx.destination.host}/${target}:${item.tag} points at ${head.digest}, Harbor has ${item.artifact.digest}; queued (ImageOverwrite=true)`);
+                logs.running.info(
+                  `reconcile: ${ctx.destination.host}/${target}:${item.tag} points at ${head.digest}, Harbor has ${item.artifact.digest}; queued (ImageOverwrite=true)`,
+                );
                 queue(item);
               } else {
-                logs.running.info(`reconcile: ${ctx.destination.host}/${target}:${item.tag} points at ${head.digest}, Harbor has ${item.artifact.digest}; not queued (ImageOverwrite=false)`);
+                logs.running.info(
+                  `reconcile: ${ctx.destination.host}/${target}:${item.tag} points at ${head.digest}, Harbor has ${item.artifact.digest}; not queued (ImageOverwrite=false)`,
+                );
               }
             }),
           ),
@@ -167,7 +186,10 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
           const { job, merged } = await store.enqueue(spec, imageJobKey(options.destination, spec));
           if (merged) summary.merged++;
           else summary.queued++;
-          logs.running.info(`reconcile: ${project}/${repository}:${tags.join(',')} (${digest}) ${merged ? 'joined this job' : 'queued'}`, { jobId: job.id });
+          logs.running.info(
+            `reconcile: ${project}/${repository}:${tags.join(',')} (${digest}) ${merged ? 'joined this job' : 'queued'}`,
+            { jobId: job.id },
+          );
         }
       } catch (error) {
         summary.errors++;
@@ -184,7 +206,13 @@ export async function reconcile(ctx: SyncContext, store: Pick<JobQueue, 'enqueue
 }
 
 /** The digest the source's Docker conversion has; null when it cannot be converted (or read). Cached. */
-async function convertedDigestOf(ctx: SyncContext, cache: Map<string, string | null>, repository: string, digest: string, summary: ReconcileSummary): Promise<string | null> {
+async function convertedDigestOf(
+  ctx: SyncContext,
+  cache: Map<string, string | null>,
+  repository: string,
+  digest: string,
+  summary: ReconcileSummary,
+): Promise<string | null> {
   if (cache.has(digest)) return cache.get(digest)!;
   let converted: string | null;
   try {

@@ -24,13 +24,19 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
   }
   const tags = artifact.tags.length > 0 ? artifact.tags : [];
   if (tags.length === 0) {
-    logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} has no tag; an index that refers to it carries it over`);
+    logs.running.info(
+      `${spec.project}/${spec.repository}@${spec.digest} has no tag; an index that refers to it carries it over`,
+    );
     return { results: [], skipped: 'the artifact has no tag (a multi-arch child or a push by digest)' };
   }
   const destination = `${spec.namespace}/${spec.repository}`;
   const problem = swrRepositoryProblem(destination);
   if (problem) {
-    const result = refusedName(`${ctx.source.host}/${spec.project}/${spec.repository}`, `${ctx.destination.host}/${destination}`, `"${destination}" ${problem}`);
+    const result = refusedName(
+      `${ctx.source.host}/${spec.project}/${spec.repository}`,
+      `${ctx.destination.host}/${destination}`,
+      `"${destination}" ${problem}`,
+    );
     logResult(logs, result);
     return { results: [result] };
   }
@@ -39,15 +45,25 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
   const results: ImageResult[] = [];
   let bytes = 0;
   const copyTag = async (tag: string): Promise<void> => {
-    logs.running.info(`syncing ${spec.project}/${spec.repository}:${tag} (${spec.digest}) to ${ctx.destination.host}/${spec.namespace}/${spec.repository}:${tag}`);
+    logs.running.info(
+      `syncing ${spec.project}/${spec.repository}:${tag} (${spec.digest}) to ${ctx.destination.host}/${spec.namespace}/${spec.repository}:${tag}`,
+    );
     const result = await ctx.engine.copyInFlight(
       {
         source: { client: ctx.source, repository: `${spec.project}/${spec.repository}`, reference: spec.digest },
-        destination: { client: ctx.destination, repository: `${spec.namespace}/${spec.repository}`, tag, overwrite: ctx.overwrite },
+        destination: {
+          client: ctx.destination,
+          repository: `${spec.namespace}/${spec.repository}`,
+          tag,
+          overwrite: ctx.overwrite,
+        },
       },
       run,
     );
-    const named = explained({ ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` }, spec.namespace);
+    const named = explained(
+      { ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` },
+      spec.namespace,
+    );
     results.push(named);
     logResult(logs, named);
     bytes += result.bytesUploaded;

@@ -14,23 +14,35 @@ interface Planned {
 }
 
 export async function planProject(ctx: SyncContext, spec: ProjectJobSpec): Promise<Planned[]> {
-  const repositories = (await ctx.harbor.listRepositories(spec.project)).filter((r) => !spec.repositories || spec.repositories.includes(r));
+  const repositories = (await ctx.harbor.listRepositories(spec.project)).filter(
+    (r) => !spec.repositories || spec.repositories.includes(r),
+  );
   const listing = pLimit(4);
   const perRepository = await Promise.all(
     repositories.map((repository) =>
       listing(async () => {
         const artifacts = await ctx.harbor.listArtifacts(spec.project, repository);
-        return artifacts.flatMap((a) => a.tags.filter((t) => !spec.tags || spec.tags.includes(t)).map((tag) => ({ repository, tag, digest: a.digest })));
+        return artifacts.flatMap((a) =>
+          a.tags
+            .filter((t) => !spec.tags || spec.tags.includes(t))
+            .map((tag) => ({ repository, tag, digest: a.digest })),
+        );
       }),
     ),
   );
   return perRepository.flat();
 }
 
-export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progress?: SyncProgress): Promise<ImageResult[]> {
+export async function syncProject(
+  ctx: SyncContext,
+  spec: ProjectJobSpec,
+  progress?: SyncProgress,
+): Promise<ImageResult[]> {
   const logs = ctx.logs(spec.project);
   const plan = await planProject(ctx, spec);
-  logs.running.info(`project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}: ${plan.length} tags${spec.dryRun ? ' (dry run)' : ''}`);
+  logs.running.info(
+    `project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}: ${plan.length} tags${spec.dryRun ? ' (dry run)' : ''}`,
+  );
   if (!spec.dryRun) await ctx.prepare?.(spec.namespace);
   const run = new RunState(ctx.signal);
   let done = 0;
@@ -38,12 +50,24 @@ export async function syncProject(ctx: SyncContext, spec: ProjectJobSpec, progre
   const results = await Promise.all(
     plan.map(async (item) => {
       const source = { client: ctx.source, repository: `${spec.project}/${item.repository}`, reference: item.digest };
-      const destination = { client: ctx.destination, repository: `${spec.namespace}/${item.repository}`, tag: item.tag, overwrite: spec.overwrite ?? ctx.overwrite };
+      const destination = {
+        client: ctx.destination,
+        repository: `${spec.namespace}/${item.repository}`,
+        tag: item.tag,
+        overwrite: spec.overwrite ?? ctx.overwrite,
+      };
       const problem = swrRepositoryProblem(destination.repository);
       const result = problem
-        ? refusedName('', `${ctx.destination.host}/${destination.repository}:${item.tag}`, `"${destination.repository}" ${problem}`)
+        ? refusedName(
+            '',
+            `${ctx.destination.host}/${destination.repository}:${item.tag}`,
+            `"${destination.repository}" ${problem}`,
+          )
         : await ctx.engine.copyInFlight({ source, destination: { ...destination, dryRun: spec.dryRun } }, run);
-      const named = explained({ ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` }, spec.namespace);
+      const named = explained(
+        { ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` },
+        spec.namespace,
+      );
       if (!spec.dryRun) logResult(logs, named);
       done++;
       bytes += result.bytesUploaded;

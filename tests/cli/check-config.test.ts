@@ -20,7 +20,10 @@ let swr: SwrStandIn;
 let dir: string;
 
 beforeAll(async () => {
-  [harbor, swr] = await Promise.all([startHarbor({ projects: [{ name: 'proj', public: false }] }), startSwr({ ak: AK, sk: SK, namespaces: ['mirror'], requestsPerSecond: 0 })]);
+  [harbor, swr] = await Promise.all([
+    startHarbor({ projects: [{ name: 'proj', public: false }] }),
+    startSwr({ ak: AK, sk: SK, namespaces: ['mirror'], requestsPerSecond: 0 }),
+  ]);
   dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-check-'));
 });
 
@@ -49,7 +52,10 @@ function raw(extra: Record<string, string> = {}): Record<string, string> {
 }
 
 test('every check is reported: a missing Harbor project and a wrong SWR login fail, the rest pass', async () => {
-  nock('https://swr-api.cn-north-4.myhuaweicloud.com').get('/v2/manage/namespaces').times(2).reply(200, { namespaces: [{ name: 'mirror', auth: 7 }] });
+  nock('https://swr-api.cn-north-4.myhuaweicloud.com')
+    .get('/v2/manage/namespaces')
+    .times(2)
+    .reply(200, { namespaces: [{ name: 'mirror', auth: 7 }] });
   const results = await preflight(parseConfig(raw()));
   const byWhat = Object.fromEntries(results.map((r) => [r.what, r]));
   expect(byWhat['Harbor project proj']).toMatchObject({ ok: true, detail: 'private, readable' });
@@ -68,7 +74,10 @@ test('every check is reported: a missing Harbor project and a wrong SWR login fa
 
 test('the command prints one line per check and exits 1 when any fails, 0 when all pass', async () => {
   const file = join(dir, 'app.conf');
-  const lines = (values: Record<string, string>) => Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n');
+  const lines = (values: Record<string, string>) =>
+    Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n');
   await writeFile(file, lines(raw({ SWRManageNamespaces: 'false' })));
   const failing = await runCli(['check-config'], { CONFIG_FILE: file });
   expect(failing.code).toBe(1);
@@ -84,20 +93,35 @@ test('the command prints one line per check and exits 1 when any fails, 0 when a
   await writeFile(file, lines(raw({ RegionName: 'mars-north-1' })));
   const invalid = await runCli(['check-config'], { CONFIG_FILE: file });
   expect(invalid.code).toBe(1);
-  expect(invalid.stdout).toMatch(/^FAIL configuration: RegionName "mars-north-1" is not a region SWR serves; use one of af-south-1, /m);
+  expect(invalid.stdout).toMatch(
+    /^FAIL configuration: RegionName "mars-north-1" is not a region SWR serves; use one of af-south-1, /m,
+  );
 });
 
 test('QueueBackend=redis: Redis is checked with a write, its password never shown; a bad RedisURL is a configuration error', async () => {
   const redis = await startRedis({ password: 'redis-secret-pw-123' });
   try {
-    const ok = await preflight(parseConfig(raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror', QueueBackend: 'redis', RedisURL: redis.url })));
+    const ok = await preflight(
+      parseConfig(
+        raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror', QueueBackend: 'redis', RedisURL: redis.url }),
+      ),
+    );
     const line = ok.find((r) => r.what.startsWith('Redis '))!;
     expect(line).toEqual({ ok: true, what: `Redis redis://:***@${redis.host}`, detail: 'answers and takes writes' });
     // No data directory check on Redis: nothing is kept there.
     expect(ok.some((r) => r.what.startsWith('data directory'))).toBe(false);
 
     const wrongPassword = redis.url.replace('redis-secret-pw-123', 'wrong-pw-456');
-    const refused = await preflight(parseConfig(raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror', QueueBackend: 'redis', RedisURL: wrongPassword })));
+    const refused = await preflight(
+      parseConfig(
+        raw({
+          SWRManageNamespaces: 'false',
+          NamespaceMap: 'proj:mirror',
+          QueueBackend: 'redis',
+          RedisURL: wrongPassword,
+        }),
+      ),
+    );
     const failed = refused.find((r) => r.what.startsWith('Redis '))!;
     expect(failed.ok).toBe(false);
     expect(failed.detail).toMatch(/cannot use Redis: .*(WRONGPASS|NOAUTH|invalid)/i);
@@ -106,7 +130,13 @@ test('QueueBackend=redis: Redis is checked with a write, its password never show
     await redis.stop();
   }
   expect(() => parseConfig(raw({ QueueBackend: 'redis' }))).toThrow(/QueueBackend=redis needs RedisURL/);
-  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'redis://:pw-in-url@h:6379/x' }))).toThrow(/RedisURL database must be a number/);
-  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'redis://:pw-in-url@h:6379/x' }))).not.toThrow(/pw-in-url/);
-  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'http://h:6379' }))).toThrow(/RedisURL must start with redis:\/\/ or rediss:\/\//);
+  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'redis://:pw-in-url@h:6379/x' }))).toThrow(
+    /RedisURL database must be a number/,
+  );
+  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'redis://:pw-in-url@h:6379/x' }))).not.toThrow(
+    /pw-in-url/,
+  );
+  expect(() => parseConfig(raw({ QueueBackend: 'redis', RedisURL: 'http://h:6379' }))).toThrow(
+    /RedisURL must start with redis:\/\/ or rediss:\/\//,
+  );
 });

@@ -19,12 +19,29 @@ let conf: Record<string, string>;
 const images: Record<string, PushedImage> = {};
 
 beforeAll(async () => {
-  [harbor, dst] = await Promise.all([startHarbor({ projects: [{ name: 'proj', public: false }, { name: 'other', public: false }] }), startRegistry()]);
+  [harbor, dst] = await Promise.all([
+    startHarbor({
+      projects: [
+        { name: 'proj', public: false },
+        { name: 'other', public: false },
+      ],
+    }),
+    startRegistry(),
+  ]);
   dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-cli-'));
   conf = await testServiceConfig(harbor.host, dst.host, join(dir, 'logs'), join(dir, 'data'));
-  images['app:v1'] = await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'cli-app-1', size: 40_000 }] });
-  images['app:v2'] = await pushImage(harbor.access, 'proj/app', 'v2', { format: 'docker', layers: [{ seed: 'cli-app-2', size: 40_000 }] });
-  images['oci:v1'] = await pushImage(harbor.access, 'proj/team/oci', 'v1', { format: 'oci', layers: [{ seed: 'cli-oci', size: 20_000 }] });
+  images['app:v1'] = await pushImage(harbor.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'cli-app-1', size: 40_000 }],
+  });
+  images['app:v2'] = await pushImage(harbor.access, 'proj/app', 'v2', {
+    format: 'docker',
+    layers: [{ seed: 'cli-app-2', size: 40_000 }],
+  });
+  images['oci:v1'] = await pushImage(harbor.access, 'proj/team/oci', 'v1', {
+    format: 'oci',
+    layers: [{ seed: 'cli-oci', size: 20_000 }],
+  });
 });
 
 afterAll(async () => {
@@ -35,7 +52,12 @@ afterAll(async () => {
 /** Runs the CLI with an app.conf made of the base values plus `extra`, as an operator's shell would. */
 async function cli(args: string[], extra: Record<string, string> = {}) {
   const path = join(dir, `app-${Math.random().toString(36).slice(2)}.conf`);
-  await writeFile(path, `${Object.entries({ ...conf, ...extra }).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  await writeFile(
+    path,
+    `${Object.entries({ ...conf, ...extra })
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   // Only what the command needs: the test runner's environment would override app.conf keys.
   return runCli(args, { CONFIG_FILE: path, PATH: process.env.PATH ?? '/usr/bin:/bin' });
 }
@@ -58,25 +80,36 @@ describe('sync', () => {
   });
 
   test('ManifestFormat=docker: the dry run says the OCI image would be converted', async () => {
-    const run = await cli(['sync', '--project', 'proj', '--repository', 'team/oci', '--dry-run'], { ManifestFormat: 'docker' });
+    const run = await cli(['sync', '--project', 'proj', '--repository', 'team/oci', '--dry-run'], {
+      ManifestFormat: 'docker',
+    });
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain(`plan    ${dst.host}/mirror/team/oci:v1: dry run: would copy, converted to Docker format\n`);
+    expect(run.stdout).toContain(
+      `plan    ${dst.host}/mirror/team/oci:v1: dry run: would copy, converted to Docker format\n`,
+    );
   });
 
   test('--repository and --tag narrow the sync; the copy is complete and logged in the project log', async () => {
     const run = await cli(['sync', '--project', 'proj', '--repository', 'app', '--tag', 'v1']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^copied  ${dst.host}/mirror/app:v1 \\(\\d+ blobs uploaded, 0 mounted, 0 present\\)$`, 'm'));
+    expect(run.stdout).toMatch(
+      new RegExp(`^copied  ${dst.host}/mirror/app:v1 \\(\\d+ blobs uploaded, 0 mounted, 0 present\\)$`, 'm'),
+    );
     expect(run.stdout).toMatch(/^1 copied, 0 skipped, 0 failed of 1 images;/m);
     expect(await listTags(dst, 'mirror/app')).toEqual(['v1']);
     await assertImageComplete(dst, 'mirror/app', 'v1');
-    expect(await readFile(join(dir, 'logs', 'proj-success.log'), 'utf8')).toContain(`${dst.host}/mirror/app:v1 ${images['app:v1'].digest}`);
+    expect(await readFile(join(dir, 'logs', 'proj-success.log'), 'utf8')).toContain(
+      `${dst.host}/mirror/app:v1 ${images['app:v1'].digest}`,
+    );
   });
 
   test('a whole project, then a dry run that finds it in step, then a changed tag: skipped without --overwrite, overwritten with it', async () => {
     const first = await cli(['sync', '--project', 'proj', '--json']);
     expect(first.code).toBe(0);
-    const report = JSON.parse(first.stdout) as { namespace: string; results: Array<{ destination: string; status: string; reason?: string }> };
+    const report = JSON.parse(first.stdout) as {
+      namespace: string;
+      results: Array<{ destination: string; status: string; reason?: string }>;
+    };
     expect(report.namespace).toBe('mirror');
     expect(report.results.map((r) => `${r.destination} ${r.status}`).sort()).toEqual([
       `${dst.host}/mirror/app:v1 skipped`,
@@ -85,13 +118,24 @@ describe('sync', () => {
     ]);
 
     const inStep = await cli(['sync', '--project', 'proj', '--dry-run']);
-    expect(inStep.stdout).toContain(`plan    ${dst.host}/mirror/app:v2: dry run: would skip (destination already has this digest)\n`);
+    expect(inStep.stdout).toContain(
+      `plan    ${dst.host}/mirror/app:v2: dry run: would skip (destination already has this digest)\n`,
+    );
 
-    const moved = await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'cli-app-1-rebuilt', size: 40_000 }] });
+    const moved = await pushImage(harbor.access, 'proj/app', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'cli-app-1-rebuilt', size: 40_000 }],
+    });
     const refused = await cli(['sync', '--project', 'proj', '--tag', 'v1', '--dry-run']);
-    expect(refused.stdout).toMatch(new RegExp(`mirror/app:v1: dry run: would skip \\(destination tag points at ${images['app:v1'].digest}, not ${moved.digest}, and overwrite is off`));
+    expect(refused.stdout).toMatch(
+      new RegExp(
+        `mirror/app:v1: dry run: would skip \\(destination tag points at ${images['app:v1'].digest}, not ${moved.digest}, and overwrite is off`,
+      ),
+    );
     const planned = await cli(['sync', '--project', 'proj', '--tag', 'v1', '--dry-run', '--overwrite']);
-    expect(planned.stdout).toContain(`plan    ${dst.host}/mirror/app:v1: dry run: would overwrite the tag (now ${images['app:v1'].digest})\n`);
+    expect(planned.stdout).toContain(
+      `plan    ${dst.host}/mirror/app:v1: dry run: would overwrite the tag (now ${images['app:v1'].digest})\n`,
+    );
     expect((await getManifest(dst, 'mirror/app', 'v1'))?.digest).toBe(images['app:v1'].digest);
 
     const overwritten = await cli(['sync', '--project', 'proj', '--tag', 'v1', '--overwrite']);
@@ -102,7 +146,10 @@ describe('sync', () => {
   test.each([
     [['sync', '--project', 'other'], /project other is not in NamespaceMap: add it there, or give --namespace/],
     [['sync', '--project', 'Bad_Name'], /--project "Bad_Name" is not a Harbor project name/],
-    [['sync', '--project', 'proj', '--namespace', '9bad'], /namespace "9bad" is not a valid SWR namespace: it must start with a lowercase letter/],
+    [
+      ['sync', '--project', 'proj', '--namespace', '9bad'],
+      /namespace "9bad" is not a valid SWR namespace: it must start with a lowercase letter/,
+    ],
     [['sync', '--project', 'proj', '--tag', '-x'], /--tag "-x" is not a valid tag/],
     [['sync'], /required option '--project <name>' not specified/],
     [['sync', '--project', 'proj', '--bogus'], /unknown option '--bogus'/],
@@ -128,17 +175,23 @@ describe('sync', () => {
 });
 
 describe('jobs', () => {
-  test('lists and shows a running service\'s jobs with its token; without it, exit 1 and a hint', async () => {
+  test("lists and shows a running service's jobs with its token; without it, exit 1 and a hint", async () => {
     const token = 'cli-jobs-token-0123456789';
     const sut = await startServiceUnderTest(harbor.host, dst.host, { ApiToken: token, NamespaceMap: 'proj:jobs-ns' });
     try {
-      const res = await fetch(`${sut.url}/api/v1/sync`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ project: 'proj', repositories: ['app'] }) });
+      const res = await fetch(`${sut.url}/api/v1/sync`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ project: 'proj', repositories: ['app'] }),
+      });
       expect(res.status).toBe(202);
       const { jobId } = (await res.json()) as { jobId: string };
       // Wait through the API with the token, as the CLI will read it.
       let job: { state: string } | undefined;
       await until(`job ${jobId} to succeed`, async () => {
-        job = (await (await fetch(`${sut.url}/api/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { state: string };
+        job = (await (
+          await fetch(`${sut.url}/api/v1/jobs/${jobId}`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { state: string };
         return job.state === 'succeeded' ? true : undefined;
       }).catch((error: Error) => {
         throw /^timed out waiting/.test(error.message) ? new Error(`job ${jobId} is still ${job?.state}`) : error;
@@ -163,7 +216,9 @@ describe('jobs', () => {
 
       const refused = await cli(['jobs', '--url', sut.url]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/answered 401: .*pass the service's ApiToken with --token or SWR_HARBOR_SYNC_TOKEN/);
+      expect(refused.stderr).toMatch(
+        /answered 401: .*pass the service's ApiToken with --token or SWR_HARBOR_SYNC_TOKEN/,
+      );
     } finally {
       await sut.stop();
     }
@@ -191,7 +246,9 @@ describe('jobs', () => {
 test('--help of every command exists, and the top level documents the exit codes', async () => {
   const top = await runCli(['--help']);
   expect(top.code).toBe(0);
-  expect(top.stdout).toMatch(/Exit codes: 0 done; 1 something failed .*\n2 the command was called wrongly or the configuration is invalid/);
+  expect(top.stdout).toMatch(
+    /Exit codes: 0 done; 1 something failed .*\n2 the command was called wrongly or the configuration is invalid/,
+  );
   for (const command of ['serve', 'sync', 'copy', 'copy-prefix', 'check-config', 'register-webhook', 'jobs']) {
     const help = await runCli([command, '--help']);
     expect(help.code).toBe(0);

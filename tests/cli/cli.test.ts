@@ -19,8 +19,14 @@ afterAll(async () => {
 const creds = () => ({ SRC_CREDS: `${src.username}:${src.password}` });
 
 test('copy prints a summary, exits 0 and leaves the image complete at the destination', async () => {
-  const pushed = await pushImage(src, 'cli/one', 'v1', { format: 'docker', layers: [{ seed: 'cli-one', size: 50_000 }] });
-  const run = await runCli(['copy', `${src.host}/cli/one:v1`, `${dst.host}/cli/renamed:v1`, '--insecure-src', '--insecure-dst'], creds());
+  const pushed = await pushImage(src, 'cli/one', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'cli-one', size: 50_000 }],
+  });
+  const run = await runCli(
+    ['copy', `${src.host}/cli/one:v1`, `${dst.host}/cli/renamed:v1`, '--insecure-src', '--insecure-dst'],
+    creds(),
+  );
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/^1 copied, 0 skipped, 0 failed of 1 images; .* blobs 2 uploaded/m);
@@ -35,9 +41,14 @@ test('copy --json reports digests and blob counts', async () => {
       { platform: { os: 'linux', architecture: 'arm64' }, layers: [{ seed: 'cli-arm', size: 10_000 }] },
     ],
   });
-  const run = await runCli(['copy', `${src.host}/cli/multi:v2`, `${dst.host}/cli/multi`, '--insecure-src', '--insecure-dst', '--json'], creds());
+  const run = await runCli(
+    ['copy', `${src.host}/cli/multi:v2`, `${dst.host}/cli/multi`, '--insecure-src', '--insecure-dst', '--json'],
+    creds(),
+  );
   expect(run.code).toBe(0);
-  const { results } = JSON.parse(run.stdout) as { results: Array<{ status: string; platforms: string[]; manifestsPushed: number; destinationDigest: string }> };
+  const { results } = JSON.parse(run.stdout) as {
+    results: Array<{ status: string; platforms: string[]; manifestsPushed: number; destinationDigest: string }>;
+  };
   expect(results[0].status).toBe('copied');
   expect(results[0].platforms.sort()).toEqual(['linux/amd64', 'linux/arm64']);
   expect(results[0].manifestsPushed).toBe(3);
@@ -46,10 +57,14 @@ test('copy --json reports digests and blob counts', async () => {
 
 test('copy-prefix copies every repository and tag under the prefix, and only those', async () => {
   for (const repo of ['team/a', 'team/b/c']) {
-    for (const tag of ['1', '2']) await pushImage(src, repo, tag, { format: 'docker', layers: [{ seed: `${repo}-${tag}`, size: 20_000 }] });
+    for (const tag of ['1', '2'])
+      await pushImage(src, repo, tag, { format: 'docker', layers: [{ seed: `${repo}-${tag}`, size: 20_000 }] });
   }
   await pushImage(src, 'other/x', '1', { format: 'docker', layers: [{ seed: 'other-x', size: 20_000 }] });
-  const run = await runCli(['copy-prefix', `${src.host}/team`, `${dst.host}/mirror`, '--insecure-src', '--insecure-dst'], creds());
+  const run = await runCli(
+    ['copy-prefix', `${src.host}/team`, `${dst.host}/mirror`, '--insecure-src', '--insecure-dst'],
+    creds(),
+  );
   expect(run.code).toBe(0);
   expect(run.stdout).toMatch(/^4 copied, 0 skipped, 0 failed of 4 images/m);
   for (const repo of ['a', 'b/c']) {
@@ -62,14 +77,20 @@ test('copy-prefix copies every repository and tag under the prefix, and only tho
 
 describe('failures', () => {
   test('a missing tag exits 1 and says which image and what to check', async () => {
-    const run = await runCli(['copy', `${src.host}/cli/one:nope`, `${dst.host}/cli/one:nope`, '--insecure-src', '--insecure-dst'], creds());
+    const run = await runCli(
+      ['copy', `${src.host}/cli/one:nope`, `${dst.host}/cli/one:nope`, '--insecure-src', '--insecure-dst'],
+      creds(),
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(`${src.host}/cli/one:nope`);
     expect(run.stderr).toMatch(/MANIFEST_UNKNOWN.*check the tag/);
   });
 
   test('wrong source credentials exit 1 without echoing the password', async () => {
-    const run = await runCli(['copy', `${src.host}/cli/one:v1`, `${dst.host}/cli/one:v1`, '--insecure-src', '--insecure-dst'], { SRC_CREDS: 'tester:wrong-secret-value' });
+    const run = await runCli(
+      ['copy', `${src.host}/cli/one:v1`, `${dst.host}/cli/one:v1`, '--insecure-src', '--insecure-dst'],
+      { SRC_CREDS: 'tester:wrong-secret-value' },
+    );
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/credentials/);
     expect(run.stderr + run.stdout).not.toContain('wrong-secret-value');
@@ -91,8 +112,14 @@ describe('failures', () => {
 const LARGE_MB = Number(process.env.LARGE_BLOB_MB ?? 256);
 
 test(`a ${LARGE_MB} MiB layer streams through with peak RSS under 150 MB`, async () => {
-  await pushImage(src, 'cli/large', 'v1', { format: 'docker', layers: [{ seed: 'cli-large', size: LARGE_MB * 1024 * 1024 }] });
-  const run = await runCli(['copy', `${src.host}/cli/large:v1`, `${dst.host}/cli/large:v1`, '--insecure-src', '--insecure-dst'], creds());
+  await pushImage(src, 'cli/large', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'cli-large', size: LARGE_MB * 1024 * 1024 }],
+  });
+  const run = await runCli(
+    ['copy', `${src.host}/cli/large:v1`, `${dst.host}/cli/large:v1`, '--insecure-src', '--insecure-dst'],
+    creds(),
+  );
   expect(run.code).toBe(0);
   expect(run.peakRss).toBeGreaterThan(0);
   expect(run.peakRss).toBeLessThan(150 * 1024 * 1024);

@@ -5,7 +5,20 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, chown, cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import {
+  chmod,
+  chown,
+  cp,
+  lstat,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  stat,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,10 +52,21 @@ const EXAMPLE = 'config/app.conf.example';
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 
 const df = parseDockerfile(read(DOCKERFILE));
-const pkg = JSON.parse(read('package.json')) as { engines?: { node?: string }; dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const pkg = JSON.parse(read('package.json')) as {
+  engines?: { node?: string };
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 const lock = JSON.parse(read('package-lock.json')) as { packages: Record<string, { version?: string; dev?: boolean }> };
 /** config.ts's defaults: what the image must agree with. */
-const DEFAULTS = parseConfig({ NamespaceMap: 'library:mycompany', HWAuthMethod: 'AKSK', HWAK: 'AK', HWSK: 'SK', RegionName: 'cn-north-4', HarborAddr: 'harbor.example.com' });
+const DEFAULTS = parseConfig({
+  NamespaceMap: 'library:mycompany',
+  HWAuthMethod: 'AKSK',
+  HWAK: 'AK',
+  HWSK: 'SK',
+  RegionName: 'cn-north-4',
+  HarborAddr: 'harbor.example.com',
+});
 
 const at = (i: Instruction) => `${DOCKERFILE}:${i.line}`;
 const last = (stage: Stage, keyword: string) => instructionsOf(stage, keyword).at(-1);
@@ -54,7 +78,9 @@ function workdirOf(stage: Stage): string {
 }
 const WORKDIR = workdirOf(df.final);
 const VOLUMES = instructionsOf(df.final, 'VOLUME').flatMap((i) => volumeArgs(i.args));
-const EXPOSED = instructionsOf(df.final, 'EXPOSE').flatMap((i) => i.args.split(/\s+/)).map((p) => p.replace(/\/tcp$/, ''));
+const EXPOSED = instructionsOf(df.final, 'EXPOSE')
+  .flatMap((i) => i.args.split(/\s+/))
+  .map((p) => p.replace(/\/tcp$/, ''));
 const USER = last(df.final, 'USER');
 const HEALTHCHECK = last(df.final, 'HEALTHCHECK');
 const HEALTH_ARGV = HEALTHCHECK ? healthcheckCommand(HEALTHCHECK) : undefined;
@@ -68,7 +94,9 @@ function numericUser(): { uid: number; gid: number } | undefined {
 
 /** The RUN commands of a stage, split at `&&`. */
 function runCommands(stage: Stage): { cmd: string; instruction: Instruction }[] {
-  return instructionsOf(stage, 'RUN').flatMap((instruction) => instruction.args.split('&&').map((cmd) => ({ cmd: cmd.trim(), instruction })));
+  return instructionsOf(stage, 'RUN').flatMap((instruction) =>
+    instruction.args.split('&&').map((cmd) => ({ cmd: cmd.trim(), instruction })),
+  );
 }
 
 describe('docker/Dockerfile agrees with the code', () => {
@@ -76,12 +104,21 @@ describe('docker/Dockerfile agrees with the code', () => {
     const problems: string[] = [];
     if (!USER) problems.push(`${DOCKERFILE}: the final stage has no USER, so it runs as root`);
     else if (/^(root|0)(:|$)/.test(USER.args)) problems.push(`${at(USER)}: USER ${USER.args} is root`);
-    else if (!numericUser()) problems.push(`${at(USER)}: USER ${USER.args} is a name; use uid:gid so that runAsNonRoot checks (and this test) can tell it is not root`);
+    else if (!numericUser())
+      problems.push(
+        `${at(USER)}: USER ${USER.args} is a name; use uid:gid so that runAsNonRoot checks (and this test) can tell it is not root`,
+      );
     const chowned = runCommands(df.final).filter(({ cmd }) => cmd.startsWith('chown '));
     for (const volume of VOLUMES) {
       const owner = chowned.find(({ cmd }) => cmd.split(/\s+/).slice(1).includes(volume));
-      if (!owner) problems.push(`VOLUME ${volume} is not chowned in the final stage: a fresh named volume would be root's and the service (USER ${USER?.args}) could not write it`);
-      else if (USER && !owner.cmd.split(/\s+/).includes(USER.args)) problems.push(`${at(owner.instruction)}: "${owner.cmd}" gives ${volume} to another owner than USER ${USER.args}`);
+      if (!owner)
+        problems.push(
+          `VOLUME ${volume} is not chowned in the final stage: a fresh named volume would be root's and the service (USER ${USER?.args}) could not write it`,
+        );
+      else if (USER && !owner.cmd.split(/\s+/).includes(USER.args))
+        problems.push(
+          `${at(owner.instruction)}: "${owner.cmd}" gives ${volume} to another owner than USER ${USER.args}`,
+        );
     }
     expect(problems).toEqual([]);
   });
@@ -89,8 +126,10 @@ describe('docker/Dockerfile agrees with the code', () => {
   test(`EXPOSE is config.ts's default Port (${DEFAULTS.port})`, () => {
     const problems: string[] = [];
     const expose = last(df.final, 'EXPOSE');
-    if (!expose) problems.push(`${DOCKERFILE}: the final stage has no EXPOSE; config.ts's default Port is ${DEFAULTS.port}`);
-    else if (EXPOSED.join(' ') !== String(DEFAULTS.port)) problems.push(`${at(expose)}: EXPOSE ${EXPOSED.join(' ')} but config.ts's default Port is ${DEFAULTS.port}`);
+    if (!expose)
+      problems.push(`${DOCKERFILE}: the final stage has no EXPOSE; config.ts's default Port is ${DEFAULTS.port}`);
+    else if (EXPOSED.join(' ') !== String(DEFAULTS.port))
+      problems.push(`${at(expose)}: EXPOSE ${EXPOSED.join(' ')} but config.ts's default Port is ${DEFAULTS.port}`);
     expect(problems).toEqual([]);
   });
 
@@ -98,59 +137,104 @@ describe('docker/Dockerfile agrees with the code', () => {
     const problems: string[] = [];
     const wanted = Object.values(EXPECTED_VOLUMES);
     for (const [key, path] of Object.entries(EXPECTED_VOLUMES)) {
-      if (!VOLUMES.includes(path)) problems.push(`${DOCKERFILE}: no VOLUME for ${path}, config.ts's default ${key} (${key === 'DataDir' ? `${DEFAULTS.dataDir} from WORKDIR ${WORKDIR}` : 'absolute'}); its files would be lost with the container`);
+      if (!VOLUMES.includes(path))
+        problems.push(
+          `${DOCKERFILE}: no VOLUME for ${path}, config.ts's default ${key} (${key === 'DataDir' ? `${DEFAULTS.dataDir} from WORKDIR ${WORKDIR}` : 'absolute'}); its files would be lost with the container`,
+        );
     }
-    for (const volume of VOLUMES) if (!wanted.includes(volume)) problems.push(`${DOCKERFILE}: VOLUME ${volume} is neither LogDir's default (${EXPECTED_VOLUMES.LogDir}) nor DataDir's (${EXPECTED_VOLUMES.DataDir})`);
+    for (const volume of VOLUMES)
+      if (!wanted.includes(volume))
+        problems.push(
+          `${DOCKERFILE}: VOLUME ${volume} is neither LogDir's default (${EXPECTED_VOLUMES.LogDir}) nor DataDir's (${EXPECTED_VOLUMES.DataDir})`,
+        );
     // Users copy the example to app.conf and pass it with --env-file: its values must land in the volumes too.
     const example = readEnvFile(read(EXAMPLE));
     for (const [key, path] of Object.entries(EXPECTED_VOLUMES)) {
       const value = example[key]?.trim();
-      if (value && posix.resolve(WORKDIR, value) !== path) problems.push(`${EXAMPLE}: ${key}=${value} is ${posix.resolve(WORKDIR, value)} in the image, not the VOLUME ${path}`);
+      if (value && posix.resolve(WORKDIR, value) !== path)
+        problems.push(
+          `${EXAMPLE}: ${key}=${value} is ${posix.resolve(WORKDIR, value)} in the image, not the VOLUME ${path}`,
+        );
     }
     expect(problems).toEqual([]);
   });
 
-  test('the HEALTHCHECK asks /healthz on the configured Port, defaulting to config.ts\'s', () => {
+  test("the HEALTHCHECK asks /healthz on the configured Port, defaulting to config.ts's", () => {
     const problems: string[] = [];
     if (!HEALTHCHECK || !HEALTH_ARGV) problems.push(`${DOCKERFILE}: the final stage has no HEALTHCHECK`);
     else {
       const command = HEALTH_ARGV.join(' ');
-      if (!command.includes('/healthz')) problems.push(`${at(HEALTHCHECK)}: the HEALTHCHECK does not ask /healthz (the service's health route)`);
-      if (!/process\.env\.Port\b/.test(command)) problems.push(`${at(HEALTHCHECK)}: the HEALTHCHECK ignores Port from the environment (--env-file)`);
-      if (!command.includes(String(DEFAULTS.port))) problems.push(`${at(HEALTHCHECK)}: the HEALTHCHECK's fallback port is not config.ts's default Port ${DEFAULTS.port}`);
-      if (/\bcurl\b|\bwget\b/.test(command)) problems.push(`${at(HEALTHCHECK)}: the HEALTHCHECK uses curl/wget, which node:*-slim images lack`);
+      if (!command.includes('/healthz'))
+        problems.push(`${at(HEALTHCHECK)}: the HEALTHCHECK does not ask /healthz (the service's health route)`);
+      if (!/process\.env\.Port\b/.test(command))
+        problems.push(`${at(HEALTHCHECK)}: the HEALTHCHECK ignores Port from the environment (--env-file)`);
+      if (!command.includes(String(DEFAULTS.port)))
+        problems.push(
+          `${at(HEALTHCHECK)}: the HEALTHCHECK's fallback port is not config.ts's default Port ${DEFAULTS.port}`,
+        );
+      if (/\bcurl\b|\bwget\b/.test(command))
+        problems.push(`${at(HEALTHCHECK)}: the HEALTHCHECK uses curl/wget, which node:*-slim images lack`);
     }
     expect(problems).toEqual([]);
   });
 
-  test('every stage is an official Node image of package.json\'s Node major, and the native modules are built on the runtime\'s base', () => {
+  test("every stage is an official Node image of package.json's Node major, and the native modules are built on the runtime's base", () => {
     const problems: string[] = [];
     const engineMajor = /(\d+)/.exec(pkg.engines?.node ?? '')?.[1];
     for (const stage of df.stages) {
       if (df.stages.some((s) => s.name === stage.base)) continue;
       const m = /^(?:docker\.io\/)?(?:library\/)?node:(\d+)(-[a-z0-9.-]+)?$/.exec(stage.base);
-      if (!m) problems.push(`${DOCKERFILE}: stage ${stageKey(stage)} is FROM ${stage.base}, not an official node:<major>[-variant] image pinned by major`);
-      else if (m[1] !== engineMajor) problems.push(`${DOCKERFILE}: stage ${stageKey(stage)} is FROM ${stage.base} (Node ${m[1]}) but package.json's engines.node is ${pkg.engines?.node}`);
-      else if (m[1] !== process.versions.node.split('.')[0]) problems.push(`${DOCKERFILE}: stage ${stageKey(stage)} uses Node ${m[1]} but this test stands in for it with this machine's Node ${process.versions.node}`);
+      if (!m)
+        problems.push(
+          `${DOCKERFILE}: stage ${stageKey(stage)} is FROM ${stage.base}, not an official node:<major>[-variant] image pinned by major`,
+        );
+      else if (m[1] !== engineMajor)
+        problems.push(
+          `${DOCKERFILE}: stage ${stageKey(stage)} is FROM ${stage.base} (Node ${m[1]}) but package.json's engines.node is ${pkg.engines?.node}`,
+        );
+      else if (m[1] !== process.versions.node.split('.')[0])
+        problems.push(
+          `${DOCKERFILE}: stage ${stageKey(stage)} uses Node ${m[1]} but this test stands in for it with this machine's Node ${process.versions.node}`,
+        );
     }
-    const nodeModules = instructionsOf(df.final, 'COPY').find((i) => i.flags.from && copyArgs(i.args).sources.some((s) => /node_modules\/?$/.test(s)));
+    const nodeModules = instructionsOf(df.final, 'COPY').find(
+      (i) => i.flags.from && copyArgs(i.args).sources.some((s) => /node_modules\/?$/.test(s)),
+    );
     const from = nodeModules && df.stages.find((s) => stageKey(s) === nodeModules.flags.from);
-    if (!nodeModules || !from) problems.push(`${DOCKERFILE}: the final stage does not COPY node_modules --from another stage`);
+    if (!nodeModules || !from)
+      problems.push(`${DOCKERFILE}: the final stage does not COPY node_modules --from another stage`);
     else {
-      if (!runCommands(from).some(({ cmd }) => /^npm ci\b.*--omit=dev\b/.test(cmd))) problems.push(`${at(nodeModules)}: node_modules comes from stage ${stageKey(from)}, which runs no "npm ci --omit=dev"`);
-      if (from.base !== df.final.base) problems.push(`${at(nodeModules)}: node_modules (with better-sqlite3's native binary) is built on ${from.base} but runs on ${df.final.base}; Node ABI and glibc must match`);
+      if (!runCommands(from).some(({ cmd }) => /^npm ci\b.*--omit=dev\b/.test(cmd)))
+        problems.push(
+          `${at(nodeModules)}: node_modules comes from stage ${stageKey(from)}, which runs no "npm ci --omit=dev"`,
+        );
+      if (from.base !== df.final.base)
+        problems.push(
+          `${at(nodeModules)}: node_modules (with better-sqlite3's native binary) is built on ${from.base} but runs on ${df.final.base}; Node ABI and glibc must match`,
+        );
     }
-    const pinned = runCommands(from ?? df.final).map(({ cmd }) => /^npm install -g npm@(\d+)/.exec(cmd)?.[1]).find(Boolean);
+    const pinned = runCommands(from ?? df.final)
+      .map(({ cmd }) => /^npm install -g npm@(\d+)/.exec(cmd)?.[1])
+      .find(Boolean);
     const hostNpm = spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.trim();
-    if (pinned && pinned !== hostNpm.split('.')[0]) problems.push(`${DOCKERFILE}: the production install uses npm ${pinned} but this machine's npm, which wrote package-lock.json and honours allowScripts, is ${hostNpm}`);
+    if (pinned && pinned !== hostNpm.split('.')[0])
+      problems.push(
+        `${DOCKERFILE}: the production install uses npm ${pinned} but this machine's npm, which wrote package-lock.json and honours allowScripts, is ${hostNpm}`,
+      );
     expect(problems).toEqual([]);
   });
 
   test('the final stage installs no compiler and does not build: it copies what other stages built', () => {
     const problems: string[] = [];
     for (const { cmd, instruction } of runCommands(df.final)) {
-      if (/\b(apt-get|apt|apk|yum|dnf)\b.*\binstall\b/.test(cmd)) problems.push(`${at(instruction)}: the final stage installs system packages ("${cmd}"); the toolchain belongs in a build stage`);
-      if (/^npm\b/.test(cmd)) problems.push(`${at(instruction)}: the final stage runs "${cmd}"; install and build in earlier stages and COPY --from them`);
+      if (/\b(apt-get|apt|apk|yum|dnf)\b.*\binstall\b/.test(cmd))
+        problems.push(
+          `${at(instruction)}: the final stage installs system packages ("${cmd}"); the toolchain belongs in a build stage`,
+        );
+      if (/^npm\b/.test(cmd))
+        problems.push(
+          `${at(instruction)}: the final stage runs "${cmd}"; install and build in earlier stages and COPY --from them`,
+        );
     }
     expect(problems).toEqual([]);
   });
@@ -158,14 +242,26 @@ describe('docker/Dockerfile agrees with the code', () => {
   test('.dockerignore keeps build output, local state and secrets out, and nothing the Dockerfile copies', () => {
     const problems: string[] = [];
     const ignored = dockerignore(existsSync(join(ROOT, '.dockerignore')) ? read('.dockerignore') : '');
-    for (const path of ['node_modules', 'dist', 'logs', 'data', 'coverage', '.git', 'app.conf', 'config/app.conf', 'docker/app.conf']) {
+    for (const path of [
+      'node_modules',
+      'dist',
+      'logs',
+      'data',
+      'coverage',
+      '.git',
+      'app.conf',
+      'config/app.conf',
+      'docker/app.conf',
+    ]) {
       if (!ignored(path)) problems.push(`.dockerignore lets ${path} into the build context`);
     }
     for (const stage of df.stages) {
       for (const copy of instructionsOf(stage, 'COPY').filter((i) => !i.flags.from)) {
         for (const source of copyArgs(copy.args).sources) {
-          if (ignored(source)) problems.push(`${at(copy)}: COPY ${source}, but .dockerignore keeps it out of the build context`);
-          if (!existsSync(join(ROOT, source))) problems.push(`${at(copy)}: COPY ${source}, which the repo does not have`);
+          if (ignored(source))
+            problems.push(`${at(copy)}: COPY ${source}, but .dockerignore keeps it out of the build context`);
+          if (!existsSync(join(ROOT, source)))
+            problems.push(`${at(copy)}: COPY ${source}, which the repo does not have`);
         }
       }
     }
@@ -188,51 +284,102 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
 
   test('one service, built from docker/Dockerfile, configured by env_file app.conf', () => {
     const problems: string[] = [];
-    if (Object.keys(services).length !== 1) problems.push(`${COMPOSE} should define exactly one service, has ${Object.keys(services).join(', ') || 'none'}`);
+    if (Object.keys(services).length !== 1)
+      problems.push(`${COMPOSE} should define exactly one service, has ${Object.keys(services).join(', ') || 'none'}`);
     const build = service.build as { [key: string]: Yaml } | undefined;
-    const dockerfile = build && posix.normalize(posix.join('docker', String(build.context ?? '.'), String(build.dockerfile ?? 'Dockerfile')));
-    if (dockerfile !== DOCKERFILE) problems.push(`${COMPOSE}: build resolves to ${dockerfile} (context ${build?.context}, dockerfile ${build?.dockerfile}), not ${DOCKERFILE}`);
-    if (build && posix.normalize(posix.join('docker', String(build.context))) !== '.') problems.push(`${COMPOSE}: build.context is not the repo root, where .dockerignore and the COPY sources are`);
+    const dockerfile =
+      build &&
+      posix.normalize(posix.join('docker', String(build.context ?? '.'), String(build.dockerfile ?? 'Dockerfile')));
+    if (dockerfile !== DOCKERFILE)
+      problems.push(
+        `${COMPOSE}: build resolves to ${dockerfile} (context ${build?.context}, dockerfile ${build?.dockerfile}), not ${DOCKERFILE}`,
+      );
+    if (build && posix.normalize(posix.join('docker', String(build.context))) !== '.')
+      problems.push(`${COMPOSE}: build.context is not the repo root, where .dockerignore and the COPY sources are`);
     const envFiles = list(service.env_file).map(String);
-    if (envFiles.join() !== 'app.conf') problems.push(`${COMPOSE}: env_file is ${envFiles.join(', ') || 'missing'}, not app.conf (the old tool's --env-file)`);
+    if (envFiles.join() !== 'app.conf')
+      problems.push(
+        `${COMPOSE}: env_file is ${envFiles.join(', ') || 'missing'}, not app.conf (the old tool's --env-file)`,
+      );
     expect(problems).toEqual([]);
   });
 
   test('the same port, volumes and health check as the image', () => {
     const problems: string[] = [];
-    const containerPorts = list(service.ports).map((p) => String(p).split(':').at(-1)!.replace(/\/tcp$/, ''));
-    if (containerPorts.join() !== EXPOSED.join()) problems.push(`${COMPOSE}: ports publish container port(s) ${containerPorts.join(', ') || 'none'} but the image EXPOSEs ${EXPOSED.join(', ')}`);
+    const containerPorts = list(service.ports).map((p) =>
+      String(p)
+        .split(':')
+        .at(-1)!
+        .replace(/\/tcp$/, ''),
+    );
+    if (containerPorts.join() !== EXPOSED.join())
+      problems.push(
+        `${COMPOSE}: ports publish container port(s) ${containerPorts.join(', ') || 'none'} but the image EXPOSEs ${EXPOSED.join(', ')}`,
+      );
     const targets = list(service.volumes).map((v) => String(v).split(':')[1]);
-    if ([...targets].sort().join() !== [...VOLUMES].sort().join()) problems.push(`${COMPOSE}: volumes mount ${targets.join(', ')} but the image's VOLUMEs are ${VOLUMES.join(', ')}`);
+    if ([...targets].sort().join() !== [...VOLUMES].sort().join())
+      problems.push(
+        `${COMPOSE}: volumes mount ${targets.join(', ')} but the image's VOLUMEs are ${VOLUMES.join(', ')}`,
+      );
     const topVolumes = (compose.volumes ?? {}) as { [key: string]: Yaml };
     for (const v of list(service.volumes).map((v) => String(v).split(':')[0])) {
-      if (!v.startsWith('/') && !v.startsWith('.') && !(v in topVolumes)) problems.push(`${COMPOSE}: named volume ${v} is not declared under volumes:`);
+      if (!v.startsWith('/') && !v.startsWith('.') && !(v in topVolumes))
+        problems.push(`${COMPOSE}: named volume ${v} is not declared under volumes:`);
     }
     const health = service.healthcheck as { [key: string]: Yaml } | undefined;
     const test = list(health?.test).map(String);
-    if (test[0] !== 'CMD' || JSON.stringify(test.slice(1)) !== JSON.stringify(HEALTH_ARGV)) problems.push(`${COMPOSE}: healthcheck.test is not ["CMD", ...] with the Dockerfile's HEALTHCHECK command (${JSON.stringify(HEALTH_ARGV)})`);
-    for (const [flag, key] of [['interval', 'interval'], ['timeout', 'timeout'], ['start-period', 'start_period'], ['retries', 'retries']] as const) {
-      if (String(health?.[key]) !== String(HEALTHCHECK?.flags[flag])) problems.push(`${COMPOSE}: healthcheck.${key} is ${health?.[key]} but the Dockerfile's HEALTHCHECK --${flag} is ${HEALTHCHECK?.flags[flag]}`);
+    if (test[0] !== 'CMD' || JSON.stringify(test.slice(1)) !== JSON.stringify(HEALTH_ARGV))
+      problems.push(
+        `${COMPOSE}: healthcheck.test is not ["CMD", ...] with the Dockerfile's HEALTHCHECK command (${JSON.stringify(HEALTH_ARGV)})`,
+      );
+    for (const [flag, key] of [
+      ['interval', 'interval'],
+      ['timeout', 'timeout'],
+      ['start-period', 'start_period'],
+      ['retries', 'retries'],
+    ] as const) {
+      if (String(health?.[key]) !== String(HEALTHCHECK?.flags[flag]))
+        problems.push(
+          `${COMPOSE}: healthcheck.${key} is ${health?.[key]} but the Dockerfile's HEALTHCHECK --${flag} is ${HEALTHCHECK?.flags[flag]}`,
+        );
     }
     expect(problems).toEqual([]);
   });
 
-  test('hardened, restarted, stopped gracefully, on Harbor\'s network', () => {
+  test("hardened, restarted, stopped gracefully, on Harbor's network", () => {
     const problems: string[] = [];
-    if (service.restart !== 'unless-stopped') problems.push(`${COMPOSE}: restart is ${service.restart}, not unless-stopped`);
+    if (service.restart !== 'unless-stopped')
+      problems.push(`${COMPOSE}: restart is ${service.restart}, not unless-stopped`);
     if (service.read_only !== true) problems.push(`${COMPOSE}: read_only is not true`);
-    if (!list(service.tmpfs).map(String).some((t) => t.split(':')[0] === '/tmp')) problems.push(`${COMPOSE}: no tmpfs on /tmp (SQLite's temporary files) beside read_only`);
-    if (JSON.stringify(service.cap_drop) !== '["ALL"]') problems.push(`${COMPOSE}: cap_drop is ${JSON.stringify(service.cap_drop)}, not [ALL]`);
-    if (!list(service.security_opt).includes('no-new-privileges:true')) problems.push(`${COMPOSE}: security_opt lacks no-new-privileges:true`);
+    if (
+      !list(service.tmpfs)
+        .map(String)
+        .some((t) => t.split(':')[0] === '/tmp')
+    )
+      problems.push(`${COMPOSE}: no tmpfs on /tmp (SQLite's temporary files) beside read_only`);
+    if (JSON.stringify(service.cap_drop) !== '["ALL"]')
+      problems.push(`${COMPOSE}: cap_drop is ${JSON.stringify(service.cap_drop)}, not [ALL]`);
+    if (!list(service.security_opt).includes('no-new-privileges:true'))
+      problems.push(`${COMPOSE}: security_opt lacks no-new-privileges:true`);
     if (service.privileged === true) problems.push(`${COMPOSE}: privileged is true`);
     const grace = /^(\d+)s$/.exec(String(service.stop_grace_period))?.[1];
-    if (!grace || Number(grace) <= DEFAULTS.shutdownGraceMs / 1000) problems.push(`${COMPOSE}: stop_grace_period ${service.stop_grace_period} does not outlast ShutdownGraceSeconds' default (${DEFAULTS.shutdownGraceMs / 1000}s) plus the service's stop margin; docker would SIGKILL running copies`);
+    if (!grace || Number(grace) <= DEFAULTS.shutdownGraceMs / 1000)
+      problems.push(
+        `${COMPOSE}: stop_grace_period ${service.stop_grace_period} does not outlast ShutdownGraceSeconds' default (${DEFAULTS.shutdownGraceMs / 1000}s) plus the service's stop margin; docker would SIGKILL running copies`,
+      );
     const networks = (compose.networks ?? {}) as { [key: string]: { [key: string]: Yaml } };
-    const harbor = list(service.networks).map(String).find((n) => networks[n]?.name === 'harbor_harbor');
-    if (!harbor || networks[harbor].external !== true) problems.push(`${COMPOSE}: the service does not join the external network harbor_harbor that Harbor's installer creates`);
+    const harbor = list(service.networks)
+      .map(String)
+      .find((n) => networks[n]?.name === 'harbor_harbor');
+    if (!harbor || networks[harbor].external !== true)
+      problems.push(
+        `${COMPOSE}: the service does not join the external network harbor_harbor that Harbor's installer creates`,
+      );
     const url = `http://${name}:${EXPOSED[0]}/service/notifications`;
-    if (!read(COMPOSE).includes(url)) problems.push(`${COMPOSE}: the Harbor 1.x example does not send to ${url} (service name and port)`);
-    if (!read('src/http/routes/notifications.ts').includes("'/service/notifications'")) problems.push('the service no longer serves /service/notifications, which the compose example sends to');
+    if (!read(COMPOSE).includes(url))
+      problems.push(`${COMPOSE}: the Harbor 1.x example does not send to ${url} (service name and port)`);
+    if (!read('src/http/routes/notifications.ts').includes("'/service/notifications'"))
+      problems.push('the service no longer serves /service/notifications, which the compose example sends to');
     expect(problems).toEqual([]);
   });
 });
@@ -264,9 +411,19 @@ interface Ran {
   output: string;
 }
 
-function run(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number }): Promise<Ran> {
+function run(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; uid?: number; gid?: number; timeoutMs?: number },
+): Promise<Ran> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, uid: options.uid, gid: options.gid, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
+      uid: options.uid,
+      gid: options.gid,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d));
@@ -287,7 +444,11 @@ const substituted: string[] = [];
 
 /** What a RUN step sees: the image's ENV on a clean environment (plus where npm keeps its cache and config). */
 function runEnv(stageEnv: Record<string, string>, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const keep = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(PATH|HOME|LANG|npm_config_(cache|registry|userconfig|globalconfig)|(HTTPS?|NO)_PROXY)$/i.test(k)));
+  const keep = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) =>
+      /^(PATH|HOME|LANG|npm_config_(cache|registry|userconfig|globalconfig)|(HTTPS?|NO)_PROXY)$/i.test(k),
+    ),
+  );
   return { ...keep, ...stageEnv, ...extra };
 }
 
@@ -300,12 +461,19 @@ async function localPrebuilds(dir: string): Promise<Record<string, string>> {
   const pkgDir = join(ROOT, 'node_modules', 'better-sqlite3');
   const binary = join(pkgDir, 'build', 'Release', 'better_sqlite3.node');
   const wanted = lock.packages['node_modules/better-sqlite3']?.version;
-  if (!wanted || !existsSync(binary) || (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version !== wanted) {
+  if (
+    !wanted ||
+    !existsSync(binary) ||
+    (JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')) as { version: string }).version !== wanted
+  ) {
     substituted.push('nothing for better-sqlite3: compiled from source (about 2 minutes)');
     return {};
   }
   await mkdir(dir, { recursive: true });
-  const tarball = join(dir, `better-sqlite3-v${wanted}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`);
+  const tarball = join(
+    dir,
+    `better-sqlite3-v${wanted}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`,
+  );
   const tar = spawnSync('tar', ['-czf', tarball, '-C', pkgDir, 'build/Release/better_sqlite3.node']);
   if (tar.status !== 0) return {};
   substituted.push(`better-sqlite3's prebuilt download (the repo's own build of v${wanted})`);
@@ -323,10 +491,18 @@ async function buildImage(dockerfile: Dockerfile, base: string): Promise<Map<str
   const stages = new Map<string, BuiltStage>();
   const prebuilds = await localPrebuilds(join(base, 'prebuilds'));
   for (const stage of dockerfile.stages) {
-    const built: BuiltStage = { root: join(base, 'stages', stageKey(stage)), workdir: '/', env: {}, done: Promise.resolve() };
+    const built: BuiltStage = {
+      root: join(base, 'stages', stageKey(stage)),
+      workdir: '/',
+      env: {},
+      done: Promise.resolve(),
+    };
     const inStage = (path: string) => join(built.root, posix.resolve(built.workdir, path));
     built.done = (async () => {
-      if (stages.has(stage.base)) throw new Error(`${DOCKERFILE}: stage ${stageKey(stage)} is FROM stage ${stage.base}, which this test does not emulate`);
+      if (stages.has(stage.base))
+        throw new Error(
+          `${DOCKERFILE}: stage ${stageKey(stage)} is FROM stage ${stage.base}, which this test does not emulate`,
+        );
       await mkdir(built.root, { recursive: true });
       for (const i of stage.instructions) {
         const where = `${at(i)} (stage ${stageKey(stage)})`;
@@ -345,9 +521,13 @@ async function buildImage(dockerfile: Dockerfile, base: string): Promise<Map<str
             await from?.done;
             const into = dest.endsWith('/') || sources.length > 1;
             for (const source of sources) {
-              if (/[*?[]/.test(source)) throw new Error(`${where}: COPY with a wildcard (${source}) is not emulated by this test`);
+              if (/[*?[]/.test(source))
+                throw new Error(`${where}: COPY with a wildcard (${source}) is not emulated by this test`);
               const src = from ? join(from.root, posix.resolve('/', source)) : join(ROOT, source);
-              if (!existsSync(src)) throw new Error(`${where}: COPY ${source}: not found in ${from ? `stage ${i.flags.from}` : 'the build context'}`);
+              if (!existsSync(src))
+                throw new Error(
+                  `${where}: COPY ${source}: not found in ${from ? `stage ${i.flags.from}` : 'the build context'}`,
+                );
               const isDir = (await stat(src)).isDirectory();
               const target = into && !isDir ? join(inStage(dest), basename(source)) : inStage(dest);
               await cp(src, target, { recursive: true, verbatimSymlinks: true });
@@ -362,25 +542,39 @@ async function buildImage(dockerfile: Dockerfile, base: string): Promise<Map<str
               if (/^(apt-get|rm -rf \/var\/lib\/apt\/lists)/.test(cmd)) {
                 substituted.push(`${where}: "${cmd}" (system packages: this machine's)`);
               } else if (/^npm install -g npm@/.test(cmd)) {
-                substituted.push(`${where}: "${cmd}" (this machine's npm ${spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.trim()})`);
+                substituted.push(
+                  `${where}: "${cmd}" (this machine's npm ${spawnSync('npm', ['--version'], { encoding: 'utf8' }).stdout.trim()})`,
+                );
               } else if (words[0] === 'npm' && words[1] === 'ci' && !words.includes('--omit=dev')) {
                 // The build stage's full install: this repo's node_modules, installed from the same lock file.
-                if (built.env.NODE_ENV === 'production' && !words.includes('--include=dev')) throw new Error(`${where}: "${cmd}" under ENV NODE_ENV=production leaves out the dev dependencies the build needs (typescript)`);
-                if (readFileSync(join(cwd, 'package-lock.json'), 'utf8') !== read('package-lock.json')) throw new Error(`${where}: the stage's package-lock.json is not the repo's, so the repo's node_modules cannot stand in for "${cmd}"`);
+                if (built.env.NODE_ENV === 'production' && !words.includes('--include=dev'))
+                  throw new Error(
+                    `${where}: "${cmd}" under ENV NODE_ENV=production leaves out the dev dependencies the build needs (typescript)`,
+                  );
+                if (readFileSync(join(cwd, 'package-lock.json'), 'utf8') !== read('package-lock.json'))
+                  throw new Error(
+                    `${where}: the stage's package-lock.json is not the repo's, so the repo's node_modules cannot stand in for "${cmd}"`,
+                  );
                 await symlink(join(ROOT, 'node_modules'), join(cwd, 'node_modules'));
                 substituted.push(`${where}: "${cmd}" (the repo's node_modules)`);
               } else if (words[0] === 'npm' && (words[1] === 'ci' || words[1] === 'run')) {
                 const args = words[1] === 'ci' ? [...words.slice(1), '--prefer-offline'] : words.slice(1);
                 const ran = await run('npm', args, { cwd, env: runEnv(built.env, prebuilds) });
-                if (ran.code !== 0) throw new Error(`${where}: "npm ${args.join(' ')}" failed (${ran.code ?? ran.signal}):\n${ran.output}`);
+                if (ran.code !== 0)
+                  throw new Error(
+                    `${where}: "npm ${args.join(' ')}" failed (${ran.code ?? ran.signal}):\n${ran.output}`,
+                  );
               } else if (words[0] === 'mkdir' && words[1] === '-p') {
                 for (const path of words.slice(2)) await mkdir(inStage(path), { recursive: true });
               } else if (words[0] === 'chown' && words.length >= 3 && !words[1].startsWith('-')) {
                 const [uid, gid] = words[1].split(':').map(Number);
                 if (!Number.isInteger(uid)) throw new Error(`${where}: "${cmd}": only numeric owners are emulated`);
-                if (process.getuid?.() === 0) for (const path of words.slice(2)) await chown(inStage(path), uid, gid ?? uid);
+                if (process.getuid?.() === 0)
+                  for (const path of words.slice(2)) await chown(inStage(path), uid, gid ?? uid);
               } else {
-                throw new Error(`${where}: this test does not know how to carry out "${cmd}" outside Docker; teach tests/cli/docker-image.test.ts`);
+                throw new Error(
+                  `${where}: this test does not know how to carry out "${cmd}" outside Docker; teach tests/cli/docker-image.test.ts`,
+                );
               }
             }
             break;
@@ -394,7 +588,9 @@ async function buildImage(dockerfile: Dockerfile, base: string): Promise<Map<str
           case 'STOPSIGNAL':
             break; // metadata, read from the parsed Dockerfile where it is used
           default:
-            throw new Error(`${where}: ${i.keyword} is not emulated by this test; teach tests/cli/docker-image.test.ts`);
+            throw new Error(
+              `${where}: ${i.keyword} is not emulated by this test; teach tests/cli/docker-image.test.ts`,
+            );
         }
       }
     })();
@@ -429,7 +625,12 @@ describe('the image, built and started outside Docker', () => {
   const timings: string[] = [];
 
   const healthcheck = () =>
-    run(HEALTH_ARGV![0], HEALTH_ARGV!.slice(1), { cwd: inRuntime('.'), env: containerEnv, ...asUser, timeoutMs: 1000 * (Number(/^(\d+)s$/.exec(HEALTHCHECK?.flags.timeout ?? '')?.[1]) || 30) });
+    run(HEALTH_ARGV![0], HEALTH_ARGV!.slice(1), {
+      cwd: inRuntime('.'),
+      env: containerEnv,
+      ...asUser,
+      timeoutMs: 1000 * (Number(/^(\d+)s$/.exec(HEALTHCHECK?.flags.timeout ?? '')?.[1]) || 30),
+    });
 
   beforeAll(async () => {
     base = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-image-'));
@@ -440,7 +641,10 @@ describe('the image, built and started outside Docker', () => {
     runtime = stages.get(stageKey(df.final))!;
 
     // The user's app.conf: the example, filled in, passed as `docker run --env-file=app.conf`.
-    const conf = read(EXAMPLE).replace(/^HWAK=.*$/m, 'HWAK=TESTACCESSKEYVALUE01').replace(/^HWSK=.*$/m, 'HWSK=test-secret-key-value-0123456789').replace(/^HarborPassword=.*$/m, 'HarborPassword=Harbor12345');
+    const conf = read(EXAMPLE)
+      .replace(/^HWAK=.*$/m, 'HWAK=TESTACCESSKEYVALUE01')
+      .replace(/^HWSK=.*$/m, 'HWSK=test-secret-key-value-0123456789')
+      .replace(/^HarborPassword=.*$/m, 'HarborPassword=Harbor12345');
     await writeFile(join(base, 'app.conf'), conf);
     port = await freePort();
     const closed = await freePort();
@@ -466,18 +670,37 @@ describe('the image, built and started outside Docker', () => {
     const argv = [...(entrypoint ? commandArgv(entrypoint.args) : []), ...(cmd ? commandArgv(cmd.args) : [])];
     if (argv.length === 0) throw new Error(`${DOCKERFILE}: the final stage has neither ENTRYPOINT nor CMD`);
     t = Date.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: inRuntime('.'), env: containerEnv, ...asUser, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: inRuntime('.'),
+      env: containerEnv,
+      ...asUser,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     service = child;
     children.add(child);
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d));
     child.stderr.on('data', (d: Buffer) => (output += d));
-    serviceExit = new Promise((resolve) => child.once('exit', (code, signal) => (children.delete(child), setImmediate(() => resolve({ code, signal, output })))));
-    await until('the image\'s command to answer /healthz', async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${argv.join(' ')} (ENTRYPOINT + CMD, in WORKDIR ${WORKDIR}) exited ${child.exitCode ?? child.signalCode} before answering /healthz:\n${output}`);
-      return (await get(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined;
-    }, 20_000).catch((error: Error) => {
-      throw /^timed out waiting/.test(error.message) ? new Error(`${argv.join(' ')} did not answer /healthz within 20 s:\n${output}`) : error;
+    serviceExit = new Promise((resolve) =>
+      child.once(
+        'exit',
+        (code, signal) => (children.delete(child), setImmediate(() => resolve({ code, signal, output }))),
+      ),
+    );
+    await until(
+      "the image's command to answer /healthz",
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(
+            `${argv.join(' ')} (ENTRYPOINT + CMD, in WORKDIR ${WORKDIR}) exited ${child.exitCode ?? child.signalCode} before answering /healthz:\n${output}`,
+          );
+        return (await get(`http://127.0.0.1:${port}/healthz`)).status === 200 ? true : undefined;
+      },
+      20_000,
+    ).catch((error: Error) => {
+      throw /^timed out waiting/.test(error.message)
+        ? new Error(`${argv.join(' ')} did not answer /healthz within 20 s:\n${output}`)
+        : error;
     });
     timings.push(`start ${((Date.now() - t) / 1000).toFixed(1)} s`);
   }, 240_000);
@@ -491,29 +714,55 @@ describe('the image, built and started outside Docker', () => {
 
   test('the runtime node_modules has every production dependency and no dev dependency', async () => {
     const problems: string[] = [];
-    for (const name of Object.keys(pkg.dependencies)) if (!existsSync(inRuntime(`node_modules/${name}`))) problems.push(`production dependency ${name} is missing from the image's node_modules`);
-    const dev = new Set([...Object.keys(pkg.devDependencies).map((n) => `node_modules/${n}`), ...Object.entries(lock.packages).filter(([, p]) => p.dev).map(([path]) => path)]);
+    for (const name of Object.keys(pkg.dependencies))
+      if (!existsSync(inRuntime(`node_modules/${name}`)))
+        problems.push(`production dependency ${name} is missing from the image's node_modules`);
+    const dev = new Set([
+      ...Object.keys(pkg.devDependencies).map((n) => `node_modules/${n}`),
+      ...Object.entries(lock.packages)
+        .filter(([, p]) => p.dev)
+        .map(([path]) => path),
+    ]);
     for (const path of [...dev].sort()) {
-      const found = await lstat(inRuntime(path)).then(() => true, () => false);
-      if (found) problems.push(`dev dependency ${path} is in the image (the runtime's node_modules must come from "npm ci --omit=dev")`);
+      const found = await lstat(inRuntime(path)).then(
+        () => true,
+        () => false,
+      );
+      if (found)
+        problems.push(
+          `dev dependency ${path} is in the image (the runtime's node_modules must come from "npm ci --omit=dev")`,
+        );
     }
     expect(problems.slice(0, 20)).toEqual([]);
   });
 
-  test('the service started from ENTRYPOINT/CMD with the image\'s ENV and an --env-file answers /healthz', async () => {
+  test("the service started from ENTRYPOINT/CMD with the image's ENV and an --env-file answers /healthz", async () => {
     const res = await get(`http://127.0.0.1:${port}/healthz`);
-    expect({ status: res.status, body: res.status === 200 ? (JSON.parse(res.body) as { status: string }).status : res.body }).toEqual({ status: 200, body: 'ok' });
+    expect({
+      status: res.status,
+      body: res.status === 200 ? (JSON.parse(res.body) as { status: string }).status : res.body,
+    }).toEqual({ status: 200, body: 'ok' });
   });
 
-  test('the HEALTHCHECK\'s own command exits 0', async () => {
+  test("the HEALTHCHECK's own command exits 0", async () => {
     const ran = await healthcheck();
-    expect(ran.code === 0 ? [] : [`the HEALTHCHECK (${at(HEALTHCHECK!)}) exited ${ran.code ?? ran.signal} against the running service (Port=${port} from the environment): ${ran.output}`]).toEqual([]);
+    expect(
+      ran.code === 0
+        ? []
+        : [
+            `the HEALTHCHECK (${at(HEALTHCHECK!)}) exited ${ran.code ?? ran.signal} against the running service (Port=${port} from the environment): ${ran.output}`,
+          ],
+    ).toEqual([]);
   });
 
   test('its state goes to the VOLUMEs only', async () => {
     const problems: string[] = [];
-    if (!existsSync(join(runtime.root, EXPECTED_VOLUMES.DataDir, 'jobs.sqlite'))) problems.push(`no jobs.sqlite in the DataDir VOLUME ${EXPECTED_VOLUMES.DataDir}: DataDir from the --env-file does not resolve there from WORKDIR ${WORKDIR}`);
-    if (!existsSync(join(runtime.root, EXPECTED_VOLUMES.LogDir, 'running.log'))) problems.push(`no running.log in the LogDir VOLUME ${EXPECTED_VOLUMES.LogDir}`);
+    if (!existsSync(join(runtime.root, EXPECTED_VOLUMES.DataDir, 'jobs.sqlite')))
+      problems.push(
+        `no jobs.sqlite in the DataDir VOLUME ${EXPECTED_VOLUMES.DataDir}: DataDir from the --env-file does not resolve there from WORKDIR ${WORKDIR}`,
+      );
+    if (!existsSync(join(runtime.root, EXPECTED_VOLUMES.LogDir, 'running.log')))
+      problems.push(`no running.log in the LogDir VOLUME ${EXPECTED_VOLUMES.LogDir}`);
     if ('uid' in asUser) {
       // Everything the service's user owns must be a volume or under one (read_only: true allows no more).
       const volumes = Object.values(EXPECTED_VOLUMES).map((v) => join(runtime.root, v));
@@ -521,7 +770,10 @@ describe('the image, built and started outside Docker', () => {
         for (const entry of await readdir(dir, { withFileTypes: true })) {
           const path = join(dir, entry.name);
           if (volumes.some((v) => path === v || path.startsWith(`${v}/`))) continue;
-          if ((await lstat(path)).uid === asUser.uid) problems.push(`the service (uid ${asUser.uid}) wrote ${path.slice(runtime.root.length)} outside the VOLUMEs; the read-only root filesystem would refuse it`);
+          if ((await lstat(path)).uid === asUser.uid)
+            problems.push(
+              `the service (uid ${asUser.uid}) wrote ${path.slice(runtime.root.length)} outside the VOLUMEs; the read-only root filesystem would refuse it`,
+            );
           if (entry.isDirectory()) await walk(path);
         }
       };
@@ -534,9 +786,13 @@ describe('the image, built and started outside Docker', () => {
     service!.kill('SIGTERM');
     const exit = await serviceExit;
     const problems: string[] = [];
-    if (exit.code !== 0) problems.push(`after SIGTERM the service exited ${exit.code ?? exit.signal}, not 0:\n${exit.output}`);
+    if (exit.code !== 0)
+      problems.push(`after SIGTERM the service exited ${exit.code ?? exit.signal}, not 0:\n${exit.output}`);
     const ran = await healthcheck();
-    if (ran.code === 0) problems.push(`the HEALTHCHECK (${at(HEALTHCHECK!)}) still exits 0 with the service stopped: it does not check the service`);
+    if (ran.code === 0)
+      problems.push(
+        `the HEALTHCHECK (${at(HEALTHCHECK!)}) still exits 0 with the service stopped: it does not check the service`,
+      );
     expect(problems).toEqual([]);
   });
 });

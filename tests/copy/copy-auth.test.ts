@@ -17,7 +17,10 @@ let token: RunningRegistry;
 beforeAll(async () => {
   // The token registry accepts each token for about 3 s (exp has whole-second resolution) while announcing
   // 300 s: a token that dies early.
-  [basic, token] = await Promise.all([startRegistry({ auth: 'htpasswd' }), startRegistry({ auth: 'token', tokenExpiresIn: 300, tokenValidFor: 3 })]);
+  [basic, token] = await Promise.all([
+    startRegistry({ auth: 'htpasswd' }),
+    startRegistry({ auth: 'token', tokenExpiresIn: 300, tokenValidFor: 3 }),
+  ]);
 });
 
 afterAll(async () => {
@@ -47,7 +50,9 @@ test('Basic source to Bearer destination, then a token that expired mid-run is r
     expect(second.status).toBe('copied');
     expect(token.tokenServer!.issued.length).toBeGreaterThan(issuedBefore);
     for (const tag of ['v1', 'v2']) {
-      expect((await getManifest(token, 'auth/app', tag))!.digest).toBe((await getManifest(basic, 'auth/app', tag))!.digest);
+      expect((await getManifest(token, 'auth/app', tag))!.digest).toBe(
+        (await getManifest(basic, 'auth/app', tag))!.digest,
+      );
       await assertImageComplete(token, 'auth/app', tag);
     }
   } finally {
@@ -71,7 +76,9 @@ test('a token that dies while a blob upload is held up restarts that upload with
     // the body is still arriving, the proxy reports 502. Either way the upload restarted with a new token.
     const held = proxy.requests.find((r) => r.faulted === 'delay')!;
     expect([401, 502]).toContain(held.status);
-    expect(token.tokenServer!.issued.filter((t) => t.scopes.includes('repository:auth/slow:pull,push')).length).toBeGreaterThanOrEqual(2);
+    expect(
+      token.tokenServer!.issued.filter((t) => t.scopes.includes('repository:auth/slow:pull,push')).length,
+    ).toBeGreaterThanOrEqual(2);
     expect(token.tokenServer!.issued.length).toBeGreaterThan(issuedBefore + 1);
     await assertImageComplete(token, 'auth/slow', 'v1');
   } finally {
@@ -103,9 +110,18 @@ test('wrong credentials fail at once with a message naming the host and what to 
   for (const registry of [basic, token]) {
     // The token server has its own plain-http port: an operator lists it in TokenRealmHosts.
     const tokenRealmHosts = registry.tokenServer ? [new URL(registry.tokenServer.realm).host] : undefined;
-    const client = new RegistryClient({ host: registry.host, insecure: true, credentials: { username: 'tester', password: 'not-the-password' }, retry: { retries: 0 }, tokenRealmHosts });
+    const client = new RegistryClient({
+      host: registry.host,
+      insecure: true,
+      credentials: { username: 'tester', password: 'not-the-password' },
+      retry: { retries: 0 },
+      tokenRealmHosts,
+    });
     try {
-      const failure = await client.ping().then(() => undefined, (e: unknown) => e);
+      const failure = await client.ping().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(failure).toBeInstanceOf(RegistryError);
       const error = failure as RegistryError;
       expect(error.code).toBe('UNAUTHORIZED');

@@ -4,7 +4,15 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { CopyEngine } from '../../src/copy/index.js';
 import type { RegistryClient } from '../../src/oci/index.js';
 import { clientFor } from '../harness/clients.js';
-import { assertImageComplete, DOCKER_LIST, DOCKER_MANIFEST, getManifest, pushArtifact, pushImage, pushIndex } from '../harness/images.js';
+import {
+  assertImageComplete,
+  DOCKER_LIST,
+  DOCKER_MANIFEST,
+  getManifest,
+  pushArtifact,
+  pushImage,
+  pushIndex,
+} from '../harness/images.js';
 import { call } from '../harness/registry-http.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 
@@ -25,7 +33,10 @@ afterAll(async () => {
 });
 
 const copy = (engine: CopyEngine, repo: string, tag: string) =>
-  engine.copyImage({ client: srcClient, repository: repo, reference: tag }, { client: dstClient, repository: repo, tag });
+  engine.copyImage(
+    { client: srcClient, repository: repo, reference: tag },
+    { client: dstClient, repository: repo, tag },
+  );
 
 test('an OCI multi-arch index becomes a Docker manifest list of converted images over the same blobs', async () => {
   const pushed = await pushIndex(src, 'convert/multi', 'v1', {
@@ -36,18 +47,28 @@ test('an OCI multi-arch index becomes a Docker manifest list of converted images
     ],
   });
   const result = await copy(new CopyEngine({ manifestFormat: 'docker' }), 'convert/multi', 'v1');
-  expect(result).toMatchObject({ status: 'copied', converted: true, sourceDigest: pushed.digest, mediaType: DOCKER_LIST });
+  expect(result).toMatchObject({
+    status: 'copied',
+    converted: true,
+    sourceDigest: pushed.digest,
+    mediaType: DOCKER_LIST,
+  });
   expect(result.destinationDigest).not.toBe(pushed.digest);
   const list = (await getManifest(dst, 'convert/multi', 'v1'))!;
   expect(list.digest).toBe(result.destinationDigest);
   expect(list.json.mediaType).toBe(DOCKER_LIST);
-  expect(list.json.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual(['amd64', 'arm64']);
+  expect(list.json.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual([
+    'amd64',
+    'arm64',
+  ]);
   for (const [i, child] of (list.json.manifests as Array<{ digest: string; mediaType: string }>).entries()) {
     expect(child.mediaType).toBe(DOCKER_MANIFEST);
     const image = (await getManifest(dst, 'convert/multi', child.digest))!;
     expect(image.json.mediaType).toBe(DOCKER_MANIFEST);
     // Blobs keep their digests: only descriptions changed.
-    expect(image.json.layers.map((l: { digest: string }) => l.digest)).toEqual(pushed.images[i].layers.map((l) => l.digest));
+    expect(image.json.layers.map((l: { digest: string }) => l.digest)).toEqual(
+      pushed.images[i].layers.map((l) => l.digest),
+    );
     expect(image.json.config.digest).toBe(pushed.images[i].config.digest);
     expect(image.json.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
   }
@@ -63,16 +84,32 @@ test('a second sync recognises the converted image and transfers nothing', async
 });
 
 test('a Docker image is pushed unchanged even when conversion is asked for', async () => {
-  const pushed = await pushImage(src, 'convert/docker', 'v1', { format: 'docker', layers: [{ seed: 'conv-docker', size: 20_000 }] });
+  const pushed = await pushImage(src, 'convert/docker', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'conv-docker', size: 20_000 }],
+  });
   const result = await copy(new CopyEngine({ manifestFormat: 'docker' }), 'convert/docker', 'v1');
   expect(result).toMatchObject({ status: 'copied', converted: false, destinationDigest: pushed.digest });
 });
 
 test('an OCI artifact cannot be converted and fails with the reason, writing no tag', async () => {
-  const image = await pushImage(src, 'convert/artifact', 'base', { format: 'oci', layers: [{ seed: 'conv-artifact', size: 1000 }] });
-  const artifact = await pushArtifact(src, 'convert/artifact', { subject: { mediaType: image.mediaType, digest: image.digest, size: image.size }, artifactType: 'application/vnd.cncf.helm.config.v1+json', payload: Buffer.from('chart') });
+  const image = await pushImage(src, 'convert/artifact', 'base', {
+    format: 'oci',
+    layers: [{ seed: 'conv-artifact', size: 1000 }],
+  });
+  const artifact = await pushArtifact(src, 'convert/artifact', {
+    subject: { mediaType: image.mediaType, digest: image.digest, size: image.size },
+    artifactType: 'application/vnd.cncf.helm.config.v1+json',
+    payload: Buffer.from('chart'),
+  });
   const manifest = (await getManifest(src, 'convert/artifact', artifact.digest))!;
-  const put = await call(src, { method: 'PUT', path: '/v2/convert/artifact/manifests/chart', repo: 'convert/artifact', headers: { 'content-type': manifest.mediaType }, body: () => manifest.body });
+  const put = await call(src, {
+    method: 'PUT',
+    path: '/v2/convert/artifact/manifests/chart',
+    repo: 'convert/artifact',
+    headers: { 'content-type': manifest.mediaType },
+    body: () => manifest.body,
+  });
   expect(put.status).toBe(201);
   const result = await copy(new CopyEngine({ manifestFormat: 'docker' }), 'convert/artifact', 'chart');
   expect(result).toMatchObject({ status: 'failed', errorCode: 'CONVERSION_IMPOSSIBLE' });
@@ -81,10 +118,25 @@ test('an OCI artifact cannot be converted and fails with the reason, writing no 
 });
 
 test('a zstd layer cannot be described in Docker formats: the image fails and says so', async () => {
-  const image = await pushImage(src, 'convert/zstd', 'gzip', { format: 'oci', layers: [{ seed: 'conv-zstd', size: 1000 }] });
+  const image = await pushImage(src, 'convert/zstd', 'gzip', {
+    format: 'oci',
+    layers: [{ seed: 'conv-zstd', size: 1000 }],
+  });
   const manifest = (await getManifest(src, 'convert/zstd', 'gzip'))!;
-  const zstd = { ...manifest.json, layers: manifest.json.layers.map((l: object) => ({ ...l, mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd' })) };
-  const put = await call(src, { method: 'PUT', path: '/v2/convert/zstd/manifests/zstd', repo: 'convert/zstd', headers: { 'content-type': image.mediaType }, body: () => Buffer.from(JSON.stringify(zstd)) });
+  const zstd = {
+    ...manifest.json,
+    layers: manifest.json.layers.map((l: object) => ({
+      ...l,
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd',
+    })),
+  };
+  const put = await call(src, {
+    method: 'PUT',
+    path: '/v2/convert/zstd/manifests/zstd',
+    repo: 'convert/zstd',
+    headers: { 'content-type': image.mediaType },
+    body: () => Buffer.from(JSON.stringify(zstd)),
+  });
   expect(put.status).toBe(201);
   const result = await copy(new CopyEngine({ manifestFormat: 'docker' }), 'convert/zstd', 'zstd');
   expect(result).toMatchObject({ status: 'failed', errorCode: 'CONVERSION_IMPOSSIBLE' });

@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { CopyEngine, type ImageResult } from '../../src/copy/index.js';
 import type { RegistryClient } from '../../src/oci/index.js';
 import { clientFor } from '../harness/clients.js';
-import { assertImageComplete, getManifest, listTags, OCI_INDEX, pushArtifact, pushImage, pushIndex, type LayerSpec } from '../harness/images.js';
+import {
+  assertImageComplete,
+  getManifest,
+  listTags,
+  OCI_INDEX,
+  pushArtifact,
+  pushImage,
+  pushIndex,
+  type LayerSpec,
+} from '../harness/images.js';
 import { call } from '../harness/registry-http.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 
@@ -29,7 +38,10 @@ afterAll(async () => {
 });
 
 function copy(engine: CopyEngine, repo: string, tag: string, dstRepo = repo, dstTag = tag): Promise<ImageResult> {
-  return engine.copyImage({ client: srcClient, repository: repo, reference: tag }, { client: dstClient, repository: dstRepo, tag: dstTag });
+  return engine.copyImage(
+    { client: srcClient, repository: repo, reference: tag },
+    { client: dstClient, repository: dstRepo, tag: dstTag },
+  );
 }
 
 async function expectSameDigest(repo: string, tag: string, dstRepo = repo): Promise<string> {
@@ -115,7 +127,10 @@ describe('platform filter', () => {
   });
 
   test('a platform the index lacks fails and names the ones it has', async () => {
-    await pushIndex(src, 'filter/none', 'multi', { format: 'docker', images: [{ platform: amd64, layers: [layer('filter-none')] }] });
+    await pushIndex(src, 'filter/none', 'multi', {
+      format: 'docker',
+      images: [{ platform: amd64, layers: [layer('filter-none')] }],
+    });
     const result = await copy(new CopyEngine({ platforms: ['linux/s390x'] }), 'filter/none', 'multi');
     expect(result.status).toBe('failed');
     expect(result.reason).toContain('linux/amd64');
@@ -141,9 +156,15 @@ describe('shared layers', () => {
   test('images copied at once upload a shared layer once', async () => {
     const shared = layer('parallel-base', 500_000);
     const repos = ['par/a', 'par/b', 'par/c', 'par/d'];
-    for (const repo of repos) await pushImage(src, repo, 'v1', { format: 'oci', layers: [shared, layer(`${repo}-own`)] });
+    for (const repo of repos)
+      await pushImage(src, repo, 'v1', { format: 'oci', layers: [shared, layer(`${repo}-own`)] });
     const engine = new CopyEngine({ maxImagesInFlight: 4 });
-    const results = await engine.copyImages(repos.map((repository) => ({ source: { client: srcClient, repository, reference: 'v1' }, destination: { client: dstClient, repository, tag: 'v1' } })));
+    const results = await engine.copyImages(
+      repos.map((repository) => ({
+        source: { client: srcClient, repository, reference: 'v1' },
+        destination: { client: dstClient, repository, tag: 'v1' },
+      })),
+    );
     expect(results.every((r) => r.status === 'copied')).toBe(true);
     const sharedBytes = results.reduce((sum, r) => sum + r.bytesUploaded, 0);
     // 4 own layers (~40 KB) + 4 configs + the shared layer once.
@@ -162,8 +183,16 @@ describe('referrers', () => {
       payload: Buffer.from('{"critical":{}}'),
     });
     // OCI 1.1 fallback for registries without the referrers API: an index of the referrers, tagged sha256-<hex>.
-    const fallbackIndex = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [signature] }));
-    const put = await call(src, { method: 'PUT', path: `/v2/refs/signed/manifests/${image.digest.replace(':', '-')}`, repo: 'refs/signed', headers: { 'content-type': OCI_INDEX }, body: () => fallbackIndex });
+    const fallbackIndex = Buffer.from(
+      JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [signature] }),
+    );
+    const put = await call(src, {
+      method: 'PUT',
+      path: `/v2/refs/signed/manifests/${image.digest.replace(':', '-')}`,
+      repo: 'refs/signed',
+      headers: { 'content-type': OCI_INDEX },
+      body: () => fallbackIndex,
+    });
     expect(put.status).toBe(201);
     const result = await copy(new CopyEngine({ referrers: true }), 'refs/signed', 'v1');
     expect(result.status).toBe('copied');

@@ -39,7 +39,10 @@ afterAll(async () => {
 });
 
 function copy(engine: CopyEngine, repo: string, tag: string) {
-  return engine.copyImage({ client: srcClient, repository: repo, reference: tag }, { client: dstClient, repository: repo, tag });
+  return engine.copyImage(
+    { client: srcClient, repository: repo, reference: tag },
+    { client: dstClient, repository: repo, tag },
+  );
 }
 
 async function expectCopied(repo: string, tag: string): Promise<void> {
@@ -74,20 +77,32 @@ test('a download dropped part way resumes with Range instead of starting over', 
   const big = layer('resume-big', 3_000_000);
   const pushed = await pushImage(src, 'faults/resume', 'v1', { format: 'docker', layers: [big] });
   const blob = pushed.layers[0];
-  srcProxy.inject({ method: 'GET', path: new RegExp(`/blobs/${blob.digest}`), times: 1, fault: { truncateAfterBytes: 1_000_000 } });
+  srcProxy.inject({
+    method: 'GET',
+    path: new RegExp(`/blobs/${blob.digest}`),
+    times: 1,
+    fault: { truncateAfterBytes: 1_000_000 },
+  });
   const result = await copy(new CopyEngine(), 'faults/resume', 'v1');
   expect(result.status).toBe('copied');
   const gets = srcProxy.requests.filter((r) => r.method === 'GET' && r.path.includes(blob.digest));
   expect(gets).toHaveLength(2);
   // The upload kept streaming across the drop: one PUT, not a restart.
-  expect(dstProxy.requests.filter((r) => r.method === 'PUT' && r.path.includes(encodeURIComponent(blob.digest)))).toHaveLength(1);
+  expect(
+    dstProxy.requests.filter((r) => r.method === 'PUT' && r.path.includes(encodeURIComponent(blob.digest))),
+  ).toHaveLength(1);
   expect(result.bytesUploaded).toBe(layerBlobSize(big) + pushed.config.size);
   await expectCopied('faults/resume', 'v1');
 });
 
 test('a registry refusing single-request uploads gets the blob in chunks', async () => {
   await pushImage(src, 'faults/chunked', 'v1', { format: 'docker', layers: [layer('chunked-a', 1_000_000)] });
-  dstProxy.inject({ method: 'PUT', path: /\/blobs\/uploads\/.*digest=/, times: 2, fault: { status: 413, body: 'request entity too large' } });
+  dstProxy.inject({
+    method: 'PUT',
+    path: /\/blobs\/uploads\/.*digest=/,
+    times: 2,
+    fault: { status: 413, body: 'request entity too large' },
+  });
   const result = await copy(new CopyEngine({ chunkSize: 256 * 1024 }), 'faults/chunked', 'v1');
   expect(result.status).toBe('copied');
   const patches = dstProxy.requests.filter((r) => r.method === 'PATCH');
@@ -96,13 +111,28 @@ test('a registry refusing single-request uploads gets the blob in chunks', async
 });
 
 test("a registry's OCI-Chunk-Min-Length raises the chunk size of a chunked upload", async () => {
-  const pushed = await pushImage(src, 'faults/min-chunk', 'v1', { format: 'docker', layers: [layer('min-chunk-a', 1_000_000)] });
-  dstProxy.inject({ method: 'POST', path: /\/blobs\/uploads\//, times: Infinity, fault: { responseHeaders: { 'OCI-Chunk-Min-Length': '400000' } } });
-  dstProxy.inject({ method: 'PUT', path: new RegExp(`/blobs/uploads/.*digest=${encodeURIComponent(pushed.layers[0].digest)}`), times: 1, fault: { status: 413 } });
+  const pushed = await pushImage(src, 'faults/min-chunk', 'v1', {
+    format: 'docker',
+    layers: [layer('min-chunk-a', 1_000_000)],
+  });
+  dstProxy.inject({
+    method: 'POST',
+    path: /\/blobs\/uploads\//,
+    times: Infinity,
+    fault: { responseHeaders: { 'OCI-Chunk-Min-Length': '400000' } },
+  });
+  dstProxy.inject({
+    method: 'PUT',
+    path: new RegExp(`/blobs/uploads/.*digest=${encodeURIComponent(pushed.layers[0].digest)}`),
+    times: 1,
+    fault: { status: 413 },
+  });
   const result = await copy(new CopyEngine({ chunkSize: 100_000 }), 'faults/min-chunk', 'v1');
   expect(result.status).toBe('copied');
   // 1,00x,xxx bytes in chunks of at least 400,000: three PATCHes, not eleven.
-  expect(dstProxy.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/faults/min-chunk/'))).toHaveLength(3);
+  expect(dstProxy.requests.filter((r) => r.method === 'PATCH' && r.path.includes('/faults/min-chunk/'))).toHaveLength(
+    3,
+  );
   await expectCopied('faults/min-chunk', 'v1');
 });
 
@@ -110,7 +140,12 @@ test('a registry whose HEAD leaves out Docker-Content-Digest is asked with a GET
   await pushImage(src, 'faults/no-digest', 'v1', { format: 'docker', layers: [layer('no-digest-a')] });
   expect((await copy(new CopyEngine(), 'faults/no-digest', 'v1')).status).toBe('copied');
   dstProxy.requests.length = 0;
-  dstProxy.inject({ method: 'HEAD', path: /\/manifests\//, times: Infinity, fault: { responseHeaders: { 'Docker-Content-Digest': null } } });
+  dstProxy.inject({
+    method: 'HEAD',
+    path: /\/manifests\//,
+    times: Infinity,
+    fault: { responseHeaders: { 'Docker-Content-Digest': null } },
+  });
   const again = await copy(new CopyEngine(), 'faults/no-digest', 'v1');
   expect(again.status).toBe('skipped');
   expect(again.reason).toBe('destination already has this digest');
@@ -126,7 +161,10 @@ test('a corrupted source blob fails its image without writing the tag, and other
   await writeFile(blobPath(src.storageDir, victim.digest), Buffer.alloc(victim.size, 7));
   const engine = new CopyEngine();
   const results = await engine.copyImages(
-    ['faults/corrupt', 'faults/healthy'].map((repository) => ({ source: { client: srcClient, repository, reference: 'v1' }, destination: { client: dstClient, repository, tag: 'v1' } })),
+    ['faults/corrupt', 'faults/healthy'].map((repository) => ({
+      source: { client: srcClient, repository, reference: 'v1' },
+      destination: { client: dstClient, repository, tag: 'v1' },
+    })),
   );
   const [corrupt, healthy] = results;
   expect(corrupt.status).toBe('failed');

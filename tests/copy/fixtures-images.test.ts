@@ -103,7 +103,9 @@ describe('pushing to a real registry', () => {
     const path = blobPath(reg.storageDir, pushed.layers[0].digest);
     execFileSync('sh', ['-c', `printf 'XXXX' | dd of='${path}' bs=1 seek=600 conv=notrunc status=none`]);
     await assertImageComplete(reg, repo, 'latest');
-    await expect(assertImageComplete(reg, repo, 'latest', { verifyContent: true })).rejects.toThrow(/content hashes to/);
+    await expect(assertImageComplete(reg, repo, 'latest', { verifyContent: true })).rejects.toThrow(
+      /content hashes to/,
+    );
   });
 
   test('pushIndex: the index is tagged and every child is reachable by digest with its platform', async () => {
@@ -166,9 +168,7 @@ describe('auth', () => {
         const pushed = await pushImage(reg, 'proj/auth', 'v1', { format: 'oci', layers: [{ size: 2000, seed: auth }] });
         await assertImageComplete(reg, 'proj/auth', 'v1');
         expect((await getManifest(reg, 'proj/auth', 'v1'))?.digest).toBe(pushed.digest);
-        await expect(
-          assertImageComplete({ url: reg.url, auth: 'none' }, 'proj/auth', 'v1'),
-        ).rejects.toThrow(/401/);
+        await expect(assertImageComplete({ url: reg.url, auth: 'none' }, 'proj/auth', 'v1')).rejects.toThrow(/401/);
       } finally {
         await reg.stop();
       }

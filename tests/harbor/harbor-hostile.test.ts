@@ -22,7 +22,9 @@ afterEach(async () => {
   );
 });
 
-async function serve(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ host: string; requests: string[] }> {
+async function serve(
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ host: string; requests: string[] }> {
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url} ${req.headers.authorization ? 'with-credentials' : 'anonymous'}`);
@@ -39,14 +41,23 @@ function client(host: string, extra: Partial<ConstructorParameters<typeof Harbor
   return c;
 }
 
-const json = (res: ServerResponse, body: unknown, headers: Record<string, string> = {}) => res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+const json = (res: ServerResponse, body: unknown, headers: Record<string, string> = {}) =>
+  res.writeHead(200, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
 test('a next-page link to another origin is not followed: the trap gets no request, the error says why', async () => {
   const trap = await serve((_req, res) => json(res, [{ name: 'proj/stolen' }]));
-  const harbor = await serve((_req, res) => json(res, [{ name: 'proj/a' }], { link: `<http://${trap.host}/api/v2.0/projects/proj/repositories?page=2>; rel="next"` }));
-  const error = await new V2Source(client(harbor.host), 'v2.10.0', () => undefined).listRepositories('proj').catch((e: Error) => e);
+  const harbor = await serve((_req, res) =>
+    json(res, [{ name: 'proj/a' }], {
+      link: `<http://${trap.host}/api/v2.0/projects/proj/repositories?page=2>; rel="next"`,
+    }),
+  );
+  const error = await new V2Source(client(harbor.host), 'v2.10.0', () => undefined)
+    .listRepositories('proj')
+    .catch((e: Error) => e);
   expect(error).toBeInstanceOf(HarborError);
-  expect((error as Error).message).toMatch(/next-page link .* points at another origin \(http:\/\/127\.0\.0\.1:\d+, not http:\/\/127\.0\.0\.1:\d+\); not followed/);
+  expect((error as Error).message).toMatch(
+    /next-page link .* points at another origin \(http:\/\/127\.0\.0\.1:\d+, not http:\/\/127\.0\.0\.1:\d+\); not followed/,
+  );
   expect(trap.requests).toEqual([]);
 });
 
@@ -54,19 +65,31 @@ test('the same origin spelt otherwise (upper-case scheme) is still Harbor', asyn
   let page = 0;
   const harbor = await serve((req, res) => {
     page++;
-    if (page === 1) return json(res, [{ name: 'x' }], { link: `<HTTP://127.0.0.1:${(req.socket.localPort)}/api/v2.0/p?page=2>; rel="next"` });
+    if (page === 1)
+      return json(res, [{ name: 'x' }], {
+        link: `<HTTP://127.0.0.1:${req.socket.localPort}/api/v2.0/p?page=2>; rel="next"`,
+      });
     return json(res, [{ name: 'y' }]);
   });
-  expect(await harborPages<{ name: string }>(client(harbor.host), '/api/v2.0/p?page=1')).toEqual([{ name: 'x' }, { name: 'y' }]);
+  expect(await harborPages<{ name: string }>(client(harbor.host), '/api/v2.0/p?page=1')).toEqual([
+    { name: 'x' },
+    { name: 'y' },
+  ]);
 });
 
 test('a paging loop (page 2 links back to page 1) ends with an error after two requests', async () => {
   const harbor = await serve((req, res) => {
     const page = new URL(req.url!, 'http://h').searchParams.get('page');
-    json(res, [{ name: `proj/r${page}` }], { link: `</api/v2.0/projects/proj/repositories?page=${page === '1' ? 2 : 1}&page_size=100>; rel="next"` });
+    json(res, [{ name: `proj/r${page}` }], {
+      link: `</api/v2.0/projects/proj/repositories?page=${page === '1' ? 2 : 1}&page_size=100>; rel="next"`,
+    });
   });
-  const error = await new V2Source(client(harbor.host), undefined, () => undefined).listRepositories('proj').catch((e: Error) => e);
-  expect((error as Error).message).toMatch(/leads back to a page already read \(2 pages read\); stopped instead of looping/);
+  const error = await new V2Source(client(harbor.host), undefined, () => undefined)
+    .listRepositories('proj')
+    .catch((e: Error) => e);
+  expect((error as Error).message).toMatch(
+    /leads back to a page already read \(2 pages read\); stopped instead of looping/,
+  );
   expect(harbor.requests).toHaveLength(2);
 });
 
@@ -88,7 +111,9 @@ test('an endless body is cut at the cap: the call fails, memory stays bounded, t
     pump();
   });
   const before = process.memoryUsage().rss;
-  const error = await client(harbor.host, { maxBodyBytes: 8 * 1024 * 1024 }).call('GET', '/api/v2.0/projects', { ok: [200] }).catch((e: Error) => e);
+  const error = await client(harbor.host, { maxBodyBytes: 8 * 1024 * 1024 })
+    .call('GET', '/api/v2.0/projects', { ok: [200] })
+    .catch((e: Error) => e);
   expect(error).toBeInstanceOf(HarborError);
   expect((error as HarborError).code).toBe('TOO_LARGE');
   expect((error as Error).message).toMatch(/larger than 8388608 bytes; it was not read further/);
@@ -107,9 +132,13 @@ test('a body that trickles forever ends at the call deadline with a message sayi
     const timer = setInterval(() => res.write(' '), 50);
     res.on('close', () => clearInterval(timer));
   });
-  const error = await client(harbor.host, { deadlineMs: 1000 }).call('GET', '/api/v2.0/systeminfo', { ok: [200] }).catch((e: Error) => e);
+  const error = await client(harbor.host, { deadlineMs: 1000 })
+    .call('GET', '/api/v2.0/systeminfo', { ok: [200] })
+    .catch((e: Error) => e);
   expect((error as HarborError).code).toBe('TIMEOUT');
-  expect((error as Error).message).toMatch(/did not answer http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/systeminfo within 1 s/);
+  expect((error as Error).message).toMatch(
+    /did not answer http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/systeminfo within 1 s/,
+  );
 });
 
 test('a tag that is a path (v1 tags and v2.0 artifacts) and a repository that is one are refused and reported', async () => {
@@ -117,15 +146,28 @@ test('a tag that is a path (v1 tags and v2.0 artifacts) and a repository that is
   const digest = `sha256:${'a'.repeat(64)}`;
   const harbor = await serve((req, res) => {
     const path = new URL(req.url!, 'http://h').pathname;
-    if (path === '/api/repositories/proj/app/tags') return json(res, [{ name: evil, digest }, { name: 'v1', digest }]);
-    if (path.endsWith('/artifacts')) return json(res, [{ digest, tags: [{ name: evil }, { name: 'v2' }] }, { digest: '../x', tags: [{ name: 'v3' }] }]);
-    if (path === '/api/v2.0/projects/proj/repositories') return json(res, [{ name: 'proj/ok' }, { name: 'proj/../../etc' }, { name: 'proj/UPPER' }]);
+    if (path === '/api/repositories/proj/app/tags')
+      return json(res, [
+        { name: evil, digest },
+        { name: 'v1', digest },
+      ]);
+    if (path.endsWith('/artifacts'))
+      return json(res, [
+        { digest, tags: [{ name: evil }, { name: 'v2' }] },
+        { digest: '../x', tags: [{ name: 'v3' }] },
+      ]);
+    if (path === '/api/v2.0/projects/proj/repositories')
+      return json(res, [{ name: 'proj/ok' }, { name: 'proj/../../etc' }, { name: 'proj/UPPER' }]);
     res.writeHead(404).end();
   });
   const warnings: string[] = [];
   const warn = (m: string) => warnings.push(m);
-  expect(await new V1Source(client(harbor.host), warn).listArtifacts('proj', 'app')).toEqual([{ digest, mediaType: '', tags: ['v1'], children: [] }]);
-  expect(await new V2Source(client(harbor.host), undefined, warn).listArtifacts('proj', 'app')).toEqual([{ digest, mediaType: '', tags: ['v2'], children: [] }]);
+  expect(await new V1Source(client(harbor.host), warn).listArtifacts('proj', 'app')).toEqual([
+    { digest, mediaType: '', tags: ['v1'], children: [] },
+  ]);
+  expect(await new V2Source(client(harbor.host), undefined, warn).listArtifacts('proj', 'app')).toEqual([
+    { digest, mediaType: '', tags: ['v2'], children: [] },
+  ]);
   expect(await new V2Source(client(harbor.host), undefined, warn).listRepositories('proj')).toEqual(['ok']);
   expect(warnings.filter((w) => w.includes('evilns'))).toHaveLength(2);
   expect(warnings.join('\n')).toMatch(/refused digest "\.\.\/x"/);
@@ -136,7 +178,10 @@ test('an artifact 404 means "deleted" only while its repository answers; a 404 f
   let repositoryAnswers = true;
   const harbor = await serve((req, res) => {
     const path = new URL(req.url!, 'http://h').pathname;
-    if (path.includes('/artifacts/')) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"errors":[{"code":"NOT_FOUND","message":"artifact not found"}]}');
+    if (path.includes('/artifacts/'))
+      return res
+        .writeHead(404, { 'content-type': 'application/json' })
+        .end('{"errors":[{"code":"NOT_FOUND","message":"artifact not found"}]}');
     if (repositoryAnswers) return json(res, { name: 'proj/app' });
     res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found');
   });
@@ -144,14 +189,24 @@ test('an artifact 404 means "deleted" only while its repository answers; a 404 f
   const digest = `sha256:${'b'.repeat(64)}`;
   expect(await source.getArtifact('proj', 'app', digest)).toBeUndefined();
   repositoryAnswers = false;
-  await expect(source.getArtifact('proj', 'app', digest)).rejects.toThrow(/Harbor answered 404 for http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/projects\/proj\/repositories\/app: 404 page not found/);
+  await expect(source.getArtifact('proj', 'app', digest)).rejects.toThrow(
+    /Harbor answered 404 for http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/projects\/proj\/repositories\/app: 404 page not found/,
+  );
 });
 
 test("Harbor's error text in a message is capped and its control characters escaped", async () => {
   const forged = `boom\n2026-01-01 INFO copied everything\r\u001b[31m${'x'.repeat(5000)}`;
-  const harbor = await serve((_req, res) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: forged }] })));
-  const error = (await client(harbor.host).call('GET', '/api/v2.0/projects/proj', { ok: [200] }).catch((e: Error) => e)) as Error;
-  expect(error.message).toMatch(/^Harbor answered 500 for http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/projects\/proj: boom\\n2026-01-01 INFO copied everything\\r\\u001b\[31mx+…$/);
+  const harbor = await serve((_req, res) =>
+    res
+      .writeHead(500, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: forged }] })),
+  );
+  const error = (await client(harbor.host)
+    .call('GET', '/api/v2.0/projects/proj', { ok: [200] })
+    .catch((e: Error) => e)) as Error;
+  expect(error.message).toMatch(
+    /^Harbor answered 500 for http:\/\/127\.0\.0\.1:\d+\/api\/v2\.0\/projects\/proj: boom\\n2026-01-01 INFO copied everything\\r\\u001b\[31mx+…$/,
+  );
   expect(error.message).not.toMatch(/[\n\r\u001b]/);
   expect(error.message.length).toBeLessThan(450);
 });

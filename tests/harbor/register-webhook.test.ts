@@ -54,7 +54,10 @@ const ADMIN = basic('admin', PASSWORD);
 async function api(method: string, path: string, body?: unknown, authorization: string | null = ADMIN) {
   const res = await fetch(`${harbor.url}/api/v2.0${path}`, {
     method,
-    headers: { ...(authorization ? { authorization } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      ...(authorization ? { authorization } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -81,7 +84,12 @@ function baseConf(extra: Record<string, string>): Record<string, string> {
 
 async function writeConf(values: Record<string, string>): Promise<string> {
   const file = join(dir, `app-${++confCount}.conf`);
-  await writeFile(file, `${Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  await writeFile(
+    file,
+    `${Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   return file;
 }
 
@@ -100,9 +108,22 @@ function ours(project: string): WebhookPolicyJson[] {
 }
 
 describe('the stand-in answers the webhook policy API as Harbor does', () => {
-  const policy = { name: 'p1', description: 'd', enabled: true, event_types: ['PUSH_ARTIFACT'], targets: [{ type: 'http', address: ' http://hook.example:8080/path/?q=1#f ', auth_header: 'Basic xyz', skip_cert_verify: true }] };
+  const policy = {
+    name: 'p1',
+    description: 'd',
+    enabled: true,
+    event_types: ['PUSH_ARTIFACT'],
+    targets: [
+      {
+        type: 'http',
+        address: ' http://hook.example:8080/path/?q=1#f ',
+        auth_header: 'Basic xyz',
+        skip_cert_verify: true,
+      },
+    ],
+  };
 
-  test('create is 201 with Location; the list shows Harbor\'s shape with the address as Harbor stores it', async () => {
+  test("create is 201 with Location; the list shows Harbor's shape with the address as Harbor stores it", async () => {
     const created = await api('POST', '/projects/api/webhook/policies', policy);
     expect(created.status).toBe(201);
     const location = created.headers.get('location')!;
@@ -111,9 +132,25 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
     expect(list.status).toBe(200);
     expect(list.headers.get('x-total-count')).toBe('1');
     const [item] = list.json() as WebhookPolicyJson[];
-    expect(item).toMatchObject({ id: Number(location.split('/').pop()), name: 'p1', description: 'd', enabled: true, event_types: ['PUSH_ARTIFACT'], creator: 'admin', project_id: expect.any(Number) });
+    expect(item).toMatchObject({
+      id: Number(location.split('/').pop()),
+      name: 'p1',
+      description: 'd',
+      enabled: true,
+      event_types: ['PUSH_ARTIFACT'],
+      creator: 'admin',
+      project_id: expect.any(Number),
+    });
     // Harbor trims blanks and trailing slashes of the whole string, then keeps scheme://host+path (no query or fragment).
-    expect(item.targets).toEqual([{ type: 'http', address: 'http://hook.example:8080/path/', auth_header: 'Basic xyz', skip_cert_verify: true, payload_format: 'Default' }]);
+    expect(item.targets).toEqual([
+      {
+        type: 'http',
+        address: 'http://hook.example:8080/path/',
+        auth_header: 'Basic xyz',
+        skip_cert_verify: true,
+        payload_format: 'Default',
+      },
+    ]);
     const one = await api('GET', location.replace('/api/v2.0', ''));
     expect(one.json()).toEqual(item);
   });
@@ -121,7 +158,9 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
   test('names are unique per project (409), not across projects; an omitted "enabled" is false', async () => {
     const again = await api('POST', '/projects/api/webhook/policies', policy);
     expect(again.status).toBe(409);
-    expect(again.json()).toEqual({ errors: [{ code: 'CONFLICT', message: 'notification policy named p1 already exists' }] });
+    expect(again.json()).toEqual({
+      errors: [{ code: 'CONFLICT', message: 'notification policy named p1 already exists' }],
+    });
     const elsewhere = await api('POST', '/projects/handmade/webhook/policies', { ...policy, enabled: undefined });
     expect(elsewhere.status).toBe(201);
     const [stored] = harbor.webhookPolicies('handmade');
@@ -135,7 +174,10 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
     [{ ...policy, name: 'x2', event_types: ['PUSH_IMAGE'] }, 'unsupported event type PUSH_IMAGE'],
     [{ ...policy, name: 'x3', targets: [] }, 'empty notification target with policy x3'],
     [{ ...policy, name: 'x4', targets: [{ type: 'http', address: 'ftp://hook.example' }] }, 'invalid scheme: ftp'],
-    [{ ...policy, name: 'x5', targets: [{ type: 'email', address: 'http://hook.example' }] }, 'unsupported target type email with policy x5'],
+    [
+      { ...policy, name: 'x5', targets: [{ type: 'email', address: 'http://hook.example' }] },
+      'unsupported target type email with policy x5',
+    ],
     [{ ...policy, name: 7 }, /cannot unmarshal number into Go struct field WebhookPolicy.name of type string/],
     ['{not json', /parsing policy body/],
   ])('an invalid body is 400 BAD_REQUEST: %j', async (body, message) => {
@@ -152,7 +194,9 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
     const missing = await api('GET', '/projects/ghost/webhook/policies');
     expect(missing.status).toBe(404);
     expect(missing.json()).toEqual({ errors: [{ code: 'NOT_FOUND', message: 'project ghost not found' }] });
-    expect((await api('GET', '/projects/ghost/webhook/policies', undefined, basic('owner', 'owner-password-1'))).status).toBe(403);
+    expect(
+      (await api('GET', '/projects/ghost/webhook/policies', undefined, basic('owner', 'owner-password-1'))).status,
+    ).toBe(403);
   });
 
   test('a maintainer may list but not create or update; a project admin may; another project is 403 to both', async () => {
@@ -166,16 +210,25 @@ describe('the stand-in answers the webhook policy API as Harbor does', () => {
     const created = await api('POST', '/projects/proj/webhook/policies', { ...policy, name: 'by-owner' }, owner);
     expect(created.status).toBe(201);
     expect(harbor.webhookPolicies('proj')).toEqual([expect.objectContaining({ name: 'by-owner', creator: 'owner' })]);
-    expect((await api('DELETE', created.headers.get('location')!.replace('/api/v2.0', ''), undefined, owner)).status).toBe(200);
+    expect(
+      (await api('DELETE', created.headers.get('location')!.replace('/api/v2.0', ''), undefined, owner)).status,
+    ).toBe(200);
   });
 
   test('PUT replaces in place; an unknown id, or one of another project, is 404; a taken name 409', async () => {
     const [p1] = harbor.webhookPolicies('api');
     const second = await api('POST', '/projects/api/webhook/policies', { ...policy, name: 'p2' });
     const p2Id = Number(second.headers.get('location')!.split('/').pop());
-    const put = await api('PUT', `/projects/api/webhook/policies/${p1.id}`, { ...policy, name: 'p1', event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'] });
+    const put = await api('PUT', `/projects/api/webhook/policies/${p1.id}`, {
+      ...policy,
+      name: 'p1',
+      event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'],
+    });
     expect(put.status).toBe(200);
-    expect(harbor.webhookPolicies('api').find((p) => p.id === p1.id)).toMatchObject({ event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'], creation_time: p1.creation_time });
+    expect(harbor.webhookPolicies('api').find((p) => p.id === p1.id)).toMatchObject({
+      event_types: ['PUSH_ARTIFACT', 'DELETE_ARTIFACT'],
+      creation_time: p1.creation_time,
+    });
     expect((await api('PUT', `/projects/api/webhook/policies/${p2Id}`, { ...policy, name: 'p1' })).status).toBe(409);
     expect((await api('PUT', '/projects/api/webhook/policies/9999', policy)).status).toBe(404);
     expect((await api('PUT', `/projects/handmade/webhook/policies/${p1.id}`, policy)).status).toBe(404);
@@ -190,25 +243,40 @@ describe('register-webhook', () => {
   let unrelated: WebhookPolicyJson;
 
   beforeAll(async () => {
-    const res = await api('POST', '/projects/proj/webhook/policies', { name: 'ci-hook', description: 'CI', enabled: true, event_types: ['PULL_ARTIFACT'], targets: [{ type: 'http', address: 'http://ci.example.internal/hook' }] });
+    const res = await api('POST', '/projects/proj/webhook/policies', {
+      name: 'ci-hook',
+      description: 'CI',
+      enabled: true,
+      event_types: ['PULL_ARTIFACT'],
+      targets: [{ type: 'http', address: 'http://ci.example.internal/hook' }],
+    });
     expect(res.status).toBe(201);
     unrelated = harbor.webhookPolicies('proj').find((p) => p.name === 'ci-hook')!;
   });
 
-  test('creates the project\'s PUSH_ARTIFACT policy with the configured auth header', async () => {
+  test("creates the project's PUSH_ARTIFACT policy with the configured auth header", async () => {
     const run = await register(['--project', 'proj', '--url', URL_A]);
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^created +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\), PUSH_ARTIFACT -> ${URL_A}, with auth header\\n$`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^created +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\), PUSH_ARTIFACT -> ${URL_A}, with auth header\\n$`,
+      ),
+    );
     expect(ours('proj')).toEqual([
-      expect.objectContaining({ enabled: true, event_types: ['PUSH_ARTIFACT'], targets: [{ type: 'http', address: URL_A, auth_header: HEADER, payload_format: 'Default' }] }),
+      expect.objectContaining({
+        enabled: true,
+        event_types: ['PUSH_ARTIFACT'],
+        targets: [{ type: 'http', address: URL_A, auth_header: HEADER, payload_format: 'Default' }],
+      }),
     ]);
     expectNoSecrets(run);
   });
 
   test('a second run changes nothing and says unchanged; the unrelated policy is untouched', async () => {
     const before = ours('proj');
-    const writes = () => harbor.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/v2.0/projects/proj/webhook')).length;
+    const writes = () =>
+      harbor.requests.filter((r) => r.method !== 'GET' && r.path.startsWith('/api/v2.0/projects/proj/webhook')).length;
     const writesBefore = writes();
     const run = await register(['--project', 'proj', '--url', URL_A]);
     expect(run.code).toBe(0);
@@ -224,8 +292,12 @@ describe('register-webhook', () => {
     const before = harbor.webhookPolicies();
     const run = await register(['--project', 'proj', '--project', 'pub', '--url', URL_B, '--dry-run']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^would update +proj: webhook policy "swr-harbor-sync-proj" \(id \d+\), changed: address;/m);
-    expect(run.stdout).toMatch(new RegExp(`^would create +pub: webhook policy "swr-harbor-sync-pub", PUSH_ARTIFACT -> ${URL_B}`, 'm'));
+    expect(run.stdout).toMatch(
+      /^would update +proj: webhook policy "swr-harbor-sync-proj" \(id \d+\), changed: address;/m,
+    );
+    expect(run.stdout).toMatch(
+      new RegExp(`^would create +pub: webhook policy "swr-harbor-sync-pub", PUSH_ARTIFACT -> ${URL_B}`, 'm'),
+    );
     expect(harbor.webhookPolicies()).toEqual(before);
   });
 
@@ -233,8 +305,17 @@ describe('register-webhook', () => {
     const [before] = ours('proj');
     const run = await register(['--project', 'proj', '--url', URL_B_BASE]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(new RegExp(`^updated +proj: webhook policy "swr-harbor-sync-proj" \\(id ${before.id}\\), changed: address; PUSH_ARTIFACT -> ${URL_B}`));
-    expect(ours('proj')).toEqual([expect.objectContaining({ id: before.id, targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] })]);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^updated +proj: webhook policy "swr-harbor-sync-proj" \\(id ${before.id}\\), changed: address; PUSH_ARTIFACT -> ${URL_B}`,
+      ),
+    );
+    expect(ours('proj')).toEqual([
+      expect.objectContaining({
+        id: before.id,
+        targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })],
+      }),
+    ]);
     expect(harbor.webhookPolicies('proj')).toHaveLength(2);
     expect(harbor.webhookPolicies('proj').find((p) => p.name === 'ci-hook')).toEqual(unrelated);
   });
@@ -246,20 +327,38 @@ describe('register-webhook', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/^unchanged +proj: /);
     expect(lines[1]).toMatch(/^created +pub: webhook policy "swr-harbor-sync-pub"/);
-    expect(ours('pub')).toEqual([expect.objectContaining({ enabled: true, event_types: ['PUSH_ARTIFACT'], targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] })]);
+    expect(ours('pub')).toEqual([
+      expect.objectContaining({
+        enabled: true,
+        event_types: ['PUSH_ARTIFACT'],
+        targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })],
+      }),
+    ]);
     expect(harbor.webhookPolicies('handmade')).toEqual([]);
   });
 
   test('a hand-made policy to the same address is adopted: renamed, enabled, PUSH_ARTIFACT added, its other events kept', async () => {
-    const made = await api('POST', '/projects/handmade/webhook/policies', { name: 'to-swr', enabled: false, event_types: ['DELETE_ARTIFACT'], targets: [{ type: 'http', address: `${URL_B}/` }] });
+    const made = await api('POST', '/projects/handmade/webhook/policies', {
+      name: 'to-swr',
+      enabled: false,
+      event_types: ['DELETE_ARTIFACT'],
+      targets: [{ type: 'http', address: `${URL_B}/` }],
+    });
     expect(made.status).toBe(201);
     expect(harbor.webhookPolicies('handmade')[0].targets[0].address).toBe(URL_B);
     const run = await register(['--project', 'handmade', '--url', URL_B]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/warning: project "handmade" is not in NamespaceMap/);
-    expect(run.stdout).toMatch(/^updated +handmade: webhook policy "swr-harbor-sync-handmade" \(id \d+\), changed: name \(was "to-swr"\), enabled, event types, auth header;/);
+    expect(run.stdout).toMatch(
+      /^updated +handmade: webhook policy "swr-harbor-sync-handmade" \(id \d+\), changed: name \(was "to-swr"\), enabled, event types, auth header;/,
+    );
     expect(harbor.webhookPolicies('handmade')).toEqual([
-      expect.objectContaining({ name: 'swr-harbor-sync-handmade', enabled: true, event_types: ['DELETE_ARTIFACT', 'PUSH_ARTIFACT'], targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })] }),
+      expect.objectContaining({
+        name: 'swr-harbor-sync-handmade',
+        enabled: true,
+        event_types: ['DELETE_ARTIFACT', 'PUSH_ARTIFACT'],
+        targets: [expect.objectContaining({ address: URL_B, auth_header: HEADER })],
+      }),
     ]);
   });
 
@@ -279,17 +378,27 @@ describe('register-webhook', () => {
     const before = harbor.webhookPolicies();
     const run = await register(['--project', 'proj', '--url', URL_B], { HarborPassword: 'not-the-password-42' });
     expect(run.code).toBe(1);
-    expect(run.stdout).toMatch(/^failed +project "proj": Harbor refused the credentials of user "admin" \(401\): check HarborUser and HarborPassword$/m);
+    expect(run.stdout).toMatch(
+      /^failed +project "proj": Harbor refused the credentials of user "admin" \(401\): check HarborUser and HarborPassword$/m,
+    );
     expectNoSecrets(run, 'not-the-password-42');
     expect(harbor.webhookPolicies()).toEqual(before);
   });
 
   test('a Harbor user who is not project admin fails with 403 and says which role is needed; a project admin succeeds', async () => {
-    const denied = await register(['--project', 'proj', '--url', URL_A], { HarborUser: 'keeper', HarborPassword: 'keeper-password-1' });
+    const denied = await register(['--project', 'proj', '--url', URL_A], {
+      HarborUser: 'keeper',
+      HarborPassword: 'keeper-password-1',
+    });
     expect(denied.code).toBe(1);
-    expect(denied.stdout).toMatch(/^failed +project "proj": Harbor user "keeper" may not update webhook policy \d+ of the project \(403\): webhooks need the Project Admin role/m);
+    expect(denied.stdout).toMatch(
+      /^failed +project "proj": Harbor user "keeper" may not update webhook policy \d+ of the project \(403\): webhooks need the Project Admin role/m,
+    );
     expect(ours('proj')[0].targets[0].address).toBe(URL_B);
-    const allowed = await register(['--project', 'proj', '--url', URL_B], { HarborUser: 'owner', HarborPassword: 'owner-password-1' });
+    const allowed = await register(['--project', 'proj', '--url', URL_B], {
+      HarborUser: 'owner',
+      HarborPassword: 'owner-password-1',
+    });
     expect(allowed.code).toBe(0);
     expect(allowed.stdout).toMatch(/^unchanged +proj: /);
     expectNoSecrets(denied);
@@ -305,9 +414,18 @@ describe('register-webhook', () => {
   });
 
   test.each([
-    [['--project', 'proj', '--url', 'ftp://sync.example/service/notifications'], /--url must be an absolute http:\/\/ or https:\/\/ URL/],
-    [['--project', 'proj', '--url', 'sync.example:5000/service/notifications'], /--url must be an absolute http:\/\/ or https:\/\/ URL/],
-    [['--project', 'proj', '--url', 'http://sync.example:5000/service/notifications?x=1'], /must not have a query or fragment/],
+    [
+      ['--project', 'proj', '--url', 'ftp://sync.example/service/notifications'],
+      /--url must be an absolute http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      ['--project', 'proj', '--url', 'sync.example:5000/service/notifications'],
+      /--url must be an absolute http:\/\/ or https:\/\/ URL/,
+    ],
+    [
+      ['--project', 'proj', '--url', 'http://sync.example:5000/service/notifications?x=1'],
+      /must not have a query or fragment/,
+    ],
     [['--project', 'proj', '--url', 'http://user:pw@sync.example:5000/'], /must not carry a user or password/],
     [['--project', 'proj'], /--url is required/],
     [['--url', URL_B], /--project P .* or use --all-mapped/],
@@ -344,15 +462,26 @@ describe('end to end: the registered policy delivers a push to the running servi
   });
 
   test('a push to Harbor arrives at the destination with no call made by the test', async () => {
-    const run = await runCli(['register-webhook', '--project', 'proj', '--url', sut.url], { CONFIG_FILE: await writeConf(sut.raw) });
+    const run = await runCli(['register-webhook', '--project', 'proj', '--url', sut.url], {
+      CONFIG_FILE: await writeConf(sut.raw),
+    });
     expect(run.code).toBe(0);
     const address = `${sut.url}/service/notifications`;
     // Updated after the tests above (created when this block runs alone).
-    expect(run.stdout).toMatch(new RegExp(`^(updated +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\), changed: address;|created +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\),) PUSH_ARTIFACT -> ${address}, with auth header`));
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^(updated +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\), changed: address;|created +proj: webhook policy "swr-harbor-sync-proj" \\(id \\d+\\),) PUSH_ARTIFACT -> ${address}, with auth header`,
+      ),
+    );
     expectNoSecrets(run);
 
-    const image = await pushImage(harbor.access, 'proj/e2e/app', 'v1', { format: 'docker', layers: [{ seed: 'register-e2e', size: 40_000 }] });
-    await waitForJobs(sut.url, 'proj', (jobs) => jobs.some((j) => j.spec.kind === 'image' && j.spec.repository === 'e2e/app' && j.state === 'succeeded'));
+    const image = await pushImage(harbor.access, 'proj/e2e/app', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'register-e2e', size: 40_000 }],
+    });
+    await waitForJobs(sut.url, 'proj', (jobs) =>
+      jobs.some((j) => j.spec.kind === 'image' && j.spec.repository === 'e2e/app' && j.state === 'succeeded'),
+    );
     expect((await getManifest(dst, 'mirror/e2e/app', 'v1'))?.digest).toBe(image.digest);
 
     // Harbor's delivery went to the registered address with the auth header the service demands (else 401).
@@ -364,12 +493,28 @@ describe('end to end: the registered policy delivers a push to the running servi
     expect(harbor.webhookDeliveries.filter((d) => d.address === 'http://ci.example.internal/hook')).toEqual([]);
   });
 
-  test('with a mismatched auth header Harbor\'s delivery is refused and nothing is copied', async () => {
-    const run = await runCli(['register-webhook', '--project', 'proj', '--url', sut.url, '--auth-header', 'Bearer wrong-header-value'], { CONFIG_FILE: await writeConf(sut.raw) });
+  test("with a mismatched auth header Harbor's delivery is refused and nothing is copied", async () => {
+    const run = await runCli(
+      ['register-webhook', '--project', 'proj', '--url', sut.url, '--auth-header', 'Bearer wrong-header-value'],
+      { CONFIG_FILE: await writeConf(sut.raw) },
+    );
     expect(run.code).toBe(0);
-    await pushImage(harbor.access, 'proj/e2e/refused', 'v1', { format: 'docker', layers: [{ seed: 'register-e2e-refused', size: 20_000 }] });
-    await until("Harbor's third refused delivery", async () => (harbor.webhookDeliveries.some((d) => d.repository === 'proj/e2e/refused' && d.attempts === 3) ? true : undefined), 10_000, 50).catch(() => undefined);
-    expect(harbor.webhookDeliveries.filter((d) => d.repository === 'proj/e2e/refused')).toEqual([expect.objectContaining({ status: 401, attempts: 3 })]);
+    await pushImage(harbor.access, 'proj/e2e/refused', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'register-e2e-refused', size: 20_000 }],
+    });
+    await until(
+      "Harbor's third refused delivery",
+      async () =>
+        harbor.webhookDeliveries.some((d) => d.repository === 'proj/e2e/refused' && d.attempts === 3)
+          ? true
+          : undefined,
+      10_000,
+      50,
+    ).catch(() => undefined);
+    expect(harbor.webhookDeliveries.filter((d) => d.repository === 'proj/e2e/refused')).toEqual([
+      expect.objectContaining({ status: 401, attempts: 3 }),
+    ]);
     expect(await getManifest(dst, 'mirror/e2e/refused', 'v1')).toBeUndefined();
   });
 });

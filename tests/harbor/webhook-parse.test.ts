@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, test } from '@jest/globals';
 import { MAX_PUSHES_PER_NOTIFICATION, NotificationError, parseNotification } from '../../src/harbor/webhook.js';
 
-const fixture = (name: string): unknown => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
+const fixture = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
 
 const API_DIGEST = 'sha256:60c53cf43e42f43ae8490dbaa5c151336113994fab54394f7ca3e6bea4b02384';
 const DIGEST = `sha256:${'a'.repeat(64)}`;
@@ -13,7 +14,9 @@ const DIGEST = `sha256:${'a'.repeat(64)}`;
 describe('every fixture', () => {
   test('Harbor Default push: project, nested repository, digest and tag', () => {
     expect(parseNotification(fixture('harbor-push-default.json'))).toEqual({
-      pushes: [{ project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'default' }],
+      pushes: [
+        { project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'default' },
+      ],
       ignored: [],
     });
   });
@@ -33,34 +36,62 @@ describe('every fixture', () => {
 
   test('Harbor CloudEvents push', () => {
     expect(parseNotification(fixture('harbor-push-cloudevents.json'))).toEqual({
-      pushes: [{ project: 'library', repository: 'nginx', digest: 'sha256:c8316cb5da053a09d0a2204547abeba60f6a458608bc2b67f96ee69792127e05', tag: '2.3.0', format: 'cloudevents' }],
+      pushes: [
+        {
+          project: 'library',
+          repository: 'nginx',
+          digest: 'sha256:c8316cb5da053a09d0a2204547abeba60f6a458608bc2b67f96ee69792127e05',
+          tag: '2.3.0',
+          format: 'cloudevents',
+        },
+      ],
       ignored: [],
     });
   });
 
   test('a Default pull event is ignored, and says so', () => {
-    expect(parseNotification(fixture('harbor-pull-default.json'))).toEqual({ pushes: [], ignored: ['Harbor event PULL_ARTIFACT is not a push'] });
+    expect(parseNotification(fixture('harbor-pull-default.json'))).toEqual({
+      pushes: [],
+      ignored: ['Harbor event PULL_ARTIFACT is not a push'],
+    });
   });
 
   test('a CloudEvents delete event is ignored, and says so', () => {
-    expect(parseNotification(fixture('harbor-delete-cloudevents.json'))).toEqual({ pushes: [], ignored: ['CloudEvent harbor.artifact.deleted is not harbor.artifact.pushed'] });
-  });
-
-  test.each(['distribution-envelope-v1.json', 'distribution-envelope-v2.json'])('registry envelope %s: the manifest push only', (name) => {
-    expect(parseNotification(fixture(name))).toEqual({
-      pushes: [{ project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'distribution' }],
-      ignored: ['push of application/vnd.oci.image.layer.v1.tar+gzip (not a manifest)', 'registry pull event'],
+    expect(parseNotification(fixture('harbor-delete-cloudevents.json'))).toEqual({
+      pushes: [],
+      ignored: ['CloudEvent harbor.artifact.deleted is not harbor.artifact.pushed'],
     });
   });
+
+  test.each(['distribution-envelope-v1.json', 'distribution-envelope-v2.json'])(
+    'registry envelope %s: the manifest push only',
+    (name) => {
+      expect(parseNotification(fixture(name))).toEqual({
+        pushes: [
+          { project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'distribution' },
+        ],
+        ignored: ['push of application/vnd.oci.image.layer.v1.tar+gzip (not a manifest)', 'registry pull event'],
+      });
+    },
+  );
 });
 
 describe('other valid shapes', () => {
-  const defaultPush = (resources: unknown[]) => ({ type: 'PUSH_ARTIFACT', event_data: { resources, repository: { name: 'app', namespace: 'proj' } } });
+  const defaultPush = (resources: unknown[]) => ({
+    type: 'PUSH_ARTIFACT',
+    event_data: { resources, repository: { name: 'app', namespace: 'proj' } },
+  });
 
   test('several resources in one event become several pushes; an empty or null tag means no tag', () => {
     const other = `sha256:${'b'.repeat(64)}`;
     const third = `sha256:${'c'.repeat(64)}`;
-    const parsed = parseNotification(defaultPush([{ digest: DIGEST, tag: 'v1' }, { digest: other, tag: '' }, { digest: third, tag: null }]));
+    const parsed = parseNotification(
+      defaultPush([
+        { digest: DIGEST, tag: 'v1' },
+        { digest: other, tag: '' },
+        { digest: third, tag: null },
+      ]),
+    );
     expect(parsed.pushes.map((p) => [p.digest, p.tag])).toEqual([
       [DIGEST, 'v1'],
       [other, undefined],
@@ -71,12 +102,30 @@ describe('other valid shapes', () => {
   test('an envelope repository outside any project, and a manifest index push', () => {
     const parsed = parseNotification({
       events: [
-        { action: 'push', target: { mediaType: 'application/vnd.docker.distribution.manifest.v2+json', digest: DIGEST, repository: 'toplevel', tag: 'v1' } },
-        { action: 'push', target: { mediaType: 'application/vnd.oci.image.index.v1+json', digest: DIGEST, repository: 'proj/multi', tag: 'v2' } },
+        {
+          action: 'push',
+          target: {
+            mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+            digest: DIGEST,
+            repository: 'toplevel',
+            tag: 'v1',
+          },
+        },
+        {
+          action: 'push',
+          target: {
+            mediaType: 'application/vnd.oci.image.index.v1+json',
+            digest: DIGEST,
+            repository: 'proj/multi',
+            tag: 'v2',
+          },
+        },
         { action: 'delete', target: { repository: 'proj/multi', digest: DIGEST } },
       ],
     });
-    expect(parsed.pushes).toEqual([{ project: 'proj', repository: 'multi', digest: DIGEST, tag: 'v2', format: 'distribution' }]);
+    expect(parsed.pushes).toEqual([
+      { project: 'proj', repository: 'multi', digest: DIGEST, tag: 'v2', format: 'distribution' },
+    ]);
     expect(parsed.ignored).toEqual(['repository toplevel is not inside a Harbor project', 'registry delete event']);
   });
 
@@ -88,13 +137,37 @@ describe('other valid shapes', () => {
 describe('Harbor 1.9/1.10 webhooks', () => {
   test('pushImage is a push, read like 2.x Default; every other 1.x event type is ignored with the reason', () => {
     expect(parseNotification(fixture('harbor-1.10-pushImage.json'))).toEqual({
-      pushes: [{ project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'default' }],
+      pushes: [
+        { project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'default' },
+      ],
       ignored: [],
     });
-    expect(parseNotification(fixture('harbor-1.10-pullImage.json'))).toEqual({ pushes: [], ignored: ['Harbor event pullImage is not a push'] });
-    expect(parseNotification(fixture('harbor-1.10-uploadChart.json'))).toEqual({ pushes: [], ignored: ['Harbor event uploadChart is not a push'] });
-    for (const type of ['deleteImage', 'downloadChart', 'deleteChart', 'scanningCompleted', 'scanningFailed', 'projectQuota', 'testEndpoint']) {
-      const body = { type, occur_at: 1586922308, operator: 'admin', event_data: { resources: [{ tag: 'v1' }], repository: { name: 'app', namespace: 'proj', repo_full_name: 'proj/app', repo_type: 'private' } } };
+    expect(parseNotification(fixture('harbor-1.10-pullImage.json'))).toEqual({
+      pushes: [],
+      ignored: ['Harbor event pullImage is not a push'],
+    });
+    expect(parseNotification(fixture('harbor-1.10-uploadChart.json'))).toEqual({
+      pushes: [],
+      ignored: ['Harbor event uploadChart is not a push'],
+    });
+    for (const type of [
+      'deleteImage',
+      'downloadChart',
+      'deleteChart',
+      'scanningCompleted',
+      'scanningFailed',
+      'projectQuota',
+      'testEndpoint',
+    ]) {
+      const body = {
+        type,
+        occur_at: 1586922308,
+        operator: 'admin',
+        event_data: {
+          resources: [{ tag: 'v1' }],
+          repository: { name: 'app', namespace: 'proj', repo_full_name: 'proj/app', repo_type: 'private' },
+        },
+      };
       expect(parseNotification(body)).toEqual({ pushes: [], ignored: [`Harbor event ${type} is not a push`] });
     }
   });
@@ -114,7 +187,9 @@ describe('an envelope with bad events: the good ones are taken, the bad ones lis
         { action: 'push', target: { mediaType: manifest, digest: DIGEST, repository: 'proj/../../etc', tag: 'v1' } },
       ],
     });
-    expect(parsed.pushes).toEqual([{ project: 'proj', repository: 'app', digest: DIGEST, tag: 'v1', format: 'distribution' }]);
+    expect(parsed.pushes).toEqual([
+      { project: 'proj', repository: 'app', digest: DIGEST, tag: 'v1', format: 'distribution' },
+    ]);
     expect(parsed.ignored).toEqual([
       'events[0] is malformed: every entry of "events" needs a "target" object',
       'events[2] is malformed: every entry of "events" needs a "target" object',
@@ -126,15 +201,24 @@ describe('an envelope with bad events: the good ones are taken, the bad ones lis
   test('an envelope of bad events only is still an answer, not an error', () => {
     expect(parseNotification({ events: [null, 7] })).toEqual({
       pushes: [],
-      ignored: ['events[0] is malformed: every entry of "events" needs a "target" object', 'events[1] is malformed: every entry of "events" needs a "target" object'],
+      ignored: [
+        'events[0] is malformed: every entry of "events" needs a "target" object',
+        'events[1] is malformed: every entry of "events" needs a "target" object',
+      ],
     });
   });
 });
 
 describe('at most MAX_PUSHES_PER_NOTIFICATION pushes from one notification', () => {
   test('8,000 resources in one Harbor event: 100 pushes, the rest one ignored line with the count', () => {
-    const resources = Array.from({ length: 8000 }, (_, i) => ({ digest: `sha256:${i.toString(16).padStart(64, '0')}`, tag: `t${i}` }));
-    const parsed = parseNotification({ type: 'PUSH_ARTIFACT', event_data: { resources, repository: { name: 'app', namespace: 'proj' } } });
+    const resources = Array.from({ length: 8000 }, (_, i) => ({
+      digest: `sha256:${i.toString(16).padStart(64, '0')}`,
+      tag: `t${i}`,
+    }));
+    const parsed = parseNotification({
+      type: 'PUSH_ARTIFACT',
+      event_data: { resources, repository: { name: 'app', namespace: 'proj' } },
+    });
     expect(parsed.pushes).toHaveLength(MAX_PUSHES_PER_NOTIFICATION);
     expect(parsed.pushes[99].tag).toBe('t99');
     expect(parsed.ignored).toHaveLength(1);
@@ -142,7 +226,15 @@ describe('at most MAX_PUSHES_PER_NOTIFICATION pushes from one notification', () 
   });
 
   test('250 events in one envelope: 100 read, the rest counted', () => {
-    const events = Array.from({ length: 250 }, (_, i) => ({ action: 'push', target: { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: DIGEST, repository: 'proj/app', tag: `t${i}` } }));
+    const events = Array.from({ length: 250 }, (_, i) => ({
+      action: 'push',
+      target: {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: DIGEST,
+        repository: 'proj/app',
+        tag: `t${i}`,
+      },
+    }));
     const parsed = parseNotification({ events });
     expect(parsed.pushes).toHaveLength(100);
     expect(parsed.ignored).toEqual([expect.stringMatching(/^150 more events of the envelope not read/)]);
@@ -156,23 +248,103 @@ describe('malformed bodies throw NotificationError with a helpful message', () =
     ['an array', [{ type: 'PUSH_ARTIFACT' }], /expected a JSON object/],
     ['a string', 'PUSH_ARTIFACT', /expected a JSON object/],
     ['a number', 42, /expected a JSON object/],
-    ['an unknown object', { hello: 'world' }, /unrecognised notification: expected Harbor's "type"\/"event_data", a CloudEvent with "specversion", or a registry envelope with "events"/],
+    [
+      'an unknown object',
+      { hello: 'world' },
+      /unrecognised notification: expected Harbor's "type"\/"event_data", a CloudEvent with "specversion", or a registry envelope with "events"/,
+    ],
     ['a Default event without event_data', { type: 'PUSH_ARTIFACT' }, /unrecognised notification/],
-    ['a Default push without repository', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 'v1' }] } }, /event_data\.repository must have string "namespace" \(the project\) and "name"/],
-    ['a Default push with a numeric repository name', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST }], repository: { name: 7, namespace: 'proj' } } }, /event_data\.repository must have/],
-    ['a Default push without resources', { type: 'PUSH_ARTIFACT', event_data: { repository } }, /event_data\.resources must list the pushed artifact/],
-    ['a Default push with no resources', { type: 'PUSH_ARTIFACT', event_data: { resources: [], repository } }, /event_data\.resources must list the pushed artifact/],
-    ['a Default push with a null resource', { type: 'PUSH_ARTIFACT', event_data: { resources: [null], repository } }, /every entry of event_data\.resources must be an object with "digest" and "tag"/],
-    ['a Default push with a string resource', { type: 'PUSH_ARTIFACT', event_data: { resources: ['sha256:abc'], repository } }, /every entry of event_data\.resources must be an object with "digest" and "tag"/],
-    ['a bad digest', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: 'sha256:nothex', tag: 'v1' }], repository } }, /digest "sha256:nothex" is not a sha256 digest/],
-    ['a missing digest', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ tag: 'v1' }], repository } }, /digest undefined is not a sha256 digest/],
-    ['a numeric tag', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 1 }], repository } }, /tag must be a string/],
-    ['an invalid tag', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: '-v1' }], repository } }, /tag "-v1" is not a valid tag/],
-    ['a path trick in the project', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 'v1' }], repository: { name: 'x', namespace: '../etc' } } }, /project "\.\.\/etc" may hold only lowercase letters/],
-    ['an uppercase project', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 'v1' }], repository: { name: 'x', namespace: 'Proj' } } }, /project "Proj" may hold only/],
-    ['a path trick in the repository', { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 'v1' }], repository: { name: 'a/../b', namespace: 'proj' } } }, /repository "a\/\.\.\/b" is not a valid repository name/],
-    ['a CloudEvent push without data', { specversion: '1.0', type: 'harbor.artifact.pushed' }, /CloudEvent harbor\.artifact\.pushed has no "data" object/],
-    ['a CloudEvent push with a bad repository', { specversion: '1.0', type: 'harbor.artifact.pushed', data: { resources: [{ digest: DIGEST }], repository: { name: '../x', namespace: 'proj' } } }, /repository "\.\.\/x" is not a valid repository name/],
+    [
+      'a Default push without repository',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 'v1' }] } },
+      /event_data\.repository must have string "namespace" \(the project\) and "name"/,
+    ],
+    [
+      'a Default push with a numeric repository name',
+      {
+        type: 'PUSH_ARTIFACT',
+        event_data: { resources: [{ digest: DIGEST }], repository: { name: 7, namespace: 'proj' } },
+      },
+      /event_data\.repository must have/,
+    ],
+    [
+      'a Default push without resources',
+      { type: 'PUSH_ARTIFACT', event_data: { repository } },
+      /event_data\.resources must list the pushed artifact/,
+    ],
+    [
+      'a Default push with no resources',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [], repository } },
+      /event_data\.resources must list the pushed artifact/,
+    ],
+    [
+      'a Default push with a null resource',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [null], repository } },
+      /every entry of event_data\.resources must be an object with "digest" and "tag"/,
+    ],
+    [
+      'a Default push with a string resource',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: ['sha256:abc'], repository } },
+      /every entry of event_data\.resources must be an object with "digest" and "tag"/,
+    ],
+    [
+      'a bad digest',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: 'sha256:nothex', tag: 'v1' }], repository } },
+      /digest "sha256:nothex" is not a sha256 digest/,
+    ],
+    [
+      'a missing digest',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ tag: 'v1' }], repository } },
+      /digest undefined is not a sha256 digest/,
+    ],
+    [
+      'a numeric tag',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 1 }], repository } },
+      /tag must be a string/,
+    ],
+    [
+      'an invalid tag',
+      { type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: '-v1' }], repository } },
+      /tag "-v1" is not a valid tag/,
+    ],
+    [
+      'a path trick in the project',
+      {
+        type: 'PUSH_ARTIFACT',
+        event_data: { resources: [{ digest: DIGEST, tag: 'v1' }], repository: { name: 'x', namespace: '../etc' } },
+      },
+      /project "\.\.\/etc" may hold only lowercase letters/,
+    ],
+    [
+      'an uppercase project',
+      {
+        type: 'PUSH_ARTIFACT',
+        event_data: { resources: [{ digest: DIGEST, tag: 'v1' }], repository: { name: 'x', namespace: 'Proj' } },
+      },
+      /project "Proj" may hold only/,
+    ],
+    [
+      'a path trick in the repository',
+      {
+        type: 'PUSH_ARTIFACT',
+        event_data: { resources: [{ digest: DIGEST, tag: 'v1' }], repository: { name: 'a/../b', namespace: 'proj' } },
+      },
+      /repository "a\/\.\.\/b" is not a valid repository name/,
+    ],
+    [
+      'a CloudEvent push without data',
+      { specversion: '1.0', type: 'harbor.artifact.pushed' },
+      /CloudEvent harbor\.artifact\.pushed has no "data" object/,
+    ],
+    [
+      'a CloudEvent push with a bad repository',
+      {
+        specversion: '1.0',
+        type: 'harbor.artifact.pushed',
+        data: { resources: [{ digest: DIGEST }], repository: { name: '../x', namespace: 'proj' } },
+      },
+      /repository "\.\.\/x" is not a valid repository name/,
+    ],
   ])('%s', (_name, body, message) => {
     let caught: unknown;
     try {
@@ -186,7 +358,16 @@ describe('malformed bodies throw NotificationError with a helpful message', () =
 
   test('one bad resource rejects the whole event: nothing half-accepted', () => {
     expect(() =>
-      parseNotification({ type: 'PUSH_ARTIFACT', event_data: { resources: [{ digest: DIGEST, tag: 'v1' }, { digest: 'nope', tag: 'v2' }], repository }, }),
+      parseNotification({
+        type: 'PUSH_ARTIFACT',
+        event_data: {
+          resources: [
+            { digest: DIGEST, tag: 'v1' },
+            { digest: 'nope', tag: 'v2' },
+          ],
+          repository,
+        },
+      }),
     ).toThrow(NotificationError);
   });
 });

@@ -28,11 +28,18 @@ export interface LaunchedBrowser {
 /** Fails (never skips) when chromium is missing, saying how to install it. */
 export function requireChromium(): void {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: the status page tests drive Debian's chromium; install it with \`apt-get install -y chromium\` (as root)`);
+    throw new Error(
+      `${CHROMIUM} is missing: the status page tests drive Debian's chromium; install it with \`apt-get install -y chromium\` (as root)`,
+    );
   }
 }
 
-export async function launchChromium(options: { httpCredentials?: { username: string; password: string }; viewport?: { width: number; height: number } } = {}): Promise<LaunchedBrowser> {
+export async function launchChromium(
+  options: {
+    httpCredentials?: { username: string; password: string };
+    viewport?: { width: number; height: number };
+  } = {},
+): Promise<LaunchedBrowser> {
   requireChromium();
   const profile = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-chromium-'));
   let context: BrowserContext;

@@ -2,12 +2,18 @@
 import { RegistryClient } from '../../src/oci/index.js';
 import type { RegistryAccess } from './registry-http.js';
 
-export function clientFor(target: RegistryAccess, options: { push?: boolean; requestsPerSecond?: number; retries?: number } = {}): RegistryClient {
+export function clientFor(
+  target: RegistryAccess,
+  options: { push?: boolean; requestsPerSecond?: number; retries?: number } = {},
+): RegistryClient {
   const url = new URL(target.url);
   return new RegistryClient({
     host: url.host,
     insecure: url.protocol === 'http:',
-    credentials: target.username && target.auth !== 'none' ? { username: target.username, password: target.password ?? '' } : undefined,
+    credentials:
+      target.username && target.auth !== 'none'
+        ? { username: target.username, password: target.password ?? '' }
+        : undefined,
     push: options.push,
     requestsPerSecond: options.requestsPerSecond,
     retry: { retries: options.retries ?? 5, baseDelayMs: 20, maxDelayMs: 500 },

@@ -78,7 +78,8 @@ export function instructionsOf(stage: Stage, keyword: string): Instruction[] {
 export function execForm(args: string): string[] | undefined {
   if (!args.startsWith('[')) return undefined;
   const parsed: unknown = JSON.parse(args);
-  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`not a JSON array of strings: ${args}`);
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string'))
+    throw new Error(`not a JSON array of strings: ${args}`);
   return parsed;
 }
 
@@ -155,7 +156,14 @@ export function dockerignore(text: string): (path: string) => boolean {
       const pattern = (exception ? l.slice(1) : l).trim().replace(/^\/+|\/+$/g, '');
       const source = pattern
         .split('/')
-        .map((part) => (part === '**' ? '.*' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+        .map((part) =>
+          part === '**'
+            ? '.*'
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
         .join('/')
         .replace(/\.\*\//g, '(?:.*/)?');
       return { exception, regex: new RegExp(`^${source}$`) };
@@ -198,7 +206,8 @@ export function parseYaml(text: string): Yaml {
       const list: Yaml[] = [];
       while (pos < lines.length && lines[pos].indent === first.indent && /^-( |$)/.test(lines[pos].text)) {
         const item = lines[pos].text.replace(/^-\s*/, '');
-        if (/^[^'"[{][^:]*:( |$)/.test(item)) throw new Error(`YAML line ${lines[pos].line}: mappings inside sequences are not read here`);
+        if (/^[^'"[{][^:]*:( |$)/.test(item))
+          throw new Error(`YAML line ${lines[pos].line}: mappings inside sequences are not read here`);
         pos++;
         list.push(item === '' ? block(first.indent + 1) : scalar(item, lines[pos - 1].line));
       }
@@ -212,10 +221,15 @@ export function parseYaml(text: string): Yaml {
       const key = /^["']/.test(kv[1]) ? kv[1].slice(1, -1) : kv[1];
       pos++;
       if (kv[2] !== undefined && kv[2] !== '') map[key] = scalar(kv[2], line);
-      else if (pos < lines.length && (lines[pos].indent > first.indent || (lines[pos].indent === first.indent && /^-( |$)/.test(lines[pos].text)))) map[key] = block(lines[pos].indent);
+      else if (
+        pos < lines.length &&
+        (lines[pos].indent > first.indent || (lines[pos].indent === first.indent && /^-( |$)/.test(lines[pos].text)))
+      )
+        map[key] = block(lines[pos].indent);
       else map[key] = null;
     }
-    if (pos < lines.length && lines[pos].indent > first.indent) throw new Error(`YAML line ${lines[pos].line}: unexpected indentation`);
+    if (pos < lines.length && lines[pos].indent > first.indent)
+      throw new Error(`YAML line ${lines[pos].line}: unexpected indentation`);
     return map;
   };
   const result = block(0);

@@ -81,12 +81,18 @@ function rewriteHeaders(raw: string[], rewrite: Record<string, string | null> | 
   return out;
 }
 
-function answerDirectly(req: IncomingMessage, res: ServerResponse, fault: { status: number; retryAfter?: number; body?: string }): void {
+function answerDirectly(
+  req: IncomingMessage,
+  res: ServerResponse,
+  fault: { status: number; retryAfter?: number; body?: string },
+): void {
   req.resume(); // discard any upload so the connection stays usable
   const body =
     fault.body ??
     JSON.stringify({
-      errors: [{ code: ERROR_CODES[fault.status] ?? 'UNKNOWN', message: `injected fault ${fault.status}`, detail: null }],
+      errors: [
+        { code: ERROR_CODES[fault.status] ?? 'UNKNOWN', message: `injected fault ${fault.status}`, detail: null },
+      ],
     });
   const headers: Record<string, string | number> = {
     'content-type': 'application/json; charset=utf-8',
@@ -118,7 +124,13 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
     return undefined;
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, entry: ProxiedRequest, truncateAfter?: number, rewrite?: Record<string, string | null>): void => {
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: ProxiedRequest,
+    truncateAfter?: number,
+    rewrite?: Record<string, string | null>,
+  ): void => {
     const upstream = httpRequest({
       host: target.hostname,
       port: target.port,
@@ -171,7 +183,10 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
         return;
       }
       entry.status = 502;
-      answerDirectly(req, res, { status: 502, body: JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `proxy: ${err.message}` }] }) });
+      answerDirectly(req, res, {
+        status: 502,
+        body: JSON.stringify({ errors: [{ code: 'UNKNOWN', message: `proxy: ${err.message}` }] }),
+      });
     });
     // A client that goes away must not leave a half-finished request open upstream.
     res.on('close', () => {
@@ -199,7 +214,13 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
       const timer = setTimeout(() => forward(req, res, entry), fault.delayMs);
       res.on('close', () => clearTimeout(timer));
     } else {
-      forward(req, res, entry, fault && 'truncateAfterBytes' in fault ? fault.truncateAfterBytes : undefined, fault && 'responseHeaders' in fault ? fault.responseHeaders : undefined);
+      forward(
+        req,
+        res,
+        entry,
+        fault && 'truncateAfterBytes' in fault ? fault.truncateAfterBytes : undefined,
+        fault && 'responseHeaders' in fault ? fault.responseHeaders : undefined,
+      );
     }
   });
   const host = `127.0.0.1:${await listenOnLoopback(server)}`;

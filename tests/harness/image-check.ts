@@ -11,7 +11,11 @@ export interface FetchedManifest {
   json: any;
 }
 
-export async function getManifest(target: RegistryAccess, repo: string, ref: string): Promise<FetchedManifest | undefined> {
+export async function getManifest(
+  target: RegistryAccess,
+  repo: string,
+  ref: string,
+): Promise<FetchedManifest | undefined> {
   const res = await call(target, {
     method: 'GET',
     path: `/v2/${repo}/manifests/${ref}`,
@@ -95,7 +99,11 @@ class Walk {
   private async blob(d: Descriptor, where: string): Promise<void> {
     if (this.seenBlobs.has(d.digest)) return;
     this.seenBlobs.add(d.digest);
-    const head = await call(this.target, { method: 'HEAD', path: `/v2/${this.repo}/blobs/${d.digest}`, repo: this.repo });
+    const head = await call(this.target, {
+      method: 'HEAD',
+      path: `/v2/${this.repo}/blobs/${d.digest}`,
+      repo: this.repo,
+    });
     if (head.status !== 200) {
       this.problems.push(`${where}: blob ${d.digest} (${d.mediaType}) missing: HEAD ${head.status}`);
       return;
@@ -107,13 +115,19 @@ class Walk {
     }
     if (this.opts.verifyContent) {
       const actual = await blobContentDigest(this.target, this.repo, d.digest);
-      if (actual !== d.digest) this.problems.push(`${where}: blob ${d.digest} content hashes to ${actual ?? 'nothing'}`);
+      if (actual !== d.digest)
+        this.problems.push(`${where}: blob ${d.digest} content hashes to ${actual ?? 'nothing'}`);
     }
   }
 }
 
 /** Walks index -> manifests -> config and layers; throws one Error naming everything missing or wrong. */
-export async function assertImageComplete(target: RegistryAccess, repo: string, ref: string, opts: CheckOptions = {}): Promise<void> {
+export async function assertImageComplete(
+  target: RegistryAccess,
+  repo: string,
+  ref: string,
+  opts: CheckOptions = {},
+): Promise<void> {
   const walk = new Walk(target, repo, opts);
   await walk.manifest(ref, `${repo}:${ref}`);
   if (walk.problems.length > 0) {

@@ -45,7 +45,13 @@ function sha256(data: Buffer): string {
 }
 
 /** Monolithic upload: HEAD first so shared blobs are sent once per repository. */
-async function pushBlob(target: RegistryAccess, repo: string, digest: string, size: number, body: () => Buffer | Readable): Promise<void> {
+async function pushBlob(
+  target: RegistryAccess,
+  repo: string,
+  digest: string,
+  size: number,
+  body: () => Buffer | Readable,
+): Promise<void> {
   const head = await call(target, { method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, repo });
   if (head.status === 200) return;
   const start = await call(target, { method: 'POST', path: `/v2/${repo}/blobs/uploads/`, repo });
@@ -63,20 +69,36 @@ async function pushBlob(target: RegistryAccess, repo: string, digest: string, si
   if (put.status !== 201) throw new Error(`upload ${digest} to ${repo}: ${describe(put)}`);
 }
 
-export async function pushLayer(target: RegistryAccess, repo: string, spec: LayerSpec, mediaType = formatTypes('oci').layer): Promise<Descriptor> {
+export async function pushLayer(
+  target: RegistryAccess,
+  repo: string,
+  spec: LayerSpec,
+  mediaType = formatTypes('oci').layer,
+): Promise<Descriptor> {
   const { digest, size } = await layerDigest(spec);
   await pushBlob(target, repo, digest, size, () => layerStream(spec));
   return { mediaType, digest, size };
 }
 
-async function pushJsonBlob(target: RegistryAccess, repo: string, mediaType: string, data: Buffer): Promise<Descriptor> {
+async function pushJsonBlob(
+  target: RegistryAccess,
+  repo: string,
+  mediaType: string,
+  data: Buffer,
+): Promise<Descriptor> {
   const digest = sha256(data);
   await pushBlob(target, repo, digest, data.length, () => data);
   return { mediaType, digest, size: data.length };
 }
 
 /** PUT a manifest by tag, or by its own digest when no tag is given. */
-async function putManifest(target: RegistryAccess, repo: string, tag: string | undefined, mediaType: string, body: Buffer): Promise<string> {
+async function putManifest(
+  target: RegistryAccess,
+  repo: string,
+  tag: string | undefined,
+  mediaType: string,
+  body: Buffer,
+): Promise<string> {
   const digest = sha256(body);
   const res = await call(target, {
     method: 'PUT',
@@ -89,7 +111,12 @@ async function putManifest(target: RegistryAccess, repo: string, tag: string | u
   return digest;
 }
 
-export async function pushImage(target: RegistryAccess, repo: string, tag: string | undefined, opts: ImageOptions): Promise<PushedImage> {
+export async function pushImage(
+  target: RegistryAccess,
+  repo: string,
+  tag: string | undefined,
+  opts: ImageOptions,
+): Promise<PushedImage> {
   const types = formatTypes(opts.format);
   const platform = opts.platform ?? DEFAULT_PLATFORM;
   const layers = await Promise.all(opts.layers.map((spec) => pushLayer(target, repo, spec, types.layer)));
@@ -116,7 +143,12 @@ export interface IndexOptions {
   images: Array<{ platform: Platform; layers: LayerSpec[]; labels?: Record<string, string> }>;
 }
 
-export async function pushIndex(target: RegistryAccess, repo: string, tag: string | undefined, opts: IndexOptions): Promise<PushedIndex> {
+export async function pushIndex(
+  target: RegistryAccess,
+  repo: string,
+  tag: string | undefined,
+  opts: IndexOptions,
+): Promise<PushedIndex> {
   const types = formatTypes(opts.format);
   const children: PushedIndex['children'] = [];
   const images: PushedImage[] = [];

@@ -5,7 +5,8 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { runInThisContext } from 'node:vm';
 
 // Under jest the global `process` is a sandbox copy whose 'exit' never fires; this is the real one.
-export const realProcess = runInThisContext('process') as NodeJS.Process & Record<symbol, Map<ChildProcess, string> | undefined>;
+export const realProcess = runInThisContext('process') as NodeJS.Process &
+  Record<symbol, Map<ChildProcess, string> | undefined>;
 
 /**
  * The children of one kind (child -> its temp dir) that must not outlive this process. Jest loads the harness
@@ -51,7 +52,13 @@ export function killGroup(child: ChildProcess): void {
  * `running` with `dir`. When the server dies (on purpose or not) its watchdog is ended at once, before the
  * closing pipe would make the watchdog delete `dir`, which a restart on the same storage needs.
  */
-export function spawnWatched(running: Map<ChildProcess, string>, script: string, argv: string[], dir: string, logPath: string): ChildProcess {
+export function spawnWatched(
+  running: Map<ChildProcess, string>,
+  script: string,
+  argv: string[],
+  dir: string,
+  logPath: string,
+): ChildProcess {
   const logFd = openSync(logPath, 'a');
   try {
     const child = spawn('/bin/sh', ['-c', script, ...argv], {

@@ -53,7 +53,6 @@ const WATCHDOG = [
   'wait "$server"',
 ].join('\n');
 
-
 function spawnServer(dir: string, args: string[], logPath: string): ChildProcess {
   return spawnWatched(running, WATCHDOG, ['redis-watchdog', dir, ...args], dir, logPath);
 }
@@ -99,17 +98,27 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Runn
   const pidPath = join(dir, 'redis.pid');
   const port = await freePort();
   const args = [
-    '--port', String(port),
-    '--bind', '127.0.0.1',
-    '--protected-mode', 'yes',
-    '--dir', dir,
-    '--pidfile', pidPath,
-    '--save', '',
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'yes',
+    '--dir',
+    dir,
+    '--pidfile',
+    pidPath,
+    '--save',
+    '',
     // Uncompressed, so a test can search a SAVE's dump for strings that must never be stored (secrets).
-    '--rdbcompression', 'no',
-    '--appendonly', 'no',
-    '--daemonize', 'no',
-    '--loglevel', 'warning',
+    '--rdbcompression',
+    'no',
+    '--appendonly',
+    'no',
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'warning',
     ...(options.password ? ['--requirepass', options.password] : []),
   ];
 
@@ -118,16 +127,23 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Runn
   const start = async (): Promise<void> => {
     const current = spawnServer(dir, args, logPath);
     child = current;
-    await until('redis-server to answer PING', async () => {
-      if (await pings(port, options.password)) return true;
-      if (current.exitCode !== null || current.signalCode !== null) {
-        throw new Error(`redis-server exited before it was ready; log tail:\n${await logTail(logPath)}`);
-      }
-      return undefined;
-    }, READY_DEADLINE_MS, 20).catch(async (error: Error) => {
+    await until(
+      'redis-server to answer PING',
+      async () => {
+        if (await pings(port, options.password)) return true;
+        if (current.exitCode !== null || current.signalCode !== null) {
+          throw new Error(`redis-server exited before it was ready; log tail:\n${await logTail(logPath)}`);
+        }
+        return undefined;
+      },
+      READY_DEADLINE_MS,
+      20,
+    ).catch(async (error: Error) => {
       if (!/^timed out waiting/.test(error.message)) throw error;
       signalGroup(current, 'SIGKILL');
-      throw new Error(`redis-server on port ${port} did not answer PING within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
+      throw new Error(
+        `redis-server on port ${port} did not answer PING within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`,
+      );
     });
     serverPid = Number((await readFile(pidPath, 'utf8')).trim());
   };

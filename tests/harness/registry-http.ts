@@ -49,7 +49,11 @@ async function fetchToken(target: RegistryAccess, repo: string | undefined): Pro
   return token;
 }
 
-async function authorization(target: RegistryAccess, repo: string | undefined, fresh: boolean): Promise<string | undefined> {
+async function authorization(
+  target: RegistryAccess,
+  repo: string | undefined,
+  fresh: boolean,
+): Promise<string | undefined> {
   if (target.auth === 'none') return undefined;
   if (target.auth === 'htpasswd') return basic(target);
   const key = `${target.url}\0${repo ?? ''}`;
@@ -86,7 +90,11 @@ export async function call(target: RegistryAccess, c: Call): Promise<Reply> {
 }
 
 /** GET a blob as a stream; the caller must consume or destroy it. */
-export async function blobStream(target: RegistryAccess, repo: string, digest: string): Promise<{ status: number; body: Readable }> {
+export async function blobStream(
+  target: RegistryAccess,
+  repo: string,
+  digest: string,
+): Promise<{ status: number; body: Readable }> {
   const headers: Record<string, string> = {};
   const auth = await authorization(target, repo, false);
   if (auth) headers.authorization = auth;

@@ -59,7 +59,6 @@ const WATCHDOG = [
   'wait "$registry"',
 ].join('\n');
 
-
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -95,16 +94,23 @@ function probeStatus(url: string): Promise<number> {
 }
 
 async function waitReady(url: string, child: ChildProcess, logPath: string): Promise<void> {
-  await until('docker-registry to answer /v2/', async () => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`docker-registry exited before it was ready; log tail:\n${await logTail(logPath)}`);
-    }
-    const status = await probeStatus(url);
-    return status === 200 || status === 401 ? true : undefined;
-  }, READY_DEADLINE_MS, 50).catch(async (error: Error) => {
+  await until(
+    'docker-registry to answer /v2/',
+    async () => {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        throw new Error(`docker-registry exited before it was ready; log tail:\n${await logTail(logPath)}`);
+      }
+      const status = await probeStatus(url);
+      return status === 200 || status === 401 ? true : undefined;
+    },
+    READY_DEADLINE_MS,
+    50,
+  ).catch(async (error: Error) => {
     if (!/^timed out waiting/.test(error.message)) throw error;
     signalGroup(child, 'SIGKILL');
-    throw new Error(`docker-registry at ${url} not ready within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`);
+    throw new Error(
+      `docker-registry at ${url} not ready within ${READY_DEADLINE_MS} ms; log tail:\n${await logTail(logPath)}`,
+    );
   });
 }
 

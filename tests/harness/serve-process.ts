@@ -52,14 +52,23 @@ export interface ServeProcess {
   stop(): Promise<void>;
 }
 
-export async function startServeProcess(harborHost: string, destinationHost: string, extra: Record<string, string> = {}): Promise<ServeProcess> {
+export async function startServeProcess(
+  harborHost: string,
+  destinationHost: string,
+  extra: Record<string, string> = {},
+): Promise<ServeProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-serve-'));
   const dataDir = join(dir, 'data');
   const logDir = join(dir, 'logs');
   const confPath = join(dir, 'app.conf');
   const values = { ...(await testServiceConfig(harborHost, destinationHost, logDir, dataDir)), ...extra };
   const port = Number(values.Port);
-  await writeFile(confPath, `${Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n')}\n`);
+  await writeFile(
+    confPath,
+    `${Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   let exit: Promise<ServeExit> = Promise.resolve({ code: null, signal: null });
@@ -84,11 +93,21 @@ export async function startServeProcess(harborHost: string, destinationHost: str
   };
 
   const waitHealthy = async (child: ChildProcess): Promise<void> => {
-    await until('serve to answer /healthz', async () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`serve exited (${child.exitCode ?? child.signalCode}) before it answered; output:\n${output}`);
-      return (await plainRequest(`${url}/healthz`, 'GET')).status === 200 ? true : undefined;
-    }, 15_000, 50).catch((error: Error) => {
-      throw /^timed out waiting/.test(error.message) ? new Error(`serve did not answer /healthz within 15 s; output:\n${output}`) : error;
+    await until(
+      'serve to answer /healthz',
+      async () => {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(
+            `serve exited (${child.exitCode ?? child.signalCode}) before it answered; output:\n${output}`,
+          );
+        return (await plainRequest(`${url}/healthz`, 'GET')).status === 200 ? true : undefined;
+      },
+      15_000,
+      50,
+    ).catch((error: Error) => {
+      throw /^timed out waiting/.test(error.message)
+        ? new Error(`serve did not answer /healthz within 15 s; output:\n${output}`)
+        : error;
     });
   };
 
@@ -103,7 +122,8 @@ export async function startServeProcess(harborHost: string, destinationHost: str
     output: () => output,
     exited: () => exit,
     async start() {
-      if (sp.child.exitCode === null && sp.child.signalCode === null) throw new Error('start(): the previous serve process still runs');
+      if (sp.child.exitCode === null && sp.child.signalCode === null)
+        throw new Error('start(): the previous serve process still runs');
       sp.child = spawnOne();
       await waitHealthy(sp.child);
     },
@@ -136,15 +156,31 @@ export interface PlainAnswer {
 }
 
 /** One request on its own connection (no keep-alive pool): a refused connection is an answer, not a throw. */
-export function plainRequest(url: string, method: string, body?: string, headers: Record<string, string> = {}): Promise<PlainAnswer> {
+export function plainRequest(
+  url: string,
+  method: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<PlainAnswer> {
   return new Promise((resolve) => {
-    const req = request(url, { method, agent: false, timeout: 5000, headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      res.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message, body: text }));
-    });
+    const req = request(
+      url,
+      {
+        method,
+        agent: false,
+        timeout: 5000,
+        headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        res.on('error', (err: NodeJS.ErrnoException) =>
+          resolve({ status: 0, error: err.code ?? err.message, body: text }),
+        );
+      },
+    );
     req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
     req.on('error', (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message, body: '' }));
     req.end(body);

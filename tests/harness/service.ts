@@ -39,7 +39,12 @@ async function queueBackendConfig(): Promise<Record<string, string>> {
   sharedRedis ??= startRedis();
   const redis = await sharedRedis;
   // A short lock, so that a job left running by a restart is taken over in seconds, as SQLite resumes it at start.
-  return { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: `t${Math.random().toString(36).slice(2, 10)}`, JobLockSeconds: '5' };
+  return {
+    QueueBackend: 'redis',
+    RedisURL: redis.url,
+    RedisKeyPrefix: `t${Math.random().toString(36).slice(2, 10)}`,
+    JobLockSeconds: '5',
+  };
 }
 
 export interface ServiceUnderTest {
@@ -53,7 +58,12 @@ export interface ServiceUnderTest {
 }
 
 /** The app.conf values every service test starts from: a Harbor stand-in, a plain destination registry. */
-export async function testServiceConfig(harborHost: string, destinationHost: string, logDir: string, dataDir: string): Promise<Record<string, string>> {
+export async function testServiceConfig(
+  harborHost: string,
+  destinationHost: string,
+  logDir: string,
+  dataDir: string,
+): Promise<Record<string, string>> {
   return {
     ...(await queueBackendConfig()),
     HWAuthMethod: 'AKSK',
@@ -79,7 +89,11 @@ export async function testServiceConfig(harborHost: string, destinationHost: str
   };
 }
 
-export async function startServiceUnderTest(harborHost: string, destinationHost: string, extra: Record<string, string> = {}): Promise<ServiceUnderTest> {
+export async function startServiceUnderTest(
+  harborHost: string,
+  destinationHost: string,
+  extra: Record<string, string> = {},
+): Promise<ServiceUnderTest> {
   const base = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-service-'));
   const logDir = join(base, 'logs');
   const dataDir = join(base, 'data');
@@ -115,15 +129,27 @@ export async function jobsOf(url: string, project: string): Promise<Job[]> {
 }
 
 /** Polls until `done` holds for the project's jobs or the deadline passes (then fails with what it saw). */
-export async function waitForJobs(url: string, project: string, done: (jobs: Job[]) => boolean, timeoutMs = 30_000): Promise<Job[]> {
+export async function waitForJobs(
+  url: string,
+  project: string,
+  done: (jobs: Job[]) => boolean,
+  timeoutMs = 30_000,
+): Promise<Job[]> {
   let jobs: Job[] = [];
-  return until(`jobs of ${project} to settle`, async () => {
-    jobs = await jobsOf(url, project);
-    return done(jobs) ? jobs : undefined;
-  }, timeoutMs).catch((error: Error) => {
+  return until(
+    `jobs of ${project} to settle`,
+    async () => {
+      jobs = await jobsOf(url, project);
+      return done(jobs) ? jobs : undefined;
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
     if (!/^timed out waiting/.test(error.message)) throw error;
-    throw new Error(`jobs of ${project} did not settle: ${JSON.stringify(jobs.map((j) => ({ id: j.id, state: j.state, error: j.error, spec: j.spec })))}`);
+    throw new Error(
+      `jobs of ${project} did not settle: ${JSON.stringify(jobs.map((j) => ({ id: j.id, state: j.state, error: j.error, spec: j.spec })))}`,
+    );
   });
 }
 
-export const settled = (jobs: Job[], count: number) => jobs.length >= count && jobs.every((j) => j.state !== 'queued' && j.state !== 'running');
+export const settled = (jobs: Job[], count: number) =>
+  jobs.length >= count && jobs.every((j) => j.state !== 'queued' && j.state !== 'running');

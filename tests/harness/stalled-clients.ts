@@ -29,7 +29,12 @@ export interface StalledClients {
  * when `kind` is 'mixed') and then never reading: the socket is paused from the start, so after a few KB the
  * kernel's receive window closes and the server's writes stall.
  */
-export async function openStalledClients(port: number, count: number, localAddress: string, kind: StallKind | 'mixed' = 'mixed'): Promise<StalledClients> {
+export async function openStalledClients(
+  port: number,
+  count: number,
+  localAddress: string,
+  kind: StallKind | 'mixed' = 'mixed',
+): Promise<StalledClients> {
   const sockets: Socket[] = [];
   let connected = 0;
   let closed = 0;

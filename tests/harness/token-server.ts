@@ -50,8 +50,23 @@ function makeKeyPair(dir: string): { keyPath: string; certPath: string } {
   const certPath = join(dir, 'token-cert.pem');
   const result = spawnSync(
     'openssl',
-    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-subj', '/CN=swr-harbor-sync-test-token', '-days', '2', '-keyout', keyPath, '-out', certPath],
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-subj',
+      '/CN=swr-harbor-sync-test-token',
+      '-days',
+      '2',
+      '-keyout',
+      keyPath,
+      '-out',
+      certPath,
+    ],
     { encoding: 'utf8' },
   );
   if (result.error || result.status !== 0) {
@@ -70,7 +85,10 @@ export function parseScope(scope: string): ResourceAccess | undefined {
   const first = scope.indexOf(':');
   const last = scope.lastIndexOf(':');
   if (first < 0 || last <= first) return undefined;
-  const actions = scope.slice(last + 1).split(',').filter((a) => a.length > 0);
+  const actions = scope
+    .slice(last + 1)
+    .split(',')
+    .filter((a) => a.length > 0);
   return { type: scope.slice(0, first), name: scope.slice(first + 1, last), actions };
 }
 
@@ -143,7 +161,10 @@ export async function startTokenServer(opts: TokenServerOptions): Promise<TokenS
       return;
     }
     // Clients may repeat scope= or pack several scopes into one, space separated.
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter((s) => s.length > 0);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter((s) => s.length > 0);
     const token = mint(scopes);
     issued.push({ scopes, at: Date.now() });
     sendJson(res, 200, { token, access_token: token, expires_in: expiresIn, issued_at: new Date().toISOString() });

@@ -1,7 +1,12 @@
 // Owns waiting in tests for something to become true, with a deadline that names what was awaited.
 
 /** Polls `probe` every `pollMs` until it returns a value (not undefined), or fails after `timeoutMs`. */
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000, pollMs = 100): Promise<T> {
+export async function until<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 30_000,
+  pollMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

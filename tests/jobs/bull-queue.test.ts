@@ -30,14 +30,24 @@ function replicas(n: number, prefix: string, retries = 2): BullQueue[] {
   return Array.from({ length: n }, () => {
     const client = new Redis(redis.url, { maxRetriesPerRequest: null });
     clients.push(client);
-    const queue = new BullQueue(client, { prefix, concurrency: 1, retries, lockMs: 5000, backoffBaseMs: 50, backoffMaxMs: 50 }, log);
+    const queue = new BullQueue(
+      client,
+      { prefix, concurrency: 1, retries, lockMs: 5000, backoffBaseMs: 50, backoffMaxMs: 50 },
+      log,
+    );
     queues.push(queue);
     return queue;
   });
 }
 
-const spec = (tags: string[], repository = 'app'): ImageJobSpec => ({ kind: 'image', project: 'proj', repository, digest: `sha256:${'a'.repeat(64)}`, tags, namespace: 'ns' });
-
+const spec = (tags: string[], repository = 'app'): ImageJobSpec => ({
+  kind: 'image',
+  project: 'proj',
+  repository,
+  digest: `sha256:${'a'.repeat(64)}`,
+  tags,
+  namespace: 'ns',
+});
 
 describe('de-duplication across replicas', () => {
   test('20 rounds: tags sent to three replicas at the same moment all end up in the one queued job', async () => {
@@ -46,10 +56,21 @@ describe('de-duplication across replicas', () => {
       const key = `image dst/ns/app${round}@sha256:x`;
       const first = await a.enqueue(spec(['t0'], `app${round}`), key);
       expect(first.merged).toBe(false);
-      const joined = await Promise.all([b.enqueue(spec(['t1'], `app${round}`), key), c.enqueue(spec(['t2'], `app${round}`), key), a.enqueue(spec(['t3'], `app${round}`), key)]);
-      expect(joined.map((j) => [j.merged, j.job.id])).toEqual([[true, first.job.id], [true, first.job.id], [true, first.job.id]]);
+      const joined = await Promise.all([
+        b.enqueue(spec(['t1'], `app${round}`), key),
+        c.enqueue(spec(['t2'], `app${round}`), key),
+        a.enqueue(spec(['t3'], `app${round}`), key),
+      ]);
+      expect(joined.map((j) => [j.merged, j.job.id])).toEqual([
+        [true, first.job.id],
+        [true, first.job.id],
+        [true, first.job.id],
+      ]);
       const job = (await b.get(first.job.id))!;
-      expect({ round, tags: (job.spec as ImageJobSpec).tags.sort() }).toEqual({ round, tags: ['t0', 't1', 't2', 't3'] });
+      expect({ round, tags: (job.spec as ImageJobSpec).tags.sort() }).toEqual({
+        round,
+        tags: ['t0', 't1', 't2', 't3'],
+      });
     }
     expect((await a.counts()).queued).toBe(20);
   });
@@ -60,7 +81,10 @@ describe('de-duplication across replicas', () => {
     // What the dead replica left: the key, naming a job that was never added.
     const raw = new Redis(redis.url);
     clients.push(raw);
-    await raw.set(`orphan:dedupe:${createHash('sha256').update(key).digest('hex')}`, '00000000-0000-4000-8000-000000000000');
+    await raw.set(
+      `orphan:dedupe:${createHash('sha256').update(key).digest('hex')}`,
+      '00000000-0000-4000-8000-000000000000',
+    );
     const started = Date.now();
     const outcome = await a.enqueue(spec(['v1'], 'orphan'), key);
     expect(outcome.merged).toBe(false);
@@ -78,7 +102,8 @@ describe('running jobs', () => {
     await a.start({
       handler: async (job: Job): Promise<JobOutcome> => {
         const repo = (job.spec as ImageJobSpec).repository;
-        if (repo === 'permanent') throw Object.assign(new Error('namespace owned by another account'), { permanent: true });
+        if (repo === 'permanent')
+          throw Object.assign(new Error('namespace owned by another account'), { permanent: true });
         if (repo === 'transient' && ++transientCalls < 3) throw new Error('destination 503');
         return { results: [] };
       },
@@ -115,10 +140,14 @@ describe('running jobs', () => {
 
     // a is gone; b starts and takes the job over once a's lock (5 s) has run out.
     await b.start({ handler: async (j) => (handled.push(`b:${j.id}`), { results: [] }) });
-    const finished = await until('b to finish the job', async () => {
-      const j = await b.get(job.id);
-      return j?.state === 'succeeded' ? j : undefined;
-    }, 30_000);
+    const finished = await until(
+      'b to finish the job',
+      async () => {
+        const j = await b.get(job.id);
+        return j?.state === 'succeeded' ? j : undefined;
+      },
+      30_000,
+    );
     expect(finished.id).toBe(job.id);
     expect(handled).toEqual([`a:${job.id}`, `b:${job.id}`]);
     release();

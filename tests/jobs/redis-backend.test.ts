@@ -17,8 +17,16 @@ let dst: RunningRegistry;
 let sut: ServiceUnderTest;
 
 beforeAll(async () => {
-  [redis, harbor, dst] = await Promise.all([startRedis(), startHarbor({ projects: [{ name: 'proj', public: false }] }), startRegistry()]);
-  sut = await startServiceUnderTest(harbor.host, dst.host, { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: 'outage' });
+  [redis, harbor, dst] = await Promise.all([
+    startRedis(),
+    startHarbor({ projects: [{ name: 'proj', public: false }] }),
+    startRegistry(),
+  ]);
+  sut = await startServiceUnderTest(harbor.host, dst.host, {
+    QueueBackend: 'redis',
+    RedisURL: redis.url,
+    RedisKeyPrefix: 'outage',
+  });
 });
 
 afterAll(async () => {
@@ -29,9 +37,22 @@ afterAll(async () => {
 
 // A write that timed out may still reach Redis once it answers again: the resent webhook then joins that job.
 test('a hung Redis: webhooks answer 503 within seconds; once it is back the resent webhook makes one job, copied once', async () => {
-  const image = await pushImage(harbor.access, 'proj/outage/app', 'v1', { format: 'docker', layers: [{ seed: 'outage', size: 20_000 }] });
-  const payload = harbor.webhookPayload('default', { project: 'proj', repository: 'outage/app', digest: image.digest, tag: 'v1' });
-  const send = () => fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+  const image = await pushImage(harbor.access, 'proj/outage/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'outage', size: 20_000 }],
+  });
+  const payload = harbor.webhookPayload('default', {
+    project: 'proj',
+    repository: 'outage/app',
+    digest: image.digest,
+    tag: 'v1',
+  });
+  const send = () =>
+    fetch(`${sut.url}/service/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': payload.contentType },
+      body: payload.body,
+    });
 
   redis.freeze();
   try {
@@ -63,8 +84,19 @@ test('a hung Redis: webhooks answer 503 within seconds; once it is back the rese
 });
 
 test('a reconcile sweep asked of three replicas at the same moment runs on exactly one', async () => {
-  const image = await pushImage(harbor.access, 'proj/sweep/app', 'v1', { format: 'docker', layers: [{ seed: 'sweep', size: 20_000 }] });
-  const others = await Promise.all([1, 2].map(() => startServiceUnderTest(harbor.host, dst.host, { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: 'outage' })));
+  const image = await pushImage(harbor.access, 'proj/sweep/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'sweep', size: 20_000 }],
+  });
+  const others = await Promise.all(
+    [1, 2].map(() =>
+      startServiceUnderTest(harbor.host, dst.host, {
+        QueueBackend: 'redis',
+        RedisURL: redis.url,
+        RedisKeyPrefix: 'outage',
+      }),
+    ),
+  );
   try {
     const all = [sut, ...others];
     const summaries = await Promise.all(all.map((s) => s.running.reconcile()));
@@ -72,7 +104,9 @@ test('a reconcile sweep asked of three replicas at the same moment runs on exact
     expect(ran).toHaveLength(1);
     expect(ran[0].queued).toBe(1);
     // The one job it queued is seen, and run once, by all three.
-    const jobs = await waitForJobs(others[0].url, 'proj', (js) => js.some((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app' && j.state === 'succeeded'));
+    const jobs = await waitForJobs(others[0].url, 'proj', (js) =>
+      js.some((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app' && j.state === 'succeeded'),
+    );
     expect(jobs.filter((j) => j.spec.kind === 'image' && j.spec.repository === 'sweep/app')).toHaveLength(1);
     expect((await getManifest(dst, 'mirror/sweep/app', 'v1'))?.digest).toBe(image.digest);
     // Once it is over, the next sweep may run anywhere: the lock was released, not left to expire.
@@ -83,10 +117,29 @@ test('a reconcile sweep asked of three replicas at the same moment runs on exact
 });
 
 test('with an interval, three replicas sweep about once per interval together, not once each', async () => {
-  const trio = await Promise.all([0, 1, 2].map(() => startServiceUnderTest(harbor.host, dst.host, { QueueBackend: 'redis', RedisURL: redis.url, RedisKeyPrefix: 'sweeps', ReconcileInterval: '2s' })));
+  const trio = await Promise.all(
+    [0, 1, 2].map(() =>
+      startServiceUnderTest(harbor.host, dst.host, {
+        QueueBackend: 'redis',
+        RedisURL: redis.url,
+        RedisKeyPrefix: 'sweeps',
+        ReconcileInterval: '2s',
+      }),
+    ),
+  );
   try {
-    const ticks = async (t: ServiceUnderTest) => ((await readFile(join(t.logDir, 'running.log'), 'utf8')).match(/reconcile sweep started \(interval\)|reconcile sweep \(interval\) not started here/g) ?? []).length;
-    await until('each replica to tick three times', async () => ((await Promise.all(trio.map(ticks))).every((n) => n >= 3) ? true : undefined), 30_000, 200);
+    const ticks = async (t: ServiceUnderTest) =>
+      (
+        (await readFile(join(t.logDir, 'running.log'), 'utf8')).match(
+          /reconcile sweep started \(interval\)|reconcile sweep \(interval\) not started here/g,
+        ) ?? []
+      ).length;
+    await until(
+      'each replica to tick three times',
+      async () => ((await Promise.all(trio.map(ticks))).every((n) => n >= 3) ? true : undefined),
+      30_000,
+      200,
+    );
   } finally {
     await Promise.all(trio.map((t) => t.running.close(0)));
   }

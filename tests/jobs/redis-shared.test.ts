@@ -28,11 +28,13 @@ async function connect(url: string, keyPrefix: string, onError?: (message: strin
 /** Closes the clients of a server while it still answers, so none is left waiting on a dead socket. */
 async function closeClients(url?: string): Promise<void> {
   await Promise.all(
-    [...clients].filter(([, of]) => url === undefined || of === url).map(async ([client]) => {
-      clients.delete(client);
-      if (client.status === 'ready') await within(2000, 'QUIT', client.quit()).catch(() => client.disconnect());
-      else client.disconnect();
-    }),
+    [...clients]
+      .filter(([, of]) => url === undefined || of === url)
+      .map(async ([client]) => {
+        clients.delete(client);
+        if (client.status === 'ready') await within(2000, 'QUIT', client.quit()).catch(() => client.disconnect());
+        else client.disconnect();
+      }),
   );
 }
 
@@ -41,7 +43,9 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Fails instead of hanging: the test's own bound on something that must finish. */
 async function within<T>(ms: number, what: string, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms)),
+  );
   try {
     return await Promise.race([work, late]);
   } finally {
@@ -78,7 +82,8 @@ async function hammer(limiters: RequestPacer[], ms: number): Promise<number[][]>
 async function commandCalls(admin: Redis): Promise<number> {
   const info = await admin.info('commandstats');
   let calls = 0;
-  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) if (match[1] !== 'info') calls += Number(match[2]);
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm))
+    if (match[1] !== 'info') calls += Number(match[2]);
   return calls;
 }
 
@@ -106,7 +111,14 @@ describe('connection', () => {
       expect(maskRedisUrl(url)).toBe(masked);
       expect(maskRedisUrl(url)).not.toContain('S3cret');
     }
-    expect(parseRedisUrl(`rediss://harbor:${encoded}@[::1]:7000/3`)).toEqual({ tls: true, host: '::1', port: 7000, username: 'harbor', password, db: 3 });
+    expect(parseRedisUrl(`rediss://harbor:${encoded}@[::1]:7000/3`)).toEqual({
+      tls: true,
+      host: '::1',
+      port: 7000,
+      username: 'harbor',
+      password,
+      db: 3,
+    });
     expect(parseRedisUrl(`redis://${encoded}@h`)).toMatchObject({ username: undefined, password, port: 6379, db: 0 });
     for (const bad of [`http://u:${encoded}@h`, `redis://u:${encoded}@h/x`, `not a url ${encoded}`]) {
       expect(() => parseRedisUrl(bad)).toThrow();
@@ -133,8 +145,18 @@ describe('connection', () => {
 
       const errors: string[] = [];
       const wrong = guarded.url.replace(encodeURIComponent(password), encodeURIComponent(`${password}-Wrong`));
-      const refused = track(createRedisClient(wrong, { onError: (message) => errors.push(message), connectTimeoutMs: 2000 }), guarded.url);
-      const failure = await within(5000, 'a call with a wrong password', refused.ping().then(() => undefined, (error: Error) => error.message));
+      const refused = track(
+        createRedisClient(wrong, { onError: (message) => errors.push(message), connectTimeoutMs: 2000 }),
+        guarded.url,
+      );
+      const failure = await within(
+        5000,
+        'a call with a wrong password',
+        refused.ping().then(
+          () => undefined,
+          (error: Error) => error.message,
+        ),
+      );
       const seen = [failure ?? '', ...errors].join('\n');
       expect(errors.length).toBeGreaterThan(0);
       expect(seen).toMatch(/WRONGPASS|invalid|NOAUTH/i);
@@ -196,7 +218,7 @@ describe('location index', () => {
     expect(await admin.exists(`${prefix}${locationKey('127.0.0.1:5000', digest)}`)).toBe(1);
   });
 
-  test('two replicas see each other\'s records and forgets', async () => {
+  test("two replicas see each other's records and forgets", async () => {
     const prefix = redis.prefix('locations-shared');
     const one = new RedisLocationIndex(await connect(redis.url, prefix));
     const two = new RedisLocationIndex(await connect(redis.url, prefix));
@@ -240,7 +262,13 @@ return redis.call('ZCOUNT', KEYS[1], string.format('(%.0f', now - 1000000), '+in
   async function replicas(count: number, host: string, prefix: string): Promise<RedisRequestLimiter[]> {
     const limiters: RedisRequestLimiter[] = [];
     for (let i = 0; i < count; i++) {
-      limiters.push(new RedisRequestLimiter(await connect(redis.url, prefix), { host, requestsPerSecond: rate, replicaHint: count }));
+      limiters.push(
+        new RedisRequestLimiter(await connect(redis.url, prefix), {
+          host,
+          requestsPerSecond: rate,
+          replicaHint: count,
+        }),
+      );
     }
     return limiters;
   }
@@ -257,7 +285,9 @@ return redis.call('ZCOUNT', KEYS[1], string.format('(%.0f', now - 1000000), '+in
     const [perReplica, serverBusiest] = await sampled(prefix, 'swr.test', hammer(limiters, seconds * 1000));
     const all = perReplica.flat();
     const busiest = busiestSecond(all);
-    console.log(`limiter, 3 replicas at ${rate}/s (burst ${burst}) for ${seconds} s: ${all.length} grants (${perReplica.map((g) => g.length).join(' + ')}); busiest 1 s window ${busiest} as seen by the replicas, ${serverBusiest} on Redis' clock`);
+    console.log(
+      `limiter, 3 replicas at ${rate}/s (burst ${burst}) for ${seconds} s: ${all.length} grants (${perReplica.map((g) => g.length).join(' + ')}); busiest 1 s window ${busiest} as seen by the replicas, ${serverBusiest} on Redis' clock`,
+    );
     expect(serverBusiest).toBeGreaterThan(rate / 2);
     expect(serverBusiest).toBeLessThanOrEqual(rate);
     // Seen from here, a grant can be late by the time its answer took, so a window may catch up to a burst more.
@@ -285,11 +315,18 @@ return redis.call('ZCOUNT', KEYS[1], string.format('(%.0f', now - 1000000), '+in
 
     // Once A's grants have left the last second, B and C together get the lowered rate.
     const admin = await connect(redis.url, prefix);
-    await until("A's grants to leave the last second on Redis' clock", async () => (Number(await admin.eval(GRANTED_LAST_SECOND, 1, 'rl:swr.slow:granted')) === 0 ? true : undefined), 5000, 50);
+    await until(
+      "A's grants to leave the last second on Redis' clock",
+      async () => (Number(await admin.eval(GRANTED_LAST_SECOND, 1, 'rl:swr.slow:granted')) === 0 ? true : undefined),
+      5000,
+      50,
+    );
     const [[fromB, fromC], serverBusiest] = await sampled(prefix, 'swr.slow', hammer([b, c], 2000));
     const both = [...fromB, ...fromC];
     const limit = Math.floor(halved);
-    console.log(`limiter after slowDown to ${halved}/s: B + C got ${both.length} grants in 2 s (${fromB.length} + ${fromC.length}); busiest 1 s window ${busiestSecond(both)} as seen by them, ${serverBusiest} on Redis' clock`);
+    console.log(
+      `limiter after slowDown to ${halved}/s: B + C got ${both.length} grants in 2 s (${fromB.length} + ${fromC.length}); busiest 1 s window ${busiestSecond(both)} as seen by them, ${serverBusiest} on Redis' clock`,
+    );
     expect(c.currentRate).toBe(halved);
     expect(serverBusiest).toBeLessThanOrEqual(limit);
     expect(busiestSecond(both)).toBeLessThanOrEqual(limit + burst);
@@ -382,21 +419,28 @@ describe('lease lock', () => {
   test.each([
     ['stolen', (raw: Redis) => raw.set(lockKey('reconcile'), 'someone-else', 'PX', 10_000)],
     ['deleted', (raw: Redis) => raw.del(lockKey('reconcile'))],
-  ])('a holder whose key is %s sees its signal abort, and does not free the next holder\'s lock', async (how, tamper) => {
-    const prefix = redis.prefix(`lock-${how}`);
-    const [a] = await contenders(1, prefix);
-    const raw = await connect(redis.url, prefix);
-    const ttl = 600;
-    const outcome = await within(3000, 'the holder noticing', a.withLock('reconcile', ttl, async (signal) => {
-      const tamperedAt = performance.now();
-      await tamper(raw);
-      await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
-      return { after: performance.now() - tamperedAt, reason: signal.reason as unknown };
-    }));
-    expect(outcome!.reason).toBeInstanceOf(LockLostError);
-    expect(outcome!.after).toBeLessThan(ttl);
-    expect(await raw.get(lockKey('reconcile'))).toBe(how === 'stolen' ? 'someone-else' : null);
-  });
+  ])(
+    "a holder whose key is %s sees its signal abort, and does not free the next holder's lock",
+    async (how, tamper) => {
+      const prefix = redis.prefix(`lock-${how}`);
+      const [a] = await contenders(1, prefix);
+      const raw = await connect(redis.url, prefix);
+      const ttl = 600;
+      const outcome = await within(
+        3000,
+        'the holder noticing',
+        a.withLock('reconcile', ttl, async (signal) => {
+          const tamperedAt = performance.now();
+          await tamper(raw);
+          await new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }));
+          return { after: performance.now() - tamperedAt, reason: signal.reason as unknown };
+        }),
+      );
+      expect(outcome!.reason).toBeInstanceOf(LockLostError);
+      expect(outcome!.after).toBeLessThan(ttl);
+      expect(await raw.get(lockKey('reconcile'))).toBe(how === 'stolen' ? 'someone-else' : null);
+    },
+  );
 
   test('release lets the other contender acquire', async () => {
     const [a, b] = await contenders(2, redis.prefix('lock-release'));
@@ -428,9 +472,13 @@ describe('Redis unreachable', () => {
         onModeChange: (mode, reason) => modes.push([mode, reason]),
       });
       const locks = new LeaseLocks(client, { redisTimeoutMs: 200 });
-      await within(2000, 'takes with Redis up', (async () => {
-        for (let i = 0; i < 5; i++) await limiter.take();
-      })());
+      await within(
+        2000,
+        'takes with Redis up',
+        (async () => {
+          for (let i = 0; i < 5; i++) await limiter.take();
+        })(),
+      );
       expect(limiter.mode).toBe('shared');
 
       // Hung: connected, but nothing answers.
@@ -450,13 +498,28 @@ describe('Redis unreachable', () => {
       expect(lease!.signal.aborted).toBe(true);
       expect(lease!.signal.reason).toBeInstanceOf(LockLostError);
       await within(1000, 'releasing a lock with Redis hung', lease!.release());
-      await expect(within(1000, 'withLock with Redis hung', locks.withLock('other', 1000, async () => 'ran'))).rejects.toThrow(/did not answer/);
+      await expect(
+        within(
+          1000,
+          'withLock with Redis hung',
+          locks.withLock('other', 1000, async () => 'ran'),
+        ),
+      ).rejects.toThrow(/did not answer/);
 
       own.thaw();
-      await until('the limiter to ask Redis again', async () => (await limiter.take(), limiter.mode === 'shared' ? true : undefined), 5000, 50);
-      await within(2000, 'takes after Redis came back', (async () => {
-        for (let i = 0; i < 3; i++) await limiter.take();
-      })());
+      await until(
+        'the limiter to ask Redis again',
+        async () => (await limiter.take(), limiter.mode === 'shared' ? true : undefined),
+        5000,
+        50,
+      );
+      await within(
+        2000,
+        'takes after Redis came back',
+        (async () => {
+          for (let i = 0; i < 3; i++) await limiter.take();
+        })(),
+      );
       expect(limiter.mode).toBe('shared');
       expect(modes.at(-1)![0]).toBe('shared');
 
@@ -465,12 +528,27 @@ describe('Redis unreachable', () => {
       const downGrants = await within(3000, '10 takes with Redis down', hammerCount(limiter, 10));
       expect(limiter.mode).toBe('local');
       expect(busiestSecond(downGrants)).toBeLessThanOrEqual(10 + 1);
-      await expect(within(1000, 'withLock with Redis down', locks.withLock('other', 1000, async () => 'ran'))).rejects.toThrow(/did not answer/);
+      await expect(
+        within(
+          1000,
+          'withLock with Redis down',
+          locks.withLock('other', 1000, async () => 'ran'),
+        ),
+      ).rejects.toThrow(/did not answer/);
 
       // Back (empty, nothing was saved): the same connection reconnects and the replicas share again.
       await own.up();
-      await within(5000, 'reconnecting', new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve()))));
-      await until('the limiter to ask Redis again', async () => (await limiter.take(), limiter.mode === 'shared' ? true : undefined), 5000, 50);
+      await within(
+        5000,
+        'reconnecting',
+        new Promise<void>((resolve) => (client.status === 'ready' ? resolve() : client.once('ready', () => resolve()))),
+      );
+      await until(
+        'the limiter to ask Redis again',
+        async () => (await limiter.take(), limiter.mode === 'shared' ? true : undefined),
+        5000,
+        50,
+      );
       await within(2000, 'takes after a restart', limiter.take());
       expect(limiter.mode).toBe('shared');
       expect(await locks.withLock('reconcile', 1000, async () => 'ran')).toBe('ran');

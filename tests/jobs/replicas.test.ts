@@ -22,7 +22,11 @@ let proxy: FaultProxy;
 const replicas: ServeProcess[] = [];
 
 beforeAll(async () => {
-  [redis, harbor, dst] = await Promise.all([startRedis(), startHarbor({ projects: [{ name: 'proj', public: false }] }), startRegistry()]);
+  [redis, harbor, dst] = await Promise.all([
+    startRedis(),
+    startHarbor({ projects: [{ name: 'proj', public: false }] }),
+    startRegistry(),
+  ]);
   proxy = await startFaultProxy(dst.url);
   const shared = {
     QueueBackend: 'redis',
@@ -51,10 +55,18 @@ async function jobsFrom(replica: ServeProcess): Promise<Job[]> {
   return ((await res.json()) as { jobs: Job[] }).jobs;
 }
 
-
 async function post(replica: ServeProcess, repo: string, image: PushedImage): Promise<void> {
-  const payload = harbor.webhookPayload('default', { project: 'proj', repository: repo, digest: image.digest, tag: 'v1' });
-  const res = await fetch(`${replica.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+  const payload = harbor.webhookPayload('default', {
+    project: 'proj',
+    repository: repo,
+    digest: image.digest,
+    tag: 'v1',
+  });
+  const res = await fetch(`${replica.url}/service/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': payload.contentType },
+    body: payload.body,
+  });
   expect(res.status).toBe(200);
 }
 
@@ -82,7 +94,16 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   const images = new Map<string, PushedImage>();
   for (let i = 0; i < 12; i++) {
     const repo = `burst/app${i}`;
-    images.set(repo, await pushImage(harbor.access, `proj/${repo}`, 'v1', { format: 'docker', layers: [{ seed: `replica-${i}`, size: 20_000 }, { seed: 'replica-shared', size: 30_000 }] }));
+    images.set(
+      repo,
+      await pushImage(harbor.access, `proj/${repo}`, 'v1', {
+        format: 'docker',
+        layers: [
+          { seed: `replica-${i}`, size: 20_000 },
+          { seed: 'replica-shared', size: 30_000 },
+        ],
+      }),
+    );
   }
   // Harbor's own delivery goes to one address; here each event reaches every replica, the worst case for duplicates.
   const firstRequest = proxy.requests.length;
@@ -90,7 +111,9 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   await Promise.all([...images].flatMap(([repo, image]) => replicas.map((r) => post(r, repo, image))));
 
   const jobs = await waitFor('12 succeeded jobs', async () => {
-    const all = (await jobsFrom(replicas[0])).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('burst/'));
+    const all = (await jobsFrom(replicas[0])).filter(
+      (j) => j.spec.kind === 'image' && j.spec.repository.startsWith('burst/'),
+    );
     return all.length === 12 && all.every((j) => j.state === 'succeeded') ? all : undefined;
   });
   const seconds = (Date.now() - started) / 1000;
@@ -98,7 +121,13 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   // One job per image, and the job API the same from every replica.
   expect(new Set(jobs.map((j) => (j.spec.kind === 'image' ? j.spec.repository : ''))).size).toBe(12);
   const views = await Promise.all(replicas.map(jobsFrom));
-  for (const view of views) expect(view.filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('burst/')).map((j) => `${j.id} ${j.state}`).sort()).toEqual(jobs.map((j) => `${j.id} ${j.state}`).sort());
+  for (const view of views)
+    expect(
+      view
+        .filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('burst/'))
+        .map((j) => `${j.id} ${j.state}`)
+        .sort(),
+    ).toEqual(jobs.map((j) => `${j.id} ${j.state}`).sort());
 
   // Exactly one manifest PUT per image at the destination, and each image complete there.
   const requests = proxy.requests.slice(firstRequest);
@@ -112,14 +141,17 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
   // replicas at the same moment (the upload is claimed in Redis; the others wait and mount it).
   const uploads = new Map<string, number>();
   for (const r of requests) {
-    const digest = r.method === 'PUT' && /\/blobs\/uploads\//.test(r.path) ? /[?&]digest=([^&]+)/.exec(r.path)?.[1] : undefined;
+    const digest =
+      r.method === 'PUT' && /\/blobs\/uploads\//.test(r.path) ? /[?&]digest=([^&]+)/.exec(r.path)?.[1] : undefined;
     if (digest) uploads.set(decodeURIComponent(digest), (uploads.get(decodeURIComponent(digest)) ?? 0) + 1);
   }
   const shared = [...images.values()][0].layers[1].digest;
   const sharedUploads = uploads.get(shared);
   expect(uploads.size).toBe(25);
   expect([...uploads].filter(([, n]) => n !== 1)).toEqual([]);
-  const mounts = requests.filter((r) => r.method === 'POST' && r.path.includes(`mount=${encodeURIComponent(shared)}`) && r.status === 201).length;
+  const mounts = requests.filter(
+    (r) => r.method === 'POST' && r.path.includes(`mount=${encodeURIComponent(shared)}`) && r.status === 201,
+  ).length;
   expect(mounts).toBe(11);
 
   // Each job ran on exactly one replica, and more than one replica ran jobs.
@@ -131,14 +163,18 @@ test('a burst of webhooks, each sent to all three replicas: one job and one copy
 
   // SWRRequestsPerSecond is per tenant, and the registry counts arrivals: the three together stay at it.
   const busiest = busiestSecond(requests.map((r) => r.at));
-  process.stdout.write(`replicas: ${requests.length} destination requests in ${seconds.toFixed(1)} s, busiest second ${busiest} (limit ${RATE}); jobs per replica ${ran.map((l) => l.filter((id) => ids.has(id)).length).join('/')}; shared layer uploads ${sharedUploads}\n`);
+  process.stdout.write(
+    `replicas: ${requests.length} destination requests in ${seconds.toFixed(1)} s, busiest second ${busiest} (limit ${RATE}); jobs per replica ${ran.map((l) => l.filter((id) => ids.has(id)).length).join('/')}; shared layer uploads ${sharedUploads}\n`,
+  );
   expect(busiest).toBeLessThanOrEqual(RATE);
   expect(requests.length).toBeGreaterThan(RATE * 3);
 });
 
 /** The most requests in flight at once among these (from arrival to the end of the answer). */
 function mostAtOnce(requests: Array<{ at: number; endedAt?: number }>): number {
-  const edges = requests.flatMap((r) => [[r.at, 1] as const, [r.endedAt ?? Number.POSITIVE_INFINITY, -1] as const]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  const edges = requests
+    .flatMap((r) => [[r.at, 1] as const, [r.endedAt ?? Number.POSITIVE_INFINITY, -1] as const])
+    .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
   let most = 0;
   for (const [, step] of edges) most = Math.max(most, (now += step));
@@ -149,24 +185,44 @@ test('MaxBlobTransfers holds for the three replicas together: never more than 2 
   const images = new Map<string, PushedImage>();
   for (let i = 0; i < 6; i++) {
     const repo = `slots/app${i}`;
-    images.set(repo, await pushImage(harbor.access, `proj/${repo}`, 'v1', { format: 'docker', layers: [{ seed: `slots-${i}-a`, size: 30_000 }, { seed: `slots-${i}-b`, size: 30_000 }] }));
+    images.set(
+      repo,
+      await pushImage(harbor.access, `proj/${repo}`, 'v1', {
+        format: 'docker',
+        layers: [
+          { seed: `slots-${i}-a`, size: 30_000 },
+          { seed: `slots-${i}-b`, size: 30_000 },
+        ],
+      }),
+    );
   }
   // Each upload takes a while, so uploads from different replicas would overlap if nothing held them back.
-  proxy.inject({ method: 'PUT', path: /^\/v2\/mirror\/slots\/.*\/blobs\/uploads\//, times: Infinity, fault: { delayMs: 300 } });
+  proxy.inject({
+    method: 'PUT',
+    path: /^\/v2\/mirror\/slots\/.*\/blobs\/uploads\//,
+    times: Infinity,
+    fault: { delayMs: 300 },
+  });
   const first = proxy.requests.length;
   try {
     await Promise.all([...images].map(([repo, image], i) => post(replicas[i % replicas.length], repo, image)));
     await waitFor('6 succeeded jobs', async () => {
-      const all = (await jobsFrom(replicas[0])).filter((j) => j.spec.kind === 'image' && j.spec.repository.startsWith('slots/'));
+      const all = (await jobsFrom(replicas[0])).filter(
+        (j) => j.spec.kind === 'image' && j.spec.repository.startsWith('slots/'),
+      );
       return all.length === 6 && all.every((j) => j.state === 'succeeded') ? all : undefined;
     });
   } finally {
     proxy.clear();
   }
-  const uploads = proxy.requests.slice(first).filter((r) => r.method === 'PUT' && /^\/v2\/mirror\/slots\/.*\/blobs\/uploads\//.test(r.path));
+  const uploads = proxy.requests
+    .slice(first)
+    .filter((r) => r.method === 'PUT' && /^\/v2\/mirror\/slots\/.*\/blobs\/uploads\//.test(r.path));
   expect(uploads).toHaveLength(18);
   const ran = await Promise.all(replicas.map(startedBy));
-  process.stdout.write(`replicas: 18 slow blob uploads, most at once ${mostAtOnce(uploads)} (cap 2); slots jobs per replica ${ran.map((l) => l.length).join('/')}\n`);
+  process.stdout.write(
+    `replicas: 18 slow blob uploads, most at once ${mostAtOnce(uploads)} (cap 2); slots jobs per replica ${ran.map((l) => l.length).join('/')}\n`,
+  );
   expect(mostAtOnce(uploads)).toBeLessThanOrEqual(2);
   // Without the shared cap each replica would run 2: the cap was the limit, not a lack of work.
   expect(mostAtOnce(uploads)).toBe(2);
@@ -174,12 +230,27 @@ test('MaxBlobTransfers holds for the three replicas together: never more than 2 
 
 test('a replica SIGKILLed in the middle of a copy: another replica takes the job over and finishes it', async () => {
   const repo = 'takeover/app';
-  const image = await pushImage(harbor.access, `proj/${repo}`, 'v1', { format: 'docker', layers: [{ seed: 'takeover-a', size: 200_000 }, { seed: 'takeover-b', size: 200_000 }] });
+  const image = await pushImage(harbor.access, `proj/${repo}`, 'v1', {
+    format: 'docker',
+    layers: [
+      { seed: 'takeover-a', size: 200_000 },
+      { seed: 'takeover-b', size: 200_000 },
+    ],
+  });
   // Blob uploads hang for a while at the destination, so the copy is surely under way when the kill comes.
-  proxy.inject({ method: 'PUT', path: /^\/v2\/mirror\/takeover\/app\/blobs\/uploads\//, times: 2, fault: { delayMs: 8000 } });
+  proxy.inject({
+    method: 'PUT',
+    path: /^\/v2\/mirror\/takeover\/app\/blobs\/uploads\//,
+    times: 2,
+    fault: { delayMs: 8000 },
+  });
   await post(replicas[0], repo, image);
 
-  const job = await waitFor('the job running', async () => (await jobsFrom(replicas[0])).find((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'running'));
+  const job = await waitFor('the job running', async () =>
+    (await jobsFrom(replicas[0])).find(
+      (j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'running',
+    ),
+  );
   const owner = await waitFor('the replica that runs it', async () => {
     for (const r of replicas) if ((await startedBy(r)).includes(job.id)) return r;
     return undefined;
@@ -198,5 +269,7 @@ test('a replica SIGKILLed in the middle of a copy: another replica takes the job
   const rerun = (await Promise.all(others.map(startedBy))).flat().filter((id) => id === job.id);
   expect(rerun).toHaveLength(1);
   // Nothing else came of it: still one job for the image.
-  expect((await jobsFrom(others[1])).filter((j) => j.spec.kind === 'image' && j.spec.repository === repo)).toHaveLength(1);
+  expect((await jobsFrom(others[1])).filter((j) => j.spec.kind === 'image' && j.spec.repository === repo)).toHaveLength(
+    1,
+  );
 }, 120_000);

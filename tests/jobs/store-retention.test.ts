@@ -30,28 +30,49 @@ afterEach(async () => {
 
 /** Jobs written as the store writes them, with the times a test needs. */
 function addJobs(s: SqliteJobStore, prefix: string, n: number, state: JobState, at: (i: number) => number): string[] {
-  const insert = s.db.prepare(`INSERT INTO jobs (id, kind, state, project, spec, created_at, updated_at, finished_at, not_before) VALUES (?, 'project', ?, 'p', '{}', ?, ?, ?, ?)`);
+  const insert = s.db.prepare(
+    `INSERT INTO jobs (id, kind, state, project, spec, created_at, updated_at, finished_at, not_before) VALUES (?, 'project', ?, 'p', '{}', ?, ?, ?, ?)`,
+  );
   const final = state !== 'queued' && state !== 'running';
   const ids = Array.from({ length: n }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
-  s.db.transaction(() => ids.forEach((id, i) => {
-    const iso = new Date(at(i)).toISOString();
-    insert.run(id, state, iso, iso, final ? iso : null, state === 'queued' ? new Date(Date.now() + DAY).toISOString() : iso);
-  }))();
+  s.db.transaction(() =>
+    ids.forEach((id, i) => {
+      const iso = new Date(at(i)).toISOString();
+      insert.run(
+        id,
+        state,
+        iso,
+        iso,
+        final ? iso : null,
+        state === 'queued' ? new Date(Date.now() + DAY).toISOString() : iso,
+      );
+    }),
+  )();
   return ids;
 }
 
-const ids = (s: SqliteJobStore) => (s.db.prepare('SELECT id FROM jobs ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
+const ids = (s: SqliteJobStore) =>
+  (s.db.prepare('SELECT id FROM jobs ORDER BY id').all() as Array<{ id: string }>).map((r) => r.id);
 
 describe('SQLite', () => {
   test('past JobRetentionDays: finished jobs go; queued and running jobs, pending pushes, blob locations stay', async () => {
     store = new SqliteJobStore(dir);
     const now = Date.now();
-    const old = [...addJobs(store, 'old-ok', 10, 'succeeded', () => now - 8 * DAY), ...addJobs(store, 'old-failed', 10, 'failed', () => now - 8 * DAY), ...addJobs(store, 'old-skipped', 10, 'skipped', () => now - 30 * DAY)];
+    const old = [
+      ...addJobs(store, 'old-ok', 10, 'succeeded', () => now - 8 * DAY),
+      ...addJobs(store, 'old-failed', 10, 'failed', () => now - 8 * DAY),
+      ...addJobs(store, 'old-skipped', 10, 'skipped', () => now - 30 * DAY),
+    ];
     const recent = addJobs(store, 'recent', 20, 'succeeded', () => now - 6 * DAY);
-    const waiting = [...addJobs(store, 'queued', 3, 'queued', () => now - 30 * DAY), ...addJobs(store, 'running', 2, 'running', () => now - 30 * DAY)];
+    const waiting = [
+      ...addJobs(store, 'queued', 3, 'queued', () => now - 30 * DAY),
+      ...addJobs(store, 'running', 2, 'running', () => now - 30 * DAY),
+    ];
     store.addPendingPush({ project: 'p', repository: 'r', digest: `sha256:${'b'.repeat(64)}`, namespace: 'n' });
     store.db.prepare('UPDATE pending_pushes SET received_at = ?').run(new Date(now - 30 * DAY).toISOString());
-    store.db.prepare('INSERT INTO blob_locations (registry, digest, repository, seen_at) VALUES (?, ?, ?, ?)').run('dst', 'sha256:c', 'ns/app', now - 30 * DAY);
+    store.db
+      .prepare('INSERT INTO blob_locations (registry, digest, repository, seen_at) VALUES (?, ?, ?, ?)')
+      .run('dst', 'sha256:c', 'ns/app', now - 30 * DAY);
     const deleted = await pruneFinishedJobs(store.db, { days: 7, count: 10_000 });
     expect(deleted).toBe(old.length);
     expect(ids(store)).toEqual([...recent, ...waiting].sort());
@@ -96,7 +117,11 @@ describe('SQLite', () => {
     const queue = new SqliteQueue(dir, { concurrency: 1, retries: 0 }, log, { days: 7, count: 5 });
     try {
       await queue.start({ handler: async () => ({ results: [] }) });
-      await until('pruned to 5 finished jobs', async () => ((await queue.counts()).succeeded === 5 ? true : undefined), 10_000);
+      await until(
+        'pruned to 5 finished jobs',
+        async () => ((await queue.counts()).succeeded === 5 ? true : undefined),
+        10_000,
+      );
       expect(await queue.get(queued)).toMatchObject({ state: 'queued' });
       const rows = await queue.throughputSince(new Date(now - 3600_000));
       expect(rows.reduce((n, r) => n + r.bytes, 0)).toBe(42);
@@ -107,10 +132,24 @@ describe('SQLite', () => {
   });
 
   test('JobRetentionDays, JobRetentionCount: defaults 7 and 10,000; bad values are named', () => {
-    const base = { NamespaceMap: 'library:mycompany', HWAuthMethod: 'AKSK', HWAK: 'AKEXAMPLE0000000001', HWSK: 'sk-example-value-000000001', RegionName: 'cn-north-4', HarborAddr: 'harbor.example.com' };
+    const base = {
+      NamespaceMap: 'library:mycompany',
+      HWAuthMethod: 'AKSK',
+      HWAK: 'AKEXAMPLE0000000001',
+      HWSK: 'sk-example-value-000000001',
+      RegionName: 'cn-north-4',
+      HarborAddr: 'harbor.example.com',
+    };
     expect(parseConfig(base).jobRetention).toEqual({ days: 7, count: 10_000 });
-    expect(parseConfig({ ...base, JobRetentionDays: '30', JobRetentionCount: '500' }).jobRetention).toEqual({ days: 30, count: 500 });
-    expect(() => parseConfig({ ...base, JobRetentionDays: '0' })).toThrow(/JobRetentionDays must be a whole number from 1 to 3650, got "0"/);
-    expect(() => parseConfig({ ...base, JobRetentionCount: 'all' })).toThrow(/JobRetentionCount must be a whole number from 1 to 10000000, got "all"/);
+    expect(parseConfig({ ...base, JobRetentionDays: '30', JobRetentionCount: '500' }).jobRetention).toEqual({
+      days: 30,
+      count: 500,
+    });
+    expect(() => parseConfig({ ...base, JobRetentionDays: '0' })).toThrow(
+      /JobRetentionDays must be a whole number from 1 to 3650, got "0"/,
+    );
+    expect(() => parseConfig({ ...base, JobRetentionCount: 'all' })).toThrow(
+      /JobRetentionCount must be a whole number from 1 to 10000000, got "all"/,
+    );
   });
 });

@@ -27,19 +27,54 @@ let dataDir: string;
 /** One finished job's results as the copy engine records them: copied, skipped or failed, with bytes. */
 function results(n: number) {
   const status = n % 10 === 0 ? 'failed' : n % 7 === 0 ? 'skipped' : 'copied';
-  const image = (i: number) => ({ source: `h/proj/app${n}:v${i}`, destination: `d/ns/app${n}:v${i}`, status, platforms: [], bytesUploaded: (n % 13) * 1000 + i, blobsUploaded: 1, blobsMounted: 0, blobsSkipped: 0, manifestsPushed: 1, referrersCopied: 0, retries: 0, durationMs: 5 });
+  const image = (i: number) => ({
+    source: `h/proj/app${n}:v${i}`,
+    destination: `d/ns/app${n}:v${i}`,
+    status,
+    platforms: [],
+    bytesUploaded: (n % 13) * 1000 + i,
+    blobsUploaded: 1,
+    blobsMounted: 0,
+    blobsSkipped: 0,
+    manifestsPushed: 1,
+    referrersCopied: 0,
+    retries: 0,
+    durationMs: 5,
+  });
   return n % 3 === 0 ? [image(1), image(2)] : [image(1)];
 }
 
 /** The jobs finish through the store's own finish(), spread over the last hour by moving the clock. */
 function fillStore(dir: string, now: number): void {
   const store = new SqliteJobStore(dir);
-  const insert = store.db.prepare(`INSERT INTO jobs (id, kind, state, project, spec, created_at, updated_at, not_before) VALUES (?, 'image', 'running', 'proj', ?, ?, ?, ?)`);
+  const insert = store.db.prepare(
+    `INSERT INTO jobs (id, kind, state, project, spec, created_at, updated_at, not_before) VALUES (?, 'image', 'running', 'proj', ?, ?, ?, ?)`,
+  );
   // From the start of the page's first 5-minute bucket to now: every job is in the hour the page shows.
   const first = (Math.floor(now / BUCKET_MS) - 11) * BUCKET_MS;
-  const spec = JSON.stringify({ kind: 'image', project: 'proj', repository: 'app', digest: `sha256:${'a'.repeat(64)}`, tags: ['v1'], namespace: 'ns' });
+  const spec = JSON.stringify({
+    kind: 'image',
+    project: 'proj',
+    repository: 'app',
+    digest: `sha256:${'a'.repeat(64)}`,
+    tags: ['v1'],
+    namespace: 'ns',
+  });
   // Only Date is faked: finish() stamps finished_at and its bucket with `new Date()`.
-  jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'clearImmediate', 'setInterval', 'clearInterval', 'setTimeout', 'clearTimeout', 'queueMicrotask', 'hrtime', 'performance'] });
+  jest.useFakeTimers({
+    doNotFake: [
+      'nextTick',
+      'setImmediate',
+      'clearImmediate',
+      'setInterval',
+      'clearInterval',
+      'setTimeout',
+      'clearTimeout',
+      'queueMicrotask',
+      'hrtime',
+      'performance',
+    ],
+  });
   try {
     store.db.transaction(() => {
       for (let n = 0; n < JOBS; n++) {
@@ -47,7 +82,12 @@ function fillStore(dir: string, now: number): void {
         jest.setSystemTime(at);
         const iso = new Date(at).toISOString();
         insert.run(`job-${n}`, spec, iso, iso, iso);
-        store.finish(`job-${n}`, n % 10 === 0 ? 'failed' : n % 7 === 0 ? 'skipped' : 'succeeded', results(n), n % 10 === 0 ? 'refused' : undefined);
+        store.finish(
+          `job-${n}`,
+          n % 10 === 0 ? 'failed' : n % 7 === 0 ? 'skipped' : 'succeeded',
+          results(n),
+          n % 10 === 0 ? 'refused' : undefined,
+        );
       }
     })();
   } finally {
@@ -61,7 +101,12 @@ function tallyEveryJob(dir: string, since: string) {
   const store = new SqliteJobStore(dir);
   try {
     const firstStart = Date.parse(since);
-    const buckets = Array.from({ length: 12 }, (_, i) => ({ start: new Date(firstStart + i * BUCKET_MS).toISOString(), images: 0, bytes: 0, jobs: 0 }));
+    const buckets = Array.from({ length: 12 }, (_, i) => ({
+      start: new Date(firstStart + i * BUCKET_MS).toISOString(),
+      images: 0,
+      bytes: 0,
+      jobs: 0,
+    }));
     const total = { images: 0, bytes: 0, jobs: 0, failedImages: 0 };
     for (const job of store.finishedSince(new Date(firstStart))) {
       const bucket = buckets[Math.floor((Date.parse(job.finishedAt!) - firstStart) / BUCKET_MS)];
@@ -89,16 +134,16 @@ function countRowsRead(db: Database.Database): { rows: () => number; restore: ()
     const statement = prepare(sql);
     const all = statement.all.bind(statement);
     const get = statement.get.bind(statement);
-    statement.all = ((...args: unknown[]) => {
+    statement.all = (...args: unknown[]) => {
       const out = all(...args);
       rows += out.length;
       return out;
-    });
-    statement.get = ((...args: unknown[]) => {
+    };
+    statement.get = (...args: unknown[]) => {
       const out = get(...args);
       if (out !== undefined) rows++;
       return out;
-    });
+    };
     return statement;
   }) as typeof db.prepare;
   return { rows: () => rows, restore: () => (db.prepare = prepare) };
@@ -111,7 +156,11 @@ beforeAll(async () => {
   fillStore(dataDir, Date.now());
   console.log(`filled the store with ${JOBS} finished jobs in ${Math.round(performance.now() - started)} ms`);
   // Retention well above the jobs here: this test is about reading them, not about pruning them.
-  sut = await startServiceUnderTest(harbor.host, dst.host, { QueueBackend: 'sqlite', DataDir: dataDir, JobRetentionCount: '1000000' });
+  sut = await startServiceUnderTest(harbor.host, dst.host, {
+    QueueBackend: 'sqlite',
+    DataDir: dataDir,
+    JobRetentionCount: '1000000',
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -132,7 +181,9 @@ test(`a status poll over ${JOBS} jobs finished in the last hour: the same throug
   } finally {
     counted.restore();
   }
-  console.log(`status poll with ${JOBS} finished jobs in the last hour: ${Math.round(performance.now() - started)} ms, ${counted.rows()} rows read`);
+  console.log(
+    `status poll with ${JOBS} finished jobs in the last hour: ${Math.round(performance.now() - started)} ms, ${counted.rows()} rows read`,
+  );
 
   const expected = tallyEveryJob(dataDir, answer.throughput.since);
   // All of them, unless a bucket boundary passed between filling the store and the poll (then the oldest bucket's fell out).
@@ -147,5 +198,7 @@ test(`a status poll over ${JOBS} jobs finished in the last hour: the same throug
   const polls = Array.from({ length: 5 }, () => fetch(`${sut.url}/api/v1/status`).then((r) => r.arrayBuffer()));
   const health = await fetch(`${sut.url}/healthz`).then(async (r) => (await r.arrayBuffer(), performance.now() - t0));
   await Promise.all(polls);
-  console.log(`five concurrent polls: /healthz answered in ${Math.round(health)} ms, all polls in ${Math.round(performance.now() - t0)} ms`);
+  console.log(
+    `five concurrent polls: /healthz answered in ${Math.round(health)} ms, all polls in ${Math.round(performance.now() - t0)} ms`,
+  );
 });

@@ -42,22 +42,41 @@ async function bounded(work: () => Promise<unknown>): Promise<RegistryError> {
 }
 
 test('an endless error body is cut at its cap: the request fails with the status, memory stays bounded', async () => {
-  answer('/v2/app/manifests/v1', { status: 400, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"MANIFEST_INVALID","message":"', endless: { chunk: 'A' } });
+  answer('/v2/app/manifests/v1', {
+    status: 400,
+    headers: { 'content-type': 'application/json' },
+    body: '{"errors":[{"code":"MANIFEST_INVALID","message":"',
+    endless: { chunk: 'A' },
+  });
   const error = await bounded(() => makeClient().getManifest('app', 'v1'));
   expect(error.status).toBe(400);
   expect(error.message.length).toBeLessThan(1000);
 });
 
 test('an endless tags/list page fails as too large, not by reading on', async () => {
-  answer('/v2/app/tags/list', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"name":"app","tags":[', endless: { chunk: '"v1",' } });
+  answer('/v2/app/tags/list', {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: '{"name":"app","tags":[',
+    endless: { chunk: '"v1",' },
+  });
   const error = await bounded(() => makeClient().listTags('app'));
   expect(error.code).toBe('BODY_TOO_LARGE');
   expect(error.message).toContain('tags page is over');
 });
 
 test('an endless token answer fails as an invalid token answer within its 64 KiB cap', async () => {
-  registry.script((_req, url) => (url.pathname === '/v2/' ? { status: 401, headers: { 'www-authenticate': `Bearer realm="${registry.httpsUrl}/token",service="s"` } } : undefined));
-  answer('/token', { status: 200, headers: { 'content-type': 'application/json' }, body: '{"token":"', endless: { chunk: 'x' } });
+  registry.script((_req, url) =>
+    url.pathname === '/v2/'
+      ? { status: 401, headers: { 'www-authenticate': `Bearer realm="${registry.httpsUrl}/token",service="s"` } }
+      : undefined,
+  );
+  answer('/token', {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+    body: '{"token":"',
+    endless: { chunk: 'x' },
+  });
   const error = await bounded(() => makeClient().ping());
   expect(error.code).toBe('TOKEN_INVALID');
   expect(error.message).toContain('an answer over 65536 bytes');
@@ -72,7 +91,11 @@ test('a JSON body trickling without end fails retryably at the API deadline', as
 });
 
 test('a token answer trickling without end fails retryably at the deadline', async () => {
-  registry.script((_req, url) => (url.pathname === '/v2/' ? { status: 401, headers: { 'www-authenticate': `Bearer realm="${registry.httpsUrl}/token",service="s"` } } : undefined));
+  registry.script((_req, url) =>
+    url.pathname === '/v2/'
+      ? { status: 401, headers: { 'www-authenticate': `Bearer realm="${registry.httpsUrl}/token",service="s"` } }
+      : undefined,
+  );
   answer('/token', { status: 200, body: '{"token":"', endless: { chunk: 'x', everyMs: 50 } });
   const error = await bounded(() => makeClient({ apiDeadlineMs: 1500 }).ping());
   expect(error.code).toBe('TIMEOUT');
@@ -94,9 +117,19 @@ test('a registry that never answers an API request fails it retryably at the dea
 });
 
 test('a blob stream that stops sending fails retryably after the idle timeout', async () => {
-  answer(`/v2/app/blobs/${DIGEST}`, { status: 200, headers: { 'content-length': '1000' }, body: 'x'.repeat(10), hangAfterHeaders: true });
+  answer(`/v2/app/blobs/${DIGEST}`, {
+    status: 200,
+    headers: { 'content-length': '1000' },
+    body: 'x'.repeat(10),
+    hangAfterHeaders: true,
+  });
   const read = async () => {
-    for await (const chunk of makeClient({ blobIdleTimeoutMs: 1000 }).readBlob('app', { mediaType: 'application/octet-stream', digest: DIGEST, size: 1000 }, { maxResumes: 0 })) void chunk;
+    for await (const chunk of makeClient({ blobIdleTimeoutMs: 1000 }).readBlob(
+      'app',
+      { mediaType: 'application/octet-stream', digest: DIGEST, size: 1000 },
+      { maxResumes: 0 },
+    ))
+      void chunk;
   };
   const error = await bounded(read);
   expect(error.retryable).toBe(true);

@@ -23,12 +23,21 @@ afterAll(async () => {
 
 function makeClient(): RegistryClient {
   invalid = [];
-  client = new RegistryClient({ host: registry.host, insecure: true, retry: { retries: 0 }, onInvalidName: (kind, name) => invalid.push(`${kind}:${name}`) });
+  client = new RegistryClient({
+    host: registry.host,
+    insecure: true,
+    retry: { retries: 0 },
+    onInvalidName: (kind, name) => invalid.push(`${kind}:${name}`),
+  });
   return client;
 }
 
 function json(path: string, body: unknown, headers: Record<string, string> = {}): void {
-  registry.script((_req, url) => (url.pathname === path ? { status: 200, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) } : undefined));
+  registry.script((_req, url) =>
+    url.pathname === path
+      ? { status: 200, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }
+      : undefined,
+  );
 }
 
 test.each([
@@ -38,14 +47,22 @@ test.each([
   ['ns/x', '../../../evil/manifests/v1'],
   ['ns/x', 'v1?x=1#'],
 ])('%s with reference %s is refused before any request', async (repository, reference) => {
-  const error = await makeClient().getManifest(repository, reference).then(() => undefined, (e: unknown) => e);
+  const error = await makeClient()
+    .getManifest(repository, reference)
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(error).toBeInstanceOf(RegistryError);
   expect((error as RegistryError).code).toBe('NAME_INVALID');
   expect(registry.requests).toHaveLength(0);
 });
 
 test('tags/list names that break the grammar are dropped and reported, never used', async () => {
-  json('/v2/app/tags/list', { name: 'app', tags: ['v1', '../../evil', 'ok-2', 'a\r\nforged', '.hidden', 7, 'x'.repeat(129)] });
+  json('/v2/app/tags/list', {
+    name: 'app',
+    tags: ['v1', '../../evil', 'ok-2', 'a\r\nforged', '.hidden', 7, 'x'.repeat(129)],
+  });
   expect(await makeClient().listTags('app')).toEqual(['v1', 'ok-2']);
   expect(invalid).toEqual(['tag:../../evil', 'tag:a\r\nforged', 'tag:.hidden', 'tag:7', `tag:${'x'.repeat(129)}`]);
 });
@@ -66,7 +83,11 @@ test('a Link loop over two pages ends after each was read once', async () => {
   registry.script((_req, url) => {
     if (url.pathname !== '/v2/app/tags/list') return undefined;
     const second = url.searchParams.get('last') === 'a';
-    return { status: 200, headers: { link: `</v2/app/tags/list?n=1000${second ? '' : '&last=a'}>; rel="next"` }, body: JSON.stringify({ tags: [second ? 'b' : 'a'] }) };
+    return {
+      status: 200,
+      headers: { link: `</v2/app/tags/list?n=1000${second ? '' : '&last=a'}>; rel="next"` },
+      body: JSON.stringify({ tags: [second ? 'b' : 'a'] }),
+    };
   });
   expect(await makeClient().listTags('app')).toEqual(['a', 'b']);
   expect(registry.requests).toHaveLength(2);
@@ -74,7 +95,12 @@ test('a Link loop over two pages ends after each was read once', async () => {
 
 test(`a listing of more than ${MAX_LISTED_NAMES} names fails with a clear error`, async () => {
   json('/v2/app/tags/list', { tags: Array.from({ length: MAX_LISTED_NAMES + 1 }, (_, i) => `t${i}`) });
-  const error = await makeClient().listTags('app').then(() => undefined, (e: unknown) => e);
+  const error = await makeClient()
+    .listTags('app')
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   expect(error).toBeInstanceOf(RegistryError);
   expect((error as RegistryError).code).toBe('LISTING_TOO_LARGE');
   expect((error as RegistryError).message).toContain(`over ${MAX_LISTED_NAMES} tags`);

@@ -23,19 +23,34 @@ afterAll(async () => {
 /** SWR's token flow: realm on the registry host, Basic on the token request. */
 function tokenRefusal(status: number, body: string): void {
   registry.script((_req, url): Answer | undefined => {
-    if (url.pathname === '/swr/auth/v2/registry/auth/') return { status, headers: { 'content-type': 'application/json' }, body };
-    return { status: 401, headers: { 'www-authenticate': `Bearer realm="${registry.httpsUrl}/swr/auth/v2/registry/auth/",service="dockyard"` } };
+    if (url.pathname === '/swr/auth/v2/registry/auth/')
+      return { status, headers: { 'content-type': 'application/json' }, body };
+    return {
+      status: 401,
+      headers: {
+        'www-authenticate': `Bearer realm="${registry.httpsUrl}/swr/auth/v2/registry/auth/",service="dockyard"`,
+      },
+    };
   });
 }
 
 async function failure(work: Promise<unknown>): Promise<RegistryError> {
-  const error = await work.then(() => undefined, (e: unknown) => e);
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(RegistryError);
   return error as RegistryError;
 }
 
 function makeClient(): RegistryClient {
-  client = new RegistryClient({ host: registry.host, caCertificate: registry.cert, credentials: { username: 'cn-north-4@AK', password: 'login-key' }, push: true, retry: { retries: 0 } });
+  client = new RegistryClient({
+    host: registry.host,
+    caCertificate: registry.cert,
+    credentials: { username: 'cn-north-4@AK', password: 'login-key' },
+    push: true,
+    retry: { retries: 0 },
+  });
   return client;
 }
 
@@ -65,7 +80,11 @@ test('a token service message with control characters is escaped and capped', as
 });
 
 test('a registry error message (and code) with control characters is escaped and capped', async () => {
-  registry.script((_req, url) => (url.pathname === '/v2/app/manifests/v1' ? { status: 400, body: JSON.stringify({ errors: [{ code: 'X\nY', message: FORGED + 'z'.repeat(5000) }] }) } : undefined));
+  registry.script((_req, url) =>
+    url.pathname === '/v2/app/manifests/v1'
+      ? { status: 400, body: JSON.stringify({ errors: [{ code: 'X\nY', message: FORGED + 'z'.repeat(5000) }] }) }
+      : undefined,
+  );
   client = new RegistryClient({ host: registry.host, caCertificate: registry.cert, retry: { retries: 0 } });
   const error = await failure(client.getManifest('app', 'v1'));
   expect(error.message).not.toMatch(/[\r\n\u001b\u2028]/);

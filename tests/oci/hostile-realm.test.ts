@@ -32,7 +32,11 @@ function challengeWith(realm: string): void {
   registry.script((req): Answer =>
     req.headers.authorization === 'Bearer trap-token'
       ? { status: 200, headers: { 'content-type': 'application/json' }, body: '{}' }
-      : { status: 401, headers: { 'www-authenticate': `Bearer realm="${realm}",service="hostile"` }, body: '{"errors":[{"code":"UNAUTHORIZED"}]}' },
+      : {
+          status: 401,
+          headers: { 'www-authenticate': `Bearer realm="${realm}",service="hostile"` },
+          body: '{"errors":[{"code":"UNAUTHORIZED"}]}',
+        },
   );
 }
 
@@ -49,27 +53,35 @@ function client(options: { credentials?: boolean; tokenRealmHosts?: string[] } =
 }
 
 async function failure(promise: Promise<unknown>): Promise<RegistryError> {
-  const outcome = await promise.then(() => undefined, (e: unknown) => e);
+  const outcome = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(outcome).toBeInstanceOf(RegistryError);
   return outcome as RegistryError;
 }
 
-test.each(['https', 'http'])('a realm on another host (%s) gets no request and no password; the error names the realm and TokenRealmHosts', async (scheme) => {
-  const realm = `${scheme}://${trap.host}/token`;
-  challengeWith(realm);
-  const error = await failure(client().ping());
-  expect(error.message).toContain(`token realm ${realm} is not on ${registry.host}`);
-  expect(error.message).toContain('add its host to TokenRealmHosts');
-  expect(error.retryable).toBe(false);
-  expect(error.message).not.toContain(PASSWORD);
-  trap.assertNoCredentials();
-  expect(trap.requests).toHaveLength(0);
-});
+test.each(['https', 'http'])(
+  'a realm on another host (%s) gets no request and no password; the error names the realm and TokenRealmHosts',
+  async (scheme) => {
+    const realm = `${scheme}://${trap.host}/token`;
+    challengeWith(realm);
+    const error = await failure(client().ping());
+    expect(error.message).toContain(`token realm ${realm} is not on ${registry.host}`);
+    expect(error.message).toContain('add its host to TokenRealmHosts');
+    expect(error.retryable).toBe(false);
+    expect(error.message).not.toContain(PASSWORD);
+    trap.assertNoCredentials();
+    expect(trap.requests).toHaveLength(0);
+  },
+);
 
 test('an https registry naming a plain-http realm on its own host and port does not get the password over http', async () => {
   // The peer serves http and https on one port, so the realm is the registry's host:port in all but the scheme.
   challengeWith(`${registry.httpUrl}/token`);
-  registry.script((req) => (req.url.startsWith('/token') ? { status: 200, body: '{"token":"trap-token"}' } : undefined));
+  registry.script((req) =>
+    req.url.startsWith('/token') ? { status: 200, body: '{"token":"trap-token"}' } : undefined,
+  );
   const error = await failure(client().ping());
   expect(error.message).toContain('over plain http: they are not sent');
   expect(registry.requests.filter((r) => r.scheme === 'http')).toHaveLength(0);
@@ -89,9 +101,20 @@ test('the same realm, once its host is listed in tokenRealmHosts, gets the crede
 });
 
 test('TokenRealmHosts is validated and parsed as host or host:port entries', () => {
-  const valid = { NamespaceMap: 'library:lib', HWAuthMethod: 'AKSK', HWAK: 'ak', HWSK: 'sk', RegionName: 'cn-north-4', HarborAddr: 'harbor.local' };
-  expect(parseConfig({ ...valid, TokenRealmHosts: 'harbor.example.com, auth.example.com:8443' }).tokenRealmHosts).toEqual(['harbor.example.com', 'auth.example.com:8443']);
-  expect(() => parseConfig({ ...valid, TokenRealmHosts: 'https://evil/token' })).toThrow(/TokenRealmHosts: "https:\/\/evil\/token" is not a host name/);
+  const valid = {
+    NamespaceMap: 'library:lib',
+    HWAuthMethod: 'AKSK',
+    HWAK: 'ak',
+    HWSK: 'sk',
+    RegionName: 'cn-north-4',
+    HarborAddr: 'harbor.local',
+  };
+  expect(
+    parseConfig({ ...valid, TokenRealmHosts: 'harbor.example.com, auth.example.com:8443' }).tokenRealmHosts,
+  ).toEqual(['harbor.example.com', 'auth.example.com:8443']);
+  expect(() => parseConfig({ ...valid, TokenRealmHosts: 'https://evil/token' })).toThrow(
+    /TokenRealmHosts: "https:\/\/evil\/token" is not a host name/,
+  );
 });
 
 describe('a real registry with token auth whose token service listens on another port', () => {
@@ -105,7 +128,13 @@ describe('a real registry with token auth whose token service listens on another
   });
 
   const realClient = (tokenRealmHosts?: string[]) => {
-    const made = new RegistryClient({ host: real.host, insecure: true, credentials: { username: real.username!, password: real.password! }, tokenRealmHosts, retry: { retries: 0 } });
+    const made = new RegistryClient({
+      host: real.host,
+      insecure: true,
+      credentials: { username: real.username!, password: real.password! },
+      tokenRealmHosts,
+      retry: { retries: 0 },
+    });
     clients.push(made);
     return made;
   };

@@ -18,24 +18,46 @@ async function peer(options: { address?: string; port?: number } = {}): Promise<
 }
 
 function client(host: string, options: { insecure?: boolean; ca?: string } = {}): RegistryClient {
-  const made = new RegistryClient({ host, insecure: options.insecure, caCertificate: options.ca, credentials: { username: 'robot', password: 'redirect-pass' }, push: true, retry: { retries: 0 } });
+  const made = new RegistryClient({
+    host,
+    insecure: options.insecure,
+    caCertificate: options.ca,
+    credentials: { username: 'robot', password: 'redirect-pass' },
+    push: true,
+    retry: { retries: 0 },
+  });
   started.push({ close: () => made.close(true) });
   return made;
 }
 
 /** A registry wanting Basic: 401 until a request carries it, then `then`. */
 function basicRegistry(registry: HostilePeer, then: (url: URL) => Answer | undefined): void {
-  registry.script((req, url) => (req.headers.authorization ? then(url) : { status: 401, headers: { 'www-authenticate': 'Basic realm="hostile"' } }));
+  registry.script((req, url) =>
+    req.headers.authorization ? then(url) : { status: 401, headers: { 'www-authenticate': 'Basic realm="hostile"' } },
+  );
 }
 
 test('a blob redirect from https to http on the same host and port carries no Authorization', async () => {
   const registry = await peer();
   const bytes = Buffer.from('layer bytes');
-  basicRegistry(registry, (url) => (url.pathname === `/v2/app/blobs/${DIGEST}` ? { status: 307, headers: { location: `${registry.httpUrl}/storage/blob` } } : undefined));
+  basicRegistry(registry, (url) =>
+    url.pathname === `/v2/app/blobs/${DIGEST}`
+      ? { status: 307, headers: { location: `${registry.httpUrl}/storage/blob` } }
+      : undefined,
+  );
   // Object storage answers anyone (asked before the registry's script: newest first).
-  registry.script((_req, url) => (url.pathname === '/storage/blob' ? { status: 200, headers: { 'content-length': String(bytes.length) }, body: bytes } : undefined));
+  registry.script((_req, url) =>
+    url.pathname === '/storage/blob'
+      ? { status: 200, headers: { 'content-length': String(bytes.length) }, body: bytes }
+      : undefined,
+  );
   const chunks: Buffer[] = [];
-  for await (const chunk of client(registry.host, { ca: registry.cert }).readBlob('app', { mediaType: 'application/octet-stream', digest: DIGEST, size: bytes.length }, { maxResumes: 0 })) chunks.push(chunk);
+  for await (const chunk of client(registry.host, { ca: registry.cert }).readBlob(
+    'app',
+    { mediaType: 'application/octet-stream', digest: DIGEST, size: bytes.length },
+    { maxResumes: 0 },
+  ))
+    chunks.push(chunk);
   expect(Buffer.concat(chunks).toString()).toBe('layer bytes');
   const plain = registry.requests.filter((r) => r.scheme === 'http');
   expect(plain.map((r) => r.url)).toEqual(['/storage/blob']);
@@ -44,7 +66,11 @@ test('a blob redirect from https to http on the same host and port carries no Au
 
 test('an upload Location on http (same host and port as the https registry) gets the blob but no Authorization', async () => {
   const registry = await peer();
-  basicRegistry(registry, (url) => (url.pathname === '/v2/app/blobs/uploads/' ? { status: 202, headers: { location: `${registry.httpUrl}/upload/1` } } : undefined));
+  basicRegistry(registry, (url) =>
+    url.pathname === '/v2/app/blobs/uploads/'
+      ? { status: 202, headers: { location: `${registry.httpUrl}/upload/1` } }
+      : undefined,
+  );
   registry.script((_req, url) => (url.pathname === '/upload/1' ? { status: 201 } : undefined));
   const destination = client(registry.host, { ca: registry.cert });
   const session = await destination.startUpload('app');
@@ -53,7 +79,12 @@ test('an upload Location on http (same host and port as the https registry) gets
   async function* body() {
     yield Buffer.from('x');
   }
-  await destination.putBlob('app', session.location, { mediaType: 'application/octet-stream', digest: DIGEST, size: 1 }, body());
+  await destination.putBlob(
+    'app',
+    session.location,
+    { mediaType: 'application/octet-stream', digest: DIGEST, size: 1 },
+    body(),
+  );
   const plain = registry.requests.filter((r) => r.scheme === 'http');
   expect(plain.map((r) => r.method)).toEqual(['PUT']);
   expect(plain[0].headers.authorization).toBeUndefined();
@@ -71,5 +102,7 @@ test('a host configured with its default port written out (address:443) gets its
   const registry = await peer({ address: otherLoopback(), port: 443 });
   basicRegistry(registry, () => ({ status: 200, body: '{}' }));
   await client(`${registry.address}:443`, { ca: registry.cert }).ping();
-  expect(registry.requests.some((r) => r.scheme === 'https' && r.headers.authorization?.startsWith('Basic '))).toBe(true);
+  expect(registry.requests.some((r) => r.scheme === 'https' && r.headers.authorization?.startsWith('Basic '))).toBe(
+    true,
+  );
 });

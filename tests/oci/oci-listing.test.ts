@@ -15,12 +15,23 @@ beforeAll(async () => {
   registry = await startRegistry();
   proxy = await startFaultProxy(registry.url);
   client = new RegistryClient({ host: proxy.host, insecure: true, pageSize: 3 });
-  const image = await pushImage(registry, 'list/app', 't0', { format: 'docker', layers: [{ seed: 'list', size: 1000 }] });
-  const manifest = (await call(registry, { method: 'GET', path: `/v2/list/app/manifests/t0`, headers: { accept: image.mediaType } })).body;
+  const image = await pushImage(registry, 'list/app', 't0', {
+    format: 'docker',
+    layers: [{ seed: 'list', size: 1000 }],
+  });
+  const manifest = (
+    await call(registry, { method: 'GET', path: `/v2/list/app/manifests/t0`, headers: { accept: image.mediaType } })
+  ).body;
   for (let i = 1; i < 8; i++) {
-    await call(registry, { method: 'PUT', path: `/v2/list/app/manifests/t${i}`, headers: { 'content-type': image.mediaType }, body: () => manifest });
+    await call(registry, {
+      method: 'PUT',
+      path: `/v2/list/app/manifests/t${i}`,
+      headers: { 'content-type': image.mediaType },
+      body: () => manifest,
+    });
   }
-  for (const repo of ['list/b', 'list/c', 'list/d', 'list/e']) await pushImage(registry, repo, 'v1', { format: 'docker', layers: [{ seed: 'list', size: 1000 }] });
+  for (const repo of ['list/b', 'list/c', 'list/d', 'list/e'])
+    await pushImage(registry, repo, 'v1', { format: 'docker', layers: [{ seed: 'list', size: 1000 }] });
 });
 
 afterAll(async () => {

@@ -11,13 +11,22 @@ import { parseReference, RegistryClient, RegistryError, verifyStream } from '../
 
 describe('WWW-Authenticate', () => {
   test('a Bearer challenge with quoted, comma-holding parameters', () => {
-    expect(parseChallenges('Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"')).toEqual([
-      { scheme: 'bearer', params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' } },
+    expect(
+      parseChallenges(
+        'Bearer realm="https://auth.example/token",service="registry.example",scope="repository:a/b:pull,push"',
+      ),
+    ).toEqual([
+      {
+        scheme: 'bearer',
+        params: { realm: 'https://auth.example/token', service: 'registry.example', scope: 'repository:a/b:pull,push' },
+      },
     ]);
   });
 
   test('Basic and several challenges in one header', () => {
-    const parsed = parseChallenges('Basic realm="harbor", Bearer realm="https://h/service/token",service="harbor-registry"');
+    const parsed = parseChallenges(
+      'Basic realm="harbor", Bearer realm="https://h/service/token",service="harbor-registry"',
+    );
     expect(parsed.map((c) => c.scheme)).toEqual(['basic', 'bearer']);
     expect(parsed[1].params.service).toBe('harbor-registry');
   });
@@ -31,8 +40,18 @@ describe('WWW-Authenticate', () => {
 describe('image references', () => {
   test('registry with port, nested repository, tag and digest', () => {
     const digest = `sha256:${'a'.repeat(64)}`;
-    expect(parseReference(`127.0.0.1:5000/a/b/c:v1.2@${digest}`)).toEqual({ registry: '127.0.0.1:5000', repository: 'a/b/c', tag: 'v1.2', digest });
-    expect(parseReference('swr.cn-north-4.myhuaweicloud.com/ns/app')).toEqual({ registry: 'swr.cn-north-4.myhuaweicloud.com', repository: 'ns/app', tag: undefined, digest: undefined });
+    expect(parseReference(`127.0.0.1:5000/a/b/c:v1.2@${digest}`)).toEqual({
+      registry: '127.0.0.1:5000',
+      repository: 'a/b/c',
+      tag: 'v1.2',
+      digest,
+    });
+    expect(parseReference('swr.cn-north-4.myhuaweicloud.com/ns/app')).toEqual({
+      registry: 'swr.cn-north-4.myhuaweicloud.com',
+      repository: 'ns/app',
+      tag: undefined,
+      digest: undefined,
+    });
   });
 
   test.each([
@@ -48,7 +67,9 @@ describe('image references', () => {
 describe('Link paging', () => {
   const base = new URL('http://r.example/v2/_catalog?n=2');
   test('rel="next" resolved against the request', () => {
-    expect(nextLink('</v2/_catalog?last=b&n=2>; rel="next"', base)?.toString()).toBe('http://r.example/v2/_catalog?last=b&n=2');
+    expect(nextLink('</v2/_catalog?last=b&n=2>; rel="next"', base)?.toString()).toBe(
+      'http://r.example/v2/_catalog?last=b&n=2',
+    );
   });
   test('next among several links, and none', () => {
     expect(nextLink('</p?page=1>; rel="prev" , </p?page=3>; rel="next"', base)?.pathname).toBe('/p');
@@ -78,7 +99,9 @@ describe('verifyStream', () => {
   const target = { digest, size: bytes.length, host: 'src.example', repository: 'app' };
 
   test('passes matching content through unchanged', async () => {
-    expect((await collect(verifyStream(chunks(bytes.subarray(0, 5), bytes.subarray(5)), target))).equals(bytes)).toBe(true);
+    expect((await collect(verifyStream(chunks(bytes.subarray(0, 5), bytes.subarray(5)), target))).equals(bytes)).toBe(
+      true,
+    );
   });
 
   test('withholds the last chunk of damaged content and names the blob', async () => {
@@ -94,7 +117,9 @@ describe('verifyStream', () => {
 
   test('too few or too many bytes fail with the size', async () => {
     await expect(collect(verifyStream(chunks(bytes.subarray(1)), target))).rejects.toThrow(/13 bytes instead of 14/);
-    await expect(collect(verifyStream(chunks(bytes, Buffer.from('x')), target))).rejects.toThrow(/more than the 14 bytes/);
+    await expect(collect(verifyStream(chunks(bytes, Buffer.from('x')), target))).rejects.toThrow(
+      /more than the 14 bytes/,
+    );
   });
 });
 

@@ -26,12 +26,43 @@ function openssl(args: string[]): void {
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-tls-'));
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  openssl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=swr-harbor-sync test CA']);
+  openssl([
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=swr-harbor-sync test CA',
+  ]);
   openssl(['req', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1']);
   await writeFile(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n');
-  openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']);
+  openssl([
+    'x509',
+    '-req',
+    '-in',
+    'server.csr',
+    '-CA',
+    'ca.pem',
+    '-CAkey',
+    'ca.key',
+    '-CAcreateserial',
+    '-out',
+    'server.pem',
+    '-days',
+    '2',
+    '-extfile',
+    'ext.cnf',
+  ]);
   caPem = readFileSync(join(dir, 'ca.pem'), 'utf8');
-  [src, secure] = await Promise.all([startRegistry(), startRegistry({ tls: { certificate: join(dir, 'server.pem'), key: join(dir, 'server.key') } })]);
+  [src, secure] = await Promise.all([
+    startRegistry(),
+    startRegistry({ tls: { certificate: join(dir, 'server.pem'), key: join(dir, 'server.key') } }),
+  ]);
   await pushImage(src, 'tls/app', 'v1', { format: 'docker', layers: [{ seed: 'tls', size: 20_000 }] });
 });
 
@@ -44,7 +75,10 @@ async function copyTo(options: { caCertificate?: string; skipTlsVerify?: boolean
   const source = clientFor(src);
   const destination = new RegistryClient({ host: secure.host, push: true, retry: { retries: 0 }, ...options });
   try {
-    return await new CopyEngine({ blobRetries: 0 }).copyImage({ client: source, repository: 'tls/app', reference: 'v1' }, { client: destination, repository: repo, tag: 'v1' });
+    return await new CopyEngine({ blobRetries: 0 }).copyImage(
+      { client: source, repository: 'tls/app', reference: 'v1' },
+      { client: destination, repository: repo, tag: 'v1' },
+    );
   } finally {
     await Promise.all([source.close(), destination.close()]);
   }
@@ -74,8 +108,18 @@ test('skipping verification works when asked for', async () => {
 });
 
 test('HarborCACert / SWRCACert must be readable PEM files', async () => {
-  const base = { HWAuthMethod: 'AKSK', HWAK: 'A', HWSK: 'B', RegionName: 'cn-north-4', HarborAddr: 'h.example', NamespaceMap: 'p:ns' };
-  expect(parseConfig({ ...base, SWRCACert: join(dir, 'ca.pem'), HarborInsecure: 'true' })).toMatchObject({ swr: { caCertificate: caPem }, harbor: { skipTlsVerify: true } });
+  const base = {
+    HWAuthMethod: 'AKSK',
+    HWAK: 'A',
+    HWSK: 'B',
+    RegionName: 'cn-north-4',
+    HarborAddr: 'h.example',
+    NamespaceMap: 'p:ns',
+  };
+  expect(parseConfig({ ...base, SWRCACert: join(dir, 'ca.pem'), HarborInsecure: 'true' })).toMatchObject({
+    swr: { caCertificate: caPem },
+    harbor: { skipTlsVerify: true },
+  });
   await writeFile(join(dir, 'not-pem.txt'), 'hello');
   const failure = (() => {
     try {

@@ -70,7 +70,15 @@ describe("the old tool's app.conf", () => {
       password: 'XXXXXXX',
       region: 'cn-north-1',
     });
-    expect(config.harbor).toEqual({ address: 'mango.nat300.top', protocol: 'https', user: 'admin', password: '******', skipTlsVerify: false, caCertificate: undefined, api: 'auto' });
+    expect(config.harbor).toEqual({
+      address: 'mango.nat300.top',
+      protocol: 'https',
+      user: 'admin',
+      password: '******',
+      skipTlsVerify: false,
+      caCertificate: undefined,
+      api: 'auto',
+    });
     expect(config.swr).toEqual({
       registry: 'swr.cn-north-1.myhuaweicloud.com',
       explicit: false,
@@ -96,7 +104,9 @@ describe("the old tool's app.conf", () => {
   test('eu-west-101 lives under myhuaweicloud.eu; other regions under .com', () => {
     expect(parseConfig({ ...VALID, RegionName: 'eu-west-101' }).swr.registry).toBe('swr.eu-west-101.myhuaweicloud.eu');
     expect(parseConfig({ ...VALID, RegionName: 'eu-west-0' }).swr.registry).toBe('swr.eu-west-0.myhuaweicloud.com');
-    expect(parseConfig({ ...VALID, RegionName: 'ap-southeast-1' }).swr.registry).toBe('swr.ap-southeast-1.myhuaweicloud.com');
+    expect(parseConfig({ ...VALID, RegionName: 'ap-southeast-1' }).swr.registry).toBe(
+      'swr.ap-southeast-1.myhuaweicloud.com',
+    );
   });
 
   test('an explicit SWRRegistry wins over the region', () => {
@@ -107,11 +117,19 @@ describe("the old tool's app.conf", () => {
   test('HarborAPI: auto by default, one of auto, v2, v1, registry, said so otherwise', () => {
     expect(parseConfig({ ...VALID, HarborAPI: 'V1' }).harbor.api).toBe('v1');
     expect(parseConfig({ ...VALID, HarborAPI: 'registry' }).harbor.api).toBe('registry');
-    expect(configError({ ...VALID, HarborAPI: 'v3' }).problems).toEqual(['HarborAPI must be one of auto, v2, v1, registry, got "v3"']);
+    expect(configError({ ...VALID, HarborAPI: 'v3' }).problems).toEqual([
+      'HarborAPI must be one of auto, v2, v1, registry, got "v3"',
+    ]);
   });
 
   test('values are trimmed, booleans and protocols are case-insensitive', () => {
-    const config = parseConfig({ ...VALID, ImageOverwrite: ' TRUE ', HarborProtocol: 'HTTP', HWAuthMethod: 'aksk', Port: ' 19876 ' });
+    const config = parseConfig({
+      ...VALID,
+      ImageOverwrite: ' TRUE ',
+      HarborProtocol: 'HTTP',
+      HWAuthMethod: 'aksk',
+      Port: ' 19876 ',
+    });
     expect(config.imageOverwrite).toBe(true);
     expect(config.harbor.protocol).toBe('http');
     expect(config.hw.authMethod).toBe('AKSK');
@@ -120,7 +138,11 @@ describe("the old tool's app.conf", () => {
 });
 
 describe('a wrong configuration', () => {
-  const secrets = { HWSK: 'Sk-very-secret-9d8c7b6a5f4e', HWPassword: 'Hw-password-secret-1a2b3c', HarborPassword: 'Harbor-secret-4d5e6f7a' };
+  const secrets = {
+    HWSK: 'Sk-very-secret-9d8c7b6a5f4e',
+    HWPassword: 'Hw-password-secret-1a2b3c',
+    HarborPassword: 'Harbor-secret-4d5e6f7a',
+  };
 
   test('gives ONE ConfigError that lists every problem, and no secret', () => {
     const error = configError({
@@ -166,7 +188,14 @@ describe('a wrong configuration', () => {
   });
 
   test('secrets stay out of the message even when other keys are wrong around them', () => {
-    const error = configError({ ...VALID, ...secrets, HWAuthMethod: 'Password', HWDomain: '', RegionName: 'nowhere', JobRetries: '-1' });
+    const error = configError({
+      ...VALID,
+      ...secrets,
+      HWAuthMethod: 'Password',
+      HWDomain: '',
+      RegionName: 'nowhere',
+      JobRetries: '-1',
+    });
     expect(error.problems).toEqual([
       'HWDomain is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself)',
       expect.stringMatching(/^RegionName "nowhere" is not a region SWR serves/),
@@ -176,14 +205,38 @@ describe('a wrong configuration', () => {
   });
 
   test.each([
-    ['nothing at all', {}, ['NamespaceMap is missing', 'HWAuthMethod is missing', 'RegionName is missing', 'HarborAddr is missing']],
-    ['HWAuthMethod=Password without HWDomain/HWPassword', { ...VALID, HWAuthMethod: 'Password' }, ['HWDomain is required', 'HWPassword is required']],
-    ['an unknown HWAuthMethod', { ...VALID, HWAuthMethod: 'Token' }, ['HWAuthMethod must be one of AKSK, Password, got "Token"']],
+    [
+      'nothing at all',
+      {},
+      ['NamespaceMap is missing', 'HWAuthMethod is missing', 'RegionName is missing', 'HarborAddr is missing'],
+    ],
+    [
+      'HWAuthMethod=Password without HWDomain/HWPassword',
+      { ...VALID, HWAuthMethod: 'Password' },
+      ['HWDomain is required', 'HWPassword is required'],
+    ],
+    [
+      'an unknown HWAuthMethod',
+      { ...VALID, HWAuthMethod: 'Token' },
+      ['HWAuthMethod must be one of AKSK, Password, got "Token"'],
+    ],
     ['a Port out of range', { ...VALID, Port: '70000' }, ['Port must be a whole number from 1 to 65535, got "70000"']],
-    ['an uppercase Harbor project', { ...VALID, NamespaceMap: 'Library:ns' }, ['NamespaceMap: Harbor project "Library" may hold only']],
-    ['a namespace with three underscores', { ...VALID, NamespaceMap: 'lib:a___b' }, ['NamespaceMap: SWR namespace "a___b" (for project lib)']],
+    [
+      'an uppercase Harbor project',
+      { ...VALID, NamespaceMap: 'Library:ns' },
+      ['NamespaceMap: Harbor project "Library" may hold only'],
+    ],
+    [
+      'a namespace with three underscores',
+      { ...VALID, NamespaceMap: 'lib:a___b' },
+      ['NamespaceMap: SWR namespace "a___b" (for project lib)'],
+    ],
     ['a NamespaceMap of separators only', { ...VALID, NamespaceMap: ';;' }, ['NamespaceMap has no entries']],
-    ['an SWRRegistry with a scheme', { ...VALID, SWRRegistry: 'https://swr.example.com' }, ['SWRRegistry must be a host name']],
+    [
+      'an SWRRegistry with a scheme',
+      { ...VALID, SWRRegistry: 'https://swr.example.com' },
+      ['SWRRegistry must be a host name'],
+    ],
   ])('%s', (_name, raw, expected) => {
     const error = configError(raw);
     expect(error.problems).toHaveLength(expected.length);
@@ -193,7 +246,8 @@ describe('a wrong configuration', () => {
 
 describe('where the configuration comes from', () => {
   let dir: string;
-  const conf = (region: string, extra = '') => `NamespaceMap=library:mycompany\nHWAuthMethod=AKSK\nHWAK=AKFILE\nHWSK=sk-from-file\nRegionName=${region}\nHarborAddr=harbor.example.com\n${extra}`;
+  const conf = (region: string, extra = '') =>
+    `NamespaceMap=library:mycompany\nHWAuthMethod=AKSK\nHWAK=AKFILE\nHWSK=sk-from-file\nRegionName=${region}\nHarborAddr=harbor.example.com\n${extra}`;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'swr-harbor-sync-config-'));
@@ -258,7 +312,10 @@ describe('where the configuration comes from', () => {
       caught = error;
     }
     expect(caught).toBeInstanceOf(ConfigError);
-    expect((caught as ConfigError).problems).toEqual(['HarborProtocol must be one of http, https, got "ftp"', 'Port must be a whole number from 1 to 65535, got "abc"']);
+    expect((caught as ConfigError).problems).toEqual([
+      'HarborProtocol must be one of http, https, got "ftp"',
+      'Port must be a whole number from 1 to 65535, got "abc"',
+    ]);
   });
 });
 
@@ -274,29 +331,50 @@ describe('the reconcile sweep keys', () => {
     ['1h', 3_600_000],
     ['1h30m', 90 * 60_000],
   ])('ReconcileInterval=%s', (value, ms) => {
-    expect(parseConfig({ ...VALID, ReconcileInterval: value, ReconcileOnStart: 'true' }).reconcile).toEqual({ intervalMs: ms, onStart: true });
+    expect(parseConfig({ ...VALID, ReconcileInterval: value, ReconcileOnStart: 'true' }).reconcile).toEqual({
+      intervalMs: ms,
+      onStart: true,
+    });
   });
 
-  test.each(['15', '-5m', 'soon', '500ms', '25h', '1.5h'])('ReconcileInterval=%s is refused with the accepted forms', (value) => {
-    expect(configError({ ...VALID, ReconcileInterval: value }).problems).toEqual([`ReconcileInterval must be 0 (off) or a duration from 1s to 24h such as 30s, 15m or 1h, got "${value}"`]);
-  });
+  test.each(['15', '-5m', 'soon', '500ms', '25h', '1.5h'])(
+    'ReconcileInterval=%s is refused with the accepted forms',
+    (value) => {
+      expect(configError({ ...VALID, ReconcileInterval: value }).problems).toEqual([
+        `ReconcileInterval must be 0 (off) or a duration from 1s to 24h such as 30s, 15m or 1h, got "${value}"`,
+      ]);
+    },
+  );
 
   test('ReconcileOnStart must be a boolean', () => {
-    expect(configError({ ...VALID, ReconcileOnStart: 'sometimes' }).problems).toEqual(['ReconcileOnStart must be true or false, got "sometimes"']);
+    expect(configError({ ...VALID, ReconcileOnStart: 'sometimes' }).problems).toEqual([
+      'ReconcileOnStart must be true or false, got "sometimes"',
+    ]);
   });
 });
 
-test('every key of the table is in config/app.conf.example and in the README\'s tables, with its default and secret flag', async () => {
+test("every key of the table is in config/app.conf.example and in the README's tables, with its default and secret flag", async () => {
   const keys = Object.keys(CONFIG_KEYS) as ConfigKey[];
   expect(keys.length).toBeGreaterThan(40);
   const example = await readFile(new URL('../../config/app.conf.example', import.meta.url), 'utf8');
   const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
   const tableRows = readme.split('\n').filter((l) => l.startsWith('| `'));
   const row = (k: string) => tableRows.find((r) => r.split('|')[1].includes(`\`${k}\``));
-  expect({ missingFromExample: keys.filter((k) => !new RegExp(`^${k}=`, 'm').test(example)) }).toEqual({ missingFromExample: [] });
+  expect({ missingFromExample: keys.filter((k) => !new RegExp(`^${k}=`, 'm').test(example)) }).toEqual({
+    missingFromExample: [],
+  });
   expect({ missingFromReadme: keys.filter((k) => !row(k)) }).toEqual({ missingFromReadme: [] });
   const defaulted = keys.filter((k) => CONFIG_KEYS[k].default !== undefined);
-  expect({ exampleDefaultDiffers: defaulted.filter((k) => !new RegExp(`^${k}=${CONFIG_KEYS[k].default!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm').test(example)) }).toEqual({ exampleDefaultDiffers: [] });
-  expect({ readmeDefaultDiffers: defaulted.filter((k) => !row(k)?.split('|')[2]!.includes(`\`${CONFIG_KEYS[k].default}\``)) }).toEqual({ readmeDefaultDiffers: [] });
-  expect({ secretNotMarked: SECRET_KEYS.filter((k) => !row(k)?.split('|')[1]!.includes('*secret*')) }).toEqual({ secretNotMarked: [] });
+  expect({
+    exampleDefaultDiffers: defaulted.filter(
+      (k) =>
+        !new RegExp(`^${k}=${CONFIG_KEYS[k].default!.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`, 'm').test(example),
+    ),
+  }).toEqual({ exampleDefaultDiffers: [] });
+  expect({
+    readmeDefaultDiffers: defaulted.filter((k) => !row(k)?.split('|')[2]!.includes(`\`${CONFIG_KEYS[k].default}\``)),
+  }).toEqual({ readmeDefaultDiffers: [] });
+  expect({ secretNotMarked: SECRET_KEYS.filter((k) => !row(k)?.split('|')[1]!.includes('*secret*')) }).toEqual({
+    secretNotMarked: [],
+  });
 });

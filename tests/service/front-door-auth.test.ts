@@ -13,7 +13,10 @@ let dst: RunningRegistry;
 let sut: ServiceUnderTest;
 
 beforeAll(async () => {
-  [harbor, dst] = await Promise.all([startHarbor({ projects: [{ name: 'proj', public: false }] }), startRegistry({ auth: 'none' })]);
+  [harbor, dst] = await Promise.all([
+    startHarbor({ projects: [{ name: 'proj', public: false }] }),
+    startRegistry({ auth: 'none' }),
+  ]);
   sut = await startServiceUnderTest(harbor.host, dst.host, { ApiToken: API_TOKEN });
 }, 60_000);
 
@@ -40,12 +43,26 @@ test.each([
   expect(await status('/', `${basicScheme}${blank}${basic(API_TOKEN)}`)).toBe(200);
   expect(await status('/api/v1/status', `${basicScheme}${blank}${basic(API_TOKEN)}`)).toBe(200);
   // The old call gets past the token check: what it says next is about its own headers, not 401.
-  const old = await fetch(`${sut.url}/service/synchronization/namespace`, { method: 'POST', headers: { authorization: withToken } });
+  const old = await fetch(`${sut.url}/service/synchronization/namespace`, {
+    method: 'POST',
+    headers: { authorization: withToken },
+  });
   expect(old.status).toBe(400);
   expect(((await old.json()) as { error: { message: string } }).error.message).toMatch(/Projectname/);
 
-  for (const refused of [`${bearer}${blank}${API_TOKEN.toUpperCase()}`, `${bearer}${blank}${API_TOKEN}x`, `${bearer}${API_TOKEN}`, `Token${blank}${API_TOKEN}`, `${bearer}\t${API_TOKEN}`, bearer]) {
-    expect({ refused, api: await status('/api/v1/jobs', refused), status: await status('/api/v1/status', refused) }).toEqual({ refused, api: 401, status: 401 });
+  for (const refused of [
+    `${bearer}${blank}${API_TOKEN.toUpperCase()}`,
+    `${bearer}${blank}${API_TOKEN}x`,
+    `${bearer}${API_TOKEN}`,
+    `Token${blank}${API_TOKEN}`,
+    `${bearer}\t${API_TOKEN}`,
+    bearer,
+  ]) {
+    expect({
+      refused,
+      api: await status('/api/v1/jobs', refused),
+      status: await status('/api/v1/status', refused),
+    }).toEqual({ refused, api: 401, status: 401 });
   }
   expect(await status('/', `${basicScheme}${blank}${basic('not-the-token')}`)).toBe(401);
 });

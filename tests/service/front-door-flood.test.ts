@@ -22,11 +22,16 @@ let baseline: number;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  [harbor, dst] = await Promise.all([startHarbor({ projects: [{ name: 'proj', public: false }] }), startRegistry({ auth: 'none' })]);
+  [harbor, dst] = await Promise.all([
+    startHarbor({ projects: [{ name: 'proj', public: false }] }),
+    startRegistry({ auth: 'none' }),
+  ]);
   serve = await startServeProcess(harbor.host, dst.host);
   pid = serve.child.pid!;
   execFileSync('prlimit', [`--pid=${pid}`, `--nofile=${DESCRIPTORS}:${DESCRIPTORS}`]);
-  expect(await readFile(`/proc/${pid}/limits`, 'utf8')).toMatch(new RegExp(`Max open files\\s+${DESCRIPTORS}\\s+${DESCRIPTORS}`));
+  expect(await readFile(`/proc/${pid}/limits`, 'utf8')).toMatch(
+    new RegExp(`Max open files\\s+${DESCRIPTORS}\\s+${DESCRIPTORS}`),
+  );
   baseline = await socketsHeld(pid);
 }, 60_000);
 
@@ -40,13 +45,25 @@ test('stalled clients under the per-address cap are let go within seconds, not h
   const clients = await openStalledClients(serve.port, 40, '127.0.0.3');
   try {
     expect(clients.connected).toBe(40);
-    const peak = await until('the service to hold the 40 stalled connections', async () => {
-      const held = await socketsHeld(pid);
-      return held >= baseline + 40 ? held : undefined;
-    }, 10_000, 100);
+    const peak = await until(
+      'the service to hold the 40 stalled connections',
+      async () => {
+        const held = await socketsHeld(pid);
+        return held >= baseline + 40 ? held : undefined;
+      },
+      10_000,
+      100,
+    );
     // Header timeout 10 s, write stall 15 s, checked each second: 45 s is three times what it should take.
-    await until('the service to let every stalled connection go', async () => ((await socketsHeld(pid)) <= baseline + 2 ? true : undefined), 45_000, 500);
-    console.log(`front door: 40 stalled clients from 127.0.0.3: ${peak - baseline} sockets held at the peak, back to ${(await socketsHeld(pid)) - baseline} over the idle service's ${baseline}`);
+    await until(
+      'the service to let every stalled connection go',
+      async () => ((await socketsHeld(pid)) <= baseline + 2 ? true : undefined),
+      45_000,
+      500,
+    );
+    console.log(
+      `front door: 40 stalled clients from 127.0.0.3: ${peak - baseline} sockets held at the peak, back to ${(await socketsHeld(pid)) - baseline} over the idle service's ${baseline}`,
+    );
   } finally {
     clients.stop();
   }
@@ -69,8 +86,10 @@ test('1,100 never-reading clients from one address leave /healthz answering for 
     }
     const statuses = await Promise.all(probes);
     const answered = statuses.filter((s) => s === 200).length;
-    console.log(`front door: 1,100 stalled clients (${flood.connected} connected, ${flood.closed} seen closed) against ${DESCRIPTORS} descriptors: ` +
-      `/healthz answered 200 within 2 s to ${answered} of 40 probes; sockets held beyond the idle service's ${baseline}: at most ${Math.max(...held)}, ${held.at(-1)} at the end`);
+    console.log(
+      `front door: 1,100 stalled clients (${flood.connected} connected, ${flood.closed} seen closed) against ${DESCRIPTORS} descriptors: ` +
+        `/healthz answered 200 within 2 s to ${answered} of 40 probes; sockets held beyond the idle service's ${baseline}: at most ${Math.max(...held)}, ${held.at(-1)} at the end`,
+    );
     expect(answered).toBeGreaterThanOrEqual(32);
     // The cap holds: one address has at most MaxConnectionsPerClient (64) open, plus the probes' own.
     expect(Math.max(...held)).toBeLessThanOrEqual(64 + 10);

@@ -25,12 +25,22 @@ let sut: ServiceUnderTest;
 
 beforeAll(async () => {
   [harbor, dst] = await Promise.all([
-    startHarbor({ projects: [{ name: 'proj', public: false }], admin: { username: 'admin', password: HARBOR_PASSWORD } }),
+    startHarbor({
+      projects: [{ name: 'proj', public: false }],
+      admin: { username: 'admin', password: HARBOR_PASSWORD },
+    }),
     startRegistry({ auth: 'none' }),
   ]);
   proxy = await startFaultProxy(dst.url);
-  await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'front-door-redactor', size: 4_000 }] });
-  sut = await startServiceUnderTest(harbor.host, proxy.host, { NamespaceMap: 'proj:mycompany', HarborPassword: HARBOR_PASSWORD, JobRetries: '0' });
+  await pushImage(harbor.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'front-door-redactor', size: 4_000 }],
+  });
+  sut = await startServiceUnderTest(harbor.host, proxy.host, {
+    NamespaceMap: 'proj:mycompany',
+    HarborPassword: HARBOR_PASSWORD,
+    JobRetries: '0',
+  });
 }, 60_000);
 
 afterAll(async () => {
@@ -40,15 +50,22 @@ afterAll(async () => {
 });
 
 async function oldCall(headers: Record<string, string>): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${sut.url}/service/synchronization/namespace`, { method: 'POST', headers: { Projectname: 'proj', ...headers } });
+  const res = await fetch(`${sut.url}/service/synchronization/namespace`, {
+    method: 'POST',
+    headers: { Projectname: 'proj', ...headers },
+  });
   return { status: res.status, json: await res.json() };
 }
 
 async function finalJob(id: string): Promise<Job> {
-  return until(`job ${id} to end`, async () => {
-    const job = (await (await fetch(`${sut.url}/api/v1/jobs/${id}`)).json()) as Job;
-    return job.state === 'queued' || job.state === 'running' ? undefined : job;
-  }, 30_000);
+  return until(
+    `job ${id} to end`,
+    async () => {
+      const job = (await (await fetch(`${sut.url}/api/v1/jobs/${id}`)).json()) as Job;
+      return job.state === 'queued' || job.state === 'running' ? undefined : job;
+    },
+    30_000,
+  );
 }
 
 const redactor = () => sut.running.service.redactor;
@@ -58,9 +75,17 @@ test('a refused call cannot blank a word out of later log lines (HWSK: mycompany
   expect(refused.status).toBe(400);
   expect(redactor().redact('into mycompany')).toBe('into mycompany');
 
-  const res = await fetch(`${sut.url}/api/v1/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ project: 'proj' }) });
+  const res = await fetch(`${sut.url}/api/v1/sync`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ project: 'proj' }),
+  });
   expect(res.status).toBe(202);
-  await waitForJobs(sut.url, 'proj', (jobs) => jobs.length > 0 && jobs.every((j) => j.state !== 'queued' && j.state !== 'running'));
+  await waitForJobs(
+    sut.url,
+    'proj',
+    (jobs) => jobs.length > 0 && jobs.every((j) => j.state !== 'queued' && j.state !== 'running'),
+  );
   const log = await readFile(join(sut.logDir, 'proj-running.log'), 'utf8');
   expect(log).toMatch(/project sync of proj into mycompany queued/);
   expect(log).not.toMatch(/into \*\*\*/);
@@ -69,27 +94,50 @@ test('a refused call cannot blank a word out of later log lines (HWSK: mycompany
 test('header secrets shorter than 8 characters are refused with 400 naming the header', async () => {
   const cases: Array<[string, Record<string, string>]> = [
     ['HWSK', { HWAuthMethod: 'AKSK', HWAK: 'FRONTDOORAK0001', HWSK: 'x', Namespace: 'short-sk' }],
-    ['HWPassword', { HWAuthMethod: 'Password', HWDomain: 'some-domain', HWUser: 'someone', HWPassword: 'abc1234', Namespace: 'short-pw' }],
+    [
+      'HWPassword',
+      {
+        HWAuthMethod: 'Password',
+        HWDomain: 'some-domain',
+        HWUser: 'someone',
+        HWPassword: 'abc1234',
+        Namespace: 'short-pw',
+      },
+    ],
     ['HarborPassword', { HarborUser: 'admin', HarborPassword: 'Harbor1', Namespace: 'short-harbor' }],
   ];
   for (const [name, headers] of cases) {
     const answer = await oldCall(headers);
-    expect({ name, status: answer.status, message: answer.json.error?.message }).toEqual({ name, status: 400, message: expect.stringContaining(`the ${name} header is shorter than 8 characters`) });
+    expect({ name, status: answer.status, message: answer.json.error?.message }).toEqual({
+      name,
+      status: 400,
+      message: expect.stringContaining(`the ${name} header is shorter than 8 characters`),
+    });
   }
 });
 
 /** 4 KB random secrets in all three secret headers, on a call refused for a bad project name or a missing HWAK. */
 async function refusedCall(url: string, i: number): Promise<number> {
   const secret = () => randomBytes(3072).toString('base64'); // 4,096 characters
-  const headers: Record<string, string> = i % 2 === 0 ? { Projectname: 'Not_A_Project!', HWAK: 'FRONTDOORAK0001' } : { Projectname: 'proj', Namespace: 'flood-ns' };
-  const res = await fetch(`${url}/service/synchronization/namespace`, { method: 'POST', headers: { ...headers, HWSK: secret(), HWPassword: secret(), HarborPassword: secret() } });
+  const headers: Record<string, string> =
+    i % 2 === 0
+      ? { Projectname: 'Not_A_Project!', HWAK: 'FRONTDOORAK0001' }
+      : { Projectname: 'proj', Namespace: 'flood-ns' };
+  const res = await fetch(`${url}/service/synchronization/namespace`, {
+    method: 'POST',
+    headers: { ...headers, HWSK: secret(), HWPassword: secret(), HarborPassword: secret() },
+  });
   await res.arrayBuffer();
   return res.status;
 }
 
 async function refusedCalls(url: string, count: number): Promise<Set<number>> {
   const statuses = new Set<number>();
-  for (let i = 0; i < count; i += 20) for (const s of await Promise.all(Array.from({ length: Math.min(20, count - i) }, (_, j) => refusedCall(url, i + j)))) statuses.add(s);
+  for (let i = 0; i < count; i += 20)
+    for (const s of await Promise.all(
+      Array.from({ length: Math.min(20, count - i) }, (_, j) => refusedCall(url, i + j)),
+    ))
+      statuses.add(s);
   return statuses;
 }
 
@@ -105,7 +153,7 @@ test('4,000 refused calls with 4 KB random secrets leave the redactor as it was'
   expect(redactor().redact('nothing of theirs is hidden')).toBe('nothing of theirs is hidden');
 });
 
-test('4,000 refused calls with 4 KB random secrets grow the service\'s RSS by less than 50 MB', async () => {
+test("4,000 refused calls with 4 KB random secrets grow the service's RSS by less than 50 MB", async () => {
   // The service alone in its own process, so that the figure is its memory, not this test runner's.
   const serve = await startServeProcess(harbor.host, proxy.host, { NamespaceMap: 'proj:mycompany' });
   try {
@@ -114,7 +162,9 @@ test('4,000 refused calls with 4 KB random secrets grow the service\'s RSS by le
     const before = await rssMb(pid);
     await refusedCalls(serve.url, 4000);
     const grown = (await rssMb(pid)) - before;
-    console.log(`front door: 4,000 refused calls with 3 x 4 KB secrets each: the service's RSS went from ${before.toFixed(1)} MB by ${grown.toFixed(1)} MB`);
+    console.log(
+      `front door: 4,000 refused calls with 3 x 4 KB secrets each: the service's RSS went from ${before.toFixed(1)} MB by ${grown.toFixed(1)} MB`,
+    );
     // Kept, the secrets alone would be 4,000 x 3 x 4 KB = 48 MB, twice that with their URL-encoded forms (110 MB
     // measured before the fix). Refused and dropped: 16 to 31 MB measured, and 17 MB after 12,000 calls: heap
     // sizing, not retention.
@@ -124,7 +174,7 @@ test('4,000 refused calls with 4 KB random secrets grow the service\'s RSS by le
   }
 }, 120_000);
 
-test('an accepted call\'s secrets are hidden while its jobs run and dropped when the last one ends', async () => {
+test("an accepted call's secrets are hidden while its jobs run and dropped when the last one ends", async () => {
   const sk = 'front-door-held-sk-0123456789';
   const ak = 'FRONTDOORAK0002';
   const login = createHmac('sha256', sk).update(ak).digest('hex');
@@ -153,12 +203,19 @@ test('an accepted call\'s secrets are hidden while its jobs run and dropped when
   }
 });
 
-test('a job\'s error is scrubbed before it is stored, even when the peer echoes the call\'s login', async () => {
+test("a job's error is scrubbed before it is stored, even when the peer echoes the call's login", async () => {
   const sk = 'front-door-echo-sk-9876543210';
   const ak = 'FRONTDOORAK0003';
   const login = createHmac('sha256', sk).update(ak).digest('hex');
-  const body = JSON.stringify({ errors: [{ code: 'DENIED', message: `login ${REGION}@${ak} with password ${login} may not push`, detail: null }] });
-  proxy.inject({ method: 'PUT', path: /^\/v2\/echo-ns\/.*\/manifests\//, times: Infinity, fault: { status: 403, body } });
+  const body = JSON.stringify({
+    errors: [{ code: 'DENIED', message: `login ${REGION}@${ak} with password ${login} may not push`, detail: null }],
+  });
+  proxy.inject({
+    method: 'PUT',
+    path: /^\/v2\/echo-ns\/.*\/manifests\//,
+    times: Infinity,
+    fault: { status: 403, body },
+  });
   try {
     const call = await oldCall({ HWAuthMethod: 'AKSK', HWAK: ak, HWSK: sk, Namespace: 'echo-ns' });
     expect(call.status).toBe(202);
@@ -168,7 +225,10 @@ test('a job\'s error is scrubbed before it is stored, even when the peer echoes 
     expect(JSON.stringify(job)).not.toContain(login);
     // The job store itself, database and write-ahead log, never saw it.
     for (const name of await readdir(sut.dataDir)) {
-      expect({ name, leaked: (await readFile(join(sut.dataDir, name))).includes(login) }).toEqual({ name, leaked: false });
+      expect({ name, leaked: (await readFile(join(sut.dataDir, name))).includes(login) }).toEqual({
+        name,
+        leaked: false,
+      });
     }
   } finally {
     proxy.clear();

@@ -28,7 +28,10 @@ beforeAll(async () => {
     // SWR of the called region: its login is `ap-southeast-1@AK`.
     startSwr({ ak: AK, sk: SK, region: CALLED, namespaces: ['regional-ns'], requestsPerSecond: 0 }),
   ]);
-  image = await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'front-door-region', size: 5_000 }] });
+  image = await pushImage(harbor.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'front-door-region', size: 5_000 }],
+  });
 }, 60_000);
 
 afterEach(async () => {
@@ -48,7 +51,10 @@ function namespacesApi(base: string, asked: string[], reqheaders?: Record<string
     .get('/v2/manage/namespaces')
     .reply(() => {
       asked.push(`GET ${base}`);
-      return [200, { namespaces: [...swr.namespaces].map((name, id) => ({ id, name, creator_name: 'tester', auth: 7 })) }];
+      return [
+        200,
+        { namespaces: [...swr.namespaces].map((name, id) => ({ id, name, creator_name: 'tester', auth: 7 })) },
+      ];
     })
     .post('/v2/manage/namespaces')
     .reply(() => {
@@ -61,16 +67,22 @@ function namespacesApi(base: string, asked: string[], reqheaders?: Record<string
 function traps(asked: string[]) {
   for (const base of [api(CONFIGURED), iam(CONFIGURED)]) {
     for (const method of ['GET', 'POST', 'PUT', 'DELETE']) {
-      nock(base).persist().intercept(() => true, method).reply(() => {
-        asked.push(`${method} ${base} (configured region)`);
-        return [500, { error: 'asked in the configured region instead of the call\'s' }];
-      });
+      nock(base)
+        .persist()
+        .intercept(() => true, method)
+        .reply(() => {
+          asked.push(`${method} ${base} (configured region)`);
+          return [500, { error: "asked in the configured region instead of the call's" }];
+        });
     }
   }
 }
 
 async function manualCall(extra: Record<string, string> = {}): Promise<Job> {
-  const res = await fetch(`${sut!.url}/service/synchronization/namespace`, { method: 'POST', headers: { Projectname: 'proj', Namespace: 'regional-ns', RegionName: CALLED, ...extra } });
+  const res = await fetch(`${sut!.url}/service/synchronization/namespace`, {
+    method: 'POST',
+    headers: { Projectname: 'proj', Namespace: 'regional-ns', RegionName: CALLED, ...extra },
+  });
   const answer = (await res.json()) as { jobId: string; error?: unknown };
   expect({ status: res.status, error: answer.error }).toEqual({ status: 202, error: undefined });
   return until(`job ${answer.jobId} to end`, async () => {
@@ -79,9 +91,15 @@ async function manualCall(extra: Record<string, string> = {}): Promise<Job> {
   });
 }
 
-const base = { HWAK: AK, HWSK: SK, RegionName: CONFIGURED, SWRManageNamespaces: 'true', NamespaceMap: 'proj:regional-ns' };
+const base = {
+  HWAK: AK,
+  HWSK: SK,
+  RegionName: CONFIGURED,
+  SWRManageNamespaces: 'true',
+  NamespaceMap: 'proj:regional-ns',
+};
 
-test('AK/SK: RegionName sends namespace checks to that region\'s SWR API; an explicit SWRApiEndpoint still wins', async () => {
+test("AK/SK: RegionName sends namespace checks to that region's SWR API; an explicit SWRApiEndpoint still wins", async () => {
   const asked: string[] = [];
   traps(asked);
   namespacesApi(api(CALLED), asked);
@@ -103,21 +121,42 @@ test('AK/SK: RegionName sends namespace checks to that region\'s SWR API; an exp
   expect(asked.filter((a) => !a.startsWith(`GET ${custom}`))).toEqual([]);
 });
 
-test('Password: the IAM token is asked of the call\'s region, scoped to it, and the temporary login too', async () => {
+test("Password: the IAM token is asked of the call's region, scoped to it, and the temporary login too", async () => {
   const asked: string[] = [];
   traps(asked);
   const temporary = { username: `${CALLED}@TEMPORARYREGIONAK01`, password: 'temporary-region-login-value' };
   swr.addLogin(temporary.username, temporary.password);
   const token = nock(iam(CALLED))
-    .post('/v3/auth/tokens', (body: { auth: { scope: { project: { name: string } } } }) => body.auth.scope.project.name === CALLED)
-    .reply(201, { token: { expires_at: new Date(Date.now() + 86_400_000).toISOString() } }, { 'X-Subject-Token': 'regional-iam-token' });
+    .post(
+      '/v3/auth/tokens',
+      (body: { auth: { scope: { project: { name: string } } } }) => body.auth.scope.project.name === CALLED,
+    )
+    .reply(
+      201,
+      { token: { expires_at: new Date(Date.now() + 86_400_000).toISOString() } },
+      { 'X-Subject-Token': 'regional-iam-token' },
+    );
   namespacesApi(api(CALLED), asked, { 'x-auth-token': 'regional-iam-token' });
   nock(api(CALLED), { reqheaders: { 'x-auth-token': 'regional-iam-token' } })
     .persist()
     .post('/v2/manage/utils/secret')
     .query({ projectname: CALLED })
-    .reply(200, { auths: { [swr.host]: { auth: Buffer.from(`${temporary.username}:${temporary.password}`).toString('base64') } } }, { 'X-Swr-Expireat': new Date(Date.now() + 6 * 3600_000).toISOString() });
-  sut = await startServiceUnderTest(harbor.host, swr.host, { ...base, HWAuthMethod: 'Password', HWAK: '', HWSK: '', HWDomain: 'acme', HWUser: 'deployer', HWPassword: 'iam-user-password-value' });
+    .reply(
+      200,
+      {
+        auths: { [swr.host]: { auth: Buffer.from(`${temporary.username}:${temporary.password}`).toString('base64') } },
+      },
+      { 'X-Swr-Expireat': new Date(Date.now() + 6 * 3600_000).toISOString() },
+    );
+  sut = await startServiceUnderTest(harbor.host, swr.host, {
+    ...base,
+    HWAuthMethod: 'Password',
+    HWAK: '',
+    HWSK: '',
+    HWDomain: 'acme',
+    HWUser: 'deployer',
+    HWPassword: 'iam-user-password-value',
+  });
   const job = await manualCall();
   expect({ failed: job.state === 'failed', error: job.error }).toEqual({ failed: false, error: undefined });
   expect(token.isDone()).toBe(true);

@@ -23,14 +23,31 @@ afterAll(async () => {
 });
 
 /** Pushes an image, posts its webhook to a fresh service and returns the service and the finished job's id. */
-async function syncOneImage(extra: Record<string, string>, repo: string): Promise<{ sut: ServiceUnderTest; jobId: string }> {
+async function syncOneImage(
+  extra: Record<string, string>,
+  repo: string,
+): Promise<{ sut: ServiceUnderTest; jobId: string }> {
   const sut = await startServiceUnderTest(harbor.host, dst.host, extra);
   started.push(sut);
-  const image = await pushImage(harbor.access, `proj/${repo}`, 'v1', { format: 'docker', layers: [{ seed: repo, size: 10_000 }] });
-  const payload = harbor.webhookPayload('default', { project: 'proj', repository: repo, digest: image.digest, tag: 'v1' });
-  const res = await fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+  const image = await pushImage(harbor.access, `proj/${repo}`, 'v1', {
+    format: 'docker',
+    layers: [{ seed: repo, size: 10_000 }],
+  });
+  const payload = harbor.webhookPayload('default', {
+    project: 'proj',
+    repository: repo,
+    digest: image.digest,
+    tag: 'v1',
+  });
+  const res = await fetch(`${sut.url}/service/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': payload.contentType },
+    body: payload.body,
+  });
   expect(res.status).toBe(200);
-  const jobs = await waitForJobs(sut.url, 'proj', (all) => all.some((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'succeeded'));
+  const jobs = await waitForJobs(sut.url, 'proj', (all) =>
+    all.some((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.state === 'succeeded'),
+  );
   return { sut, jobId: jobs.find((j) => j.spec.kind === 'image' && j.spec.repository === repo)!.id };
 }
 
@@ -38,7 +55,7 @@ async function lines(dir: string, file: string): Promise<string[]> {
   return (await readFile(join(dir, file), 'utf8')).split('\n').filter((l) => l.length > 0);
 }
 
-test('LogFormat=json: every line of every file parses, and a job\'s lines carry its id as a field', async () => {
+test("LogFormat=json: every line of every file parses, and a job's lines carry its id as a field", async () => {
   const { sut, jobId } = await syncOneImage({ LogFormat: 'json' }, 'json-log/app');
   // Closed (logs flushed) but not removed: afterAll's stop removes the directories.
   await sut.running.close(0);
@@ -47,14 +64,31 @@ test('LogFormat=json: every line of every file parses, and a job\'s lines carry 
   for (const file of files) {
     const all = await lines(sut.logDir, file);
     expect(all.length).toBeGreaterThan(0);
-    parsed.set(file, all.map((l) => JSON.parse(l) as Record<string, unknown>));
+    parsed.set(
+      file,
+      all.map((l) => JSON.parse(l) as Record<string, unknown>),
+    );
     for (const entry of parsed.get(file)!) {
-      expect(entry).toEqual(expect.objectContaining({ level: expect.any(String), message: expect.any(String), timestamp: expect.any(String) }));
+      expect(entry).toEqual(
+        expect.objectContaining({
+          level: expect.any(String),
+          message: expect.any(String),
+          timestamp: expect.any(String),
+        }),
+      );
     }
   }
   // The job's own lines in the service log: started and succeeded.
-  const ofJob = parsed.get('running.log')!.filter((e) => e.jobId === jobId).map((e) => e.message as string);
-  expect(ofJob).toEqual(expect.arrayContaining([expect.stringMatching(/^started: image proj\/json-log\/app@sha256:/), 'succeeded: 1 image(s)']));
+  const ofJob = parsed
+    .get('running.log')!
+    .filter((e) => e.jobId === jobId)
+    .map((e) => e.message as string);
+  expect(ofJob).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(/^started: image proj\/json-log\/app@sha256:/),
+      'succeeded: 1 image(s)',
+    ]),
+  );
   // Every line in the project's logs was written for this one job: each carries its id.
   for (const file of ['proj-running.log', 'proj-success.log']) {
     for (const entry of parsed.get(file)!) expect(entry.jobId).toBe(jobId);
@@ -62,13 +96,17 @@ test('LogFormat=json: every line of every file parses, and a job\'s lines carry 
   expect(parsed.get('proj-success.log')!.map((e) => e.message)).toEqual([expect.stringContaining('json-log/app:v1')]);
 });
 
-test('the text default: readable lines, a job\'s lines start with [job <id>]', async () => {
+test("the text default: readable lines, a job's lines start with [job <id>]", async () => {
   const { sut, jobId } = await syncOneImage({}, 'text-log/app');
   // Closed (logs flushed) but not removed: afterAll's stop removes the directories.
   await sut.running.close(0);
   const running = await lines(sut.logDir, 'running.log');
   expect(() => JSON.parse(running[0])).toThrow();
-  expect(running).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^\\S+ INFO \\[job ${jobId}\\] started: image proj/text-log/app@sha256:`))]));
+  expect(running).toEqual(
+    expect.arrayContaining([
+      expect.stringMatching(new RegExp(`^\\S+ INFO \\[job ${jobId}\\] started: image proj/text-log/app@sha256:`)),
+    ]),
+  );
   const project = await lines(sut.logDir, 'proj-running.log');
   const mine = project.filter((l) => l.includes('text-log/app'));
   expect(mine.length).toBeGreaterThanOrEqual(2);

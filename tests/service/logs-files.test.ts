@@ -40,17 +40,28 @@ test(`${PROJECTS} projects logged: open descriptors stay under the cap, every li
     logs.project(`p${i}`).success.info(`p${i}/app:v1 synced`);
   }
   // Every line on disk first (files closed for the cap were flushed before closing), then the count.
-  await until('every project file written', async () => {
-    for (let i = 0; i < PROJECTS; i++) {
-      const ok = await Promise.all([lines(`p${i}-running.log`), lines(`p${i}-success.log`)]).then(([r, s]) => r.length === 1 && s.length === 1, () => false);
-      if (!ok) return undefined;
-    }
-    return true;
-  }, 20_000);
-  const settled = await until('descriptors under the cap', async () => {
-    const n = openDescriptors() - before;
-    return n <= OPEN_FILE_CAP + 1 + SLACK ? n : undefined;
-  }, 10_000);
+  await until(
+    'every project file written',
+    async () => {
+      for (let i = 0; i < PROJECTS; i++) {
+        const ok = await Promise.all([lines(`p${i}-running.log`), lines(`p${i}-success.log`)]).then(
+          ([r, s]) => r.length === 1 && s.length === 1,
+          () => false,
+        );
+        if (!ok) return undefined;
+      }
+      return true;
+    },
+    20_000,
+  );
+  const settled = await until(
+    'descriptors under the cap',
+    async () => {
+      const n = openDescriptors() - before;
+      return n <= OPEN_FILE_CAP + 1 + SLACK ? n : undefined;
+    },
+    10_000,
+  );
   console.log(`${PROJECTS} projects logged (2 files each): ${settled} descriptors more than before (${before} before)`);
   // The cap is about closing the others, not about having none open: the newest projects' files are open.
   expect(settled).toBeGreaterThanOrEqual(OPEN_FILE_CAP / 2);
@@ -62,7 +73,10 @@ test(`${PROJECTS} projects logged: open descriptors stay under the cap, every li
   logs = undefined;
   for (let i = 0; i < PROJECTS; i++) {
     const running = (await lines(`p${i}-running.log`)).map((l) => l.replace(/^\S+ INFO /, ''));
-    expect({ i, running }).toEqual({ i, running: i < 10 ? [`first line of p${i}`, `second line of p${i}`] : [`first line of p${i}`] });
+    expect({ i, running }).toEqual({
+      i,
+      running: i < 10 ? [`first line of p${i}`, `second line of p${i}`] : [`first line of p${i}`],
+    });
     expect(await lines(`p${i}-success.log`)).toHaveLength(1);
   }
   expect(openDescriptors() - before).toBeLessThanOrEqual(SLACK);
@@ -72,17 +86,30 @@ test('a project file idle for the idle time is closed; its next line reopens it 
   const before = openDescriptors();
   logs = createLogs(dir, new Redactor(), { console: false, openFiles: { idleMs: 2000, maxOpen: 100 } });
   for (let i = 0; i < 20; i++) logs.project(`idle${i}`).running.info(`before the pause ${i}`);
-  await until('the first lines written', async () => ((await Promise.all(Array.from({ length: 20 }, (_, i) => lines(`idle${i}-running.log`).catch(() => [])))).every((l) => l.length === 1) ? true : undefined));
+  await until('the first lines written', async () =>
+    (await Promise.all(Array.from({ length: 20 }, (_, i) => lines(`idle${i}-running.log`).catch(() => [])))).every(
+      (l) => l.length === 1,
+    )
+      ? true
+      : undefined,
+  );
   // Open while in use (40 files: running and success of 20 projects)...
   expect(openDescriptors() - before).toBeGreaterThanOrEqual(40);
   // ...and closed after 2 s without a line (the sweep runs every second); only running.log stays.
-  await until('idle project files closed', async () => (openDescriptors() - before <= 1 + SLACK ? true : undefined), 20_000);
+  await until(
+    'idle project files closed',
+    async () => (openDescriptors() - before <= 1 + SLACK ? true : undefined),
+    20_000,
+  );
   expect(openDescriptors() - before).toBeLessThan(40);
   for (let i = 0; i < 20; i++) logs.project(`idle${i}`).running.info(`after the pause ${i}`);
   await logs.close();
   logs = undefined;
   for (let i = 0; i < 20; i++) {
-    expect((await lines(`idle${i}-running.log`)).map((l) => l.replace(/^\S+ INFO /, ''))).toEqual([`before the pause ${i}`, `after the pause ${i}`]);
+    expect((await lines(`idle${i}-running.log`)).map((l) => l.replace(/^\S+ INFO /, ''))).toEqual([
+      `before the pause ${i}`,
+      `after the pause ${i}`,
+    ]);
   }
 });
 
@@ -99,12 +126,27 @@ test('rotation: past the size the file is renamed and a new one started; at most
   }
   await logs.close();
   logs = undefined;
-  const expected = ['rot-running.log', 'rot-running1.log', 'rot-running2.log', 'rot-success.log', 'running.log', 'running1.log', 'running2.log'];
+  const expected = [
+    'rot-running.log',
+    'rot-running1.log',
+    'rot-running2.log',
+    'rot-success.log',
+    'running.log',
+    'running1.log',
+    'running2.log',
+  ];
   // A rotation under way when the logs closed finishes its renames just after (winston renames 1 -> 2, then the
   // file -> 1, so for a moment `1` is missing): wait until the files and their sizes read the same twice running.
   const snapshot = async () => {
     const names = (await readdir(dir)).sort();
-    const sizes = await Promise.all(names.map((n) => stat(join(dir, n)).then((s) => s.size, () => -1)));
+    const sizes = await Promise.all(
+      names.map((n) =>
+        stat(join(dir, n)).then(
+          (s) => s.size,
+          () => -1,
+        ),
+      ),
+    );
     return names.map((n, i) => `${n}:${sizes[i]}`).join();
   };
   let previous = '';
@@ -120,7 +162,8 @@ test('rotation: past the size the file is renamed and a new one started; at most
   ).catch(async () => (await readdir(dir)).sort());
   expect(files).toEqual(expected);
   for (const base of ['running', 'rot-running']) {
-    for (const file of [`${base}.log`, `${base}1.log`, `${base}2.log`]) expect((await stat(join(dir, file))).size).toBeLessThanOrEqual(maxBytes + 300);
+    for (const file of [`${base}.log`, `${base}1.log`, `${base}2.log`])
+      expect((await stat(join(dir, file))).size).toBeLessThanOrEqual(maxBytes + 300);
     // tailable: the newest lines are in the file that keeps its name, the older ones in 1, then 2.
     const newest = await lines(`${base}.log`);
     expect(newest.at(-1)).toContain(line(1999));
@@ -131,10 +174,24 @@ test('rotation: past the size the file is renamed and a new one started; at most
 });
 
 test('LogMaxSizeMB, LogMaxFiles: defaults 100 MB and 5 files, 0 turns rotation off, bad values are named', () => {
-  const base = { NamespaceMap: 'library:mycompany', HWAuthMethod: 'AKSK', HWAK: 'AKEXAMPLE0000000001', HWSK: 'sk-example-value-000000001', RegionName: 'cn-north-4', HarborAddr: 'harbor.example.com' };
+  const base = {
+    NamespaceMap: 'library:mycompany',
+    HWAuthMethod: 'AKSK',
+    HWAK: 'AKEXAMPLE0000000001',
+    HWSK: 'sk-example-value-000000001',
+    RegionName: 'cn-north-4',
+    HarborAddr: 'harbor.example.com',
+  };
   expect(parseConfig(base).logRotation).toEqual({ maxBytes: 100 * 1024 * 1024, maxFiles: 5 });
-  expect(parseConfig({ ...base, LogMaxSizeMB: '0', LogMaxFiles: '2' }).logRotation).toEqual({ maxBytes: 0, maxFiles: 2 });
+  expect(parseConfig({ ...base, LogMaxSizeMB: '0', LogMaxFiles: '2' }).logRotation).toEqual({
+    maxBytes: 0,
+    maxFiles: 2,
+  });
   expect(() => parseConfig({ ...base, LogMaxSizeMB: '1.5', LogMaxFiles: '0' })).toThrow(ConfigError);
-  expect(() => parseConfig({ ...base, LogMaxSizeMB: 'big' })).toThrow(/LogMaxSizeMB must be a whole number from 0 to 100000, got "big"/);
-  expect(() => parseConfig({ ...base, LogMaxFiles: '0' })).toThrow(/LogMaxFiles must be a whole number from 1 to 1000, got "0"/);
+  expect(() => parseConfig({ ...base, LogMaxSizeMB: 'big' })).toThrow(
+    /LogMaxSizeMB must be a whole number from 0 to 100000, got "big"/,
+  );
+  expect(() => parseConfig({ ...base, LogMaxFiles: '0' })).toThrow(
+    /LogMaxFiles must be a whole number from 1 to 1000, got "0"/,
+  );
 });

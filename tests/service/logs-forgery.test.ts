@@ -28,7 +28,11 @@ let digest: string;
 
 async function failedJob(sut: ServiceUnderTest): Promise<Job> {
   const payload = harbor.webhookPayload('default', { project: 'proj', repository: 'app', digest, tag: 'v1' });
-  const res = await fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+  const res = await fetch(`${sut.url}/service/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': payload.contentType },
+    body: payload.body,
+  });
   expect(res.status).toBe(200);
   const jobs = await waitForJobs(sut.url, 'proj', (all) => all.some((j) => j.state === 'failed'));
   return jobs.find((j) => j.state === 'failed')!;
@@ -48,7 +52,9 @@ beforeAll(async () => {
     times: Infinity,
     fault: { status: 400, body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: MESSAGE }] }) },
   });
-  digest = (await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'forgery', size: 10_000 }] })).digest;
+  digest = (
+    await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'forgery', size: 10_000 }] })
+  ).digest;
   [text, json] = await Promise.all([
     startServiceUnderTest(harbor.host, proxy.host, { JobRetries: '0' }),
     startServiceUnderTest(harbor.host, proxy.host, { JobRetries: '0', LogFormat: 'json' }),
@@ -60,12 +66,15 @@ afterAll(async () => {
   await Promise.all([proxy?.stop(), harbor?.stop(), dst?.stop()]);
 });
 
-test('text: the registry\'s CR/LF and fake line stay inside one capped line; the stored job error is escaped and capped', async () => {
+test("text: the registry's CR/LF and fake line stay inside one capped line; the stored job error is escaped and capped", async () => {
   const job = await failedJob(text);
   await text.running.close(0);
   const lines = await logLines(text);
   // Every line is one the service wrote: its timestamp, a level, the job's id.
-  for (const line of lines) expect(line).toMatch(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (INFO|WARN|ERROR) \\[job ${job.id}\\] `));
+  for (const line of lines)
+    expect(line).toMatch(
+      new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z (INFO|WARN|ERROR) \\[job ${job.id}\\] `),
+    );
   expect(lines.filter((l) => l.startsWith(FORGED))).toEqual([]);
   const carrying = lines.filter((l) => l.includes('forged'));
   expect(carrying.length).toBeGreaterThanOrEqual(1);

@@ -56,7 +56,9 @@ function value(samples: Sample[], name: string, labels: Record<string, string> =
 
 /** The sum over every series of `name` whose labels include these. */
 function total(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((sum, s) => sum + s.value, 0);
+  return samples
+    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((sum, s) => sum + s.value, 0);
 }
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
@@ -65,12 +67,21 @@ function sameLabels(a: Record<string, string>, b: Record<string, string>): boole
 }
 
 async function postWebhook(body: string, contentType = 'application/json'): Promise<number> {
-  const res = await fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const res = await fetch(`${sut.url}/service/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': contentType },
+    body,
+  });
   await res.body?.cancel();
   return res.status;
 }
 
-type Readiness = { status: string; failed?: string[]; checks: Record<string, { ok: boolean; message: string; action?: string }>; error?: { code: string; message: string } };
+type Readiness = {
+  status: string;
+  failed?: string[];
+  checks: Record<string, { ok: boolean; message: string; action?: string }>;
+  error?: { code: string; message: string };
+};
 
 async function readyz(): Promise<{ status: number; body: Readiness }> {
   const res = await fetch(`${sut.url}/readyz`);
@@ -79,7 +90,12 @@ async function readyz(): Promise<{ status: number; body: Readiness }> {
 
 async function waitForReadyz(status: number, timeoutMs: number): Promise<Readiness> {
   let last = await readyz();
-  await until(`readyz to answer ${status}`, async () => (last.status === status || (last = await readyz()).status === status ? true : undefined), timeoutMs, 250).catch(() => undefined);
+  await until(
+    `readyz to answer ${status}`,
+    async () => (last.status === status || (last = await readyz()).status === status ? true : undefined),
+    timeoutMs,
+    250,
+  ).catch(() => undefined);
   expect({ status: last.status, body: last.body }).toEqual({ status, body: expect.anything() });
   return last.body;
 }
@@ -90,7 +106,9 @@ async function waitForJob(id: string): Promise<Job> {
     job = (await (await fetch(`${sut.url}/api/v1/jobs/${id}`)).json()) as Job;
     return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
   }).catch((error: Error) => {
-    throw /^timed out waiting/.test(error.message) ? new Error(`job ${id} did not settle: ${JSON.stringify(job)}`) : error;
+    throw /^timed out waiting/.test(error.message)
+      ? new Error(`job ${id} did not settle: ${JSON.stringify(job)}`)
+      : error;
   });
 }
 
@@ -100,17 +118,32 @@ const blobsOf = (pushed: PushedImage) => [pushed.config, ...pushed.layers];
 
 describe('GET /metrics', () => {
   test('a webhook-synced image gives exact image, blob, byte, webhook and duration counts, and registry requests by host', async () => {
-    image = await pushImage(harbor.access, 'proj/metrics/app', 'v1', { format: 'oci', layers: [{ seed: 'metrics-1', size: 40_000 }, { seed: 'metrics-2', size: 25_000 }] });
+    image = await pushImage(harbor.access, 'proj/metrics/app', 'v1', {
+      format: 'oci',
+      layers: [
+        { seed: 'metrics-1', size: 40_000 },
+        { seed: 'metrics-2', size: 25_000 },
+      ],
+    });
     const before = await scrape();
     // Known outcomes are there at 0 before anything happens, so that rate() sees the first one.
     expect(value(before, 'swr_harbor_sync_images_total', { outcome: 'synced' })).toBe(0);
     expect(value(before, 'swr_harbor_sync_blobs_total', { action: 'uploaded' })).toBe(0);
 
-    const push = harbor.webhookPayload('default', { project: 'proj', repository: 'metrics/app', digest: image.digest, tag: 'v1' });
+    const push = harbor.webhookPayload('default', {
+      project: 'proj',
+      repository: 'metrics/app',
+      digest: image.digest,
+      tag: 'v1',
+    });
     expect(await postWebhook(push.body, push.contentType)).toBe(200);
     expect(await postWebhook('{"type": "PUSH_ARTIFACT",')).toBe(400);
-    expect(await postWebhook(await readFile(new URL('../fixtures/harbor-pull-default.json', import.meta.url), 'utf8'))).toBe(200);
-    await waitForJobs(sut.url, 'proj', (all) => all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'metrics/app' && j.state === 'succeeded'));
+    expect(
+      await postWebhook(await readFile(new URL('../fixtures/harbor-pull-default.json', import.meta.url), 'utf8')),
+    ).toBe(200);
+    await waitForJobs(sut.url, 'proj', (all) =>
+      all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'metrics/app' && j.state === 'succeeded'),
+    );
     await assertImageComplete(dst, 'mirror/metrics/app', 'v1');
 
     const m = await scrape();
@@ -130,8 +163,12 @@ describe('GET /metrics', () => {
     expect(total(m, 'swr_harbor_sync_webhook_events_total')).toBe(3);
 
     // Every blob and the manifest were PUT to the destination (201); the source was read with GETs (200).
-    expect(value(m, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, method: 'PUT', status: '201' })).toBeGreaterThanOrEqual(blobs.length + 1);
-    expect(value(m, 'swr_harbor_sync_registry_requests_total', { registry: harbor.host, method: 'GET', status: '200' })).toBeGreaterThan(0);
+    expect(
+      value(m, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, method: 'PUT', status: '201' }),
+    ).toBeGreaterThanOrEqual(blobs.length + 1);
+    expect(
+      value(m, 'swr_harbor_sync_registry_requests_total', { registry: harbor.host, method: 'GET', status: '200' }),
+    ).toBeGreaterThan(0);
     expect(total(m, 'swr_harbor_sync_registry_requests_total', { registry: harbor.host, method: 'PUT' })).toBe(0);
     expect(total(m, 'swr_harbor_sync_registry_retries_total')).toBe(0);
 
@@ -149,7 +186,11 @@ describe('GET /metrics', () => {
 
   test('the same image again counts one skipped image and uploads nothing', async () => {
     const before = await scrape();
-    const res = await fetch(`${sut.url}/api/v1/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ project: 'proj', repositories: ['metrics/app'], tags: ['v1'] }) });
+    const res = await fetch(`${sut.url}/api/v1/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: 'proj', repositories: ['metrics/app'], tags: ['v1'] }),
+    });
     expect(res.status).toBe(202);
     const job = await waitForJob(((await res.json()) as { jobId: string }).jobId);
     expect(job.state).toBe('succeeded');
@@ -157,11 +198,15 @@ describe('GET /metrics', () => {
 
     const m = await scrape();
     const blobs = blobsOf(image);
-    expect(value(m, 'swr_harbor_sync_images_total', { outcome: 'skipped' })).toBe(value(before, 'swr_harbor_sync_images_total', { outcome: 'skipped' })! + 1);
+    expect(value(m, 'swr_harbor_sync_images_total', { outcome: 'skipped' })).toBe(
+      value(before, 'swr_harbor_sync_images_total', { outcome: 'skipped' })! + 1,
+    );
     expect(value(m, 'swr_harbor_sync_images_total', { outcome: 'synced' })).toBe(1);
     expect(value(m, 'swr_harbor_sync_blobs_total', { action: 'uploaded' })).toBe(blobs.length);
     expect(value(m, 'swr_harbor_sync_copied_bytes_total')).toBe(blobs.reduce((sum, b) => sum + b.size, 0));
-    expect(total(m, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, method: 'PUT' })).toBe(total(before, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, method: 'PUT' }));
+    expect(total(m, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, method: 'PUT' })).toBe(
+      total(before, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, method: 'PUT' }),
+    );
     expect(value(m, 'swr_harbor_sync_image_copy_duration_seconds_count', { outcome: 'skipped' })).toBe(1);
     expect(value(m, 'swr_harbor_sync_job_duration_seconds_count', { kind: 'project', outcome: 'succeeded' })).toBe(1);
   });
@@ -178,29 +223,47 @@ describe('GET /readyz', () => {
   });
 
   test('503 naming the destination while it is down, 200 again once it is back', async () => {
-    const outage = await pushImage(harbor.access, 'proj/metrics/outage', 'v1', { format: 'docker', layers: [{ seed: 'metrics-outage', size: 20_000 }] });
+    const outage = await pushImage(harbor.access, 'proj/metrics/outage', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'metrics-outage', size: 20_000 }],
+    });
     await dst.down();
     try {
       // A job that needs the destination is what notices the outage.
-      const push = harbor.webhookPayload('default', { project: 'proj', repository: 'metrics/outage', digest: outage.digest, tag: 'v1' });
+      const push = harbor.webhookPayload('default', {
+        project: 'proj',
+        repository: 'metrics/outage',
+        digest: outage.digest,
+        tag: 'v1',
+      });
       expect(await postWebhook(push.body, push.contentType)).toBe(200);
       const body = await waitForReadyz(503, 20_000);
       expect(body.status).toBe('not ready');
       expect(body.failed).toEqual(['destination']);
-      expect(body.checks.destination).toEqual({ ok: false, message: expect.stringContaining(dst.host), action: expect.stringContaining('destination registry') });
+      expect(body.checks.destination).toEqual({
+        ok: false,
+        message: expect.stringContaining(dst.host),
+        action: expect.stringContaining('destination registry'),
+      });
       expect(body.checks.harbor.ok).toBe(true);
       expect(body.checks.store.ok).toBe(true);
       expect(body.error).toEqual({ code: 'NOT_READY', message: expect.stringMatching(/^destination: /) });
 
       const m = await scrape();
-      expect(total(m, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, status: 'network_error' })).toBeGreaterThan(0);
-      expect(value(m, 'swr_harbor_sync_registry_retries_total', { registry: dst.host, reason: 'network' })).toBeGreaterThan(0);
+      expect(
+        total(m, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, status: 'network_error' }),
+      ).toBeGreaterThan(0);
+      expect(
+        value(m, 'swr_harbor_sync_registry_retries_total', { registry: dst.host, reason: 'network' }),
+      ).toBeGreaterThan(0);
     } finally {
       await dst.up();
     }
     // The job's retry reaches the destination again, which is what readiness goes by.
     await waitForReadyz(200, 45_000);
-    await waitForJobs(sut.url, 'proj', (all) => all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'metrics/outage' && j.state === 'succeeded'));
+    await waitForJobs(sut.url, 'proj', (all) =>
+      all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'metrics/outage' && j.state === 'succeeded'),
+    );
   }, 90_000);
 
   test('503 naming the job store while it cannot be written, 200 again once it can', async () => {
@@ -212,7 +275,11 @@ describe('GET /readyz', () => {
       const { status, body } = await readyz();
       expect(status).toBe(503);
       expect(body.failed).toEqual(['store']);
-      expect(body.checks.store).toEqual({ ok: false, message: expect.stringContaining('cannot be written'), action: expect.stringContaining(sut.dataDir) });
+      expect(body.checks.store).toEqual({
+        ok: false,
+        message: expect.stringContaining('cannot be written'),
+        action: expect.stringContaining(sut.dataDir),
+      });
       expect(body.checks.destination.ok).toBe(true);
       // /healthz only reads, so it still says the process is alive.
       expect((await fetch(`${sut.url}/healthz`)).status).toBe(200);

@@ -60,11 +60,17 @@ const bearer = { authorization: `Bearer ${API_TOKEN}` };
 
 beforeAll(async () => {
   [harbor, dst] = await Promise.all([
-    startHarbor({ projects: [{ name: 'proj', public: false }], admin: { username: HARBOR_USER, password: HARBOR_PASSWORD } }),
+    startHarbor({
+      projects: [{ name: 'proj', public: false }],
+      admin: { username: HARBOR_USER, password: HARBOR_PASSWORD },
+    }),
     // The destination only accepts SWR's AK/SK-derived login, so the derived password really goes on the wire.
     startRegistry({ auth: 'htpasswd', username: `${REGION}@${HWAK}`, password: LOGIN_PASSWORD }),
   ]);
-  image = await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'security-app', size: 10_000 }] });
+  image = await pushImage(harbor.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'security-app', size: 10_000 }],
+  });
   index = await pushIndex(harbor.access, 'proj/multi', 'm1', {
     format: 'oci',
     images: [
@@ -89,7 +95,12 @@ afterAll(async () => {
   await Promise.all([harbor?.stop(), dst?.stop()]);
 });
 
-async function call(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; json: any }> {
+async function call(
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+  body?: string,
+): Promise<{ status: number; json: any }> {
   const res = await fetch(`${sut.url}${path}`, { method, headers, body });
   const text = await res.text();
   answers.push(`${res.status} ${JSON.stringify([...res.headers])}\n${text}`);
@@ -110,7 +121,9 @@ async function finalJob(id: string): Promise<Job> {
     job = answer.json as Job;
     return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
   }).catch((error: Error) => {
-    throw /^timed out waiting/.test(error.message) ? new Error(`job ${id} did not finish: ${JSON.stringify(job)}`) : error;
+    throw /^timed out waiting/.test(error.message)
+      ? new Error(`job ${id} did not finish: ${JSON.stringify(job)}`)
+      : error;
   });
 }
 
@@ -142,18 +155,54 @@ async function leaksIn(dirs: string[]): Promise<{ files: string[]; found: string
 describe('a full sync with known secrets', () => {
   test('webhook (Default, CloudEvents, envelope, multi-arch children) with the WebhookAuthHeader syncs', async () => {
     const hook = { authorization: WEBHOOK_AUTH };
-    const def = harbor.webhookPayload('default', { project: 'proj', repository: 'app', digest: image.digest, tag: 'v1' });
+    const def = harbor.webhookPayload('default', {
+      project: 'proj',
+      repository: 'app',
+      digest: image.digest,
+      tag: 'v1',
+    });
     const first = await call('POST', '/service/notifications', { 'content-type': def.contentType, ...hook }, def.body);
     expect(first.status).toBe(200);
     expect(first.json.accepted).toBe(1);
-    const ce = harbor.webhookPayload('cloudevents', { project: 'proj', repository: 'app', digest: image.digest, tag: 'v1' });
-    expect((await call('POST', '/service/notifications', { 'content-type': ce.contentType, ...hook }, ce.body)).status).toBe(200);
+    const ce = harbor.webhookPayload('cloudevents', {
+      project: 'proj',
+      repository: 'app',
+      digest: image.digest,
+      tag: 'v1',
+    });
+    expect(
+      (await call('POST', '/service/notifications', { 'content-type': ce.contentType, ...hook }, ce.body)).status,
+    ).toBe(200);
     for (const child of index.children) {
-      const c = harbor.webhookPayload('default', { project: 'proj', repository: 'multi', digest: child.digest, tag: child.digest });
-      expect((await call('POST', '/service/notifications', { 'content-type': c.contentType, ...hook }, c.body)).status).toBe(200);
+      const c = harbor.webhookPayload('default', {
+        project: 'proj',
+        repository: 'multi',
+        digest: child.digest,
+        tag: child.digest,
+      });
+      expect(
+        (await call('POST', '/service/notifications', { 'content-type': c.contentType, ...hook }, c.body)).status,
+      ).toBe(200);
     }
-    const env = distributionEnvelope([{ action: 'push', repository: 'proj/multi', digest: index.digest, tag: 'm1', mediaType: index.mediaType, size: index.size }], 'v2');
-    const envAnswer = await call('POST', '/service/notifications', { 'content-type': env.contentType, ...hook }, env.body);
+    const env = distributionEnvelope(
+      [
+        {
+          action: 'push',
+          repository: 'proj/multi',
+          digest: index.digest,
+          tag: 'm1',
+          mediaType: index.mediaType,
+          size: index.size,
+        },
+      ],
+      'v2',
+    );
+    const envAnswer = await call(
+      'POST',
+      '/service/notifications',
+      { 'content-type': env.contentType, ...hook },
+      env.body,
+    );
     expect(envAnswer.status).toBe(200);
 
     const appJob = await finalJob(first.json.jobs[0]);
@@ -165,7 +214,12 @@ describe('a full sync with known secrets', () => {
   });
 
   test('/api/v1/sync with the ApiToken syncs the project', async () => {
-    const queued = await call('POST', '/api/v1/sync', { 'content-type': 'application/json', ...bearer }, JSON.stringify({ project: 'proj', namespace: 'api-ns' }));
+    const queued = await call(
+      'POST',
+      '/api/v1/sync',
+      { 'content-type': 'application/json', ...bearer },
+      JSON.stringify({ project: 'proj', namespace: 'api-ns' }),
+    );
     expect(queued.status).toBe(202);
     const job = await finalJob(queued.json.jobId);
     expect(job.state).toBe('succeeded');
@@ -190,10 +244,17 @@ describe('a full sync with known secrets', () => {
     expect(job.state).toBe('succeeded');
     expect((await getManifest(dst, 'manual-ns/app', 'v1'))?.digest).toBe(image.digest);
 
-    const refusedDestination = await call('POST', '/service/synchronization/namespace', { ...headers, HWAK: OTHER_AK, HWSK: OTHER_SK });
+    const refusedDestination = await call('POST', '/service/synchronization/namespace', {
+      ...headers,
+      HWAK: OTHER_AK,
+      HWSK: OTHER_SK,
+    });
     expect(refusedDestination.status).toBeGreaterThanOrEqual(400);
     expect(refusedDestination.json.error.code).toEqual(expect.any(String));
-    const refusedHarbor = await call('POST', '/service/synchronization/namespace', { ...headers, HarborPassword: OTHER_HARBOR_PASSWORD });
+    const refusedHarbor = await call('POST', '/service/synchronization/namespace', {
+      ...headers,
+      HarborPassword: OTHER_HARBOR_PASSWORD,
+    });
     expect(refusedHarbor.status).toBe(401);
     // Wrong credentials in the Authorization header itself are not echoed either.
     const wrongToken = await call('GET', '/api/v1/jobs', { authorization: `Bearer ${OTHER_SK}` });
@@ -219,14 +280,18 @@ describe('a full sync with known secrets', () => {
 
     // While running: the WAL holds the recent writes.
     const live = await leaksIn([sut.dataDir]);
-    expect(live.files.map((f) => f.replace(/^.*\//, '')).sort()).toEqual(expect.arrayContaining(['jobs.sqlite', 'jobs.sqlite-wal']));
+    expect(live.files.map((f) => f.replace(/^.*\//, '')).sort()).toEqual(
+      expect.arrayContaining(['jobs.sqlite', 'jobs.sqlite-wal']),
+    );
     expect(live.found).toEqual([]);
 
     await sut.running.close(0);
     const closed = await leaksIn([sut.logDir, sut.dataDir]);
     expect(closed.found).toEqual([]);
     const names = closed.files.map((f) => f.replace(/^.*\//, ''));
-    expect(names).toEqual(expect.arrayContaining(['running.log', 'proj-running.log', 'proj-success.log', 'jobs.sqlite']));
+    expect(names).toEqual(
+      expect.arrayContaining(['running.log', 'proj-running.log', 'proj-success.log', 'jobs.sqlite']),
+    );
     // The logs really hold the sync, so the search above had something to search.
     const success = await readFile(join(sut.logDir, 'proj-success.log'), 'utf8');
     expect(success).toMatch(/manual-ns\/app:v1/);
@@ -237,10 +302,15 @@ describe('a full sync with known secrets', () => {
 describe('start-up warnings and the secret comparison', () => {
   test('without ApiToken and WebhookAuthHeader the service warns that the API is open', async () => {
     let log = '';
-    await until('both start-up warnings in the log', async () => {
-      log = await readFile(join(open.logDir, 'running.log'), 'utf8').catch(() => '');
-      return /ApiToken is not set/.test(log) && /WebhookAuthHeader is not set/.test(log) ? true : undefined;
-    }, 5_000, 50).catch(() => undefined);
+    await until(
+      'both start-up warnings in the log',
+      async () => {
+        log = await readFile(join(open.logDir, 'running.log'), 'utf8').catch(() => '');
+        return /ApiToken is not set/.test(log) && /WebhookAuthHeader is not set/.test(log) ? true : undefined;
+      },
+      5_000,
+      50,
+    ).catch(() => undefined);
     expect(log).toMatch(/WARN ApiToken is not set: the sync API and the manual sync call are open to anyone/);
     expect(log).toMatch(/WARN WebhookAuthHeader is not set: anyone who can reach this port can post webhooks/);
     expect(leaks(log)).toEqual([]);
@@ -257,7 +327,8 @@ describe('start-up warnings and the secret comparison', () => {
     expect(sameSecret(expected, expected)).toBe(true);
     expect(sameSecret(`${expected}`.slice(0), expected)).toBe(true);
     for (let n = 0; n < expected.length; n++) expect(sameSecret(expected.slice(0, n), expected)).toBe(false);
-    for (const longer of [`${expected}0`, `${expected} `, `${expected}\0`, `${expected}${expected}`]) expect(sameSecret(longer, expected)).toBe(false);
+    for (const longer of [`${expected}0`, `${expected} `, `${expected}\0`, `${expected}${expected}`])
+      expect(sameSecret(longer, expected)).toBe(false);
     expect(sameSecret(undefined, expected)).toBe(false);
     expect(sameSecret(expected.toLowerCase(), expected)).toBe(false);
     expect(sameSecret(` ${expected}`, expected)).toBe(false);

@@ -52,16 +52,39 @@ const images: Record<string, PushedImage> = {};
 
 beforeAll(async () => {
   [harbor, dst, dstAuth] = await Promise.all([
-    startHarbor({ projects: [{ name: 'proj', public: false }, { name: 'pub', public: true }, { name: 'other', public: false }] }),
+    startHarbor({
+      projects: [
+        { name: 'proj', public: false },
+        { name: 'pub', public: true },
+        { name: 'other', public: false },
+      ],
+    }),
     startRegistry(),
     startRegistry({ auth: 'htpasswd' }),
   ]);
-  images['proj/app:v1'] = await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'api-app-v1', size: 20_000 }] });
-  images['proj/app:v2'] = await pushImage(harbor.access, 'proj/app', 'v2', { format: 'oci', layers: [{ seed: 'api-app-v2', size: 20_000 }] });
-  images['proj/tools:t1'] = await pushImage(harbor.access, 'proj/tools', 't1', { format: 'docker', layers: [{ seed: 'api-tools', size: 10_000 }] });
-  images['pub/web:latest'] = await pushImage(harbor.access, 'pub/web', 'latest', { format: 'oci', layers: [{ seed: 'api-web', size: 10_000 }] });
+  images['proj/app:v1'] = await pushImage(harbor.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'api-app-v1', size: 20_000 }],
+  });
+  images['proj/app:v2'] = await pushImage(harbor.access, 'proj/app', 'v2', {
+    format: 'oci',
+    layers: [{ seed: 'api-app-v2', size: 20_000 }],
+  });
+  images['proj/tools:t1'] = await pushImage(harbor.access, 'proj/tools', 't1', {
+    format: 'docker',
+    layers: [{ seed: 'api-tools', size: 10_000 }],
+  });
+  images['pub/web:latest'] = await pushImage(harbor.access, 'pub/web', 'latest', {
+    format: 'oci',
+    layers: [{ seed: 'api-web', size: 10_000 }],
+  });
   sut = await startServiceUnderTest(harbor.host, dst.host);
-  secured = await startServiceUnderTest(harbor.host, dst.host, { ApiToken: API_TOKEN, WebhookAuthHeader: WEBHOOK_AUTH, HarborUser: '', HarborPassword: '' });
+  secured = await startServiceUnderTest(harbor.host, dst.host, {
+    ApiToken: API_TOKEN,
+    WebhookAuthHeader: WEBHOOK_AUTH,
+    HarborUser: '',
+    HarborPassword: '',
+  });
   refusing = await startServiceUnderTest(harbor.host, dstAuth.host);
   headersOff = await startServiceUnderTest(harbor.host, dst.host, { AllowHeaderCredentials: 'false' });
 }, 120_000);
@@ -79,7 +102,12 @@ interface Answer {
 }
 
 /** Every answer, whatever the test, must be free of secrets. */
-async function call(base: ServiceUnderTest, method: string, path: string, options: { headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+async function call(
+  base: ServiceUnderTest,
+  method: string,
+  path: string,
+  options: { headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   const res = await fetch(`${base.url}${path}`, { method, headers: options.headers, body: options.body });
   const text = await res.text();
   for (const secret of SECRETS) expect(text).not.toContain(secret);
@@ -93,7 +121,10 @@ async function call(base: ServiceUnderTest, method: string, path: string, option
 }
 
 const postJson = (base: ServiceUnderTest, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  call(base, 'POST', path, { headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  call(base, 'POST', path, {
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 /** A 4xx answer in the service's error shape, with the given code and a message matching. */
 function expectError(answer: Answer, status: number, code: string, message?: RegExp): void {
@@ -118,22 +149,37 @@ async function createsNoJob<T>(base: ServiceUnderTest, action: () => Promise<T>)
   return result;
 }
 
-async function finalJob(base: ServiceUnderTest, statusPath: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Job> {
+async function finalJob(
+  base: ServiceUnderTest,
+  statusPath: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<Job> {
   let job: Job | undefined;
-  return until(`job ${statusPath} to finish`, async () => {
-    const answer = await call(base, 'GET', statusPath, { headers });
-    expect(answer.status).toBe(200);
-    job = answer.json as Job;
-    return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
-  }, timeoutMs).catch((error: Error) => {
-    throw /^timed out waiting/.test(error.message) ? new Error(`job ${statusPath} did not finish: ${JSON.stringify(job)}`) : error;
+  return until(
+    `job ${statusPath} to finish`,
+    async () => {
+      const answer = await call(base, 'GET', statusPath, { headers });
+      expect(answer.status).toBe(200);
+      job = answer.json as Job;
+      return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw /^timed out waiting/.test(error.message)
+      ? new Error(`job ${statusPath} did not finish: ${JSON.stringify(job)}`)
+      : error;
   });
 }
 
 /** A 202 with a job id and its status URL. */
 function expectQueued(answer: Answer): string {
   expect(answer.status).toBe(202);
-  expect(answer.json).toEqual({ jobId: expect.stringMatching(/^[0-9a-f-]{36}$/), state: 'queued', status: `/api/v1/jobs/${answer.json.jobId}` });
+  expect(answer.json).toEqual({
+    jobId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+    state: 'queued',
+    status: `/api/v1/jobs/${answer.json.jobId}`,
+  });
   return answer.json.status as string;
 }
 
@@ -145,7 +191,12 @@ describe('POST /api/v1/sync', () => {
   test('syncs the project into its mapped namespace', async () => {
     const statusPath = expectQueued(await postJson(sut, '/api/v1/sync', { project: 'proj' }));
     const job = await finalJob(sut, statusPath);
-    expect(job).toMatchObject({ state: 'succeeded', kind: 'project', project: 'proj', spec: { kind: 'project', project: 'proj', namespace: 'mirror' } });
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      kind: 'project',
+      project: 'proj',
+      spec: { kind: 'project', project: 'proj', namespace: 'mirror' },
+    });
     expect(job.results.map((r) => [r.destination, r.status]).sort()).toEqual([
       [`${dst.host}/mirror/app:v1`, 'copied'],
       [`${dst.host}/mirror/app:v2`, 'copied'],
@@ -162,19 +213,39 @@ describe('POST /api/v1/sync', () => {
     const job = await finalJob(sut, statusPath);
     expect(job.state).not.toBe('failed');
     expect(job.results).toEqual([
-      expect.objectContaining({ destination: `${dst.host}/public-ns/web:latest`, status: 'skipped', reason: 'dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)', dryRun: true, sourceDigest: images['pub/web:latest'].digest }),
+      expect.objectContaining({
+        destination: `${dst.host}/public-ns/web:latest`,
+        status: 'skipped',
+        reason:
+          'dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)',
+        dryRun: true,
+        sourceDigest: images['pub/web:latest'].digest,
+      }),
     ]);
     expect(await listTags(dst, 'public-ns/web')).toEqual([]);
   });
 
   test('dryRun after a sync reports the images as in step', async () => {
-    const job = await finalJob(sut, expectQueued(await postJson(sut, '/api/v1/sync', { project: 'proj', dryRun: 'true' })));
-    expect(job.results.map((r) => r.reason)).toEqual(Array(3).fill('dry run: would skip (destination already has this digest)'));
+    const job = await finalJob(
+      sut,
+      expectQueued(await postJson(sut, '/api/v1/sync', { project: 'proj', dryRun: 'true' })),
+    );
+    expect(job.results.map((r) => r.reason)).toEqual(
+      Array(3).fill('dry run: would skip (destination already has this digest)'),
+    );
     expect(job.results.every((r) => r.dryRun === true && r.bytesUploaded === 0)).toBe(true);
   });
 
   test('repositories and tags filters, with an explicit namespace', async () => {
-    const statusPath = expectQueued(await postJson(sut, '/api/v1/sync', { project: 'proj', namespace: 'filtered', repositories: ['app'], tags: ['v2'], overwrite: false }));
+    const statusPath = expectQueued(
+      await postJson(sut, '/api/v1/sync', {
+        project: 'proj',
+        namespace: 'filtered',
+        repositories: ['app'],
+        tags: ['v2'],
+        overwrite: false,
+      }),
+    );
     const job = await finalJob(sut, statusPath);
     expect(job.state).toBe('succeeded');
     expect(job.results.map((r) => r.destination)).toEqual([`${dst.host}/filtered/app:v2`]);
@@ -188,25 +259,139 @@ describe('POST /api/v1/sync', () => {
     ['JSON null', 'null', 'application/json', 400, 'BAD_JSON', /not valid JSON/],
     ['not sent as JSON', 'project=proj', 'application/x-www-form-urlencoded', 400, 'BAD_REQUEST', /send a JSON object/],
     ['an array', '[{"project": "proj"}]', 'application/json', 400, 'BAD_REQUEST', /send a JSON object/],
-    ['an unknown field', JSON.stringify({ project: 'proj', namspace: 'x' }), 'application/json', 400, 'BAD_REQUEST', /unknown field\(s\) namspace; allowed: project, namespace, repositories, tags, overwrite, dryRun/],
-    ['no project', JSON.stringify({ namespace: 'mirror' }), 'application/json', 400, 'BAD_REQUEST', /project is required: the Harbor project name/],
-    ['a project not in NamespaceMap without namespace', JSON.stringify({ project: 'other' }), 'application/json', 400, 'BAD_REQUEST', /project "other" is not in NamespaceMap: give "namespace" or add the project to NamespaceMap/],
-    ['an invalid namespace', JSON.stringify({ project: 'proj', namespace: '9lives' }), 'application/json', 400, 'BAD_REQUEST', /namespace "9lives" is not a valid SWR namespace: it must start with a lowercase letter/],
-    ['a path trick in the project', JSON.stringify({ project: '../x', namespace: 'ok' }), 'application/json', 400, 'BAD_REQUEST', /project "\.\.\/x" is not a Harbor project name/],
-    ['a path trick in the namespace', JSON.stringify({ project: 'proj', namespace: 'a/../b' }), 'application/json', 400, 'BAD_REQUEST', /namespace "a\/\.\.\/b" is not a valid SWR namespace/],
-    ['a repository ../x', JSON.stringify({ project: 'proj', repositories: ['../x'] }), 'application/json', 400, 'BAD_REQUEST', /repositories\[0\] "\.\.\/x" is not a valid repository name/],
-    ['a repository a/../b', JSON.stringify({ project: 'proj', repositories: ['app', 'a/../b'] }), 'application/json', 400, 'BAD_REQUEST', /repositories\[1\] "a\/\.\.\/b" is not a valid repository name/],
-    ['tags not a list', JSON.stringify({ project: 'proj', tags: 'v1' }), 'application/json', 400, 'BAD_REQUEST', /tags must be a non-empty list of tag names/],
-    ['an empty tag list', JSON.stringify({ project: 'proj', tags: [] }), 'application/json', 400, 'BAD_REQUEST', /tags must be a non-empty list of tag names/],
-    ['a tag with a path trick', JSON.stringify({ project: 'proj', tags: ['../v1'] }), 'application/json', 400, 'BAD_REQUEST', /tags\[0\] "\.\.\/v1" is not a valid tag name/],
-    ['overwrite not boolean', JSON.stringify({ project: 'proj', overwrite: 'yes' }), 'application/json', 400, 'BAD_REQUEST', /overwrite must be true or false/],
-    ['overwrite a number', JSON.stringify({ project: 'proj', overwrite: 1 }), 'application/json', 400, 'BAD_REQUEST', /overwrite must be true or false/],
-    ['dryRun not boolean', JSON.stringify({ project: 'proj', dryRun: 'no' }), 'application/json', 400, 'BAD_REQUEST', /dryRun must be true or false/],
-    ['an unknown Harbor project', JSON.stringify({ project: 'ghost', namespace: 'ghost' }), 'application/json', 404, 'PROJECT_NOT_FOUND', /Harbor has no project "ghost"/],
-    ['a body over 256 kB', JSON.stringify({ project: 'proj', repositories: Array.from({ length: 30_000 }, (_, i) => `repo-${i}`) }), 'application/json', 413, 'TOO_LARGE', /too large/],
+    [
+      'an unknown field',
+      JSON.stringify({ project: 'proj', namspace: 'x' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /unknown field\(s\) namspace; allowed: project, namespace, repositories, tags, overwrite, dryRun/,
+    ],
+    [
+      'no project',
+      JSON.stringify({ namespace: 'mirror' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /project is required: the Harbor project name/,
+    ],
+    [
+      'a project not in NamespaceMap without namespace',
+      JSON.stringify({ project: 'other' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /project "other" is not in NamespaceMap: give "namespace" or add the project to NamespaceMap/,
+    ],
+    [
+      'an invalid namespace',
+      JSON.stringify({ project: 'proj', namespace: '9lives' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /namespace "9lives" is not a valid SWR namespace: it must start with a lowercase letter/,
+    ],
+    [
+      'a path trick in the project',
+      JSON.stringify({ project: '../x', namespace: 'ok' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /project "\.\.\/x" is not a Harbor project name/,
+    ],
+    [
+      'a path trick in the namespace',
+      JSON.stringify({ project: 'proj', namespace: 'a/../b' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /namespace "a\/\.\.\/b" is not a valid SWR namespace/,
+    ],
+    [
+      'a repository ../x',
+      JSON.stringify({ project: 'proj', repositories: ['../x'] }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /repositories\[0\] "\.\.\/x" is not a valid repository name/,
+    ],
+    [
+      'a repository a/../b',
+      JSON.stringify({ project: 'proj', repositories: ['app', 'a/../b'] }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /repositories\[1\] "a\/\.\.\/b" is not a valid repository name/,
+    ],
+    [
+      'tags not a list',
+      JSON.stringify({ project: 'proj', tags: 'v1' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /tags must be a non-empty list of tag names/,
+    ],
+    [
+      'an empty tag list',
+      JSON.stringify({ project: 'proj', tags: [] }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /tags must be a non-empty list of tag names/,
+    ],
+    [
+      'a tag with a path trick',
+      JSON.stringify({ project: 'proj', tags: ['../v1'] }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /tags\[0\] "\.\.\/v1" is not a valid tag name/,
+    ],
+    [
+      'overwrite not boolean',
+      JSON.stringify({ project: 'proj', overwrite: 'yes' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /overwrite must be true or false/,
+    ],
+    [
+      'overwrite a number',
+      JSON.stringify({ project: 'proj', overwrite: 1 }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /overwrite must be true or false/,
+    ],
+    [
+      'dryRun not boolean',
+      JSON.stringify({ project: 'proj', dryRun: 'no' }),
+      'application/json',
+      400,
+      'BAD_REQUEST',
+      /dryRun must be true or false/,
+    ],
+    [
+      'an unknown Harbor project',
+      JSON.stringify({ project: 'ghost', namespace: 'ghost' }),
+      'application/json',
+      404,
+      'PROJECT_NOT_FOUND',
+      /Harbor has no project "ghost"/,
+    ],
+    [
+      'a body over 256 kB',
+      JSON.stringify({ project: 'proj', repositories: Array.from({ length: 30_000 }, (_, i) => `repo-${i}`) }),
+      'application/json',
+      413,
+      'TOO_LARGE',
+      /too large/,
+    ],
   ];
   test.each(bad)('%s: 4xx, and no job', async (_name, body, contentType, status, code, message) => {
-    const answer = await createsNoJob(sut, () => call(sut, 'POST', '/api/v1/sync', { headers: { 'content-type': contentType }, body }));
+    const answer = await createsNoJob(sut, () =>
+      call(sut, 'POST', '/api/v1/sync', { headers: { 'content-type': contentType }, body }),
+    );
     expectError(answer, status, code, message);
   });
 });
@@ -240,7 +425,11 @@ describe('GET /api/v1/jobs', () => {
     ['limit 1.5', '/api/v1/jobs?limit=1.5', /limit must be a whole number from 1 to 1000/],
     ['limit 1001', '/api/v1/jobs?limit=1001', /limit must be a whole number from 1 to 1000/],
     ['a path trick in the project', '/api/v1/jobs?project=..%2Fx', /project "\.\.\/x" is not a Harbor project name/],
-    ['a job id that is not a UUID', '/api/v1/jobs/not-a-uuid', /a job id is a UUID, as returned when the job was queued/],
+    [
+      'a job id that is not a UUID',
+      '/api/v1/jobs/not-a-uuid',
+      /a job id is a UUID, as returned when the job was queued/,
+    ],
     ['a job id with a path trick', '/api/v1/jobs/..%2F..%2Fetc%2Fpasswd', /a job id is a UUID/],
   ])('%s: 400', async (_name, path, message) => {
     expectError(await call(sut, 'GET', path), 400, 'BAD_REQUEST', message);
@@ -272,28 +461,52 @@ function oldToolHeaders(over: Record<string, string | undefined> = {}): Record<s
   return Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
-const manual = (base: ServiceUnderTest, headers: Record<string, string>) => call(base, 'POST', '/service/synchronization/namespace', { headers });
+const manual = (base: ServiceUnderTest, headers: Record<string, string>) =>
+  call(base, 'POST', '/service/synchronization/namespace', { headers });
 
-describe('POST /service/synchronization/namespace (the old tool\'s call)', () => {
+describe("POST /service/synchronization/namespace (the old tool's call)", () => {
   // On Redis any replica may run the job, and credentials from headers stay in the receiving one's memory.
   test('a private project with the right headers: 202, and the job copies with those credentials (409 on Redis)', async () => {
     if (testQueueBackend === 'redis') {
       const answer = await createsNoJob(sut, () => manual(sut, oldToolHeaders()));
-      expectError(answer, 409, 'HEADER_CREDENTIALS_NEED_ONE_INSTANCE', /with QueueBackend=redis the job may run on another replica, which would not have credentials sent in headers: drop .*HWSK/);
+      expectError(
+        answer,
+        409,
+        'HEADER_CREDENTIALS_NEED_ONE_INSTANCE',
+        /with QueueBackend=redis the job may run on another replica, which would not have credentials sent in headers: drop .*HWSK/,
+      );
       return;
     }
     const statusPath = expectQueued(await manual(sut, oldToolHeaders()));
     const job = await finalJob(sut, statusPath);
     expect(job.state).toBe('succeeded');
-    expect(job.spec).toEqual({ kind: 'project', project: 'proj', namespace: 'manual-ns', overwrite: false, requestCredentials: true });
+    expect(job.spec).toEqual({
+      kind: 'project',
+      project: 'proj',
+      namespace: 'manual-ns',
+      overwrite: false,
+      requestCredentials: true,
+    });
     expect((await listTags(dst, 'manual-ns/app')).sort()).toEqual(['v1', 'v2']);
     await expectAt(dst, 'manual-ns/tools', 't1', images['proj/tools:t1']);
   });
 
   test('a public project needs no Harbor credentials, even when the service has none configured', async () => {
-    const headers = { ...oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-manual', HarborUser: undefined, HarborPassword: undefined }), authorization: `Bearer ${API_TOKEN}` };
+    const headers = {
+      ...oldToolHeaders({
+        Projectname: 'pub',
+        Namespace: 'pub-manual',
+        HarborUser: undefined,
+        HarborPassword: undefined,
+      }),
+      authorization: `Bearer ${API_TOKEN}`,
+    };
     if (testQueueBackend === 'redis') {
-      expectError(await createsNoJob(secured, () => manual(secured, headers)), 409, 'HEADER_CREDENTIALS_NEED_ONE_INSTANCE');
+      expectError(
+        await createsNoJob(secured, () => manual(secured, headers)),
+        409,
+        'HEADER_CREDENTIALS_NEED_ONE_INSTANCE',
+      );
       return;
     }
     const statusPath = expectQueued(await manual(secured, headers));
@@ -303,44 +516,137 @@ describe('POST /service/synchronization/namespace (the old tool\'s call)', () =>
   });
 
   test('a private project without Harbor credentials anywhere: 401 asking for them', async () => {
-    const headers = { ...oldToolHeaders({ HarborUser: undefined, HarborPassword: undefined }), authorization: `Bearer ${API_TOKEN}` };
+    const headers = {
+      ...oldToolHeaders({ HarborUser: undefined, HarborPassword: undefined }),
+      authorization: `Bearer ${API_TOKEN}`,
+    };
     const answer = await createsNoJob(secured, () => manual(secured, headers));
-    expectError(answer, 401, 'HARBOR_CREDENTIALS', /project "proj" is private or unknown to anonymous users: send HarborUser and HarborPassword/);
+    expectError(
+      answer,
+      401,
+      'HARBOR_CREDENTIALS',
+      /project "proj" is private or unknown to anonymous users: send HarborUser and HarborPassword/,
+    );
   });
 
   test.each<[string, Record<string, string | undefined>, number, string, RegExp]>([
-    ['a wrong Harbor password', { HarborPassword: WRONG_HARBOR_PASSWORD }, 401, 'HARBOR_CREDENTIALS', /Harbor refused access to project "proj": check HarborUser and HarborPassword/],
-    ['an unknown project', { Projectname: 'ghost', Namespace: 'ghost' }, 404, 'PROJECT_NOT_FOUND', /Harbor has no project "ghost"; check Projectname/],
-    ['no Projectname', { Projectname: undefined }, 400, 'BAD_REQUEST', /Projectname header is required: the Harbor project name/],
-    ['a path trick in Projectname', { Projectname: '../proj' }, 400, 'BAD_REQUEST', /Projectname header "\.\.\/proj" is not a Harbor project name/],
-    ['a bad region', { RegionName: 'cn-nowhere-1' }, 400, 'BAD_REQUEST', /RegionName "cn-nowhere-1" is not a region SWR serves; use one of .*cn-north-4.*eu-west-101/],
-    ['a bad namespace', { Namespace: 'Team_A' }, 400, 'BAD_REQUEST', /Namespace header "Team_A" is not a valid SWR namespace/],
-    ['a namespace with a path trick', { Namespace: 'a/../b' }, 400, 'BAD_REQUEST', /Namespace header "a\/\.\.\/b" is not a valid SWR namespace/],
-    ['an unmapped project without Namespace', { Projectname: 'other', Namespace: undefined }, 400, 'BAD_REQUEST', /Namespace header is required: the SWR namespace/],
-    ['HWAuthMethod=Password without the account and password', { HWAuthMethod: 'Password', HWDomain: undefined, HWPassword: undefined }, 400, 'BAD_REQUEST', /HWDomain and HWPassword .* are required with HWAuthMethod=Password/],
-    ['an unknown HWAuthMethod', { HWAuthMethod: 'Token' }, 400, 'BAD_REQUEST', /HWAuthMethod must be AKSK or Password, got "Token"/],
+    [
+      'a wrong Harbor password',
+      { HarborPassword: WRONG_HARBOR_PASSWORD },
+      401,
+      'HARBOR_CREDENTIALS',
+      /Harbor refused access to project "proj": check HarborUser and HarborPassword/,
+    ],
+    [
+      'an unknown project',
+      { Projectname: 'ghost', Namespace: 'ghost' },
+      404,
+      'PROJECT_NOT_FOUND',
+      /Harbor has no project "ghost"; check Projectname/,
+    ],
+    [
+      'no Projectname',
+      { Projectname: undefined },
+      400,
+      'BAD_REQUEST',
+      /Projectname header is required: the Harbor project name/,
+    ],
+    [
+      'a path trick in Projectname',
+      { Projectname: '../proj' },
+      400,
+      'BAD_REQUEST',
+      /Projectname header "\.\.\/proj" is not a Harbor project name/,
+    ],
+    [
+      'a bad region',
+      { RegionName: 'cn-nowhere-1' },
+      400,
+      'BAD_REQUEST',
+      /RegionName "cn-nowhere-1" is not a region SWR serves; use one of .*cn-north-4.*eu-west-101/,
+    ],
+    [
+      'a bad namespace',
+      { Namespace: 'Team_A' },
+      400,
+      'BAD_REQUEST',
+      /Namespace header "Team_A" is not a valid SWR namespace/,
+    ],
+    [
+      'a namespace with a path trick',
+      { Namespace: 'a/../b' },
+      400,
+      'BAD_REQUEST',
+      /Namespace header "a\/\.\.\/b" is not a valid SWR namespace/,
+    ],
+    [
+      'an unmapped project without Namespace',
+      { Projectname: 'other', Namespace: undefined },
+      400,
+      'BAD_REQUEST',
+      /Namespace header is required: the SWR namespace/,
+    ],
+    [
+      'HWAuthMethod=Password without the account and password',
+      { HWAuthMethod: 'Password', HWDomain: undefined, HWPassword: undefined },
+      400,
+      'BAD_REQUEST',
+      /HWDomain and HWPassword .* are required with HWAuthMethod=Password/,
+    ],
+    [
+      'an unknown HWAuthMethod',
+      { HWAuthMethod: 'Token' },
+      400,
+      'BAD_REQUEST',
+      /HWAuthMethod must be AKSK or Password, got "Token"/,
+    ],
     ['HWAK without HWSK', { HWSK: undefined }, 400, 'BAD_REQUEST', /HWAK and HWSK are required with HWAuthMethod=AKSK/],
-    ['ImageOverwrite not boolean', { ImageOverwrite: 'maybe' }, 400, 'BAD_REQUEST', /ImageOverwrite header must be true or false/],
+    [
+      'ImageOverwrite not boolean',
+      { ImageOverwrite: 'maybe' },
+      400,
+      'BAD_REQUEST',
+      /ImageOverwrite header must be true or false/,
+    ],
   ])('%s: no job', async (_name, over, status, code, message) => {
     const answer = await createsNoJob(sut, () => manual(sut, oldToolHeaders(over)));
     expectError(answer, status, code, message);
   });
 
   test('a destination that refuses the AK/SK login: 401 naming the Huawei credentials, no job', async () => {
-    for (const headers of [oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-ns' }), oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-ns', HWAK: undefined, HWSK: undefined })]) {
+    for (const headers of [
+      oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-ns' }),
+      oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-ns', HWAK: undefined, HWSK: undefined }),
+    ]) {
       const answer = await createsNoJob(refusing, () => manual(refusing, headers));
-      expectError(answer, 401, 'HUAWEI_CREDENTIALS', new RegExp(`${dstAuth.host} refused the Huawei Cloud credentials: check HWAK/HWSK .*RegionName`));
+      expectError(
+        answer,
+        401,
+        'HUAWEI_CREDENTIALS',
+        new RegExp(`${dstAuth.host} refused the Huawei Cloud credentials: check HWAK/HWSK .*RegionName`),
+      );
     }
   });
 
   test('AllowHeaderCredentials=false: credential headers are refused with 403; without them the configured ones serve', async () => {
-    const answer = await createsNoJob(headersOff, () => manual(headersOff, oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-off' })));
-    expectError(answer, 403, 'HEADER_CREDENTIALS_DISABLED', /AllowHeaderCredentials=false\): drop HarborUser, HarborPassword, HWAK, HWSK, HWDomain, HWUser, HWPassword/);
+    const answer = await createsNoJob(headersOff, () =>
+      manual(headersOff, oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-off' })),
+    );
+    expectError(
+      answer,
+      403,
+      'HEADER_CREDENTIALS_DISABLED',
+      /AllowHeaderCredentials=false\): drop HarborUser, HarborPassword, HWAK, HWSK, HWDomain, HWUser, HWPassword/,
+    );
 
-    const one = await createsNoJob(headersOff, () => manual(headersOff, { Projectname: 'pub', Namespace: 'pub-off', HWSK: HEADER_SK }));
+    const one = await createsNoJob(headersOff, () =>
+      manual(headersOff, { Projectname: 'pub', Namespace: 'pub-off', HWSK: HEADER_SK }),
+    );
     expectError(one, 403, 'HEADER_CREDENTIALS_DISABLED', /drop HWSK and/);
 
-    const statusPath = expectQueued(await manual(headersOff, { Projectname: 'pub', Namespace: 'pub-off', RegionName: 'cn-north-4' }));
+    const statusPath = expectQueued(
+      await manual(headersOff, { Projectname: 'pub', Namespace: 'pub-off', RegionName: 'cn-north-4' }),
+    );
     expect((await finalJob(headersOff, statusPath)).state).toBe('succeeded');
     await expectAt(dst, 'pub-off/web', 'latest', images['pub/web:latest']);
   });
@@ -355,11 +661,18 @@ describe('shared secrets', () => {
     ['the token without Bearer', { authorization: API_TOKEN }],
     ['the token as Basic', { authorization: `Basic ${API_TOKEN}` }],
   ])('ApiToken set, %s: /api/v1 and the manual call answer 401 and queue nothing', async (_name, auth) => {
-    expectError(await call(secured, 'GET', '/api/v1/jobs', { headers: auth }), 401, 'UNAUTHORIZED', /send Authorization: Bearer <ApiToken>/);
+    expectError(
+      await call(secured, 'GET', '/api/v1/jobs', { headers: auth }),
+      401,
+      'UNAUTHORIZED',
+      /send Authorization: Bearer <ApiToken>/,
+    );
     expectError(await call(secured, 'GET', `/api/v1/jobs/${randomUUID()}`, { headers: auth }), 401, 'UNAUTHORIZED');
     const sync = await createsNoJob(secured, () => postJson(secured, '/api/v1/sync', { project: 'pub' }, auth));
     expectError(sync, 401, 'UNAUTHORIZED', /send Authorization: Bearer <ApiToken>/);
-    const old = await createsNoJob(secured, () => manual(secured, { ...oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-manual' }), ...auth }));
+    const old = await createsNoJob(secured, () =>
+      manual(secured, { ...oldToolHeaders({ Projectname: 'pub', Namespace: 'pub-manual' }), ...auth }),
+    );
     expectError(old, 401, 'UNAUTHORIZED', /send Authorization: Bearer <ApiToken>/);
   });
 
@@ -367,9 +680,15 @@ describe('shared secrets', () => {
     const list = await call(secured, 'GET', '/api/v1/jobs', { headers: bearer });
     expect(list.status).toBe(200);
     const before = (list.json.jobs as Job[]).length;
-    const statusPath = expectQueued(await postJson(secured, '/api/v1/sync', { project: 'pub', namespace: 'pub-token', dryRun: true }, bearer));
-    expect((await finalJob(secured, statusPath, bearer)).results).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^dry run: would copy as OCI/) })]);
-    expect(((await call(secured, 'GET', '/api/v1/jobs', { headers: bearer })).json.jobs as Job[]).length).toBe(before + 1);
+    const statusPath = expectQueued(
+      await postJson(secured, '/api/v1/sync', { project: 'pub', namespace: 'pub-token', dryRun: true }, bearer),
+    );
+    expect((await finalJob(secured, statusPath, bearer)).results).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/^dry run: would copy as OCI/) }),
+    ]);
+    expect(((await call(secured, 'GET', '/api/v1/jobs', { headers: bearer })).json.jobs as Job[]).length).toBe(
+      before + 1,
+    );
   });
 
   test.each<[string, Record<string, string>]>([
@@ -378,29 +697,68 @@ describe('shared secrets', () => {
     ['the value with different case', { authorization: WEBHOOK_AUTH.toLowerCase() }],
     ['the ApiToken instead', bearer],
   ])('WebhookAuthHeader set, %s: 401 and nothing recorded', async (_name, auth) => {
-    const payload = harbor.webhookPayload('default', { project: 'pub', repository: 'web', digest: images['pub/web:latest'].digest, tag: 'latest' });
-    const before = ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json.jobs as Job[]).length;
-    const answer = await createsNoJob(secured, () => call(secured, 'POST', '/service/notifications', { headers: { 'content-type': payload.contentType, ...auth }, body: payload.body }));
+    const payload = harbor.webhookPayload('default', {
+      project: 'pub',
+      repository: 'web',
+      digest: images['pub/web:latest'].digest,
+      tag: 'latest',
+    });
+    const before = ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json.jobs as Job[])
+      .length;
+    const answer = await createsNoJob(secured, () =>
+      call(secured, 'POST', '/service/notifications', {
+        headers: { 'content-type': payload.contentType, ...auth },
+        body: payload.body,
+      }),
+    );
     expectError(answer, 401, 'UNAUTHORIZED', /does not match WebhookAuthHeader/);
-    expect(((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json.jobs as Job[]).length).toBe(before);
+    expect(
+      ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json.jobs as Job[]).length,
+    ).toBe(before);
   });
 
   test('WebhookAuthHeader set, the exact value: 200 and the push is synced', async () => {
-    const payload = harbor.webhookPayload('cloudevents', { project: 'pub', repository: 'web', digest: images['pub/web:latest'].digest, tag: 'latest' });
+    const payload = harbor.webhookPayload('cloudevents', {
+      project: 'pub',
+      repository: 'web',
+      digest: images['pub/web:latest'].digest,
+      tag: 'latest',
+    });
     const before = await jobCount(secured);
-    const answer = await call(secured, 'POST', '/service/notifications', { headers: { 'content-type': payload.contentType, authorization: WEBHOOK_AUTH }, body: payload.body });
+    const answer = await call(secured, 'POST', '/service/notifications', {
+      headers: { 'content-type': payload.contentType, authorization: WEBHOOK_AUTH },
+      body: payload.body,
+    });
     expect(answer.status).toBe(200);
-    expect(answer.json).toMatchObject({ accepted: 1, jobs: [expect.stringMatching(/^[0-9a-f-]{36}$/)], pending: 0, ignored: [] });
+    expect(answer.json).toMatchObject({
+      accepted: 1,
+      jobs: [expect.stringMatching(/^[0-9a-f-]{36}$/)],
+      pending: 0,
+      ignored: [],
+    });
     expect(await jobCount(secured)).toBe(before + 1);
     const job = await finalJob(secured, `/api/v1/jobs/${answer.json.jobs[0]}`, bearer);
-    expect(job).toMatchObject({ state: 'succeeded', spec: { kind: 'image', project: 'pub', repository: 'web', namespace: 'public-ns', tags: ['latest'] } });
+    expect(job).toMatchObject({
+      state: 'succeeded',
+      spec: { kind: 'image', project: 'pub', repository: 'web', namespace: 'public-ns', tags: ['latest'] },
+    });
     await expectAt(dst, 'public-ns/web', 'latest', images['pub/web:latest']);
   });
 
   test('/healthz needs no token and answers the job counts', async () => {
     const health = await call(secured, 'GET', '/healthz');
     expect(health.status).toBe(200);
-    expect(health.json).toEqual({ status: 'ok', jobs: { queued: expect.any(Number), running: expect.any(Number), succeeded: expect.any(Number), failed: expect.any(Number), skipped: expect.any(Number) }, running: expect.any(Number) });
+    expect(health.json).toEqual({
+      status: 'ok',
+      jobs: {
+        queued: expect.any(Number),
+        running: expect.any(Number),
+        succeeded: expect.any(Number),
+        failed: expect.any(Number),
+        skipped: expect.any(Number),
+      },
+      running: expect.any(Number),
+    });
     const jobs = (await call(secured, 'GET', '/api/v1/jobs?limit=1000', { headers: bearer })).json.jobs as Job[];
     const byState: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
     for (const j of jobs) byState[j.state]++;
@@ -428,11 +786,16 @@ test('no secret appears in any file of any LogDir or DataDir, nor in Redis when 
     const bytes = await readFile(path);
     files++;
     for (const secret of SECRETS) {
-      if (bytes.includes(secret)) throw new Error(`${path} contains a secret (one of ${SECRETS.length}, index ${SECRETS.indexOf(secret)})`);
+      if (bytes.includes(secret))
+        throw new Error(`${path} contains a secret (one of ${SECRETS.length}, index ${SECRETS.indexOf(secret)})`);
     }
   }
   // The logs really were there to search: running.log of each service, and project logs.
   expect(files).toBeGreaterThanOrEqual(all.length * 2);
-  expect(await readFile(join(sut.logDir, 'running.log'), 'utf8')).toMatch(/POST \/service\/synchronization\/namespace -> 401 HARBOR_CREDENTIALS/);
-  expect(await readFile(join(sut.logDir, 'proj-success.log'), 'utf8')).toMatch(testQueueBackend === 'redis' ? /mirror\/app:v1/ : /manual-ns\/app:v1/);
+  expect(await readFile(join(sut.logDir, 'running.log'), 'utf8')).toMatch(
+    /POST \/service\/synchronization\/namespace -> 401 HARBOR_CREDENTIALS/,
+  );
+  expect(await readFile(join(sut.logDir, 'proj-success.log'), 'utf8')).toMatch(
+    testQueueBackend === 'redis' ? /mirror\/app:v1/ : /manual-ns\/app:v1/,
+  );
 });

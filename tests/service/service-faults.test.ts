@@ -20,7 +20,12 @@ type JobView = Job & { progress?: { imagesDone: number; imagesTotal: number; byt
 let harbor: HarborStandIn;
 
 beforeAll(async () => {
-  harbor = await startHarbor({ projects: [{ name: 'proj', public: false }, { name: 'pub', public: true }] });
+  harbor = await startHarbor({
+    projects: [
+      { name: 'proj', public: false },
+      { name: 'pub', public: true },
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -119,14 +124,20 @@ async function storedBlobs(registry: RunningRegistry): Promise<number> {
 
 /** Uploads the destination registry has started and not completed, with the bytes it has received of each. */
 async function openUploads(registry: RunningRegistry): Promise<Array<{ path: string; size: number }>> {
-  return (await filesUnder(join(registry.storageDir, 'docker/registry/v2/repositories'), 'data')).filter((f) => f.path.includes('/_uploads/'));
+  return (await filesUnder(join(registry.storageDir, 'docker/registry/v2/repositories'), 'data')).filter((f) =>
+    f.path.includes('/_uploads/'),
+  );
 }
 
 /** The job as recorded on disk, read while no service runs. */
-function recordedJob(dataDir: string, id: string): { state: string; attempts: number; error: string | null } | undefined {
+function recordedJob(
+  dataDir: string,
+  id: string,
+): { state: string; attempts: number; error: string | null } | undefined {
   const db = new Database(join(dataDir, 'jobs.sqlite'), { readonly: true });
   try {
-    return db.prepare('SELECT state, attempts, error FROM jobs WHERE id = ?').get(id) as { state: string; attempts: number; error: string | null } | undefined;
+    return db.prepare('SELECT state, attempts, error FROM jobs WHERE id = ?').get(id) as
+      { state: string; attempts: number; error: string | null } | undefined;
   } finally {
     db.close();
   }
@@ -145,7 +156,13 @@ async function jobById(url: string, project: string, id: string): Promise<JobVie
 async function pushProjectImages(prefix: string, count: number, layerSize: number): Promise<string[]> {
   const repos = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
   for (const repo of repos) {
-    await pushImage(harbor.access, `proj/${repo}`, 'v1', { format: 'oci', layers: [{ seed: `${repo}-a`, size: layerSize }, { seed: `${repo}-b`, size: layerSize }] });
+    await pushImage(harbor.access, `proj/${repo}`, 'v1', {
+      format: 'oci',
+      layers: [
+        { seed: `${repo}-a`, size: layerSize },
+        { seed: `${repo}-b`, size: layerSize },
+      ],
+    });
   }
   return repos;
 }
@@ -155,13 +172,16 @@ async function expectMirrored(dst: RunningRegistry, repos: string[]): Promise<vo
   for (const repo of repos) {
     expect(await listTags(dst, `mirror/${repo}`)).toEqual(await listTags(harbor.registry, `proj/${repo}`));
     for (const tag of await listTags(harbor.registry, `proj/${repo}`)) {
-      expect((await getManifest(dst, `mirror/${repo}`, tag))?.digest).toBe((await getManifest(harbor.registry, `proj/${repo}`, tag))!.digest);
+      expect((await getManifest(dst, `mirror/${repo}`, tag))?.digest).toBe(
+        (await getManifest(harbor.registry, `proj/${repo}`, tag))!.digest,
+      );
       await assertImageComplete(dst, `mirror/${repo}`, tag);
     }
   }
 }
 
-const finalState = (j: Job | undefined) => j !== undefined && (j.state === 'succeeded' || j.state === 'failed' || j.state === 'skipped');
+const finalState = (j: Job | undefined) =>
+  j !== undefined && (j.state === 'succeeded' || j.state === 'failed' || j.state === 'skipped');
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -204,10 +224,14 @@ describe('serve as a child process', () => {
 
     throttle.setRate(Infinity);
     await serve.start();
-    const job = await until('the resumed job to finish', async () => {
-      const j = await jobById(serve!.url, 'proj', jobId);
-      return finalState(j) ? j : undefined;
-    }, 60_000);
+    const job = await until(
+      'the resumed job to finish',
+      async () => {
+        const j = await jobById(serve!.url, 'proj', jobId);
+        return finalState(j) ? j : undefined;
+      },
+      60_000,
+    );
     expect(job.state).toBe('succeeded');
     expect(job.attempts).toBe(2);
     expect(job.results).toHaveLength(6);
@@ -228,7 +252,9 @@ describe('serve as a child process', () => {
     const running = await startSync(serve.url, 'proj');
     await until('the first job to upload', async () => {
       const job = await jobById(serve!.url, 'proj', running);
-      return job?.state === 'running' && (job.progress?.bytesUploaded ?? 0) + (await storedBlobs(dst)) > 0 ? true : undefined;
+      return job?.state === 'running' && (job.progress?.bytesUploaded ?? 0) + (await storedBlobs(dst)) > 0
+        ? true
+        : undefined;
     });
     // One job at a time: this one waits in the queue.
     const queued = await startSync(serve.url, 'pub');
@@ -236,10 +262,14 @@ describe('serve as a child process', () => {
 
     const signalled = Date.now();
     serve.kill('SIGTERM');
-    await until('the service to refuse new work', async () => {
-      const probe = await plainRequest(`${serve!.url}/healthz`, 'GET');
-      return probe.status === 503 || probe.error === 'ECONNREFUSED' ? true : undefined;
-    }, 10_000);
+    await until(
+      'the service to refuse new work',
+      async () => {
+        const probe = await plainRequest(`${serve!.url}/healthz`, 'GET');
+        return probe.status === 503 || probe.error === 'ECONNREFUSED' ? true : undefined;
+      },
+      10_000,
+    );
     expect(serve.child.exitCode).toBeNull(); // still finishing the running job
     const during = await plainRequest(`${serve.url}/api/v1/sync`, 'POST', JSON.stringify({ project: 'proj' }));
     expect(during.status === 503 || during.error === 'ECONNREFUSED').toBe(true);
@@ -273,12 +303,19 @@ describe('serve as a child process', () => {
     // 1 MB/s, none finished within the grace on a loaded CI run.)
     throttle.setRate(2_000_000);
     // No retries: a job cut short by the stop must not be recorded as a failed attempt (nor fail for good).
-    serve = await startServeProcess(harbor.host, throttle.host, { MaxConcurrentJobs: '1', MaxBlobTransfers: '1', ShutdownGraceSeconds: '2', JobRetries: '0' });
+    serve = await startServeProcess(harbor.host, throttle.host, {
+      MaxConcurrentJobs: '1',
+      MaxBlobTransfers: '1',
+      ShutdownGraceSeconds: '2',
+      JobRetries: '0',
+    });
     const earlier = new Set((await openUploads(dst)).map((u) => u.path)); // left by the SIGKILL test
     const jobId = await startSync(serve.url, 'proj');
     await until('the job to upload', async () => {
       const job = await jobById(serve!.url, 'proj', jobId);
-      return job?.state === 'running' && (await openUploads(dst)).some((u) => u.size > 0 && !earlier.has(u.path)) ? true : undefined;
+      return job?.state === 'running' && (await openUploads(dst)).some((u) => u.size > 0 && !earlier.has(u.path))
+        ? true
+        : undefined;
     });
     const blobsAtSignal = await storedBlobs(dst);
     const signalled = Date.now();
@@ -302,10 +339,14 @@ describe('serve as a child process', () => {
 
     throttle.setRate(Infinity);
     await serve.start();
-    const job = await until('the resumed job to finish', async () => {
-      const j = await jobById(serve!.url, 'proj', jobId);
-      return finalState(j) ? j : undefined;
-    }, 60_000);
+    const job = await until(
+      'the resumed job to finish',
+      async () => {
+        const j = await jobById(serve!.url, 'proj', jobId);
+        return finalState(j) ? j : undefined;
+      },
+      60_000,
+    );
     expect(job.state).toBe('succeeded');
     expect(job.attempts).toBe(2);
     await expectMirrored(dst, repos);
@@ -331,11 +372,24 @@ describe('destination registry down for a while', () => {
 
   test('the webhook job retries with backoff while the destination is down and finishes once it is back; nothing succeeds early', async () => {
     serve = await startServeProcess(harbor.host, dst.host, { JobRetries: '5' });
-    const image = await pushImage(harbor.access, 'proj/outage/app', 'v1', { format: 'docker', layers: [{ seed: 'outage-a', size: 500_000 }, { seed: 'outage-b', size: 200_000 }] });
+    const image = await pushImage(harbor.access, 'proj/outage/app', 'v1', {
+      format: 'docker',
+      layers: [
+        { seed: 'outage-a', size: 500_000 },
+        { seed: 'outage-b', size: 200_000 },
+      ],
+    });
     await dst.down();
     try {
-      const payload = harbor.webhookPayload('default', { project: 'proj', repository: 'outage/app', digest: image.digest, tag: 'v1' });
-      const hook = await plainRequest(`${serve.url}/service/notifications`, 'POST', payload.body, { 'content-type': payload.contentType });
+      const payload = harbor.webhookPayload('default', {
+        project: 'proj',
+        repository: 'outage/app',
+        digest: image.digest,
+        tag: 'v1',
+      });
+      const hook = await plainRequest(`${serve.url}/service/notifications`, 'POST', payload.body, {
+        'content-type': payload.contentType,
+      });
       expect(hook.status).toBe(200);
       const jobId = (JSON.parse(hook.body) as { jobs: string[] }).jobs[0];
       const seen: string[] = [];
@@ -344,26 +398,39 @@ describe('destination registry down for a while', () => {
         return j;
       };
       // The first attempt failed and a retry is scheduled (backoff): queued again, with the error recorded.
-      const waiting = await until('the first failed attempt', async () => {
-        const j = watch(await jobById(serve!.url, 'proj', jobId));
-        return j && j.state === 'queued' && j.attempts === 1 && j.error ? j : undefined;
-      }, 30_000);
+      const waiting = await until(
+        'the first failed attempt',
+        async () => {
+          const j = watch(await jobById(serve!.url, 'proj', jobId));
+          return j && j.state === 'queued' && j.attempts === 1 && j.error ? j : undefined;
+        },
+        30_000,
+      );
       expect(waiting.error).toMatch(/ECONNREFUSED|reachable/);
       expect(waiting.results.map((r) => r.status)).toEqual(['failed']);
       expect(new Date(waiting.notBefore).getTime()).toBeGreaterThan(Date.now());
       expect(serve.output()).toMatch(/failed \(attempt 1\), retrying in \d+ s/);
       // The retry runs (the destination is still down).
-      await until('the second attempt', async () => {
-        const j = watch(await jobById(serve!.url, 'proj', jobId));
-        return j && j.attempts >= 2 ? j : undefined;
-      }, 30_000);
+      await until(
+        'the second attempt',
+        async () => {
+          const j = watch(await jobById(serve!.url, 'proj', jobId));
+          return j && j.attempts >= 2 ? j : undefined;
+        },
+        30_000,
+      );
       expect(seen).not.toContain('succeeded');
       expect(seen).not.toContain('failed');
       expect(seen).toContain('running');
     } finally {
       await dst.up();
     }
-    const jobs = await waitForJobs(serve.url, 'proj', (all) => all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'outage/app' && finalState(j)), 40_000);
+    const jobs = await waitForJobs(
+      serve.url,
+      'proj',
+      (all) => all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'outage/app' && finalState(j)),
+      40_000,
+    );
     const job = jobs.find((j) => j.spec.kind === 'image' && j.spec.repository === 'outage/app')!;
     expect(job.state).toBe('succeeded');
     expect(job.attempts).toBeGreaterThanOrEqual(2);
@@ -395,33 +462,64 @@ describe('a job store that cannot be written', () => {
   const storeDb = () => (sut.running.service.queue as SqliteQueue).store.db;
 
   test('the webhook answers 503 and records nothing; the resent event is accepted once the store is back', async () => {
-    const image = await pushImage(harbor.access, 'proj/readonly/app', 'v1', { format: 'oci', layers: [{ seed: 'readonly', size: 50_000 }] });
-    const tagged = harbor.webhookPayload('default', { project: 'proj', repository: 'readonly/app', digest: image.digest, tag: 'v1' });
-    const untagged = harbor.webhookPayload('default', { project: 'proj', repository: 'readonly/app', digest: image.digest });
-    const countRows = () => storeDb().prepare('SELECT (SELECT COUNT(*) FROM jobs) + (SELECT COUNT(*) FROM pending_pushes) AS n').get() as { n: number };
+    const image = await pushImage(harbor.access, 'proj/readonly/app', 'v1', {
+      format: 'oci',
+      layers: [{ seed: 'readonly', size: 50_000 }],
+    });
+    const tagged = harbor.webhookPayload('default', {
+      project: 'proj',
+      repository: 'readonly/app',
+      digest: image.digest,
+      tag: 'v1',
+    });
+    const untagged = harbor.webhookPayload('default', {
+      project: 'proj',
+      repository: 'readonly/app',
+      digest: image.digest,
+    });
+    const countRows = () =>
+      storeDb().prepare('SELECT (SELECT COUNT(*) FROM jobs) + (SELECT COUNT(*) FROM pending_pushes) AS n').get() as {
+        n: number;
+      };
     const before = countRows().n;
 
     storeDb().pragma('query_only = ON');
     try {
       for (const payload of [tagged, untagged]) {
-        const res = await fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+        const res = await fetch(`${sut.url}/service/notifications`, {
+          method: 'POST',
+          headers: { 'content-type': payload.contentType },
+          body: payload.body,
+        });
         expect(res.status).toBe(503);
         expect(((await res.json()) as { error: { code: string } }).error.code).toBe('STORE_UNAVAILABLE');
       }
       // The manual sync is refused too, not answered 2xx with a job that does not exist.
-      const sync = await fetch(`${sut.url}/api/v1/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ project: 'proj' }) });
+      const sync = await fetch(`${sut.url}/api/v1/sync`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ project: 'proj' }),
+      });
       expect(sync.status).toBeGreaterThanOrEqual(500);
       expect(countRows().n).toBe(before);
     } finally {
       storeDb().pragma('query_only = OFF');
     }
     expect(countRows().n).toBe(before);
-    expect((await jobsOf(sut.url, 'proj')).filter((j) => j.spec.kind === 'image' && j.spec.repository === 'readonly/app')).toEqual([]);
+    expect(
+      (await jobsOf(sut.url, 'proj')).filter((j) => j.spec.kind === 'image' && j.spec.repository === 'readonly/app'),
+    ).toEqual([]);
 
     // Harbor sends the event again: now it is recorded and synced.
-    const again = await fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: { 'content-type': tagged.contentType }, body: tagged.body });
+    const again = await fetch(`${sut.url}/service/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': tagged.contentType },
+      body: tagged.body,
+    });
     expect(again.status).toBe(200);
-    await waitForJobs(sut.url, 'proj', (all) => all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'readonly/app' && j.state === 'succeeded'));
+    await waitForJobs(sut.url, 'proj', (all) =>
+      all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'readonly/app' && j.state === 'succeeded'),
+    );
     await assertImageComplete(dst, 'mirror/readonly/app', 'v1');
   }, 60_000);
 });

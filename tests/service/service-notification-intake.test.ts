@@ -15,7 +15,15 @@ let dst: RunningRegistry;
 let sut: ServiceUnderTest;
 
 beforeAll(async () => {
-  [harbor, dst] = await Promise.all([startHarbor({ projects: [{ name: 'proj', public: false }, { name: 'pub', public: true }] }), startRegistry()]);
+  [harbor, dst] = await Promise.all([
+    startHarbor({
+      projects: [
+        { name: 'proj', public: false },
+        { name: 'pub', public: true },
+      ],
+    }),
+    startRegistry(),
+  ]);
   sut = await startServiceUnderTest(harbor.host, dst.host);
 });
 
@@ -25,8 +33,16 @@ afterAll(async () => {
 });
 
 async function post(body: string, contentType: string | undefined) {
-  const res = await fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: contentType === undefined ? {} : { 'content-type': contentType }, body });
-  return { status: res.status, contentType: res.headers.get('content-type') ?? '', json: (await res.json()) as Record<string, any> };
+  const res = await fetch(`${sut.url}/service/notifications`, {
+    method: 'POST',
+    headers: contentType === undefined ? {} : { 'content-type': contentType },
+    body,
+  });
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type') ?? '',
+    json: (await res.json()) as Record<string, any>,
+  };
 }
 
 async function jobCount(project: string): Promise<number> {
@@ -34,7 +50,15 @@ async function jobCount(project: string): Promise<number> {
   return ((await res.json()) as { jobs: unknown[] }).jobs.length;
 }
 
-const ignoredPull = JSON.stringify({ type: 'PULL_ARTIFACT', occur_at: 1, operator: 'admin', event_data: { resources: [{ digest: `sha256:${'d'.repeat(64)}`, tag: 'v1' }], repository: { name: 'app', namespace: 'proj' } } });
+const ignoredPull = JSON.stringify({
+  type: 'PULL_ARTIFACT',
+  occur_at: 1,
+  operator: 'admin',
+  event_data: {
+    resources: [{ digest: `sha256:${'d'.repeat(64)}`, tag: 'v1' }],
+    repository: { name: 'app', namespace: 'proj' },
+  },
+});
 
 describe('Content-Type', () => {
   test.each([
@@ -50,13 +74,27 @@ describe('Content-Type', () => {
   ])('a body declared %s is refused with 415 naming the accepted types, and nothing is recorded', async (type) => {
     const before = await jobCount('proj');
     // A valid push: only the label is wrong. fetch labels a string body text/plain unless told: a Blob of no type sends none.
-    const body = JSON.stringify({ type: 'PUSH_ARTIFACT', occur_at: 1, operator: 'admin', event_data: { resources: [{ digest: `sha256:${'e'.repeat(64)}`, tag: 'v1' }], repository: { name: 'ct', namespace: 'proj' } } });
-    const res = await fetch(`${sut.url}/service/notifications`, { method: 'POST', headers: type === undefined ? {} : { 'content-type': type }, body: type === undefined ? new Blob([body]) : body });
+    const body = JSON.stringify({
+      type: 'PUSH_ARTIFACT',
+      occur_at: 1,
+      operator: 'admin',
+      event_data: {
+        resources: [{ digest: `sha256:${'e'.repeat(64)}`, tag: 'v1' }],
+        repository: { name: 'ct', namespace: 'proj' },
+      },
+    });
+    const res = await fetch(`${sut.url}/service/notifications`, {
+      method: 'POST',
+      headers: type === undefined ? {} : { 'content-type': type },
+      body: type === undefined ? new Blob([body]) : body,
+    });
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     const answer = (await res.json()) as { error: { code: string; message: string } };
     expect(res.status).toBe(415);
     expect(answer.error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
-    expect(answer.error.message).toContain('application/json, application/cloudevents+json, application/vnd.docker.distribution.events.v1+json');
+    expect(answer.error.message).toContain(
+      'application/json, application/cloudevents+json, application/vnd.docker.distribution.events.v1+json',
+    );
     expect(answer.error.message).toContain(type === undefined ? 'without Content-Type' : type.split(';')[0]);
     expect(await jobCount('proj')).toBe(before);
   });
@@ -80,19 +118,49 @@ describe('Content-Type', () => {
 
 describe('an envelope with one bad event', () => {
   test('is answered 200: the good push becomes a job and syncs, the bad event is listed with its reason', async () => {
-    const image = await pushImage(harbor.access, 'pub/partial', 'v1', { format: 'docker', layers: [{ seed: 'partial-envelope', size: 20_000 }] });
-    const good = JSON.parse(distributionEnvelope([{ action: 'push', repository: 'pub/partial', digest: image.digest, tag: 'v1', mediaType: image.mediaType, size: image.size }], 'v1').body) as { events: object[] };
-    const bad = { ...good.events[0], target: { mediaType: image.mediaType, repository: 'pub/partial', digest: 'sha256:not-a-digest', tag: 'v1' } };
-    const answer = await post(JSON.stringify({ events: [bad, good.events[0]] }), 'application/vnd.docker.distribution.events.v1+json');
+    const image = await pushImage(harbor.access, 'pub/partial', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'partial-envelope', size: 20_000 }],
+    });
+    const good = JSON.parse(
+      distributionEnvelope(
+        [
+          {
+            action: 'push',
+            repository: 'pub/partial',
+            digest: image.digest,
+            tag: 'v1',
+            mediaType: image.mediaType,
+            size: image.size,
+          },
+        ],
+        'v1',
+      ).body,
+    ) as { events: object[] };
+    const bad = {
+      ...good.events[0],
+      target: { mediaType: image.mediaType, repository: 'pub/partial', digest: 'sha256:not-a-digest', tag: 'v1' },
+    };
+    const answer = await post(
+      JSON.stringify({ events: [bad, good.events[0]] }),
+      'application/vnd.docker.distribution.events.v1+json',
+    );
     expect(answer.status).toBe(200);
     expect(answer.json.accepted).toBe(1);
-    expect(answer.json.ignored).toEqual(['events[0] is malformed: digest "sha256:not-a-digest" is not a sha256 digest']);
-    await waitForJobs(sut.url, 'pub', (jobs) => jobs.some((j) => j.spec.kind === 'image' && j.spec.repository === 'partial' && j.state === 'succeeded'));
+    expect(answer.json.ignored).toEqual([
+      'events[0] is malformed: digest "sha256:not-a-digest" is not a sha256 digest',
+    ]);
+    await waitForJobs(sut.url, 'pub', (jobs) =>
+      jobs.some((j) => j.spec.kind === 'image' && j.spec.repository === 'partial' && j.state === 'succeeded'),
+    );
     expect((await getManifest(dst, 'public-ns/partial', 'v1'))?.digest).toBe(image.digest);
   });
 
   test('an envelope of bad events only is 200 with each listed; a body that is no envelope or webhook at all is still 400', async () => {
-    const answer = await post(JSON.stringify({ events: [{ action: 'push' }, null] }), 'application/vnd.docker.distribution.events.v1+json');
+    const answer = await post(
+      JSON.stringify({ events: [{ action: 'push' }, null] }),
+      'application/vnd.docker.distribution.events.v1+json',
+    );
     expect(answer.status).toBe(200);
     expect(answer.json.accepted).toBe(0);
     expect(answer.json.ignored).toHaveLength(2);
@@ -101,29 +169,62 @@ describe('an envelope with one bad event', () => {
 });
 
 test('Harbor 1.10 pushImage (the fixture, aimed at the stand-in) is a push that reaches the destination', async () => {
-  const image = await pushImage(harbor.access, 'proj/legacy/app', 'v1.4.2', { format: 'docker', layers: [{ seed: 'harbor-1.10-push', size: 20_000 }] });
-  const fixture = JSON.parse(await readFile(new URL('../fixtures/harbor-1.10-pushImage.json', import.meta.url), 'utf8'));
+  const image = await pushImage(harbor.access, 'proj/legacy/app', 'v1.4.2', {
+    format: 'docker',
+    layers: [{ seed: 'harbor-1.10-push', size: 20_000 }],
+  });
+  const fixture = JSON.parse(
+    await readFile(new URL('../fixtures/harbor-1.10-pushImage.json', import.meta.url), 'utf8'),
+  );
   fixture.event_data.resources[0].digest = image.digest;
   fixture.event_data.resources[0].resource_url = `${harbor.host}/proj/legacy/app:v1.4.2`;
-  fixture.event_data.repository = { ...fixture.event_data.repository, name: 'legacy/app', namespace: 'proj', repo_full_name: 'proj/legacy/app' };
+  fixture.event_data.repository = {
+    ...fixture.event_data.repository,
+    name: 'legacy/app',
+    namespace: 'proj',
+    repo_full_name: 'proj/legacy/app',
+  };
   const answer = await post(JSON.stringify(fixture), 'application/json');
   expect(answer.status).toBe(200);
   expect(answer.json.accepted).toBe(1);
-  await waitForJobs(sut.url, 'proj', (jobs) => jobs.some((j) => j.spec.kind === 'image' && j.spec.repository === 'legacy/app' && j.state === 'succeeded'));
+  await waitForJobs(sut.url, 'proj', (jobs) =>
+    jobs.some((j) => j.spec.kind === 'image' && j.spec.repository === 'legacy/app' && j.state === 'succeeded'),
+  );
   expect((await getManifest(dst, 'mirror/legacy/app', 'v1.4.2'))?.digest).toBe(image.digest);
 });
 
 test('an 8,000-resource webhook (about 790 KB) is answered 200 and makes at most 100 jobs; the rest is one ignored line', async () => {
   // The shape of issue 11's body: digest and tag per resource (a resource_url would push it past the 1 MB limit).
-  const resources = Array.from({ length: 8000 }, (_, i) => ({ digest: `sha256:${i.toString(16).padStart(64, 'f')}`, tag: `flood-${i}` }));
-  const body = JSON.stringify({ type: 'PUSH_ARTIFACT', occur_at: 1, operator: 'admin', event_data: { resources, repository: { date_created: 1, name: 'flood', namespace: 'pub', repo_full_name: 'pub/flood', repo_type: 'public' } } });
+  const resources = Array.from({ length: 8000 }, (_, i) => ({
+    digest: `sha256:${i.toString(16).padStart(64, 'f')}`,
+    tag: `flood-${i}`,
+  }));
+  const body = JSON.stringify({
+    type: 'PUSH_ARTIFACT',
+    occur_at: 1,
+    operator: 'admin',
+    event_data: {
+      resources,
+      repository: {
+        date_created: 1,
+        name: 'flood',
+        namespace: 'pub',
+        repo_full_name: 'pub/flood',
+        repo_type: 'public',
+      },
+    },
+  });
   expect(body.length).toBeGreaterThan(700_000);
   expect(body.length).toBeLessThan(1024 * 1024);
   const before = await jobCount('pub');
   const answer = await post(body, 'application/json');
   expect(answer.status).toBe(200);
   expect(answer.json.accepted).toBe(MAX_PUSHES_PER_NOTIFICATION);
-  expect(answer.json.ignored).toEqual([expect.stringMatching(/^7900 more resources of the event not read: at most 100 /)]);
+  expect(answer.json.ignored).toEqual([
+    expect.stringMatching(/^7900 more resources of the event not read: at most 100 /),
+  ]);
   expect((await jobCount('pub')) - before).toBeLessThanOrEqual(MAX_PUSHES_PER_NOTIFICATION);
-  expect((await jobsOf(sut.url, 'pub')).filter((j) => j.spec.kind === 'image' && j.spec.repository === 'flood').length).toBeLessThanOrEqual(MAX_PUSHES_PER_NOTIFICATION);
+  expect(
+    (await jobsOf(sut.url, 'pub')).filter((j) => j.spec.kind === 'image' && j.spec.repository === 'flood').length,
+  ).toBeLessThanOrEqual(MAX_PUSHES_PER_NOTIFICATION);
 }, 60_000);

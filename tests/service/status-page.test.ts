@@ -38,30 +38,57 @@ let failed: Job;
 let securedJob: Job;
 
 const bearer = { authorization: `Bearer ${API_TOKEN}` };
-const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const basic = (user: string, password: string) => ({
+  authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+});
 
-async function webhook(base: ServiceUnderTest, project: string, repository: string, digest: string, tag: string): Promise<string> {
+async function webhook(
+  base: ServiceUnderTest,
+  project: string,
+  repository: string,
+  digest: string,
+  tag: string,
+): Promise<string> {
   const payload = harbor.webhookPayload('default', { project, repository, digest, tag });
-  const res = await fetch(`${base.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+  const res = await fetch(`${base.url}/service/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': payload.contentType },
+    body: payload.body,
+  });
   const body = (await res.json()) as { jobs: string[] };
   expect(res.status).toBe(200);
   expect(body.jobs).toHaveLength(1);
   return body.jobs[0];
 }
 
-async function finalJob(base: ServiceUnderTest, id: string, headers: Record<string, string> = {}, timeoutMs = 30_000): Promise<Job> {
+async function finalJob(
+  base: ServiceUnderTest,
+  id: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<Job> {
   let job: Job | undefined;
-  return until(`job ${id} to finish`, async () => {
-    const res = await fetch(`${base.url}/api/v1/jobs/${id}`, { headers });
-    expect(res.status).toBe(200);
-    job = (await res.json()) as Job;
-    return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
-  }, timeoutMs).catch((error: Error) => {
-    throw /^timed out waiting/.test(error.message) ? new Error(`job ${id} did not finish: ${JSON.stringify(job)}`) : error;
+  return until(
+    `job ${id} to finish`,
+    async () => {
+      const res = await fetch(`${base.url}/api/v1/jobs/${id}`, { headers });
+      expect(res.status).toBe(200);
+      job = (await res.json()) as Job;
+      return job.state !== 'queued' && job.state !== 'running' ? job : undefined;
+    },
+    timeoutMs,
+  ).catch((error: Error) => {
+    throw /^timed out waiting/.test(error.message)
+      ? new Error(`job ${id} did not finish: ${JSON.stringify(job)}`)
+      : error;
   });
 }
 
-async function status(base: ServiceUnderTest, headers: Record<string, string> = {}, query = ''): Promise<{ status: number; json: any; headers: Headers }> {
+async function status(
+  base: ServiceUnderTest,
+  headers: Record<string, string> = {},
+  query = '',
+): Promise<{ status: number; json: any; headers: Headers }> {
   const res = await fetch(`${base.url}/api/v1/status${query}`, { headers });
   return { status: res.status, json: await res.json(), headers: res.headers };
 }
@@ -69,17 +96,37 @@ async function status(base: ServiceUnderTest, headers: Record<string, string> = 
 const bytesOf = (job: Job) => job.results.reduce((sum, r) => sum + r.bytesUploaded, 0);
 
 beforeAll(async () => {
-  [harbor, dst] = await Promise.all([startHarbor({ projects: [{ name: 'proj', public: false }, { name: 'pub', public: true }] }), startRegistry()]);
+  [harbor, dst] = await Promise.all([
+    startHarbor({
+      projects: [
+        { name: 'proj', public: false },
+        { name: 'pub', public: true },
+      ],
+    }),
+    startRegistry(),
+  ]);
   proxy = await startFaultProxy(dst.url);
   proxy.inject({
     method: 'PUT',
     path: /^\/v2\/mirror\/broken\/manifests\//,
     times: Infinity,
-    fault: { status: 400, body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: `manifest refused: ${EVIL}` }] }) },
+    fault: {
+      status: 400,
+      body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: `manifest refused: ${EVIL}` }] }),
+    },
   });
-  const app = await pushImage(harbor.access, 'proj/app', 'v1', { format: 'docker', layers: [{ seed: 'status-app', size: 60_000 }] });
-  const broken = await pushImage(harbor.access, 'proj/broken', 'v1', { format: 'docker', layers: [{ seed: 'status-broken', size: 20_000 }] });
-  const web = await pushImage(harbor.access, 'pub/web', 'latest', { format: 'docker', layers: [{ seed: 'status-web', size: 10_000 }] });
+  const app = await pushImage(harbor.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'status-app', size: 60_000 }],
+  });
+  const broken = await pushImage(harbor.access, 'proj/broken', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'status-broken', size: 20_000 }],
+  });
+  const web = await pushImage(harbor.access, 'pub/web', 'latest', {
+    format: 'docker',
+    layers: [{ seed: 'status-web', size: 10_000 }],
+  });
   [open, secured] = await Promise.all([
     startServiceUnderTest(harbor.host, proxy.host, { JobRetries: '0' }),
     startServiceUnderTest(harbor.host, dst.host, { ApiToken: API_TOKEN }),
@@ -89,7 +136,11 @@ beforeAll(async () => {
     webhook(open, 'proj', 'broken', broken.digest, 'v1'),
     webhook(secured, 'pub', 'web', web.digest, 'latest'),
   ]);
-  [succeeded, failed, securedJob] = await Promise.all([finalJob(open, appId), finalJob(open, brokenId), finalJob(secured, webId, bearer)]);
+  [succeeded, failed, securedJob] = await Promise.all([
+    finalJob(open, appId),
+    finalJob(open, brokenId),
+    finalJob(secured, webId, bearer),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
@@ -97,7 +148,7 @@ afterAll(async () => {
   await Promise.all([proxy?.stop(), harbor?.stop(), dst?.stop()]);
 });
 
-test('the jobs the page is tested with: one succeeded with bytes uploaded, one failed with the registry\'s markup in its error', () => {
+test("the jobs the page is tested with: one succeeded with bytes uploaded, one failed with the registry's markup in its error", () => {
   expect(succeeded).toMatchObject({ state: 'succeeded', spec: { kind: 'image', repository: 'app', tags: ['v1'] } });
   expect(bytesOf(succeeded)).toBeGreaterThan(60_000);
   expect(failed).toMatchObject({ state: 'failed', attempts: 1 });
@@ -106,8 +157,17 @@ test('the jobs the page is tested with: one succeeded with bytes uploaded, one f
 });
 
 test('repository names cannot carry markup: a webhook naming one is refused, so the markup test uses an error text', async () => {
-  const payload = harbor.webhookPayload('default', { project: 'proj', repository: 'a<script>b', digest: succeeded.spec.kind === 'image' ? succeeded.spec.digest : '', tag: 'v1' });
-  const res = await fetch(`${open.url}/service/notifications`, { method: 'POST', headers: { 'content-type': payload.contentType }, body: payload.body });
+  const payload = harbor.webhookPayload('default', {
+    project: 'proj',
+    repository: 'a<script>b',
+    digest: succeeded.spec.kind === 'image' ? succeeded.spec.digest : '',
+    tag: 'v1',
+  });
+  const res = await fetch(`${open.url}/service/notifications`, {
+    method: 'POST',
+    headers: { 'content-type': payload.contentType },
+    body: payload.body,
+  });
   expect(res.status).toBe(400);
 });
 
@@ -123,7 +183,14 @@ describe('GET /api/v1/status', () => {
 
     const ok = data.jobs.find((j) => j.id === succeeded.id)!;
     const bad = data.jobs.find((j) => j.id === failed.id)!;
-    expect(ok).toMatchObject({ state: 'succeeded', kind: 'image', project: 'proj', spec: succeeded.spec, attempts: 1, finishedAt: succeeded.finishedAt });
+    expect(ok).toMatchObject({
+      state: 'succeeded',
+      kind: 'image',
+      project: 'proj',
+      spec: succeeded.spec,
+      attempts: 1,
+      finishedAt: succeeded.finishedAt,
+    });
     expect(ok.progress).toEqual({ imagesDone: 1, imagesTotal: 1, bytesUploaded: bytesOf(succeeded) });
     expect(ok.images).toEqual({ copied: 1, skipped: 0, failed: 0 });
     expect(bad).toMatchObject({ state: 'failed', error: failed.error });
@@ -140,7 +207,10 @@ describe('GET /api/v1/status', () => {
     // Failed images count their bytes too: they crossed the wire.
     expect(t.total).toEqual({ images: 1, bytes: bytesOf(succeeded) + bytesOf(failed), jobs: 2, failedImages: 1 });
     expect(t.total.bytes).toBeGreaterThan(0);
-    const sum = t.buckets.reduce((acc, b) => ({ images: acc.images + b.images, bytes: acc.bytes + b.bytes, jobs: acc.jobs + b.jobs }), { images: 0, bytes: 0, jobs: 0 });
+    const sum = t.buckets.reduce(
+      (acc, b) => ({ images: acc.images + b.images, bytes: acc.bytes + b.bytes, jobs: acc.jobs + b.jobs }),
+      { images: 0, bytes: 0, jobs: 0 },
+    );
     expect(sum).toEqual({ images: 1, bytes: t.total.bytes, jobs: 2 });
   });
 
@@ -158,7 +228,8 @@ describe('GET /api/v1/status', () => {
     try {
       const spec = (n: number) => ({ kind: 'project' as const, project: 'p', namespace: `n${n}` });
       const ids = [1, 2, 3, 4].map((n) => store.enqueue(spec(n), undefined).job.id);
-      const finishAt = (id: string, iso: string) => store.db.prepare('UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?').run('succeeded', iso, id);
+      const finishAt = (id: string, iso: string) =>
+        store.db.prepare('UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?').run('succeeded', iso, id);
       finishAt(ids[0], '2030-01-01T10:00:00.000Z');
       finishAt(ids[1], '2030-01-01T11:30:00.000Z');
       finishAt(ids[2], '2030-01-01T11:00:00.000Z'); // exactly at `since`: included
@@ -168,11 +239,15 @@ describe('GET /api/v1/status', () => {
 
       const prepared: string[] = [];
       const prepare = store.db.prepare.bind(store.db);
-      store.db.prepare = ((sql: string) => (prepared.push(sql), prepare(sql)));
+      store.db.prepare = (sql: string) => (prepared.push(sql), prepare(sql));
       store.finishedSince(new Date());
       store.db.prepare = prepare;
       expect(prepared).toHaveLength(1);
-      const plan = (prepare(`EXPLAIN QUERY PLAN ${prepared[0]}`).all(new Date().toISOString()) as Array<{ detail: string }>).map((r) => r.detail).join('; ');
+      const plan = (
+        prepare(`EXPLAIN QUERY PLAN ${prepared[0]}`).all(new Date().toISOString()) as Array<{ detail: string }>
+      )
+        .map((r) => r.detail)
+        .join('; ');
       expect(plan).toMatch(/USING INDEX jobs_finished/);
       expect(plan).not.toMatch(/TEMP B-TREE/);
     } finally {
@@ -182,7 +257,7 @@ describe('GET /api/v1/status', () => {
   });
 });
 
-test('Debian\'s chromium is installed (the page tests fail, never skip, without it)', () => {
+test("Debian's chromium is installed (the page tests fail, never skip, without it)", () => {
   requireChromium();
 });
 
@@ -211,7 +286,8 @@ describe('the page in headless chromium, no ApiToken', () => {
     await browser?.close();
   });
 
-  const cells = (id: string) => page.$$eval(`tr[data-job-id="${id}"] td`, (tds) => tds.map((td) => td.textContent ?? ''));
+  const cells = (id: string) =>
+    page.$$eval(`tr[data-job-id="${id}"] td`, (tds) => tds.map((td) => td.textContent ?? ''));
 
   test('served as HTML under a strict CSP that allows only its own nonce-tagged script and style', () => {
     expect(contentType).toMatch(/^text\/html/);
@@ -232,11 +308,13 @@ describe('the page in headless chromium, no ApiToken', () => {
     expect(row[6]).toMatch(/^1\/1 images, \d+\.\d+ KiB1 copied$/);
     expect(row[7]).toBe('1');
     expect(row[8]).toBe('');
-    const counts = await page.$$eval('#counts .count', (cards) => Object.fromEntries(cards.map((c) => [(c as HTMLElement).dataset.state, c.querySelector('.n')?.textContent])));
+    const counts = await page.$$eval('#counts .count', (cards) =>
+      Object.fromEntries(cards.map((c) => [(c as HTMLElement).dataset.state, c.querySelector('.n')?.textContent])),
+    );
     expect(counts).toEqual({ queued: '0', running: '0', succeeded: '1', failed: '1', skipped: '0' });
   });
 
-  test('shows the failed job\'s error as text: the registry\'s markup is not parsed, nothing of it runs', async () => {
+  test("shows the failed job's error as text: the registry's markup is not parsed, nothing of it runs", async () => {
     const row = await cells(failed.id);
     expect(row[3]).toBe('proj/broken:v1');
     expect(row[5]).toBe('failed');
@@ -253,12 +331,20 @@ describe('the page in headless chromium, no ApiToken', () => {
 
   test('the throughput section shows the bytes of the last hour', async () => {
     const api = (await status(open)).json as StatusAnswer;
-    const total = await page.$eval('#throughput-total', (p) => ({ bytes: Number((p as HTMLElement).dataset.bytes), images: Number((p as HTMLElement).dataset.images), text: p.textContent ?? '' }));
+    const total = await page.$eval('#throughput-total', (p) => ({
+      bytes: Number((p as HTMLElement).dataset.bytes),
+      images: Number((p as HTMLElement).dataset.images),
+      text: p.textContent ?? '',
+    }));
     expect(total.bytes).toBeGreaterThan(0);
     expect(total.bytes).toBe(api.throughput.total.bytes);
     expect(total.images).toBe(1);
-    expect(total.text).toMatch(/^1 image\(s\) copied, \d+\.\d+ KiB uploaded by 2 finished job\(s\), 1 image\(s\) failed since \d\d:\d\d$/);
-    const bars = await page.$$eval('#chart rect', (rects) => rects.map((r) => ({ cls: r.getAttribute('class'), height: Number(r.getAttribute('height')) })));
+    expect(total.text).toMatch(
+      /^1 image\(s\) copied, \d+\.\d+ KiB uploaded by 2 finished job\(s\), 1 image\(s\) failed since \d\d:\d\d$/,
+    );
+    const bars = await page.$$eval('#chart rect', (rects) =>
+      rects.map((r) => ({ cls: r.getAttribute('class'), height: Number(r.getAttribute('height')) })),
+    );
     expect(bars).toHaveLength(12);
     const filled = bars.filter((b) => b.cls === 'bar');
     expect(filled.length).toBeGreaterThanOrEqual(1);
@@ -268,7 +354,11 @@ describe('the page in headless chromium, no ApiToken', () => {
   test('refreshes itself: a job queued after the page loaded appears without a reload', async () => {
     await page.evaluate(() => ((window as unknown as { __sameDocument: boolean }).__sameDocument = true));
     const pollsBefore = Number(await page.$eval('body', (b) => (b as HTMLElement).dataset.polls));
-    const res = await fetch(`${open.url}/api/v1/sync`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ project: 'pub', dryRun: true }) });
+    const res = await fetch(`${open.url}/api/v1/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: 'pub', dryRun: true }),
+    });
     expect(res.status).toBe(202);
     const { jobId } = (await res.json()) as { jobId: string };
     await page.waitForSelector(`tr[data-job-id="${jobId}"]`, { timeout: 20_000 });
@@ -314,7 +404,10 @@ describe('with ApiToken: Basic (any user, the token as password) or Bearer', () 
       page.on('request', (r) => requested.push(new URL(r.url()).pathname));
       // Headless chromium cannot prompt, so it gives up on the navigation; the 401 it got is still seen.
       const answered = page.waitForResponse(`${secured.url}/`);
-      const navigation = await page.goto(`${secured.url}/`).then(() => null, (error: Error) => error.message);
+      const navigation = await page.goto(`${secured.url}/`).then(
+        () => null,
+        (error: Error) => error.message,
+      );
       expect(navigation).toMatch(/ERR_INVALID_AUTH_CREDENTIALS/);
       const response = await answered;
       expect(response.status()).toBe(401);
@@ -335,24 +428,35 @@ describe('with ApiToken: Basic (any user, the token as password) or Bearer', () 
   }, 40_000);
 
   test('/ with any user name and the token as password: the page renders jobs and keeps polling with those credentials', async () => {
-    const browser = await launchChromium({ viewport: VIEWPORT, httpCredentials: { username: 'whoever', password: API_TOKEN } });
+    const browser = await launchChromium({
+      viewport: VIEWPORT,
+      httpCredentials: { username: 'whoever', password: API_TOKEN },
+    });
     try {
       const page = browser.context.pages()[0] ?? (await browser.context.newPage());
       const response = await page.goto(`${secured.url}/`);
       expect(response?.status()).toBe(200);
       await page.waitForSelector(`tr[data-job-id="${securedJob.id}"]`, { timeout: 15_000 });
-      const row = await page.$$eval(`tr[data-job-id="${securedJob.id}"] td`, (tds) => tds.map((td) => td.textContent ?? ''));
+      const row = await page.$$eval(`tr[data-job-id="${securedJob.id}"] td`, (tds) =>
+        tds.map((td) => td.textContent ?? ''),
+      );
       expect([row[3], row[5]]).toEqual(['pub/web:latest', 'succeeded']);
       // The second poll went through too: the browser resends the credentials on the page's own fetches.
       await page.waitForFunction(() => Number(document.body.dataset.polls) >= 2, undefined, { timeout: 15_000 });
-      expect(await page.$eval('#problem', (p) => ({ shown: p.className, text: p.textContent }))).toEqual({ shown: '', text: '' });
+      expect(await page.$eval('#problem', (p) => ({ shown: p.className, text: p.textContent }))).toEqual({
+        shown: '',
+        text: '',
+      });
     } finally {
       await browser.close();
     }
   }, 40_000);
 
   test('a wrong token as password: 401, in chromium and over plain HTTP', async () => {
-    const browser = await launchChromium({ viewport: VIEWPORT, httpCredentials: { username: 'whoever', password: `${API_TOKEN}x` } });
+    const browser = await launchChromium({
+      viewport: VIEWPORT,
+      httpCredentials: { username: 'whoever', password: `${API_TOKEN}x` },
+    });
     try {
       const page = browser.context.pages()[0] ?? (await browser.context.newPage());
       const response = await page.goto(`${secured.url}/`);
@@ -361,7 +465,13 @@ describe('with ApiToken: Basic (any user, the token as password) or Bearer', () 
     } finally {
       await browser.close();
     }
-    for (const headers of [basic('whoever', 'wrong'), basic('', `${API_TOKEN}x`), basic(API_TOKEN, ''), { authorization: 'Bearer wrong' }, { authorization: `Basic ${API_TOKEN}` }]) {
+    for (const headers of [
+      basic('whoever', 'wrong'),
+      basic('', `${API_TOKEN}x`),
+      basic(API_TOKEN, ''),
+      { authorization: 'Bearer wrong' },
+      { authorization: `Basic ${API_TOKEN}` },
+    ]) {
       const res = await fetch(`${secured.url}/`, { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe(challenge);
@@ -374,7 +484,12 @@ describe('with ApiToken: Basic (any user, the token as password) or Bearer', () 
       expect(answer.status).toBe(200);
       expect((answer.json as StatusAnswer).jobs.map((j) => j.id)).toContain(securedJob.id);
     }
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, basic('whoever', 'wrong'), { authorization: API_TOKEN }]) {
+    for (const headers of [
+      {},
+      { authorization: 'Bearer wrong' },
+      basic('whoever', 'wrong'),
+      { authorization: API_TOKEN },
+    ]) {
       const answer = await status(secured, headers);
       expect({ status: answer.status, code: answer.json.error?.code }).toEqual({ status: 401, code: 'UNAUTHORIZED' });
       expect(answer.headers.get('www-authenticate')).toBe(challenge);

@@ -18,7 +18,12 @@ function basic(username: string, password: string): string {
 const ADMIN = { authorization: basic('admin', 'Harbor12345') };
 
 async function send(method: 'GET' | 'HEAD' | 'POST' | 'PUT', path: string, headers: Headers = {}, body?: Buffer) {
-  const res = await request(path.startsWith('http') ? path : harbor.url + path, { method, headers, body, dispatcher: agent });
+  const res = await request(path.startsWith('http') ? path : harbor.url + path, {
+    method,
+    headers,
+    body,
+    dispatcher: agent,
+  });
   const text = await res.body.text();
   const h = (name: string): string => {
     const v = res.headers[name];
@@ -70,7 +75,9 @@ describe('registry front', () => {
   test('anonymous requests get Harbor bearer challenges', async () => {
     const base = await send('GET', '/v2/');
     expect(base.status).toBe(401);
-    expect(base.header('www-authenticate')).toBe(`Bearer realm="${harbor.url}/service/token",service="harbor-registry"`);
+    expect(base.header('www-authenticate')).toBe(
+      `Bearer realm="${harbor.url}/service/token",service="harbor-registry"`,
+    );
     const manifest = await send('GET', '/v2/proj/app/manifests/v1');
     expect(manifest.status).toBe(401);
     expect(manifest.header('www-authenticate')).toBe(
@@ -93,9 +100,17 @@ describe('registry front', () => {
       const token = await send('GET', tokenUrl.toString());
       expect(token.status).toBe(200);
       const body = token.json();
-      expect(body).toEqual({ token: expect.any(String), access_token: body.token, expires_in: 1800, issued_at: expect.any(String) });
+      expect(body).toEqual({
+        token: expect.any(String),
+        access_token: body.token,
+        expires_in: 1800,
+        issued_at: expect.any(String),
+      });
       expect(Number.isNaN(Date.parse(body.issued_at))).toBe(false);
-      return send('GET', `/v2/${repo}/manifests/latest`, { accept: pub.mediaType, authorization: `Bearer ${body.token}` });
+      return send('GET', `/v2/${repo}/manifests/latest`, {
+        accept: pub.mediaType,
+        authorization: `Bearer ${body.token}`,
+      });
     };
     const ok = await pull('pub/tool');
     expect(ok.status).toBe(200);
@@ -111,10 +126,14 @@ describe('registry front', () => {
     const anonymous = await send('POST', '/v2/pub/tool/blobs/uploads/');
     expect(anonymous.status).toBe(401);
     expect(anonymous.header('www-authenticate')).toContain('scope="repository:pub/tool:pull,push"');
-    const anonToken = (await send('GET', '/service/token?service=harbor-registry&scope=repository:pub/tool:pull,push')).json().token;
+    const anonToken = (
+      await send('GET', '/service/token?service=harbor-registry&scope=repository:pub/tool:pull,push')
+    ).json().token;
     const stillRefused = await send('POST', '/v2/pub/tool/blobs/uploads/', { authorization: `Bearer ${anonToken}` });
     expect(stillRefused.status).toBe(401);
-    const token = (await send('GET', '/service/token?service=harbor-registry&scope=repository:pub/tool:pull,push', ADMIN)).json().token;
+    const token = (
+      await send('GET', '/service/token?service=harbor-registry&scope=repository:pub/tool:pull,push', ADMIN)
+    ).json().token;
     const opened = await send('POST', '/v2/pub/tool/blobs/uploads/', { authorization: `Bearer ${token}` });
     expect(opened.status).toBe(202);
     // The backing registry built Location from our Host header, so the upload continues here.
@@ -139,7 +158,12 @@ describe('projects API', () => {
     const res = await send('GET', '/api/v2.0/projects/pub');
     expect(res.status).toBe(200);
     const p = res.json();
-    expect(p).toMatchObject({ name: 'pub', metadata: { public: 'true' }, owner_name: 'admin', project_id: expect.any(Number) });
+    expect(p).toMatchObject({
+      name: 'pub',
+      metadata: { public: 'true' },
+      owner_name: 'admin',
+      project_id: expect.any(Number),
+    });
     expect(typeof p.repo_count).toBe('number');
     expect(p.repo_count).toBeGreaterThanOrEqual(1);
     const byId = await send('GET', `/api/v2.0/projects/${p.project_id}`);
@@ -174,7 +198,11 @@ describe('repositories API', () => {
   test('105 repositories page as Harbor pages them', async () => {
     const seed = await pushImage(harbor.access, 'many/r000', 'v1', { format: 'docker', layers: [LAYER] });
     const manifest = Buffer.from(
-      JSON.stringify({ schemaVersion: 2, mediaType: seed.mediaType, config: seed.config, layers: seed.layers }, null, 2),
+      JSON.stringify(
+        { schemaVersion: 2, mediaType: seed.mediaType, config: seed.config, layers: seed.layers },
+        null,
+        2,
+      ),
     );
     const names = Array.from({ length: 104 }, (_, i) => `many/r${String(i + 1).padStart(3, '0')}`);
     // Cross-repository mounts: one upload of the blobs, then only small requests per repository.
@@ -207,7 +235,13 @@ describe('repositories API', () => {
     expect(sorted).toEqual([...sorted].sort());
 
     const second = await send('GET', '/api/v2.0/projects/many/repositories?page=2&page_size=100', ADMIN);
-    expect(second.json().map((r: { name: string }) => r.name)).toEqual(['many/r100', 'many/r101', 'many/r102', 'many/r103', 'many/r104']);
+    expect(second.json().map((r: { name: string }) => r.name)).toEqual([
+      'many/r100',
+      'many/r101',
+      'many/r102',
+      'many/r103',
+      'many/r104',
+    ]);
     expect(second.header('x-total-count')).toBe('105');
     expect(second.header('link')).toBe('</api/v2.0/projects/many/repositories?page=1&page_size=100>; rel="prev"');
     expect(second.header('link')).not.toContain('rel="next"');
@@ -248,7 +282,15 @@ describe('artifacts API', () => {
       push_time: expect.any(String),
     });
     expect(a.tags).toEqual([
-      { artifact_id: a.id, id: expect.any(Number), immutable: false, name: 'v1', pull_time: expect.any(String), push_time: expect.any(String), repository_id: a.repository_id },
+      {
+        artifact_id: a.id,
+        id: expect.any(Number),
+        immutable: false,
+        name: 'v1',
+        pull_time: expect.any(String),
+        push_time: expect.any(String),
+        repository_id: a.repository_id,
+      },
     ]);
     const untagged = await send('GET', '/api/v2.0/projects/proj/repositories/app/artifacts?with_tag=false', ADMIN);
     expect(untagged.json()[0].tags).toBeNull();
@@ -281,7 +323,11 @@ describe('artifacts API', () => {
         { platform: { os: 'linux', architecture: 'arm64', variant: 'v8' }, layers: [LAYER] },
       ],
     });
-    const list = await send('GET', '/api/v2.0/projects/proj/repositories/multi/artifacts?with_tag=true&page_size=100', ADMIN);
+    const list = await send(
+      'GET',
+      '/api/v2.0/projects/proj/repositories/multi/artifacts?with_tag=true&page_size=100',
+      ADMIN,
+    );
     expect(list.header('x-total-count')).toBe('1');
     const [a] = list.json();
     expect(a.digest).toBe(index.digest);
@@ -289,18 +335,45 @@ describe('artifacts API', () => {
     expect(a.manifest_media_type).toBe(OCI_INDEX);
     expect(a.tags.map((t: { name: string }) => t.name)).toEqual(['v2']);
     expect(a.references).toEqual([
-      { annotations: null, child_digest: index.children[0].digest, child_id: expect.any(Number), parent_id: a.id, platform: { architecture: 'amd64', os: 'linux' }, urls: null },
-      { annotations: null, child_digest: index.children[1].digest, child_id: expect.any(Number), parent_id: a.id, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' }, urls: null },
+      {
+        annotations: null,
+        child_digest: index.children[0].digest,
+        child_id: expect.any(Number),
+        parent_id: a.id,
+        platform: { architecture: 'amd64', os: 'linux' },
+        urls: null,
+      },
+      {
+        annotations: null,
+        child_digest: index.children[1].digest,
+        child_id: expect.any(Number),
+        parent_id: a.id,
+        platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
+        urls: null,
+      },
     ]);
-    const child = await send('GET', `/api/v2.0/projects/proj/repositories/multi/artifacts/${index.children[1].digest}`, ADMIN);
+    const child = await send(
+      'GET',
+      `/api/v2.0/projects/proj/repositories/multi/artifacts/${index.children[1].digest}`,
+      ADMIN,
+    );
     expect(child.status).toBe(200);
-    expect(child.json()).toMatchObject({ digest: index.children[1].digest, tags: null, id: a.references[1].child_id, media_type: OCI_CONFIG });
+    expect(child.json()).toMatchObject({
+      digest: index.children[1].digest,
+      tags: null,
+      id: a.references[1].child_id,
+      media_type: OCI_CONFIG,
+    });
     const base = await send('GET', '/api/v2.0/projects/proj/repositories/multi/artifacts?q=base%3D*', ADMIN);
     expect(base.header('x-total-count')).toBe('3');
   });
 
   test('an untagged image pushed by digest is listed with tags null', async () => {
-    const loose = await pushImage(harbor.access, 'proj/loose', undefined, { format: 'oci', layers: [LAYER], labels: { v: 'x' } });
+    const loose = await pushImage(harbor.access, 'proj/loose', undefined, {
+      format: 'oci',
+      layers: [LAYER],
+      labels: { v: 'x' },
+    });
     const list = await send('GET', '/api/v2.0/projects/proj/repositories/loose/artifacts', ADMIN);
     expect(list.json()).toEqual([expect.objectContaining({ digest: loose.digest, tags: null })]);
   });
@@ -329,10 +402,21 @@ describe('webhook payloads', () => {
   });
 
   test('a push without tag carries the digest in tag and an @ reference', () => {
-    const payload = JSON.parse(harbor.webhookPayload('default', { ...event, tag: undefined, repository: 'a/b', project: 'proj' }).body);
+    const payload = JSON.parse(
+      harbor.webhookPayload('default', { ...event, tag: undefined, repository: 'a/b', project: 'proj' }).body,
+    );
     expect(shape(payload)).toEqual(shape(fixture('harbor-push-default-digest-tag.json')));
-    expect(payload.event_data.resources[0]).toEqual({ digest: event.digest, tag: event.digest, resource_url: `${harbor.host}/proj/a/b@${event.digest}` });
-    expect(payload.event_data.repository).toMatchObject({ name: 'a/b', namespace: 'proj', repo_full_name: 'proj/a/b', repo_type: 'private' });
+    expect(payload.event_data.resources[0]).toEqual({
+      digest: event.digest,
+      tag: event.digest,
+      resource_url: `${harbor.host}/proj/a/b@${event.digest}`,
+    });
+    expect(payload.event_data.repository).toMatchObject({
+      name: 'a/b',
+      namespace: 'proj',
+      repo_full_name: 'proj/a/b',
+      repo_type: 'private',
+    });
   });
 
   test('CloudEvents format matches the fixture shape', () => {
@@ -369,7 +453,9 @@ describe('webhook payloads', () => {
       expect(env.contentType).toBe(`application/vnd.docker.distribution.events.${version}+json`);
       const parsed = JSON.parse(env.body);
       expect(shape(parsed)).toEqual(shape(fixture(`distribution-envelope-${version}.json`)));
-      expect(Object.keys(parsed.events[0].target)).toEqual(Object.keys(fixture(`distribution-envelope-${version}.json`).events[0].target));
+      expect(Object.keys(parsed.events[0].target)).toEqual(
+        Object.keys(fixture(`distribution-envelope-${version}.json`).events[0].target),
+      );
     }
     const blobWithTag = JSON.parse(distributionEnvelope([{ ...events[0], tag: 'x' }], 'v1').body);
     expect(blobWithTag.events[0].target.tag).toBeUndefined();

@@ -51,7 +51,9 @@ async function pushBlob(base: string, repo: string, data: Buffer, headers: Heade
 }
 
 async function pushManifest(base: string, repo: string, tag: string, headers: Headers = {}): Promise<void> {
-  const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+  const config = Buffer.from(
+    JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+  );
   const layer = randomBytes(2048);
   const configDigest = await pushBlob(base, repo, config, headers);
   const layerDigest = await pushBlob(base, repo, layer, headers);
@@ -83,7 +85,10 @@ async function fetchToken(registry: RunningRegistry, scopes: string[], password 
   url.searchParams.set('service', registry.tokenServer!.service);
   for (const scope of scopes) url.searchParams.append('scope', scope);
   const res = await send('GET', url.toString(), { authorization: basic(registry.username!, password) });
-  return { status: res.status, body: res.status === 200 ? (JSON.parse(res.data.toString()) as Record<string, unknown>) : {} };
+  return {
+    status: res.status,
+    body: res.status === 200 ? (JSON.parse(res.data.toString()) as Record<string, unknown>) : {},
+  };
 }
 
 describe('open registry', () => {
@@ -137,7 +142,9 @@ describe('htpasswd registry', () => {
 
   it('accepts the configured user and refuses a wrong password', async () => {
     expect(registry.username).toBe('tester');
-    const ok = await send('GET', `${registry.url}/v2/`, { authorization: basic(registry.username!, registry.password!) });
+    const ok = await send('GET', `${registry.url}/v2/`, {
+      authorization: basic(registry.username!, registry.password!),
+    });
     expect(ok.status).toBe(200);
     const wrong = await send('GET', `${registry.url}/v2/`, { authorization: basic(registry.username!, 'nope') });
     expect(wrong.status).toBe(401);
@@ -225,7 +232,12 @@ describe('token that dies before its announced expiry', () => {
     expect(body.expires_in).toBe(300);
     const auth = { authorization: `Bearer ${String(body.token)}` };
     expect((await send('GET', `${registry.url}/v2/`, auth)).status).toBe(200);
-    await until('the token to die', async () => ((await send('GET', `${registry.url}/v2/`, auth)).status === 401 ? true : undefined), 10_000, 200);
+    await until(
+      'the token to die',
+      async () => ((await send('GET', `${registry.url}/v2/`, auth)).status === 401 ? true : undefined),
+      10_000,
+      200,
+    );
     expect((await send('GET', `${registry.url}/v2/`, auth)).status).toBe(401);
   });
 });
@@ -267,7 +279,14 @@ describe('fault proxy', () => {
     expect(JSON.parse(faulted.data.toString()).errors[0].code).toBe('UNAVAILABLE');
     expect((await send('GET', `${proxy.url}/v2/`)).status).toBe(200);
     expect(proxy.requests.slice(-2)).toEqual([
-      { method: 'GET', path: '/v2/', status: 503, faulted: 'status', at: expect.any(Number), endedAt: expect.any(Number) },
+      {
+        method: 'GET',
+        path: '/v2/',
+        status: 503,
+        faulted: 'status',
+        at: expect.any(Number),
+        endedAt: expect.any(Number),
+      },
       { method: 'GET', path: '/v2/', status: 200, at: expect.any(Number), endedAt: expect.any(Number) },
     ]);
   });

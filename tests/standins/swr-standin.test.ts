@@ -3,7 +3,16 @@
 // organization checks, OCI refusal, _catalog and tags/list answers, the 20 QPS limit and mounts.
 import { createHash, createHmac } from 'node:crypto';
 import { Agent, request } from 'undici';
-import { pushIndex, DOCKER_CONFIG, DOCKER_LAYER, DOCKER_LIST, DOCKER_MANIFEST, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST } from '../harness/images.js';
+import {
+  pushIndex,
+  DOCKER_CONFIG,
+  DOCKER_LAYER,
+  DOCKER_LIST,
+  DOCKER_MANIFEST,
+  OCI_CONFIG,
+  OCI_INDEX,
+  OCI_MANIFEST,
+} from '../harness/images.js';
 import { startSwr, type SwrStandIn } from '../harness/swr/index.js';
 import { until } from '../harness/until.js';
 
@@ -23,8 +32,19 @@ function basic(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-async function send(target: SwrStandIn, method: 'GET' | 'HEAD' | 'POST' | 'PUT', path: string, headers: Headers = {}, body?: Buffer) {
-  const res = await request(path.startsWith('http') ? path : target.url + path, { method, headers, body, dispatcher: agent });
+async function send(
+  target: SwrStandIn,
+  method: 'GET' | 'HEAD' | 'POST' | 'PUT',
+  path: string,
+  headers: Headers = {},
+  body?: Buffer,
+) {
+  const res = await request(path.startsWith('http') ? path : target.url + path, {
+    method,
+    headers,
+    body,
+    dispatcher: agent,
+  });
   const text = await res.body.text();
   const h = (name: string): string => {
     const v = res.headers[name];
@@ -33,9 +53,15 @@ async function send(target: SwrStandIn, method: 'GET' | 'HEAD' | 'POST' | 'PUT',
   return { status: res.statusCode, header: h, text, json: () => JSON.parse(text) };
 }
 
-async function token(target: SwrStandIn, scopes: string[], login = { username: `${target.region}@${AK}`, password: LOGIN_KEY }): Promise<string> {
+async function token(
+  target: SwrStandIn,
+  scopes: string[],
+  login = { username: `${target.region}@${AK}`, password: LOGIN_KEY },
+): Promise<string> {
   const query = ['service=dockyard', ...scopes.map((s) => `scope=${encodeURIComponent(s)}`)].join('&');
-  const res = await send(target, 'GET', `/swr/auth/v2/registry/auth/?${query}`, { authorization: basic(login.username, login.password) });
+  const res = await send(target, 'GET', `/swr/auth/v2/registry/auth/?${query}`, {
+    authorization: basic(login.username, login.password),
+  });
   if (res.status !== 200) throw new Error(`token: ${res.status} ${res.text}`);
   return res.json().token as string;
 }
@@ -52,12 +78,23 @@ async function uploadBlob(target: SwrStandIn, repo: string, t: string, data: Buf
   expect(location.host).toBe(target.host);
   const digest = digestOf(data);
   location.searchParams.set('digest', digest);
-  const put = await send(target, 'PUT', location.toString(), { ...bearer(t), 'content-type': 'application/octet-stream' }, data);
+  const put = await send(
+    target,
+    'PUT',
+    location.toString(),
+    { ...bearer(t), 'content-type': 'application/octet-stream' },
+    data,
+  );
   expect(put.status).toBe(201);
   return digest;
 }
 
-function dockerManifest(config: Buffer, layer: Buffer, mediaType = DOCKER_MANIFEST, configType = DOCKER_CONFIG): Buffer {
+function dockerManifest(
+  config: Buffer,
+  layer: Buffer,
+  mediaType = DOCKER_MANIFEST,
+  configType = DOCKER_CONFIG,
+): Buffer {
   return Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -68,13 +105,22 @@ function dockerManifest(config: Buffer, layer: Buffer, mediaType = DOCKER_MANIFE
   );
 }
 
-const CONFIG = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }));
+const CONFIG = Buffer.from(
+  JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } }),
+);
 const LAYER = Buffer.from('not really a tarball, but the registry only checks the digest');
 
 beforeAll(async () => {
   [swr, plain] = await Promise.all([
     // Unlimited while most tests run; the rate-limit test turns the limit on for itself.
-    startSwr({ ak: AK, sk: SK, namespaces: ['team'], foreignNamespaces: ['other'], requestsPerSecond: 0, tokenExpiresIn: 900 }),
+    startSwr({
+      ak: AK,
+      sk: SK,
+      namespaces: ['team'],
+      foreignNamespaces: ['other'],
+      requestsPerSecond: 0,
+      tokenExpiresIn: 900,
+    }),
     startSwr({ ak: AK, sk: SK, region: 'ap-southeast-1', namespaces: ['team'], mounts: false }),
   ]);
 }, 60_000);
@@ -88,14 +134,18 @@ describe('login and tokens', () => {
   test('anonymous GET /v2/ gets SWR dockyard Bearer challenge', async () => {
     const res = await send(swr, 'GET', '/v2/');
     expect(res.status).toBe(401);
-    expect(res.header('www-authenticate')).toBe(`Bearer realm="${swr.url}/swr/auth/v2/registry/auth/",service="dockyard"`);
+    expect(res.header('www-authenticate')).toBe(
+      `Bearer realm="${swr.url}/swr/auth/v2/registry/auth/",service="dockyard"`,
+    );
   });
 
   test('Basic with the right login sent directly on /v2 is refused with the same challenge', async () => {
     for (const path of ['/v2/', '/v2/team/app/tags/list']) {
       const res = await send(swr, 'GET', path, { authorization: basic(USER, LOGIN_KEY) });
       expect(res.status).toBe(401);
-      expect(res.header('www-authenticate')).toMatch(/^Bearer realm="[^"]+\/swr\/auth\/v2\/registry\/auth\/",service="dockyard"/);
+      expect(res.header('www-authenticate')).toMatch(
+        /^Bearer realm="[^"]+\/swr\/auth\/v2\/registry\/auth\/",service="dockyard"/,
+      );
     }
   });
 
@@ -103,7 +153,9 @@ describe('login and tokens', () => {
     expect(swr.username).toBe(USER);
     expect(swr.password).toBe(LOGIN_KEY);
     for (const path of ['/swr/auth/v2/registry/auth/', '/swr/auth/v2/registry/auth']) {
-      const res = await send(swr, 'GET', `${path}?service=dockyard&scope=repository:team/app:pull,push`, { authorization: basic(USER, LOGIN_KEY) });
+      const res = await send(swr, 'GET', `${path}?service=dockyard&scope=repository:team/app:pull,push`, {
+        authorization: basic(USER, LOGIN_KEY),
+      });
       expect(res.status).toBe(200);
       const body = res.json();
       expect(typeof body.token).toBe('string');
@@ -117,7 +169,12 @@ describe('login and tokens', () => {
   test('a wrong login gets 401 Authenticate Error', async () => {
     const wrongKey = createHmac('sha256', 'not-the-sk').update(AK).digest('hex');
     for (const auth of [basic(USER, wrongKey), basic(`cn-north-1@${AK}`, LOGIN_KEY), basic(USER, SK)]) {
-      const res = await send(swr, 'GET', '/swr/auth/v2/registry/auth/?service=dockyard&scope=repository:team/app:pull', { authorization: auth });
+      const res = await send(
+        swr,
+        'GET',
+        '/swr/auth/v2/registry/auth/?service=dockyard&scope=repository:team/app:pull',
+        { authorization: auth },
+      );
       expect(res.status).toBe(401);
       expect(res.json()).toEqual({ errors: [{ code: 'UNAUTHORIZED', message: 'Authenticate Error' }] });
     }
@@ -126,7 +183,9 @@ describe('login and tokens', () => {
   });
 
   test('extra logins are accepted, added ones too', async () => {
-    const res = await send(swr, 'GET', '/swr/auth/v2/registry/auth/?service=dockyard', { authorization: basic('cn-north-4@TMPAK', 'tmp-pass') });
+    const res = await send(swr, 'GET', '/swr/auth/v2/registry/auth/?service=dockyard', {
+      authorization: basic('cn-north-4@TMPAK', 'tmp-pass'),
+    });
     expect(res.status).toBe(401);
     swr.addLogin('cn-north-4@TMPAK', 'tmp-pass');
     const t = await token(swr, ['repository:team/app:pull'], { username: 'cn-north-4@TMPAK', password: 'tmp-pass' });
@@ -151,7 +210,12 @@ describe('login and tokens', () => {
     try {
       const t = await token(short, ['repository:team/app:pull']);
       expect((await send(short, 'GET', '/v2/team/app/tags/list', bearer(t))).status).toBe(200);
-      await until('the token to expire', async () => ((await send(short, 'GET', '/v2/team/app/tags/list', bearer(t))).status === 401 ? true : undefined), 5000, 100);
+      await until(
+        'the token to expire',
+        async () => ((await send(short, 'GET', '/v2/team/app/tags/list', bearer(t))).status === 401 ? true : undefined),
+        5000,
+        100,
+      );
       const late = await send(short, 'GET', '/v2/team/app/tags/list', bearer(t));
       expect(late.status).toBe(401);
       expect(late.header('www-authenticate')).toContain('error="invalid_token"');
@@ -167,7 +231,13 @@ describe('registry operations', () => {
     await uploadBlob(swr, 'team/app', t, LAYER);
     await uploadBlob(swr, 'team/app', t, CONFIG);
     const manifest = dockerManifest(CONFIG, LAYER);
-    const put = await send(swr, 'PUT', '/v2/team/app/manifests/v1', { ...bearer(t), 'content-type': DOCKER_MANIFEST }, manifest);
+    const put = await send(
+      swr,
+      'PUT',
+      '/v2/team/app/manifests/v1',
+      { ...bearer(t), 'content-type': DOCKER_MANIFEST },
+      manifest,
+    );
     expect(put.status).toBe(201);
     expect(put.header('docker-content-digest')).toBe(digestOf(manifest));
 
@@ -201,7 +271,9 @@ describe('registry operations', () => {
     const t = await token(swr, ['repository:team/oci:pull,push']);
     await uploadBlob(swr, 'team/oci', t, LAYER);
     await uploadBlob(swr, 'team/oci', t, CONFIG);
-    const expected = { errors: [{ code: 'MANIFEST_INVALID', message: "Invalid image, fail to parse 'manifest.json'", detail: '' }] };
+    const expected = {
+      errors: [{ code: 'MANIFEST_INVALID', message: "Invalid image, fail to parse 'manifest.json'", detail: '' }],
+    };
     const oci = dockerManifest(CONFIG, LAYER, OCI_MANIFEST, OCI_CONFIG);
     const index = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests: [] }));
     const attempts: Array<[string, Buffer]> = [
@@ -211,7 +283,13 @@ describe('registry operations', () => {
       [DOCKER_MANIFEST, oci],
     ];
     for (const [contentType, body] of attempts) {
-      const put = await send(swr, 'PUT', '/v2/team/oci/manifests/v1', { ...bearer(t), 'content-type': contentType }, body);
+      const put = await send(
+        swr,
+        'PUT',
+        '/v2/team/oci/manifests/v1',
+        { ...bearer(t), 'content-type': contentType },
+        body,
+      );
       expect(put.status).toBe(400);
       expect(put.json()).toEqual(expected);
     }
@@ -221,7 +299,10 @@ describe('registry operations', () => {
 
   test('a missing organization gets 401 DENIED "Image organization does not exist"', async () => {
     const t = await token(swr, ['repository:nope/app:pull,push']);
-    for (const [method, path] of [['GET', '/v2/nope/app/tags/list'], ['POST', '/v2/nope/app/blobs/uploads/']] as const) {
+    for (const [method, path] of [
+      ['GET', '/v2/nope/app/tags/list'],
+      ['POST', '/v2/nope/app/blobs/uploads/'],
+    ] as const) {
       const res = await send(swr, method, path, bearer(t));
       expect(res.status).toBe(401);
       expect(res.json()).toEqual({ errors: [{ code: 'DENIED', message: 'Image organization does not exist' }] });
@@ -279,7 +360,9 @@ describe('rate limit', () => {
       Array.from({ length: 40 }, (_, i) =>
         i % 2 === 0
           ? send(plain, 'GET', '/v2/').then((r) => r.status)
-          : send(plain, 'GET', '/swr/auth/v2/registry/auth/?service=dockyard', { authorization: basic(`ap-southeast-1@${AK}`, LOGIN_KEY) }).then((r) => r.status),
+          : send(plain, 'GET', '/swr/auth/v2/registry/auth/?service=dockyard', {
+              authorization: basic(`ap-southeast-1@${AK}`, LOGIN_KEY),
+            }).then((r) => r.status),
       ),
     );
     const elapsed = Date.now() - started;
@@ -291,14 +374,21 @@ describe('rate limit', () => {
     if (elapsed < 900) expect(40 - limited).toBeLessThanOrEqual(20);
 
     // Refused probes are not counted, so waiting by probing does not fill the window again.
-    await until('the window to let requests through again', async () => ((await send(plain, 'GET', '/v2/')).status === 503 ? undefined : true), 5000, 100);
+    await until(
+      'the window to let requests through again',
+      async () => ((await send(plain, 'GET', '/v2/')).status === 503 ? undefined : true),
+      5000,
+      100,
+    );
     expect((await send(plain, 'GET', '/v2/')).status).toBe(401);
     const t = await token(plain, ['repository:team/app:pull']);
     expect((await send(plain, 'GET', '/v2/', bearer(t))).status).toBe(200);
   });
 
   test('0 means unlimited', async () => {
-    const statuses = await Promise.all(Array.from({ length: 60 }, () => send(swr, 'GET', '/v2/').then((r) => r.status)));
+    const statuses = await Promise.all(
+      Array.from({ length: 60 }, () => send(swr, 'GET', '/v2/').then((r) => r.status)),
+    );
     expect(statuses.filter((s) => s === 503)).toEqual([]);
     expect(swr.rejected503).toBe(0);
   });

@@ -33,7 +33,10 @@ function client(host: string, clock?: Clock): RegistryClient {
 const stopSoon = (ms = 50) => AbortSignal.timeout(ms);
 const elapsed = async (work: Promise<unknown>) => {
   const started = Date.now();
-  const error = await work.then(() => undefined, (e: unknown) => e);
+  const error = await work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   return { error: error as Error | undefined, ms: Date.now() - started };
 };
 
@@ -69,7 +72,11 @@ test('a blob stream is stopped by its signal mid-body, without a resume', async 
   });
   const abort = new AbortController();
   const read = (async () => {
-    for await (const chunk of client(host).readBlob('app', { mediaType: 'application/octet-stream', digest: `sha256:${'0'.repeat(64)}`, size: 1000 }, { signal: abort.signal })) {
+    for await (const chunk of client(host).readBlob(
+      'app',
+      { mediaType: 'application/octet-stream', digest: `sha256:${'0'.repeat(64)}`, size: 1000 },
+      { signal: abort.signal },
+    )) {
       if (chunk.length > 0) abort.abort(new Error('job stopped'));
     }
   })();
@@ -86,7 +93,10 @@ test("a run's signal fails its image with the signal's reason, and an already st
   });
   const engine = new CopyEngine();
   const registry = client(host);
-  const pair = { source: { client: registry, repository: 'src', reference: 'v1' }, destination: { client: registry, repository: 'dst', tag: 'v1' } };
+  const pair = {
+    source: { client: registry, repository: 'src', reference: 'v1' },
+    destination: { client: registry, repository: 'dst', tag: 'v1' },
+  };
   const abort = new AbortController();
   setTimeout(() => abort.abort(new Error('lock lost')), 50);
   const result = await engine.copyImage(pair.source, pair.destination, new RunState(abort.signal));
@@ -102,11 +112,15 @@ test('a Bearer token is kept until shortly before its expiry by the given clock,
   const host = await serve((req, res) => {
     if (req.url?.startsWith('/token')) {
       tokens++;
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `t${tokens}`, expires_in: 300 }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ token: `t${tokens}`, expires_in: 300 }));
     } else if (req.headers.authorization === `Bearer t${tokens}`) {
       res.writeHead(200).end();
     } else {
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${req.headers.host}/token",service="test"` }).end();
+      res
+        .writeHead(401, { 'www-authenticate': `Bearer realm="http://${req.headers.host}/token",service="test"` })
+        .end();
     }
   });
   let now = 1_000_000;

@@ -22,7 +22,13 @@ const RAW: Record<string, string> = {
 };
 
 test('the copy engine takes overwrite, both limits, the manifest format and signatures from the configuration', () => {
-  expect(copyEngineOptions(parseConfig(RAW))).toEqual({ overwrite: true, maxImagesInFlight: 3, maxBlobTransfersPerRegistry: 5, manifestFormat: 'docker', referrers: false });
+  expect(copyEngineOptions(parseConfig(RAW))).toEqual({
+    overwrite: true,
+    maxImagesInFlight: 3,
+    maxBlobTransfersPerRegistry: 5,
+    manifestFormat: 'docker',
+    referrers: false,
+  });
 });
 
 test('readiness pings Harbor and the destination with their own protocol and TLS settings', () => {

@@ -27,7 +27,9 @@ describe('kinds', () => {
 
   test('a number may be fractional, from its minimum up', () => {
     expect(read('SWRRequestsPerSecond', '0.5').value).toBe(0.5);
-    expect(read('SWRRequestsPerSecond', '-1').problems).toEqual(['SWRRequestsPerSecond must be a number of at least 0, got "-1"']);
+    expect(read('SWRRequestsPerSecond', '-1').problems).toEqual([
+      'SWRRequestsPerSecond must be a number of at least 0, got "-1"',
+    ]);
   });
 
   test('a choice matches without case and comes back as declared', () => {
@@ -47,7 +49,9 @@ describe('kinds', () => {
   });
 
   test('a required key that is empty says it is missing, once', () => {
-    expect(read('HarborAddr', '').problems).toEqual(['HarborAddr is missing: the Harbor host name or IP, with :port if not the default (e.g. harbor.example.com)']);
+    expect(read('HarborAddr', '').problems).toEqual([
+      'HarborAddr is missing: the Harbor host name or IP, with :port if not the default (e.g. harbor.example.com)',
+    ]);
   });
 
   test('a key read twice reports its problem once', () => {
@@ -90,22 +94,47 @@ test('the secret keys are the six that have always been secret, in the order the
 
 describe('keys per destination', () => {
   test('are declared once in the table and flagged', () => {
-    expect(Object.keys(DESTINATION_KEYS)).toEqual(expect.arrayContaining(['RegionName', 'HWAuthMethod', 'HWSK', 'SWRRegistry', 'SWRProtocol', 'SWRPassword', 'SWRApiEndpoint']));
+    expect(Object.keys(DESTINATION_KEYS)).toEqual(
+      expect.arrayContaining([
+        'RegionName',
+        'HWAuthMethod',
+        'HWSK',
+        'SWRRegistry',
+        'SWRProtocol',
+        'SWRPassword',
+        'SWRApiEndpoint',
+      ]),
+    );
     expect(Object.keys(DESTINATION_KEYS)).not.toContain('HarborAddr');
     expect(DESTINATION_KEYS.SWRProtocol).toBe(CONFIG_KEYS.SWRProtocol);
   });
 
   test('read under a prefix: values from the prefixed keys, problems naming them, defaults as for one destination', () => {
-    const raw = { DEST1_RegionName: 'cn-east-3', DEST2_RegionName: 'nowhere', DEST2_SWRProtocol: 'ftp', RegionName: 'cn-north-4' };
+    const raw = {
+      DEST1_RegionName: 'cn-east-3',
+      DEST2_RegionName: 'nowhere',
+      DEST2_SWRProtocol: 'ftp',
+      RegionName: 'cn-north-4',
+    };
     const problems: string[] = [];
     const one = keyReader(DESTINATION_KEYS, raw, problems, 'DEST1_').all();
-    expect(one).toMatchObject({ RegionName: 'cn-east-3', SWRProtocol: 'https', SWRManageNamespaces: true, SWRRequestsPerSecond: 20 });
-    expect(problems).toEqual(['DEST1_HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword)']);
+    expect(one).toMatchObject({
+      RegionName: 'cn-east-3',
+      SWRProtocol: 'https',
+      SWRManageNamespaces: true,
+      SWRRequestsPerSecond: 20,
+    });
+    expect(problems).toEqual([
+      'DEST1_HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword)',
+    ]);
 
     problems.length = 0;
     const { get } = keyReader(DESTINATION_KEYS, raw, problems, 'DEST2_');
     get('RegionName');
     get('SWRProtocol');
-    expect(problems).toEqual([expect.stringMatching(/^DEST2_RegionName "nowhere" is not a region SWR serves/), 'DEST2_SWRProtocol must be one of http, https, got "ftp"']);
+    expect(problems).toEqual([
+      expect.stringMatching(/^DEST2_RegionName "nowhere" is not a region SWR serves/),
+      'DEST2_SWRProtocol must be one of http, https, got "ftp"',
+    ]);
   });
 });

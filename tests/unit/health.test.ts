@@ -26,7 +26,11 @@ describe('RegistryActivity', () => {
     clock.advance(10);
     activity.failed('h', 'h answered GET with HTTP 503');
     expect(activity.answeredRecently('h', 60_000)).toBe(false);
-    expect(activity.get('h')).toEqual({ answeredAt: 1_000_000, failedAt: 1_000_010, failure: 'h answered GET with HTTP 503' });
+    expect(activity.get('h')).toEqual({
+      answeredAt: 1_000_000,
+      failedAt: 1_000_010,
+      failure: 'h answered GET with HTTP 503',
+    });
     activity.answered('h');
     expect(activity.answeredRecently('h', 60_000)).toBe(true);
     expect(activity.get('h')).toEqual({ answeredAt: 1_000_010 });
@@ -41,7 +45,14 @@ describe('Readiness', () => {
     const activity = new RegistryActivity(clock);
     activity.answered('harbor.invalid');
     clock.advance(42_000);
-    const readiness = new Readiness({ probeStore: async () => undefined, storeAction: 'fix the store', configSource: 'app.conf', registries, activity, clock });
+    const readiness = new Readiness({
+      probeStore: async () => undefined,
+      storeAction: 'fix the store',
+      configSource: 'app.conf',
+      registries,
+      activity,
+      clock,
+    });
     const report = await readiness.check();
     expect(report.ready).toBe(true);
     expect(report.checks.harbor).toEqual({ ok: true, message: 'harbor.invalid answered 42 s ago' });
@@ -52,11 +63,26 @@ describe('Readiness', () => {
     const clock = fakeClock();
     const activity = new RegistryActivity(clock);
     activity.answered('harbor.invalid');
-    const readiness = new Readiness({ probeStore: async () => Promise.reject(new Error('disk full')), storeAction: 'free the disk', configSource: 'env', registries, activity, clock });
-    readiness.addCheck('harbor', async () => ({ ok: false, message: 'no Harbor API answers', action: 'set HarborAPI' }));
+    const readiness = new Readiness({
+      probeStore: async () => Promise.reject(new Error('disk full')),
+      storeAction: 'free the disk',
+      configSource: 'env',
+      registries,
+      activity,
+      clock,
+    });
+    readiness.addCheck('harbor', async () => ({
+      ok: false,
+      message: 'no Harbor API answers',
+      action: 'set HarborAPI',
+    }));
     const report = await readiness.check();
     expect(report.ready).toBe(false);
-    expect(report.checks.store).toEqual({ ok: false, message: 'the job store cannot be written: disk full', action: 'free the disk' });
+    expect(report.checks.store).toEqual({
+      ok: false,
+      message: 'the job store cannot be written: disk full',
+      action: 'free the disk',
+    });
     expect(report.checks.harbor).toEqual({ ok: false, message: 'no Harbor API answers', action: 'set HarborAPI' });
   });
 });

@@ -2,9 +2,21 @@
 // the media types of the source manifest; plus the typed check of registry error codes that decisions use.
 import { describe, expect, test } from '@jest/globals';
 import { describePlan, mayBeConverted, planImageCopy, type ImageCopyFacts } from '../../src/copy/image-plan.js';
-import { DOCKER_MANIFEST, DOCKER_MANIFEST_LIST, hasCode, OCI_INDEX, OCI_MANIFEST, RegistryError } from '../../src/oci/index.js';
+import {
+  DOCKER_MANIFEST,
+  DOCKER_MANIFEST_LIST,
+  hasCode,
+  OCI_INDEX,
+  OCI_MANIFEST,
+  RegistryError,
+} from '../../src/oci/index.js';
 
-const facts = (over: Partial<ImageCopyFacts>): ImageCopyFacts => ({ mediaType: OCI_MANIFEST, manifestFormat: 'auto', destinationDockerOnly: false, ...over });
+const facts = (over: Partial<ImageCopyFacts>): ImageCopyFacts => ({
+  mediaType: OCI_MANIFEST,
+  manifestFormat: 'auto',
+  destinationDockerOnly: false,
+  ...over,
+});
 
 describe('planImageCopy', () => {
   test('an OCI image under ManifestFormat=auto goes as OCI, converted only if the destination refuses it', () => {
@@ -25,16 +37,26 @@ describe('planImageCopy', () => {
   });
 
   test('an existing tag is overwritten, and the plan says what it points at now', () => {
-    expect(planImageCopy(facts({ existingDigest: 'sha256:old', mediaType: DOCKER_MANIFEST }))).toEqual({ write: 'overwrite', existingDigest: 'sha256:old', format: 'as-is' });
+    expect(planImageCopy(facts({ existingDigest: 'sha256:old', mediaType: DOCKER_MANIFEST }))).toEqual({
+      write: 'overwrite',
+      existingDigest: 'sha256:old',
+      format: 'as-is',
+    });
   });
 });
 
 describe('describePlan', () => {
   test('says what the copy would do, in the words the dry run has always used', () => {
     expect(describePlan(planImageCopy(facts({ mediaType: DOCKER_MANIFEST })))).toBe('dry run: would copy');
-    expect(describePlan(planImageCopy(facts({ manifestFormat: 'docker' })))).toBe('dry run: would copy, converted to Docker format');
-    expect(describePlan(planImageCopy(facts({})))).toBe('dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)');
-    expect(describePlan(planImageCopy(facts({ mediaType: DOCKER_MANIFEST, existingDigest: 'sha256:old' })))).toBe('dry run: would overwrite the tag (now sha256:old)');
+    expect(describePlan(planImageCopy(facts({ manifestFormat: 'docker' })))).toBe(
+      'dry run: would copy, converted to Docker format',
+    );
+    expect(describePlan(planImageCopy(facts({})))).toBe(
+      'dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)',
+    );
+    expect(describePlan(planImageCopy(facts({ mediaType: DOCKER_MANIFEST, existingDigest: 'sha256:old' })))).toBe(
+      'dry run: would overwrite the tag (now sha256:old)',
+    );
   });
 });
 

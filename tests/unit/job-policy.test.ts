@@ -32,7 +32,14 @@ const result = (status: ImageResult['status'], extra: Partial<ImageResult> = {})
   durationMs: 0,
   ...extra,
 });
-const image = (tags: string[]): ImageJobSpec => ({ kind: 'image', project: 'p', repository: 'app', digest: 'sha256:x', tags, namespace: 'ns' });
+const image = (tags: string[]): ImageJobSpec => ({
+  kind: 'image',
+  project: 'p',
+  repository: 'app',
+  digest: 'sha256:x',
+  tags,
+  namespace: 'ns',
+});
 const project: ProjectJobSpec = { kind: 'project', project: 'p', namespace: 'ns' };
 
 describe('the verdict', () => {
@@ -42,19 +49,40 @@ describe('the verdict', () => {
   });
 
   test('any failed image fails the attempt, with the count and the first reason', () => {
-    const verdict = judge({ results: [result('copied'), result('failed', { reason: 'boom', errorCode: 'BLOB_UNKNOWN' }), result('failed', { reason: 'later' })], skipped: 'ignored' });
+    const verdict = judge({
+      results: [
+        result('copied'),
+        result('failed', { reason: 'boom', errorCode: 'BLOB_UNKNOWN' }),
+        result('failed', { reason: 'later' }),
+      ],
+      skipped: 'ignored',
+    });
     expect(verdict).toEqual({ state: 'failed', reason: '2 of 3 images failed: boom', permanent: false });
   });
 
   test('permanent only when every failed image has a permanent code', () => {
-    expect(judge({ results: [result('failed', { errorCode: 'NAME_INVALID' }), result('failed', { errorCode: 'DIGEST_MISMATCH' })] })).toMatchObject({ permanent: true });
-    expect(judge({ results: [result('failed', { errorCode: 'NAME_INVALID' }), result('failed', { errorCode: 'UNAUTHORIZED' })] })).toMatchObject({ permanent: false });
-    expect(judge({ results: [result('failed', { errorCode: 'PLATFORM_NOT_FOUND' }), result('failed')] })).toMatchObject({ permanent: false });
+    expect(
+      judge({
+        results: [result('failed', { errorCode: 'NAME_INVALID' }), result('failed', { errorCode: 'DIGEST_MISMATCH' })],
+      }),
+    ).toMatchObject({ permanent: true });
+    expect(
+      judge({
+        results: [result('failed', { errorCode: 'NAME_INVALID' }), result('failed', { errorCode: 'UNAUTHORIZED' })],
+      }),
+    ).toMatchObject({ permanent: false });
+    expect(judge({ results: [result('failed', { errorCode: 'PLATFORM_NOT_FOUND' }), result('failed')] })).toMatchObject(
+      { permanent: false },
+    );
   });
 
   test('a thrown error fails the attempt; permanent when marked so', () => {
     expect(judgeError(new Error('503'))).toEqual({ state: 'failed', reason: '503', permanent: false });
-    expect(judgeError(Object.assign(new Error('owned by another account'), { permanent: true }))).toEqual({ state: 'failed', reason: 'owned by another account', permanent: true });
+    expect(judgeError(Object.assign(new Error('owned by another account'), { permanent: true }))).toEqual({
+      state: 'failed',
+      reason: 'owned by another account',
+      permanent: true,
+    });
     expect(isPermanent(undefined)).toBe(false);
     expect(isPermanent({ permanent: 'yes' })).toBe(false);
   });
@@ -102,7 +130,10 @@ describe('duplicates', () => {
   test('what a duplicate becomes: the same job, the queued job with the new tags, or a new job', () => {
     expect(answerDuplicate({ state: 'running', spec: image(['a']) }, image(['a']))).toEqual({ join: 'as-is' });
     expect(answerDuplicate({ state: 'succeeded', spec: image(['a', 'b']) }, image(['b']))).toEqual({ join: 'as-is' });
-    expect(answerDuplicate({ state: 'queued', spec: image(['a']) }, image(['b']))).toEqual({ join: 'with-tags', spec: image(['a', 'b']) });
+    expect(answerDuplicate({ state: 'queued', spec: image(['a']) }, image(['b']))).toEqual({
+      join: 'with-tags',
+      spec: image(['a', 'b']),
+    });
     expect(answerDuplicate({ state: 'running', spec: image(['a']) }, image(['b']))).toEqual({ join: 'no' });
     expect(answerDuplicate({ state: 'succeeded', spec: image(['a']) }, image(['b']))).toEqual({ join: 'no' });
     expect(answerDuplicate({ state: 'failed', spec: image(['a']) }, image(['a']))).toEqual({ join: 'no' });

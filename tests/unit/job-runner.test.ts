@@ -14,9 +14,27 @@ class MemoryStore implements JobStore {
   /** How often the runner asked for a job: a poll that found nothing counts too. */
   asked = 0;
   add(repository: string): Job {
-    const spec: ImageJobSpec = { kind: 'image', project: 'p', repository, digest: 'sha256:x', tags: ['v1'], namespace: 'ns' };
+    const spec: ImageJobSpec = {
+      kind: 'image',
+      project: 'p',
+      repository,
+      digest: 'sha256:x',
+      tags: ['v1'],
+      namespace: 'ns',
+    };
     const at = new Date(0).toISOString();
-    const job: Job = { id: repository, kind: 'image', state: 'queued', project: 'p', spec, attempts: 0, createdAt: at, updatedAt: at, notBefore: at, results: [] };
+    const job: Job = {
+      id: repository,
+      kind: 'image',
+      state: 'queued',
+      project: 'p',
+      spec,
+      attempts: 0,
+      createdAt: at,
+      updatedAt: at,
+      notBefore: at,
+      results: [],
+    };
     this.jobs.push(job);
     return job;
   }
@@ -44,30 +62,43 @@ class MemoryStore implements JobStore {
 function recordingLog(): { log: winston.Logger; lines: string[] } {
   const lines: string[] = [];
   const write = (level: string) => (message: string) => lines.push(`${level} ${message}`);
-  return { log: { info: write('info'), warn: write('warn'), error: write('error') } as unknown as winston.Logger, lines };
+  return {
+    log: { info: write('info'), warn: write('warn'), error: write('error') } as unknown as winston.Logger,
+    lines,
+  };
 }
 
 const waitFor = (what: string, ok: () => boolean) => until(what, async () => (ok() ? true : undefined), 5000, 5);
 
-test('a failed attempt waits for the policy\'s delay on the clock, then succeeds; a permanent failure ends at once', async () => {
+test("a failed attempt waits for the policy's delay on the clock, then succeeds; a permanent failure ends at once", async () => {
   const clock = new FakeClock();
   const store = new MemoryStore();
   const { log, lines } = recordingLog();
   const settled: string[] = [];
   let calls = 0;
   const handler: JobHandler = async (job) => {
-    if ((job.spec as ImageJobSpec).repository === 'permanent') throw Object.assign(new Error('owned by another account'), { permanent: true });
+    if ((job.spec as ImageJobSpec).repository === 'permanent')
+      throw Object.assign(new Error('owned by another account'), { permanent: true });
     if (++calls === 1) throw new Error('destination 503');
     return { results: [] };
   };
-  const runner = new JobRunner(store, handler, { concurrency: 2, retries: 3, pollMs: 5, backoffBaseMs: 60_000, clock, onSettled: (id) => settled.push(id) }, log);
+  const runner = new JobRunner(
+    store,
+    handler,
+    { concurrency: 2, retries: 3, pollMs: 5, backoffBaseMs: 60_000, clock, onSettled: (id) => settled.push(id) },
+    log,
+  );
   store.add('transient');
   store.add('permanent');
   runner.start();
 
   await waitFor('the permanent failure', () => store.find('permanent').state === 'failed');
   await waitFor('the first attempt put back', () => store.find('transient').error === 'destination 503');
-  expect(store.find('transient')).toMatchObject({ state: 'queued', attempts: 1, notBefore: new Date(clock.now() + 60_000).toISOString() });
+  expect(store.find('transient')).toMatchObject({
+    state: 'queued',
+    attempts: 1,
+    notBefore: new Date(clock.now() + 60_000).toISOString(),
+  });
   expect(store.find('permanent')).toMatchObject({ attempts: 1, error: 'owned by another account' });
 
   // Several polls go by: not due yet on the clock, so not claimed.
@@ -79,7 +110,11 @@ test('a failed attempt waits for the policy\'s delay on the clock, then succeeds
   expect(store.find('transient').attempts).toBe(2);
   expect(settled.sort()).toEqual(['permanent', 'transient']);
   expect(lines.filter((l) => !l.startsWith('info started'))).toEqual(
-    expect.arrayContaining(['error failed after 1 attempts: owned by another account', 'warn failed (attempt 1), retrying in 60 s: destination 503', 'info succeeded: 0 image(s)']),
+    expect.arrayContaining([
+      'error failed after 1 attempts: owned by another account',
+      'warn failed (attempt 1), retrying in 60 s: destination 503',
+      'info succeeded: 0 image(s)',
+    ]),
   );
   await runner.stop(0);
 });
@@ -91,7 +126,12 @@ test('a stop waits for a running job until the grace period has passed on the cl
   let release!: () => void;
   const held = new Promise<void>((r) => (release = r));
   let signal: AbortSignal | undefined;
-  const runner = new JobRunner(store, async (_job, _progress, s) => ((signal = s), await held, { results: [] }), { concurrency: 1, retries: 0, pollMs: 5, clock }, log);
+  const runner = new JobRunner(
+    store,
+    async (_job, _progress, s) => ((signal = s), await held, { results: [] }),
+    { concurrency: 1, retries: 0, pollMs: 5, clock },
+    log,
+  );
   store.add('slow');
   runner.start();
   await waitFor('the job running', () => runner.busy === 1);

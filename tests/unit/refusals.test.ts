@@ -22,7 +22,11 @@ const ANSWERS: Array<[RefusalReason, number, string]> = [
   ['swr-api-error', 502, 'SWR_API'],
 ];
 
-test.each(ANSWERS)('%s is answered %i %s, with the refusal\'s sentence', (reason, status, code) => {
+test.each(ANSWERS)("%s is answered %i %s, with the refusal's sentence", (reason, status, code) => {
   const answer = refusalAnswer(new Refusal(reason, `why ${reason}`));
-  expect({ status: answer.status, code: answer.code, message: answer.message }).toEqual({ status, code, message: `why ${reason}` });
+  expect({ status: answer.status, code: answer.code, message: answer.message }).toEqual({
+    status,
+    code,
+    message: `why ${reason}`,
+  });
 });

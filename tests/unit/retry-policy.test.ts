@@ -5,7 +5,8 @@ import { HttpRetryPolicy, RegistryError, type RegistryErrorCode, type RetryDecis
 import { backoffDelay, DEFAULT_RETRY } from '../../src/oci/retry.js';
 
 const fixed = (value: number) => () => value;
-const registryError = (retryable: boolean, code: RegistryErrorCode = 'NETWORK') => new RegistryError({ code, status: 0, host: 'h', message: 'm', retryable });
+const registryError = (retryable: boolean, code: RegistryErrorCode = 'NETWORK') =>
+  new RegistryError({ code, status: 0, host: 'h', message: 'm', retryable });
 const delay = (decision: RetryDecision) => (decision.retry ? decision.delayMs : undefined);
 
 describe('HttpRetryPolicy', () => {
@@ -18,7 +19,10 @@ describe('HttpRetryPolicy', () => {
   test('errors: a RegistryError as it says, anything else (a broken stream) retried, a cancellation never', () => {
     const policy = new HttpRetryPolicy({}, fixed(0));
     expect(policy.decide(1, { error: registryError(true) }).retry).toBe(true);
-    expect(policy.decide(1, { error: registryError(false, 'DENIED') })).toEqual({ retry: false, reason: 'DENIED is not retryable' });
+    expect(policy.decide(1, { error: registryError(false, 'DENIED') })).toEqual({
+      retry: false,
+      reason: 'DENIED is not retryable',
+    });
     expect(policy.decide(1, { error: new Error('premature close') }).retry).toBe(true);
     const abort = new AbortController();
     abort.abort();
@@ -40,8 +44,12 @@ describe('HttpRetryPolicy', () => {
   test('backoff doubles from the base, with jitter over its upper half, capped', () => {
     const low = new HttpRetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, retries: 10 }, fixed(0));
     const high = new HttpRetryPolicy({ baseDelayMs: 100, maxDelayMs: 1000, retries: 10 }, fixed(1));
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => delay(low.decide(attempt, { status: 500 })))).toEqual([50, 100, 200, 400, 500, 500]);
-    expect([1, 2, 3, 4, 5, 6].map((attempt) => delay(high.decide(attempt, { status: 500 })))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => delay(low.decide(attempt, { status: 500 })))).toEqual([
+      50, 100, 200, 400, 500, 500,
+    ]);
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => delay(high.decide(attempt, { status: 500 })))).toEqual([
+      100, 200, 400, 800, 1000, 1000,
+    ]);
   });
 
   test("the server's Retry-After wins over a shorter backoff, up to four times the cap", () => {
@@ -54,7 +62,9 @@ describe('HttpRetryPolicy', () => {
   test('the same delays as backoffDelay, attempt for attempt', () => {
     const policy = new HttpRetryPolicy({}, fixed(0.5));
     for (let attempt = 1; attempt <= DEFAULT_RETRY.retries; attempt++) {
-      expect(delay(policy.decide(attempt, { error: new Error('reset') }))).toBe(backoffDelay(attempt - 1, DEFAULT_RETRY, undefined, fixed(0.5)));
+      expect(delay(policy.decide(attempt, { error: new Error('reset') }))).toBe(
+        backoffDelay(attempt - 1, DEFAULT_RETRY, undefined, fixed(0.5)),
+      );
     }
   });
 });

@@ -17,12 +17,19 @@ export function apiRoutes(service: SyncService): Router {
   router.post('/api/v1/sync', json({ limit: '256kb', verify: requireUtf8 }), async (req, res, next) => {
     try {
       const body = req.body as Record<string, unknown> | undefined;
-      if (!body || typeof body !== 'object' || Array.isArray(body)) throw badRequest('send a JSON object: {"project": "...", "namespace"?, "repositories"?, "tags"?, "overwrite"?, "dryRun"?}');
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        throw badRequest(
+          'send a JSON object: {"project": "...", "namespace"?, "repositories"?, "tags"?, "overwrite"?, "dryRun"?}',
+        );
       const unknown = Object.keys(body).filter((k) => !SYNC_FIELDS.has(k));
-      if (unknown.length > 0) throw badRequest(`unknown field(s) ${unknown.join(', ')}; allowed: ${[...SYNC_FIELDS].join(', ')}`);
+      if (unknown.length > 0)
+        throw badRequest(`unknown field(s) ${unknown.join(', ')}; allowed: ${[...SYNC_FIELDS].join(', ')}`);
       const project = projectName(body.project, 'project');
       const mapped = service.config.namespaceMap.get(project);
-      if (body.namespace === undefined && !mapped) throw badRequest(`project "${project}" is not in NamespaceMap: give "namespace" or add the project to NamespaceMap`);
+      if (body.namespace === undefined && !mapped)
+        throw badRequest(
+          `project "${project}" is not in NamespaceMap: give "namespace" or add the project to NamespaceMap`,
+        );
       // Only an absent namespace falls back to the map: null is a wrong type, as for every other field.
       const namespace = namespaceName(body.namespace === undefined ? mapped : body.namespace, 'namespace');
       const spec = {
@@ -44,11 +51,15 @@ export function apiRoutes(service: SyncService): Router {
   router.get('/api/v1/jobs', async (req, res, next) => {
     try {
       const state = req.query.state;
-      if (state !== undefined && !STATES.includes(state as JobState)) throw badRequest(`state must be one of ${STATES.join(', ')}`);
+      if (state !== undefined && !STATES.includes(state as JobState))
+        throw badRequest(`state must be one of ${STATES.join(', ')}`);
       const project = req.query.project === undefined ? undefined : projectName(req.query.project, 'project');
       const limit = req.query.limit === undefined ? 100 : Number(req.query.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw badRequest('limit must be a whole number from 1 to 1000');
-      const jobs = await service.jobs({ state: state as JobState | undefined, project, limit }).catch((error: unknown) => Promise.reject(storeUnavailable(error)));
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw badRequest('limit must be a whole number from 1 to 1000');
+      const jobs = await service
+        .jobs({ state: state as JobState | undefined, project, limit })
+        .catch((error: unknown) => Promise.reject(storeUnavailable(error)));
       res.json({ jobs });
     } catch (error) {
       next(error);
@@ -56,7 +67,8 @@ export function apiRoutes(service: SyncService): Router {
   });
 
   router.get('/api/v1/jobs/:id', async (req, res, next) => {
-    if (!/^[0-9a-f-]{36}$/.test(req.params.id)) return next(badRequest('a job id is a UUID, as returned when the job was queued'));
+    if (!/^[0-9a-f-]{36}$/.test(req.params.id))
+      return next(badRequest('a job id is a UUID, as returned when the job was queued'));
     try {
       const job = await service.job(req.params.id);
       if (!job) return next(new HttpError(404, 'JOB_NOT_FOUND', `no job ${req.params.id}`));

@@ -33,11 +33,15 @@ export function namespaceSyncRoute(service: SyncService): Router {
       // Ahead of the checks of the headers' values, as the old tool answered.
       refuseSentCredentials(config, sentCredentials);
       const short = SECRET_HEADERS.find((h) => (header(req, h)?.length ?? MIN_HEADER_SECRET) < MIN_HEADER_SECRET);
-      if (short) throw badRequest(`the ${short} header is shorter than ${MIN_HEADER_SECRET} characters: send the real secret, or leave the header out to use the configured one`);
+      if (short)
+        throw badRequest(
+          `the ${short} header is shorter than ${MIN_HEADER_SECRET} characters: send the real secret, or leave the header out to use the configured one`,
+        );
       const project = projectName(header(req, 'Projectname'), 'Projectname header');
       const namespace = namespaceName(header(req, 'Namespace') ?? config.namespaceMap.get(project), 'Namespace header');
       const region = header(req, 'RegionName') ?? config.hw.region;
-      if (!isKnownRegion(region)) throw badRequest(`RegionName "${region}" is not a region SWR serves; use one of ${SWR_REGIONS.join(', ')}`);
+      if (!isKnownRegion(region))
+        throw badRequest(`RegionName "${region}" is not a region SWR serves; use one of ${SWR_REGIONS.join(', ')}`);
       const overwrite = optionalBoolean(header(req, 'ImageOverwrite'), 'ImageOverwrite header');
 
       const job = await requestManualSync(service, {
@@ -47,7 +51,14 @@ export function namespaceSyncRoute(service: SyncService): Router {
         overwrite,
         sentCredentials,
         harbor: { user: header(req, 'HarborUser'), password: header(req, 'HarborPassword') },
-        huawei: { authMethod: header(req, 'HWAuthMethod'), ak: header(req, 'HWAK'), sk: header(req, 'HWSK'), domain: header(req, 'HWDomain'), user: header(req, 'HWUser'), password: header(req, 'HWPassword') },
+        huawei: {
+          authMethod: header(req, 'HWAuthMethod'),
+          ak: header(req, 'HWAK'),
+          sk: header(req, 'HWSK'),
+          domain: header(req, 'HWDomain'),
+          user: header(req, 'HWUser'),
+          password: header(req, 'HWPassword'),
+        },
       });
       res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
     } catch (error) {

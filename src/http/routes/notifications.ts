@@ -16,7 +16,12 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
     '/service/notifications',
     // Counted when the answer is sent, so that refusals before the handler (auth, bad JSON, size) count too.
     (_req, res, next) => {
-      res.on('finish', () => count(res.locals.notificationKind ?? 'unknown', outcomeOf(res.statusCode, res.locals.notificationAccepted === true)));
+      res.on('finish', () =>
+        count(
+          res.locals.notificationKind ?? 'unknown',
+          outcomeOf(res.statusCode, res.locals.notificationAccepted === true),
+        ),
+      );
       next();
     },
     requireExactAuthorization(service.config.webhookAuthHeader),
@@ -35,10 +40,23 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
       try {
         summary = await service.acceptPushes(parsed.pushes);
       } catch (error) {
-        return next(new HttpError(503, 'STORE_UNAVAILABLE', `the event could not be recorded (${(error as Error).message}); it was not accepted, send it again`));
+        return next(
+          new HttpError(
+            503,
+            'STORE_UNAVAILABLE',
+            `the event could not be recorded (${(error as Error).message}); it was not accepted, send it again`,
+          ),
+        );
       }
       res.locals.notificationAccepted = summary.queued.length + summary.merged.length + summary.pending > 0;
-      res.status(200).json({ accepted: summary.queued.length + summary.merged.length + summary.pending, jobs: [...summary.queued, ...summary.merged], pending: summary.pending, ignored: [...parsed.ignored, ...summary.ignored] });
+      res
+        .status(200)
+        .json({
+          accepted: summary.queued.length + summary.merged.length + summary.pending,
+          jobs: [...summary.queued, ...summary.merged],
+          pending: summary.pending,
+          ignored: [...parsed.ignored, ...summary.ignored],
+        });
     },
   );
   return router;
@@ -49,7 +67,13 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
  * `application/cloudevents+json` from 2.8), Distribution `application/vnd.docker.distribution.events.v1+json`
  * (2.x, Harbor 1.x's registry) or `...v2+json` (3.x). Any other `+json` type is JSON too.
  */
-export const ACCEPTED_CONTENT_TYPES = ['application/json', 'application/cloudevents+json', 'application/vnd.docker.distribution.events.v1+json', 'application/vnd.docker.distribution.events.v2+json', 'any application/*+json'];
+export const ACCEPTED_CONTENT_TYPES = [
+  'application/json',
+  'application/cloudevents+json',
+  'application/vnd.docker.distribution.events.v1+json',
+  'application/vnd.docker.distribution.events.v2+json',
+  'any application/*+json',
+];
 
 /**
  * 415 for a body not declared JSON. A cross-site HTML form can post text/plain, urlencoded or multipart to

@@ -41,7 +41,8 @@ export function statusRoutes(service: SyncService): Router {
 
   router.get('/api/v1/status', auth, async (req, res, next) => {
     const limit = req.query.limit === undefined ? 50 : Number(req.query.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 500) return next(badRequest('limit must be a whole number from 1 to 500'));
+    if (!Number.isInteger(limit) || limit < 1 || limit > 500)
+      return next(badRequest('limit must be a whole number from 1 to 500'));
     let answer;
     try {
       answer = await statusAnswer(service, limit);

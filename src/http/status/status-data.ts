@@ -39,7 +39,11 @@ export interface StatusAnswer {
 
 export async function statusAnswer(service: SyncService, limit: number, now = new Date()): Promise<StatusAnswer> {
   // Per-bucket sums from the queue, never the hour's jobs themselves: a busy hour is 60,000 of them.
-  const [counts, jobs, rows] = await Promise.all([service.counts(), service.jobs({ limit }), service.queue.throughputSince(new Date(firstBucketStart(now)))]);
+  const [counts, jobs, rows] = await Promise.all([
+    service.counts(),
+    service.jobs({ limit }),
+    service.queue.throughputSince(new Date(firstBucketStart(now))),
+  ]);
   return {
     generatedAt: now.toISOString(),
     counts,
@@ -72,7 +76,12 @@ function firstBucketStart(now: Date): number {
 
 export function throughput(rows: ThroughputRow[], now: Date): StatusAnswer['throughput'] {
   const firstStart = firstBucketStart(now);
-  const buckets: ThroughputBucket[] = Array.from({ length: BUCKETS }, (_, i) => ({ start: new Date(firstStart + i * THROUGHPUT_BUCKET_MS).toISOString(), images: 0, bytes: 0, jobs: 0 }));
+  const buckets: ThroughputBucket[] = Array.from({ length: BUCKETS }, (_, i) => ({
+    start: new Date(firstStart + i * THROUGHPUT_BUCKET_MS).toISOString(),
+    images: 0,
+    bytes: 0,
+    jobs: 0,
+  }));
   const total = { images: 0, bytes: 0, jobs: 0, failedImages: 0 };
   for (const row of rows) {
     const bucket = buckets[Math.floor((row.start - firstStart) / THROUGHPUT_BUCKET_MS)];

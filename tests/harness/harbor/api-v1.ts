@@ -19,7 +19,11 @@ export interface V1Context {
 /** common/api BaseAPI.RenderFormattedError: http.Error with a JSON text. */
 function sendV1Error(res: ServerResponse, status: number, message: string): void {
   const text = `${JSON.stringify({ code: status, message })}\n`;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 
@@ -34,7 +38,13 @@ function pageOf(params: URLSearchParams): { page: number; size: number } | strin
 }
 
 /** SetPaginationHeader: the request URL with page replaced, query re-encoded with sorted keys (url.Values.Encode). */
-function pagingHeaders(path: string, params: URLSearchParams, total: number, page: number, size: number): Record<string, string> {
+function pagingHeaders(
+  path: string,
+  params: URLSearchParams,
+  total: number,
+  page: number,
+  size: number,
+): Record<string, string> {
   const at = (p: number) => {
     const q = new URLSearchParams(params);
     q.set('page', String(p));
@@ -85,11 +95,15 @@ async function detailedTags(ctx: V1Context, repo: string): Promise<object[]> {
   const tags: object[] = [];
   for (const rec of records.values()) {
     for (const name of rec.tags) {
-      const config = rec.manifest.json.config?.digest ? await ctx.backing.jsonBlob(repo, rec.manifest.json.config.digest) : undefined;
+      const config = rec.manifest.json.config?.digest
+        ? await ctx.backing.jsonBlob(repo, rec.manifest.json.config.digest)
+        : undefined;
       tags.push({
         digest: rec.digest,
         name,
-        size: rec.manifest.size + ((rec.manifest.json.layers ?? []) as Array<{ size: number }>).reduce((n, l) => n + l.size, 0),
+        size:
+          rec.manifest.size +
+          ((rec.manifest.json.layers ?? []) as Array<{ size: number }>).reduce((n, l) => n + l.size, 0),
         architecture: config?.architecture ?? '',
         os: config?.os ?? '',
         os_version: '',
@@ -141,13 +155,20 @@ export async function handleApiV1(req: IncomingMessage, res: ServerResponse, ctx
     // The dao filters with `name LIKE %name%`; anonymous callers see public projects only, members theirs too.
     const identity = ctx.auth.identify(req);
     const member = (x: Project) => identity.kind === 'user' && identity.roles[x.name] !== undefined;
-    const visible = ctx.state.projects.filter((x) => (caller === 'admin' || x.public || member(x)) && x.name.includes(name)).sort((a, b) => a.name.localeCompare(b.name));
-    const items = await Promise.all(visible.slice((p.page - 1) * p.size, p.page * p.size).map(async (x) => projectJson(ctx, x, (await repositories(ctx, x.name)).length)));
+    const visible = ctx.state.projects
+      .filter((x) => (caller === 'admin' || x.public || member(x)) && x.name.includes(name))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const items = await Promise.all(
+      visible
+        .slice((p.page - 1) * p.size, p.page * p.size)
+        .map(async (x) => projectJson(ctx, x, (await repositories(ctx, x.name)).length)),
+    );
     return sendJson(res, 200, items, pagingHeaders(url.pathname, url.searchParams, visible.length, p.page, p.size));
   }
   if (path === '/api/repositories') {
     const id = Number(url.searchParams.get('project_id'));
-    if (!Number.isInteger(id) || id <= 0) return sendV1Error(res, 400, `invalid project_id ${url.searchParams.get('project_id') ?? ''}`);
+    if (!Number.isInteger(id) || id <= 0)
+      return sendV1Error(res, 400, `invalid project_id ${url.searchParams.get('project_id') ?? ''}`);
     const project = ctx.state.project(id);
     if (!access(res, ctx, caller, project)) return;
     const p = pageOf(url.searchParams);
@@ -156,7 +177,18 @@ export async function handleApiV1(req: IncomingMessage, res: ServerResponse, ctx
     const names = (await repositories(ctx, project.name)).filter((r) => r.includes(q));
     const items = names.slice((p.page - 1) * p.size, p.page * p.size).map((r) => {
       const times = ctx.state.repositoryTimes(r);
-      return { id: ctx.state.id('repository', r), name: r, project_id: project.id, description: '', pull_count: 0, star_count: 0, tags_count: 0, labels: [], creation_time: times.creationTime, update_time: times.updateTime };
+      return {
+        id: ctx.state.id('repository', r),
+        name: r,
+        project_id: project.id,
+        description: '',
+        pull_count: 0,
+        star_count: 0,
+        tags_count: 0,
+        labels: [],
+        creation_time: times.creationTime,
+        update_time: times.updateTime,
+      };
     });
     return sendJson(res, 200, items, pagingHeaders(url.pathname, url.searchParams, names.length, p.page, p.size));
   }

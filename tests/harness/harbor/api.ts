@@ -60,7 +60,13 @@ function projectJson(ctx: ApiContext, p: Project, repoCount: number): object {
     creation_time: p.creationTime,
     current_user_role_id: 1,
     current_user_role_ids: [1],
-    cve_allowlist: { creation_time: '0001-01-01T00:00:00.000Z', id: p.id, items: [], project_id: p.id, update_time: '0001-01-01T00:00:00.000Z' },
+    cve_allowlist: {
+      creation_time: '0001-01-01T00:00:00.000Z',
+      id: p.id,
+      items: [],
+      project_id: p.id,
+      update_time: '0001-01-01T00:00:00.000Z',
+    },
     deleted: false,
     // Harbor stores project metadata as strings, booleans included.
     metadata: { public: p.public ? 'true' : 'false' },
@@ -120,7 +126,12 @@ async function getProject(c: Call, ctx: ApiContext, nameOrId: string): Promise<v
   if ((ctx.version === '2.0' || ctx.version === '2.1') && !/^\d+$/.test(nameOrId)) {
     // 2.0 routes /projects/:id([0-9]+) only; 2.1's swagger takes an int64 project_id (go-swagger's 422).
     if (ctx.version === '2.0') return notFound(c.res, `path ${c.rawPath} was not found`);
-    return sendError(c.res, 422, 'UNPROCESSABLE_ENTITY', `validation failure list:\nproject_id in path must be of type int64: "${nameOrId}"`);
+    return sendError(
+      c.res,
+      422,
+      'UNPROCESSABLE_ENTITY',
+      `validation failure list:\nproject_id in path must be of type int64: "${nameOrId}"`,
+    );
   }
   // X-Is-Resource-Name arrived in 2.2; before, a number is always an id.
   const honoursHeader = ctx.version !== '2.0' && ctx.version !== '2.1';
@@ -200,11 +211,20 @@ async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void
       return sendError(c.res, 400, 'BAD_REQUEST', `invalid repository name ${r}`);
     }
     if (leaf === undefined && get) {
-      return withRepository(c, ctx, p, name, async (project, repo) => sendJson(c.res, 200, await repositoryJson(ctx, project, repo)));
+      return withRepository(c, ctx, p, name, async (project, repo) =>
+        sendJson(c.res, 200, await repositoryJson(ctx, project, repo)),
+      );
     }
     if (leaf === 'artifacts' && get) {
       return withRepository(c, ctx, p, name, async (project, repo, records) => {
-        const render = { backing: ctx.backing, state: ctx.state, projectId: project.id, repo, records, withTag: withTag(c) };
+        const render = {
+          backing: ctx.backing,
+          state: ctx.state,
+          projectId: project.id,
+          repo,
+          records,
+          withTag: withTag(c),
+        };
         if (ref === undefined) {
           const page = paged(c);
           if (!page) return;

@@ -3,7 +3,10 @@
 import type { Backing, Manifest } from './backing.js';
 import type { HarborState } from './state.js';
 
-const INDEX_TYPES = ['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json'];
+const INDEX_TYPES = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+];
 const IMAGE_CONFIGS = ['application/vnd.oci.image.config.v1+json', 'application/vnd.docker.container.image.v1+json'];
 // Harbor's "never pulled" is Go's zero time.
 const ZERO_TIME = '0001-01-01T00:00:00.000Z';
@@ -31,7 +34,11 @@ export function isIndex(m: Manifest): boolean {
   return INDEX_TYPES.includes(m.mediaType);
 }
 
-export async function collectArtifacts(backing: Backing, state: HarborState, repo: string): Promise<Map<string, ArtifactRecord>> {
+export async function collectArtifacts(
+  backing: Backing,
+  state: HarborState,
+  repo: string,
+): Promise<Map<string, ArtifactRecord>> {
   const records = new Map<string, ArtifactRecord>();
   const add = (m: Manifest): ArtifactRecord => {
     let rec = records.get(m.digest);
@@ -42,7 +49,10 @@ export async function collectArtifacts(backing: Backing, state: HarborState, rep
         tags: [],
         pushTime: state.pushes.get(repo)?.get(m.digest)?.pushTime ?? state.seen(`artifact\0${repo}\0${m.digest}`),
         children: isIndex(m)
-          ? ((m.json.manifests ?? []) as Array<{ digest: string; platform?: Platform }>).map((c) => ({ digest: c.digest, platform: c.platform }))
+          ? ((m.json.manifests ?? []) as Array<{ digest: string; platform?: Platform }>).map((c) => ({
+              digest: c.digest,
+              platform: c.platform,
+            }))
           : [],
         isChild: false,
         isAccessory: m.json.subject !== undefined,
@@ -108,7 +118,9 @@ export function filterArtifacts(records: Map<string, ArtifactRecord>, q: string 
     return rec.tags.includes(tagTerm);
   });
   // Newest push first, as Harbor's list sorts by default.
-  return list.sort((a, b) => (a.pushTime === b.pushTime ? a.digest.localeCompare(b.digest) : a.pushTime < b.pushTime ? 1 : -1));
+  return list.sort((a, b) =>
+    a.pushTime === b.pushTime ? a.digest.localeCompare(b.digest) : a.pushTime < b.pushTime ? 1 : -1,
+  );
 }
 
 function artifactType(m: Manifest): string {
@@ -116,7 +128,10 @@ function artifactType(m: Manifest): string {
   const config = m.json.config?.mediaType as string | undefined;
   if (config && IMAGE_CONFIGS.includes(config)) return 'IMAGE';
   if (config === 'application/vnd.cncf.helm.config.v1+json') return 'CHART';
-  if (config === 'application/vnd.cncf.notary.signature' || m.json.artifactType === 'application/vnd.dev.cosign.artifact.sig.v1+json') {
+  if (
+    config === 'application/vnd.cncf.notary.signature' ||
+    m.json.artifactType === 'application/vnd.dev.cosign.artifact.sig.v1+json'
+  ) {
     return 'SIGNATURE';
   }
   return 'UNKNOWN';
@@ -158,7 +173,11 @@ export async function artifactJson(ctx: RenderContext, rec: ArtifactRecord): Pro
         child_id: state.id('artifact', `${repo}@${c.digest}`),
         parent_id: id,
         platform: c.platform
-          ? { architecture: c.platform.architecture, os: c.platform.os, ...(c.platform.variant ? { variant: c.platform.variant } : {}) }
+          ? {
+              architecture: c.platform.architecture,
+              os: c.platform.os,
+              ...(c.platform.variant ? { variant: c.platform.variant } : {}),
+            }
           : null,
         urls: null,
       }))
@@ -182,9 +201,13 @@ export async function artifactJson(ctx: RenderContext, rec: ArtifactRecord): Pro
   const links = `/api/v2.0/projects/${project}/repositories/${encodedRepo}/artifacts/${rec.digest}/additions`;
   return {
     accessories: null,
-    addition_links: type === 'IMAGE' && !index
-      ? { build_history: { absolute: false, href: `${links}/build_history` }, vulnerabilities: { absolute: false, href: `${links}/vulnerabilities` } }
-      : {},
+    addition_links:
+      type === 'IMAGE' && !index
+        ? {
+            build_history: { absolute: false, href: `${links}/build_history` },
+            vulnerabilities: { absolute: false, href: `${links}/vulnerabilities` },
+          }
+        : {},
     annotations: m.json.annotations ?? null,
     digest: rec.digest,
     extra_attrs: extraAttrs,

@@ -30,7 +30,11 @@ export interface HarborUser extends Credentials {
  * The caller as the webhook-policy API sees it. Members other than the admin are known to that API only;
  * the rest of the stand-in (projects, repositories, /v2, tokens) treats them as anonymous.
  */
-export type Identity = { kind: 'admin'; username: string } | { kind: 'user'; username: string; roles: Record<string, ProjectRole> } | { kind: 'anonymous' } | { kind: 'invalid' };
+export type Identity =
+  | { kind: 'admin'; username: string }
+  | { kind: 'user'; username: string; roles: Record<string, ProjectRole> }
+  | { kind: 'anonymous' }
+  | { kind: 'invalid' };
 
 export class Auth {
   private readonly tokens = new Map<string, Grant>();
@@ -52,7 +56,8 @@ export class Auth {
     const creds = basicCredentials(req);
     if (creds === undefined) return { kind: 'anonymous' };
     if (creds === null) return { kind: 'invalid' };
-    if (creds.username === this.admin.username && creds.password === this.admin.password) return { kind: 'admin', username: creds.username };
+    if (creds.username === this.admin.username && creds.password === this.admin.password)
+      return { kind: 'admin', username: creds.username };
     const user = this.users.find((u) => u.username === creds.username && u.password === creds.password);
     return user ? { kind: 'user', username: user.username, roles: user.roles ?? {} } : { kind: 'invalid' };
   }
@@ -90,7 +95,10 @@ export class Auth {
     }
     const grant: Grant = { repositories: new Map(), catalog: false, expiresAt: Date.now() + this.expiresIn * 1000 };
     // Several scopes may come as repeated parameters or space-separated in one.
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     for (const scope of scopes) this.grantScope(grant, caller, scope);
     const token = randomBytes(32).toString('base64url');
     this.tokens.set(token, grant);

@@ -24,7 +24,10 @@ export class Backing {
 
   constructor(readonly url: string) {}
 
-  private async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  private async get(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
     const res = await request(this.url + path, { method: 'GET', headers, dispatcher: this.agent });
     return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
   }
@@ -65,10 +68,16 @@ export class Backing {
     }
     const res = await this.get(`/v2/${repo}/manifests/${ref}`, { accept: MANIFEST_ACCEPT });
     if (res.status === 404) return undefined;
-    if (res.status !== 200) throw new Error(`backing manifest ${repo}:${ref}: ${res.status} ${res.body.toString('utf8')}`);
+    if (res.status !== 200)
+      throw new Error(`backing manifest ${repo}:${ref}: ${res.status} ${res.body.toString('utf8')}`);
     const json = JSON.parse(res.body.toString('utf8'));
     const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
-    const manifest = { digest, mediaType: json.mediaType ?? String(res.headers['content-type'] ?? ''), size: res.body.length, json };
+    const manifest = {
+      digest,
+      mediaType: json.mediaType ?? String(res.headers['content-type'] ?? ''),
+      size: res.body.length,
+      json,
+    };
     this.manifests.set(digest, manifest);
     return manifest;
   }

@@ -17,7 +17,12 @@ import { harborCloudEventsPayload, harborDefaultPayload, type PushEvent } from '
 import { handleVersionedApi } from './versioned-api.js';
 import { listenOnLoopback } from '../ports.js';
 
-export { multiArchPushEvents, distributionEnvelope, harborDefaultPayload, harborCloudEventsPayload } from './webhooks.js';
+export {
+  multiArchPushEvents,
+  distributionEnvelope,
+  harborDefaultPayload,
+  harborCloudEventsPayload,
+} from './webhooks.js';
 export type { PushEvent, RegistryEvent, HarborSite, HarborEventType, EnvelopeOptions } from './webhooks.js';
 export type { HarborUser, ProjectRole } from './auth.js';
 export type { WebhookDelivery } from './webhook-policies.js';
@@ -30,7 +35,13 @@ export interface WebhookPolicyJson {
   project_id: number;
   enabled: boolean;
   event_types: string[];
-  targets: Array<{ type: string; address: string; auth_header?: string; skip_cert_verify?: boolean; payload_format?: string }>;
+  targets: Array<{
+    type: string;
+    address: string;
+    auth_header?: string;
+    skip_cert_verify?: boolean;
+    payload_format?: string;
+  }>;
   creator: string;
   creation_time: string;
   update_time: string;
@@ -94,7 +105,12 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   let externalUrl = '';
   let host = '';
 
-  const payload = (kind: 'default' | 'cloudevents', event: PushEvent, policyId?: number, type: 'PUSH_ARTIFACT' | 'pushImage' = 'PUSH_ARTIFACT'): { body: string; contentType: string } => {
+  const payload = (
+    kind: 'default' | 'cloudevents',
+    event: PushEvent,
+    policyId?: number,
+    type: 'PUSH_ARTIFACT' | 'pushImage' = 'PUSH_ARTIFACT',
+  ): { body: string; contentType: string } => {
     const project = state.project(event.project);
     if (!project) throw new Error(`webhookPayload: unknown project ${event.project}`);
     const repo = `${event.project}/${event.repository}`;
@@ -105,16 +121,37 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
       repoCreated: Math.floor(Date.parse(state.repositoryTimes(repo).creationTime) / 1000),
       policyId,
     };
-    return kind === 'default' ? harborDefaultPayload(type, event, site) : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
+    return kind === 'default'
+      ? harborDefaultPayload(type, event, site)
+      : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
   };
-  const deliverer = new WebhookDeliverer(state, payload, undefined, version.startsWith('1.') ? 'pushImage' : 'PUSH_ARTIFACT');
+  const deliverer = new WebhookDeliverer(
+    state,
+    payload,
+    undefined,
+    version.startsWith('1.') ? 'pushImage' : 'PUSH_ARTIFACT',
+  );
   // Only the admin can push through the front, so every push is the admin's.
-  const onManifestPush = (repo: string, digest: string, tag: string | undefined) => deliverer.pushed(repo, digest, tag, admin.username);
+  const onManifestPush = (repo: string, digest: string, tag: string | undefined) =>
+    deliverer.pushed(repo, digest, tag, admin.username);
 
   const dispatch = (req: IncomingMessage, res: ServerResponse, entry: HarborRequest): void => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/v2' || path.startsWith('/v2/')) {
-      handleV2(req, res, { state, auth, backingUrl: new URL(registry.url), externalUrl, agent, onManifestPush, bearerOnly: version.startsWith('1.') }, (s) => (entry.status = s));
+      handleV2(
+        req,
+        res,
+        {
+          state,
+          auth,
+          backingUrl: new URL(registry.url),
+          externalUrl,
+          agent,
+          onManifestPush,
+          bearerOnly: version.startsWith('1.'),
+        },
+        (s) => (entry.status = s),
+      );
       return;
     }
     if (handleVersionedApi(req, res, { state, auth, version })) return;
@@ -127,8 +164,17 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
       req.resume();
       res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
     } else if (version.startsWith('1.') && path.startsWith('/api/')) {
-      handleApiV1(req, res, { state, auth, backing, externalUrl: () => externalUrl, version: VERSION_STRINGS[version] }).catch((err: Error) => {
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' }).end(`{"code":500,"message":"stand-in failure: ${err.message}"}\n`);
+      handleApiV1(req, res, {
+        state,
+        auth,
+        backing,
+        externalUrl: () => externalUrl,
+        version: VERSION_STRINGS[version],
+      }).catch((err: Error) => {
+        if (!res.headersSent)
+          res
+            .writeHead(500, { 'content-type': 'text/plain; charset=utf-8' })
+            .end(`{"code":500,"message":"stand-in failure: ${err.message}"}\n`);
         else res.destroy(err);
       });
     } else if (path === '/api/v2.0/systeminfo' && req.method === 'GET') {
@@ -137,7 +183,12 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
       const identity = auth.identify(req).kind;
       sendSystemInfoV2(res, version, externalUrl, identity === 'admin' || identity === 'user');
     } else if (path.startsWith('/api/v2.0/')) {
-      handleApi(req, res, { state, auth, backing, version: version === '1.8' || version === '1.10' ? undefined : version }).catch((err: Error) => {
+      handleApi(req, res, {
+        state,
+        auth,
+        backing,
+        version: version === '1.8' || version === '1.10' ? undefined : version,
+      }).catch((err: Error) => {
         if (!res.headersSent) sendError(res, 500, 'UNKNOWN', `stand-in failure: ${err.message}`);
         else res.destroy(err);
       });
@@ -173,10 +224,15 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
     host,
     registry,
     // Harbor 1.x's /v2/ takes Bearer tokens only: the fixtures then fetch them from /service/token.
-    access:
-      version.startsWith('1.')
-        ? { url: `http://${host}`, auth: 'token', username: admin.username, password: admin.password, tokenServer: { realm: `http://${host}/service/token`, service: 'harbor-registry' } }
-        : { url: `http://${host}`, auth: 'htpasswd', username: admin.username, password: admin.password },
+    access: version.startsWith('1.')
+      ? {
+          url: `http://${host}`,
+          auth: 'token',
+          username: admin.username,
+          password: admin.password,
+          tokenServer: { realm: `http://${host}/service/token`, service: 'harbor-registry' },
+        }
+      : { url: `http://${host}`, auth: 'htpasswd', username: admin.username, password: admin.password },
     addProject: (name, isPublic) => {
       state.addProject(name, isPublic);
     },
@@ -190,7 +246,9 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
     webhookPolicies: (project) => {
       const id = project === undefined ? undefined : state.project(project)?.id;
       if (project !== undefined && id === undefined) throw new Error(`webhookPolicies: unknown project ${project}`);
-      return state.webhookPolicies.filter((p) => id === undefined || p.projectId === id).map((p) => policyJson(p) as WebhookPolicyJson);
+      return state.webhookPolicies
+        .filter((p) => id === undefined || p.projectId === id)
+        .map((p) => policyJson(p) as WebhookPolicyJson);
     },
     webhookDeliveries: deliverer.deliveries,
     stop: async () => {

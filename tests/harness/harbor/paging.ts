@@ -24,7 +24,8 @@ export function parsePage(params: URLSearchParams): PageResult {
   if (typeof page === 'string') problems.push(page);
   else if (page < 1) problems.push('page in query should be greater than or equal to 1');
   if (typeof pageSize === 'string') problems.push(pageSize);
-  else if (pageSize > MAX_PAGE_SIZE) problems.push(`page_size in query should be less than or equal to ${MAX_PAGE_SIZE}`);
+  else if (pageSize > MAX_PAGE_SIZE)
+    problems.push(`page_size in query should be less than or equal to ${MAX_PAGE_SIZE}`);
   else if (pageSize < 0) problems.push('page_size in query should be greater than or equal to 0');
   if (problems.length > 0) return { error: `validation failure list:\n${problems.join('\n')}` };
   return { page: page as number, pageSize: pageSize as number };
@@ -52,7 +53,12 @@ function linkUrl(rawPath: string, params: URLSearchParams, page: number, pageSiz
   return `${rawPath}?${query}`;
 }
 
-export function pagingHeaders(rawPath: string, params: URLSearchParams, total: number, p: Page): Record<string, string> {
+export function pagingHeaders(
+  rawPath: string,
+  params: URLSearchParams,
+  total: number,
+  p: Page,
+): Record<string, string> {
   const headers: Record<string, string> = { 'x-total-count': String(total) };
   if (p.pageSize === 0) return headers;
   const links: string[] = [];

@@ -11,7 +11,17 @@ import type { WebhookPolicyRecord } from './state.js';
 export type StandInVersion = '1.8' | '1.10' | '2.0' | '2.1' | '2.2' | '2.3';
 
 /** 1.10's src/pkg/notification/model/const.go, as initSupportedEventType registers them. */
-const V1_EVENT_TYPES = ['pushImage', 'pullImage', 'deleteImage', 'uploadChart', 'deleteChart', 'downloadChart', 'scanningCompleted', 'scanningFailed', 'projectQuota'];
+const V1_EVENT_TYPES = [
+  'pushImage',
+  'pullImage',
+  'deleteImage',
+  'uploadChart',
+  'deleteChart',
+  'downloadChart',
+  'scanningCompleted',
+  'scanningFailed',
+  'projectQuota',
+];
 
 export interface PolicyDialect {
   /** Beego's `:pid([0-9]+)` routes (1.x, 2.0 to 2.2): a project name in the path matches no route. */
@@ -32,7 +42,13 @@ export interface PolicyDialect {
 /** 1.x's BaseAPI.RenderFormattedError: http.Error (text/plain) with `{"code":N,"message":"..."}`. */
 function sendV1Error(res: ServerResponse, status: number, _code: string, message: string): void {
   const text = `${JSON.stringify({ code: status, message })}\n`;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff', 'content-length': Buffer.byteLength(text) }).end(text);
+  res
+    .writeHead(status, {
+      'content-type': 'text/plain; charset=utf-8',
+      'x-content-type-options': 'nosniff',
+      'content-length': Buffer.byteLength(text),
+    })
+    .end(text);
 }
 
 /** models.NotificationPolicy as encoding/json writes it: every field, auth_header omitempty, no payload_format. */
@@ -42,7 +58,12 @@ function legacyJson(p: WebhookPolicyRecord): object {
     name: p.name,
     description: p.description,
     project_id: p.projectId,
-    targets: p.targets.map((t) => ({ type: t.type, address: t.address, ...(t.authHeader ? { auth_header: t.authHeader } : {}), skip_cert_verify: t.skipCertVerify })),
+    targets: p.targets.map((t) => ({
+      type: t.type,
+      address: t.address,
+      ...(t.authHeader ? { auth_header: t.authHeader } : {}),
+      skip_cert_verify: t.skipCertVerify,
+    })),
     event_types: [...p.eventTypes],
     creator: p.creator,
     creation_time: p.creationTime,
@@ -51,7 +72,8 @@ function legacyJson(p: WebhookPolicyRecord): object {
   };
 }
 
-export const sameProjectName = (all: WebhookPolicyRecord[], projectId: number, name: string, except?: number) => all.some((p) => p.projectId === projectId && p.name === name && p.id !== except);
+export const sameProjectName = (all: WebhookPolicyRecord[], projectId: number, name: string, except?: number) =>
+  all.some((p) => p.projectId === projectId && p.name === name && p.id !== except);
 
 function legacy(overrides: Pick<PolicyDialect, 'clashes'> & Partial<PolicyDialect>): PolicyDialect {
   return {
@@ -79,7 +101,9 @@ export function policyDialect(version: StandInVersion, modern: PolicyDialect): P
         sendError: sendV1Error,
       });
     case '2.0':
-      return legacy({ clashes: (all, _projectId, name, except) => all.some((p) => p.name === name && p.id !== except) });
+      return legacy({
+        clashes: (all, _projectId, name, except) => all.some((p) => p.name === name && p.id !== except),
+      });
     case '2.1':
     case '2.2':
       return legacy({ clashes: sameProjectName });

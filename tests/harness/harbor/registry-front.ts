@@ -7,7 +7,16 @@ import { bearerToken, sendError } from './http.js';
 import type { HarborState } from './state.js';
 
 // Hop-by-hop headers describe one connection, not the message; node already answered `expect`.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'expect', 'transfer-encoding']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'transfer-encoding',
+]);
 
 export interface FrontContext {
   state: HarborState;
@@ -85,7 +94,12 @@ function authorise(req: IncomingMessage, ctx: FrontContext, target: ReturnType<t
   }
   if (target === 'catalog') {
     if (caller === 'admin' || (token !== undefined && ctx.auth.tokenHasCatalog(token))) return { ok: true };
-    return denied(401, 'UNAUTHORIZED', 'authentication required', ctx.bearerOnly ? `${challenge(ctx, undefined, 'pull')},scope="registry:catalog:*"` : 'Basic realm="harbor"');
+    return denied(
+      401,
+      'UNAUTHORIZED',
+      'authentication required',
+      ctx.bearerOnly ? `${challenge(ctx, undefined, 'pull')},scope="registry:catalog:*"` : 'Basic realm="harbor"',
+    );
   }
   if (!target.repo) return denied(404, 'NOT_FOUND', `path ${req.url} was not found`);
 
@@ -111,18 +125,24 @@ function stripUnauthorisedMount(req: IncomingMessage, ctx: FrontContext, url: UR
   if (!url.searchParams.has('mount') || !from) return;
   const caller = frontCaller(req, ctx);
   const token = bearerToken(req);
-  const allowed = caller === 'admin'
-    ? ctx.state.project(projectOf(from)) !== undefined
-    : token !== undefined
-      ? ctx.auth.tokenAllows(token, from, 'pull') === 'ok'
-      : false;
+  const allowed =
+    caller === 'admin'
+      ? ctx.state.project(projectOf(from)) !== undefined
+      : token !== undefined
+        ? ctx.auth.tokenAllows(token, from, 'pull') === 'ok'
+        : false;
   if (!allowed) {
     url.searchParams.delete('mount');
     url.searchParams.delete('from');
   }
 }
 
-export function handleV2(req: IncomingMessage, res: ServerResponse, ctx: FrontContext, onStatus: (status: number) => void): void {
+export function handleV2(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: FrontContext,
+  onStatus: (status: number) => void,
+): void {
   const url = new URL(req.url ?? '/', 'http://front');
   const target = parseTarget(url.pathname);
   const decision = authorise(req, ctx, target);
@@ -134,7 +154,8 @@ export function handleV2(req: IncomingMessage, res: ServerResponse, ctx: FrontCo
     sendError(res, decision.status, decision.code, decision.message, headers);
     return;
   }
-  if (typeof target === 'object' && target.kind === 'blobs' && req.method === 'POST') stripUnauthorisedMount(req, ctx, url);
+  if (typeof target === 'object' && target.kind === 'blobs' && req.method === 'POST')
+    stripUnauthorisedMount(req, ctx, url);
 
   const upstream = httpRequest({
     host: ctx.backingUrl.hostname,
@@ -149,7 +170,14 @@ export function handleV2(req: IncomingMessage, res: ServerResponse, ctx: FrontCo
     const status = upRes.statusCode ?? 502;
     onStatus(status);
     if (typeof target === 'object' && target.kind === 'manifests' && target.repo && target.reference) {
-      const pushed = noteManifest(ctx.state, req.method ?? 'GET', status, target.repo, target.reference, upRes.headers['docker-content-digest']);
+      const pushed = noteManifest(
+        ctx.state,
+        req.method ?? 'GET',
+        status,
+        target.repo,
+        target.reference,
+        upRes.headers['docker-content-digest'],
+      );
       if (pushed) ctx.onManifestPush?.(target.repo, pushed.digest, pushed.tag);
     }
     upRes.on('error', () => res.socket?.destroy());
@@ -172,7 +200,14 @@ export function handleV2(req: IncomingMessage, res: ServerResponse, ctx: FrontCo
 }
 
 /** Records manifest PUTs and DELETEs; answers what a successful PUT pushed. */
-function noteManifest(state: HarborState, method: string, status: number, repo: string, reference: string, digestHeader: string | string[] | undefined): { digest: string; tag?: string } | undefined {
+function noteManifest(
+  state: HarborState,
+  method: string,
+  status: number,
+  repo: string,
+  reference: string,
+  digestHeader: string | string[] | undefined,
+): { digest: string; tag?: string } | undefined {
   const isDigest = reference.startsWith('sha256:');
   const digest = typeof digestHeader === 'string' ? digestHeader : isDigest ? reference : undefined;
   if (method === 'DELETE' && status === 202 && isDigest) state.forgetManifest(repo, reference);

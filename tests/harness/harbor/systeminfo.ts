@@ -14,7 +14,12 @@ export const VERSION_STRINGS: Record<StandInVersion, string> = {
   '2.3': 'v2.3.5-9f0a1b2c',
 };
 
-export function sendSystemInfoV2(res: ServerResponse, version: StandInVersion, externalUrl: string, signedIn: boolean): void {
+export function sendSystemInfoV2(
+  res: ServerResponse,
+  version: StandInVersion,
+  externalUrl: string,
+  signedIn: boolean,
+): void {
   sendJson(res, 200, {
     with_notary: false,
     with_chartmuseum: false,

@@ -14,7 +14,6 @@ export interface VersionedContext {
   version: StandInVersion;
 }
 
-
 const V1_POLICIES = /^\/api\/projects\/([^/]+)\/webhook\/policies(?:\/([^/]+))?\/?$/;
 const V2_POLICIES = /^\/api\/v2\.0\/projects\/([^/]+)\/webhook\/policies(?:\/([^/]+))?\/?$/;
 
@@ -43,7 +42,13 @@ export function handleVersionedApi(req: IncomingMessage, res: ServerResponse, ct
   req.on('data', (chunk: Buffer) => chunks.push(chunk));
   req.on('end', () => {
     const body = req.method === 'POST' || req.method === 'PUT' ? Buffer.concat(chunks) : undefined;
-    handleWebhookPolicies({ req, res, identity: identity(), rawPath, params, body }, ctx.state, match[1], match[2], dialect);
+    handleWebhookPolicies(
+      { req, res, identity: identity(), rawPath, params, body },
+      ctx.state,
+      match[1],
+      match[2],
+      dialect,
+    );
   });
   return true;
 }

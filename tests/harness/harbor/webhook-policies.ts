@@ -12,7 +12,18 @@ import type { HarborState, Project, WebhookPolicyRecord, WebhookTargetRecord } f
 import type { PushEvent } from './webhooks.js';
 
 /** Harbor's src/pkg/notification SupportedEventTypes and SupportedNotifyTypes. */
-export const SUPPORTED_EVENT_TYPES = ['PUSH_ARTIFACT', 'PULL_ARTIFACT', 'DELETE_ARTIFACT', 'QUOTA_EXCEED', 'QUOTA_WARNING', 'SCANNING_FAILED', 'SCANNING_STOPPED', 'SCANNING_COMPLETED', 'REPLICATION', 'TAG_RETENTION'];
+export const SUPPORTED_EVENT_TYPES = [
+  'PUSH_ARTIFACT',
+  'PULL_ARTIFACT',
+  'DELETE_ARTIFACT',
+  'QUOTA_EXCEED',
+  'QUOTA_WARNING',
+  'SCANNING_FAILED',
+  'SCANNING_STOPPED',
+  'SCANNING_COMPLETED',
+  'REPLICATION',
+  'TAG_RETENTION',
+];
 const SUPPORTED_NOTIFY_TYPES = ['http', 'slack'];
 
 type PolicyAction = 'list' | 'read' | 'create' | 'update' | 'delete';
@@ -68,7 +79,13 @@ export const MODERN_POLICY_API: PolicyDialect = {
  * RequireProjectAccess: anonymous 401; the system admin may do anything in an existing project (404
  * for a missing one, as Harbor 2.9+ answers an admin); a member needs the role; anyone else 403.
  */
-function access(c: PolicyCall, state: HarborState, projectRef: string, action: PolicyAction, dialect: PolicyDialect): Project | undefined {
+function access(
+  c: PolicyCall,
+  state: HarborState,
+  projectRef: string,
+  action: PolicyAction,
+  dialect: PolicyDialect,
+): Project | undefined {
   if (c.identity.kind === 'anonymous' || c.identity.kind === 'invalid') {
     dialect.sendError(c.res, 401, 'UNAUTHORIZED', 'unauthorized');
     return undefined;
@@ -128,18 +145,34 @@ function readPolicy(c: PolicyCall, dialect: PolicyDialect): PolicyInput | undefi
   } catch (error) {
     return bad(`parsing policy body from "" failed, because ${(error as Error).message}`);
   }
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return bad('parsing policy body from "" failed, because json: cannot unmarshal into Go value of type models.WebhookPolicy');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    return bad(
+      'parsing policy body from "" failed, because json: cannot unmarshal into Go value of type models.WebhookPolicy',
+    );
   const b = body as Record<string, unknown>;
-  const typeError = (field: string, want: string) => bad(`parsing policy body from "" failed, because json: cannot unmarshal ${Array.isArray(b[field]) ? 'array' : typeof b[field]} into Go struct field WebhookPolicy.${field} of type ${want}`);
-  for (const field of ['name', 'description'] as const) if (b[field] !== undefined && typeof b[field] !== 'string') return typeError(field, 'string');
+  const typeError = (field: string, want: string) =>
+    bad(
+      `parsing policy body from "" failed, because json: cannot unmarshal ${Array.isArray(b[field]) ? 'array' : typeof b[field]} into Go struct field WebhookPolicy.${field} of type ${want}`,
+    );
+  for (const field of ['name', 'description'] as const)
+    if (b[field] !== undefined && typeof b[field] !== 'string') return typeError(field, 'string');
   if (b.enabled !== undefined && typeof b.enabled !== 'boolean') return typeError('enabled', 'bool');
-  if (b.event_types !== undefined && (!Array.isArray(b.event_types) || b.event_types.some((t) => typeof t !== 'string'))) return typeError('event_types', '[]string');
-  if (b.targets !== undefined && (!Array.isArray(b.targets) || b.targets.some((t) => t === null || typeof t !== 'object' || Array.isArray(t)))) return typeError('targets', '[]*models.WebhookTargetObject');
+  if (
+    b.event_types !== undefined &&
+    (!Array.isArray(b.event_types) || b.event_types.some((t) => typeof t !== 'string'))
+  )
+    return typeError('event_types', '[]string');
+  if (
+    b.targets !== undefined &&
+    (!Array.isArray(b.targets) || b.targets.some((t) => t === null || typeof t !== 'object' || Array.isArray(t)))
+  )
+    return typeError('targets', '[]*models.WebhookTargetObject');
   const name = (b.name as string | undefined) ?? '';
 
   const eventTypes = (b.event_types as string[] | undefined) ?? [];
   if (eventTypes.length === 0) return bad('empty event type');
-  for (const t of eventTypes) if (!(dialect.eventTypes ?? SUPPORTED_EVENT_TYPES).includes(t)) return bad(`unsupported event type ${t}`);
+  for (const t of eventTypes)
+    if (!(dialect.eventTypes ?? SUPPORTED_EVENT_TYPES).includes(t)) return bad(`unsupported event type ${t}`);
 
   const rawTargets = (b.targets as Array<Record<string, unknown>> | undefined) ?? [];
   if (rawTargets.length === 0) return bad(`empty notification target with policy ${name}`);
@@ -151,15 +184,34 @@ function readPolicy(c: PolicyCall, dialect: PolicyDialect): PolicyInput | undefi
     if (!SUPPORTED_NOTIFY_TYPES.includes(type)) return bad(`unsupported target type ${type} with policy ${name}`);
     // Before 2.8 payload_format is no field of the model: encoding/json drops it.
     const format = typeof t.payload_format === 'string' && dialect.paged ? t.payload_format : '';
-    if (format !== '' && format !== 'Default' && format !== 'CloudEvents') return bad(`unsupported payload format ${format}`);
-    targets.push({ type, address, authHeader: typeof t.auth_header === 'string' ? t.auth_header : '', skipCertVerify: t.skip_cert_verify === true, payloadFormat: format || 'Default' });
+    if (format !== '' && format !== 'Default' && format !== 'CloudEvents')
+      return bad(`unsupported payload format ${format}`);
+    targets.push({
+      type,
+      address,
+      authHeader: typeof t.auth_header === 'string' ? t.auth_header : '',
+      skipCertVerify: t.skip_cert_verify === true,
+      payloadFormat: format || 'Default',
+    });
   }
   // Go's zero values for what the body leaves out: an omitted "enabled" is a disabled policy.
-  return { name, description: (b.description as string | undefined) ?? '', enabled: (b.enabled) ?? false, eventTypes, targets };
+  return {
+    name,
+    description: (b.description as string | undefined) ?? '',
+    enabled: b.enabled ?? false,
+    eventTypes,
+    targets,
+  };
 }
 
 /** Routes /projects/{p}/webhook/policies[/{id}]; false when the path is not one of these. */
-export function handleWebhookPolicies(c: PolicyCall, state: HarborState, projectRef: string, idSegment: string | undefined, dialect: PolicyDialect = MODERN_POLICY_API): boolean {
+export function handleWebhookPolicies(
+  c: PolicyCall,
+  state: HarborState,
+  projectRef: string,
+  idSegment: string | undefined,
+  dialect: PolicyDialect = MODERN_POLICY_API,
+): boolean {
   const method = c.req.method ?? 'GET';
   const now = () => new Date().toISOString();
   if (idSegment === undefined) {
@@ -167,11 +219,17 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
       const project = access(c, state, projectRef, 'list', dialect);
       if (!project) return true;
       // The legacy List (1.x to 2.2) writes every policy of the project, in id order.
-      if (!dialect.paged) return sendJson(c.res, 200, state.webhookPolicies.filter((p) => p.projectId === project.id).map(dialect.json)), true;
+      if (!dialect.paged)
+        return (
+          sendJson(c.res, 200, state.webhookPolicies.filter((p) => p.projectId === project.id).map(dialect.json)),
+          true
+        );
       const page = parsePage(c.params);
-      if ('error' in page) return sendError(c.res, 422, 'UNPROCESSABLE_ENTITY', page.error), true;
+      if ('error' in page) return (sendError(c.res, 422, 'UNPROCESSABLE_ENTITY', page.error), true);
       // Harbor sorts by creation_time, newest first (the model's `sort:"default:desc"`).
-      const all = state.webhookPolicies.filter((p) => p.projectId === project.id).sort((a, b) => b.creationTime.localeCompare(a.creationTime) || b.id - a.id);
+      const all = state.webhookPolicies
+        .filter((p) => p.projectId === project.id)
+        .sort((a, b) => b.creationTime.localeCompare(a.creationTime) || b.id - a.id);
       sendJson(c.res, 200, slicePage(all, page).map(policyJson), pagingHeaders(c.rawPath, c.params, all.length, page));
       return true;
     }
@@ -180,9 +238,17 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
       if (!project) return true;
       const input = readPolicy(c, dialect);
       if (!input) return true;
-      if (dialect.clashes(state.webhookPolicies, project.id, input.name)) return dialect.sendClash(c.res, input.name), true;
+      if (dialect.clashes(state.webhookPolicies, project.id, input.name))
+        return (dialect.sendClash(c.res, input.name), true);
       const at = now();
-      const record: WebhookPolicyRecord = { id: state.nextPolicyId(), projectId: project.id, ...input, creator: c.identity.kind === 'admin' || c.identity.kind === 'user' ? c.identity.username : '', creationTime: at, updateTime: at };
+      const record: WebhookPolicyRecord = {
+        id: state.nextPolicyId(),
+        projectId: project.id,
+        ...input,
+        creator: c.identity.kind === 'admin' || c.identity.kind === 'user' ? c.identity.username : '',
+        creationTime: at,
+        updateTime: at,
+      };
       state.webhookPolicies.push(record);
       c.res.writeHead(201, { location: `${c.rawPath.replace(/\/+$/, '')}/${record.id}`, 'content-length': 0 }).end();
       return true;
@@ -196,7 +262,8 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
     return true;
   }
   const id = Number(idSegment);
-  const action: PolicyAction | undefined = method === 'GET' ? 'read' : method === 'PUT' ? 'update' : method === 'DELETE' ? 'delete' : undefined;
+  const action: PolicyAction | undefined =
+    method === 'GET' ? 'read' : method === 'PUT' ? 'update' : method === 'DELETE' ? 'delete' : undefined;
   if (!action) {
     sendError(c.res, 405, 'METHOD_NOT_ALLOWED', `method ${method} is not allowed`);
     return true;
@@ -207,7 +274,12 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
   const index = state.webhookPolicies.findIndex((p) => p.id === id && p.projectId === project.id);
   if (index < 0) {
     const exists = state.webhookPolicies.some((p) => p.id === id);
-    dialect.sendError(c.res, 404, 'NOT_FOUND', exists ? `project id:${project.id}, webhook policy id: ${id} not found` : `notificationPolicy ${id} not found`);
+    dialect.sendError(
+      c.res,
+      404,
+      'NOT_FOUND',
+      exists ? `project id:${project.id}, webhook policy id: ${id} not found` : `notificationPolicy ${id} not found`,
+    );
     return true;
   }
   const existing = state.webhookPolicies[index];
@@ -219,7 +291,8 @@ export function handleWebhookPolicies(c: PolicyCall, state: HarborState, project
   } else {
     const input = readPolicy(c, dialect);
     if (!input) return true;
-    if (dialect.clashes(state.webhookPolicies, project.id, input.name, id)) return dialect.sendClash(c.res, input.name), true;
+    if (dialect.clashes(state.webhookPolicies, project.id, input.name, id))
+      return (dialect.sendClash(c.res, input.name), true);
     // PUT replaces the policy: what the body leaves out takes Go's zero value.
     state.webhookPolicies[index] = { ...existing, ...input, updateTime: now() };
     c.res.writeHead(200, { 'content-length': 0 }).end();
@@ -242,7 +315,12 @@ export interface WebhookDelivery {
   history: Array<{ status: number; error?: string }>;
 }
 
-export type PayloadBuilder = (format: 'default' | 'cloudevents', event: PushEvent, policyId: number, eventType: 'PUSH_ARTIFACT' | 'pushImage') => { body: string; contentType: string };
+export type PayloadBuilder = (
+  format: 'default' | 'cloudevents',
+  event: PushEvent,
+  policyId: number,
+  eventType: 'PUSH_ARTIFACT' | 'pushImage',
+) => { body: string; contentType: string };
 
 /** Harbor's notification handler and jobservice webhook job, in one process. */
 export class WebhookDeliverer {
@@ -256,7 +334,11 @@ export class WebhookDeliverer {
     private readonly state: HarborState,
     private readonly payload: PayloadBuilder,
     /** Harbor's JOBSERVICE_WEBHOOK_JOB_MAX_RETRY (3) and HTTP client timeout (3 s). */
-    private readonly options: { attempts: number; timeoutMs: number; backoffMs: number } = { attempts: 3, timeoutMs: 3000, backoffMs: 200 },
+    private readonly options: { attempts: number; timeoutMs: number; backoffMs: number } = {
+      attempts: 3,
+      timeoutMs: 3000,
+      backoffMs: 200,
+    },
     /** pushImage on 1.9/1.10, which also fires for tagged pushes only (core/service/notifications/registry). */
     private readonly pushEventType: 'PUSH_ARTIFACT' | 'pushImage' = 'PUSH_ARTIFACT',
   ) {}
@@ -268,7 +350,9 @@ export class WebhookDeliverer {
     if (!project || slash < 0) return;
     const event: PushEvent = { project: project.name, repository: repo.slice(slash + 1), digest, tag, operator };
     if (this.pushEventType === 'pushImage' && !tag) return;
-    const policies = this.state.webhookPolicies.filter((p) => p.projectId === project.id && p.enabled && p.eventTypes.includes(this.pushEventType));
+    const policies = this.state.webhookPolicies.filter(
+      (p) => p.projectId === project.id && p.enabled && p.eventTypes.includes(this.pushEventType),
+    );
     for (const policy of policies) {
       for (const target of policy.targets) {
         if (target.type !== 'http') continue;
@@ -279,8 +363,23 @@ export class WebhookDeliverer {
   }
 
   private async deliver(policy: WebhookPolicyRecord, target: WebhookTargetRecord, event: PushEvent): Promise<void> {
-    const { body, contentType } = this.payload(target.payloadFormat === 'CloudEvents' ? 'cloudevents' : 'default', event, policy.id, this.pushEventType);
-    const record: WebhookDelivery = { policyId: policy.id, address: target.address, eventType: this.pushEventType, repository: `${event.project}/${event.repository}`, digest: event.digest, tag: event.tag, status: 0, attempts: 0, history: [] };
+    const { body, contentType } = this.payload(
+      target.payloadFormat === 'CloudEvents' ? 'cloudevents' : 'default',
+      event,
+      policy.id,
+      this.pushEventType,
+    );
+    const record: WebhookDelivery = {
+      policyId: policy.id,
+      address: target.address,
+      eventType: this.pushEventType,
+      repository: `${event.project}/${event.repository}`,
+      digest: event.digest,
+      tag: event.tag,
+      status: 0,
+      attempts: 0,
+      history: [],
+    };
     this.deliveries.push(record);
     for (let attempt = 1; attempt <= this.options.attempts && !this.abort.signal.aborted; attempt++) {
       record.attempts = attempt;
@@ -295,7 +394,9 @@ export class WebhookDeliverer {
         const text = await res.body.text();
         record.status = res.statusCode;
         delete record.error;
-        record.history.push(res.statusCode < 300 ? { status: res.statusCode } : { status: res.statusCode, error: text.slice(0, 300) });
+        record.history.push(
+          res.statusCode < 300 ? { status: res.statusCode } : { status: res.statusCode, error: text.slice(0, 300) },
+        );
         if (res.statusCode >= 200 && res.statusCode < 300) return;
       } catch (error) {
         record.status = 0;

@@ -55,7 +55,11 @@ function unixSeconds(d: Date): number {
   return Math.floor(d.getTime() / 1000);
 }
 
-export function harborDefaultPayload(type: HarborEventType, e: PushEvent, site: HarborSite): { body: string; contentType: string } {
+export function harborDefaultPayload(
+  type: HarborEventType,
+  e: PushEvent,
+  site: HarborSite,
+): { body: string; contentType: string } {
   const body = {
     type,
     occur_at: unixSeconds(site.occurAt ?? new Date()),
@@ -65,7 +69,11 @@ export function harborDefaultPayload(type: HarborEventType, e: PushEvent, site: 
   return { body: JSON.stringify(body), contentType: 'application/json' };
 }
 
-export function harborCloudEventsPayload(type: Exclude<HarborEventType, 'pushImage'>, e: PushEvent, site: HarborSite): { body: string; contentType: string } {
+export function harborCloudEventsPayload(
+  type: Exclude<HarborEventType, 'pushImage'>,
+  e: PushEvent,
+  site: HarborSite,
+): { body: string; contentType: string } {
   const body = {
     specversion: '1.0',
     id: randomUUID(),
@@ -127,7 +135,9 @@ const METHODS: Record<RegistryEvent['action'], string> = { push: 'PUT', pull: 'G
 function target(e: RegistryEvent, version: 'v1' | 'v2', host: string): object {
   if (e.action === 'delete') {
     // Distribution's delete events carry only what was named in the request.
-    return e.tag !== undefined ? { repository: e.repository, tag: e.tag } : { digest: e.digest, repository: e.repository };
+    return e.tag !== undefined
+      ? { repository: e.repository, tag: e.tag }
+      : { digest: e.digest, repository: e.repository };
   }
   const manifest = MANIFEST_MEDIA_TYPES.includes(e.mediaType);
   const url = `https://${host}/v2/${e.repository}/${manifest ? 'manifests' : 'blobs'}/${e.digest}`;
@@ -160,7 +170,13 @@ export function distributionEnvelope(
       timestamp: (options.timestamp ?? new Date()).toISOString(),
       action: e.action,
       target: target(e, version, host),
-      request: { id: randomUUID(), addr: '10.0.0.7:52114', host, method: METHODS[e.action], useragent: 'docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/6.1.0 os/linux arch/amd64' },
+      request: {
+        id: randomUUID(),
+        addr: '10.0.0.7:52114',
+        host,
+        method: METHODS[e.action],
+        useragent: 'docker/24.0.7 go/go1.20.10 git-commit/311b9ff kernel/6.1.0 os/linux arch/amd64',
+      },
       actor: { name: options.actor ?? 'admin' },
       source: { addr: 'registry-7d9f8c6b5-x2kqp:5000', instanceID },
     })),

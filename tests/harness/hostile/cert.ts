@@ -17,11 +17,31 @@ export async function makePeerCert(address: string): Promise<PeerCert> {
     const certPath = join(dir, 'cert.pem');
     const result = spawnSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-subj', `/CN=${address}`,
-        '-addext', `subjectAltName=IP:${address},DNS:localhost`, '-days', '2', '-keyout', keyPath, '-out', certPath],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-subj',
+        `/CN=${address}`,
+        '-addext',
+        `subjectAltName=IP:${address},DNS:localhost`,
+        '-days',
+        '2',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+      ],
       { encoding: 'utf8' },
     );
-    if (result.error || result.status !== 0) throw new Error(`openssl could not make the hostile peer's certificate: ${result.error?.message ?? result.stderr}`);
+    if (result.error || result.status !== 0)
+      throw new Error(
+        `openssl could not make the hostile peer's certificate: ${result.error?.message ?? result.stderr}`,
+      );
     return { key: await readFile(keyPath, 'utf8'), cert: await readFile(certPath, 'utf8') };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -7,7 +7,10 @@ export async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ outcom
     peak = Math.max(peak, process.memoryUsage().rss);
   }, 5);
   try {
-    const outcome = await work().then((value) => value, (error: unknown) => error);
+    const outcome = await work().then(
+      (value) => value,
+      (error: unknown) => error,
+    );
     return { outcome, growthBytes: Math.max(peak, process.memoryUsage().rss) - baseline };
   } finally {
     clearInterval(sampler);

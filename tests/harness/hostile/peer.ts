@@ -114,12 +114,24 @@ export async function startHostilePeer(options: { address?: string; port?: numbe
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
     const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
-    const recorded: RecordedRequest = { scheme, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers };
+    const recorded: RecordedRequest = {
+      scheme,
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      headers: req.headers,
+    };
     requests.push(recorded);
     req.resume();
     const url = new URL(recorded.url, `${scheme}://${req.headers.host ?? address}`);
     const answer = scripts.map((s) => s(recorded, url)).find((a) => a !== undefined);
-    send(res, answer ?? { status: 404, headers: { 'content-type': 'application/json' }, body: '{"errors":[{"code":"NOT_FOUND","message":"not scripted"}]}' });
+    send(
+      res,
+      answer ?? {
+        status: 404,
+        headers: { 'content-type': 'application/json' },
+        body: '{"errors":[{"code":"NOT_FOUND","message":"not scripted"}]}',
+      },
+    );
   };
   const plain = createHttpServer(handle);
   const tls = createHttpsServer({ key, cert }, handle);

@@ -45,9 +45,16 @@ export class SwrAuth {
       return;
     }
     const issuedAt = new Date();
-    const grant: Grant = { username: creds.username, repositories: new Map(), expiresAt: issuedAt.getTime() + this.expiresIn * 1000 };
+    const grant: Grant = {
+      username: creds.username,
+      repositories: new Map(),
+      expiresAt: issuedAt.getTime() + this.expiresIn * 1000,
+    };
     // Scopes may come as repeated parameters or space-separated in one, as the Docker token spec allows.
-    const scopes = url.searchParams.getAll('scope').flatMap((s) => s.split(' ')).filter(Boolean);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .flatMap((s) => s.split(' '))
+      .filter(Boolean);
     for (const scope of scopes) grantScope(grant, scope);
     const token = this.sign(grant, issuedAt);
     this.tokens.set(token, grant);
@@ -56,10 +63,23 @@ export class SwrAuth {
 
   private sign(grant: Grant, issuedAt: Date): string {
     const iat = Math.floor(issuedAt.getTime() / 1000);
-    const access = [...grant.repositories].map(([name, actions]) => ({ type: 'repository', name, actions: [...actions] }));
+    const access = [...grant.repositories].map(([name, actions]) => ({
+      type: 'repository',
+      name,
+      actions: [...actions],
+    }));
     const part = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
     const head = part({ alg: 'HS256', typ: 'JWT' });
-    const body = part({ iss: 'swr-standin', sub: grant.username, aud: SERVICE, iat, nbf: iat, exp: iat + this.expiresIn, jti: randomUUID(), access });
+    const body = part({
+      iss: 'swr-standin',
+      sub: grant.username,
+      aud: SERVICE,
+      iat,
+      nbf: iat,
+      exp: iat + this.expiresIn,
+      jti: randomUUID(),
+      access,
+    });
     const signature = createHmac('sha256', this.signingKey).update(`${head}.${body}`).digest('base64url');
     return `${head}.${body}.${signature}`;
   }

@@ -6,9 +6,21 @@ import { REALM_PATH, SERVICE, type Action, type SwrAuth } from './auth.js';
 import { bearerToken, sendError, sendJson, sendText } from './http.js';
 
 // Hop-by-hop headers describe one connection, not the message; node already answered `expect`.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'upgrade', 'te', 'trailer', 'expect', 'transfer-encoding']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'transfer-encoding',
+]);
 
-const OCI_MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.oci.image.index.v1+json']);
+const OCI_MANIFEST_TYPES = new Set([
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+]);
 // Distribution refuses manifests above 4 MiB; the stand-in buffers manifest PUTs, so it caps too.
 const MANIFEST_LIMIT = 4 * 1024 * 1024;
 
@@ -79,12 +91,20 @@ function authorise(req: IncomingMessage, ctx: FrontContext, target: Target | 'ba
   // SWR refuses Basic on /v2 (notes §4.2): the caller must go through the token endpoint.
   if (token === undefined) return denied(401, 'UNAUTHORIZED', 'authentication required', challenge(ctx, repo, action));
   if (target === 'base') {
-    return ctx.auth.tokenValid(token) ? { ok: true } : denied(401, 'UNAUTHORIZED', 'authentication required', challenge(ctx, undefined, undefined, 'invalid_token'));
+    return ctx.auth.tokenValid(token)
+      ? { ok: true }
+      : denied(401, 'UNAUTHORIZED', 'authentication required', challenge(ctx, undefined, undefined, 'invalid_token'));
   }
   const verdict = ctx.auth.tokenAllows(token, target.repo, action);
-  if (verdict === 'unknown') return denied(401, 'UNAUTHORIZED', 'authentication required', challenge(ctx, repo, action, 'invalid_token'));
+  if (verdict === 'unknown')
+    return denied(401, 'UNAUTHORIZED', 'authentication required', challenge(ctx, repo, action, 'invalid_token'));
   if (verdict === 'insufficient') {
-    return denied(401, 'UNAUTHORIZED', `access to ${target.repo} (${action}) not granted by the token`, challenge(ctx, repo, action, 'insufficient_scope'));
+    return denied(
+      401,
+      'UNAUTHORIZED',
+      `access to ${target.repo} (${action}) not granted by the token`,
+      challenge(ctx, repo, action, 'insufficient_scope'),
+    );
   }
   return organizationCheck(ctx, target.repo, action);
 }
@@ -101,7 +121,8 @@ function organizationCheck(ctx: FrontContext, repo: string, action: Action): Che
     return denied(401, 'DENIED', 'Authenticate Error', challenge(ctx, repo, action));
   }
   // Observed (3rd party): a missing organization is a 401 DENIED, not an auto-create.
-  if (!ctx.namespaces.has(ns)) return denied(401, 'DENIED', 'Image organization does not exist', challenge(ctx, repo, action));
+  if (!ctx.namespaces.has(ns))
+    return denied(401, 'DENIED', 'Image organization does not exist', challenge(ctx, repo, action));
   return { ok: true };
 }
 
@@ -203,7 +224,14 @@ export function handleV2(req: IncomingMessage, res: ServerResponse, ctx: FrontCo
 }
 
 /** Streams the request to the backing registry (or sends `body` when already read) and the answer back. */
-function forward(req: IncomingMessage, res: ServerResponse, ctx: FrontContext, url: URL, target: Target, body: Buffer | undefined): void {
+function forward(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: FrontContext,
+  url: URL,
+  target: Target,
+  body: Buffer | undefined,
+): void {
   const headers = relayHeaders(req.rawHeaders, body ? new Set(['content-length']) : undefined);
   if (body) headers.push('Content-Length', String(body.length));
   const upstream = httpRequest({

@@ -115,7 +115,15 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
       auth.handleToken(req, res, new URL(req.url ?? '/', externalUrl));
       return;
     }
-    handleV2(req, res, { auth, namespaces, foreignNamespaces, mounts: options.mounts ?? true, backingUrl: new URL(registry.url), externalUrl, agent });
+    handleV2(req, res, {
+      auth,
+      namespaces,
+      foreignNamespaces,
+      mounts: options.mounts ?? true,
+      backingUrl: new URL(registry.url),
+      externalUrl,
+      agent,
+    });
   });
 
   let port: number;
