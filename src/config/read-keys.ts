@@ -7,9 +7,9 @@ export type KeyValues<S> = { [K in keyof S]: ValueOf<S[K]> };
 
 export interface KeyReader<S> {
   /** The key's value; its problems pushed the first time it is asked for. */
-  get<K extends keyof S & string>(key: K): ValueOf<S[K]>;
+  get: <K extends keyof S & string>(key: K) => ValueOf<S[K]>;
   /** Every key of the table, in its order (those not yet read add their problems). */
-  all(): KeyValues<S>;
+  all: () => KeyValues<S>;
 }
 
 /** Trimmed, and undefined when empty: an empty `KEY=` line is no value. */

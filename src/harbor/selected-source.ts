@@ -12,8 +12,8 @@ import { V2Source } from './v2-source.js';
 
 export interface SourceHooks {
   /** The service log: the API chosen, refused names. */
-  info?(message: string): void;
-  warn?(message: string): void;
+  info?: (message: string) => void;
+  warn?: (message: string) => void;
   /**
    * Filled with the host of Harbor's external_url once systeminfo was read with credentials: the source
    * registry client was given this same array as its tokenRealmHosts (it is built before Harbor answers).

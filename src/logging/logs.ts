@@ -73,9 +73,9 @@ function lineFormat(redactor: Redactor, style: LogFormat) {
     winston.format.timestamp(),
     winston.format.printf(({ timestamp, level, message, jobId, ...meta }) => {
       // A job's lines start with its id, so that grep finds every step of one job across the files.
-      const job = jobId ? `[job ${oneLine(String(jobId))}] ` : '';
+      const job = typeof jobId === 'string' && jobId ? `[job ${oneLine(jobId)}] ` : '';
       const extra = Object.keys(meta).length > 0 ? ` ${JSON.stringify(meta)}` : '';
-      return `${timestamp} ${level.toUpperCase()} ${job}${message}${extra}`;
+      return `${String(timestamp)} ${level.toUpperCase()} ${job}${String(message)}${extra}`;
     }),
   );
 }

@@ -2,6 +2,7 @@
 // as a last line of defence behind code that never puts them in messages in the first place.
 // The configuration's secrets stay for the life of the process; secrets a request brought are held only while
 // a job uses them (reference-counted), so that a caller cannot grow the set or blank out ordinary words.
+import { mapStrings } from './one-line.js';
 
 /** Shorter values are never scrubbed: masking them would mangle ordinary text. */
 export const MIN_SCRUBBED_LENGTH = 6;
@@ -64,11 +65,6 @@ export class Redactor {
 
   /** Deep copy with every string scrubbed, for structured log fields and API answers. */
   redactValue<T>(value: T): T {
-    if (typeof value === 'string') return this.redact(value) as T;
-    if (Array.isArray(value)) return value.map((v) => this.redactValue(v)) as T;
-    if (value && typeof value === 'object' && !(value instanceof Date)) {
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.redactValue(v)])) as T;
-    }
-    return value;
+    return mapStrings(value, (text) => this.redact(text));
   }
 }

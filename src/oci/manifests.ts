@@ -71,7 +71,7 @@ export async function getManifest(
     throw schema1Error(transport, repository, reference);
   let parsed: ImageManifest | (ImageIndex & { schemaVersion?: number; mediaType?: string });
   try {
-    parsed = JSON.parse(bytes.toString('utf8'));
+    parsed = JSON.parse(bytes.toString('utf8')) as typeof parsed;
   } catch {
     throw new RegistryError({
       code: 'MANIFEST_INVALID',

@@ -4,6 +4,7 @@
 export const PEER_TEXT_MAX = 300;
 
 // C0, DEL, C1, and the Unicode line and paragraph separators that some log viewers break lines at.
+// eslint-disable-next-line no-control-regex -- matching control characters is this file's whole purpose
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

@@ -18,7 +18,7 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
     (_req, res, next) => {
       res.on('finish', () =>
         count(
-          res.locals.notificationKind ?? 'unknown',
+          typeof res.locals.notificationKind === 'string' ? res.locals.notificationKind : 'unknown',
           outcomeOf(res.statusCode, res.locals.notificationAccepted === true),
         ),
       );
@@ -49,14 +49,12 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
         );
       }
       res.locals.notificationAccepted = summary.queued.length + summary.merged.length + summary.pending > 0;
-      res
-        .status(200)
-        .json({
-          accepted: summary.queued.length + summary.merged.length + summary.pending,
-          jobs: [...summary.queued, ...summary.merged],
-          pending: summary.pending,
-          ignored: [...parsed.ignored, ...summary.ignored],
-        });
+      res.status(200).json({
+        accepted: summary.queued.length + summary.merged.length + summary.pending,
+        jobs: [...summary.queued, ...summary.merged],
+        pending: summary.pending,
+        ignored: [...parsed.ignored, ...summary.ignored],
+      });
     },
   );
   return router;
