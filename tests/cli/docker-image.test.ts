@@ -281,6 +281,8 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
   const services = (compose.services ?? {}) as { [name: string]: { [key: string]: Yaml } };
   const [name, service] = Object.entries(services)[0] ?? ['', {}];
   const list = (v: Yaml | undefined): Yaml[] => (Array.isArray(v) ? v : v === undefined || v === null ? [] : [v]);
+  /** A compose value as text: a scalar as YAML wrote it, a list or mapping as JSON (String() would say [object Object]). */
+  const text = (v: Yaml | undefined): string => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
 
   test('one service, built from docker/Dockerfile, configured by env_file app.conf', () => {
     const problems: string[] = [];
@@ -289,14 +291,14 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
     const build = service.build as { [key: string]: Yaml } | undefined;
     const dockerfile =
       build &&
-      posix.normalize(posix.join('docker', String(build.context ?? '.'), String(build.dockerfile ?? 'Dockerfile')));
+      posix.normalize(posix.join('docker', text(build.context ?? '.'), text(build.dockerfile ?? 'Dockerfile')));
     if (dockerfile !== DOCKERFILE)
       problems.push(
-        `${COMPOSE}: build resolves to ${dockerfile} (context ${build?.context}, dockerfile ${build?.dockerfile}), not ${DOCKERFILE}`,
+        `${COMPOSE}: build resolves to ${dockerfile} (context ${text(build?.context)}, dockerfile ${text(build?.dockerfile)}), not ${DOCKERFILE}`,
       );
-    if (build && posix.normalize(posix.join('docker', String(build.context))) !== '.')
+    if (build && posix.normalize(posix.join('docker', text(build.context))) !== '.')
       problems.push(`${COMPOSE}: build.context is not the repo root, where .dockerignore and the COPY sources are`);
-    const envFiles = list(service.env_file).map(String);
+    const envFiles = list(service.env_file).map(text);
     if (envFiles.join() !== 'app.conf')
       problems.push(
         `${COMPOSE}: env_file is ${envFiles.join(', ') || 'missing'}, not app.conf (the old tool's --env-file)`,
@@ -307,7 +309,7 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
   test('the same port, volumes and health check as the image', () => {
     const problems: string[] = [];
     const containerPorts = list(service.ports).map((p) =>
-      String(p)
+      text(p)
         .split(':')
         .at(-1)!
         .replace(/\/tcp$/, ''),
@@ -316,18 +318,18 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
       problems.push(
         `${COMPOSE}: ports publish container port(s) ${containerPorts.join(', ') || 'none'} but the image EXPOSEs ${EXPOSED.join(', ')}`,
       );
-    const targets = list(service.volumes).map((v) => String(v).split(':')[1]);
+    const targets = list(service.volumes).map((v) => text(v).split(':')[1]);
     if ([...targets].sort().join() !== [...VOLUMES].sort().join())
       problems.push(
         `${COMPOSE}: volumes mount ${targets.join(', ')} but the image's VOLUMEs are ${VOLUMES.join(', ')}`,
       );
     const topVolumes = (compose.volumes ?? {}) as { [key: string]: Yaml };
-    for (const v of list(service.volumes).map((v) => String(v).split(':')[0])) {
+    for (const v of list(service.volumes).map((v) => text(v).split(':')[0])) {
       if (!v.startsWith('/') && !v.startsWith('.') && !(v in topVolumes))
         problems.push(`${COMPOSE}: named volume ${v} is not declared under volumes:`);
     }
     const health = service.healthcheck as { [key: string]: Yaml } | undefined;
-    const test = list(health?.test).map(String);
+    const test = list(health?.test).map(text);
     if (test[0] !== 'CMD' || JSON.stringify(test.slice(1)) !== JSON.stringify(HEALTH_ARGV))
       problems.push(
         `${COMPOSE}: healthcheck.test is not ["CMD", ...] with the Dockerfile's HEALTHCHECK command (${JSON.stringify(HEALTH_ARGV)})`,
@@ -338,9 +340,9 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
       ['start-period', 'start_period'],
       ['retries', 'retries'],
     ] as const) {
-      if (String(health?.[key]) !== String(HEALTHCHECK?.flags[flag]))
+      if (text(health?.[key]) !== String(HEALTHCHECK?.flags[flag]))
         problems.push(
-          `${COMPOSE}: healthcheck.${key} is ${health?.[key]} but the Dockerfile's HEALTHCHECK --${flag} is ${HEALTHCHECK?.flags[flag]}`,
+          `${COMPOSE}: healthcheck.${key} is ${text(health?.[key])} but the Dockerfile's HEALTHCHECK --${flag} is ${HEALTHCHECK?.flags[flag]}`,
         );
     }
     expect(problems).toEqual([]);
@@ -349,11 +351,11 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
   test("hardened, restarted, stopped gracefully, on Harbor's network", () => {
     const problems: string[] = [];
     if (service.restart !== 'unless-stopped')
-      problems.push(`${COMPOSE}: restart is ${service.restart}, not unless-stopped`);
+      problems.push(`${COMPOSE}: restart is ${text(service.restart)}, not unless-stopped`);
     if (service.read_only !== true) problems.push(`${COMPOSE}: read_only is not true`);
     if (
       !list(service.tmpfs)
-        .map(String)
+        .map(text)
         .some((t) => t.split(':')[0] === '/tmp')
     )
       problems.push(`${COMPOSE}: no tmpfs on /tmp (SQLite's temporary files) beside read_only`);
@@ -362,14 +364,14 @@ describe('docker/docker-compose.yml agrees with docker/Dockerfile', () => {
     if (!list(service.security_opt).includes('no-new-privileges:true'))
       problems.push(`${COMPOSE}: security_opt lacks no-new-privileges:true`);
     if (service.privileged === true) problems.push(`${COMPOSE}: privileged is true`);
-    const grace = /^(\d+)s$/.exec(String(service.stop_grace_period))?.[1];
+    const grace = /^(\d+)s$/.exec(text(service.stop_grace_period))?.[1];
     if (!grace || Number(grace) <= DEFAULTS.shutdownGraceMs / 1000)
       problems.push(
-        `${COMPOSE}: stop_grace_period ${service.stop_grace_period} does not outlast ShutdownGraceSeconds' default (${DEFAULTS.shutdownGraceMs / 1000}s) plus the service's stop margin; docker would SIGKILL running copies`,
+        `${COMPOSE}: stop_grace_period ${text(service.stop_grace_period)} does not outlast ShutdownGraceSeconds' default (${DEFAULTS.shutdownGraceMs / 1000}s) plus the service's stop margin; docker would SIGKILL running copies`,
       );
     const networks = (compose.networks ?? {}) as { [key: string]: { [key: string]: Yaml } };
     const harbor = list(service.networks)
-      .map(String)
+      .map(text)
       .find((n) => networks[n]?.name === 'harbor_harbor');
     if (!harbor || networks[harbor].external !== true)
       problems.push(
@@ -426,8 +428,8 @@ function run(
     });
     children.add(child);
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d));
-    child.stderr.on('data', (d: Buffer) => (output += d));
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     const timer = options.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
     child.once('error', reject);
     child.once('exit', (code, signal) => {
@@ -679,8 +681,8 @@ describe('the image, built and started outside Docker', () => {
     service = child;
     children.add(child);
     let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d));
-    child.stderr.on('data', (d: Buffer) => (output += d));
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     serviceExit = new Promise((resolve) =>
       child.once(
         'exit',

@@ -32,11 +32,14 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     let stdout = '';
     let stderr = '';
     let peakRss = 0;
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    const poll = setInterval(async () => {
-      const hwm = child.pid ? await highWaterMark(child.pid) : undefined;
-      if (hwm) peakRss = Math.max(peakRss, hwm);
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const poll = setInterval(() => {
+      // highWaterMark never rejects (a vanished process reads as undefined).
+      if (child.pid)
+        void highWaterMark(child.pid).then((hwm) => {
+          if (hwm) peakRss = Math.max(peakRss, hwm);
+        });
     }, 25);
     child.on('error', reject);
     child.on('close', (code) => {

@@ -1,6 +1,6 @@
 // Owns a Clock for unit tests whose time moves only when the test says so: sleeps end when advance()
 // passes their time, or reject when their signal aborts.
-import type { Clock } from '../../src/oci/clock.js';
+import { abortReason, type Clock } from '../../src/oci/clock.js';
 
 export class FakeClock implements Clock {
   private t: number;
@@ -16,12 +16,12 @@ export class FakeClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(abortReason(signal));
       const sleeper = { at: this.t + ms, wake: resolve };
       this.sleepers.push(sleeper);
       signal?.addEventListener('abort', () => {
         this.sleepers = this.sleepers.filter((s) => s !== sleeper);
-        reject(signal.reason);
+        reject(abortReason(signal));
       });
     });
   }

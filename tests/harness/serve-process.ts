@@ -81,8 +81,8 @@ export async function startServeProcess(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
-    child.stdout.on('data', (d: Buffer) => (output += d));
-    child.stderr.on('data', (d: Buffer) => (output += d));
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
     exit = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         children.delete(child);

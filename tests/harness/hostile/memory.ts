@@ -1,6 +1,6 @@
 // Owns measuring how much resident memory a piece of work adds at its peak (sampled while it runs).
 
-export async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ outcome: T | unknown; growthBytes: number }> {
+export async function peakRssGrowth<T>(work: () => Promise<T>): Promise<{ outcome: unknown; growthBytes: number }> {
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
   const sampler = setInterval(() => {

@@ -77,8 +77,8 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
   const namespaces = new Set(options.namespaces ?? []);
   const foreignNamespaces = new Set(options.foreignNamespaces ?? []);
   let externalUrl = '';
-  // Assigned below; the limiter and the 503 counter read and write through it.
-  let standIn!: SwrStandIn;
+  // `standIn` is declared below, once the port is known; the limiter and the 503 counter read and write
+  // through it, and no request reaches them before then.
   const limiter = new RateLimit(() => standIn.requestsPerSecond);
   const requests: SwrRequest[] = [];
 
@@ -139,7 +139,7 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
   server.unref();
 
   let stopped = false;
-  standIn = {
+  const standIn: SwrStandIn = {
     url: externalUrl,
     host,
     region,
