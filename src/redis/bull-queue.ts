@@ -2,7 +2,7 @@
 // can run the job, exactly once. BullMQ's job lock hands the job of a replica that died to another one once
 // the lock expires. De-duplication per copy key, the pending pushes and job outcomes live beside it in Redis.
 import { randomUUID } from 'node:crypto';
-import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
+import { Queue, UnrecoverableError, WaitingError, Worker, type Job as BullJob } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type winston from 'winston';
 import { logDone, logFailedAttempt, logStarted } from '../jobs/attempt-log.js';
@@ -43,6 +43,8 @@ export interface BullQueueOptions {
 }
 
 const QUEUE_NAME = 'jobs';
+/** How long a stop waits, after aborting the jobs still running, for them to hand themselves back to the queue. */
+const HAND_BACK_MS = 1000;
 
 export class BullQueue implements JobQueue {
   readonly backend = 'redis' as const;
@@ -139,7 +141,7 @@ export class BullQueue implements JobQueue {
 
   async start(options: QueueStartOptions): Promise<void> {
     const { backoffBaseMs, backoffMaxMs, lockMs, concurrency, retries } = this.options;
-    this.worker = new Worker<JobData, JobOutcome>(QUEUE_NAME, (job) => this.process(job, options), {
+    this.worker = new Worker<JobData, JobOutcome>(QUEUE_NAME, (job, token) => this.process(job, options, token), {
       connection: this.redis,
       prefix: this.options.prefix,
       concurrency,
@@ -173,7 +175,11 @@ export class BullQueue implements JobQueue {
     await this.worker.waitUntilReady();
   }
 
-  private async process(bull: BullJob<JobData, JobOutcome>, options: QueueStartOptions): Promise<JobOutcome> {
+  private async process(
+    bull: BullJob<JobData, JobOutcome>,
+    options: QueueStartOptions,
+    token?: string,
+  ): Promise<JobOutcome> {
     const id = bull.id!;
     const cancel = new AbortController();
     this.running.set(id, cancel);
@@ -198,13 +204,13 @@ export class BullQueue implements JobQueue {
           outcome = { results: [...outcome.results, ...more.results], skipped: outcome.skipped && more.skipped };
         }
       } catch (error) {
-        if (this.stopping) return this.leaveForNextOwner();
+        if (this.stopping) return await this.leaveForNextOwner(bull, token);
         // BullMQ stores the message as the job's error: one capped line, as the SQLite store keeps it.
         const message = oneLine((error as Error).message ?? String(error));
         if (isPermanent(error)) throw new UnrecoverableError(message);
         throw message === (error as Error).message ? error : new Error(message);
       }
-      if (this.stopping && judge(outcome).state === 'failed') return this.leaveForNextOwner();
+      if (this.stopping && judge(outcome).state === 'failed') return await this.leaveForNextOwner(bull, token);
       const verdict = judge(outcome);
       outcome = mapStrings(outcome, (text) => oneLine(text)); // stored by BullMQ as the job's results: one capped line each
       if (verdict.state === 'failed') {
@@ -226,12 +232,14 @@ export class BullQueue implements JobQueue {
   }
 
   /**
-   * Past the grace period the service closes its registry clients under running copies: the failure is the
-   * stop's doing. Never settling leaves the job active under a lock nobody renews, so another replica (or
-   * this one's next start) takes it over once the lock expires, without spending an attempt.
+   * Past the grace period the stop aborts the job's signal: the failure is the stop's doing, not the job's. The
+   * job goes back to the waiting list without spending an attempt, so another replica (or this one's next start)
+   * takes it at once; WaitingError tells BullMQ the job has been moved. Should Redis refuse the move, the job
+   * stays active under a lock nobody renews, and is taken over when that lock expires.
    */
-  private leaveForNextOwner(): Promise<JobOutcome> {
-    return new Promise(() => undefined);
+  private async leaveForNextOwner(bull: BullJob<JobData, JobOutcome>, token: string | undefined): Promise<never> {
+    await bull.moveToWait(token).catch(() => undefined);
+    throw new WaitingError();
   }
 
   private progressReporter(bull: BullJob<JobData, JobOutcome>): (p: JobProgress) => void {
@@ -255,8 +263,11 @@ export class BullQueue implements JobQueue {
       await this.clock.sleep(Math.min(100, deadline - this.clock.now()));
     const left = this.running.size;
     for (const running of this.running.values()) running.abort(new Error('the service is stopping'));
-    // Forced: jobs still running keep their lock until it expires, then another replica (or the next start) takes them.
-    await worker.close(left > 0);
+    // Aborted jobs hand themselves back to the queue within moments (leaveForNextOwner): give them that long.
+    // One that does not answer its signal keeps its lock until it expires, and the close is forced.
+    const handBack = this.clock.now() + HAND_BACK_MS;
+    while (this.running.size > 0 && this.clock.now() < handBack) await this.clock.sleep(50);
+    await worker.close(this.running.size > 0);
     return left;
   }
 

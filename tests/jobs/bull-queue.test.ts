@@ -152,4 +152,25 @@ describe('running jobs', () => {
     expect(handled).toEqual([`a:${job.id}`, `b:${job.id}`]);
     release();
   }, 60_000);
+
+  test('a job that answers its signal past the grace period is handed back to the queue at once, its attempt not spent', async () => {
+    const [a, b] = replicas(2, 'handback');
+    await a.start({
+      handler: (_job, _progress, signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+        ),
+    });
+    const { job } = await a.enqueue(spec(['v1'], 'handback'), 'k-handback');
+    await until('the job running on a', async () => ((await a.get(job.id))?.state === 'running' ? true : undefined));
+    expect(await a.stop(200)).toBe(1);
+    // Waiting again, not active under a lock nobody renews: no lock has to expire before another replica takes it.
+    expect(await b.get(job.id)).toMatchObject({ state: 'queued', attempts: 1 });
+    await b.start({ handler: async () => ({ results: [] }) });
+    const finished = await until('b to finish the job', async () => {
+      const j = await b.get(job.id);
+      return j?.state === 'succeeded' ? j : undefined;
+    });
+    expect(finished.id).toBe(job.id);
+  }, 60_000);
 });
