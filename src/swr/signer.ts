@@ -64,8 +64,8 @@ export function canonicalRequest(request: SignableRequest, signedHeaders: string
 }
 
 /**
- * Signs in place: adds X-Sdk-Date and Authorization. Signs host, x-sdk-date and every header already set
- * (content-type, x-project-id), as the SDKs do.
+ * The request's headers plus X-Sdk-Date and Authorization, as a new object (the request is left as it was).
+ * Signs host, x-sdk-date and every header already set (content-type, x-project-id), as the SDKs do.
  */
 export function signRequest(
   request: SignableRequest,
