@@ -57,20 +57,15 @@ test('an OCI multi-arch index becomes a Docker manifest list of converted images
   const list = (await getManifest(dst, 'convert/multi', 'v1'))!;
   expect(list.digest).toBe(result.destinationDigest);
   expect(list.json.mediaType).toBe(DOCKER_LIST);
-  expect(list.json.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture)).toEqual([
-    'amd64',
-    'arm64',
-  ]);
-  for (const [i, child] of (list.json.manifests as Array<{ digest: string; mediaType: string }>).entries()) {
+  expect(list.json.manifests!.map((m) => m.platform!.architecture)).toEqual(['amd64', 'arm64']);
+  for (const [i, child] of list.json.manifests!.entries()) {
     expect(child.mediaType).toBe(DOCKER_MANIFEST);
     const image = (await getManifest(dst, 'convert/multi', child.digest))!;
     expect(image.json.mediaType).toBe(DOCKER_MANIFEST);
     // Blobs keep their digests: only descriptions changed.
-    expect(image.json.layers.map((l: { digest: string }) => l.digest)).toEqual(
-      pushed.images[i].layers.map((l) => l.digest),
-    );
-    expect(image.json.config.digest).toBe(pushed.images[i].config.digest);
-    expect(image.json.layers[0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
+    expect(image.json.layers!.map((l) => l.digest)).toEqual(pushed.images[i].layers.map((l) => l.digest));
+    expect(image.json.config!.digest).toBe(pushed.images[i].config.digest);
+    expect(image.json.layers![0].mediaType).toBe('application/vnd.docker.image.rootfs.diff.tar.gzip');
   }
   await assertImageComplete(dst, 'convert/multi', 'v1');
 });
@@ -125,7 +120,7 @@ test('a zstd layer cannot be described in Docker formats: the image fails and sa
   const manifest = (await getManifest(src, 'convert/zstd', 'gzip'))!;
   const zstd = {
     ...manifest.json,
-    layers: manifest.json.layers.map((l: object) => ({
+    layers: manifest.json.layers!.map((l) => ({
       ...l,
       mediaType: 'application/vnd.oci.image.layer.v1.tar+zstd',
     })),

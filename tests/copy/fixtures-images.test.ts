@@ -128,7 +128,7 @@ describe('pushing to a real registry', () => {
       await assertImageComplete(reg, repo, 'multi');
       // Removing one child's only layer must surface in the walk from the index.
       const childManifest = await getManifest(reg, repo, pushed.children[1].digest);
-      await rm(blobPath(reg.storageDir, childManifest!.json.layers[0].digest));
+      await rm(blobPath(reg.storageDir, childManifest!.json.layers![0].digest));
       await expect(assertImageComplete(reg, repo, 'multi')).rejects.toThrow(/linux\/arm64\/v8/);
     }
   });
@@ -153,7 +153,7 @@ describe('pushing to a real registry', () => {
     });
     const got = await getManifest(reg, repo, artifact.digest);
     expect(got?.json.artifactType).toBe('application/vnd.example.sbom.v1+json');
-    expect(got?.json.subject.digest).toBe(image.digest);
+    expect(got?.json.subject!.digest).toBe(image.digest);
     const byTag = await getManifest(reg, repo, image.digest.replace(':', '-'));
     expect(byTag?.digest).toBe(artifact.digest);
     await assertImageComplete(reg, repo, artifact.digest, { verifyContent: true });

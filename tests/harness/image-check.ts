@@ -4,11 +4,23 @@ import { createHash } from 'node:crypto';
 import { INDEX_TYPES, MANIFEST_TYPES, type Descriptor } from './media-types.js';
 import { blobStream, call, describe, header, type RegistryAccess } from './registry-http.js';
 
+/** A manifest's or an index's JSON: the fields the tests read (a registry's JSON may have more). */
+export interface ManifestJson {
+  schemaVersion?: number;
+  mediaType?: string;
+  artifactType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
 export interface FetchedManifest {
   digest: string;
   mediaType: string;
   body: Buffer;
-  json: any;
+  json: ManifestJson;
 }
 
 export async function getManifest(
@@ -24,7 +36,7 @@ export async function getManifest(
   });
   if (res.status === 404) return undefined;
   if (res.status !== 200) throw new Error(`get manifest ${repo}:${ref}: ${describe(res)}`);
-  const json = JSON.parse(res.body.toString('utf8'));
+  const json = JSON.parse(res.body.toString('utf8')) as ManifestJson;
   // The digest of the bytes received, not the header: what a copy must preserve is the bytes.
   const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
   const mediaType = json.mediaType ?? header(res, 'content-type') ?? '';
@@ -81,7 +93,7 @@ class Walk {
       this.problems.push(`${where}: manifest ${expected.digest} served as ${m.digest} (${m.body.length} bytes)`);
     }
     if (INDEX_TYPES.includes(m.mediaType)) {
-      for (const child of (m.json.manifests ?? []) as Descriptor[]) {
+      for (const child of m.json.manifests ?? []) {
         const p = child.platform;
         const label = p ? `${p.os}/${p.architecture}${p.variant ? '/' + p.variant : ''}` : child.digest;
         await this.manifest(child.digest, `${where} -> ${label}`, child);
@@ -92,7 +104,7 @@ class Walk {
       this.problems.push(`${where}: unexpected manifest media type ${m.mediaType}`);
       return;
     }
-    const blobs: Descriptor[] = [m.json.config, ...((m.json.layers ?? []) as Descriptor[])].filter(Boolean);
+    const blobs = [m.json.config, ...(m.json.layers ?? [])].filter((d): d is Descriptor => Boolean(d));
     for (const blob of blobs) await this.blob(blob, where);
   }
 

@@ -13,6 +13,7 @@ import { pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServeProcess } from '../harness/serve-process.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import type { ServiceJson } from '../harness/service-json.js';
 import { until } from '../harness/until.js';
 
 const HARBOR_PASSWORD = 'front-door-harbor-pass-93c1';
@@ -49,12 +50,12 @@ afterAll(async () => {
   await Promise.all([harbor?.stop(), dst?.stop()]);
 });
 
-async function oldCall(headers: Record<string, string>): Promise<{ status: number; json: any }> {
+async function oldCall(headers: Record<string, string>): Promise<{ status: number; json: ServiceJson }> {
   const res = await fetch(`${sut.url}/service/synchronization/namespace`, {
     method: 'POST',
     headers: { Projectname: 'proj', ...headers },
   });
-  return { status: res.status, json: await res.json() };
+  return { status: res.status, json: (await res.json()) as ServiceJson };
 }
 
 async function finalJob(id: string): Promise<Job> {
@@ -188,12 +189,12 @@ test("an accepted call's secrets are hidden while its jobs run and dropped when 
     expect([a.status, b.status]).toEqual([202, 202]);
     expect(redactor().redact(`sk=${sk} login=${login}`)).toBe('sk=*** login=***');
 
-    expect((await finalJob(a.json.jobId)).state).toBe('succeeded');
+    expect((await finalJob(a.json.jobId!)).state).toBe('succeeded');
     const bNow = (await (await fetch(`${sut.url}/api/v1/jobs/${b.json.jobId}`)).json()) as Job;
     expect(bNow.state).toBe('running');
     expect(redactor().redact(`sk=${sk}`)).toBe('sk=***');
 
-    expect((await finalJob(b.json.jobId)).state).toBe('succeeded');
+    expect((await finalJob(b.json.jobId!)).state).toBe('succeeded');
     expect(redactor().redact(`sk=${sk} login=${login}`)).toBe(`sk=${sk} login=${login}`);
     // The configured HarborPassword stays hidden: it is the configuration's, not only the call's.
     expect(redactor().redact(HARBOR_PASSWORD)).toBe('***');
@@ -219,7 +220,7 @@ test("a job's error is scrubbed before it is stored, even when the peer echoes t
   try {
     const call = await oldCall({ HWAuthMethod: 'AKSK', HWAK: ak, HWSK: sk, Namespace: 'echo-ns' });
     expect(call.status).toBe(202);
-    const job = await finalJob(call.json.jobId);
+    const job = await finalJob(call.json.jobId!);
     expect(job.state).toBe('failed');
     expect(job.error).toMatch(/with password \*\*\* may not push/);
     expect(JSON.stringify(job)).not.toContain(login);

@@ -159,7 +159,11 @@ function send(base: ServiceUnderTest, c: Case): Promise<Answer> {
   });
 }
 
-const json = (value: unknown) => [['content-type', 'application/json']] as Array<[string, string]>;
+/** A parsed JSON value's fields when it is an object (or array), else undefined. */
+const fieldsOf = (value: unknown): Record<string, unknown> | undefined =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+
+const json = () => [['content-type', 'application/json']] as Array<[string, string]>;
 
 // ---- the cases ---------------------------------------------------------------------------------------
 
@@ -521,7 +525,7 @@ function notificationCases(): Case[] {
       target: 'sut',
       method,
       path: '/service/notifications',
-      headers: json(0),
+      headers: json(),
       body: method === 'GET' || method === 'DELETE' ? undefined : '{}',
       expect: '4xx',
     });
@@ -1045,14 +1049,21 @@ test('over 1,000 hostile inputs across every endpoint: JSON 4xx answers, nothing
         problems.push(`${c.name}: no answer (${(error as Error).message})`);
         continue;
       }
-      let body: any;
+      let parsed: unknown;
       try {
-        body = JSON.parse(answer.text);
+        parsed = JSON.parse(answer.text);
       } catch {
-        body = undefined;
+        parsed = undefined;
       }
+      const body = fieldsOf(parsed);
       if (c.expect === 'ignore') {
-        if (answer.status !== 200 || body?.accepted !== 0 || body?.pending !== 0 || body?.jobs?.length !== 0)
+        const jobs = body?.jobs;
+        if (
+          answer.status !== 200 ||
+          body?.accepted !== 0 ||
+          body?.pending !== 0 ||
+          !(Array.isArray(jobs) && jobs.length === 0)
+        )
           problems.push(`${c.name}: expected 200 accepting nothing, got ${answer.status} ${answer.text.slice(0, 200)}`);
         continue;
       }
@@ -1060,12 +1071,13 @@ test('over 1,000 hostile inputs across every endpoint: JSON 4xx answers, nothing
         answer.status >= 400 &&
         answer.status < 500 &&
         /^application\/json/.test(answer.contentType) &&
-        body &&
-        typeof body === 'object' &&
+        body !== undefined &&
         Object.keys(body).join() === 'error' &&
-        Object.keys(body.error).sort().join() === 'code,message' &&
-        typeof body.error.code === 'string' &&
-        typeof body.error.message === 'string';
+        Object.keys(fieldsOf(body.error) ?? {})
+          .sort()
+          .join() === 'code,message' &&
+        typeof fieldsOf(body.error)?.code === 'string' &&
+        typeof fieldsOf(body.error)?.message === 'string';
       if (!shapeOk)
         problems.push(
           `${c.name}: ${answer.status} ${answer.contentType} ${answer.text.slice(0, 200)}${answer.status < 300 ? ` <- ${JSON.stringify(c.headers)} ${String(c.body).slice(0, 300)}` : ''}`,

@@ -12,6 +12,7 @@ import { distributionEnvelope, startHarbor, type HarborStandIn } from '../harnes
 import { getManifest, pushImage, pushIndex, type PushedImage, type PushedIndex } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, type ServiceUnderTest } from '../harness/service.js';
+import type { ServiceJson } from '../harness/service-json.js';
 import { until } from '../harness/until.js';
 
 const REGION = 'cn-north-4';
@@ -100,13 +101,13 @@ async function call(
   path: string,
   headers: Record<string, string> = {},
   body?: string,
-): Promise<{ status: number; json: any }> {
+): Promise<{ status: number; json: ServiceJson | undefined }> {
   const res = await fetch(`${sut.url}${path}`, { method, headers, body });
   const text = await res.text();
   answers.push(`${res.status} ${JSON.stringify([...res.headers])}\n${text}`);
-  let json: unknown;
+  let json: ServiceJson | undefined;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) as ServiceJson;
   } catch {
     json = undefined;
   }
@@ -163,7 +164,7 @@ describe('a full sync with known secrets', () => {
     });
     const first = await call('POST', '/service/notifications', { 'content-type': def.contentType, ...hook }, def.body);
     expect(first.status).toBe(200);
-    expect(first.json.accepted).toBe(1);
+    expect(first.json!.accepted).toBe(1);
     const ce = harbor.webhookPayload('cloudevents', {
       project: 'proj',
       repository: 'app',
@@ -205,9 +206,9 @@ describe('a full sync with known secrets', () => {
     );
     expect(envAnswer.status).toBe(200);
 
-    const appJob = await finalJob(first.json.jobs[0]);
+    const appJob = await finalJob((first.json!.jobs as string[])[0]);
     expect(appJob.state).toBe('succeeded');
-    const multiJob = await finalJob(envAnswer.json.jobs[0]);
+    const multiJob = await finalJob((envAnswer.json!.jobs as string[])[0]);
     expect(multiJob.state).toBe('succeeded');
     expect((await getManifest(dst, 'mirror/app', 'v1'))?.digest).toBe(image.digest);
     expect((await getManifest(dst, 'mirror/multi', 'm1'))?.digest).toBe(index.digest);
@@ -221,7 +222,7 @@ describe('a full sync with known secrets', () => {
       JSON.stringify({ project: 'proj', namespace: 'api-ns' }),
     );
     expect(queued.status).toBe(202);
-    const job = await finalJob(queued.json.jobId);
+    const job = await finalJob(queued.json!.jobId!);
     expect(job.state).toBe('succeeded');
     expect((await getManifest(dst, 'api-ns/app', 'v1'))?.digest).toBe(image.digest);
   });
@@ -240,7 +241,7 @@ describe('a full sync with known secrets', () => {
     };
     const queued = await call('POST', '/service/synchronization/namespace', headers);
     expect(queued.status).toBe(202);
-    const job = await finalJob(queued.json.jobId);
+    const job = await finalJob(queued.json!.jobId!);
     expect(job.state).toBe('succeeded');
     expect((await getManifest(dst, 'manual-ns/app', 'v1'))?.digest).toBe(image.digest);
 
@@ -250,7 +251,7 @@ describe('a full sync with known secrets', () => {
       HWSK: OTHER_SK,
     });
     expect(refusedDestination.status).toBeGreaterThanOrEqual(400);
-    expect(refusedDestination.json.error.code).toEqual(expect.any(String));
+    expect(refusedDestination.json!.error!.code).toEqual(expect.any(String));
     const refusedHarbor = await call('POST', '/service/synchronization/namespace', {
       ...headers,
       HarborPassword: OTHER_HARBOR_PASSWORD,
@@ -264,7 +265,7 @@ describe('a full sync with known secrets', () => {
   test('the job list and /healthz answers are clean', async () => {
     const list = await call('GET', '/api/v1/jobs?limit=1000', bearer);
     expect(list.status).toBe(200);
-    expect((list.json.jobs as Job[]).length).toBeGreaterThanOrEqual(4);
+    expect((list.json!.jobs as Job[]).length).toBeGreaterThanOrEqual(4);
     expect((await call('GET', '/healthz')).status).toBe(200);
   });
 

@@ -10,6 +10,7 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { getManifest, listTags, pushImage, type PushedImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { redisSnapshot, startServiceUnderTest, testQueueBackend, type ServiceUnderTest } from '../harness/service.js';
+import type { ServiceJson } from '../harness/service-json.js';
 import { until } from '../harness/until.js';
 
 // Secrets: the ones startServiceUnderTest configures, and the ones this file sends or configures.
@@ -97,7 +98,7 @@ afterAll(async () => {
 interface Answer {
   status: number;
   text: string;
-  json: any;
+  json: ServiceJson | undefined;
   contentType: string;
 }
 
@@ -111,9 +112,9 @@ async function call(
   const res = await fetch(`${base.url}${path}`, { method, headers: options.headers, body: options.body });
   const text = await res.text();
   for (const secret of SECRETS) expect(text).not.toContain(secret);
-  let json: unknown;
+  let json: ServiceJson | undefined;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(text) as ServiceJson;
   } catch {
     json = undefined;
   }
@@ -130,15 +131,15 @@ const postJson = (base: ServiceUnderTest, path: string, body: unknown, headers: 
 function expectError(answer: Answer, status: number, code: string, message?: RegExp): void {
   expect({ status: answer.status, code: answer.json?.error?.code }).toEqual({ status, code });
   expect(answer.contentType).toMatch(/^application\/json/);
-  expect(Object.keys(answer.json)).toEqual(['error']);
-  expect(Object.keys(answer.json.error).sort()).toEqual(['code', 'message']);
-  if (message) expect(answer.json.error.message).toMatch(message);
+  expect(Object.keys(answer.json!)).toEqual(['error']);
+  expect(Object.keys(answer.json!.error!).sort()).toEqual(['code', 'message']);
+  if (message) expect(answer.json!.error!.message).toMatch(message);
 }
 
 async function jobCount(base: ServiceUnderTest): Promise<number> {
   const health = await call(base, 'GET', '/healthz');
   expect(health.status).toBe(200);
-  return Object.values(health.json.jobs as Record<string, number>).reduce((a, b) => a + b, 0);
+  return Object.values(health.json!.jobs as Record<string, number>).reduce((a, b) => a + b, 0);
 }
 
 /** Runs `action` and checks it left the job store as it was. */
@@ -178,9 +179,9 @@ function expectQueued(answer: Answer): string {
   expect(answer.json).toEqual({
     jobId: expect.stringMatching(/^[0-9a-f-]{36}$/),
     state: 'queued',
-    status: `/api/v1/jobs/${answer.json.jobId}`,
+    status: `/api/v1/jobs/${answer.json!.jobId}`,
   });
-  return answer.json.status as string;
+  return answer.json!.status as string;
 }
 
 async function expectAt(registry: RunningRegistry, repo: string, tag: string, source: PushedImage): Promise<void> {
@@ -400,21 +401,21 @@ describe('GET /api/v1/jobs', () => {
   test('filters by state and project', async () => {
     const succeeded = await call(sut, 'GET', '/api/v1/jobs?state=succeeded');
     expect(succeeded.status).toBe(200);
-    const jobs = succeeded.json.jobs as Job[];
+    const jobs = succeeded.json!.jobs as Job[];
     expect(jobs.length).toBeGreaterThanOrEqual(3);
     expect(jobs.every((j) => j.state === 'succeeded')).toBe(true);
 
-    const pub = (await call(sut, 'GET', '/api/v1/jobs?project=pub')).json.jobs as Job[];
+    const pub = (await call(sut, 'GET', '/api/v1/jobs?project=pub')).json!.jobs as Job[];
     expect(pub.length).toBe(1);
     expect(pub[0].spec).toMatchObject({ project: 'pub', dryRun: true });
 
-    const proj = (await call(sut, 'GET', '/api/v1/jobs?project=proj&state=succeeded')).json.jobs as Job[];
+    const proj = (await call(sut, 'GET', '/api/v1/jobs?project=proj&state=succeeded')).json!.jobs as Job[];
     expect(proj.length).toBeGreaterThanOrEqual(3);
     expect(proj.every((j) => j.project === 'proj' && j.state === 'succeeded')).toBe(true);
 
     expect((await call(sut, 'GET', '/api/v1/jobs?project=ghost')).json).toEqual({ jobs: [] });
     expect((await call(sut, 'GET', '/api/v1/jobs?state=failed')).json).toEqual({ jobs: [] });
-    expect(((await call(sut, 'GET', '/api/v1/jobs?limit=1')).json.jobs as Job[]).length).toBe(1);
+    expect(((await call(sut, 'GET', '/api/v1/jobs?limit=1')).json!.jobs as Job[]).length).toBe(1);
   });
 
   test.each([
@@ -679,14 +680,14 @@ describe('shared secrets', () => {
   test('ApiToken set, with the token: the API works', async () => {
     const list = await call(secured, 'GET', '/api/v1/jobs', { headers: bearer });
     expect(list.status).toBe(200);
-    const before = (list.json.jobs as Job[]).length;
+    const before = (list.json!.jobs as Job[]).length;
     const statusPath = expectQueued(
       await postJson(secured, '/api/v1/sync', { project: 'pub', namespace: 'pub-token', dryRun: true }, bearer),
     );
     expect((await finalJob(secured, statusPath, bearer)).results).toEqual([
       expect.objectContaining({ reason: expect.stringMatching(/^dry run: would copy as OCI/) }),
     ]);
-    expect(((await call(secured, 'GET', '/api/v1/jobs', { headers: bearer })).json.jobs as Job[]).length).toBe(
+    expect(((await call(secured, 'GET', '/api/v1/jobs', { headers: bearer })).json!.jobs as Job[]).length).toBe(
       before + 1,
     );
   });
@@ -703,7 +704,7 @@ describe('shared secrets', () => {
       digest: images['pub/web:latest'].digest,
       tag: 'latest',
     });
-    const before = ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json.jobs as Job[])
+    const before = ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json!.jobs as Job[])
       .length;
     const answer = await createsNoJob(secured, () =>
       call(secured, 'POST', '/service/notifications', {
@@ -713,7 +714,7 @@ describe('shared secrets', () => {
     );
     expectError(answer, 401, 'UNAUTHORIZED', /does not match WebhookAuthHeader/);
     expect(
-      ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json.jobs as Job[]).length,
+      ((await call(secured, 'GET', '/api/v1/jobs?project=pub', { headers: bearer })).json!.jobs as Job[]).length,
     ).toBe(before);
   });
 
@@ -737,7 +738,7 @@ describe('shared secrets', () => {
       ignored: [],
     });
     expect(await jobCount(secured)).toBe(before + 1);
-    const job = await finalJob(secured, `/api/v1/jobs/${answer.json.jobs[0]}`, bearer);
+    const job = await finalJob(secured, `/api/v1/jobs/${(answer.json!.jobs as string[])[0]}`, bearer);
     expect(job).toMatchObject({
       state: 'succeeded',
       spec: { kind: 'image', project: 'pub', repository: 'web', namespace: 'public-ns', tags: ['latest'] },
@@ -759,12 +760,14 @@ describe('shared secrets', () => {
       },
       running: expect.any(Number),
     });
-    const jobs = (await call(secured, 'GET', '/api/v1/jobs?limit=1000', { headers: bearer })).json.jobs as Job[];
+    const jobs = (await call(secured, 'GET', '/api/v1/jobs?limit=1000', { headers: bearer })).json!.jobs as Job[];
     const byState: Record<string, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, skipped: 0 };
     for (const j of jobs) byState[j.state]++;
-    expect(health.json.jobs).toEqual(byState);
+    expect(health.json!.jobs).toEqual(byState);
     // On Redis the old call with header credentials made no job (409): one fewer.
-    expect(health.json.jobs.succeeded).toBeGreaterThanOrEqual(testQueueBackend === 'redis' ? 2 : 3);
+    expect((health.json!.jobs as Record<string, number>).succeeded).toBeGreaterThanOrEqual(
+      testQueueBackend === 'redis' ? 2 : 3,
+    );
   });
 });
 

@@ -150,7 +150,7 @@ async function startSync(url: string, project: string): Promise<string> {
 }
 
 async function jobById(url: string, project: string, id: string): Promise<JobView | undefined> {
-  return (await jobsOf(url, project)).find((j) => j.id === id) as JobView | undefined;
+  return (await jobsOf(url, project)).find((j) => j.id === id);
 }
 
 async function pushProjectImages(prefix: string, count: number, layerSize: number): Promise<string[]> {

@@ -9,6 +9,7 @@ import { distributionEnvelope, startHarbor, type HarborStandIn } from '../harnes
 import { getManifest, pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { jobsOf, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import type { ServiceJson } from '../harness/service-json.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -41,7 +42,7 @@ async function post(body: string, contentType: string | undefined) {
   return {
     status: res.status,
     contentType: res.headers.get('content-type') ?? '',
-    json: (await res.json()) as Record<string, any>,
+    json: (await res.json()) as ServiceJson,
   };
 }
 

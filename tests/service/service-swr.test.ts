@@ -125,12 +125,7 @@ test('an OCI multi-arch image lands converted to Docker formats, every platform,
   });
   const list = (await getManifest(swr.registry, 'mirror/oci-multi', 'v1'))!;
   expect(list.digest).toBe(result.destinationDigest);
-  expect(
-    list.json.manifests.map((m: { mediaType: string; platform: { architecture: string } }) => [
-      m.mediaType,
-      m.platform.architecture,
-    ]),
-  ).toEqual([
+  expect(list.json.manifests!.map((m) => [m.mediaType, m.platform!.architecture])).toEqual([
     [DOCKER_MANIFEST, 'amd64'],
     [DOCKER_MANIFEST, 'arm64'],
   ]);

@@ -16,6 +16,7 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, type ServiceUnderTest } from '../harness/service.js';
+import type { ServiceJson } from '../harness/service-json.js';
 import { until } from '../harness/until.js';
 
 const API_TOKEN = 'status-page-token-3f9a1c7e5b';
@@ -88,9 +89,9 @@ async function status(
   base: ServiceUnderTest,
   headers: Record<string, string> = {},
   query = '',
-): Promise<{ status: number; json: any; headers: Headers }> {
+): Promise<{ status: number; json: Partial<StatusAnswer> & ServiceJson; headers: Headers }> {
   const res = await fetch(`${base.url}/api/v1/status${query}`, { headers });
-  return { status: res.status, json: await res.json(), headers: res.headers };
+  return { status: res.status, json: (await res.json()) as Partial<StatusAnswer> & ServiceJson, headers: res.headers };
 }
 
 const bytesOf = (job: Job) => job.results.reduce((sum, r) => sum + r.bytesUploaded, 0);

@@ -3,7 +3,13 @@
 // names, index handling, addTag, and webhook/notification payload shapes against the fixtures.
 import { readFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { distributionEnvelope, multiArchPushEvents, startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
+import {
+  distributionEnvelope,
+  multiArchPushEvents,
+  startHarbor,
+  type HarborStandIn,
+  type RegistryEvent,
+} from '../harness/harbor/index.js';
 import { pushImage, pushIndex, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, type PushedImage } from '../harness/images.js';
 
 const agent = new Agent({ connections: 16 });
@@ -32,8 +38,14 @@ async function send(method: 'GET' | 'HEAD' | 'POST' | 'PUT', path: string, heade
   return { status: res.statusCode, header: h, text, json: () => JSON.parse(text) };
 }
 
-function fixture(name: string): any {
-  return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
+/** A fixture as the JSON it holds; a test that reads fields names their type. */
+function fixture<T = unknown>(name: string): T {
+  return JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8')) as T;
+}
+
+/** A Distribution notification envelope as the fixtures record it (the fields these tests read). */
+interface EnvelopeFixture {
+  events: Array<{ action: RegistryEvent['action']; target: Omit<RegistryEvent, 'action'> }>;
 }
 
 /** Keys and value types, recursively: two payloads of one shape give equal shapes. */
@@ -439,8 +451,8 @@ describe('webhook payloads', () => {
   });
 
   test('Distribution envelopes match the fixture shapes in both versions', () => {
-    const fx = fixture('distribution-envelope-v1.json');
-    const events = fx.events.map((e: any) => ({
+    const fx = fixture<EnvelopeFixture>('distribution-envelope-v1.json');
+    const events = fx.events.map((e) => ({
       action: e.action,
       repository: e.target.repository,
       digest: e.target.digest,
@@ -454,7 +466,7 @@ describe('webhook payloads', () => {
       const parsed = JSON.parse(env.body);
       expect(shape(parsed)).toEqual(shape(fixture(`distribution-envelope-${version}.json`)));
       expect(Object.keys(parsed.events[0].target)).toEqual(
-        Object.keys(fixture(`distribution-envelope-${version}.json`).events[0].target),
+        Object.keys(fixture<EnvelopeFixture>(`distribution-envelope-${version}.json`).events[0].target),
       );
     }
     const blobWithTag = JSON.parse(distributionEnvelope([{ ...events[0], tag: 'x' }], 'v1').body);
@@ -462,8 +474,8 @@ describe('webhook payloads', () => {
   });
 
   test('the other fixtures are well-formed Harbor events', () => {
-    expect(fixture('harbor-pull-default.json').type).toBe('PULL_ARTIFACT');
-    const del = fixture('harbor-delete-cloudevents.json');
+    expect(fixture<{ type: string }>('harbor-pull-default.json').type).toBe('PULL_ARTIFACT');
+    const del = fixture<{ type: string }>('harbor-delete-cloudevents.json');
     expect(del.type).toBe('harbor.artifact.deleted');
     expect(shape(del)).toEqual(shape(fixture('harbor-push-cloudevents.json')));
   });

@@ -125,7 +125,7 @@ export function filterArtifacts(records: Map<string, ArtifactRecord>, q: string 
 
 function artifactType(m: Manifest): string {
   if (isIndex(m)) return 'IMAGE';
-  const config = m.json.config?.mediaType as string | undefined;
+  const config = m.json.config?.mediaType;
   if (config && IMAGE_CONFIGS.includes(config)) return 'IMAGE';
   if (config === 'application/vnd.cncf.helm.config.v1+json') return 'CHART';
   if (

@@ -2,6 +2,7 @@
 // config blobs. Content-addressed answers are cached; tag answers never are.
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'undici';
+import type { Platform } from './artifacts.js';
 
 export const MANIFEST_ACCEPT = [
   'application/vnd.oci.image.index.v1+json',
@@ -10,24 +11,60 @@ export const MANIFEST_ACCEPT = [
   'application/vnd.docker.distribution.manifest.v2+json',
 ].join(', ');
 
+/** A descriptor as a manifest lists it (its config, layers, an index's manifests, a subject). */
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: Platform;
+}
+
+/** The fields of a manifest or an index that the stand-in reads; the registry's JSON may have more. */
+export interface ManifestJson {
+  mediaType?: string;
+  artifactType?: string;
+  config?: Descriptor;
+  layers?: Descriptor[];
+  manifests?: Descriptor[];
+  subject?: Descriptor;
+  annotations?: Record<string, string>;
+}
+
+/** The fields of an image config blob that Harbor reports. */
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  author?: string;
+  created?: string;
+  docker_version?: string;
+  config?: unknown;
+}
+
 export interface Manifest {
   digest: string;
   mediaType: string;
   size: number;
-  json: any;
+  json: ManifestJson;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+/** A header's value, the first one when it came more than once. */
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 export class Backing {
   private readonly agent = new Agent({ connections: 16 });
   private readonly manifests = new Map<string, Manifest>();
-  private readonly blobs = new Map<string, any>();
+  private readonly blobs = new Map<string, ImageConfig | undefined>();
 
   constructor(readonly url: string) {}
 
   private async get(
     path: string,
     headers: Record<string, string> = {},
-  ): Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }> {
+  ): Promise<{ status: number; headers: Headers; body: Buffer }> {
     const res = await request(this.url + path, { method: 'GET', headers, dispatcher: this.agent });
     return { status: res.statusCode, headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
   }
@@ -40,7 +77,7 @@ export class Backing {
       const res = await this.get(path);
       if (res.status !== 200) throw new Error(`backing catalog: ${res.status} ${res.body.toString('utf8')}`);
       names.push(...((JSON.parse(res.body.toString('utf8')).repositories as string[] | null) ?? []));
-      path = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(res.headers.link ?? ''))?.[1];
+      path = /<([^>]+)>\s*;\s*rel="?next"?/.exec(first(res.headers.link) ?? '')?.[1];
     }
     return names;
   }
@@ -54,7 +91,7 @@ export class Backing {
       if (res.status === 404) return tags;
       if (res.status !== 200) throw new Error(`backing tags of ${repo}: ${res.status} ${res.body.toString('utf8')}`);
       tags.push(...((JSON.parse(res.body.toString('utf8')).tags as string[] | null) ?? []));
-      path = /<([^>]+)>\s*;\s*rel="?next"?/.exec(String(res.headers.link ?? ''))?.[1];
+      path = /<([^>]+)>\s*;\s*rel="?next"?/.exec(first(res.headers.link) ?? '')?.[1];
     }
     return tags;
   }
@@ -70,11 +107,11 @@ export class Backing {
     if (res.status === 404) return undefined;
     if (res.status !== 200)
       throw new Error(`backing manifest ${repo}:${ref}: ${res.status} ${res.body.toString('utf8')}`);
-    const json = JSON.parse(res.body.toString('utf8'));
+    const json = JSON.parse(res.body.toString('utf8')) as ManifestJson;
     const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
     const manifest = {
       digest,
-      mediaType: json.mediaType ?? String(res.headers['content-type'] ?? ''),
+      mediaType: json.mediaType ?? first(res.headers['content-type']) ?? '',
       size: res.body.length,
       json,
     };
@@ -93,13 +130,13 @@ export class Backing {
   }
 
   /** A small JSON blob (an image config); undefined when absent or not JSON. */
-  async jsonBlob(repo: string, digest: string): Promise<any> {
+  async jsonBlob(repo: string, digest: string): Promise<ImageConfig | undefined> {
     if (this.blobs.has(digest)) return this.blobs.get(digest);
     const res = await this.get(`/v2/${repo}/blobs/${digest}`);
     if (res.status !== 200) return undefined;
-    let parsed: any;
+    let parsed: ImageConfig | undefined;
     try {
-      parsed = JSON.parse(res.body.toString('utf8'));
+      parsed = JSON.parse(res.body.toString('utf8')) as ImageConfig;
     } catch {
       parsed = undefined;
     }
@@ -113,7 +150,7 @@ export class Backing {
     if (res.status !== 200) throw new Error(`addTag: ${repo}@${digest} not found (${res.status})`);
     const put = await request(`${this.url}/v2/${repo}/manifests/${tag}`, {
       method: 'PUT',
-      headers: { 'content-type': String(res.headers['content-type']) },
+      headers: { 'content-type': String(first(res.headers['content-type'])) },
       body: res.body,
       dispatcher: this.agent,
     });

@@ -221,7 +221,11 @@ export function handleWebhookPolicies(
       // The legacy List (1.x to 2.2) writes every policy of the project, in id order.
       if (!dialect.paged)
         return (
-          sendJson(c.res, 200, state.webhookPolicies.filter((p) => p.projectId === project.id).map((p) => dialect.json(p))),
+          sendJson(
+            c.res,
+            200,
+            state.webhookPolicies.filter((p) => p.projectId === project.id).map((p) => dialect.json(p)),
+          ),
           true
         );
       const page = parsePage(c.params);
