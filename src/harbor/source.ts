@@ -9,6 +9,17 @@ export interface HarborProject {
   public: boolean;
 }
 
+/** A project as Harbor's API answers it, v1 and v2.0 alike (`metadata.public` is the string "true"/"false"). */
+export interface WireProject {
+  project_id: number;
+  name: string;
+  metadata?: { public?: string | boolean };
+}
+
+export function toProject(wire: WireProject): HarborProject {
+  return { id: wire.project_id, name: wire.name, public: String(wire.metadata?.public) === 'true' };
+}
+
 export interface HarborArtifact {
   digest: string;
   /** Empty when the source does not say (Harbor 1.x). */

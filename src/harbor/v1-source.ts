@@ -13,13 +13,9 @@ import {
   type HarborProject,
   type HarborSource,
   type NameWarning,
+  toProject,
+  type WireProject,
 } from './source.js';
-
-interface WireProject {
-  project_id: number;
-  name: string;
-  metadata?: { public?: string | boolean };
-}
 
 interface WireTag {
   name?: unknown;
@@ -45,9 +41,7 @@ export class V1Source implements HarborSource {
       `/api/projects?name=${encodeURIComponent(name)}&page=1&page_size=${PAGE_SIZE}`,
     );
     const found = listed.find((p) => p.name === name);
-    return found
-      ? { id: found.project_id, name: found.name, public: String(found.metadata?.public) === 'true' }
-      : undefined;
+    return found ? toProject(found) : undefined;
   }
 
   async listRepositories(project: string): Promise<string[]> {

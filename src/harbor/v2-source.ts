@@ -11,13 +11,9 @@ import {
   type HarborProject,
   type HarborSource,
   type NameWarning,
+  toProject,
+  type WireProject,
 } from './source.js';
-
-interface WireProject {
-  project_id: number;
-  name: string;
-  metadata?: { public?: string | boolean };
-}
 
 interface WireArtifact {
   digest: string;
@@ -34,10 +30,6 @@ export function projectRouteTakesName(version: string | undefined): boolean {
   const m = /^v?(\d+)\.(\d+)/.exec(version ?? '');
   if (!m) return true; // hidden versions are 2.13 and later
   return Number(m[1]) > 2 || (Number(m[1]) === 2 && Number(m[2]) >= 2);
-}
-
-function toProject(wire: WireProject): HarborProject {
-  return { id: wire.project_id, name: wire.name, public: String(wire.metadata?.public) === 'true' };
 }
 
 export class V2Source implements HarborSource {
