@@ -1,6 +1,6 @@
 // Owns the Docker token server that a token-auth test registry trusts: key and certificate
 // generation, ES256 JWT signing, and the GET /token endpoint with HTTP Basic login.
-import { spawnSync } from 'node:child_process';
+import { selfSignedCertificate, type CertificateFiles } from './certificates.js';
 import { createPrivateKey, randomUUID, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -45,35 +45,11 @@ const ISSUER = 'swr-harbor-sync-test-issuer';
 // Distribution accepts a token this long after its exp (and before its nbf).
 const REGISTRY_LEEWAY_SECONDS = 60;
 
-function makeKeyPair(dir: string): { keyPath: string; certPath: string } {
-  const keyPath = join(dir, 'token-key.pem');
-  const certPath = join(dir, 'token-cert.pem');
-  const result = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:prime256v1',
-      '-nodes',
-      '-subj',
-      '/CN=swr-harbor-sync-test-token',
-      '-days',
-      '2',
-      '-keyout',
-      keyPath,
-      '-out',
-      certPath,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (result.error || result.status !== 0) {
-    const why = result.error?.message ?? result.stderr;
-    throw new Error(`openssl could not make the token signing certificate: ${why}`);
-  }
-  return { keyPath, certPath };
+function makeKeyPair(dir: string): CertificateFiles {
+  return selfSignedCertificate(dir, 'token', {
+    subject: '/CN=swr-harbor-sync-test-token',
+    purpose: 'the token signing certificate',
+  });
 }
 
 function base64url(data: Buffer | string): string {
