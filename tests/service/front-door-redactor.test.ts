@@ -154,22 +154,23 @@ test('4,000 refused calls with 4 KB random secrets leave the redactor as it was'
   expect(redactor().redact('nothing of theirs is hidden')).toBe('nothing of theirs is hidden');
 });
 
-test("4,000 refused calls with 4 KB random secrets grow the service's RSS by less than 50 MB", async () => {
+test("8,000 refused calls with 4 KB random secrets grow the service's RSS by less than 100 MB", async () => {
   // The service alone in its own process, so that the figure is its memory, not this test runner's.
   const serve = await startServeProcess(harbor.host, proxy.host, { NamespaceMap: 'proj:mycompany' });
   try {
     const pid = serve.child.pid!;
     await refusedCalls(serve.url, 1000); // warm up: code compiled, heap grown to what this traffic needs
     const before = await rssMb(pid);
-    await refusedCalls(serve.url, 4000);
+    await refusedCalls(serve.url, 8000);
     const grown = (await rssMb(pid)) - before;
     console.log(
-      `front door: 4,000 refused calls with 3 x 4 KB secrets each: the service's RSS went from ${before.toFixed(1)} MB by ${grown.toFixed(1)} MB`,
+      `front door: 8,000 refused calls with 3 x 4 KB secrets each: the service's RSS went from ${before.toFixed(1)} MB by ${grown.toFixed(1)} MB`,
     );
-    // Kept, the secrets alone would be 4,000 x 3 x 4 KB = 48 MB, twice that with their URL-encoded forms (110 MB
-    // measured before the fix). Refused and dropped: 16 to 31 MB measured, and 17 MB after 12,000 calls: heap
-    // sizing, not retention.
-    expect(grown).toBeLessThan(50);
+    // Kept, the secrets alone would be 8,000 x 3 x 4 KB = 96 MB, twice that with their URL-encoded forms (110 MB
+    // measured for 4,000 calls before the fix). Refused and dropped: 16 to 31 MB measured for 4,000 calls, 17 MB
+    // after 12,000, and up to 50 MB on a loaded machine: heap sizing, not retention. 8,000 calls keep the bound
+    // far from both.
+    expect(grown).toBeLessThan(100);
   } finally {
     await serve.stop();
   }
