@@ -191,8 +191,8 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
 
   let tokenServer: TokenServer | undefined;
   let child: ChildProcess | undefined;
-  const port = await freePort();
-  const url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  let port = await freePort();
+  let url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
 
   const start = async (): Promise<void> => {
     child = spawnRegistry(dir, configPath, logPath);
@@ -211,12 +211,24 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<Running
   try {
     const extra = await authConfig(auth, dir, username, password, opts);
     tokenServer = extra.tokenServer;
-    let config = deepMerge(baseConfig(port, storageDir, randomBytes(16).toString('hex')), extra.config);
-    config = deepMerge(config, opts.extraConfig ?? {});
-    if (opts.tls) config = deepMerge(config, { http: { tls: opts.tls } });
-    // JSON is YAML, and it spares us a YAML writer.
-    await writeFile(configPath, JSON.stringify(config, null, 2));
-    await start();
+    const secret = randomBytes(16).toString('hex');
+    // A free port can be taken by another process between freePort() and the registry's bind (other suites
+    // start servers at the same moment): on "address already in use", try again on another port.
+    for (let attempt = 1; ; attempt++) {
+      let config = deepMerge(baseConfig(port, storageDir, secret), extra.config);
+      config = deepMerge(config, opts.extraConfig ?? {});
+      if (opts.tls) config = deepMerge(config, { http: { tls: opts.tls } });
+      // JSON is YAML, and it spares us a YAML writer.
+      await writeFile(configPath, JSON.stringify(config, null, 2));
+      try {
+        await start();
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !(await logTail(logPath)).includes('address already in use')) throw err;
+        port = await freePort();
+        url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+      }
+    }
   } catch (err) {
     await stop();
     throw err;
