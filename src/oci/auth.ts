@@ -1,11 +1,12 @@
 // Registry authentication: learns the scheme from the registry's challenge (none, Basic or Bearer) and
-// keeps Bearer tokens per scope set until shortly before they expire.
+// keeps Bearer tokens per scope set until shortly before they expire; one token may serve a batch of sets.
 import { request, type Dispatcher } from 'undici';
 import { BODY_LIMITS, readFailure, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { parseErrorBody, RegistryError } from './errors.js';
 import { peerText } from './peer-text.js';
+import { grantedAccess, grants } from './token-grants.js';
 import { realmRefusal, shownRealm, type RealmPolicy } from './token-realm.js';
 
 export interface Credentials {
@@ -27,6 +28,8 @@ function isProvider(source: CredentialSource): source is CredentialProvider {
 interface CachedToken {
   token: string;
   expiresAt: number;
+  /** Asked for a batch of scope sets (see `prepare`): a refusal of it stops batching on this registry. */
+  batched?: boolean;
 }
 
 /** Spec default when a token server leaves out expires_in. */
@@ -37,6 +40,8 @@ export class Authenticator {
   private bearer: { realm: string; service?: string } | undefined;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly pending = new Map<string, Promise<CachedToken>>();
+  /** The registry refused a batched token, or the realm granted none of a batch: one token per set from then on. */
+  private batchesRefused = false;
 
   constructor(
     private readonly host: string,
@@ -65,6 +70,64 @@ export class Authenticator {
     return `Bearer ${fresh.token}`;
   }
 
+  /** Whether a request has told how this registry authenticates (see `Transport.learnAuth`). */
+  get schemeKnown(): boolean {
+    return this.scheme !== 'unknown';
+  }
+
+  /** The registry answered without asking for credentials. */
+  markOpen(): void {
+    if (this.scheme === 'unknown') this.scheme = 'none';
+  }
+
+  /**
+   * Asks one token for several scope sets (the repositories of a batch; the Distribution token protocol takes
+   * several `scope` parameters) and caches it under each set it covers: where the token's `access` claim is
+   * readable, only the sets it grants; an opaque token under all, and a 401 it meets then stops batching.
+   * Sets not covered get their own token, as `header` would. Never throws: a failed batch is only a lost saving.
+   */
+  async prepare(scopeSets: string[][]): Promise<void> {
+    if (this.scheme !== 'bearer' || this.batchesRefused) return;
+    const now = this.clock.now();
+    const wanted = scopeSets.filter((set) => {
+      const key = scopeKey(set);
+      return !this.pending.has(key) && !((this.tokens.get(key)?.expiresAt ?? 0) > now);
+    });
+    if (wanted.length < 2) return;
+    const batch = this.fetchToken([...new Set(wanted.flat())]);
+    batch.catch((error: unknown) => {
+      if (!(error instanceof RegistryError && error.retryable)) this.batchesRefused = true;
+    });
+    const granted = batch.then((fresh) => ({ fresh, access: grantedAccess(fresh.token) }));
+    const perSet = wanted.map((set) => {
+      const key = scopeKey(set);
+      const token = granted
+        .then(({ fresh, access }) =>
+          !access || set.every((scope) => grants(access, scope)) ? { ...fresh, batched: true } : undefined,
+        )
+        .catch(() => undefined)
+        .then((shared) => shared ?? this.fetchToken(set))
+        .then((fresh) => {
+          this.tokens.set(key, fresh);
+          return fresh;
+        })
+        .finally(() => this.pending.delete(key));
+      this.pending.set(key, token);
+      return token;
+    });
+    const results = await Promise.allSettled(perSet);
+    const shared = results.some((r) => r.status === 'fulfilled' && r.value.batched);
+    // A realm that answered but granted none of the batch would be asked in vain again.
+    if (
+      !shared &&
+      (await batch.then(
+        () => true,
+        () => false,
+      ))
+    )
+      this.batchesRefused = true;
+  }
+
   /**
    * Called with a 401's challenge. Learns or re-learns the scheme and drops the token that was refused.
    * Returns false when a replay cannot succeed (Basic was already sent, or the challenge is unusable).
@@ -80,7 +143,9 @@ export class Authenticator {
     if (bearer && bearer.params.realm) {
       // A refused token may simply have expired early (revoked, clock skew): a fresh one is worth one replay.
       this.useBearer(bearer);
-      this.tokens.delete(scopeKey(scopes));
+      const key = scopeKey(scopes);
+      if (this.tokens.get(key)?.batched) this.batchesRefused = true;
+      this.tokens.delete(key);
       return true;
     }
     if (basic) {

@@ -202,6 +202,21 @@ export class Transport {
     }
   }
 
+  /**
+   * Learns how the registry authenticates with one unauthenticated `GET /v2/`, when no request has told it yet:
+   * what a first request's 401 would have taught, without the token a replay of that request would fetch.
+   */
+  async learnAuth(signal?: AbortSignal): Promise<void> {
+    if (this.auth.schemeKnown) return;
+    await this.limiter.take();
+    const context = { host: this.host, action: 'reach' };
+    const res = await this.dispatch({ method: 'GET', path: '/v2/', scopes: [], context, signal }, undefined);
+    this.observer?.response(this.host, 'GET', res.status);
+    await res.body.dump();
+    if (res.status === 401) this.auth.onUnauthorized(res.headers['www-authenticate'], [], false);
+    else if (res.status === 200) this.auth.markOpen();
+  }
+
   /** Sends and insists on one of the given statuses; anything else becomes a typed error with the registry's reason. */
   async expect(options: RequestOptions, statuses: number[]): Promise<Response> {
     const res = await this.send(options);
