@@ -1,11 +1,11 @@
 // Requests per new image against the SWR stand-in (real docker-registry behind it): a repository that holds no
 // image gets its blobs uploaded without a HEAD first (issue 14, item 1); one that holds images keeps the HEAD.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { CopyEngine } from '../../src/copy/index.js';
+import { copyRepositories, CopyEngine } from '../../src/copy/index.js';
 import { clientFor } from '../harness/clients.js';
 import { pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
-import { startSwr, type SwrRequest, type SwrStandIn } from '../harness/swr/index.js';
+import { startSwr, SWR_REALM_PATH, type SwrRequest, type SwrStandIn } from '../harness/swr/index.js';
 
 let source: RunningRegistry;
 let swr: SwrStandIn;
@@ -72,6 +72,30 @@ test('a repository that already holds an image keeps the blob HEAD, which spares
     expect(blobHeads(swr.requests.slice(start))).toBe(3);
     expect(second.blobsSkipped).toBe(1);
     expect(second.blobsUploaded).toBe(2);
+  } finally {
+    await Promise.all([from.close(), to.close()]);
+  }
+});
+
+test('20 new single-layer images by repository copy: 6 SWR requests each and a token per 10 repositories', async () => {
+  const names = Array.from({ length: 20 }, (_, i) => `team/batch${i}`);
+  for (const name of names)
+    await pushImage(source, name, 'v1', { format: 'docker', layers: [{ seed: `economy-${name}`, size: 2000 }] });
+  const from = clientFor(source);
+  const to = clientFor(swr.access, { push: true });
+  try {
+    const start = swr.requests.length;
+    const results = await copyRepositories(new CopyEngine(), {
+      source: from,
+      destination: to,
+      repositories: names.map((name) => ({ from: name, to: name })),
+    });
+    expect(results.map((r) => r.status)).toEqual(names.map(() => 'copied'));
+    const made = swr.requests.slice(start);
+    // GET /v2/ learns the realm, 2 tokens; per image tags/list, 2 POST, 2 PUT, the manifest PUT.
+    expect(made.filter((r) => r.path.startsWith(SWR_REALM_PATH)).length).toBe(2);
+    expect(made.length).toBe(3 + 20 * 6);
+    expect(blobHeads(made)).toBe(0);
   } finally {
     await Promise.all([from.close(), to.close()]);
   }
