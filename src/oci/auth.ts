@@ -4,9 +4,10 @@ import { request, type Dispatcher } from 'undici';
 import { BODY_LIMITS, readFailure, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseChallenges, type Challenge } from './challenge.js';
-import { parseErrorBody, RegistryError } from './errors.js';
+import { RegistryError } from './errors.js';
 import { peerText } from './peer-text.js';
 import { grantedAccess, grants } from './token-grants.js';
+import { tokenRefusal } from './token-refusal.js';
 import { realmRefusal, shownRealm, type RealmPolicy } from './token-realm.js';
 
 export interface Credentials {
@@ -32,6 +33,9 @@ interface CachedToken {
   batched?: boolean;
 }
 
+/** How long batched token requests stop after a refusal (see `batchesPausedUntil`). */
+const BATCH_PAUSE_MS = 10 * 60_000;
+
 /** Spec default when a token server leaves out expires_in. */
 const DEFAULT_TOKEN_SECONDS = 60;
 
@@ -40,8 +44,12 @@ export class Authenticator {
   private bearer: { realm: string; service?: string } | undefined;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly pending = new Map<string, Promise<CachedToken>>();
-  /** The registry refused a batched token, or the realm granted none of a batch: one token per set from then on. */
-  private batchesRefused = false;
+  /**
+   * Until when batches are not asked: the registry refused a batched token, or the realm refused or granted
+   * none of a batch. A pause, not for ever: a long-running service may meet one missing namespace or one
+   * token revoked early, and should not pay one token per repository for the rest of its life.
+   */
+  private batchesPausedUntil = 0;
 
   constructor(
     private readonly host: string,
@@ -83,11 +91,11 @@ export class Authenticator {
   /**
    * Asks one token for several scope sets (the repositories of a batch; the Distribution token protocol takes
    * several `scope` parameters) and caches it under each set it covers: where the token's `access` claim is
-   * readable, only the sets it grants; an opaque token under all, and a 401 it meets then stops batching.
+   * readable, only the sets it grants; an opaque token under all, and a 401 it meets then pauses batching.
    * Sets not covered get their own token, as `header` would. Never throws: a failed batch is only a lost saving.
    */
   async prepare(scopeSets: string[][]): Promise<void> {
-    if (this.scheme !== 'bearer' || this.batchesRefused) return;
+    if (this.scheme !== 'bearer' || this.clock.now() < this.batchesPausedUntil) return;
     const now = this.clock.now();
     const wanted = scopeSets.filter((set) => {
       const key = scopeKey(set);
@@ -96,7 +104,7 @@ export class Authenticator {
     if (wanted.length < 2) return;
     const batch = this.fetchToken([...new Set(wanted.flat())]);
     batch.catch((error: unknown) => {
-      if (!(error instanceof RegistryError && error.retryable)) this.batchesRefused = true;
+      if (!(error instanceof RegistryError && error.retryable)) this.pauseBatches();
     });
     const granted = batch.then((fresh) => ({ fresh, access: grantedAccess(fresh.token) }));
     const perSet = wanted.map((set) => {
@@ -116,16 +124,12 @@ export class Authenticator {
       return token;
     });
     const results = await Promise.allSettled(perSet);
-    const shared = results.some((r) => r.status === 'fulfilled' && r.value.batched);
+    const answered = await batch.then(
+      () => true,
+      () => false,
+    );
     // A realm that answered but granted none of the batch would be asked in vain again.
-    if (
-      !shared &&
-      (await batch.then(
-        () => true,
-        () => false,
-      ))
-    )
-      this.batchesRefused = true;
+    if (answered && !results.some((r) => r.status === 'fulfilled' && r.value.batched)) this.pauseBatches();
   }
 
   /**
@@ -144,7 +148,7 @@ export class Authenticator {
       // A refused token may simply have expired early (revoked, clock skew): a fresh one is worth one replay.
       this.useBearer(bearer);
       const key = scopeKey(scopes);
-      if (this.tokens.get(key)?.batched) this.batchesRefused = true;
+      if (this.tokens.get(key)?.batched) this.pauseBatches();
       this.tokens.delete(key);
       return true;
     }
@@ -155,6 +159,10 @@ export class Authenticator {
       return first || !sentAuthorization;
     }
     return false;
+  }
+
+  private pauseBatches(): void {
+    this.batchesPausedUntil = this.clock.now() + BATCH_PAUSE_MS;
   }
 
   private useBearer(challenge: Challenge): void {
@@ -219,7 +227,7 @@ export class Authenticator {
       throw readFailure(error, ctx, 'token answer', deadlineMs);
     }
     const text = read.bytes.toString('utf8');
-    if (res.statusCode !== 200) throw this.refused(res.statusCode, text, shown, scopes);
+    if (res.statusCode !== 200) throw tokenRefusal(this.host, res.statusCode, text, shown, scopes);
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown } | undefined;
     try {
       body = read.truncated ? undefined : (JSON.parse(text) as typeof body);
@@ -262,26 +270,6 @@ export class Authenticator {
         hint: "check the registry's token auth configuration",
       });
     }
-  }
-
-  /** The token service said no: its own words (capped, escaped) say why, and pick the advice. */
-  private refused(status: number, text: string, shown: string, scopes: string[]): RegistryError {
-    const said = parseErrorBody(text);
-    const reason = said.message ? `: ${peerText(said.message)}` : '';
-    const denied = status === 401 || status === 403;
-    const missing = /does not exist|not exist|not found/i.test(said.message ?? '');
-    return new RegistryError({
-      code: denied ? 'UNAUTHORIZED' : `TOKEN_HTTP_${status}`,
-      status,
-      host: this.host,
-      message: `token service ${shown} refused a token for ${scopes.join(' ') || 'the registry'} (${status})${reason}`,
-      hint: missing
-        ? `the namespace (organization) of this repository does not exist on ${this.host}: create it, or let the service manage namespaces (SWRManageNamespaces=true)`
-        : denied
-          ? `check the credentials used for ${this.host}`
-          : 'the token service failed; retry later',
-      retryable: status >= 500 || status === 429,
-    });
   }
 }
 

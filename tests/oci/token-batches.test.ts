@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import { Agent } from 'undici';
 import { Authenticator } from '../../src/oci/auth.js';
+import { FakeClock } from '../harness/fake-clock.js';
 import { listenOnLoopback } from '../harness/ports.js';
 
 type Mode = 'grant-first' | 'grant-none' | 'opaque';
@@ -37,12 +38,14 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-function bearerAuthenticator(): Authenticator {
-  const auth = new Authenticator('registry.test', { username: 'u', password: 'p' }, agent, {
-    registry: new URL(`${base}/`),
-    allowedHosts: [],
-    deadlineMs: 5_000,
-  });
+function bearerAuthenticator(clock = new FakeClock()): Authenticator {
+  const auth = new Authenticator(
+    'registry.test',
+    { username: 'u', password: 'p' },
+    agent,
+    { registry: new URL(`${base}/`), allowedHosts: [], deadlineMs: 5_000 },
+    clock,
+  );
   auth.onUnauthorized(`Bearer realm="${base}/token",service="test"`, [], false);
   return auth;
 }
@@ -64,14 +67,20 @@ test('a realm granting less than asked: the granted set uses the batch token, th
   expect(asked.length).toBe(before);
 });
 
-test('a realm granting none of a batch is not asked for batches again', async () => {
+test('a realm granting none of a batch is not asked for batches again for 10 minutes', async () => {
   mode = 'grant-none';
   asked.length = 0;
-  const auth = bearerAuthenticator();
+  const clock = new FakeClock();
+  const auth = bearerAuthenticator(clock);
   await auth.prepare([set('a'), set('b')]);
   expect(asked.length).toBe(3);
   await auth.prepare([set('c'), set('d')]);
   expect(asked.length).toBe(3);
+  // A pause, not for ever: a service running for weeks tries again.
+  clock.advance(10 * 60_000);
+  await auth.prepare([set('c'), set('d')]);
+  expect(asked.length).toBe(6);
+  expect(asked[3]).toEqual([...set('c'), ...set('d')]);
 });
 
 test('an opaque batch token refused by the registry: that set and later batches get a token each', async () => {
