@@ -8,6 +8,7 @@ import { RegistryError } from './errors.js';
 import { peerText } from './peer-text.js';
 import { grantedAccess, grants } from './token-grants.js';
 import { tokenRefusal } from './token-refusal.js';
+import type { RequestPacer } from './rate-limit.js';
 import { realmRefusal, shownRealm, type RealmPolicy } from './token-realm.js';
 
 export interface Credentials {
@@ -44,6 +45,8 @@ export class Authenticator {
   private bearer: { realm: string; service?: string } | undefined;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly pending = new Map<string, Promise<CachedToken>>();
+  /** Scope sets waiting for a batched token: a request for one waits, then finds it cached or asks its own. */
+  private readonly batchPending = new Map<string, Promise<void>>();
   /**
    * Until when batches are not asked: the registry refused a batched token, or the realm refused or granted
    * none of a batch. A pause, not for ever: a long-running service may meet one missing namespace or one
@@ -56,7 +59,7 @@ export class Authenticator {
     private readonly credentials: CredentialSource | undefined,
     private readonly dispatcher: Dispatcher,
     /** Where credentials may go, and the total time a token request may take. */
-    private readonly limits: RealmPolicy & { deadlineMs: number },
+    private readonly limits: RealmPolicy & { deadlineMs: number; pacer?: Pick<RequestPacer, 'take'> },
     /** Reads the time for token expiry, so that tests can move it. */
     private readonly clock: Clock = systemClock,
   ) {}
@@ -66,6 +69,7 @@ export class Authenticator {
     if (this.scheme === 'basic') return await this.basicHeader();
     if (this.scheme !== 'bearer') return undefined;
     const key = scopeKey(scopes);
+    await this.batchPending.get(key);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.clock.now()) return `Bearer ${cached.token}`;
     let inflight = this.pending.get(key);
@@ -92,44 +96,40 @@ export class Authenticator {
    * Asks one token for several scope sets (the repositories of a batch; the Distribution token protocol takes
    * several `scope` parameters) and caches it under each set it covers: where the token's `access` claim is
    * readable, only the sets it grants; an opaque token under all, and a 401 it meets then pauses batching.
-   * Sets not covered get their own token, as `header` would. Never throws: a failed batch is only a lost saving.
+   * Sets not covered get their own token when first used, as before. Never throws: a failed batch is only a lost
+   * saving (and a failure is not answered with a burst of single requests to a registry that may be pushing back).
    */
   async prepare(scopeSets: string[][]): Promise<void> {
     if (this.scheme !== 'bearer' || this.clock.now() < this.batchesPausedUntil) return;
     const now = this.clock.now();
     const wanted = scopeSets.filter((set) => {
       const key = scopeKey(set);
-      return !this.pending.has(key) && !((this.tokens.get(key)?.expiresAt ?? 0) > now);
+      return !this.pending.has(key) && !this.batchPending.has(key) && !((this.tokens.get(key)?.expiresAt ?? 0) > now);
     });
     if (wanted.length < 2) return;
-    const batch = this.fetchToken([...new Set(wanted.flat())]);
-    batch.catch((error: unknown) => {
+    const batch = this.fetchToken([...new Set(wanted.flat())]).catch((error: unknown) => {
       if (!(error instanceof RegistryError && error.retryable)) this.pauseBatches();
+      return undefined;
     });
-    const granted = batch.then((fresh) => ({ fresh, access: grantedAccess(fresh.token) }));
-    const perSet = wanted.map((set) => {
+    const sharing = batch.then((fresh) => {
+      const access = fresh && grantedAccess(fresh.token);
+      let shared = 0;
+      for (const set of wanted) {
+        if (!fresh || (access && !set.every((scope) => grants(access, scope)))) continue;
+        this.tokens.set(scopeKey(set), { ...fresh, batched: true });
+        shared++;
+      }
+      // A realm that answered but granted none of the batch would be asked in vain again.
+      if (fresh && shared === 0) this.pauseBatches();
+    });
+    for (const set of wanted) {
       const key = scopeKey(set);
-      const token = granted
-        .then(({ fresh, access }) =>
-          !access || set.every((scope) => grants(access, scope)) ? { ...fresh, batched: true } : undefined,
-        )
-        .catch(() => undefined)
-        .then((shared) => shared ?? this.fetchToken(set))
-        .then((fresh) => {
-          this.tokens.set(key, fresh);
-          return fresh;
-        })
-        .finally(() => this.pending.delete(key));
-      this.pending.set(key, token);
-      return token;
-    });
-    const results = await Promise.allSettled(perSet);
-    const answered = await batch.then(
-      () => true,
-      () => false,
-    );
-    // A realm that answered but granted none of the batch would be asked in vain again.
-    if (answered && !results.some((r) => r.status === 'fulfilled' && r.value.batched)) this.pauseBatches();
+      this.batchPending.set(
+        key,
+        sharing.finally(() => this.batchPending.delete(key)),
+      );
+    }
+    await sharing;
   }
 
   /**
@@ -199,7 +199,9 @@ export class Authenticator {
     }
     const shown = shownRealm(url);
     const ctx = { host: this.host, action: `get a token from ${shown} for` };
-    const { deadlineMs } = this.limits;
+    const { deadlineMs, pacer } = this.limits;
+    // A realm on the registry's own host (SWR's) counts against the same request budget as the registry.
+    if (pacer && url.host === this.limits.registry.host) await pacer.take();
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {

@@ -116,6 +116,7 @@ export class Transport {
       connect: tlsOptions(options),
     });
     this.clock = options.clock ?? systemClock;
+    this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
     this.auth = new Authenticator(
       options.host,
       options.credentials,
@@ -124,10 +125,10 @@ export class Transport {
         registry: this.root,
         allowedHosts: options.tokenRealmHosts ?? [],
         deadlineMs: this.apiDeadlineMs,
+        pacer: this.limiter,
       },
       this.clock,
     );
-    this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
     this.retryPolicy = new HttpRetryPolicy(options.retry);
     this.userAgent = options.userAgent ?? 'swr-harbor-sync';
     this.observer = options.observer;
