@@ -13,8 +13,8 @@ export interface BlobCopy {
   destination: RepositoryRef;
   blob: Descriptor;
   tally: ImageTally;
-  /** The destination repository did not exist when the run started: skip existence checks. */
-  destinationAbsent: boolean;
+  /** The destination repository held no image when the run started: upload without an existence check. */
+  destinationEmpty: boolean;
   /** Ignore what the index says and ask the registry (after it reported this blob missing). */
   distrustIndex?: boolean;
 }
@@ -53,7 +53,8 @@ async function transferBlob(ctx: EngineContext, job: BlobCopy): Promise<BlobActi
       // Mounting is an optimisation: registries refuse it in many ways (401 from Harbor, 404, 405). Upload instead.
     }
   }
-  if (!session && (job.distrustIndex || !job.destinationAbsent)) {
+  // A HEAD only where it can spare an upload: a repository that already holds images (or a blob it lost).
+  if (!session && (job.distrustIndex || !job.destinationEmpty)) {
     if (await dst.client.headBlob(dst.repository, blob.digest, job.tally.call)) return finish(ctx, job, 'skipped');
   }
   const claim = ctx.claims ? await ctx.claims.claim(host, blob.digest) : undefined;

@@ -78,9 +78,9 @@ export class EngineContext {
 
 /**
  * One run (a job, a command) of the engine: the signal that stops all of its requests and waits, and the
- * destination repository state learnt once: its tags, and whether it existed at all. A repository absent
- * when the run started holds only blobs this engine put there, which the location index knows, so nothing
- * in it needs an existence check.
+ * destination repository state learnt once: its tags, and whether it existed at all. A repository absent or
+ * without tags when the run started holds, as far as a copy can use, only blobs this engine put there, which
+ * the location index knows, so nothing in it needs an existence check.
  */
 export class RunState {
   private readonly tags = new Map<string, Promise<Set<string> | undefined>>();
@@ -102,6 +102,18 @@ export class RunState {
   async repositoryAbsent(ref: RepositoryRef): Promise<boolean> {
     try {
       return (await this.destinationTags(ref)) === undefined;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Absent, or listed with no tags (SWR lists a missing repository as `tags: null`): no image of it can spare
+   * an upload, so its blobs are uploaded without asking first (a registry accepts a blob it already has).
+   */
+  async repositoryEmpty(ref: RepositoryRef): Promise<boolean> {
+    try {
+      return ((await this.destinationTags(ref))?.size ?? 0) === 0;
     } catch {
       return false;
     }

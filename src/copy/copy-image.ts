@@ -144,7 +144,8 @@ async function copyImageSteps(
     destinationDockerOnly: ctx.dockerOnly.has(destination.client.host),
   });
   if (destination.dryRun) return plannedCopy(plan, wanted, tally, labels, sourceDigest);
-  const job: TreeCopy = { source, destination, tally, destinationAbsent: absent };
+  const empty = await run.repositoryEmpty(destination);
+  const job: TreeCopy = { source, destination, tally, destinationEmpty: empty };
   if (plan.format === 'docker') job.conversion = conversion ?? (await planConversion(source, wanted, call));
   let pushed: FetchedManifest;
   try {

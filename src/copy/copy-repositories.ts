@@ -1,7 +1,7 @@
 // Bulk copy of whole repositories (every tag) between two registries, listing through the catalog.
 // Used by the `copy-prefix` command and the benchmark; Harbor projects are listed through Harbor's API instead.
 import pLimit from 'p-limit';
-import type { RegistryClient } from '../oci/index.js';
+import { TOKEN_BATCH, type RegistryClient } from '../oci/index.js';
 import { RunState } from './context.js';
 import type { CopyEngine } from './engine.js';
 import type { ImageResult } from './results.js';
@@ -38,12 +38,40 @@ export async function repositoriesUnderPrefix(
 
 const LISTINGS_IN_FLIGHT = 4;
 
-/** Lists each repository's tags and copies them all; tag listing of one repository overlaps copies of another. */
+/**
+ * Lists each repository's tags and copies them all; tag listing of one repository overlaps copies of another.
+ * Repositories go in batches of `TOKEN_BATCH` whose tokens are asked at once, before the batch's first listing.
+ */
 export async function copyRepositories(engine: CopyEngine, plan: RepositoryCopyPlan): Promise<ImageResult[]> {
   const run = new RunState(plan.signal);
   const listing = pLimit(LISTINGS_IN_FLIGHT);
-  const perRepository = plan.repositories.map(async ({ from, to }) => {
-    const tags = (await listing(() => plan.source.listTags(from, { signal: plan.signal }))) ?? [];
+  const batches = new Map<number, Promise<unknown>>();
+  const prepared = (index: number) => {
+    const first = index - (index % TOKEN_BATCH);
+    let batch = batches.get(first);
+    if (!batch) {
+      const members = plan.repositories.slice(first, first + TOKEN_BATCH);
+      const call = { signal: plan.signal };
+      batch = Promise.all([
+        plan.source.prepareScopes(
+          members.map((r) => r.from),
+          call,
+        ),
+        plan.destination.prepareScopes(
+          members.map((r) => r.to),
+          call,
+        ),
+      ]);
+      batches.set(first, batch);
+    }
+    return batch;
+  };
+  const perRepository = plan.repositories.map(async ({ from, to }, index) => {
+    const tags =
+      (await listing(async () => {
+        await prepared(index);
+        return plan.source.listTags(from, { signal: plan.signal });
+      })) ?? [];
     return Promise.all(
       tags.map((tag) =>
         engine.copyInFlight(

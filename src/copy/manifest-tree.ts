@@ -19,7 +19,8 @@ export interface TreeCopy {
   source: RepositoryRef;
   destination: RepositoryRef;
   tally: ImageTally;
-  destinationAbsent: boolean;
+  /** The destination repository held no image when the run started (see `RunState.repositoryEmpty`). */
+  destinationEmpty: boolean;
   /** Manifests to push in another format, by their source digest (see convert.ts). */
   conversion?: ConversionPlan;
 }
@@ -81,7 +82,7 @@ async function copyChildManifest(
 ): Promise<void> {
   const dst = job.destination;
   if (child.platform) job.tally.platforms.add(platformString(child.platform));
-  if (!job.destinationAbsent || distrust) {
+  if (!job.destinationEmpty || distrust) {
     // A manifest the registry already has was only accepted with all its blobs: the whole subtree is there.
     const expected = job.conversion?.manifests.get(child.digest)?.digest ?? child.digest;
     const present = await dst.client.headManifest(dst.repository, expected, job.tally.call);

@@ -1,11 +1,14 @@
 // Registry authentication: learns the scheme from the registry's challenge (none, Basic or Bearer) and
-// keeps Bearer tokens per scope set until shortly before they expire.
+// keeps Bearer tokens per scope set until shortly before they expire; one token may serve a batch of sets.
 import { request, type Dispatcher } from 'undici';
 import { BODY_LIMITS, readFailure, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseChallenges, type Challenge } from './challenge.js';
-import { parseErrorBody, RegistryError } from './errors.js';
+import { RegistryError } from './errors.js';
 import { peerText } from './peer-text.js';
+import { grantedAccess, grants } from './token-grants.js';
+import { tokenRefusal } from './token-refusal.js';
+import type { RequestPacer } from './rate-limit.js';
 import { realmRefusal, shownRealm, type RealmPolicy } from './token-realm.js';
 
 export interface Credentials {
@@ -27,7 +30,12 @@ function isProvider(source: CredentialSource): source is CredentialProvider {
 interface CachedToken {
   token: string;
   expiresAt: number;
+  /** Asked for a batch of scope sets (see `prepare`): a refusal of it stops batching on this registry. */
+  batched?: boolean;
 }
+
+/** How long batched token requests stop after a refusal (see `batchesPausedUntil`). */
+const BATCH_PAUSE_MS = 10 * 60_000;
 
 /** Spec default when a token server leaves out expires_in. */
 const DEFAULT_TOKEN_SECONDS = 60;
@@ -37,13 +45,21 @@ export class Authenticator {
   private bearer: { realm: string; service?: string } | undefined;
   private readonly tokens = new Map<string, CachedToken>();
   private readonly pending = new Map<string, Promise<CachedToken>>();
+  /** Scope sets waiting for a batched token: a request for one waits, then finds it cached or asks its own. */
+  private readonly batchPending = new Map<string, Promise<void>>();
+  /**
+   * Until when batches are not asked: the registry refused a batched token, or the realm refused or granted
+   * none of a batch. A pause, not for ever: a long-running service may meet one missing namespace or one
+   * token revoked early, and should not pay one token per repository for the rest of its life.
+   */
+  private batchesPausedUntil = 0;
 
   constructor(
     private readonly host: string,
     private readonly credentials: CredentialSource | undefined,
     private readonly dispatcher: Dispatcher,
     /** Where credentials may go, and the total time a token request may take. */
-    private readonly limits: RealmPolicy & { deadlineMs: number },
+    private readonly limits: RealmPolicy & { deadlineMs: number; pacer?: Pick<RequestPacer, 'take'> },
     /** Reads the time for token expiry, so that tests can move it. */
     private readonly clock: Clock = systemClock,
   ) {}
@@ -53,6 +69,7 @@ export class Authenticator {
     if (this.scheme === 'basic') return await this.basicHeader();
     if (this.scheme !== 'bearer') return undefined;
     const key = scopeKey(scopes);
+    await this.batchPending.get(key);
     const cached = this.tokens.get(key);
     if (cached && cached.expiresAt > this.clock.now()) return `Bearer ${cached.token}`;
     let inflight = this.pending.get(key);
@@ -63,6 +80,56 @@ export class Authenticator {
     const fresh = await inflight;
     this.tokens.set(key, fresh);
     return `Bearer ${fresh.token}`;
+  }
+
+  /** Whether a request has told how this registry authenticates (see `Transport.learnAuth`). */
+  get schemeKnown(): boolean {
+    return this.scheme !== 'unknown';
+  }
+
+  /** The registry answered without asking for credentials. */
+  markOpen(): void {
+    if (this.scheme === 'unknown') this.scheme = 'none';
+  }
+
+  /**
+   * Asks one token for several scope sets (the repositories of a batch; the Distribution token protocol takes
+   * several `scope` parameters) and caches it under each set it covers: where the token's `access` claim is
+   * readable, only the sets it grants; an opaque token under all, and a 401 it meets then pauses batching.
+   * Sets not covered get their own token when first used, as before. Never throws: a failed batch is only a lost
+   * saving (and a failure is not answered with a burst of single requests to a registry that may be pushing back).
+   */
+  async prepare(scopeSets: string[][]): Promise<void> {
+    if (this.scheme !== 'bearer' || this.clock.now() < this.batchesPausedUntil) return;
+    const now = this.clock.now();
+    const wanted = scopeSets.filter((set) => {
+      const key = scopeKey(set);
+      return !this.pending.has(key) && !this.batchPending.has(key) && !((this.tokens.get(key)?.expiresAt ?? 0) > now);
+    });
+    if (wanted.length < 2) return;
+    const batch = this.fetchToken([...new Set(wanted.flat())]).catch((error: unknown) => {
+      if (!(error instanceof RegistryError && error.retryable)) this.pauseBatches();
+      return undefined;
+    });
+    const sharing = batch.then((fresh) => {
+      const access = fresh && grantedAccess(fresh.token);
+      let shared = 0;
+      for (const set of wanted) {
+        if (!fresh || (access && !set.every((scope) => grants(access, scope)))) continue;
+        this.tokens.set(scopeKey(set), { ...fresh, batched: true });
+        shared++;
+      }
+      // A realm that answered but granted none of the batch would be asked in vain again.
+      if (fresh && shared === 0) this.pauseBatches();
+    });
+    for (const set of wanted) {
+      const key = scopeKey(set);
+      this.batchPending.set(
+        key,
+        sharing.finally(() => this.batchPending.delete(key)),
+      );
+    }
+    await sharing;
   }
 
   /**
@@ -80,7 +147,9 @@ export class Authenticator {
     if (bearer && bearer.params.realm) {
       // A refused token may simply have expired early (revoked, clock skew): a fresh one is worth one replay.
       this.useBearer(bearer);
-      this.tokens.delete(scopeKey(scopes));
+      const key = scopeKey(scopes);
+      if (this.tokens.get(key)?.batched) this.pauseBatches();
+      this.tokens.delete(key);
       return true;
     }
     if (basic) {
@@ -90,6 +159,10 @@ export class Authenticator {
       return first || !sentAuthorization;
     }
     return false;
+  }
+
+  private pauseBatches(): void {
+    this.batchesPausedUntil = this.clock.now() + BATCH_PAUSE_MS;
   }
 
   private useBearer(challenge: Challenge): void {
@@ -126,7 +199,9 @@ export class Authenticator {
     }
     const shown = shownRealm(url);
     const ctx = { host: this.host, action: `get a token from ${shown} for` };
-    const { deadlineMs } = this.limits;
+    const { deadlineMs, pacer } = this.limits;
+    // A realm on the registry's own host (SWR's) counts against the same request budget as the registry.
+    if (pacer && url.host === this.limits.registry.host) await pacer.take();
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
@@ -154,7 +229,7 @@ export class Authenticator {
       throw readFailure(error, ctx, 'token answer', deadlineMs);
     }
     const text = read.bytes.toString('utf8');
-    if (res.statusCode !== 200) throw this.refused(res.statusCode, text, shown, scopes);
+    if (res.statusCode !== 200) throw tokenRefusal(this.host, res.statusCode, text, shown, scopes);
     let body: { token?: unknown; access_token?: unknown; expires_in?: unknown } | undefined;
     try {
       body = read.truncated ? undefined : (JSON.parse(text) as typeof body);
@@ -197,26 +272,6 @@ export class Authenticator {
         hint: "check the registry's token auth configuration",
       });
     }
-  }
-
-  /** The token service said no: its own words (capped, escaped) say why, and pick the advice. */
-  private refused(status: number, text: string, shown: string, scopes: string[]): RegistryError {
-    const said = parseErrorBody(text);
-    const reason = said.message ? `: ${peerText(said.message)}` : '';
-    const denied = status === 401 || status === 403;
-    const missing = /does not exist|not exist|not found/i.test(said.message ?? '');
-    return new RegistryError({
-      code: denied ? 'UNAUTHORIZED' : `TOKEN_HTTP_${status}`,
-      status,
-      host: this.host,
-      message: `token service ${shown} refused a token for ${scopes.join(' ') || 'the registry'} (${status})${reason}`,
-      hint: missing
-        ? `the namespace (organization) of this repository does not exist on ${this.host}: create it, or let the service manage namespaces (SWRManageNamespaces=true)`
-        : denied
-          ? `check the credentials used for ${this.host}`
-          : 'the token service failed; retry later',
-      retryable: status >= 500 || status === 429,
-    });
   }
 }
 

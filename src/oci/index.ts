@@ -5,7 +5,13 @@ export * from './media-types.js';
 export * from './errors.js';
 export * from './digest.js';
 export * from './reference.js';
-export { RegistryClient, type RegistryClientOptions, type Counters, type CallOptions } from './registry-client.js';
+export {
+  RegistryClient,
+  TOKEN_BATCH,
+  type RegistryClientOptions,
+  type Counters,
+  type CallOptions,
+} from './registry-client.js';
 export type { Credentials, CredentialProvider, CredentialSource } from './auth.js';
 export type { UploadStart, MountRequest } from './upload.js';
 export type { ManifestHead } from './manifests.js';

@@ -116,6 +116,7 @@ export class Transport {
       connect: tlsOptions(options),
     });
     this.clock = options.clock ?? systemClock;
+    this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
     this.auth = new Authenticator(
       options.host,
       options.credentials,
@@ -124,10 +125,10 @@ export class Transport {
         registry: this.root,
         allowedHosts: options.tokenRealmHosts ?? [],
         deadlineMs: this.apiDeadlineMs,
+        pacer: this.limiter,
       },
       this.clock,
     );
-    this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);
     this.retryPolicy = new HttpRetryPolicy(options.retry);
     this.userAgent = options.userAgent ?? 'swr-harbor-sync';
     this.observer = options.observer;
@@ -200,6 +201,21 @@ export class Transport {
       if (res.status < 400) this.limiter.succeeded();
       return res;
     }
+  }
+
+  /**
+   * Learns how the registry authenticates with one unauthenticated `GET /v2/`, when no request has told it yet:
+   * what a first request's 401 would have taught, without the token a replay of that request would fetch.
+   */
+  async learnAuth(signal?: AbortSignal): Promise<void> {
+    if (this.auth.schemeKnown) return;
+    await this.limiter.take();
+    const context = { host: this.host, action: 'reach' };
+    const res = await this.dispatch({ method: 'GET', path: '/v2/', scopes: [], context, signal }, undefined);
+    this.observer?.response(this.host, 'GET', res.status);
+    await res.body.dump();
+    if (res.status === 401) this.auth.onUnauthorized(res.headers['www-authenticate'], [], false);
+    else if (res.status === 200) this.auth.markOpen();
   }
 
   /** Sends and insists on one of the given statuses; anything else becomes a typed error with the registry's reason. */
