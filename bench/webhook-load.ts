@@ -410,11 +410,15 @@ async function runOnce(loaded: boolean): Promise<RunFigures> {
     };
   } finally {
     clearTimeout(overall);
+    // The harness's registry children are unref'd: without a handle of our own, Node would end here with code 0
+    // while their stop() waits, and the next run (and the summary) would never come.
+    const keepAlive = setInterval(() => undefined, 1000);
     await neighbour?.stop();
     if (child) await stopChild(child);
     await proxy?.stop();
     await Promise.all([harbor?.stop(), dst?.stop()]);
     await rm(base, { recursive: true, force: true });
+    clearInterval(keepAlive);
   }
 }
 
