@@ -6,7 +6,7 @@
 // quiet and once with a disk-loading neighbour (disk-load.ts), timing the disk's own fsync during each burst.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -415,6 +415,11 @@ async function runOnce(loaded: boolean): Promise<RunFigures> {
     const keepAlive = setInterval(() => undefined, 1000);
     await neighbour?.stop();
     if (child) await stopChild(child);
+    // The service's own count of intake commits (one fsync each), logged when its queue closes.
+    const commits = /job store: (\d+) intake writes in (\d+) commits/.exec(
+      await readFile(join(base, 'logs', 'running.log'), 'utf8').catch(() => ''),
+    );
+    if (commits) console.log(`intake commits             ${commits[2]} for ${commits[1]} writes (group commit)`);
     await proxy?.stop();
     await Promise.all([harbor?.stop(), dst?.stop()]);
     await rm(base, { recursive: true, force: true });
