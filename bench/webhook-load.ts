@@ -2,10 +2,11 @@
 // as a child process mirroring into a real registry behind a counting proxy, then a paced burst of webhook
 // events (Default, CloudEvents and Distribution envelopes, many duplicates, multi-arch children with
 // tag = digest). Reports answers, latency percentiles, jobs recorded against distinct pushes, copies per
-// digest at the destination, and total time. Everything on 127.0.0.1; bounded in count and time.
+// digest at the destination, and total time. Everything on 127.0.0.1; bounded in count and time. Runs once
+// quiet and once with a disk-loading neighbour (disk-load.ts), timing the disk's own fsync during each burst.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,9 +21,10 @@ import { pushImage, pushIndex } from '../tests/harness/images.js';
 import { freePort } from '../tests/harness/ports.js';
 import { startRegistry, type RunningRegistry } from '../tests/harness/registry.js';
 import { seeded } from '../tests/harness/seeded.js';
+import { startFsyncProbe, startNeighbour, type Neighbour } from './disk-load.js';
 import { benchServiceEnv, listJobs, stopChild, waitHealthy, type Job } from './service-process.js';
 
-// Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP.
+// Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP, BENCH_DISK (quiet, loaded or both, the default).
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const SINGLE_IMAGES = 40;
@@ -31,6 +33,8 @@ const REPOS = 10;
 const SETTLE_DEADLINE_MS = 180_000;
 const OVERALL_DEADLINE_MS = 600_000;
 const P99_TARGET_MS = 100;
+/** With the neighbour: p99 under the disk's own fsync p99 plus this (one fsync per group, not per webhook). */
+const LOADED_MARGIN_MS = 50;
 
 const here = dirname(fileURLToPath(import.meta.url));
 // dist-bench/bench/webhook-load.js -> dist-bench/src/cli/main.js
@@ -119,11 +123,43 @@ function eventFor(
   );
 }
 
+interface RunFigures {
+  loaded: boolean;
+  p50: number;
+  p99: number;
+  fsyncP50: number;
+  fsyncP99: number;
+  ok: boolean;
+}
+
 async function main(): Promise<number> {
   if (!existsSync(SERVICE_MAIN)) {
     console.error(`!! ${SERVICE_MAIN} is missing: run through npm run bench:webhooks (it builds first)`);
     return 2;
   }
+  const mode = process.env.BENCH_DISK ?? 'both';
+  const runs = mode === 'quiet' ? [false] : mode === 'loaded' ? [true] : [false, true];
+  const figures: RunFigures[] = [];
+  for (const loaded of runs) {
+    console.log(`\n=== ${loaded ? 'with a dd oflag=dsync neighbour loading the disk' : 'quiet disk'} ===`);
+    figures.push(await runOnce(loaded));
+  }
+  const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+  console.log('\n| disk | webhook p50 | webhook p99 | disk fsync p50 | disk fsync p99 | target | met |');
+  console.log('|---|---|---|---|---|---|---|');
+  let allMet = true;
+  for (const f of figures) {
+    const target = f.loaded ? f.fsyncP99 + LOADED_MARGIN_MS : P99_TARGET_MS;
+    allMet &&= f.p99 < target && f.ok;
+    console.log(
+      `| ${f.loaded ? 'dd neighbour' : 'quiet'} | ${fmt(f.p50)} | ${fmt(f.p99)} | ${fmt(f.fsyncP50)} | ${fmt(f.fsyncP99)} | p99 < ${fmt(target)} | ${f.p99 < target ? 'yes' : 'NO'} |`,
+    );
+  }
+  if (!allMet) console.log('note: a p99 target was missed (latency depends on the machine; not a failure)');
+  return figures.every((f) => f.ok) ? 0 : 1;
+}
+
+async function runOnce(loaded: boolean): Promise<RunFigures> {
   const started = Date.now();
   // BENCH_TMP=/dev/shm puts the service's job store on memory, to tell fsync cost from the rest.
   const base = await mkdtemp(join(process.env.BENCH_TMP ?? tmpdir(), 'swr-webhook-bench-'));
@@ -131,9 +167,11 @@ async function main(): Promise<number> {
   let dst: RunningRegistry | undefined;
   let proxy: FaultProxy | undefined;
   let child: ChildProcess | undefined;
+  let neighbour: Neighbour | undefined;
   const overall = setTimeout(() => {
     console.error(`!! benchmark exceeded ${OVERALL_DEADLINE_MS / 1000} s; stopping`);
     child?.kill('SIGKILL');
+    void neighbour?.stop(); // kills dd at once: it must not outlive the bench
     process.exit(3);
   }, OVERALL_DEADLINE_MS);
   try {
@@ -191,6 +229,10 @@ async function main(): Promise<number> {
     const statuses = new Map<number, number>();
     const failures: string[] = [];
     const interval = 1000 / RATE;
+    // The neighbour and the probe write beside the service's DataDir: the same disk.
+    neighbour = loaded ? startNeighbour(base) : undefined;
+    if (neighbour) await sleep(1000); // let dd's synced writes queue up on the disk first
+    const probe = startFsyncProbe(base);
     const loadBefore = loadavg()[0];
     const burstStart = performance.now();
     const inFlight: Array<Promise<void>> = [];
@@ -220,6 +262,9 @@ async function main(): Promise<number> {
     }
     await Promise.all(inFlight);
     const burstMs = performance.now() - burstStart;
+    const fsyncs = await probe.stop();
+    await neighbour?.stop();
+    neighbour = undefined;
     const loadAfterBurst = loadavg()[0];
 
     // Settle: no queued or running job, and the job list unchanged over three polls after the coalesce window.
@@ -296,7 +341,10 @@ async function main(): Promise<number> {
       `answered 2xx               ${ok2xx}/${bodies.length}${failures.length ? `; ${failures.length} transport failures (${failures[0]})` : ''}; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
     console.log(
-      `latency                    p50 ${fmt(percentile(sorted, 50))}  p95 ${fmt(percentile(sorted, 95))}  p99 ${fmt(p99)}  max ${fmt(sorted[sorted.length - 1] ?? NaN)}  (target p99 < ${P99_TARGET_MS} ms: ${p99 < P99_TARGET_MS ? 'met' : 'MISSED'})`,
+      `latency                    p50 ${fmt(percentile(sorted, 50))}  p95 ${fmt(percentile(sorted, 95))}  p99 ${fmt(p99)}  max ${fmt(sorted[sorted.length - 1] ?? NaN)}`,
+    );
+    console.log(
+      `disk fsync (4 KiB probe)   ${fsyncs.length} during the burst: p50 ${fmt(percentile(fsyncs, 50))}  p99 ${fmt(percentile(fsyncs, 99))}  max ${fmt(fsyncs[fsyncs.length - 1] ?? NaN)}`,
     );
     console.log(
       `distinct tagged sent       ${sentTagged.size}; image jobs recorded ${jobsPerKey.size} (${missing.length} missing, ${duplicateJobs.length} with more than one job)`,
@@ -352,14 +400,30 @@ async function main(): Promise<number> {
       manifestDupes.length + copiedDupes.length > 0 && 'duplicate copies',
     ].filter(Boolean);
     console.log(problems.length ? `\nPROBLEMS: ${problems.join('; ')}` : '\nall checks passed');
-    if (p99 >= P99_TARGET_MS) console.log(`note: p99 ${fmt(p99)} misses the ${P99_TARGET_MS} ms target`);
-    return problems.length ? 1 : 0;
+    return {
+      loaded,
+      p50: percentile(sorted, 50),
+      p99,
+      fsyncP50: percentile(fsyncs, 50),
+      fsyncP99: percentile(fsyncs, 99),
+      ok: problems.length === 0,
+    };
   } finally {
     clearTimeout(overall);
+    // The harness's registry children are unref'd: without a handle of our own, Node would end here with code 0
+    // while their stop() waits, and the next run (and the summary) would never come.
+    const keepAlive = setInterval(() => undefined, 1000);
+    await neighbour?.stop();
     if (child) await stopChild(child);
+    // The service's own count of intake commits (one fsync each), logged when its queue closes.
+    const commits = /job store: (\d+) intake writes in (\d+) commits/.exec(
+      await readFile(join(base, 'logs', 'running.log'), 'utf8').catch(() => ''),
+    );
+    if (commits) console.log(`intake commits             ${commits[2]} for ${commits[1]} writes (group commit)`);
     await proxy?.stop();
     await Promise.all([harbor?.stop(), dst?.stop()]);
     await rm(base, { recursive: true, force: true });
+    clearInterval(keepAlive);
   }
 }
 
