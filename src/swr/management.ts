@@ -1,5 +1,6 @@
 // SWR's management API (swr-api.<region>): namespaces and the temporary registry login, authenticated by
 // AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
+import type { RequestPacer } from '../oci/index.js';
 import { swrApiError } from './errors.js';
 import type { IamTokenSource } from './iam.js';
 import { signRequest } from './signer.js';
@@ -20,11 +21,26 @@ export interface TemporaryLogin {
 }
 
 export class SwrManagementClient {
+  /** The destination registry's pacing: SWR counts management calls against the same tenant budget. */
+  private pacer: RequestPacer | undefined;
+  /** Calls sent, for request totals. */
+  requests = 0;
+
   constructor(
     readonly endpoint: string,
     private readonly auth: ManagementAuth,
     private readonly region: string,
   ) {}
+
+  pacedBy(pacer: RequestPacer): void {
+    this.pacer = pacer;
+  }
+
+  /** A GET answered with JSON (the listings in listing.ts). */
+  async getJson(path: string, action: string): Promise<unknown> {
+    const res = await this.call('GET', path, undefined, action);
+    return JSON.parse(res.text || 'null') as unknown;
+  }
 
   /** Namespaces this account can see, with its rights on each. */
   async listNamespaces(): Promise<SwrNamespace[]> {
@@ -79,6 +95,8 @@ export class SwrManagementClient {
     if (this.auth.kind === 'aksk') headers = signRequest({ method, url, headers, body }, this.auth.ak, this.auth.sk);
     else headers['X-Auth-Token'] = await this.auth.tokens.token();
     let res: Response;
+    await this.pacer?.take();
+    this.requests++;
     try {
       res = await fetch(url, { method, headers, body });
     } catch (error) {
@@ -89,6 +107,8 @@ export class SwrManagementClient {
       );
     }
     const text = await res.text();
+    if (res.status === 429 || res.status === 503) this.pacer?.slowDown(1000);
+    else if (res.status < 400) this.pacer?.succeeded();
     if (!ok.includes(res.status)) throw swrApiError(`${action} at ${url.host}`, res.status, text);
     return { status: res.status, text, headers: res.headers };
   }
