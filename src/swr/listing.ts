@@ -24,7 +24,9 @@ interface RepoSummary {
 }
 
 interface TagSummary {
+  /** The v2 API's field; the v3 API spells it `tag`. */
   Tag?: unknown;
+  tag?: unknown;
   digest?: unknown;
 }
 
@@ -64,8 +66,10 @@ export class SwrListing implements DestinationListing {
     );
     if (!rows) return undefined;
     const out = new Map<string, string>();
-    for (const row of rows)
-      if (typeof row.Tag === 'string' && typeof row.digest === 'string') out.set(row.Tag, row.digest);
+    for (const row of rows) {
+      const tag = row.Tag ?? row.tag;
+      if (typeof tag === 'string' && typeof row.digest === 'string') out.set(tag, row.digest);
+    }
     return out;
   }
 

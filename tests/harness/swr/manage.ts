@@ -28,7 +28,8 @@ const MANIFEST_ACCEPT = [
 ].join(', ');
 
 function swrError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { errorCode: `SVCSTG.SWR.${code}`, errorMessage: message });
+  // SWR's management errors are a JSON array (research notes §4.5).
+  sendJson(res, status, [{ errorCode: `SVCSTG.SWR.${code}`, errorMessage: message, detail: '' }]);
 }
 
 function signatureValid(req: IncomingMessage, ctx: ManageContext, url: URL): boolean {
@@ -97,7 +98,8 @@ async function listRepos(res: ServerResponse, ctx: ManageContext, url: URL): Pro
       internal_path: `${new URL(ctx.externalUrl).host}/${full}`,
       created: new Date(0).toISOString(),
       updated: new Date(0).toISOString(),
-      domain_name: 'tenant',
+      domain_id: 'tenant',
+      priority: 0,
       tags,
       status: false,
       total_range: names.length,
@@ -136,6 +138,7 @@ async function listTags(res: ServerResponse, ctx: ManageContext, url: URL, names
       updated: new Date(0).toISOString(),
       deleted: '',
       domain_id: 'tenant',
+      scanned: false,
       tag_type: LIST_TYPES.has(mediaType) ? 1 : 0,
     });
   }
