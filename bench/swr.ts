@@ -3,7 +3,8 @@
 // destination, or SWR with SWRManageNamespaces=false: the state before issue 14) and with SWR's management
 // listings: requests per new image, per unchanged image (project sync and webhook), per mounted image, token
 // requests per project sync, and a reconcile sweep over 1,000 unchanged tags in 50 repositories. Prints a table.
-// Knobs (environment): BENCH_SWR_IMAGES (default 20), BENCH_SWR_REPOS (50), BENCH_SWR_TAGS (20 per repository).
+// Knobs (environment): BENCH_SWR_IMAGES (default 20), BENCH_SWR_REPOS (50), BENCH_SWR_TAGS (20 per repository),
+// BENCH_SWR_DEBUG (also list the requests that got a 503).
 import { startHarbor, type HarborStandIn } from '../tests/harness/harbor/index.js';
 import { getManifest, pushImage } from '../tests/harness/images.js';
 import { call, describe as describeReply } from '../tests/harness/registry-http.js';

@@ -115,7 +115,7 @@ export function buildContext(
     onInvalidName,
   });
   // Management calls count against the same SWR tenant budget as registry calls: one pacing for both.
-  credentials.management?.pacedBy(destination.transport.limiter);
+  credentials.management?.pacedBy(destination.transport.limiter, observer);
   return {
     engine,
     harbor,

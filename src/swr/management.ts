@@ -1,6 +1,7 @@
 // SWR's management API (swr-api.<region>): namespaces and the temporary registry login, authenticated by
 // AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
 import type { RequestPacer } from '../oci/index.js';
+import type { TransportObserver } from '../oci/transport.js';
 import { swrApiError } from './errors.js';
 import type { IamTokenSource } from './iam.js';
 import { signRequest } from './signer.js';
@@ -23,6 +24,7 @@ export interface TemporaryLogin {
 export class SwrManagementClient {
   /** The destination registry's pacing: SWR counts management calls against the same tenant budget. */
   private pacer: RequestPacer | undefined;
+  private observer: TransportObserver | undefined;
   /** Calls sent, for request totals. */
   requests = 0;
 
@@ -32,8 +34,10 @@ export class SwrManagementClient {
     private readonly region: string,
   ) {}
 
-  pacedBy(pacer: RequestPacer): void {
+  /** Paced with the destination registry and told to its observer, so that the totals include these calls. */
+  pacedBy(pacer: RequestPacer, observer?: TransportObserver): void {
     this.pacer = pacer;
+    this.observer = observer;
   }
 
   /** A GET answered with JSON (the listings in listing.ts). */
@@ -100,6 +104,7 @@ export class SwrManagementClient {
     try {
       res = await fetch(url, { method, headers, body });
     } catch (error) {
+      this.observer?.unanswered(url.host, method, (error as Error).message);
       throw swrApiError(
         `${action} at ${url.host}`,
         0,
@@ -107,6 +112,7 @@ export class SwrManagementClient {
       );
     }
     const text = await res.text();
+    this.observer?.response(url.host, method, res.status);
     if (res.status === 429 || res.status === 503) this.pacer?.slowDown(1000);
     else if (res.status < 400) this.pacer?.succeeded();
     if (!ok.includes(res.status)) throw swrApiError(`${action} at ${url.host}`, res.status, text);

@@ -58,7 +58,10 @@ export interface ReconcileSummary {
   merged: number;
   /** Projects or repositories that could not be compared (Harbor or destination failure); logged each. */
   errors: number;
-  /** Requests the sweep sent: Harbor API calls (pages not counted), destination listings and heads, source manifest reads. */
+  /**
+   * Requests the sweep sent: Harbor API calls (pages not counted), destination listings (SWR management pages
+   * included) and heads, source manifest reads.
+   */
   requests: { harbor: number; destination: number; source: number };
   ms: number;
   aborted: boolean;
@@ -70,6 +73,7 @@ interface SourceTag {
 }
 
 const CONVERSION_CACHE_LIMIT = 10_000;
+const LIST_AHEAD = 4;
 
 export async function reconcile(
   ctx: SyncContext,
@@ -113,12 +117,26 @@ export async function reconcile(
       continue;
     }
     summary.projects++;
-    for (const repository of repositories) {
+    // The listings of the next few repositories are asked while one is compared: on SWR the sweep is listings only,
+    // so waiting for each in turn would be most of its time. Comparisons and jobs keep the repositories' order.
+    const listings = new Map<string, Promise<HarborArtifact[]>>();
+    const listAhead = (from: number) => {
+      for (const next of repositories.slice(from, from + LIST_AHEAD)) {
+        if (listings.has(next)) continue;
+        summary.requests.harbor++;
+        const listed = ctx.harbor.listArtifacts(project, next);
+        listed.catch(() => undefined); // awaited, and reported, when its turn comes
+        listings.set(next, listed);
+        void state.tagDigests(next).catch(() => undefined);
+      }
+    };
+    for (const [index, repository] of repositories.entries()) {
       if (aborted()) break;
+      listAhead(index);
       const target = `${namespace}/${repository}`;
       try {
-        summary.requests.harbor++;
-        const artifacts = await ctx.harbor.listArtifacts(project, repository);
+        const artifacts = await listings.get(repository)!;
+        listings.delete(repository);
         const tagged: SourceTag[] = artifacts.flatMap((artifact) => artifact.tags.map((tag) => ({ tag, artifact })));
         if (tagged.length === 0) continue;
         summary.repositories++;
