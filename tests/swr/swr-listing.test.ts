@@ -107,3 +107,17 @@ test('a bad signature and an unreachable API fall back the same way', async () =
   expect(away.warnings).toHaveLength(1);
   expect(away.warnings[0]).toMatch(/cannot reach the SWR API/);
 });
+
+test("SWR's 503 past the tenant's rate is waited out and asked again, not taken for a refusal", async () => {
+  const { listing: busy, warnings } = listing();
+  swr.requestsPerSecond = 2;
+  const rejected = swr.rejected503;
+  try {
+    const answers = await Promise.all(Array.from({ length: 4 }, (_, i) => busy.tags('five', `r${i}`)));
+    expect(answers.map((a) => a?.get('v1'))).toEqual([0, 1, 2, 3].map((i) => digests.get(`five/r${i}`)));
+    expect(swr.rejected503).toBeGreaterThan(rejected);
+    expect(warnings).toEqual([]);
+  } finally {
+    swr.requestsPerSecond = 0;
+  }
+});
