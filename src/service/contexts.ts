@@ -10,6 +10,8 @@ import { buildSource, destinationClient, type HarborCredentials } from './client
 import type { TransportObserver } from '../oci/transport.js';
 import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
 import type { NamespaceGuard } from '../swr/namespaces.js';
+import { SwrListing } from '../swr/listing.js';
+import type { SwrManagementClient } from '../swr/management.js';
 import type { SyncContext } from '../sync/context.js';
 
 export interface ContextCredentials {
@@ -19,6 +21,8 @@ export interface ContextCredentials {
   registry: string;
   /** Namespace management, unless SWRManageNamespaces=false. */
   namespaces?: NamespaceGuard;
+  /** SWR's management API when it is in use (SWRManageNamespaces): the destination's tags are listed there. */
+  management?: SwrManagementClient;
 }
 
 export function destinationSettings(config: Config, region = config.hw.region): DestinationSettings {
@@ -42,6 +46,7 @@ export function credentialsFor(
     destination: destination.credentials,
     registry: destination.registry,
     namespaces: destination.namespaces,
+    management: destination.namespaces ? destination.management : undefined,
     secrets: destination.secrets,
   };
 }
@@ -109,12 +114,17 @@ export function buildContext(
     observer,
     onInvalidName,
   });
+  // Management calls count against the same SWR tenant budget as registry calls: one pacing for both.
+  credentials.management?.pacedBy(destination.transport.limiter, observer);
   return {
     engine,
     harbor,
     source,
     destination,
     overwrite,
+    listing: credentials.management
+      ? new SwrListing(credentials.management, (message) => logs.service.warn(message))
+      : undefined,
     logs: (project) => logs.project(project),
     prepare: credentials.namespaces ? (namespace) => credentials.namespaces!.ensureNamespace(namespace) : undefined,
     async close(force = false) {

@@ -1,5 +1,8 @@
 // SWR's management API (swr-api.<region>): namespaces and the temporary registry login, authenticated by
 // AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
+import { HttpRetryPolicy, systemClock, type Clock, type RequestPacer } from '../oci/index.js';
+import { parseRetryAfter } from '../oci/retry.js';
+import type { TransportObserver } from '../oci/transport.js';
 import { swrApiError } from './errors.js';
 import type { IamTokenSource } from './iam.js';
 import { signRequest } from './signer.js';
@@ -20,11 +23,33 @@ export interface TemporaryLogin {
 }
 
 export class SwrManagementClient {
+  /** The destination registry's pacing: SWR counts management calls against the same tenant budget. */
+  private pacer: RequestPacer | undefined;
+  private observer: TransportObserver | undefined;
+  /** Calls sent, for request totals. */
+  requests = 0;
+
   constructor(
     readonly endpoint: string,
     private readonly auth: ManagementAuth,
     private readonly region: string,
+    // GETs are sent again after SWR's 503 past the tenant's rate (5 times at most); a refusal or no answer is not,
+    // so that the registry API takes over at once.
+    private readonly retry = new HttpRetryPolicy(),
+    private readonly clock: Clock = systemClock,
   ) {}
+
+  /** Paced with the destination registry and told to its observer, so that the totals include these calls. */
+  pacedBy(pacer: RequestPacer, observer?: TransportObserver): void {
+    this.pacer = pacer;
+    this.observer = observer;
+  }
+
+  /** A GET answered with JSON (the listings in listing.ts). */
+  async getJson(path: string, action: string): Promise<unknown> {
+    const res = await this.call('GET', path, undefined, action);
+    return JSON.parse(res.text || 'null') as unknown;
+  }
 
   /** Namespaces this account can see, with its rights on each. */
   async listNamespaces(): Promise<SwrNamespace[]> {
@@ -74,14 +99,42 @@ export class SwrManagementClient {
     action: string,
     ok: number[] = [200],
   ): Promise<{ status: number; text: string; headers: Headers }> {
+    for (let attempt = 1; ; attempt++) {
+      const answer = await this.send(method, path, body, action);
+      const decision =
+        method === 'GET' && !ok.includes(answer.status)
+          ? this.retry.decide(attempt, {
+              status: answer.status,
+              retryAfterMs: parseRetryAfter(answer.headers.get('retry-after') ?? undefined),
+            })
+          : undefined;
+      if (decision?.retry) {
+        await this.clock.sleep(decision.delayMs);
+        continue;
+      }
+      if (!ok.includes(answer.status)) throw swrApiError(`${action} at ${answer.host}`, answer.status, answer.text);
+      return answer;
+    }
+  }
+
+  /** One signed attempt: signed again each time, since the signature carries the time. */
+  private async send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    action: string,
+  ): Promise<{ status: number; text: string; headers: Headers; host: string }> {
     const url = new URL(path, this.endpoint);
     let headers: Record<string, string> = { 'Content-Type': 'application/json;charset=utf-8' };
     if (this.auth.kind === 'aksk') headers = signRequest({ method, url, headers, body }, this.auth.ak, this.auth.sk);
     else headers['X-Auth-Token'] = await this.auth.tokens.token();
     let res: Response;
+    await this.pacer?.take();
+    this.requests++;
     try {
       res = await fetch(url, { method, headers, body });
     } catch (error) {
+      this.observer?.unanswered(url.host, method, (error as Error).message);
       throw swrApiError(
         `${action} at ${url.host}`,
         0,
@@ -89,7 +142,9 @@ export class SwrManagementClient {
       );
     }
     const text = await res.text();
-    if (!ok.includes(res.status)) throw swrApiError(`${action} at ${url.host}`, res.status, text);
-    return { status: res.status, text, headers: res.headers };
+    this.observer?.response(url.host, method, res.status);
+    if (res.status === 429 || res.status === 503) this.pacer?.slowDown(1000);
+    else if (res.status < 400) this.pacer?.succeeded();
+    return { status: res.status, text, headers: res.headers, host: url.host };
   }
 }

@@ -5,6 +5,7 @@ import type { CopyEngine } from '../copy/index.js';
 import type { SelectedSource } from '../harbor/selected-source.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import type { RegistryClient } from '../oci/index.js';
+import type { DestinationListing } from '../swr/listing.js';
 
 export interface SyncContext {
   engine: CopyEngine;
@@ -15,6 +16,11 @@ export interface SyncContext {
   /** The SWR registry (or any registry standing in for it), written with the Huawei credentials. */
   destination: RegistryClient;
   overwrite: boolean;
+  /**
+   * The destination's tags and digests from SWR's management API (SWR with management enabled); without it
+   * the destination is compared through its registry API (tags/list and HEAD).
+   */
+  listing?: DestinationListing;
   logs(project: string): ProjectLogs;
   /** Makes sure a destination namespace exists and is ours before the first push into it. */
   prepare?(namespace: string): Promise<void>;

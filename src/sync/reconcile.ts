@@ -2,7 +2,11 @@
 // and gives up after a few tries, so every mapped project is compared now and then with the destination and
 // a job is queued for each tag that is missing there (or differs, when ImageOverwrite is on).
 //
-// It reads only listings and manifest heads: per project one Harbor repository listing, per repository one
+// On SWR with its management API (`ctx.listing`) the destination side is one namespace listing per project
+// and one tag listing (with digests) per repository that has tags: no HEAD at all. Elsewhere, or when that API
+// refuses, the registry API answers as described next.
+//
+// Through the registry API it reads only listings and manifest heads: per project one Harbor repository listing, per repository one
 // Harbor artifact listing (tags with digests) and one destination tag listing, then one HEAD per tag the
 // destination already has. Nothing is copied here; queued jobs go through the same store, with the same
 // dedupe key as webhooks, so a tag a webhook already queued joins that job.
@@ -22,6 +26,7 @@ import type { HarborArtifact } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { SyncContext } from './context.js';
 import { imageJobKey } from './job-keys.js';
+import { NamespaceState } from './destination-state.js';
 
 export interface ReconcileOptions {
   /** Destination host as the webhook path names it in job keys (SWRRegistry or the region's host). */
@@ -53,7 +58,10 @@ export interface ReconcileSummary {
   merged: number;
   /** Projects or repositories that could not be compared (Harbor or destination failure); logged each. */
   errors: number;
-  /** Requests the sweep sent: Harbor API calls (pages not counted), destination listings and heads, source manifest reads. */
+  /**
+   * Requests the sweep sent: Harbor API calls (pages not counted), destination listings (SWR management pages
+   * included) and heads, source manifest reads.
+   */
   requests: { harbor: number; destination: number; source: number };
   ms: number;
   aborted: boolean;
@@ -65,6 +73,7 @@ interface SourceTag {
 }
 
 const CONVERSION_CACHE_LIMIT = 10_000;
+const LIST_AHEAD = 4;
 
 export async function reconcile(
   ctx: SyncContext,
@@ -90,10 +99,12 @@ export async function reconcile(
   const heads = pLimit(options.headConcurrency ?? 8);
   const cache = options.convertedDigests ?? new Map<string, string | null>();
   const aborted = () => options.signal?.aborted === true;
+  const listingRequestsBefore = ctx.listing?.requests ?? 0;
 
   for (const [project, namespace] of namespaceMap) {
     if (aborted()) break;
     const logs = ctx.logs(project);
+    const state = new NamespaceState(ctx.listing, namespace);
     let repositories: string[];
     try {
       summary.requests.harbor++;
@@ -106,12 +117,26 @@ export async function reconcile(
       continue;
     }
     summary.projects++;
-    for (const repository of repositories) {
+    // The listings of the next few repositories are asked while one is compared: on SWR the sweep is listings only,
+    // so waiting for each in turn would be most of its time. Comparisons and jobs keep the repositories' order.
+    const listings = new Map<string, Promise<HarborArtifact[]>>();
+    const listAhead = (from: number) => {
+      for (const next of repositories.slice(from, from + LIST_AHEAD)) {
+        if (listings.has(next)) continue;
+        summary.requests.harbor++;
+        const listed = ctx.harbor.listArtifacts(project, next);
+        listed.catch(() => undefined); // awaited, and reported, when its turn comes
+        listings.set(next, listed);
+        void state.tagDigests(next).catch(() => undefined);
+      }
+    };
+    for (const [index, repository] of repositories.entries()) {
       if (aborted()) break;
+      listAhead(index);
       const target = `${namespace}/${repository}`;
       try {
-        summary.requests.harbor++;
-        const artifacts = await ctx.harbor.listArtifacts(project, repository);
+        const artifacts = await listings.get(repository)!;
+        listings.delete(repository);
         const tagged: SourceTag[] = artifacts.flatMap((artifact) => artifact.tags.map((tag) => ({ tag, artifact })));
         if (tagged.length === 0) continue;
         summary.repositories++;
@@ -125,8 +150,9 @@ export async function reconcile(
           continue;
         }
         if (aborted()) break;
-        summary.requests.destination++;
-        const present = new Set((await ctx.destination.listTags(target)) ?? []);
+        const digests = await state.tagDigests(repository);
+        if (!digests) summary.requests.destination++;
+        const present = new Set(digests ? digests.keys() : ((await ctx.destination.listTags(target)) ?? []));
 
         // Tags to queue, by source digest: one job per artifact carries all of its tags.
         const toQueue = new Map<string, string[]>();
@@ -144,8 +170,10 @@ export async function reconcile(
                 return;
               }
               if (aborted()) return;
-              summary.requests.destination++;
-              const head = await ctx.destination.headManifest(target, item.tag);
+              if (!digests) summary.requests.destination++;
+              const head = digests
+                ? { digest: digests.get(item.tag)! }
+                : await ctx.destination.headManifest(target, item.tag);
               if (!head) {
                 // Listed but gone (deleted meanwhile): missing after all.
                 summary.missing++;
@@ -197,6 +225,7 @@ export async function reconcile(
       }
     }
   }
+  summary.requests.destination += (ctx.listing?.requests ?? 0) - listingRequestsBefore;
   summary.aborted = aborted();
   summary.ms = Date.now() - started;
   options.log.info(

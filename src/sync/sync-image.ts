@@ -7,6 +7,7 @@ import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
+import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 
 export interface SyncOutcome {
   results: ImageResult[];
@@ -41,10 +42,24 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     return { results: [result] };
   }
   await ctx.prepare?.(spec.namespace);
-  const run = new RunState(ctx.signal);
+  const state = new NamespaceState(ctx.listing, spec.namespace);
+  // One listing of this repository's tags (SWR's management API) says whether the image is there already.
+  const listed = await state.tagDigests(spec.repository, false);
+  const run = listed ? new ListedRunState(state, ctx.destination, ctx.signal) : new RunState(ctx.signal);
   const results: ImageResult[] = [];
   let bytes = 0;
   const copyTag = async (tag: string): Promise<void> => {
+    if (listed?.get(tag) === spec.digest) {
+      const result = listedSameDigest(
+        `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}`,
+        `${ctx.destination.host}/${destination}:${tag}`,
+        spec.digest,
+      );
+      results.push(result);
+      logResult(logs, result);
+      progress?.onImage(results.length, tags.length, bytes);
+      return;
+    }
     logs.running.info(
       `syncing ${spec.project}/${spec.repository}:${tag} (${spec.digest}) to ${ctx.destination.host}/${spec.namespace}/${spec.repository}:${tag}`,
     );

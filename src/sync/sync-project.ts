@@ -6,6 +6,7 @@ import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
+import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 
 interface Planned {
   repository: string;
@@ -44,7 +45,12 @@ export async function syncProject(
     `project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}: ${plan.length} tags${spec.dryRun ? ' (dry run)' : ''}`,
   );
   if (!spec.dryRun) await ctx.prepare?.(spec.namespace);
-  const run = new RunState(ctx.signal);
+  // One namespace listing for the job, then the digests of the repositories that have tags: an unchanged tag
+  // costs no registry request, and the engine learns which repositories are new without a tags/list each.
+  const state = new NamespaceState(ctx.listing, spec.namespace);
+  const listed = await state.repositories();
+  const run = listed ? new ListedRunState(state, ctx.destination, ctx.signal) : new RunState(ctx.signal);
+  const digestReads = pLimit(4);
   let done = 0;
   let bytes = 0;
   const results = await Promise.all(
@@ -57,13 +63,16 @@ export async function syncProject(
         overwrite: spec.overwrite ?? ctx.overwrite,
       };
       const problem = swrRepositoryProblem(destination.repository);
+      const digests = listed && !problem ? await digestReads(() => state.tagDigests(item.repository)) : undefined;
       const result = problem
         ? refusedName(
             '',
             `${ctx.destination.host}/${destination.repository}:${item.tag}`,
             `"${destination.repository}" ${problem}`,
           )
-        : await ctx.engine.copyInFlight({ source, destination: { ...destination, dryRun: spec.dryRun } }, run);
+        : digests?.get(item.tag) === item.digest
+          ? listedSameDigest('', `${ctx.destination.host}/${destination.repository}:${item.tag}`, item.digest)
+          : await ctx.engine.copyInFlight({ source, destination: { ...destination, dryRun: spec.dryRun } }, run);
       const named = explained(
         { ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` },
         spec.namespace,

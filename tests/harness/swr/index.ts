@@ -1,12 +1,14 @@
 // Owns startSwr(): a Huawei Cloud SWR registry-host stand-in (swr.<region>.myhuaweicloud.com) on
 // one loopback port: SWR's token endpoint and /v2/ front with its documented and observed
-// quirks, the 20 QPS limit, and a request log, over a real backing docker-registry.
+// quirks, the 20 QPS limit, the management API's namespace and listing calls (manage.ts), and a request
+// log, over a real backing docker-registry.
 import { Agent, createServer } from 'node:http';
 import { startRegistry, type RunningRegistry } from '../registry.js';
 import type { RegistryAccess } from '../registry-http.js';
 import { REALM_PATH, SERVICE, SwrAuth } from './auth.js';
 import { handleV2 } from './front.js';
-import { sendText, swrLoginKey } from './http.js';
+import { handleManage } from './manage.js';
+import { sendJson, sendText, swrLoginKey } from './http.js';
 import { RateLimit } from './rate-limit.js';
 import { listenOnLoopback } from '../ports.js';
 
@@ -60,6 +62,8 @@ export interface SwrStandIn {
   requests: SwrRequest[];
   /** How many requests got the rate-limit 503. */
   rejected503: number;
+  /** Mutable: the management API (/v2/manage/...) answers 403, as for an account without SWR rights. */
+  refuseManagement: boolean;
   addLogin(username: string, password: string): void;
   stop(): Promise<void>;
 }
@@ -104,6 +108,19 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
       // stand-in answers a plain-text 503 without Retry-After, as a gateway in front of the
       // registry would, so clients cannot lean on a JSON error code here.
       sendText(res, 503, 'Service Unavailable\n');
+      return;
+    }
+    if (path.startsWith('/v2/manage/')) {
+      handleManage(req, res, {
+        ak: options.ak,
+        sk: options.sk,
+        namespaces,
+        backingUrl: registry.url,
+        externalUrl,
+        refuse: standIn.refuseManagement,
+      }).catch((error: unknown) =>
+        sendJson(res, 500, { errorCode: 'SVCSTG.SWR.5000000', errorMessage: String(error) }),
+      );
       return;
     }
     if (isToken) {
@@ -158,6 +175,7 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
     requestsPerSecond: options.requestsPerSecond ?? 20,
     requests,
     rejected503: 0,
+    refuseManagement: false,
     addLogin: (user, pass) => auth.addLogin(user, pass),
     stop: async () => {
       if (stopped) return;
