@@ -51,6 +51,10 @@ export async function syncProject(
   const listed = await state.repositories();
   const run = listed ? new ListedRunState(state, ctx.destination, ctx.signal) : new RunState(ctx.signal);
   const digestReads = pLimit(4);
+  if (!spec.dryRun)
+    await prepareTokens(ctx, spec, plan, (repository) =>
+      listed ? digestReads(() => state.tagDigests(repository)) : undefined,
+    );
   let done = 0;
   let bytes = 0;
   const results = await Promise.all(
@@ -85,4 +89,35 @@ export async function syncProject(
     }),
   );
   return results;
+}
+
+/**
+ * Tokens for the repositories the sync will write, ten to a token request on each side, instead of one request
+ * per repository: tags the listing shows unchanged need none (their digests are read once and kept for the copy).
+ */
+async function prepareTokens(
+  ctx: SyncContext,
+  spec: ProjectJobSpec,
+  plan: Planned[],
+  digestsOf: (repository: string) => Promise<Map<string, string> | undefined> | undefined,
+): Promise<void> {
+  const written = new Set<string>();
+  await Promise.all(
+    plan.map(async (item) => {
+      if (swrRepositoryProblem(`${spec.namespace}/${item.repository}`)) return;
+      if ((await digestsOf(item.repository))?.get(item.tag) !== item.digest) written.add(item.repository);
+    }),
+  );
+  const repositories = [...written];
+  const call = { signal: ctx.signal };
+  await Promise.all([
+    ctx.source.prepareScopes(
+      repositories.map((r) => `${spec.project}/${r}`),
+      call,
+    ),
+    ctx.destination.prepareScopes(
+      repositories.map((r) => `${spec.namespace}/${r}`),
+      call,
+    ),
+  ]);
 }

@@ -161,6 +161,8 @@ test('a project sync reads one namespace listing: unchanged tags cost nothing, n
   expect(sent.filter((r) => /\/v2\/proj-ns\/same-/.test(r.path))).toEqual([]);
   // The new repositories: no blob HEAD either (a repository absent from the listing cannot hold them).
   expect(sent.filter((r) => r.method === 'HEAD' && r.path.includes('/blobs/'))).toEqual([]);
+  // One token for both new repositories, asked before the copies; none for the unchanged ones.
+  expect(sent.filter((r) => r.path.startsWith('/swr/auth/'))).toHaveLength(1);
 }, 120_000);
 
 test('when the management API refuses, the sweep compares through the registry API and says so once', async () => {
