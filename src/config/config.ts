@@ -1,5 +1,6 @@
 // The service configuration: the old tool's app.conf keys and ours (declared in keys.ts), loaded from a dotenv
 // file with the environment taking precedence, assembled into one Config with every problem named at once.
+import type { HuaweiAccount } from '../swr/destination.js';
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import { CONFIG_KEYS } from './keys.js';
@@ -12,15 +13,7 @@ export { parseNamespaceMap } from './namespace-map.js';
 export interface Config {
   imageOverwrite: boolean;
   namespaceMap: Map<string, string>;
-  hw: {
-    authMethod: 'AKSK' | 'Password';
-    ak?: string;
-    sk?: string;
-    domain?: string;
-    user?: string;
-    password?: string;
-    region: string;
-  };
+  hw: HuaweiAccount;
   harbor: {
     address: string;
     protocol: 'http' | 'https';
