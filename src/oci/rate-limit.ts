@@ -14,12 +14,20 @@ export interface RequestPacer {
 
 /** Ceiling for an "unlimited" bucket that has been slowed down and is recovering. */
 const UNLIMITED_RECOVERY_CEILING = 1000;
+/**
+ * The grant log's window: a second as the registry counts it, plus a margin for the time between a grant here and
+ * the request's arrival there. Without the log, a full bucket plus a second's refill let rate + burst requests
+ * into one second, and SWR answers 503 past 20.
+ */
+const WINDOW_MS = 1050;
 
 export class TokenBucket implements RequestPacer {
   private tokens: number;
   private last = Date.now();
   private pausedUntil = 0;
   private readonly waiters: Array<() => void> = [];
+  /** When the grants of the last window were made, oldest first. */
+  private readonly grants: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** The rate in force: the configured one, or less after the registry pushed back. 0 = unlimited. */
   private rate: number;
@@ -106,11 +114,18 @@ export class TokenBucket implements RequestPacer {
       return;
     }
     this.refill(now);
-    while (this.waiters.length > 0 && this.tokens >= 1) {
+    while (this.grants.length > 0 && this.grants[0] <= now - WINDOW_MS) this.grants.shift();
+    // The bucket spaces requests out; the log caps any window at the rate, whatever the bucket holds.
+    const cap = this.rate > 0 ? Math.max(1, Math.floor(this.rate)) : Number.POSITIVE_INFINITY;
+    while (this.waiters.length > 0 && this.tokens >= 1 && this.grants.length < cap) {
       this.tokens -= 1;
+      if (this.rate > 0) this.grants.push(now);
       this.waiters.shift()!();
     }
-    if (this.waiters.length > 0) this.schedule(Math.ceil(((1 - this.tokens) / this.rate) * 1000));
+    if (this.waiters.length === 0) return;
+    const bucketWait = this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.rate) * 1000);
+    const windowWait = this.grants.length >= cap ? this.grants[0] + WINDOW_MS - now : 0;
+    this.schedule(Math.max(bucketWait, windowWait));
   }
 
   private schedule(ms: number): void {

@@ -128,7 +128,7 @@ describe('TokenBucket', () => {
     jest.useRealTimers();
   });
 
-  test('lets a burst through, then one request per 1/rate seconds, in order', async () => {
+  test('lets a burst through, then one request per 1/rate seconds, in order, never more than the rate a second', async () => {
     jest.useFakeTimers({ now: 0 });
     const bucket = new TokenBucket(4, 2);
     const released: number[] = [];
@@ -137,7 +137,11 @@ describe('TokenBucket', () => {
     expect(released).toEqual([0, 1]);
     await jest.advanceTimersByTimeAsync(250);
     expect(released).toEqual([0, 1, 2]);
+    // The bucket has a token at 750 ms, but 4 requests already went out in this second (the burst's 2 at 0 ms).
     await jest.advanceTimersByTimeAsync(750);
+    expect(released).toEqual([0, 1, 2, 3]);
+    // The burst's two leave the window (1,050 ms: a second and a margin for the way to the registry).
+    await jest.advanceTimersByTimeAsync(50);
     expect(released).toEqual([0, 1, 2, 3, 4, 5]);
   });
 
@@ -153,6 +157,17 @@ describe('TokenBucket', () => {
     expect(passed).toBe(false);
     await jest.advanceTimersByTimeAsync(200);
     expect(passed).toBe(true);
+  });
+
+  test('no second holds more requests than the rate, however full the bucket (SWR answers 503 past 20)', async () => {
+    jest.useFakeTimers({ now: 0 });
+    const bucket = new TokenBucket(20);
+    const at: number[] = [];
+    for (let i = 0; i < 100; i++) void bucket.take().then(() => at.push(Date.now()));
+    await jest.advanceTimersByTimeAsync(6000);
+    expect(at).toHaveLength(100);
+    const busiest = Math.max(...at.map((t) => at.filter((u) => u > t - 1000 && u <= t).length));
+    expect(busiest).toBeLessThanOrEqual(20);
   });
 
   test('successes bring the rate back up to the configured one, never above', () => {
