@@ -16,6 +16,7 @@ import { LeaseLocks } from '../redis/lock.js';
 import { RedisRequestLimiter } from '../redis/request-limiter.js';
 import { RedisTransferSlots } from '../redis/semaphore.js';
 import { RedisTransferClaims } from '../redis/transfer-claims.js';
+import { TokenBucket } from '../oci/rate-limit.js';
 import { SqliteLocationIndex } from '../sqlite/location-index.js';
 import { SqliteQueue } from '../sqlite/queue.js';
 
@@ -26,7 +27,7 @@ export interface Backend {
   claims?: TransferClaims;
   /** MaxBlobTransfers held for all replicas together. */
   slots?: SharedSlots;
-  /** Shared pacing per registry host, or undefined: each client paces itself. */
+  /** Pacing per registry host shared by every client of the process (and, on Redis, by every replica). */
   pacer?: (host: string, requestsPerSecond: number) => RequestPacer | undefined;
   /**
    * Runs fn unless another replica is running the same work now, or (with `atMostEveryMs`) started it less
@@ -47,8 +48,16 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
   const runner = { concurrency: config.jobs.concurrency, retries: config.jobs.retries };
   if (config.queue.backend === 'sqlite') {
     const queue = new SqliteQueue(config.dataDir, runner, log, config.jobRetention);
+    // One bucket per host for the whole process: a job, a manual call and the sweep each make their own
+    // clients, and SWR counts the tenant's requests together (six 503s in bench:swr with a bucket per client).
+    const buckets = new Map<string, TokenBucket>();
     return {
       queue,
+      pacer(host, requestsPerSecond) {
+        let bucket = buckets.get(host);
+        if (!bucket) buckets.set(host, (bucket = new TokenBucket(requestsPerSecond)));
+        return bucket;
+      },
       locations: new SqliteLocationIndex(queue.store.db),
       exclusive: (_name, fn) => fn(new AbortController().signal),
       secrets: [],
