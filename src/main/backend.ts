@@ -69,7 +69,12 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
   const url = config.queue.redisUrl!;
   // BullMQ's keys and ours share one prefix, so one deployment's keys stay together (and apart from another's).
   const prefix = config.queue.keyPrefix;
-  const onError = (message: string) => log.warn(message);
+  // Quiet once closing: a lock renewal or reconnect still in flight then fails by design, and the logs it would
+  // write to are closed next (winston throws "write after end" as an unhandled error event).
+  let closing = false;
+  const onError = (message: string) => {
+    if (!closing) log.warn(message);
+  };
   // BullMQ refuses an ioredis key prefix (it has its own); the shared pieces get one.
   const forQueue = createRedisClient(url, { keyPrefix: '', connectionName: 'swr-harbor-sync-queue', onError });
   const shared = createRedisClient(url, { keyPrefix: `${prefix}:`, connectionName: 'swr-harbor-sync', onError });
@@ -122,6 +127,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
     secrets: [parseRedisUrl(url).password].filter((s): s is string => Boolean(s)),
     describe: `Redis at ${maskRedisUrl(url)} (BullMQ, key prefix ${prefix})`,
     async close() {
+      closing = true;
       await queue.close();
       await Promise.all([forQueue.quit().catch(() => undefined), shared.quit().catch(() => undefined)]);
     },
