@@ -149,8 +149,8 @@ function splitPrefix(text: string): { host: string; prefix: string } {
 }
 
 export async function copyPrefixCommand(srcText: string, dstText: string, flags: CopyFlags): Promise<number> {
-  checkRegistryArgument(srcText, 'src');
-  checkRegistryArgument(dstText, 'dst');
+  checkRegistryArgument(srcText, 'src', true);
+  checkRegistryArgument(dstText, 'dst', true);
   const src = splitPrefix(srcText);
   const dst = splitPrefix(dstText);
   const engine = new CopyEngine(engineOptions(flags, true));

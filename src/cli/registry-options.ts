@@ -33,9 +33,10 @@ export function parseCredentials(value: string | undefined, what: string): Crede
 /**
  * Refuses an argument that cannot start with a registry host, before any network call: a scheme (the protocol
  * is a flag here), or a first part that is no host (`library/app:1.0`, `nginx`), which would otherwise be looked
- * up in DNS. A host is what Docker takes for one: it has a dot or a port, or is localhost.
+ * up in DNS. A host is what Docker takes for one: it has a dot or a port, or is localhost. `hostAlone`: the
+ * host may stand alone (copy-prefix's REGISTRY[/PREFIX]).
  */
-export function checkRegistryArgument(text: string, side: Side): void {
+export function checkRegistryArgument(text: string, side: Side, hostAlone = false): void {
   const { argument, insecure } = NAMES[side];
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
   if (scheme)
@@ -45,10 +46,14 @@ export function checkRegistryArgument(text: string, side: Side): void {
     );
   const slash = text.indexOf('/');
   const first = slash < 0 ? text : text.slice(0, slash);
-  if (slash <= 0 || !(first.includes('.') || first.includes(':') || first === 'localhost'))
-    throw new UsageError(
-      `${argument} must start with a registry host (registry.example.com/${text}): "${first}" in "${text}" is no host name (a host has a dot or a :port, or is localhost)`,
-    );
+  const isHost = first.includes('.') || first.includes(':') || first === 'localhost';
+  const why =
+    slash < 0 && !hostAlone
+      ? `"${text}" has no registry host before a "/"`
+      : !isHost
+        ? `"${first}" in "${text}" is no host name (a host has a dot or a :port, or is localhost)`
+        : undefined;
+  if (why) throw new UsageError(`${argument} must start with a registry host (registry.example.com/${text}): ${why}`);
 }
 
 export function clientFor(

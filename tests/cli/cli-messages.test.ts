@@ -113,6 +113,13 @@ describe('arguments that name no registry are refused before any request', () =>
     expect(run.stderr).not.toMatch(/ENOTFOUND|\n\s+at /);
   });
 
+  test('copy-prefix takes a registry host alone (the whole catalog)', async () => {
+    const run = await runCli(['copy-prefix', src.host, `${dst.host}/whole`, ...plain]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(await getManifest(dst, 'whole/msg/app', 'v1')).toBeDefined();
+  });
+
   test('a host that does not resolve: "cannot resolve host", after at most one retry', async () => {
     const run = await runCli(['copy', 'no-such-host.invalid/a:b', `${dst.host}/x:y`, '--insecure-dst', '--json']);
     expect(run.code).toBe(1);
