@@ -9,7 +9,7 @@ function noFileLines(searched: string[]): string[] {
   const where = searched.map((path) => `./${relative(process.cwd(), path)}`).join(' and ');
   return [
     `no configuration file: looked for ${where} (CONFIG_FILE, which names another file, is not set)`,
-    'to start: cp config/app.conf.example app.conf, fill in its values, then run swr-harbor-sync check-config',
+    'to start: cp config/app.conf.example app.conf, fill in its values (or set the keys in the environment), then run swr-harbor-sync check-config',
   ];
 }
 
