@@ -2,16 +2,6 @@
 import type { Dispatcher } from 'undici';
 import type { ErrorContext } from './errors.js';
 
-/** Callbacks run inline on every request: they must be cheap and must not throw. */
-export interface TransportObserver {
-  /** The registry answered, with any status, including answers that are then retried or replayed. */
-  response(host: string, method: string, status: number): void;
-  /** No answer at all: the connection was refused, reset or timed out. */
-  unanswered(host: string, method: string, reason: string): void;
-  /** A request is sent again; `reason` is the status code that caused it, or `network`. */
-  retry(host: string, reason: string): void;
-}
-
 export type RequestBody = Buffer | AsyncIterable<Uint8Array> | undefined;
 
 export interface RequestOptions {

@@ -2,49 +2,29 @@
 // decides, authentication with replay on 401, redirects (blob GETs are often sent to object storage), and the
 // caller's cancellation signal on every request and every wait.
 import { Agent, request } from 'undici';
-import { Authenticator, type CredentialSource } from './auth.js';
+import { Authenticator } from './auth.js';
 import { BODY_LIMITS, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
-import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
+import type { TransportObserver, TransportOptions } from './transport-options.js';
+import {
+  connectionErrorCode,
+  errorFromResponse,
+  isRetryableStatus,
+  networkError,
+  RegistryError,
+  type ErrorContext,
+} from './errors.js';
+import { mismatchFromAnswer, mismatchFromNetwork, type ProtocolUse } from './protocol-mismatch.js';
 import { sameOrigin } from './origin.js';
 import { primeBody } from './primed-body.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
 import { tlsOptions } from './tls.js';
-import { HttpRetryPolicy, parseRetryAfter, type RetryOptions } from './retry.js';
-import type { RequestBody, RequestOptions, Response, TransportObserver } from './request.js';
+import { HttpRetryPolicy, parseRetryAfter } from './retry.js';
+import type { RequestBody, RequestOptions, Response } from './request.js';
+import { userAgent } from './user-agent.js';
 
-export type { CallOptions, RequestBody, RequestOptions, Response, TransportObserver } from './request.js';
-
-export interface TransportOptions {
-  host: string;
-  /** Plain HTTP instead of HTTPS. */
-  insecure?: boolean;
-  credentials?: CredentialSource;
-  /** Request pacing for this host; 0 is unlimited. */
-  requestsPerSecond?: number;
-  /** Pacing shared beyond this client (other processes of one deployment); replaces `requestsPerSecond`. */
-  pacer?: RequestPacer;
-  maxConnections?: number;
-  retry?: Partial<RetryOptions>;
-  userAgent?: string;
-  /** Skip TLS certificate checks (the old tool's --insecure-registry); prefer `caCertificate`. */
-  skipTlsVerify?: boolean;
-  /** PEM of a private CA to trust for this registry, besides the system's. */
-  caCertificate?: string;
-  /** Told of every exchange with the host, for whoever watches registries (metrics, readiness). */
-  observer?: TransportObserver;
-  /**
-   * Hosts (`host` or `host:port`) besides the registry's own to which its credentials may be sent when its
-   * token realm points there (a Harbor behind another name: the host of its external_url; TokenRealmHosts).
-   */
-  tokenRealmHosts?: string[];
-  /** Total time for an API request (token, manifest, listing, error body), headers and body; default 30 s. */
-  apiDeadlineMs?: number;
-  /** A blob stream failing (retryably) after this long without a byte; default 60 s. */
-  blobIdleTimeoutMs?: number;
-  /** Time for token expiry and retry waits; the system's by default. */
-  clock?: Clock;
-}
+export type { TransportObserver, TransportOptions };
+export type { CallOptions, RequestBody, RequestOptions, Response } from './request.js';
 
 const MAX_REDIRECTS = 5;
 
@@ -60,6 +40,7 @@ export class Transport {
   readonly retryPolicy: HttpRetryPolicy;
   readonly clock: Clock;
   private readonly userAgent: string;
+  private readonly protocol: ProtocolUse;
   private readonly observer?: TransportObserver;
 
   constructor(options: TransportOptions) {
@@ -91,7 +72,8 @@ export class Transport {
       this.clock,
     );
     this.retryPolicy = new HttpRetryPolicy(options.retry);
-    this.userAgent = options.userAgent ?? 'swr-harbor-sync';
+    this.userAgent = options.userAgent ?? userAgent();
+    this.protocol = { insecure: options.insecure ?? false, setting: options.protocolSetting };
     this.observer = options.observer;
   }
 
@@ -126,9 +108,14 @@ export class Transport {
         // A stopped job's request fails with the stop's reason, not as a network error to retry.
         signal?.throwIfAborted();
         if (error instanceof RegistryError && !error.retryable) throw error;
-        const wrapped = error instanceof RegistryError ? error : networkError(error, options.context);
+        const wrapped =
+          error instanceof RegistryError
+            ? error
+            : (mismatchFromNetwork(connectionErrorCode(error), options.context, this.protocol, error) ??
+              networkError(error, options.context));
         if (!(error instanceof RegistryError)) this.observer?.unanswered(this.host, options.method, wrapped.message);
-        const decision = replayable ? this.retryPolicy.decide(attempt, { error }) : undefined;
+        // The policy judges the error as classified: a protocol mismatch or an untrusted certificate is final.
+        const decision = replayable ? this.retryPolicy.decide(attempt, { error: wrapped }) : undefined;
         if (!decision?.retry) throw wrapped;
         if (options.counters) options.counters.retries++;
         this.observer?.retry(this.host, wrapped.status > 0 ? String(wrapped.status) : 'network');
@@ -198,7 +185,7 @@ export class Transport {
     } catch {
       // An error body that does not arrive does not change the error: the status says enough.
     }
-    return errorFromResponse(res.status, text, context);
+    return mismatchFromAnswer(res.status, text, context, this.protocol) ?? errorFromResponse(res.status, text, context);
   }
 
   /** Whether `url` is on the registry's own origin: scheme, host in any case and port with defaults filled in. */
