@@ -8,6 +8,7 @@ import {
   type ImageResult,
 } from '../copy/index.js';
 import { parseReference, type RegistryClient } from '../oci/index.js';
+import { bandwidthFromFlag } from './bandwidth-flag.js';
 import { showProgress, summarise } from './progress.js';
 import { clientFor, type SideOptions } from './registry-options.js';
 import { UsageError } from './usage-error.js';
@@ -26,6 +27,7 @@ export interface CopyFlags {
   transfers?: string;
   rate?: string;
   format?: string;
+  maxBandwidth?: string;
 }
 
 /**
@@ -114,7 +116,7 @@ export async function copyCommand(srcText: string, dstText: string, flags: CopyF
   if (dst.digest && !dst.tag)
     throw new UsageError('the destination is written by tag: give DST as REGISTRY/REPOSITORY[:TAG]');
   const reference = src.digest ?? src.tag ?? 'latest';
-  const engine = new CopyEngine(engineOptions(flags));
+  const engine = new CopyEngine(engineOptions(flags), undefined, { bandwidth: bandwidthFromFlag(flags.maxBandwidth) });
   const { source, destination } = clients(src.registry, dst.registry, flags);
   try {
     return await report(
@@ -146,7 +148,9 @@ function splitPrefix(text: string): { host: string; prefix: string } {
 export async function copyPrefixCommand(srcText: string, dstText: string, flags: CopyFlags): Promise<number> {
   const src = splitPrefix(srcText);
   const dst = splitPrefix(dstText);
-  const engine = new CopyEngine(engineOptions(flags, true));
+  const engine = new CopyEngine(engineOptions(flags, true), undefined, {
+    bandwidth: bandwidthFromFlag(flags.maxBandwidth),
+  });
   const { source, destination } = clients(src.host, dst.host, flags);
   try {
     const repositories = await repositoriesUnderPrefix(source, src.prefix, dst.prefix);

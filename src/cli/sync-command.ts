@@ -10,6 +10,7 @@ import { isValidRepository, isValidTag } from '../oci/index.js';
 import { copyEngineOptions } from '../service/clients.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
 import { syncProject } from '../sync/sync-project.js';
+import { bandwidthFromFlag } from './bandwidth-flag.js';
 import { showProgress, summarise } from './progress.js';
 import { loadCliConfig, UsageError } from './usage-error.js';
 
@@ -21,6 +22,7 @@ export interface SyncFlags {
   dryRun?: boolean;
   overwrite?: boolean;
   json?: boolean;
+  maxBandwidth?: string;
 }
 
 function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
@@ -54,6 +56,7 @@ function imageLine(result: ImageResult): string {
 export async function syncCommand(flags: SyncFlags): Promise<number> {
   const config = loadCliConfig();
   const { namespace } = checkedFlags(flags, config);
+  const bandwidth = bandwidthFromFlag(flags.maxBandwidth, config.engine.maxBandwidth);
   const redactor = new Redactor();
   const credentials = configuredCredentials(config);
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
@@ -63,7 +66,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     format: config.logFormat,
     rotation: config.logRotation,
   });
-  const engine = new CopyEngine(copyEngineOptions(config));
+  const engine = new CopyEngine(copyEngineOptions(config), undefined, { bandwidth });
   const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite);
   const terminal = process.stderr.isTTY && !flags.json;
   const stopProgress = flags.json ? () => undefined : showProgress(engine.events);

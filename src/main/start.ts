@@ -68,6 +68,7 @@ export async function startService(config: Config, options: { console?: boolean 
   const engine = new CopyEngine(copyEngineOptions(config), backend.locations, {
     claims: backend.claims,
     slots: backend.slots,
+    bandwidth: backend.bandwidth,
   });
   const monitoring = createMonitoring(config, queue, engine.events);
   const service = new SyncService(config, queue, engine, logs, log, redactor, {
