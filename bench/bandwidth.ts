@@ -132,6 +132,8 @@ async function main(): Promise<number> {
   const parsed = parseBandwidth(RATE_TEXT, 'BENCH_BANDWIDTH');
   if ('problem' in parsed || parsed.bytesPerSecond === 0) throw new Error(`BENCH_BANDWIDTH: give a cap such as 10MB/s`);
   const rate = parsed.bytesPerSecond;
+  // The harness unrefs its server processes: without a handle of ours, awaiting a registry's exit ends the process.
+  const keepAlive = setInterval(() => undefined, 1000);
   const [src, redis] = await Promise.all([startRegistry(), startRedis()]);
   try {
     for (const [s, setup] of SETUPS.entries())
@@ -172,6 +174,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await Promise.all([src.stop(), redis.stop()]);
+    clearInterval(keepAlive);
   }
 }
 
