@@ -15,11 +15,9 @@ const UNITS: Record<string, number> = {
   Kbit: 1e3 / 8,
   Mbit: 1e6 / 8,
   Gbit: 1e9 / 8,
-  // Harbor's replication rules state their limit in Kbps: the same unit, so a value can be copied over.
-  kbps: 1e3 / 8,
-  Kbps: 1e3 / 8,
-  Mbps: 1e6 / 8,
-  Gbps: 1e9 / 8,
+  // Harbor's replication rules state their limit in Kbps, which Harbor counts as 1024 bits (128 bytes) per
+  // second (KBRATE in its iothrottler.go): this unit is Harbor's, so a rule's value can be copied over as it is.
+  Kbps: 1024 / 8,
 };
 
 /**
@@ -29,7 +27,7 @@ const UNITS: Record<string, number> = {
 export const MIN_BANDWIDTH = 100_000;
 
 export const BANDWIDTH_FORMS =
-  '0 (unlimited) or a number with a unit per second: B, kB, MB, GB (powers of 10), KiB, MiB, GiB (of 2), kbit, Mbit, Gbit, e.g. 20MB/s, 100Mbit/s, 8192Kbps';
+  '0 (unlimited) or a number with a unit per second: B, kB, MB, GB (powers of 10), KiB, MiB, GiB (of 2), kbit, Mbit, Gbit (bits, powers of 10), or Kbps as Harbor counts it (1024 bits), e.g. 20MB/s, 100Mbit/s, 8192Kbps';
 
 /** Bytes per second (0 = unlimited), or the problem with `text` naming `name`. */
 export function parseBandwidth(text: string, name: string): { bytesPerSecond: number } | { problem: string } {

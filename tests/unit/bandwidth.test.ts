@@ -124,13 +124,14 @@ describe('writing a bandwidth', () => {
     ['1Gbit/s', 125_000_000],
     ['800kbit/s', 100_000],
     ['512KiB/s', 524_288],
-    ['8192Kbps', 1_024_000],
+    // Harbor's Kbps is 1024 bits: a replication rule's 8192 is 1 MiB/s.
+    ['8192Kbps', 1_048_576],
     ['0', 0],
   ])('%s is %d bytes per second', (text, bytes) => {
     expect(parseBandwidth(text, 'MaxBandwidth')).toEqual({ bytesPerSecond: bytes });
   });
 
-  test.each(['20', 'fast', '-1MB/s', '20 mb/s', '10Mb/s', '8192Kbps/s', '20MB/min', '5constructor/s'])(
+  test.each(['20', 'fast', '-1MB/s', '20 mb/s', '10Mb/s', '8192Kbps/s', '100Mbps', '20MB/min', '5constructor/s'])(
     '"%s" is refused with the forms that are accepted',
     (text) => {
       const read = parseBandwidth(text, 'MaxBandwidth');
