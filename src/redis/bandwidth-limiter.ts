@@ -92,7 +92,10 @@ export class RedisBandwidthLimiter implements BandwidthLimiter {
     if (signal?.aborted) throw abortReason(signal);
     const turn = this.tail.then(() => this.reserve(bytes));
     this.tail = turn.catch(() => undefined);
-    const waitMs = Math.ceil((await turn) - this.clock.now());
+    const due = await turn;
+    // Cancelled while earlier callers were being served: its grant stays unused rather than sent.
+    if (signal?.aborted) throw abortReason(signal);
+    const waitMs = Math.ceil(due - this.clock.now());
     if (waitMs > 0) {
       this.stats.waits++;
       this.stats.waitedMs += waitMs;
