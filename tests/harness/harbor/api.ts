@@ -183,6 +183,11 @@ function withTag(c: Call): boolean {
   return c.params.get('with_tag') !== 'false';
 }
 
+/** go-swagger's boolean query binding: true only when asked (the default is false). */
+function withLabel(c: Call): boolean {
+  return c.params.get('with_label') === 'true';
+}
+
 async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void> {
   const method = c.req.method ?? 'GET';
   const [top, p, sub, r, leaf, ref, tail, ...extra] = segments;
@@ -224,6 +229,7 @@ async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void
           repo,
           records,
           withTag: withTag(c),
+          withLabel: withLabel(c),
         };
         if (ref === undefined) {
           const page = paged(c);
