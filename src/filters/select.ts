@@ -17,6 +17,9 @@ export interface ImageName {
 
 /** Thrown when a label rule meets a source that cannot say which labels an artifact has. */
 export class LabelsUnknownError extends Error {
+  /** No retry makes the source list labels. */
+  readonly permanent = true;
+
   constructor(rule: FilterRule) {
     super(
       `${rule.name} needs the artifact's labels, which only Harbor 2.x's API (v2.0) lists; this source cannot say them: remove the IncludeLabels rule or sync from Harbor 2.x`,

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import type { CopyOptions } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { HarborInfo } from '../harbor/detect.js';
+import { labelRule } from '../filters/rules.js';
 import { SelectedSource } from '../harbor/selected-source.js';
 import type { RegistryEndpoint } from '../health/registry-ping.js';
 import { RegistryClient, type CredentialSource, type InvalidNameHandler, type RequestPacer } from '../oci/index.js';
@@ -66,7 +67,12 @@ export function buildSource(
     client,
     config.harbor.api,
     source,
-    { info: options.log?.info.bind(options.log), warn: options.log?.warn.bind(options.log), realmHosts },
+    {
+      info: options.log?.info.bind(options.log),
+      warn: options.log?.warn.bind(options.log),
+      realmHosts,
+      labelsNeededBy: labelRule(config.filters.values())?.name,
+    },
     options.known,
   );
   return { harbor, source };
