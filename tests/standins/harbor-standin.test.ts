@@ -313,6 +313,33 @@ describe('artifacts API', () => {
     expect(noRepo.status).toBe(404);
   });
 
+  test("labels, as Harbor's swagger Label, only with with_label=true; null when there are none", async () => {
+    harbor.addLabel('proj/app', app.digest, 'prod');
+    const path = `/api/v2.0/projects/proj/repositories/app/artifacts`;
+    const [labelled] = (await send('GET', `${path}?with_label=true`, ADMIN)).json();
+    expect(labelled.labels).toEqual([
+      {
+        color: '',
+        creation_time: expect.any(String),
+        description: '',
+        id: expect.any(Number),
+        name: 'prod',
+        project_id: 0,
+        scope: 'g',
+        update_time: expect.any(String),
+      },
+    ]);
+    const one = (await send('GET', `${path}/${app.digest}?with_label=true`, ADMIN)).json();
+    expect(one.labels.map((l: { name: string }) => l.name)).toEqual(['prod']);
+    // swagger's default for with_label is false: then Harbor leaves the field null.
+    expect((await send('GET', path, ADMIN)).json()[0].labels).toBeNull();
+    const svc = await pushImage(harbor.access, 'proj/unlabelled', '1.0', { format: 'oci', layers: [LAYER] });
+    const [none] = (
+      await send('GET', `/api/v2.0/projects/proj/repositories/unlabelled/artifacts?with_label=true`, ADMIN)
+    ).json();
+    expect(none).toMatchObject({ digest: svc.digest, labels: null });
+  });
+
   test('a repository name with a slash must be encoded twice', async () => {
     const svc = await pushImage(harbor.access, 'proj/team/svc', '1.0', { format: 'oci', layers: [LAYER] });
     const twice = await send('GET', '/api/v2.0/projects/proj/repositories/team%252Fsvc/artifacts', ADMIN);
