@@ -252,3 +252,59 @@ test('the reconcile sweep neither compares nor queues what the rules leave out',
     await sweeper.stop();
   }
 });
+
+test('against Harbor 1.x, which lists no labels, label rules are refused: /readyz and a webhook job name the rule, a request with IncludeLabels is a 400', async () => {
+  const old = await startHarbor({ version: '1.10', projects: [{ name: 'proj', public: false }] });
+  const image = await pushImage(old.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'filters-1.10', size: 8_000 }],
+  });
+  const labelled = await startServiceUnderTest(old.host, dst.host, {
+    IncludeLabels: 'proj:prod',
+    NamespaceMap: 'proj:old-ns',
+    ReconcileInterval: '0',
+  });
+  const plain = await startServiceUnderTest(old.host, dst.host, {
+    NamespaceMap: 'proj:old-ns',
+    ReconcileInterval: '0',
+  });
+  try {
+    const refusal = `IncludeLabels proj:prod needs artifact labels, which only Harbor 2.x's API lists, and http://${old.host} is`;
+    const ready = await fetch(`${labelled.url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(JSON.stringify(await ready.json())).toContain(refusal);
+
+    const { body, contentType } = old.webhookPayload('default', {
+      project: 'proj',
+      repository: 'app',
+      tag: 'v1',
+      digest: image.digest,
+    });
+    const res = await fetch(`${labelled.url}/service/notifications`, {
+      method: 'POST',
+      headers: { 'content-type': contentType },
+      body,
+    });
+    const [jobId] = ((await res.json()) as ServiceJson).jobs as string[];
+    const [job] = (
+      await waitForJobs(labelled.url, 'proj', (jobs) => jobs.some((j) => j.id === jobId && j.state === 'failed'))
+    ).filter((j) => j.id === jobId);
+    // Permanent: no retry makes Harbor 1.x list labels.
+    expect(job.attempts).toBe(1);
+    expect(job.error).toContain(refusal);
+    expect(await listTags(dst, 'old-ns/app')).toEqual([]);
+
+    const request = await fetch(`${plain.url}/api/v1/sync`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ project: 'proj', filters: { IncludeLabels: 'prod' } }),
+    });
+    expect(request.status).toBe(400);
+    expect(((await request.json()) as ServiceJson).error?.message).toContain(
+      "filters.IncludeLabels needs artifact labels, which only Harbor 2.x's API lists",
+    );
+  } finally {
+    await Promise.all([labelled.stop(), plain.stop()]);
+    await old.stop();
+  }
+});
