@@ -308,3 +308,17 @@ test('against Harbor 1.x, which lists no labels, label rules are refused: /ready
     await old.stop();
   }
 });
+
+test('a job copies only the tags of the digest that the rules select, whatever the webhook named', async () => {
+  await push('proj/team-a/multi', 'v2');
+  // Tagged again through Harbor's API (no webhook): the job asks Harbor and finds both tags on the digest.
+  await harbor.addTag('proj/team-a/multi', images['proj/team-a/multi:v2'].digest, 'v2-rc1');
+  const answer = await webhook('proj', 'team-a/multi', 'v2');
+  const job = await finishedJob('proj', (answer.jobs as string[])[0]);
+  expect(job.state).toBe('succeeded');
+  expect(job.results.map((r) => r.destination)).toEqual([`${dst.host}/mirror/team-a/multi:v2`]);
+  expect(await listTags(dst, 'mirror/team-a/multi')).toEqual(['v2']);
+  expect(await readFile(join(sut.logDir, 'proj-running.log'), 'utf8')).toContain(
+    `proj/team-a/multi:v2-rc1 (${images['proj/team-a/multi:v2'].digest}) not synced: skipped: ExcludeTags proj:*-rc*`,
+  );
+});
