@@ -71,9 +71,17 @@ function classProblem(body: string): string | undefined {
   // doublestar negates with `^` only: `[!a]` is the characters ! and a there, "not a" in minimatch.
   if (body.startsWith('!')) return 'has [!...]: Harbor reads ! there as the character itself; write [^...] to exclude';
   if (body.includes('[:')) return 'has a [:class:], which Harbor does not know: list the characters, e.g. [a-z]';
-  const chars = body.startsWith('^') ? body.slice(1) : body;
-  if (chars.startsWith('-') || (chars.endsWith('-') && !chars.endsWith('\\-')))
-    return 'has a class with a range missing one end, e.g. [a-]: write \\- for the character -';
+  // doublestar's own walk of a class: each `-` joins two characters, else the pattern is bad.
+  const chars = [...(body.startsWith('^') ? body.slice(1) : body)];
+  const badRange = 'has a class with a range missing one end, e.g. [a-] or [a-b-c]: write \\- for the character -';
+  for (let i = 0; i < chars.length;) {
+    if (chars[i] === '-') return badRange;
+    i += chars[i] === '\\' ? 2 : 1;
+    if (chars[i] !== '-') continue;
+    i++;
+    if (i >= chars.length || chars[i] === '-') return badRange;
+    i += chars[i] === '\\' ? 2 : 1;
+  }
   return undefined;
 }
 

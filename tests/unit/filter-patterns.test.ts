@@ -79,17 +79,25 @@ describe('patterns match as doublestar v1 matches them', () => {
     // doublestar: the characters ! and a; minimatch: anything but a
     ['[!a]*', 'has [!...]: Harbor reads ! there as the character itself; write [^...] to exclude'],
     ['[[:alpha:]]', 'has a [:class:], which Harbor does not know: list the characters, e.g. [a-z]'],
-    ['[-a]', 'has a class with a range missing one end, e.g. [a-]: write \\- for the character -'],
-    ['[a-]', 'has a class with a range missing one end, e.g. [a-]: write \\- for the character -'],
-    ['x'.repeat(MAX_PATTERN_LENGTH + 1), `is longer than ${MAX_PATTERN_LENGTH} characters`],
+    ['[-a]', 'has a class with a range missing one end, e.g. [a-] or [a-b-c]: write \\- for the character -'],
+    ['[a-]', 'has a class with a range missing one end, e.g. [a-] or [a-b-c]: write \\- for the character -'],
+    // doublestar: a bad pattern; minimatch: a-b, - and c
+    ['[a-b-c]', 'has a class with a range missing one end, e.g. [a-] or [a-b-c]: write \\- for the character -'],
   ])('%s is refused: %s', (pattern, problem) => {
     expect(compilePattern(pattern)).toBe(problem);
+  });
+
+  test(`a pattern longer than ${MAX_PATTERN_LENGTH} characters is refused (a request's brace expansion stays bounded)`, () => {
+    expect(compilePattern('x'.repeat(MAX_PATTERN_LENGTH + 1))).toBe(`is longer than ${MAX_PATTERN_LENGTH} characters`);
+    expect(typeof compilePattern('x'.repeat(MAX_PATTERN_LENGTH))).toBe('object');
   });
 
   test('escaped brackets and braces are characters, and a class may hold an escaped -', () => {
     expect(matches('\\[x\\]', '[x]')).toBe(true);
     expect(matches('\\{a\\}', '{a}')).toBe(true);
     expect(matches('v[0-9\\-]', 'v-')).toBe(true);
+    expect(matches('[a-cx-z]', 'y')).toBe(true);
+    expect(matches('[\\]]', ']')).toBe(true);
   });
 });
 
