@@ -1,7 +1,8 @@
 // Sync of one pushed artifact: ask Harbor which tags the digest carries now, and copy it under each of
 // those tags into the mapped namespace, pinned to the digest so a tag moving mid-copy cannot mix images.
 // The spec's `tags` (those the webhooks named) are not what is copied: Harbor's API answers for the digest,
-// and only the registry-only source (HarborAPI=registry, no API to ask) copies the spec's tags.
+// and only the registry-only source (HarborAPI=registry, no API to ask) copies the spec's tags. Tags the
+// project's filter rules leave out are not copied; label rules are decided here, with the artifact's labels.
 import { RunState, type ImageResult } from '../copy/index.js';
 import { rulesFor } from '../filters/rules.js';
 import { filteredBy } from '../filters/select.js';

@@ -1,5 +1,6 @@
 // Sync of a whole Harbor project (or some of its repositories and tags) into one namespace: list through
-// Harbor's API, copy every tag through the engine's images-in-flight limit.
+// Harbor's API, copy every tag through the engine's images-in-flight limit. What the filter rules (app.conf's
+// and the request's) leave out becomes a skipped result naming the rule, in dry runs as in real ones.
 import pLimit from 'p-limit';
 import { ImageTally, RunState, type ImageResult } from '../copy/index.js';
 import { rulesFor } from '../filters/rules.js';
