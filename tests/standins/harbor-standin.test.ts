@@ -314,8 +314,21 @@ describe('artifacts API', () => {
   });
 
   test("labels, as Harbor's swagger Label, only with with_label=true; null when there are none", async () => {
-    harbor.addLabel('proj/app', app.digest, 'prod');
     const path = `/api/v2.0/projects/proj/repositories/app/artifacts`;
+    // Made and put on the artifact through Harbor's label API, admin only.
+    const json = { ...ADMIN, 'content-type': 'application/json' };
+    const label = Buffer.from(JSON.stringify({ name: 'prod', scope: 'g' }));
+    expect((await send('POST', '/api/v2.0/labels', { 'content-type': 'application/json' }, label)).status).toBe(401);
+    const created = await send('POST', '/api/v2.0/labels', json, label);
+    expect(created.status).toBe(201);
+    expect((await send('POST', '/api/v2.0/labels', json, label)).status).toBe(409);
+    const id = Number(/\/api\/v2\.0\/labels\/(\d+)$/.exec(created.header('location'))![1]);
+    const byId = Buffer.from(JSON.stringify({ id }));
+    expect((await send('POST', `${path}/${app.digest}/labels`, json, byId)).status).toBe(200);
+    expect((await send('POST', `${path}/${app.digest}/labels`, json, byId)).status).toBe(409);
+    const unknown = Buffer.from(JSON.stringify({ id: 999 }));
+    expect((await send('POST', `${path}/${app.digest}/labels`, json, unknown)).status).toBe(404);
+
     const [labelled] = (await send('GET', `${path}?with_label=true`, ADMIN)).json();
     expect(labelled.labels).toEqual([
       {

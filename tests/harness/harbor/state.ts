@@ -65,14 +65,17 @@ export class HarborState {
   /** `repo@digest` -> ids of the labels put on that artifact (Harbor's label_reference rows), in that order. */
   readonly artifactLabels = new Map<string, number[]>();
 
+  /** A new label; undefined when its scope (global, or the project's) already has one of that name. */
+  createLabel(name: string, scope: 'g' | 'p', projectId: number): LabelRecord | undefined {
+    if (this.labels.some((l) => l.name === name && l.scope === scope && l.projectId === projectId)) return undefined;
+    const label = { id: this.labels.length + 1, name, scope, projectId, creationTime: new Date().toISOString() };
+    this.labels.push(label);
+    return label;
+  }
+
   /** A global label by name, made the first time it is asked for (Harbor's POST /labels with scope g). */
   globalLabel(name: string): LabelRecord {
-    let label = this.labels.find((l) => l.scope === 'g' && l.name === name);
-    if (!label) {
-      label = { id: this.labels.length + 1, name, scope: 'g', projectId: 0, creationTime: new Date().toISOString() };
-      this.labels.push(label);
-    }
-    return label;
+    return this.labels.find((l) => l.scope === 'g' && l.name === name) ?? this.createLabel(name, 'g', 0)!;
   }
 
   /** The labels of an artifact, in the order they were added. */
