@@ -3,6 +3,8 @@
 import type { HuaweiAccount } from '../swr/destination.js';
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
+import type { ProjectFilters } from '../filters/rules.js';
+import { projectFilters } from './filter-keys.js';
 import { CONFIG_KEYS } from './keys.js';
 import { keyReader, rawText, type Raw } from './read-keys.js';
 import { iamHost, isKnownRegion, swrApiHost, swrRegistryHost } from './regions.js';
@@ -13,6 +15,8 @@ export { parseNamespaceMap } from './namespace-map.js';
 export interface Config {
   imageOverwrite: boolean;
   namespaceMap: Map<string, string>;
+  /** Replication filters (IncludeTags, ExcludeTags, ...) by Harbor project; a project without any copies all. */
+  filters: ProjectFilters;
   hw: HuaweiAccount;
   harbor: {
     address: string;
@@ -165,6 +169,18 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const config: Config = {
     imageOverwrite: get('ImageOverwrite'),
     namespaceMap,
+    filters: projectFilters(
+      {
+        IncludeRepositories: get('IncludeRepositories'),
+        ExcludeRepositories: get('ExcludeRepositories'),
+        IncludeTags: get('IncludeTags'),
+        ExcludeTags: get('ExcludeTags'),
+        IncludeLabels: get('IncludeLabels'),
+      },
+      namespaceMap,
+      harborApi,
+      problems,
+    ),
     hw: {
       authMethod: authMethod ?? 'AKSK',
       ak: get('HWAK'),

@@ -2,6 +2,7 @@
 // or the old tool's manual call, which may bring its own Harbor and Huawei Cloud credentials and is checked as
 // the old tool checked it (project, credentials, region, namespace) before the job is queued.
 import type { Config } from '../config/config.js';
+import { describeHarbor } from '../harbor/detect.js';
 import type { Job, ProjectJobSpec } from '../jobs/types.js';
 import type { HuaweiAccount } from '../swr/destination.js';
 import { checkDestination, checkHarborProject, checkNamespace } from './checks.js';
@@ -12,6 +13,15 @@ import type { SyncService } from './sync-service.js';
 /** A sync with the configured credentials: the project must be there (and readable) before a job is queued. */
 export async function requestProjectSync(service: SyncService, spec: ProjectJobSpec): Promise<Job> {
   await checkHarborProject(service.harbor, spec.project);
+  if (spec.filters?.IncludeLabels !== undefined) {
+    // Answered now rather than by a failed job: the source was asked which API it is by the check above.
+    const info = await service.harbor.info();
+    if (info.api !== 'v2')
+      throw new Refusal(
+        'invalid-request',
+        `filters.IncludeLabels needs artifact labels, which only Harbor 2.x's API lists; ${service.harbor.baseUrl} is ${describeHarbor(info)}: drop IncludeLabels from the request`,
+      );
+  }
   return service.queueProject(spec);
 }
 

@@ -266,7 +266,7 @@ describe('POST /api/v1/sync', () => {
       'application/json',
       400,
       'BAD_REQUEST',
-      /unknown field\(s\) namspace; allowed: project, namespace, repositories, tags, overwrite, dryRun/,
+      /unknown field\(s\) namspace; allowed: project, namespace, repositories, tags, filters, overwrite, dryRun/,
     ],
     [
       'no project',
