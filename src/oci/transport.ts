@@ -10,6 +10,7 @@ import { sameOrigin } from './origin.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
 import { tlsOptions } from './tls.js';
 import { HttpRetryPolicy, parseRetryAfter, type RetryOptions } from './retry.js';
+import { userAgent } from './user-agent.js';
 
 export interface TransportOptions {
   host: string;
@@ -130,7 +131,7 @@ export class Transport {
       this.clock,
     );
     this.retryPolicy = new HttpRetryPolicy(options.retry);
-    this.userAgent = options.userAgent ?? 'swr-harbor-sync';
+    this.userAgent = options.userAgent ?? userAgent();
     this.observer = options.observer;
   }
 
