@@ -14,7 +14,8 @@ export async function checkConfigCommand(): Promise<number> {
     throw error;
   }
   const results = await preflight(config);
-  for (const r of results) process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.what}: ${r.detail}\n`);
+  for (const r of results)
+    process.stdout.write(`${r.ok ? (r.warning ? 'warn' : 'ok  ') : 'FAIL'} ${r.what}: ${r.detail}\n`);
   const failed = results.filter((r) => !r.ok).length;
   process.stdout.write(failed === 0 ? 'all checks passed\n' : `${failed} check(s) failed\n`);
   return failed === 0 ? 0 : 1;

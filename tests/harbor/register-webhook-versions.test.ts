@@ -447,7 +447,9 @@ describe('no webhook policies: the registry endpoint is printed, exit 3', () => 
     try {
       const run = await register(registry.host, ['--project', 'proj', '--url', URL_A], { WebhookAuthHeader: '' });
       expect(run.code).toBe(3);
-      expect(run.stdout).toMatch(/answers no Harbor REST API, so it has no webhook policies/);
+      expect(run.stdout).toContain(
+        `HarborAddr http://${registry.host} does not answer as Harbor (GET /api/v2.0/systeminfo gave 404, GET /api/systeminfo gave 404; it answers the registry API /v2/): check HarborAddr/HarborProtocol, or set HarborAPI=registry to sync through the registry alone. Without Harbor's REST API there are no webhook policies (a plain registry's notifications do the same work): nothing was registered.`,
+      );
       expect(run.stdout).toContain(`      url: ${URL_A}\n      timeout: 3000ms`);
       expect(run.stdout).not.toContain('Authorization');
     } finally {
