@@ -45,7 +45,7 @@ async function sync(logDir: string, extra: Record<string, string> = {}) {
 const lines = async (logDir: string, file: string) =>
   (await readFile(join(logDir, file), 'utf8')).split('\n').filter((line) => line !== '');
 
-test('<project>-success.log gets the image synced, not the same image found there by the next sync', async () => {
+test('<project>-success.log gets the image synced, not the same image found there by the next sync, and a replaced tag', async () => {
   const logDir = join(dir, 'logs-success');
   expect((await sync(logDir)).code).toBe(0);
   const synced = `${harbor.host}/proj/app:v1 -> ${dst.host}/mirror/app:v1 ${image.digest}`;
@@ -59,6 +59,19 @@ test('<project>-success.log gets the image synced, not the same image found ther
   expect(await lines(logDir, 'proj-running.log')).toContainEqual(
     expect.stringMatching(/ INFO skipped .*mirror\/app:v1 .*\(destination already has this digest\)/),
   );
+
+  // A tag replaced is an image synced.
+  const rebuilt = await pushImage(harbor.access, 'proj/app', 'v1', {
+    format: 'docker',
+    layers: [{ seed: 'cli-logs-2', size: 10_000 }],
+  });
+  expect((await sync(logDir, { ImageOverwrite: 'true' })).code).toBe(0);
+  expect(await lines(logDir, 'proj-success.log')).toEqual([
+    expect.stringMatching(new RegExp(` INFO ${synced}$`)),
+    expect.stringMatching(
+      new RegExp(` INFO ${harbor.host}/proj/app:v1 -> ${dst.host}/mirror/app:v1 ${rebuilt.digest}$`),
+    ),
+  ]);
 });
 
 test('a sync that fails as a whole is logged where the service logs it: running.log and <project>-running.log', async () => {
