@@ -19,7 +19,6 @@ export type { RequestPacer } from './rate-limit.js';
 export { referrersTag, MAX_LISTED_NAMES, type Referrers, type InvalidNameHandler } from './listing.js';
 export { parseHostList, hostEntryProblem } from './origin.js';
 export { peerText } from './peer-text.js';
-export { userAgent } from './user-agent.js';
 export { systemClock, type Clock } from './clock.js';
 export {
   HttpRetryPolicy,

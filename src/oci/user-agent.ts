@@ -1,33 +1,38 @@
-// Owns who this program says it is on the wire: `swr-harbor-sync/<version>` in the User-Agent of every call
-// (registries, Harbor's REST API, SWR's management API, IAM), so that their logs show which release called.
-// The version is read from package.json at run time: the one place it is written, in src/ and in dist/ alike.
-import { readFileSync } from 'node:fs';
+// Owns the product's version and the User-Agent every client sends: read once from package.json at run time,
+// so a release changes one place. In `oci/` because every layer may import it and it needs nothing of the project.
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const NAME = 'swr-harbor-sync';
-
+const PACKAGE_NAME = 'swr-harbor-sync';
 let cached: string | undefined;
 
-/** The nearest package.json above this file that is ours (src/oci/ in tests, dist/src/oci/ when built). */
-function ownVersion(): string | undefined {
+/** The first package.json above this file that is ours: dist/src/oci/ in a build, src/oci/ under ts-jest. */
+function readVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  for (let depth = 0; depth < 6; depth++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
-      if (pkg.name === NAME && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // No package.json here (or not readable): look one level up.
+  for (;;) {
+    const file = join(dir, 'package.json');
+    if (existsSync(file)) {
+      try {
+        const parsed = JSON.parse(readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+        if (parsed.name === PACKAGE_NAME && typeof parsed.version === 'string') return parsed.version;
+      } catch {
+        // An unreadable package.json on the way up is not ours: keep looking.
+      }
     }
     const parent = dirname(dir);
-    if (parent === dir) break;
+    if (parent === dir) return 'unknown';
     dir = parent;
   }
-  return undefined;
 }
 
-/** `swr-harbor-sync/0.1.0`; `swr-harbor-sync/unknown` if package.json cannot be found (a copied-out bundle). */
-export function userAgent(): string {
-  cached ??= `${NAME}/${ownVersion() ?? 'unknown'}`;
+/** This build's version, as package.json says (`unknown` if it cannot be found, never a throw). */
+export function serviceVersion(): string {
+  cached ??= readVersion();
   return cached;
+}
+
+/** `swr-harbor-sync/<version>`: the User-Agent of every request this project makes. */
+export function userAgent(): string {
+  return `${PACKAGE_NAME}/${serviceVersion()}`;
 }

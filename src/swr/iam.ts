@@ -1,6 +1,6 @@
 // IAM tokens for HWAuthMethod=Password: POST /v3/auth/tokens with the account (HWDomain), user (HWUser, or the
 // account itself when empty) and password, scoped to the region's project. Cached until near expiry.
-import { userAgent } from '../oci/index.js';
+import { userAgent } from '../oci/user-agent.js';
 import { swrApiError } from './errors.js';
 
 export interface IamCredentials {

@@ -1,7 +1,8 @@
 // SWR's management API (swr-api.<region>): namespaces and the temporary registry login, authenticated by
 // AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
-import { HttpRetryPolicy, systemClock, userAgent, type Clock, type RequestPacer } from '../oci/index.js';
+import { HttpRetryPolicy, systemClock, type Clock, type RequestPacer } from '../oci/index.js';
 import { parseRetryAfter } from '../oci/retry.js';
+import { userAgent } from '../oci/user-agent.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrApiError } from './errors.js';
 import type { IamTokenSource } from './iam.js';
