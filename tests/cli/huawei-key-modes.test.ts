@@ -53,20 +53,20 @@ async function cli(args: string[], extra: Record<string, string>) {
 
 test('AKSK without keys and without a login of its own: both keys are required, saying why and what else would do', async () => {
   const run = await cli(['check-config'], { HWAuthMethod: 'AKSK' });
-  expect(run.code).not.toBe(0);
+  expect(run.code).toBe(2);
   for (const key of ['HWAK', 'HWSK'])
-    expect(run.stdout).toContain(
-      `FAIL configuration: ${key} is required when HWAuthMethod=AKSK: the SWR login is derived from it, unless SWRUser/SWRPassword give a registry login of their own (or use HWAuthMethod=Password with HWDomain/HWPassword)\n`,
+    expect(run.stderr).toContain(
+      `error: configuration: ${key} is required when HWAuthMethod=AKSK: the SWR login is derived from it, unless SWRUser/SWRPassword give a registry login of their own (or use HWAuthMethod=Password with HWDomain/HWPassword)\n`,
     );
 });
 
 test('Password without keys and without a login of its own: HWDomain and HWPassword are required', async () => {
   const run = await cli(['check-config'], { HWAuthMethod: 'Password' });
-  expect(run.code).not.toBe(0);
-  expect(run.stdout).toContain(
-    'FAIL configuration: HWDomain is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself): the SWR login is derived from it, unless SWRUser/SWRPassword give a registry login of their own (or use HWAuthMethod=AKSK with HWAK/HWSK)\n',
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain(
+    'error: configuration: HWDomain is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself): the SWR login is derived from it, unless SWRUser/SWRPassword give a registry login of their own (or use HWAuthMethod=AKSK with HWAK/HWSK)\n',
   );
-  expect(run.stdout).toMatch(/^FAIL configuration: HWPassword is required when HWAuthMethod=Password/m);
+  expect(run.stderr).toMatch(/^error: configuration: HWPassword is required when HWAuthMethod=Password/m);
 });
 
 test.each([
@@ -96,8 +96,8 @@ test('SWRUser/SWRPassword, no keys and SWRManageNamespaces=false: nothing is mis
 
 test('keys given by halves are an error even with a login of its own', async () => {
   const run = await cli(['check-config'], { HWAuthMethod: 'AKSK', ...LOGIN, HWAK: 'HALFAKEYONLY00000001' });
-  expect(run.code).not.toBe(0);
-  expect(run.stdout).toContain('FAIL configuration: HWSK is required with HWAK (HWAuthMethod=AKSK)\n');
+  expect(run.code).toBe(2);
+  expect(run.stderr).toContain('error: configuration: HWSK is required with HWAK (HWAuthMethod=AKSK)\n');
 });
 
 test('SWRUser/SWRPassword and no keys: a sync copies with that login', async () => {
