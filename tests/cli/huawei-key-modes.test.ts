@@ -1,8 +1,8 @@
 // Which Huawei Cloud keys each way of reaching the destination needs, as check-config says it: without a
 // registry login of its own the keys of HWAuthMethod are required; with SWRUser/SWRPassword they are not, and
 // their absence is a warning saying what will not work (namespaces, the management API's listings); keys given
-// by halves are an error. With its own login and no keys, a sync really copies.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+// by halves are an error. With its own login and no keys, a sync really copies and the service starts, warning.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -10,7 +10,8 @@ import { runCli } from '../harness/cli.js';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { listTags, pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
-import { testServiceConfig } from '../harness/service.js';
+import { startServiceUnderTest, testServiceConfig } from '../harness/service.js';
+import { until } from '../harness/until.js';
 
 const LOGIN = { SWRUser: 'pusher', SWRPassword: 'pusher-password-0123' };
 const NO_KEYS = { HWAK: '', HWSK: '', HWDomain: '', HWUser: '', HWPassword: '' };
@@ -105,4 +106,26 @@ test('SWRUser/SWRPassword and no keys: a sync copies with that login', async () 
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   expect(await listTags(dst, 'mirror/app')).toEqual(['v1']);
+});
+
+test('the service with SWRUser/SWRPassword and no keys starts, and running.log warns what SWR will not do', async () => {
+  const sut = await startServiceUnderTest(harbor.host, dst.host, {
+    HWAuthMethod: 'AKSK',
+    ...NO_KEYS,
+    ...LOGIN,
+    SWRManageNamespaces: 'true',
+  });
+  try {
+    // The file is written asynchronously: wait for the line rather than read once.
+    const warning = await until('the warning in running.log', async () =>
+      (await readFile(join(sut.logDir, 'running.log'), 'utf8').catch(() => ''))
+        .split('\n')
+        .find((line) => line.includes(' WARN no Huawei Cloud keys')),
+    );
+    expect(warning).toMatch(
+      / WARN no Huawei Cloud keys \(HWAK\/HWSK for HWAuthMethod=AKSK\): SWRUser\/SWRPassword log in to the registry, but SWR's management API cannot be used, so namespaces are not created/,
+    );
+  } finally {
+    await sut.stop();
+  }
 });
