@@ -12,6 +12,7 @@ import type { ProjectJobSpec } from '../jobs/types.js';
 import { copyEngineOptions } from '../service/clients.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
 import { syncProject } from '../sync/sync-project.js';
+import { bandwidthFromFlag } from './bandwidth-flag.js';
 import { showProgress } from './progress.js';
 import { imageLine, summarise } from './summary.js';
 import { loadCliConfig, UsageError } from './usage-error.js';
@@ -24,6 +25,7 @@ export interface SyncFlags {
   dryRun?: boolean;
   overwrite?: boolean;
   json?: boolean;
+  maxBandwidth?: string;
 }
 
 function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
@@ -46,6 +48,7 @@ function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
 export async function syncCommand(flags: SyncFlags): Promise<number> {
   const config = loadCliConfig();
   const { namespace } = checkedFlags(flags, config);
+  const bandwidth = bandwidthFromFlag(flags.maxBandwidth, config.engine.maxBandwidth);
   const redactor = new Redactor();
   const credentials = configuredCredentials(config);
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
@@ -55,7 +58,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     format: config.logFormat,
     rotation: config.logRotation,
   });
-  const engine = new CopyEngine(copyEngineOptions(config));
+  const engine = new CopyEngine(copyEngineOptions(config), undefined, { bandwidth });
   const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite);
   const terminal = process.stderr.isTTY && !flags.json;
   const stopProgress = flags.json ? () => undefined : showProgress(engine.events);

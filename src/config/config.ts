@@ -63,6 +63,8 @@ export interface Config {
     maxBlobTransfers: number;
     requestsPerSecond: number;
     harborRequestsPerSecond: number;
+    /** Bytes per second for all blob transfers of the deployment together (MaxBandwidth); 0 = unlimited. */
+    maxBandwidth: number;
     manifestFormat: 'auto' | 'preserve' | 'docker';
     copySignatures: boolean;
   };
@@ -207,6 +209,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
       maxBlobTransfers: get('MaxBlobTransfers'),
       requestsPerSecond: get('SWRRequestsPerSecond'),
       harborRequestsPerSecond: get('HarborRequestsPerSecond'),
+      maxBandwidth: get('MaxBandwidth'),
       manifestFormat: get('ManifestFormat'),
       copySignatures: get('CopySignatures'),
     },

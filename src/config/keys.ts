@@ -2,6 +2,7 @@
 // of documentation. The parser reads through this table; the test keeping app.conf.example and the README in
 // step reads it too. Keys marked perDestination are declared once and read under a prefix per destination.
 import { bool, choice, custom, duration, endpoint, int, num, oneOf, pem, text, type KeySpec } from './kinds.js';
+import { parseBandwidth } from './bandwidth.js';
 import { parseNamespaceMap } from './namespace-map.js';
 import { isKnownRegion, SWR_REGIONS } from './regions.js';
 import { tokenRealmHosts } from './token-realm-hosts.js';
@@ -120,6 +121,14 @@ export const CONFIG_KEYS = {
     perDestination: true,
   }),
   HarborRequestsPerSecond: num('0', 0, { group: remote, doc: 'request rate to Harbor (0: unlimited)' }),
+  MaxBandwidth: custom(
+    { group: remote, doc: 'blob bytes per second for the whole deployment, e.g. 20MB/s (0: unlimited)', default: '0' },
+    (v, name, problems) => {
+      const read = parseBandwidth(v!, name);
+      if ('problem' in read) problems.push(read.problem);
+      return 'bytesPerSecond' in read ? read.bytesPerSecond : 0;
+    },
+  ),
 
   // The service.
   Port: int('5000', 1, 65535, { group: service, doc: 'the HTTP port' }),

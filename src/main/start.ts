@@ -7,6 +7,7 @@ import { createApp } from '../http/app.js';
 import { createFrontDoorServer, logAcceptErrors } from '../http/front-door.js';
 import { openBackend } from './backend.js';
 import { createLogs, type Logs } from '../logging/logs.js';
+import { countBandwidth } from '../metrics/bandwidth-metrics.js';
 import { timedJobs } from '../metrics/job-timing.js';
 import { scrubbedJobs } from '../jobs/scrubbed-handler.js';
 import { createMonitoring } from './monitoring.js';
@@ -73,8 +74,10 @@ export async function startService(config: Config, options: { console?: boolean 
   const engine = new CopyEngine(copyEngineOptions(config), backend.locations, {
     claims: backend.claims,
     slots: backend.slots,
+    bandwidth: backend.bandwidth,
   });
   const monitoring = createMonitoring(config, queue, engine.events);
+  if (backend.bandwidth) countBandwidth(backend.bandwidth, monitoring.metrics);
   const service = new SyncService(config, queue, engine, logs, log, redactor, {
     observer: monitoring.observer,
     pacer: backend.pacer,
