@@ -7,6 +7,8 @@ import { CopyEngine, type ImageResult } from '../copy/index.js';
 import { createLogs } from '../logging/logs.js';
 import { Redactor } from '../logging/redact.js';
 import { isValidRepository, isValidTag } from '../oci/index.js';
+import { describeSpec, judge } from '../jobs/policy.js';
+import type { ProjectJobSpec } from '../jobs/types.js';
 import { copyEngineOptions } from '../service/clients.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
 import { syncProject } from '../sync/sync-project.js';
@@ -68,17 +70,23 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     }
   }
   const started = Date.now();
+  const spec: ProjectJobSpec = {
+    kind: 'project',
+    project: flags.project,
+    namespace,
+    repositories: flags.repository,
+    tags: flags.tag,
+    overwrite: flags.overwrite,
+    dryRun: flags.dryRun,
+  };
+  // running.log tells of a command-line sync as of a job: when it started, and how it ended.
+  logs.service.info(`started from the command line: ${describeSpec(spec)}`);
   try {
-    const results = await syncProject(ctx, {
-      kind: 'project',
-      project: flags.project,
-      namespace,
-      repositories: flags.repository,
-      tags: flags.tag,
-      overwrite: flags.overwrite,
-      dryRun: flags.dryRun,
-    });
+    const results = await syncProject(ctx, spec);
     stopProgress();
+    const verdict = judge({ results });
+    if (verdict.state === 'failed') logs.service.error(`failed: ${verdict.reason}`);
+    else logs.service.info(`succeeded: ${results.length} image(s)`);
     const seconds = (Date.now() - started) / 1000;
     if (flags.json)
       process.stdout.write(
@@ -94,6 +102,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     // Harbor or the destination refused the sync as a whole (credentials, an unknown project, a namespace
     // owned by another account): a failed run, not a mistake in the command line.
     stopProgress();
+    logs.service.error(`failed: ${(error as Error).message}`);
     process.stderr.write(`error: ${redactor.redact((error as Error).message)}\n`);
     return 1;
   } finally {

@@ -1,6 +1,7 @@
 // The service configuration: the old tool's app.conf keys and ours (declared in keys.ts), loaded from a dotenv
 // file with the environment taking precedence, assembled into one Config with every problem named at once.
 import type { HuaweiAccount } from '../swr/destination.js';
+import { accountKeyProblems } from '../swr/account-keys.js';
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import type { ProjectFilters } from '../filters/rules.js';
@@ -146,16 +147,9 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const namespaceMap = get('NamespaceMap');
 
   const authMethod = get('HWAuthMethod');
-  if (authMethod === 'AKSK') {
-    for (const key of ['HWAK', 'HWSK'] as const)
-      if (!get(key)) problems.push(`${key} is required when HWAuthMethod=AKSK`);
-  }
-  if (authMethod === 'Password') {
-    for (const key of ['HWDomain', 'HWPassword'] as const)
-      if (!get(key))
-        problems.push(
-          `${key} is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself)`,
-        );
+  if (authMethod) {
+    const keys = { authMethod, ak: get('HWAK'), sk: get('HWSK'), domain: get('HWDomain'), password: get('HWPassword') };
+    problems.push(...accountKeyProblems(keys, Boolean(get('SWRUser'))));
   }
   const region = get('RegionName');
   const harborAddress = get('HarborAddr');

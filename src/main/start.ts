@@ -18,6 +18,7 @@ import { configuredCredentials } from '../service/contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import type { ReconcileSummary } from '../sync/reconcile.js';
 import { SyncService } from '../service/sync-service.js';
+import { withoutKeysWarning } from '../swr/account-keys.js';
 
 export interface RunningService {
   url: string;
@@ -61,6 +62,8 @@ export async function startService(config: Config, options: { console?: boolean 
     log.warn(
       'RedisURL is set but QueueBackend=sqlite: Redis is not used; set QueueBackend=redis to share jobs between replicas',
     );
+  const withoutKeys = withoutKeysWarning(config.hw, Boolean(config.swr.user), config.swr.manageNamespaces);
+  if (withoutKeys) log.warn(withoutKeys);
   if (!config.apiToken)
     log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 

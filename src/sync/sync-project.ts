@@ -70,7 +70,27 @@ function filteredResult(ctx: SyncContext, spec: ProjectJobSpec, item: Filtered):
   });
 }
 
+/**
+ * Syncs the project; a failure of the whole sync (Harbor refusing the login, an unknown project, a namespace that
+ * cannot be made) is written to <project>-running.log before it is thrown, where the old tool told users to look.
+ */
 export async function syncProject(
+  ctx: SyncContext,
+  spec: ProjectJobSpec,
+  progress?: SyncProgress,
+): Promise<ImageResult[]> {
+  try {
+    return await syncPlannedProject(ctx, spec, progress);
+  } catch (error) {
+    const what = `project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
+    const logs = ctx.logs(spec.project);
+    if (ctx.signal?.aborted) logs.running.warn(`${what} stopped: ${(error as Error).message}`);
+    else logs.running.error(`${what} failed: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
+async function syncPlannedProject(
   ctx: SyncContext,
   spec: ProjectJobSpec,
   progress?: SyncProgress,

@@ -543,7 +543,7 @@ describe("POST /service/synchronization/namespace (the old tool's call)", () => 
       { Projectname: 'ghost', Namespace: 'ghost' },
       404,
       'PROJECT_NOT_FOUND',
-      /Harbor has no project "ghost"; check Projectname/,
+      /Harbor has no project "ghost"; check the Projectname header/,
     ],
     [
       'no Projectname',

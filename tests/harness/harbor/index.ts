@@ -72,6 +72,8 @@ export interface HarborRequest {
   method: string;
   path: string;
   status: number;
+  /** The caller's User-Agent header, as Harbor's access log shows it. */
+  userAgent?: string;
 }
 
 export interface HarborStandIn {
@@ -203,7 +205,12 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   };
 
   const server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
-    const entry: HarborRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0 };
+    const entry: HarborRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      status: 0,
+      userAgent: req.headers['user-agent'],
+    };
     requests.push(entry);
     // The status that reached the wire, whatever path answered.
     res.on('finish', () => {
