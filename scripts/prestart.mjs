@@ -82,7 +82,7 @@ if (!upToDate()) {
     process.stderr.write('npm start: not built and not started; fix app.conf and run npm start again\n');
     process.exit(2);
   }
-  process.stdout.write('npm start: building dist/ first (first start, or the sources changed; about 30 s)\n');
+  process.stdout.write('npm start: building dist/ first (first start, or the sources changed; up to half a minute)\n');
   const tsc = join(root, 'node_modules/typescript/bin/tsc');
   const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
   if (build.status !== 0) {

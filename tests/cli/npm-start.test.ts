@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { STACK_FRAME } from '../harness/cli.js';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { commandLine, descendants, isRunning, runNpm, userEnvironment } from '../harness/process-tree.js';
 import { copyProject, type ProjectCopy } from '../harness/project-copy.js';
@@ -12,9 +13,6 @@ import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { plainRequest } from '../harness/serve-process.js';
 import { testServiceConfig } from '../harness/service.js';
 import { until } from '../harness/until.js';
-
-/** A frame of a JavaScript stack trace, as Node prints an uncaught error. */
-const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(node:.+\))$/m;
 
 /** Pids that must not outlive this file, whatever an assertion did. */
 const started = new Set<number>();
