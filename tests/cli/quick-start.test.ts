@@ -14,7 +14,7 @@ import { STACK_FRAME } from '../harness/cli.js';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { getManifest, pushImage } from '../harness/images.js';
 import { freePort } from '../harness/ports.js';
-import { isRunning, runNpm, userEnvironment, type NpmRun } from '../harness/process-tree.js';
+import { descendants, isRunning, runNpm, userEnvironment, type NpmRun } from '../harness/process-tree.js';
 import { copyProject, REPO_ROOT, type ProjectCopy } from '../harness/project-copy.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { plainRequest } from '../harness/serve-process.js';
@@ -42,11 +42,16 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
+  // npm and whatever it started: a server left behind (as an unchanged `npm start` leaves it) must go too.
   const pid = server?.child.pid;
-  if (pid && isRunning(pid)) {
-    server!.child.kill('SIGKILL');
-    await server!.exited;
-  }
+  if (pid)
+    for (const p of [pid, ...descendants(pid)].filter(isRunning)) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   await Promise.all([harbor?.stop(), dst?.stop(), project?.remove()]);
 });
 
