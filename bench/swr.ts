@@ -4,6 +4,7 @@
 // listings: requests per new image, per unchanged image (project sync and webhook), per mounted image, token
 // requests per project sync, and a reconcile sweep over 1,000 unchanged tags in 50 repositories. Prints a table.
 // Knobs (environment): BENCH_SWR_IMAGES (default 20), BENCH_SWR_REPOS (50), BENCH_SWR_TAGS (20 per repository),
+// BENCH_SWR_MANUAL (default 120: new images synced by the old tool's manual call, the issue's target),
 // BENCH_SWR_DEBUG (also list the requests that got a 503).
 import { startHarbor, type HarborStandIn } from '../tests/harness/harbor/index.js';
 import { getManifest, pushImage } from '../tests/harness/images.js';
@@ -18,6 +19,7 @@ const RATE = 20;
 const IMAGES = Number(process.env.BENCH_SWR_IMAGES ?? 20);
 const SWEEP_REPOS = Number(process.env.BENCH_SWR_REPOS ?? 50);
 const SWEEP_TAGS = Number(process.env.BENCH_SWR_TAGS ?? 20);
+const MANUAL = Number(process.env.BENCH_SWR_MANUAL ?? 120);
 
 type Mode = 'registry API' | 'management listings';
 
@@ -30,6 +32,8 @@ interface Figures {
   sweepRequests: number;
   sweepMs: number;
   sweepWrites: number;
+  manualRequests: number;
+  manualMs: number;
   rejected503: number;
 }
 
@@ -69,13 +73,20 @@ async function counted(swr: SwrStandIn, work: () => Promise<void>) {
   };
 }
 
-async function projectSync(sut: ServiceUnderTest, project: string): Promise<void> {
-  const res = await fetch(`${sut.url}/api/v1/sync`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ project }),
-  });
-  if (res.status !== 202) throw new Error(`POST /api/v1/sync: ${res.status}`);
+/** `POST /api/v1/sync`, or the old tool's manual call header for header, and the wait for its job. */
+async function projectSync(sut: ServiceUnderTest, project: string, how: 'api' | 'manual call' = 'api'): Promise<void> {
+  const res =
+    how === 'api'
+      ? await fetch(`${sut.url}/api/v1/sync`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ project }),
+        })
+      : await fetch(`${sut.url}/service/synchronization/namespace`, {
+          method: 'POST',
+          headers: { Projectname: project, Namespace: `${project}-ns`, ImageOverwrite: 'false' },
+        });
+  if (res.status !== 202) throw new Error(`${how} for ${project}: ${res.status}`);
   const { jobId } = (await res.json()) as { jobId: string };
   const jobs = await waitForJobs(
     sut.url,
@@ -151,8 +162,25 @@ async function sweepFigures(harbor: HarborStandIn, swr: SwrStandIn, mode: Mode, 
   }
 }
 
+/** The issue's own measure: MANUAL new 2-blob images in one project, synced by the old tool's manual call. */
+async function manualCallFigures(harbor: HarborStandIn, swr: SwrStandIn, mode: Mode, project: string) {
+  for (let i = 0; i < MANUAL; i += 10)
+    await Promise.all(
+      Array.from({ length: Math.min(10, MANUAL - i) }, (_, k) =>
+        pushImage(harbor.registry, `${project}/img-${i + k}`, 'v1', imageOptions(`${project}-img-${i + k}`)),
+      ),
+    );
+  const sut = await service(harbor, swr, mode, project);
+  try {
+    return await counted(swr, () => projectSync(sut, project, 'manual call'));
+  } finally {
+    await sut.stop();
+  }
+}
+
 async function measure(harbor: HarborStandIn, swr: SwrStandIn, mode: Mode, project: string): Promise<Figures> {
   const rejectedBefore = swr.rejected503;
+  const manual = await manualCallFigures(harbor, swr, mode, `${project}manual`);
   const fresh = Array.from({ length: IMAGES }, (_, i) => `new-${i}`);
   const sample = fresh.slice(0, Math.min(5, IMAGES));
   for (const repo of fresh)
@@ -176,6 +204,8 @@ async function measure(harbor: HarborStandIn, swr: SwrStandIn, mode: Mode, proje
       sweepRequests: sweep.sent.length,
       sweepMs: sweep.ms,
       sweepWrites: sweep.writes,
+      manualRequests: manual.sent.length,
+      manualMs: manual.ms,
       rejected503: swr.rejected503 - rejectedBefore,
     };
   } finally {
@@ -201,6 +231,8 @@ function table(rows: Array<[Mode, Figures]>): string {
   );
   add('sweep: wall time', (x) => `${(x.sweepMs / 1000).toFixed(1)} s`);
   add('sweep: writes', (x) => f(x.sweepWrites));
+  add(`${MANUAL} new 2-blob images by the manual call: requests`, (x) => f(x.manualRequests));
+  add(`${MANUAL} new images by the manual call: wall time`, (x) => `${(x.manualMs / 1000).toFixed(1)} s`);
   add('503 answers (all of the above)', (x) => f(x.rejected503));
   return out.join('\n');
 }

@@ -8,8 +8,9 @@ import {
   type ImageResult,
 } from '../copy/index.js';
 import { parseReference, type RegistryClient } from '../oci/index.js';
-import { showProgress, summarise } from './progress.js';
-import { clientFor, type SideOptions } from './registry-options.js';
+import { showProgress } from './progress.js';
+import { checkRegistryArgument, clientFor, type SideOptions } from './registry-options.js';
+import { imageLine, summarise } from './summary.js';
 import { UsageError } from './usage-error.js';
 
 export interface CopyFlags {
@@ -79,8 +80,8 @@ function clients(
   const src: SideOptions = { insecure: flags.insecureSrc, creds: flags.srcCreds };
   const dst: SideOptions = { insecure: flags.insecureDst, creds: flags.dstCreds };
   return {
-    source: clientFor(srcHost, src, 'SRC_CREDS', false, rate(flags)),
-    destination: clientFor(dstHost, dst, 'DST_CREDS', true, rate(flags)),
+    source: clientFor(srcHost, src, 'src', false, rate(flags)),
+    destination: clientFor(dstHost, dst, 'dst', true, rate(flags)),
   };
 }
 
@@ -101,14 +102,18 @@ async function report(
   if (json) {
     process.stdout.write(`${JSON.stringify({ results, seconds }, null, 2)}\n`);
   } else {
+    // A skip exits 0 like a copy: its line says whether the image was there already or its tag differs.
+    for (const r of results.filter((x) => x.status === 'skipped')) process.stdout.write(`${imageLine(r)}\n`);
     for (const r of results.filter((x) => x.status === 'failed'))
       process.stderr.write(`failed: ${r.source} -> ${r.destination}: ${r.reason}\n`);
-    process.stdout.write(`${summarise(results, seconds)}\n`);
+    process.stdout.write(`${summarise(results, seconds, '--overwrite')}\n`);
   }
   return results.some((r) => r.status === 'failed') ? 1 : 0;
 }
 
 export async function copyCommand(srcText: string, dstText: string, flags: CopyFlags): Promise<number> {
+  checkRegistryArgument(srcText, 'src');
+  checkRegistryArgument(dstText, 'dst');
   const src = parseReference(srcText);
   const dst = parseReference(dstText);
   if (dst.digest && !dst.tag)
@@ -144,6 +149,8 @@ function splitPrefix(text: string): { host: string; prefix: string } {
 }
 
 export async function copyPrefixCommand(srcText: string, dstText: string, flags: CopyFlags): Promise<number> {
+  checkRegistryArgument(srcText, 'src', true);
+  checkRegistryArgument(dstText, 'dst', true);
   const src = splitPrefix(srcText);
   const dst = splitPrefix(dstText);
   const engine = new CopyEngine(engineOptions(flags, true));

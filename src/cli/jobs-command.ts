@@ -1,8 +1,11 @@
 // `jobs`: a running service's jobs through its API (/api/v1/jobs), as a table or as JSON, so an operator
 // need not remember the curl line or the token header.
 import { readRawConfig } from '../config/config.js';
+import { CONFIG_KEYS } from '../config/keys.js';
+import { keyReader, type Raw } from '../config/read-keys.js';
 import type { Job, JobState } from '../jobs/types.js';
 import { formatBytes } from './progress.js';
+import { counted } from './words.js';
 import { UsageError } from './usage-error.js';
 
 export interface JobsFlags {
@@ -19,13 +22,13 @@ type JobView = Job & { progress?: { imagesTotal: number; imagesDone: number; byt
 
 /** The service's address and token: flags, then the environment, then the app.conf the service itself reads. */
 function target(flags: JobsFlags): { base: URL; token?: string } {
-  let raw: Record<string, string | undefined> = {};
+  let raw: Raw = {};
   try {
     raw = readRawConfig().raw;
   } catch {
     // No readable app.conf here (another host, another directory): flags and the environment must do.
   }
-  const text = flags.url ?? process.env.SWR_HARBOR_SYNC_URL ?? `http://127.0.0.1:${raw.Port?.trim() || '5000'}`;
+  const text = flags.url ?? process.env.SWR_HARBOR_SYNC_URL ?? `http://127.0.0.1:${configuredPort(raw)}`;
   let base: URL;
   try {
     base = new URL(text);
@@ -36,6 +39,14 @@ function target(flags: JobsFlags): { base: URL; token?: string } {
     throw new UsageError(`--url must be http:// or https://, got ${base.protocol}`);
   const token = flags.token ?? process.env.SWR_HARBOR_SYNC_TOKEN ?? (raw.ApiToken?.trim() || undefined);
   return { base, token };
+}
+
+/** Port as the service reads it, with the configuration's own message when it is not one (exit 2). */
+function configuredPort(raw: Raw): number {
+  const problems: string[] = [];
+  const port = keyReader({ Port: CONFIG_KEYS.Port }, raw, problems).get('Port');
+  if (problems.length > 0) throw new UsageError(`configuration: ${problems.join('; ')}, or give --url`);
+  return port;
 }
 
 function query(flags: JobsFlags): URLSearchParams {
@@ -64,10 +75,10 @@ function what(job: Job): string {
 
 function progress(job: JobView): string {
   if (job.progress)
-    return `${job.progress.imagesDone}/${job.progress.imagesTotal} images, ${formatBytes(job.progress.bytesUploaded)}`;
+    return `${job.progress.imagesDone}/${counted(job.progress.imagesTotal, 'image')}, ${formatBytes(job.progress.bytesUploaded)}`;
   if (job.results.length === 0) return '';
   const bytes = job.results.reduce((a, r) => a + r.bytesUploaded, 0);
-  return `${job.results.length} images, ${formatBytes(bytes)}`;
+  return `${counted(job.results.length, 'image')}, ${formatBytes(bytes)}`;
 }
 
 function jobTable(jobs: JobView[]): string {

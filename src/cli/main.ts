@@ -2,9 +2,11 @@
 // The swr-harbor-sync command line: the sync service (serve) and direct copies between any two registries.
 import { Command, Option } from 'commander';
 import { RegistryError } from '../oci/errors.js';
+import { serviceVersion } from '../oci/user-agent.js';
 import type { CopyFlags } from './copy-commands.js';
 import type { JobsFlags } from './jobs-command.js';
 import type { SyncFlags } from './sync-command.js';
+import { unknownCommandMessage } from './unknown-command.js';
 import { UsageError } from './usage-error.js';
 
 // Each command loads its own modules when it runs: a copy never pays for Express, SQLite and winston, in
@@ -40,10 +42,11 @@ const program = new Command()
   .description(
     'Copy container images between registries without a Docker daemon; keep Huawei Cloud SWR in step with Harbor.',
   )
+  .version(serviceVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .addHelpText(
     'after',
-    '\nExit codes: 0 done; 1 something failed (an image, a check, Harbor, the destination or the service);\n2 the command was called wrongly or the configuration is invalid.',
+    '\nExit codes: 0 done; 1 something failed (an image, a check, Harbor, the destination or the service);\n2 the command was called wrongly or the configuration is invalid;\n3 (register-webhook only) this Harbor or registry has no webhook policies: the endpoint to add by hand was printed.',
   )
   // Commander's own usage errors (an unknown option, a missing argument) exit 2 like ours, not 1.
   .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : 2));
@@ -149,15 +152,28 @@ program
     process.exitCode = await (await import('./register-webhook-command.js')).registerWebhookCommand(flags);
   });
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof RegistryError || error instanceof Error) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = error instanceof RegistryError ? 1 : 2;
-  } else {
-    process.stderr.write(`error: ${String(error)}\n`);
-    process.exitCode = 1;
-  }
-});
+// A word in the command's place that names no command would reach the default command (serve) as an argument.
+const word = process.argv[2];
+const unknown =
+  word === undefined || word.startsWith('-') || word === 'help'
+    ? undefined
+    : unknownCommandMessage(
+        word,
+        program.commands.map((c) => c.name()),
+      );
+if (unknown) {
+  process.stderr.write(`error: ${unknown}\n`);
+  process.exitCode = 2;
+} else
+  program.parseAsync(process.argv).catch((error: unknown) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof RegistryError || error instanceof Error) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = error instanceof RegistryError ? 1 : 2;
+    } else {
+      process.stderr.write(`error: ${String(error)}\n`);
+      process.exitCode = 1;
+    }
+  });

@@ -1,5 +1,5 @@
-// Terminal progress for the copy commands: one redrawn status line on a TTY, and the closing summary.
-import type { CopyEvents, ImageResult } from '../copy/index.js';
+// Terminal progress for the copy commands: one redrawn status line on a TTY (the closing summary is summary.ts).
+import type { CopyEvents } from '../copy/index.js';
 
 const MiB = 1024 * 1024;
 
@@ -40,17 +40,4 @@ export function showProgress(events: CopyEvents, stream: NodeJS.WriteStream = pr
     clearInterval(timer);
     stream.write('\r\x1b[2K');
   };
-}
-
-export function summarise(results: ImageResult[], seconds: number): string {
-  const count = (status: string) => results.filter((r) => r.status === status).length;
-  const sum = (field: 'bytesUploaded' | 'blobsUploaded' | 'blobsMounted' | 'blobsSkipped' | 'retries') =>
-    results.reduce((a, r) => a + r[field], 0);
-  const bytes = sum('bytesUploaded');
-  return (
-    `${count('copied')} copied, ${count('skipped')} skipped, ${count('failed')} failed of ${results.length} images; ` +
-    `${formatBytes(bytes)} uploaded (${formatBytes(seconds > 0 ? bytes / seconds : 0)}/s), ` +
-    `blobs ${sum('blobsUploaded')} uploaded, ${sum('blobsMounted')} mounted, ${sum('blobsSkipped')} skipped; ` +
-    `${sum('retries')} retries; ${seconds.toFixed(2)} s`
-  );
 }

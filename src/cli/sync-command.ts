@@ -10,7 +10,8 @@ import { isValidRepository, isValidTag } from '../oci/index.js';
 import { copyEngineOptions } from '../service/clients.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
 import { syncProject } from '../sync/sync-project.js';
-import { showProgress, summarise } from './progress.js';
+import { showProgress } from './progress.js';
+import { imageLine, summarise } from './summary.js';
 import { loadCliConfig, UsageError } from './usage-error.js';
 
 export interface SyncFlags {
@@ -38,17 +39,6 @@ function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
       );
   for (const t of flags.tag ?? []) if (!isValidTag(t)) throw new UsageError(`--tag "${t}" is not a valid tag`);
   return { namespace };
-}
-
-/** One line per image as it finishes: plain on a pipe, above the progress line on a terminal. */
-function imageLine(result: ImageResult): string {
-  const verb = result.dryRun ? 'plan' : result.status;
-  const reason = result.reason ? `: ${result.reason}` : '';
-  const moved =
-    result.status === 'copied'
-      ? ` (${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} present)`
-      : '';
-  return `${verb.padEnd(7)} ${result.destination}${moved}${reason}`;
 }
 
 export async function syncCommand(flags: SyncFlags): Promise<number> {
@@ -92,7 +82,10 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
         `${JSON.stringify({ project: flags.project, namespace, dryRun: flags.dryRun === true, results, seconds }, null, 2)}\n`,
       );
     else if (results.length === 0) process.stdout.write(`nothing to sync: no tag of ${flags.project} matches\n`);
-    else process.stdout.write(`${flags.dryRun ? 'dry run, nothing written: ' : ''}${summarise(results, seconds)}\n`);
+    else
+      process.stdout.write(
+        `${flags.dryRun ? 'dry run, nothing written: ' : ''}${summarise(results, seconds, '--overwrite (or ImageOverwrite=true)')}\n`,
+      );
     return results.some((r) => r.status === 'failed') ? 1 : 0;
   } catch (error) {
     // Harbor or the destination refused the sync as a whole (credentials, an unknown project, a namespace

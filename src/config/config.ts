@@ -72,14 +72,21 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `searched`: the files looked for when none was found (the configuration came from the environment only). */
+  constructor(
+    readonly problems: string[],
+    readonly searched?: string[],
+  ) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
     this.name = 'ConfigError';
   }
 }
 
 /** `CONFIG_FILE`, else ./app.conf, else config/app.conf; the environment overrides the file, as `docker run --env-file` does. */
-export function readRawConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): { raw: Raw; source: string } {
+export function readRawConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+): { raw: Raw; source: string; searched?: string[] } {
   const candidates = env.CONFIG_FILE ? [env.CONFIG_FILE] : [`${cwd}/app.conf`, `${cwd}/config/app.conf`];
   let fromFile: Raw = {};
   let source = 'environment only';
@@ -91,7 +98,8 @@ export function readRawConfig(env: NodeJS.ProcessEnv = process.env, cwd = proces
     }
     if (env.CONFIG_FILE) throw new ConfigError([`CONFIG_FILE points at ${path}, which does not exist`]);
   }
-  return { raw: { ...fromFile, ...pick(env) }, source };
+  const searched = source === 'environment only' ? candidates : undefined;
+  return { raw: { ...fromFile, ...pick(env) }, source, searched };
 }
 
 function pick(env: NodeJS.ProcessEnv): Raw {
@@ -99,8 +107,14 @@ function pick(env: NodeJS.ProcessEnv): Raw {
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const { raw, source } = readRawConfig(env, cwd);
-  return parseConfig(raw, source);
+  const { raw, source, searched } = readRawConfig(env, cwd);
+  try {
+    return parseConfig(raw, source);
+  } catch (error) {
+    // Missing keys are then the symptom, not the cause: say where the file was looked for.
+    if (error instanceof ConfigError && searched) throw new ConfigError(error.problems, searched);
+    throw error;
+  }
 }
 
 export function parseConfig(raw: Raw, source = 'given values'): Config {

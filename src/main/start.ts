@@ -6,7 +6,7 @@ import { CopyEngine } from '../copy/index.js';
 import { createApp } from '../http/app.js';
 import { createFrontDoorServer, logAcceptErrors } from '../http/front-door.js';
 import { openBackend } from './backend.js';
-import { createLogs } from '../logging/logs.js';
+import { createLogs, type Logs } from '../logging/logs.js';
 import { timedJobs } from '../metrics/job-timing.js';
 import { scrubbedJobs } from '../jobs/scrubbed-handler.js';
 import { createMonitoring } from './monitoring.js';
@@ -22,6 +22,8 @@ export interface RunningService {
   url: string;
   port: number;
   service: SyncService;
+  /** The service's log (running.log and the console): for what its owner says, such as a signal received. */
+  log: Pick<Logs['service'], 'info' | 'warn' | 'error'>;
   /** Runs a reconcile sweep now, or joins the one already running (one at a time); undefined once closed. */
   reconcile(): Promise<ReconcileSummary | undefined>;
   /** Stops taking requests and jobs; waits up to the grace period for running jobs. */
@@ -157,6 +159,7 @@ export async function startService(config: Config, options: { console?: boolean 
     url: `http://${config.listenAddress === '0.0.0.0' ? '127.0.0.1' : config.listenAddress}:${port}`,
     port,
     service,
+    log,
     reconcile: () => reconcileNow('asked'),
     async close(graceMs = config.shutdownGraceMs) {
       if (closed) return;

@@ -21,6 +21,8 @@ export type ClientErrorCode =
   | 'NETWORK'
   | 'TIMEOUT'
   | 'TLS_UNTRUSTED'
+  | 'TLS_MISMATCH'
+  | 'HOST_UNRESOLVED'
   | 'BODY_TOO_LARGE'
   | 'MANIFEST_TOO_LARGE'
   | 'MANIFEST_UNSUPPORTED'
@@ -203,15 +205,38 @@ const TLS_TRUST_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-export function networkError(error: unknown, ctx: ErrorContext): RegistryError {
+/** The system or library code of a failed connection (`ECONNREFUSED`, `ENOTFOUND`, `ERR_SSL_...`), if any. */
+export function connectionErrorCode(error: unknown): string | undefined {
   const code = (error as NodeJS.ErrnoException)?.code ?? (error as { cause?: NodeJS.ErrnoException })?.cause?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+// The resolver's answers: no such name (ENOTFOUND), or no answer now (EAI_AGAIN).
+const UNRESOLVED_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
+
+export function networkError(error: unknown, ctx: ErrorContext): RegistryError {
+  const code = connectionErrorCode(error);
+  if (code && UNRESOLVED_CODES.has(code)) {
+    const name = ctx.host.replace(/:\d+$/, '');
+    return new RegistryError({
+      code: 'HOST_UNRESOLVED',
+      status: 0,
+      host: ctx.host,
+      repository: ctx.repository,
+      digest: ctx.digest,
+      reference: ctx.reference,
+      message: `${ctx.action} ${ctx.host} failed: cannot resolve host ${name} (${code})`,
+      hint: `check the host name and this machine's DNS`,
+      // The service retries (a resolver may come back); a command line gives up sooner (RetryOptions).
+      retryable: true,
+      cause: error,
+    });
+  }
   const timedOut = (error as Error)?.name === 'TimeoutError' || code === 'UND_ERR_HEADERS_TIMEOUT';
   const reason = timedOut
     ? 'no answer in time'
     : error instanceof Error
-      ? typeof code === 'string'
-        ? code
-        : peerText(error.message)
+      ? (code ?? peerText(error.message))
       : peerText(String(error));
   if (code && TLS_TRUST_CODES.has(code)) {
     return new RegistryError({

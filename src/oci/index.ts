@@ -28,3 +28,5 @@ export {
   type RetryOptions,
   type RetryPolicy,
 } from './retry.js';
+export { serviceVersion, userAgent } from './user-agent.js';
+export type { ProtocolSetting } from './protocol-mismatch.js';

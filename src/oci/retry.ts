@@ -1,12 +1,17 @@
 // Retry policy: which failed attempts are worth another, and after how long (exponential backoff with full
 // jitter, capped, the server's Retry-After honoured). Loops ask the policy; none decides on its own.
-import { isRetryableStatus, RegistryError } from './errors.js';
+import { hasCode, isRetryableStatus, RegistryError } from './errors.js';
 
 export interface RetryOptions {
   /** Attempts after the first; 0 disables retries. */
   retries: number;
   baseDelayMs: number;
   maxDelayMs: number;
+  /**
+   * Attempts after the first when the host name does not resolve (`retries` if unset): a service may wait for
+   * its resolver, a command line with a mistyped host should not.
+   */
+  unresolvedHostRetries?: number;
 }
 
 export const DEFAULT_RETRY: RetryOptions = { retries: 5, baseDelayMs: 200, maxDelayMs: 30_000 };
@@ -72,7 +77,11 @@ export class HttpRetryPolicy implements RetryPolicy<HttpOutcome> {
     } else if (outcome.error instanceof RegistryError && !outcome.error.retryable) {
       return { retry: false, reason: `${outcome.error.code} is not retryable` };
     }
-    if (attempt > this.options.retries) return { retry: false, reason: `gave up after ${attempt} attempts` };
+    const limit =
+      'error' in outcome && hasCode(outcome.error, 'HOST_UNRESOLVED')
+        ? (this.options.unresolvedHostRetries ?? this.options.retries)
+        : this.options.retries;
+    if (attempt > limit) return { retry: false, reason: `gave up after ${attempt} attempts` };
     const retryAfterMs = 'status' in outcome ? outcome.retryAfterMs : undefined;
     return { retry: true, delayMs: backoffDelay(attempt - 1, this.options, retryAfterMs, this.random) };
   }

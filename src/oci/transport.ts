@@ -1,89 +1,30 @@
 // HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries as the retry policy
 // decides, authentication with replay on 401, redirects (blob GETs are often sent to object storage), and the
 // caller's cancellation signal on every request and every wait.
-import { Agent, request, type Dispatcher } from 'undici';
-import { Authenticator, type CredentialSource } from './auth.js';
+import { Agent, request } from 'undici';
+import { Authenticator } from './auth.js';
 import { BODY_LIMITS, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
-import { errorFromResponse, isRetryableStatus, networkError, RegistryError, type ErrorContext } from './errors.js';
+import type { TransportObserver, TransportOptions } from './transport-options.js';
+import {
+  connectionErrorCode,
+  errorFromResponse,
+  isRetryableStatus,
+  networkError,
+  RegistryError,
+  type ErrorContext,
+} from './errors.js';
+import { mismatchFromAnswer, mismatchFromNetwork, type ProtocolUse } from './protocol-mismatch.js';
 import { sameOrigin } from './origin.js';
+import { primeBody } from './primed-body.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
 import { tlsOptions } from './tls.js';
-import { HttpRetryPolicy, parseRetryAfter, type RetryOptions } from './retry.js';
+import { HttpRetryPolicy, parseRetryAfter } from './retry.js';
+import type { RequestBody, RequestOptions, Response } from './request.js';
+import { userAgent } from './user-agent.js';
 
-export interface TransportOptions {
-  host: string;
-  /** Plain HTTP instead of HTTPS. */
-  insecure?: boolean;
-  credentials?: CredentialSource;
-  /** Request pacing for this host; 0 is unlimited. */
-  requestsPerSecond?: number;
-  /** Pacing shared beyond this client (other processes of one deployment); replaces `requestsPerSecond`. */
-  pacer?: RequestPacer;
-  maxConnections?: number;
-  retry?: Partial<RetryOptions>;
-  userAgent?: string;
-  /** Skip TLS certificate checks (the old tool's --insecure-registry); prefer `caCertificate`. */
-  skipTlsVerify?: boolean;
-  /** PEM of a private CA to trust for this registry, besides the system's. */
-  caCertificate?: string;
-  /** Told of every exchange with the host, for whoever watches registries (metrics, readiness). */
-  observer?: TransportObserver;
-  /**
-   * Hosts (`host` or `host:port`) besides the registry's own to which its credentials may be sent when its
-   * token realm points there (a Harbor behind another name: the host of its external_url; TokenRealmHosts).
-   */
-  tokenRealmHosts?: string[];
-  /** Total time for an API request (token, manifest, listing, error body), headers and body; default 30 s. */
-  apiDeadlineMs?: number;
-  /** A blob stream failing (retryably) after this long without a byte; default 60 s. */
-  blobIdleTimeoutMs?: number;
-  /** Time for token expiry and retry waits; the system's by default. */
-  clock?: Clock;
-}
-
-/** Callbacks run inline on every request: they must be cheap and must not throw. */
-export interface TransportObserver {
-  /** The registry answered, with any status, including answers that are then retried or replayed. */
-  response(host: string, method: string, status: number): void;
-  /** No answer at all: the connection was refused, reset or timed out. */
-  unanswered(host: string, method: string, reason: string): void;
-  /** A request is sent again; `reason` is the status code that caused it, or `network`. */
-  retry(host: string, reason: string): void;
-}
-
-export type RequestBody = Buffer | AsyncIterable<Uint8Array> | undefined;
-
-export interface RequestOptions {
-  method: string;
-  /** A path below the registry root (`/v2/...`) or an absolute URL (upload sessions). */
-  path: string;
-  headers?: Record<string, string>;
-  body?: RequestBody;
-  scopes: string[];
-  context: ErrorContext;
-  /** Counts retries for whoever is reporting on this work. */
-  counters?: { retries: number };
-  /** Stops this request, its retries and their waits (a job stopped or timed out); it fails with the signal's reason. */
-  signal?: AbortSignal;
-  /** Stream bodies cannot be sent twice; the caller restarts the whole operation instead. */
-  replayable?: boolean;
-  /**
-   * A blob transfer, which may take hours: no total deadline, only the idle timeout. Implied by a stream body;
-   * everything else must be answered whole within the API deadline.
-   */
-  stream?: boolean;
-}
-
-/** What a caller adds to each of its requests: where retries are counted, and the signal that stops them. */
-export type CallOptions = Pick<RequestOptions, 'counters' | 'signal'>;
-
-export interface Response {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
-  url: URL;
-}
+export type { TransportObserver, TransportOptions };
+export type { CallOptions, RequestBody, RequestOptions, Response } from './request.js';
 
 const MAX_REDIRECTS = 5;
 
@@ -99,6 +40,7 @@ export class Transport {
   readonly retryPolicy: HttpRetryPolicy;
   readonly clock: Clock;
   private readonly userAgent: string;
+  private readonly protocol: ProtocolUse;
   private readonly observer?: TransportObserver;
 
   constructor(options: TransportOptions) {
@@ -130,7 +72,8 @@ export class Transport {
       this.clock,
     );
     this.retryPolicy = new HttpRetryPolicy(options.retry);
-    this.userAgent = options.userAgent ?? 'swr-harbor-sync';
+    this.userAgent = options.userAgent ?? userAgent();
+    this.protocol = { insecure: options.insecure ?? false, setting: options.protocolSetting };
     this.observer = options.observer;
   }
 
@@ -146,24 +89,33 @@ export class Transport {
    */
   async send(options: RequestOptions): Promise<Response> {
     const replayable = options.replayable ?? !isStream(options.body);
+    if (isStream(options.body))
+      options = { ...options, body: await primeBody(options.body as AsyncIterable<Uint8Array>) };
     const { signal } = options;
     let authReplayed = false;
     for (let attempt = 1; ; attempt++) {
-      await this.limiter.take();
-      signal?.throwIfAborted();
       let authorization: string | undefined;
       let res: Response;
       try {
+        // The credentials first, then the pacing grant: a token fetched after the grant (paced too, behind the
+        // queue) would send this request a second or more after its grant, into a window already full.
         authorization = await this.auth.header(options.scopes);
+        await this.limiter.take();
+        signal?.throwIfAborted();
         res = await this.dispatch(options, authorization);
         this.observer?.response(this.host, options.method, res.status);
       } catch (error) {
         // A stopped job's request fails with the stop's reason, not as a network error to retry.
         signal?.throwIfAborted();
         if (error instanceof RegistryError && !error.retryable) throw error;
-        const wrapped = error instanceof RegistryError ? error : networkError(error, options.context);
+        const wrapped =
+          error instanceof RegistryError
+            ? error
+            : (mismatchFromNetwork(connectionErrorCode(error), options.context, this.protocol, error) ??
+              networkError(error, options.context));
         if (!(error instanceof RegistryError)) this.observer?.unanswered(this.host, options.method, wrapped.message);
-        const decision = replayable ? this.retryPolicy.decide(attempt, { error }) : undefined;
+        // The policy judges the error as classified: a protocol mismatch or an untrusted certificate is final.
+        const decision = replayable ? this.retryPolicy.decide(attempt, { error: wrapped }) : undefined;
         if (!decision?.retry) throw wrapped;
         if (options.counters) options.counters.retries++;
         this.observer?.retry(this.host, wrapped.status > 0 ? String(wrapped.status) : 'network');
@@ -233,7 +185,7 @@ export class Transport {
     } catch {
       // An error body that does not arrive does not change the error: the status says enough.
     }
-    return errorFromResponse(res.status, text, context);
+    return mismatchFromAnswer(res.status, text, context, this.protocol) ?? errorFromResponse(res.status, text, context);
   }
 
   /** Whether `url` is on the registry's own origin: scheme, host in any case and port with defaults filled in. */
@@ -264,9 +216,11 @@ export class Transport {
         // undici streams async iterables natively; its typings only list Readable.
         body: (hop === 0 ? options.body : undefined) as Buffer | undefined,
         dispatcher: this.dispatcher,
-        // API answers are small: the deadline bounds headers and the caller's read of the body together.
+        // API answers are small: the deadline bounds headers and the caller's read of the body together. A job's
+        // signal is shared by all its requests at once: each gets a signal of its own, which undici listens on,
+        // so the job's signal does not collect one listener per request in flight (Node warns past 10).
         ...(stream
-          ? { signal: options.signal }
+          ? { signal: options.signal && AbortSignal.any([options.signal]) }
           : { signal: deadlineOrCancel(this.apiDeadlineMs, options.signal), headersTimeout: this.apiDeadlineMs }),
       });
       const location = res.headers.location;

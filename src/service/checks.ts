@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.js';
 import { HarborError } from '../harbor/client.js';
 import type { SelectedSource } from '../harbor/selected-source.js';
-import { RegistryError, type CredentialSource } from '../oci/index.js';
+import { hasCode, RegistryError, type CredentialSource } from '../oci/index.js';
 import { SwrApiError } from '../swr/errors.js';
 import { NamespaceError, type NamespaceGuard } from '../swr/namespaces.js';
 import { destinationClient } from './clients.js';
@@ -56,6 +56,9 @@ export async function checkDestination(config: Config, registry: string, credent
         error.status === 401 || error.status === 400 ? 'huawei-credentials' : 'huawei-credentials-unchecked',
         error.message,
       );
+    // The other protocol is certain, and its message names the key to change (SWRProtocol): pass it on.
+    if (hasCode(error, 'TLS_MISMATCH'))
+      throw new Refusal('swr-unreachable', `cannot reach ${registry}: ${error.message}`);
     if (error instanceof RegistryError && error.status === 0) {
       throw new Refusal('swr-unreachable', `cannot reach ${registry}: check RegionName and the network from this host`);
     }

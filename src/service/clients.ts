@@ -7,7 +7,13 @@ import { HarborClient } from '../harbor/client.js';
 import type { HarborInfo } from '../harbor/detect.js';
 import { SelectedSource } from '../harbor/selected-source.js';
 import type { RegistryEndpoint } from '../health/registry-ping.js';
-import { RegistryClient, type CredentialSource, type InvalidNameHandler, type RequestPacer } from '../oci/index.js';
+import {
+  RegistryClient,
+  type CredentialSource,
+  type InvalidNameHandler,
+  type ProtocolSetting,
+  type RequestPacer,
+} from '../oci/index.js';
 import type { TransportObserver } from '../oci/transport.js';
 
 export interface HarborCredentials {
@@ -54,6 +60,7 @@ export function buildSource(
   ];
   const source = new RegistryClient({
     ...harborEndpoint(config),
+    protocolSetting: protocolKey('HarborProtocol'),
     credentials: options.user ? { username: options.user, password: options.password ?? '' } : undefined,
     requestsPerSecond: config.engine.harborRequestsPerSecond,
     pacer: options.pacer,
@@ -87,7 +94,12 @@ export function destinationClient(
   credentials: CredentialSource,
   options: DestinationOptions = {},
 ): RegistryClient {
-  const common = { ...destinationEndpoint(config, registry), credentials, tokenRealmHosts: config.tokenRealmHosts };
+  const common = {
+    ...destinationEndpoint(config, registry),
+    credentials,
+    tokenRealmHosts: config.tokenRealmHosts,
+    protocolSetting: protocolKey('SWRProtocol'),
+  };
   if (!options.push) return new RegistryClient({ ...common, retry: { retries: 1 } });
   return new RegistryClient({
     ...common,
@@ -97,6 +109,11 @@ export function destinationClient(
     observer: options.observer,
     onInvalidName: options.onInvalidName,
   });
+}
+
+/** What a registry answering in the other protocol is told to change: the key that sets its scheme. */
+function protocolKey(key: 'HarborProtocol' | 'SWRProtocol'): ProtocolSetting {
+  return { toHttp: `set ${key}=http`, toHttps: `set ${key}=https` };
 }
 
 /** The copy engine's settings from the configuration (the rest keep the engine's defaults). */

@@ -72,7 +72,7 @@ test('every check is reported: a missing Harbor project and a wrong SWR login fa
   expect(JSON.stringify(wrong)).not.toContain('not-the-right-secret-key');
 });
 
-test('the command prints one line per check and exits 1 when any fails, 0 when all pass', async () => {
+test('the command prints one line per check and exits 1 when any fails, 0 when all pass, 2 for an invalid configuration', async () => {
   const file = join(dir, 'app.conf');
   const lines = (values: Record<string, string>) =>
     Object.entries(values)
@@ -83,7 +83,7 @@ test('the command prints one line per check and exits 1 when any fails, 0 when a
   expect(failing.code).toBe(1);
   expect(failing.stdout).toMatch(/^ok {3}Harbor project proj: private, readable$/m);
   expect(failing.stdout).toMatch(/^FAIL Harbor project ghost: .*no project "ghost"/m);
-  expect(failing.stdout).toMatch(/^1 check\(s\) failed$/m);
+  expect(failing.stdout).toMatch(/^1 check failed$/m);
 
   await writeFile(file, lines(raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror' })));
   const passing = await runCli(['check-config'], { CONFIG_FILE: file });
@@ -92,9 +92,9 @@ test('the command prints one line per check and exits 1 when any fails, 0 when a
 
   await writeFile(file, lines(raw({ RegionName: 'mars-north-1' })));
   const invalid = await runCli(['check-config'], { CONFIG_FILE: file });
-  expect(invalid.code).toBe(1);
-  expect(invalid.stdout).toMatch(
-    /^FAIL configuration: RegionName "mars-north-1" is not a region SWR serves; use one of af-south-1, /m,
+  expect(invalid.code).toBe(2);
+  expect(invalid.stderr).toMatch(
+    /^error: configuration: RegionName "mars-north-1" is not a region SWR serves; use one of af-south-1, /m,
   );
 });
 

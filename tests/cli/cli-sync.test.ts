@@ -75,7 +75,9 @@ describe('sync', () => {
         `plan    ${dst.host}/mirror/team/oci:v1: dry run: would copy as OCI; converted to Docker format if the destination refuses OCI (ManifestFormat=auto)`,
       ]),
     );
-    expect(lines.at(-1)).toMatch(/^dry run, nothing written: 0 copied, 3 skipped, 0 failed of 3 images; 0 B uploaded/);
+    expect(lines.at(-1)).toMatch(
+      /^dry run, nothing written: 3 would be copied, 0 skipped, 0 failed of 3 images; \d+\.\d\d s$/,
+    );
     expect(await listTags(dst, 'mirror/app')).toEqual([]);
   });
 
@@ -95,7 +97,7 @@ describe('sync', () => {
     expect(run.stdout).toMatch(
       new RegExp(`^copied  ${dst.host}/mirror/app:v1 \\(\\d+ blobs uploaded, 0 mounted, 0 present\\)$`, 'm'),
     );
-    expect(run.stdout).toMatch(/^1 copied, 0 skipped, 0 failed of 1 images;/m);
+    expect(run.stdout).toMatch(/^1 copied, 0 skipped, 0 failed of 1 image;/m);
     expect(await listTags(dst, 'mirror/app')).toEqual(['v1']);
     await assertImageComplete(dst, 'mirror/app', 'v1');
     expect(await readFile(join(dir, 'logs', 'proj-success.log'), 'utf8')).toContain(
@@ -132,6 +134,9 @@ describe('sync', () => {
         `mirror/app:v1: dry run: would skip \\(destination tag points at ${images['app:v1'].digest}, not ${moved.digest}, and overwrite is off`,
       ),
     );
+    expect(refused.stdout).toMatch(
+      /^dry run, nothing written: 0 would be copied, 2 skipped \(1 differs: --overwrite \(or ImageOverwrite=true\) replaces it\), 0 failed of 2 images;/m,
+    );
     const planned = await cli(['sync', '--project', 'proj', '--tag', 'v1', '--dry-run', '--overwrite']);
     expect(planned.stdout).toContain(
       `plan    ${dst.host}/mirror/app:v1: dry run: would overwrite the tag (now ${images['app:v1'].digest})\n`,
@@ -164,6 +169,14 @@ describe('sync', () => {
     const run = await cli(['sync', '--project', 'proj'], { MaxBlobTransfers: '0' });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/MaxBlobTransfers must be a whole number from 1 to 20, got "0"/);
+  });
+
+  test('the destination speaks plain HTTP while SWRProtocol=https: check-config names SWRProtocol=http', async () => {
+    const run = await cli(['check-config'], { SWRProtocol: 'https' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^FAIL .*speaks plain HTTP, not HTTPS \(ERR_SSL_WRONG_VERSION_NUMBER\): set SWRProtocol=http$/m,
+    );
   });
 
   test('Harbor refuses the credentials: exit 1, the reason, and no password in the output', async () => {
@@ -210,6 +223,25 @@ describe('jobs', () => {
 
       const json = await cli(['jobs', '--url', sut.url, '--token', token, '--state', 'succeeded', '--json']);
       expect((JSON.parse(json.stdout) as { jobs: Array<{ id: string }> }).jobs.map((j) => j.id)).toEqual([jobId]);
+
+      // One image: counted in the singular.
+      const single = (await (
+        await fetch(`${sut.url}/api/v1/sync`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ project: 'proj', repositories: ['app'], tags: ['v1'] }),
+        })
+      ).json()) as { jobId: string };
+      await until(`job ${single.jobId} to succeed`, async () => {
+        const state = (
+          (await (
+            await fetch(`${sut.url}/api/v1/jobs/${single.jobId}`, { headers: { authorization: `Bearer ${token}` } })
+          ).json()) as { state: string }
+        ).state;
+        return state === 'succeeded' ? true : undefined;
+      });
+      const oneImage = await cli(['jobs', single.jobId, '--url', sut.url, '--token', token]);
+      expect(oneImage.stdout).toMatch(/proj\/app:v1 -> jobs-ns\s+1 image, /);
 
       const none = await cli(['jobs', '--url', sut.url, '--token', token, '--state', 'failed']);
       expect(none.stdout).toBe('no jobs\n');

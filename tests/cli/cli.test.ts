@@ -29,7 +29,7 @@ test('copy prints a summary, exits 0 and leaves the image complete at the destin
   );
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
-  expect(run.stdout).toMatch(/^1 copied, 0 skipped, 0 failed of 1 images; .* blobs 2 uploaded/m);
+  expect(run.stdout).toMatch(/^1 copied, 0 skipped, 0 failed of 1 image; .* blobs 2 uploaded/m);
   expect((await getManifest(dst, 'cli/renamed', 'v1'))!.digest).toBe(pushed.digest);
 });
 
@@ -97,7 +97,7 @@ describe('failures', () => {
   });
 
   test.each([
-    [['copy', 'nginx:latest', '127.0.0.1:1/x:y'], /not a full image reference/],
+    [['copy', 'nginx:latest', '127.0.0.1:1/x:y'], /SRC must start with a registry host/],
     [['copy', '127.0.0.1:1/a:b', '127.0.0.1:1/x:y', '--platform', 'linux'], /not a platform/],
     [['copy', '127.0.0.1:1/a:b', '127.0.0.1:1/x:y', '--images', '0'], /--images must be a whole number/],
     [['copy', '127.0.0.1:1/a:b', '127.0.0.1:1/x:y', '--src-creds', 'nocolon'], /must be USER:PASSWORD/],

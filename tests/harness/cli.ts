@@ -23,10 +23,16 @@ async function highWaterMark(pid: number): Promise<number | undefined> {
   }
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+/** `options.cwd`: where the command runs (where app.conf is looked for); the test's own by default. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string; replaceEnv?: boolean } = {},
+): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...env },
+      env: options.replaceEnv ? env : { ...process.env, ...env },
+      cwd: options.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -37,6 +37,16 @@ describe('HttpRetryPolicy', () => {
     expect(new HttpRetryPolicy({ retries: 0 }).decide(1, { error: new Error('reset') }).retry).toBe(false);
   });
 
+  test('an unresolved host has its own limit (a command line gives up after one retry); other errors keep `retries`', () => {
+    const policy = new HttpRetryPolicy({ retries: 5, unresolvedHostRetries: 1 }, fixed(0));
+    const unresolved = registryError(true, 'HOST_UNRESOLVED');
+    expect(policy.decide(1, { error: unresolved }).retry).toBe(true);
+    expect(policy.decide(2, { error: unresolved })).toEqual({ retry: false, reason: 'gave up after 2 attempts' });
+    expect(policy.decide(2, { error: registryError(true) }).retry).toBe(true);
+    // Unset, it is `retries`, as the service wants: its resolver may come back.
+    expect(new HttpRetryPolicy({ retries: 5 }, fixed(0)).decide(5, { error: unresolved }).retry).toBe(true);
+  });
+
   test('undefined options keep the defaults', () => {
     expect(new HttpRetryPolicy({ retries: undefined }).options).toEqual(DEFAULT_RETRY);
   });

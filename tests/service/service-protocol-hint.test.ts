@@ -1,0 +1,43 @@
+// A destination that speaks plain HTTP while the service is told SWRProtocol=https: the old tool's manual call
+// is refused at once with the key to change, not "check RegionName and the network" (issue 15).
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
+import { startRegistry, type RunningRegistry } from '../harness/registry.js';
+import { startServiceUnderTest, type ServiceUnderTest } from '../harness/service.js';
+
+let harbor: HarborStandIn;
+let dst: RunningRegistry;
+let sut: ServiceUnderTest;
+
+beforeAll(async () => {
+  [harbor, dst] = await Promise.all([startHarbor({ projects: [{ name: 'proj', public: false }] }), startRegistry()]);
+  sut = await startServiceUnderTest(harbor.host, dst.host, { SWRProtocol: 'https' });
+});
+
+afterAll(async () => {
+  await sut?.stop();
+  await Promise.all([harbor?.stop(), dst?.stop()]);
+});
+
+test('POST /service/synchronization/namespace: 502 SWR_UNREACHABLE naming SWRProtocol=http', async () => {
+  const res = await fetch(`${sut.running.url}/service/synchronization/namespace`, {
+    method: 'POST',
+    headers: {
+      Projectname: 'proj',
+      Namespace: 'mirror',
+      HarborUser: 'admin',
+      HarborPassword: 'Harbor12345',
+      HWAuthMethod: 'AKSK',
+      HWAK: 'TESTACCESSKEYVALUE01',
+      HWSK: 'test-secret-key-value-0123456789',
+      RegionName: 'cn-north-4',
+    },
+  });
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  expect({ status: res.status, code: body.error.code }).toEqual({ status: 502, code: 'SWR_UNREACHABLE' });
+  expect(body.error.message).toMatch(
+    new RegExp(
+      `^cannot reach ${dst.host}: reach ${dst.host} failed: it speaks plain HTTP, not HTTPS \\(ERR_SSL_WRONG_VERSION_NUMBER\\): set SWRProtocol=http$`,
+    ),
+  );
+});
