@@ -1,5 +1,5 @@
 // Owns what `npm start` does before the server runs (npm's `prestart`): build dist/ only when it is missing or
-// older than the sources, and before such a build (about 30 s on two cores) check the configuration, so a first
+// older than the sources, and before such a build (up to half a minute) check the configuration, so a first
 // start with a missing or wrong app.conf says so in a second instead of after the build. The check is the
 // service's own (src/cli/usage-error.ts and src/config/), transpiled file by file without type-checking: no
 // second copy of the rules to drift from the real ones.
