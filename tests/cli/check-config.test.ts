@@ -11,6 +11,7 @@ import { runCli } from '../harness/cli.js';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { startRedis } from '../harness/redis.js';
 import { startSwr, type SwrStandIn } from '../harness/swr/index.js';
+import { appConfText } from '../harness/app-conf.js';
 
 const AK = 'CHECKCONFIGACCESSKEY';
 const SK = 'check-config-secret-key-0123456789';
@@ -74,23 +75,19 @@ test('every check is reported: a missing Harbor project and a wrong SWR login fa
 
 test('the command prints one line per check and exits 1 when any fails, 0 when all pass, 2 for an invalid configuration', async () => {
   const file = join(dir, 'app.conf');
-  const lines = (values: Record<string, string>) =>
-    Object.entries(values)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n');
-  await writeFile(file, lines(raw({ SWRManageNamespaces: 'false' })));
+  await writeFile(file, appConfText(raw({ SWRManageNamespaces: 'false' })));
   const failing = await runCli(['check-config'], { CONFIG_FILE: file });
   expect(failing.code).toBe(1);
   expect(failing.stdout).toMatch(/^ok {3}Harbor project proj: private, readable$/m);
   expect(failing.stdout).toMatch(/^FAIL Harbor project ghost: .*no project "ghost"/m);
   expect(failing.stdout).toMatch(/^1 check failed$/m);
 
-  await writeFile(file, lines(raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror' })));
+  await writeFile(file, appConfText(raw({ SWRManageNamespaces: 'false', NamespaceMap: 'proj:mirror' })));
   const passing = await runCli(['check-config'], { CONFIG_FILE: file });
   expect(passing.stdout).toMatch(/^all checks passed$/m);
   expect(passing.code).toBe(0);
 
-  await writeFile(file, lines(raw({ RegionName: 'mars-north-1' })));
+  await writeFile(file, appConfText(raw({ RegionName: 'mars-north-1' })));
   const invalid = await runCli(['check-config'], { CONFIG_FILE: file });
   expect(invalid.code).toBe(2);
   expect(invalid.stderr).toMatch(

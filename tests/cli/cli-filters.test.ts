@@ -10,6 +10,7 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { assertImageComplete, listTags, pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { testServiceConfig } from '../harness/service.js';
+import { appConfText } from '../harness/app-conf.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -35,12 +36,7 @@ afterAll(async () => {
 
 async function cli(args: string[], extra: Record<string, string> = {}) {
   const path = join(dir, `app-${Math.random().toString(36).slice(2)}.conf`);
-  await writeFile(
-    path,
-    `${Object.entries({ ...conf, ...extra })
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
+  await writeFile(path, appConfText({ ...conf, ...extra }));
   return runCli(args, { CONFIG_FILE: path, PATH: process.env.PATH ?? '/usr/bin:/bin' });
 }
 

@@ -10,6 +10,7 @@ import { runCli } from '../harness/cli.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServeProcess } from '../harness/serve-process.js';
 import { testServiceConfig } from '../harness/service.js';
+import { appConfText } from '../harness/app-conf.js';
 
 let dir: string;
 
@@ -31,12 +32,7 @@ describe('an invalid configuration: exit 2 from every command, the key named on 
   beforeAll(async () => {
     confPath = join(dir, 'bad-port.conf');
     const values = { ...(await testServiceConfig('127.0.0.1:1', '127.0.0.1:1', dir, dir)), Port: 'abc' };
-    await writeFile(
-      confPath,
-      `${Object.entries(values)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n')}\n`,
-    );
+    await writeFile(confPath, appConfText(values));
   });
 
   test.each([

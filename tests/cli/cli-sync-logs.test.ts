@@ -10,6 +10,7 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { pushImage, type PushedImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { testServiceConfig } from '../harness/service.js';
+import { appConfText } from '../harness/app-conf.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -33,12 +34,7 @@ afterAll(async () => {
 async function sync(logDir: string, extra: Record<string, string> = {}) {
   const conf = { ...(await testServiceConfig(harbor.host, dst.host, logDir, join(dir, 'data'))), ...extra };
   const path = join(dir, `app-${Math.random().toString(36).slice(2)}.conf`);
-  await writeFile(
-    path,
-    Object.entries(conf)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n'),
-  );
+  await writeFile(path, appConfText(conf));
   return runCli(['sync', '--project', 'proj'], { CONFIG_FILE: path, PATH: process.env.PATH ?? '/usr/bin:/bin' });
 }
 

@@ -11,6 +11,7 @@ import { freePort } from '../harness/ports.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, testServiceConfig } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { appConfText } from '../harness/app-conf.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -52,12 +53,7 @@ afterAll(async () => {
 /** Runs the CLI with an app.conf made of the base values plus `extra`, as an operator's shell would. */
 async function cli(args: string[], extra: Record<string, string> = {}) {
   const path = join(dir, `app-${Math.random().toString(36).slice(2)}.conf`);
-  await writeFile(
-    path,
-    `${Object.entries({ ...conf, ...extra })
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
+  await writeFile(path, appConfText({ ...conf, ...extra }));
   // Only what the command needs: the test runner's environment would override app.conf keys.
   return runCli(args, { CONFIG_FILE: path, PATH: process.env.PATH ?? '/usr/bin:/bin' });
 }

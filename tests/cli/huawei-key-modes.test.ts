@@ -12,6 +12,7 @@ import { listTags, pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, testServiceConfig } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { appConfText } from '../harness/app-conf.js';
 
 const LOGIN = { SWRUser: 'pusher', SWRPassword: 'pusher-password-0123' };
 const NO_KEYS = { HWAK: '', HWSK: '', HWDomain: '', HWUser: '', HWPassword: '' };
@@ -43,12 +44,7 @@ async function cli(args: string[], extra: Record<string, string>) {
     ...extra,
   };
   const path = join(dir, `app-${Math.random().toString(36).slice(2)}.conf`);
-  await writeFile(
-    path,
-    Object.entries(conf)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n'),
-  );
+  await writeFile(path, appConfText(conf));
   return runCli(args, { CONFIG_FILE: path, PATH: process.env.PATH ?? '/usr/bin:/bin' });
 }
 

@@ -13,6 +13,7 @@ import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { plainRequest } from '../harness/serve-process.js';
 import { testServiceConfig } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { appConfText } from '../harness/app-conf.js';
 
 /** Pids that must not outlive this file, whatever an assertion did. */
 const started = new Set<number>();
@@ -87,12 +88,7 @@ describe('SIGTERM to npm start', () => {
 
   test('reaches the server: it stops in order, npm exits, no serve process is left and the port is free', async () => {
     const values = await testServiceConfig(harbor.host, dst.host, join(project.dir, 'logs'), join(project.dir, 'data'));
-    await writeFile(
-      join(project.dir, 'app.conf'),
-      `${Object.entries(values)
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n')}\n`,
-    );
+    await writeFile(join(project.dir, 'app.conf'), appConfText(values));
     const port = Number(values.Port);
     const npm = runNpm(['start'], project.dir, userEnvironment());
     const npmPid = npm.child.pid!;

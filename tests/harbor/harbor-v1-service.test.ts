@@ -18,6 +18,7 @@ import { assertImageComplete, getManifest, listTags, pushImage, type PushedImage
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { appConfText } from '../harness/app-conf.js';
 
 const BIG = 105;
 let harbor: HarborStandIn;
@@ -242,9 +243,7 @@ test('the sync command copies a project from Harbor 1.10 into another namespace'
     const file = join(dir, 'app.conf');
     await writeFile(
       file,
-      Object.entries({ ...sut.raw, NamespaceMap: 'proj:cli-ns', LogDir: join(dir, 'logs'), DataDir: join(dir, 'data') })
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n'),
+      appConfText({ ...sut.raw, NamespaceMap: 'proj:cli-ns', LogDir: join(dir, 'logs'), DataDir: join(dir, 'data') }),
     );
     const run = await runCli(['sync', '--project', 'proj'], {
       CONFIG_FILE: file,
@@ -265,14 +264,12 @@ test('check-config names Harbor 1.10 (API v1) and finds the mapped projects', as
     const file = join(dir, 'app.conf');
     await writeFile(
       file,
-      Object.entries({
+      appConfText({
         ...sut.raw,
         NamespaceMap: 'proj:mirror;ghost:later',
         LogDir: join(dir, 'logs'),
         DataDir: join(dir, 'data'),
-      })
-        .map(([k, v]) => `${k}=${v}`)
-        .join('\n'),
+      }),
     );
     const run = await runCli(['check-config'], { CONFIG_FILE: file });
     expect(run.stdout).toMatch(/^ok +Harbor at http:\/\/127\.0\.0\.1:\d+: Harbor v1\.10\.\d+-\w+ \(API v1\)$/m);

@@ -9,6 +9,7 @@ import { runCli } from '../harness/cli.js';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, testServiceConfig, type ServiceUnderTest } from '../harness/service.js';
+import { appConfText } from '../harness/app-conf.js';
 
 let plain: RunningRegistry;
 let dst: RunningRegistry;
@@ -35,12 +36,7 @@ async function cli(args: string[], extra: Record<string, string> = {}) {
     ...extra,
   };
   const path = join(dir, `app-${Math.random().toString(36).slice(2)}.conf`);
-  await writeFile(
-    path,
-    Object.entries(conf)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n'),
-  );
+  await writeFile(path, appConfText(conf));
   return runCli(args, { CONFIG_FILE: path, PATH: process.env.PATH ?? '/usr/bin:/bin' });
 }
 

@@ -16,6 +16,7 @@ import { startRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, waitForJobs } from '../harness/service.js';
 import type { HarborClient, HarborResponse } from '../../src/harbor/client.js';
 import { harborPages } from '../../src/harbor/paging.js';
+import { appConfText } from '../harness/app-conf.js';
 
 const PASSWORD = 'Harbor12345';
 const HEADER = 'Bearer versions-secret-8152';
@@ -72,12 +73,7 @@ async function register(harborHost: string, args: string[], extra: Record<string
     ...extra,
   };
   const file = join(dir, `app-${++confCount}.conf`);
-  await writeFile(
-    file,
-    `${Object.entries(conf)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
+  await writeFile(file, appConfText(conf));
   return runCli(['register-webhook', ...args], { CONFIG_FILE: file });
 }
 

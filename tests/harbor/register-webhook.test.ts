@@ -12,6 +12,7 @@ import { getManifest, pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { appConfText } from '../harness/app-conf.js';
 
 const PASSWORD = 'Harbor12345';
 const HEADER = 'Bearer register-webhook-secret-4711';
@@ -84,12 +85,7 @@ function baseConf(extra: Record<string, string>): Record<string, string> {
 
 async function writeConf(values: Record<string, string>): Promise<string> {
   const file = join(dir, `app-${++confCount}.conf`);
-  await writeFile(
-    file,
-    `${Object.entries(values)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
+  await writeFile(file, appConfText(values));
   return file;
 }
 

@@ -10,6 +10,7 @@ import { runInThisContext } from 'node:vm';
 import { CLI } from './cli.js';
 import { testServiceConfig } from './service.js';
 import { until } from './until.js';
+import { appConfText } from './app-conf.js';
 
 const CHILDREN = Symbol.for('swr-harbor-sync.test-serve-processes');
 // Under jest the global `process` is a sandbox copy whose 'exit' never fires; this is the real one.
@@ -63,12 +64,7 @@ export async function startServeProcess(
   const confPath = join(dir, 'app.conf');
   const values = { ...(await testServiceConfig(harborHost, destinationHost, logDir, dataDir)), ...extra };
   const port = Number(values.Port);
-  await writeFile(
-    confPath,
-    `${Object.entries(values)
-      .map(([k, v]) => `${k}=${v}`)
-      .join('\n')}\n`,
-  );
+  await writeFile(confPath, appConfText(values));
   const url = `http://127.0.0.1:${port}`;
   let output = '';
   let exit: Promise<ServeExit> = Promise.resolve({ code: null, signal: null });
