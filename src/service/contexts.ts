@@ -1,7 +1,7 @@
 // Builds the context a sync runs with (source, destination, namespaces, logs): from the configuration, or from
 // credentials a manual call brought. The clients themselves are made in clients.ts.
 import type { Config } from '../config/config.js';
-import { iamHost, isKnownRegion, swrApiHost, swrRegistryHost } from '../config/regions.js';
+import { iamHost, regionEndpoint, swrApiHost, swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
 import type { HarborInfo } from '../harbor/detect.js';
 import type { Logs } from '../logging/logs.js';
@@ -29,8 +29,8 @@ export function destinationSettings(config: Config, region = config.hw.region): 
   return {
     registry: registryForRegion(config, region),
     login: config.swr.user ? { username: config.swr.user, password: config.swr.password ?? '' } : undefined,
-    apiEndpoint: endpointForRegion(config.swr.apiEndpoint, swrApiHost, config.hw.region, region),
-    iamEndpoint: endpointForRegion(config.swr.iamEndpoint, iamHost, config.hw.region, region),
+    apiEndpoint: regionEndpoint(config.swr.apiEndpoint, swrApiHost, config.hw.region, region),
+    iamEndpoint: regionEndpoint(config.swr.iamEndpoint, iamHost, config.hw.region, region),
     manageNamespaces: config.swr.manageNamespaces,
   };
 }
@@ -58,21 +58,6 @@ export function configuredCredentials(config: Config): ContextCredentials & { se
 /** The destination for a region given in a manual call; an explicit SWRRegistry always wins (tests, other registries). */
 export function registryForRegion(config: Config, region: string): string {
   return config.swr.explicit ? config.swr.registry : swrRegistryHost(region);
-}
-
-/**
- * The SWR API or IAM endpoint for a call's region: the region's own host while the configured endpoint is the
- * configured region's default (a manual call's RegionName must not check namespaces in another region), the
- * configured one when SWRApiEndpoint/IAMEndpoint name another host (a proxy, a test double).
- */
-function endpointForRegion(
-  configured: string,
-  hostOf: (region: string) => string,
-  configuredRegion: string,
-  region: string,
-): string {
-  const isDefault = configured.replace(/\/$/, '') === `https://${hostOf(configuredRegion)}`;
-  return isDefault && isKnownRegion(region) ? `https://${hostOf(region)}` : configured;
 }
 
 /** What the service gives every registry client it makes, beyond the configuration. */
