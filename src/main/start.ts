@@ -14,7 +14,7 @@ import { createMonitoring } from './monitoring.js';
 import { announceHarbor, harborApiCheck } from '../health/harbor-api.js';
 import { Redactor } from '../logging/redact.js';
 import { copyEngineOptions } from '../service/clients.js';
-import { configuredCredentials } from '../service/contexts.js';
+import { configuredCredentials, destinationSecrets } from '../service/contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import type { ReconcileSummary } from '../sync/reconcile.js';
 import { SyncService } from '../service/sync-service.js';
@@ -42,7 +42,7 @@ export async function startService(config: Config, options: { console?: boolean 
     config.webhookAuthHeader,
     config.apiToken,
   );
-  redactor.add(...configuredCredentials(config).secrets);
+  redactor.add(...configuredCredentials(config).secrets, ...destinationSecrets(config));
   const logs = createLogs(config.logDir, redactor, {
     console: options.console,
     format: config.logFormat,
@@ -50,7 +50,7 @@ export async function startService(config: Config, options: { console?: boolean 
   });
   const log = logs.service;
   log.info(
-    `starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`,
+    `starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.destinations.map((d) => `${d.swr.protocol}://${d.host}${d.name === 'default' ? '' : ` (${d.name})`}`).join(', ')}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`,
   );
   if (!config.webhookAuthHeader)
     log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
@@ -103,7 +103,13 @@ export async function startService(config: Config, options: { console?: boolean 
     () => {
       if (resolving) return;
       resolving = true;
-      resolvePendingPushes(queue, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
+      resolvePendingPushes(
+        queue,
+        service.harbor,
+        (push) => service.targetsOf(push.project, push.namespace),
+        config.jobs.coalesceMs,
+        log,
+      )
         .catch((error: Error) => log.error(`resolving untagged pushes failed: ${error.message}`))
         .finally(() => (resolving = false));
     },
