@@ -105,17 +105,21 @@ export function resolveDestinations(
   problems: string[],
 ): { destinations: DestinationConfig[]; targets: Map<string, MappedTarget[]> } {
   const destinations = [base];
-  const named = new Map<string, DestinationConfig>();
+  const named = new Map<string, DestinationConfig | undefined>();
   for (const name of names) {
     const { get } = keyReader(DESTINATION_KEYS, raw, problems, `${name}_`);
     const destination = readDestination(name, get, `${name}_`, problems);
     const same = destinations.find((d) => d.host !== '' && d.host === destination.host);
-    if (same)
+    if (same) {
+      // Its targets are then left out without a word more: this problem is the one to fix.
+      named.set(name, undefined);
       problems.push(
         `destination ${name} writes to ${destination.host}, as the ${same.name === 'default' ? 'default destination' : `destination ${same.name}`} does: give it another ${name}_RegionName or ${name}_SWRRegistry, or map the projects to namespaces of one destination`,
       );
-    else destinations.push(destination);
-    named.set(name, destination);
+    } else {
+      destinations.push(destination);
+      named.set(name, destination);
+    }
   }
   const targets = new Map<string, MappedTarget[]>();
   for (const [project, written] of namespaceMap) {
@@ -140,14 +144,13 @@ function targetDestination(
   project: string,
   base: DestinationConfig,
   names: string[],
-  named: Map<string, DestinationConfig>,
+  named: Map<string, DestinationConfig | undefined>,
   destinations: DestinationConfig[],
   problems: string[],
 ): DestinationConfig | undefined {
   const where = target.where;
   if (where === undefined || where === base.hw.region) return base;
-  const declared = named.get(where);
-  if (declared) return declared;
+  if (named.has(where)) return named.get(where);
   if (!where.includes('-')) {
     problems.push(
       `NamespaceMap: "${target.text}" (for project ${project}) names destination ${where}, which Destinations ${names.length > 0 ? `(${names.join(', ')}) does not declare` : 'is not set to declare'}: add it there with its keys (${where}_RegionName, ${where}_HWAK, ...), or write a region SWR serves`,
