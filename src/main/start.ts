@@ -56,14 +56,20 @@ export async function startService(config: Config, options: { console?: boolean 
     log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
   if (config.harbor.skipTlsVerify)
     log.warn("HarborInsecure=true: Harbor's TLS certificate is not verified; prefer HarborCACert with your CA");
-  if (config.swr.skipTlsVerify)
-    log.warn("SWRInsecure=true: the destination's TLS certificate is not verified; prefer SWRCACert with your CA");
+  for (const { name, swr, hw } of config.destinations.filter((d) => d.name === 'default' || !d.name.includes('-'))) {
+    // A named destination's keys carry its name; the default's (and another region's, which are the same) do not.
+    const key = name === 'default' ? '' : `${name}_`;
+    if (swr.skipTlsVerify)
+      log.warn(
+        `${key}SWRInsecure=true: the destination's TLS certificate is not verified; prefer ${key}SWRCACert with your CA`,
+      );
+    const withoutKeys = withoutKeysWarning(hw, Boolean(swr.user), swr.manageNamespaces);
+    if (withoutKeys) log.warn(name === 'default' ? withoutKeys : `destination ${name}: ${withoutKeys}`);
+  }
   if (config.queue.backend === 'sqlite' && config.queue.redisUrl)
     log.warn(
       'RedisURL is set but QueueBackend=sqlite: Redis is not used; set QueueBackend=redis to share jobs between replicas',
     );
-  const withoutKeys = withoutKeysWarning(config.hw, Boolean(config.swr.user), config.swr.manageNamespaces);
-  if (withoutKeys) log.warn(withoutKeys);
   if (!config.apiToken)
     log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 

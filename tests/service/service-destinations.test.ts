@@ -3,14 +3,14 @@
 // sync and the sweep each make one job per destination, every image lands in both, each destination's namespaces
 // are checked and created in its own SWR; and with one destination stopped the other completes while the stopped
 // one's jobs retry and fail on their own.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Job } from '../../src/jobs/types.js';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { assertImageComplete, getManifest, pushImage } from '../harness/images.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
-import { startSwr, type SwrStandIn } from '../harness/swr/index.js';
+import { startSwr, swrLoginKey, type SwrStandIn } from '../harness/swr/index.js';
 
 const MAIN = { ak: 'DESTMAINACCESSKEY001', sk: 'dest-main-secret-key-0123456789ab' };
 const DR = { ak: 'DESTDRACCESSKEY00001', sk: 'dest-dr-secret-key-0123456789abcd' };
@@ -114,6 +114,11 @@ test('a webhook push makes one job per destination, and the image lands in both'
   // The status page's jobs and the metrics name the destination too.
   const status = (await (await fetch(`${sut.url}/api/v1/status`)).json()) as { jobs: Job[] };
   expect(status.jobs.map((j) => j.spec.destination)).toEqual(expect.arrayContaining([main.host, dr.host]));
+  // Neither the named destination's secret key nor the login derived from it is in any log.
+  for (const file of await readdir(sut.logDir)) {
+    const text = await readFile(join(sut.logDir, file), 'utf8');
+    for (const secret of [DR.sk, swrLoginKey(DR.ak, DR.sk), MAIN.sk]) expect(text).not.toContain(secret);
+  }
   const metrics = await (await fetch(`${sut.url}/metrics`)).text();
   for (const host of [main.host, dr.host])
     expect(metrics).toMatch(
