@@ -55,7 +55,7 @@ afterAll(async () => {
   await Promise.all([harbor?.stop(), main?.stop(), drStopped ? undefined : dr?.stop()]);
 });
 
-async function webhook(repository: string, tag: string, digest: string): Promise<Record<string, unknown>> {
+async function webhook(repository: string, tag: string | undefined, digest: string): Promise<Record<string, unknown>> {
   const payload = harbor.webhookPayload('default', { project: 'proj', repository, digest, tag });
   const res = await fetch(`${sut.url}/service/notifications`, {
     method: 'POST',
@@ -124,6 +124,30 @@ test('a webhook push makes one job per destination, and the image lands in both'
     expect(metrics).toMatch(
       new RegExp(`swr_harbor_sync_destination_jobs_total\\{destination="${host}",outcome="succeeded"\\} 1\\b`),
     );
+}, 60_000);
+
+test('a push without a tag waits once, then becomes one job per destination', async () => {
+  // Harbor sends a push by digest for the tag it has: the service asks Harbor for the tag after the burst.
+  const image = await pushImage(harbor.access, 'proj/untagged/app', 'v7', {
+    format: 'docker',
+    layers: [{ seed: 'dest-untagged', size: 20_000 }],
+  });
+  const answer = await webhook('untagged/app', undefined, image.digest);
+  expect(answer).toMatchObject({ accepted: 1, pending: 1 });
+  const jobs = ofRepository('untagged/app')(
+    await waitForJobs(sut.url, 'proj', (all) => {
+      const mine = ofRepository('untagged/app')(all);
+      return mine.length === 2 && mine.every(final);
+    }),
+  );
+  expect(jobs.map((j) => [j.spec.destination, j.spec.namespace, j.state]).sort()).toEqual(
+    [
+      [main.host, 'mirror', 'succeeded'],
+      [dr.host, 'mirror-dr', 'succeeded'],
+    ].sort(),
+  );
+  await expectAt(main, 'mirror', 'untagged/app', 'v7', image.digest);
+  await expectAt(dr, 'mirror-dr', 'untagged/app', 'v7', image.digest);
 }, 60_000);
 
 test('a project sync over the API makes one job per destination, each naming its own', async () => {
