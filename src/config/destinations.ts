@@ -41,6 +41,11 @@ export interface MappedTarget {
   namespace: string;
 }
 
+/** How app.conf spells this destination's keys: `dr_` for a named one; none for the default or another region. */
+export function keyPrefix(dest: Pick<DestinationConfig, 'name'>): string {
+  return dest.name === 'default' || dest.name.includes('-') ? '' : `${dest.name}_`;
+}
+
 type Get = <K extends keyof DestinationKeys>(key: K) => ValueOf<DestinationKeys[K]>;
 
 /** A destination from its keys: the default's (prefix '') or a named one's (prefix `dr_`). */

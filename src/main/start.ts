@@ -19,6 +19,7 @@ import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import type { ReconcileSummary } from '../sync/reconcile.js';
 import { SyncService } from '../service/sync-service.js';
 import { withoutKeysWarning } from '../swr/account-keys.js';
+import { keyPrefix } from '../config/destinations.js';
 
 export interface RunningService {
   url: string;
@@ -56,9 +57,9 @@ export async function startService(config: Config, options: { console?: boolean 
     log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
   if (config.harbor.skipTlsVerify)
     log.warn("HarborInsecure=true: Harbor's TLS certificate is not verified; prefer HarborCACert with your CA");
-  for (const { name, swr, hw } of config.destinations.filter((d) => d.name === 'default' || !d.name.includes('-'))) {
-    // A named destination's keys carry its name; the default's (and another region's, which are the same) do not.
-    const key = name === 'default' ? '' : `${name}_`;
+  // Another region's keys are the default's: warned about once, with the default destination.
+  for (const { name, swr, hw } of config.destinations.filter((d) => d.name === 'default' || keyPrefix(d))) {
+    const key = keyPrefix({ name });
     if (swr.skipTlsVerify)
       log.warn(
         `${key}SWRInsecure=true: the destination's TLS certificate is not verified; prefer ${key}SWRCACert with your CA`,

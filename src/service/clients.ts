@@ -2,6 +2,7 @@
 // RegistryClients, the copy engine's options and the endpoints readiness pings. Every command (serve, sync,
 // check-config, register-webhook) and every use case builds them here, so a new setting is read in one place.
 import type { Config, DestinationConfig } from '../config/config.js';
+import { keyPrefix } from '../config/destinations.js';
 import type { CopyOptions } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { HarborInfo } from '../harbor/detect.js';
@@ -92,7 +93,7 @@ export interface DestinationOptions {
   pacer?: RequestPacer;
   onInvalidName?: InvalidNameHandler;
   /** Whose protocol, TLS settings and request rate: the default destination's unless another is given. */
-  settings?: Pick<DestinationConfig, 'swr' | 'requestsPerSecond'>;
+  settings?: Pick<DestinationConfig, 'swr' | 'requestsPerSecond'> & Partial<Pick<DestinationConfig, 'name'>>;
 }
 
 /** The destination registry (SWR, or the registry in SWRRegistry) with the configured protocol and TLS settings. */
@@ -107,7 +108,10 @@ export function destinationClient(
     ...destinationEndpoint(settings.swr, registry),
     credentials,
     tokenRealmHosts: config.tokenRealmHosts,
-    protocolSetting: protocolKey('SWRProtocol'),
+    // A named destination's scheme is its own key (dr_SWRProtocol): the hint names that one.
+    protocolSetting: protocolKey(
+      `${options.settings?.name ? keyPrefix({ name: options.settings.name }) : ''}SWRProtocol`,
+    ),
   };
   if (!options.push) return new RegistryClient({ ...common, retry: { retries: 1 } });
   return new RegistryClient({
@@ -121,7 +125,7 @@ export function destinationClient(
 }
 
 /** What a registry answering in the other protocol is told to change: the key that sets its scheme. */
-function protocolKey(key: 'HarborProtocol' | 'SWRProtocol'): ProtocolSetting {
+function protocolKey(key: string): ProtocolSetting {
   return { toHttp: `set ${key}=http`, toHttps: `set ${key}=https` };
 }
 

@@ -81,3 +81,11 @@ test('a destination that is down fails its own checks; the default one still pas
   expect(byWhat['SWR namespace mirror-dr (dr)']).toMatchObject({ ok: false });
   expect(JSON.stringify(results)).not.toContain(DR.sk);
 });
+
+test("a named destination's wrong scheme is answered with its own key", async () => {
+  // dr's registry speaks plain HTTP; dr_SWRProtocol=https is the mistake, not SWRProtocol.
+  const results = await preflight(parseConfig({ ...raw(dr.host, dr.url), dr_SWRProtocol: 'https' }));
+  const registry = results.find((r) => r.what === `SWR registry ${dr.host} (dr)`)!;
+  expect(registry.ok).toBe(false);
+  expect(registry.detail).toContain('set dr_SWRProtocol=http');
+});
