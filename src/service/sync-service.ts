@@ -92,6 +92,12 @@ export class SyncService {
     return targets.map((t) => ({ ...t, named }));
   }
 
+  /** Where a project sync asked for goes: the namespace the request names, at the default destination; else every target. */
+  syncTargets(project: string, namespace: string | undefined): JobTarget[] {
+    if (namespace === undefined) return this.targetsOf(project);
+    return [{ destination: this.destinationHost, namespace, named: this.severalDestinations }];
+  }
+
   get harbor() {
     return this.defaultContext.harbor;
   }

@@ -178,6 +178,17 @@ test('a project sync over the API makes one job per destination, each naming its
   await expectAt(dr, 'mirror-dr', 'synced/app', 'v2', image.digest);
 }, 60_000);
 
+test('a project sync naming its namespace goes to the default destination only, and says so', async () => {
+  const res = await fetch(`${sut.url}/api/v1/sync`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ project: 'proj', namespace: 'mirror', repositories: ['synced/app'], dryRun: true }),
+  });
+  expect(res.status).toBe(202);
+  const answer = (await res.json()) as { jobs: Array<{ jobId: string; destination: string }> };
+  expect(answer.jobs.map((j) => j.destination)).toEqual([main.host]);
+}, 60_000);
+
 test('the sweep compares each destination on its own and queues what each lacks', async () => {
   // Pushed without a webhook: each destination's sweep finds it missing there.
   const image = await pushImage(harbor.access, 'proj/swept/app', 'v1', {

@@ -44,7 +44,7 @@ export function apiRoutes(service: SyncService): Router {
         dryRun: optionalBoolean(body.dryRun, 'dryRun'),
       };
       // A mapped project without a namespace in the request goes to every destination it is mapped to.
-      const targets = body.namespace === undefined ? service.targetsOf(project) : undefined;
+      const targets = service.syncTargets(project, body.namespace === undefined ? undefined : namespace);
       const [job, ...more] = await requestProjectSync(service, spec, targets);
       const answer = (j: typeof job) => ({ jobId: j.id, state: j.state, status: `/api/v1/jobs/${j.id}` });
       res.status(202).json({
