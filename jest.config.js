@@ -25,6 +25,7 @@ export default {
         '<rootDir>/tests/service/service-sync.test.ts',
         '<rootDir>/tests/service/service-bandwidth.test.ts',
         '<rootDir>/tests/service/service-filters.test.ts',
+        '<rootDir>/tests/service/service-destinations.test.ts',
       ],
       setupFiles: ['<rootDir>/tests/setup/redis-backend.cjs'],
     },

@@ -1,21 +1,27 @@
 // The service configuration: the old tool's app.conf keys and ours (declared in keys.ts), loaded from a dotenv
 // file with the environment taking precedence, assembled into one Config with every problem named at once.
 import type { HuaweiAccount } from '../swr/destination.js';
-import { accountKeyProblems } from '../swr/account-keys.js';
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import type { ProjectFilters } from '../filters/rules.js';
 import { projectFilters } from './filter-keys.js';
+import { resolveDestinations, readDestination, type DestinationConfig, type MappedTarget } from './destinations.js';
 import { CONFIG_KEYS } from './keys.js';
 import { keyReader, rawText, type Raw } from './read-keys.js';
-import { iamHost, isKnownRegion, swrApiHost, swrRegistryHost } from './regions.js';
 export { parseDuration } from './duration.js';
 export { SECRET_KEYS } from './keys.js';
 export { parseNamespaceMap } from './namespace-map.js';
 
+export type { DestinationConfig, MappedTarget } from './destinations.js';
+
 export interface Config {
   imageOverwrite: boolean;
+  /** Project -> its namespace at the default destination (else at its first target), as the old tool had it. */
   namespaceMap: Map<string, string>;
+  /** Project -> every (destination, namespace) it is written to: one job per target and image. */
+  targets: Map<string, MappedTarget[]>;
+  /** Every destination, the default (hw, swr, engine.requestsPerSecond) first. */
+  destinations: DestinationConfig[];
   /** Replication filters (IncludeTags, ExcludeTags, ...) by Harbor project; a project without any copies all. */
   filters: ProjectFilters;
   hw: HuaweiAccount;
@@ -144,25 +150,24 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     };
   };
 
-  const namespaceMap = get('NamespaceMap');
-
-  const authMethod = get('HWAuthMethod');
-  if (authMethod) {
-    const keys = { authMethod, ak: get('HWAK'), sk: get('HWSK'), domain: get('HWDomain'), password: get('HWPassword') };
-    problems.push(...accountKeyProblems(keys, Boolean(get('SWRUser'))));
-  }
-  const region = get('RegionName');
+  const mapped = get('NamespaceMap');
+  const base = readDestination('default', get, '', problems);
   const harborAddress = get('HarborAddr');
   const harborProtocol = get('HarborProtocol');
   const harborApi = get('HarborAPI');
-  const swrProtocol = get('SWRProtocol');
-  const knownRegion = region && isKnownRegion(region) ? region : undefined;
-  const explicitRegistry = get('SWRRegistry');
-  const swrRegistry = explicitRegistry ?? (knownRegion ? swrRegistryHost(knownRegion) : '');
+  const { destinations, targets } = resolveDestinations(raw, base, get('Destinations'), mapped, problems);
+  const namespaceMap = new Map(
+    [...targets].flatMap(([project, to]) => {
+      const first = to.find((t) => t.destination === base.host) ?? to[0];
+      return first ? [[project, first.namespace] as const] : [];
+    }),
+  );
 
   const config: Config = {
     imageOverwrite: get('ImageOverwrite'),
     namespaceMap,
+    targets,
+    destinations,
     filters: projectFilters(
       {
         IncludeRepositories: get('IncludeRepositories'),
@@ -175,15 +180,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
       harborApi,
       problems,
     ),
-    hw: {
-      authMethod: authMethod ?? 'AKSK',
-      ak: get('HWAK'),
-      sk: get('HWSK'),
-      domain: get('HWDomain'),
-      user: get('HWUser'),
-      password: get('HWPassword'),
-      region: region ?? '',
-    },
+    hw: base.hw,
     harbor: {
       address: harborAddress ?? '',
       protocol: harborProtocol,
@@ -193,18 +190,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
       caCertificate: get('HarborCACert'),
       api: harborApi,
     },
-    swr: {
-      registry: swrRegistry,
-      explicit: Boolean(explicitRegistry),
-      protocol: swrProtocol,
-      user: get('SWRUser'),
-      password: get('SWRPassword'),
-      skipTlsVerify: get('SWRInsecure'),
-      caCertificate: get('SWRCACert'),
-      apiEndpoint: get('SWRApiEndpoint') ?? (knownRegion ? `https://${swrApiHost(knownRegion)}` : ''),
-      iamEndpoint: get('IAMEndpoint') ?? (knownRegion ? `https://${iamHost(knownRegion)}` : ''),
-      manageNamespaces: get('SWRManageNamespaces'),
-    },
+    swr: base.swr,
     port: get('Port'),
     listenAddress: get('ListenAddress'),
     maxConnectionsPerClient: get('MaxConnectionsPerClient'),
@@ -223,7 +209,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     engine: {
       maxImagesInFlight: get('MaxImagesInFlight'),
       maxBlobTransfers: get('MaxBlobTransfers'),
-      requestsPerSecond: get('SWRRequestsPerSecond'),
+      requestsPerSecond: base.requestsPerSecond,
       harborRequestsPerSecond: get('HarborRequestsPerSecond'),
       maxBandwidth: get('MaxBandwidth'),
       manifestFormat: get('ManifestFormat'),

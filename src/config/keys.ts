@@ -3,6 +3,7 @@
 // step reads it too. Keys marked perDestination are declared once and read under a prefix per destination.
 import { bool, choice, custom, duration, endpoint, int, num, oneOf, pem, text, type KeySpec } from './kinds.js';
 import { parseBandwidth } from './bandwidth.js';
+import { parseDestinationNames } from './destination-names.js';
 import { projectRules } from './filter-keys.js';
 import { parseNamespaceMap } from './namespace-map.js';
 import { isKnownRegion, SWR_REGIONS } from './regions.js';
@@ -20,7 +21,10 @@ export const CONFIG_KEYS = {
   // The old tool's keys (same names, same meaning).
   ImageOverwrite: bool('false', { group: old, doc: 'replace an SWR tag that points at a different image' }),
   NamespaceMap: custom(
-    { group: old, doc: 'harbor_project:swr_namespace pairs separated by ";"' },
+    {
+      group: old,
+      doc: 'harbor_project:swr_namespace pairs separated by ";"; more destinations after ",": region/namespace, name/namespace',
+    },
     (v, _name, problems) => parseNamespaceMap(v, problems),
   ),
   HWAuthMethod: choice(['AKSK', 'Password'], {
@@ -109,6 +113,10 @@ export const CONFIG_KEYS = {
   }),
   SWRApiEndpoint: endpoint({ group: remote, doc: "SWR's API (default: the region's)", perDestination: true }),
   IAMEndpoint: endpoint({ group: remote, doc: "IAM's API (default: the region's)", perDestination: true }),
+  Destinations: custom(
+    { group: remote, doc: 'named destinations, comma-separated; each has its keys under its name: dr_RegionName, ...' },
+    parseDestinationNames,
+  ),
   ManifestFormat: oneOf(['auto', 'preserve', 'docker'], 'auto', {
     group: remote,
     doc: 'convert OCI to Docker v2: when refused, never, always',
@@ -219,7 +227,7 @@ export type DestinationKey = {
 }[ConfigKey];
 export type DestinationKeys = Pick<typeof CONFIG_KEYS, DestinationKey>;
 
-/** The keys that repeat per destination (a later issue reads them as `DEST1_RegionName` and so on). */
+/** The keys that repeat per destination, read again under each name of Destinations (`dr_RegionName`, ...). */
 export const DESTINATION_KEYS = Object.fromEntries(
   Object.entries(CONFIG_KEYS).filter(([, spec]) => 'perDestination' in spec && spec.perDestination),
 ) as DestinationKeys;

@@ -57,3 +57,18 @@ export function swrApiHost(region: string): string {
 export function iamHost(region: string): string {
   return `iam.${region}.${domain(region)}`;
 }
+
+/**
+ * The SWR API or IAM endpoint for another region of the account: that region's own host while the configured
+ * endpoint is the configured region's default (namespaces must not be checked in another region), the configured
+ * one when SWRApiEndpoint/IAMEndpoint name another host (a proxy, a test double).
+ */
+export function regionEndpoint(
+  configured: string,
+  hostOf: (region: string) => string,
+  configuredRegion: string,
+  region: string,
+): string {
+  const isDefault = configured.replace(/\/$/, '') === `https://${hostOf(configuredRegion)}`;
+  return isDefault && isKnownRegion(region) ? `https://${hostOf(region)}` : configured;
+}

@@ -80,8 +80,9 @@ export function describeJob(job: Job): string {
 
 /** What a job (or a command-line sync, which has no job) works on, in the words of the service log. */
 export function describeSpec(spec: JobSpec): string {
-  if (spec.kind === 'image') return `image ${spec.project}/${spec.repository}@${spec.digest} -> ${spec.namespace}`;
-  return `project ${spec.project} -> ${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
+  const target = spec.destination ? `${spec.destination}/${spec.namespace}` : spec.namespace;
+  if (spec.kind === 'image') return `image ${spec.project}/${spec.repository}@${spec.digest} -> ${target}`;
+  return `project ${spec.project} -> ${target}${spec.dryRun ? ' (dry run)' : ''}`;
 }
 
 /** A duplicate of a job that succeeded this recently is answered by that job rather than copied again. */

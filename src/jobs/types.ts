@@ -17,12 +17,16 @@ export interface ImageJobSpec {
    */
   tags: string[];
   namespace: string;
+  /** The destination's registry host, named when the deployment has several; absent: the default destination. */
+  destination?: string;
 }
 
 export interface ProjectJobSpec {
   kind: 'project';
   project: string;
   namespace: string;
+  /** The destination's registry host, named when the deployment has several; absent: the default destination. */
+  destination?: string;
   repositories?: string[];
   tags?: string[];
   /** The request's own filter rules (pattern texts), applied on top of app.conf's: they only narrow. */

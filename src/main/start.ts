@@ -14,11 +14,12 @@ import { createMonitoring } from './monitoring.js';
 import { announceHarbor, harborApiCheck } from '../health/harbor-api.js';
 import { Redactor } from '../logging/redact.js';
 import { copyEngineOptions } from '../service/clients.js';
-import { configuredCredentials } from '../service/contexts.js';
+import { configuredCredentials, destinationSecrets } from '../service/contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import type { ReconcileSummary } from '../sync/reconcile.js';
 import { SyncService } from '../service/sync-service.js';
 import { withoutKeysWarning } from '../swr/account-keys.js';
+import { keyPrefix } from '../config/destinations.js';
 
 export interface RunningService {
   url: string;
@@ -42,7 +43,7 @@ export async function startService(config: Config, options: { console?: boolean 
     config.webhookAuthHeader,
     config.apiToken,
   );
-  redactor.add(...configuredCredentials(config).secrets);
+  redactor.add(...configuredCredentials(config).secrets, ...destinationSecrets(config));
   const logs = createLogs(config.logDir, redactor, {
     console: options.console,
     format: config.logFormat,
@@ -50,20 +51,26 @@ export async function startService(config: Config, options: { console?: boolean 
   });
   const log = logs.service;
   log.info(
-    `starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.swr.protocol}://${config.swr.registry}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`,
+    `starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.destinations.map((d) => `${d.swr.protocol}://${d.host}${d.name === 'default' ? '' : ` (${d.name})`}`).join(', ')}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`,
   );
   if (!config.webhookAuthHeader)
     log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
   if (config.harbor.skipTlsVerify)
     log.warn("HarborInsecure=true: Harbor's TLS certificate is not verified; prefer HarborCACert with your CA");
-  if (config.swr.skipTlsVerify)
-    log.warn("SWRInsecure=true: the destination's TLS certificate is not verified; prefer SWRCACert with your CA");
+  // Another region's keys are the default's: warned about once, with the default destination.
+  for (const { name, swr, hw } of config.destinations.filter((d) => d.name === 'default' || keyPrefix(d))) {
+    const key = keyPrefix({ name });
+    if (swr.skipTlsVerify)
+      log.warn(
+        `${key}SWRInsecure=true: the destination's TLS certificate is not verified; prefer ${key}SWRCACert with your CA`,
+      );
+    const withoutKeys = withoutKeysWarning(hw, Boolean(swr.user), swr.manageNamespaces);
+    if (withoutKeys) log.warn(name === 'default' ? withoutKeys : `destination ${name}: ${withoutKeys}`);
+  }
   if (config.queue.backend === 'sqlite' && config.queue.redisUrl)
     log.warn(
       'RedisURL is set but QueueBackend=sqlite: Redis is not used; set QueueBackend=redis to share jobs between replicas',
     );
-  const withoutKeys = withoutKeysWarning(config.hw, Boolean(config.swr.user), config.swr.manageNamespaces);
-  if (withoutKeys) log.warn(withoutKeys);
   if (!config.apiToken)
     log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 
@@ -103,7 +110,13 @@ export async function startService(config: Config, options: { console?: boolean 
     () => {
       if (resolving) return;
       resolving = true;
-      resolvePendingPushes(queue, service.harbor, config.swr.registry, config.jobs.coalesceMs, log)
+      resolvePendingPushes(
+        queue,
+        service.harbor,
+        (push) => service.targetsOf(push.project, push.namespace),
+        config.jobs.coalesceMs,
+        log,
+      )
         .catch((error: Error) => log.error(`resolving untagged pushes failed: ${error.message}`))
         .finally(() => (resolving = false));
     },

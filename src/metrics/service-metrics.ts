@@ -67,6 +67,13 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly destinationJobs = new Counter({
+    name: `${PREFIX}destination_jobs_total`,
+    help: 'With several destinations: job attempts by destination registry host and outcome (succeeded, skipped, failed), so a region that is down shows apart from the others.',
+    labelNames: ['destination', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly jobSeconds = new Histogram({
     name: `${PREFIX}job_duration_seconds`,
     help: 'Time one attempt of a job took, by job kind (image, project) and outcome (succeeded, skipped, failed).',

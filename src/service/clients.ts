@@ -1,7 +1,8 @@
 // The one place that turns the configuration into clients: Harbor's REST client, the source and destination
 // RegistryClients, the copy engine's options and the endpoints readiness pings. Every command (serve, sync,
 // check-config, register-webhook) and every use case builds them here, so a new setting is read in one place.
-import type { Config } from '../config/config.js';
+import type { Config, DestinationConfig } from '../config/config.js';
+import { keyPrefix } from '../config/destinations.js';
 import type { CopyOptions } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { HarborInfo } from '../harbor/detect.js';
@@ -91,6 +92,8 @@ export interface DestinationOptions {
   observer?: TransportObserver;
   pacer?: RequestPacer;
   onInvalidName?: InvalidNameHandler;
+  /** Whose protocol, TLS settings and request rate: the default destination's unless another is given. */
+  settings?: Pick<DestinationConfig, 'swr' | 'requestsPerSecond'> & Partial<Pick<DestinationConfig, 'name'>>;
 }
 
 /** The destination registry (SWR, or the registry in SWRRegistry) with the configured protocol and TLS settings. */
@@ -100,17 +103,21 @@ export function destinationClient(
   credentials: CredentialSource,
   options: DestinationOptions = {},
 ): RegistryClient {
+  const settings = options.settings ?? { swr: config.swr, requestsPerSecond: config.engine.requestsPerSecond };
   const common = {
-    ...destinationEndpoint(config, registry),
+    ...destinationEndpoint(settings.swr, registry),
     credentials,
     tokenRealmHosts: config.tokenRealmHosts,
-    protocolSetting: protocolKey('SWRProtocol'),
+    // A named destination's scheme is its own key (dr_SWRProtocol): the hint names that one.
+    protocolSetting: protocolKey(
+      `${options.settings?.name ? keyPrefix({ name: options.settings.name }) : ''}SWRProtocol`,
+    ),
   };
   if (!options.push) return new RegistryClient({ ...common, retry: { retries: 1 } });
   return new RegistryClient({
     ...common,
     push: true,
-    requestsPerSecond: config.engine.requestsPerSecond,
+    requestsPerSecond: settings.requestsPerSecond,
     pacer: options.pacer,
     observer: options.observer,
     onInvalidName: options.onInvalidName,
@@ -118,7 +125,7 @@ export function destinationClient(
 }
 
 /** What a registry answering in the other protocol is told to change: the key that sets its scheme. */
-function protocolKey(key: 'HarborProtocol' | 'SWRProtocol'): ProtocolSetting {
+function protocolKey(key: string): ProtocolSetting {
   return { toHttp: `set ${key}=http`, toHttps: `set ${key}=https` };
 }
 
@@ -135,7 +142,7 @@ export function copyEngineOptions(config: Config): Partial<CopyOptions> {
 
 /** Harbor and the configured destination as readiness pings them. */
 export function registryEndpoints(config: Config): { harbor: RegistryEndpoint; destination: RegistryEndpoint } {
-  return { harbor: harborEndpoint(config), destination: destinationEndpoint(config, config.swr.registry) };
+  return { harbor: harborEndpoint(config), destination: destinationEndpoint(config.swr, config.swr.registry) };
 }
 
 /** Harbor's registry (/v2/): its host, protocol and TLS settings, for its RegistryClient and its pings. */
@@ -149,11 +156,11 @@ function harborEndpoint(config: Config): RegistryEndpoint {
 }
 
 /** A destination registry host with the destination's protocol and TLS settings. */
-function destinationEndpoint(config: Config, registry: string): RegistryEndpoint {
+function destinationEndpoint(swr: DestinationConfig['swr'], registry: string): RegistryEndpoint {
   return {
     host: registry,
-    insecure: config.swr.protocol === 'http',
-    skipTlsVerify: config.swr.skipTlsVerify,
-    caCertificate: config.swr.caCertificate,
+    insecure: swr.protocol === 'http',
+    skipTlsVerify: swr.skipTlsVerify,
+    caCertificate: swr.caCertificate,
   };
 }

@@ -1,7 +1,7 @@
 // Builds the context a sync runs with (source, destination, namespaces, logs): from the configuration, or from
 // credentials a manual call brought. The clients themselves are made in clients.ts.
-import type { Config } from '../config/config.js';
-import { iamHost, isKnownRegion, swrApiHost, swrRegistryHost } from '../config/regions.js';
+import type { Config, DestinationConfig } from '../config/config.js';
+import { iamHost, regionEndpoint, swrApiHost, swrRegistryHost } from '../config/regions.js';
 import type { CopyEngine } from '../copy/index.js';
 import type { HarborInfo } from '../harbor/detect.js';
 import type { Logs } from '../logging/logs.js';
@@ -29,8 +29,8 @@ export function destinationSettings(config: Config, region = config.hw.region): 
   return {
     registry: registryForRegion(config, region),
     login: config.swr.user ? { username: config.swr.user, password: config.swr.password ?? '' } : undefined,
-    apiEndpoint: endpointForRegion(config.swr.apiEndpoint, swrApiHost, config.hw.region, region),
-    iamEndpoint: endpointForRegion(config.swr.iamEndpoint, iamHost, config.hw.region, region),
+    apiEndpoint: regionEndpoint(config.swr.apiEndpoint, swrApiHost, config.hw.region, region),
+    iamEndpoint: regionEndpoint(config.swr.iamEndpoint, iamHost, config.hw.region, region),
     manageNamespaces: config.swr.manageNamespaces,
   };
 }
@@ -60,21 +60,6 @@ export function registryForRegion(config: Config, region: string): string {
   return config.swr.explicit ? config.swr.registry : swrRegistryHost(region);
 }
 
-/**
- * The SWR API or IAM endpoint for a call's region: the region's own host while the configured endpoint is the
- * configured region's default (a manual call's RegionName must not check namespaces in another region), the
- * configured one when SWRApiEndpoint/IAMEndpoint name another host (a proxy, a test double).
- */
-function endpointForRegion(
-  configured: string,
-  hostOf: (region: string) => string,
-  configuredRegion: string,
-  region: string,
-): string {
-  const isDefault = configured.replace(/\/$/, '') === `https://${hostOf(configuredRegion)}`;
-  return isDefault && isKnownRegion(region) ? `https://${hostOf(region)}` : configured;
-}
-
 /** What the service gives every registry client it makes, beyond the configuration. */
 export interface ClientHooks {
   /** Told of every request (metrics, readiness). */
@@ -95,41 +80,103 @@ export function buildContext(
   overwrite: boolean,
   hooks: ClientHooks = {},
 ): SyncContext & { close(force?: boolean): Promise<void> } {
-  const { observer } = hooks;
-  // A listed name that breaks the grammar is left out of the sync; say so, escaped, rather than drop it silently.
-  const onInvalidName: InvalidNameHandler = (kind, name, host) =>
-    logs.service.warn(`${host} listed ${kind} "${peerText(name, 200)}", which is not a valid ${kind} name: left out`);
+  const onInvalidName = invalidNames(logs);
   const { harbor, source } = buildSource(config, {
     user: credentials.harbor.user,
     password: credentials.harbor.password,
-    observer,
+    observer: hooks.observer,
     pacer: hooks.pacer?.(config.harbor.address, config.engine.harborRequestsPerSecond),
     known: hooks.known?.(),
     log: hooks.log,
     onInvalidName,
   });
-  const destination = destinationClient(config, credentials.registry, credentials.destination, {
-    push: true,
-    pacer: hooks.pacer?.(credentials.registry, config.engine.requestsPerSecond),
-    observer,
-    onInvalidName,
-  });
-  // Management calls count against the same SWR tenant budget as registry calls: one pacing for both.
-  credentials.management?.pacedBy(destination.transport.limiter, observer);
+  const side = destinationSide(config, logs, credentials, hooks);
   return {
     engine,
     harbor,
     source,
-    destination,
+    ...side,
     overwrite,
     filters: config.filters,
+    logs: (project) => logs.project(project),
+    async close(force = false) {
+      await Promise.all([harbor.close(force), source.close(force), side.destination.close(force)]);
+    },
+  };
+}
+
+/** A listed name that breaks the grammar is left out of the sync; say so, escaped, rather than drop it silently. */
+function invalidNames(logs: Logs): InvalidNameHandler {
+  return (kind, name, host) =>
+    logs.service.warn(`${host} listed ${kind} "${peerText(name, 200)}", which is not a valid ${kind} name: left out`);
+}
+
+/**
+ * The destination half of a context: the registry client written to, SWR's listing and the namespace check.
+ * `settings`: whose protocol, TLS and request rate (the default destination's unless given).
+ */
+function destinationSide(
+  config: Config,
+  logs: Logs,
+  credentials: Omit<ContextCredentials, 'harbor'>,
+  hooks: ClientHooks,
+  settings?: Pick<DestinationConfig, 'swr' | 'requestsPerSecond'>,
+): Pick<SyncContext, 'destination' | 'listing' | 'prepare'> {
+  const requestsPerSecond = settings?.requestsPerSecond ?? config.engine.requestsPerSecond;
+  const destination = destinationClient(config, credentials.registry, credentials.destination, {
+    push: true,
+    // Pacing is per host: each destination (an SWR region and tenant) keeps its own budget.
+    pacer: hooks.pacer?.(credentials.registry, requestsPerSecond),
+    observer: hooks.observer,
+    onInvalidName: invalidNames(logs),
+    settings,
+  });
+  // Management calls count against the same SWR tenant budget as registry calls: one pacing for both.
+  credentials.management?.pacedBy(destination.transport.limiter, hooks.observer);
+  return {
+    destination,
     listing: credentials.management
       ? new SwrListing(credentials.management, (message) => logs.service.warn(message))
       : undefined,
-    logs: (project) => logs.project(project),
     prepare: credentials.namespaces ? (namespace) => credentials.namespaces!.ensureNamespace(namespace) : undefined,
-    async close(force = false) {
-      await Promise.all([harbor.close(force), source.close(force), destination.close(force)]);
-    },
   };
+}
+
+/** The credentials of a configured destination (the default one or another), with the secrets they derive. */
+export function destinationCredentials(dest: DestinationConfig): Omit<ContextCredentials, 'harbor'> & {
+  secrets: string[];
+} {
+  const built = swrDestination(dest.hw, {
+    registry: dest.host,
+    login: dest.swr.user ? { username: dest.swr.user, password: dest.swr.password ?? '' } : undefined,
+    apiEndpoint: dest.swr.apiEndpoint,
+    iamEndpoint: dest.swr.iamEndpoint,
+    manageNamespaces: dest.swr.manageNamespaces,
+  });
+  return {
+    destination: built.credentials,
+    registry: built.registry,
+    namespaces: built.namespaces,
+    management: built.namespaces ? built.management : undefined,
+    secrets: built.secrets,
+  };
+}
+
+/** Every secret the configured destinations hold or derive, for the redactor. */
+export function destinationSecrets(config: Config): string[] {
+  return config.destinations
+    .flatMap((d) => [d.hw.sk, d.hw.password, d.swr.password, ...destinationCredentials(d).secrets])
+    .filter((s): s is string => Boolean(s));
+}
+
+/** Another destination's context: the same Harbor side as `base`; its own registry client, listing and namespaces. */
+export function withDestination(
+  base: SyncContext,
+  config: Config,
+  logs: Logs,
+  dest: DestinationConfig,
+  hooks: ClientHooks = {},
+): SyncContext & { close(force?: boolean): Promise<void> } {
+  const side = destinationSide(config, logs, destinationCredentials(dest), hooks, dest);
+  return { ...base, ...side, close: (force = false) => side.destination.close(force) };
 }

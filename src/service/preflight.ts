@@ -1,11 +1,11 @@
 // The start-up checks behind `check-config`: each piece the service depends on, one result per check, so
 // a user sees every problem at once instead of one per restart.
 import { accessSync, constants, mkdirSync } from 'node:fs';
-import type { Config } from '../config/config.js';
+import type { Config, DestinationConfig } from '../config/config.js';
 import { describeHarbor } from '../harbor/detect.js';
 import { maskRedisUrl } from '../config/redis-url.js';
 import { withoutKeysWarning } from '../swr/account-keys.js';
-import { configuredCredentials } from './contexts.js';
+import { configuredCredentials, destinationCredentials } from './contexts.js';
 import { buildSource, destinationClient } from './clients.js';
 
 export interface CheckResult {
@@ -104,34 +104,51 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
     await Promise.all([harbor.close(), source.close()]);
   }
 
+  // Each destination on its own: one that cannot be reached does not hide what the others say.
+  for (const destination of config.destinations) results.push(...(await destinationChecks(config, destination)));
+  return results;
+}
+
+/** One destination: its credentials, its registry, and its namespaces (the default's checks named as they always were). */
+async function destinationChecks(config: Config, dest: DestinationConfig): Promise<CheckResult[]> {
+  const isDefault = dest === config.destinations[0];
+  const named = isDefault ? '' : ` (${dest.name})`;
+  const results: CheckResult[] = [];
   let credentials;
   try {
-    credentials = configuredCredentials(config);
+    credentials = isDefault ? configuredCredentials(config) : destinationCredentials(dest);
   } catch (error) {
-    results.push({ ok: false, what: 'Huawei Cloud credentials', detail: (error as Error).message });
+    results.push({ ok: false, what: `Huawei Cloud credentials${named}`, detail: (error as Error).message });
     return results;
   }
-  const destination = destinationClient(config, credentials.registry, credentials.destination);
+  const destination = destinationClient(config, credentials.registry, credentials.destination, { settings: dest });
   try {
     results.push(
       await attempt(
-        `SWR registry ${credentials.registry}`,
+        `SWR registry ${credentials.registry}${named}`,
         async () => (await destination.ping(), 'reachable, login accepted'),
       ),
     );
   } finally {
     await destination.close();
   }
+  const namespaces = new Set(
+    [...config.targets.values()].flatMap((targets) =>
+      targets.filter((t) => t.destination === dest.host).map((t) => t.namespace),
+    ),
+  );
   if (credentials.namespaces) {
     const management = credentials.namespaces;
-    for (const namespace of new Set(config.namespaceMap.values())) {
-      results.push(await attempt(`SWR namespace ${namespace}`, async () => `${await management.describe(namespace)}`));
+    for (const namespace of namespaces) {
+      results.push(
+        await attempt(`SWR namespace ${namespace}${named}`, async () => `${await management.describe(namespace)}`),
+      );
     }
   } else {
-    const withoutKeys = withoutKeysWarning(config.hw, Boolean(config.swr.user), config.swr.manageNamespaces);
+    const withoutKeys = withoutKeysWarning(dest.hw, Boolean(dest.swr.user), dest.swr.manageNamespaces);
     results.push({
       ok: true,
-      what: 'SWR namespaces',
+      what: `SWR namespaces${named}`,
       ...(withoutKeys
         ? { warning: true, detail: withoutKeys }
         : { detail: 'not managed (SWRManageNamespaces=false): they must exist already' }),

@@ -9,10 +9,18 @@ import { API_CALLER, OLD_CALL_CALLER, checkDestination, checkHarborProject, chec
 import { accountKeyProblems } from '../swr/account-keys.js';
 import { credentialsFor } from './contexts.js';
 import { Refusal } from './refusal.js';
+import { aimedAt, type JobTarget } from '../sync/job-keys.js';
 import type { SyncService } from './sync-service.js';
 
-/** A sync with the configured credentials: the project must be there (and readable) before a job is queued. */
-export async function requestProjectSync(service: SyncService, spec: ProjectJobSpec): Promise<Job> {
+/**
+ * A sync with the configured credentials: the project must be there (and readable) before a job is queued. With
+ * `targets` (a mapped project with several destinations), one job per target, each naming its destination.
+ */
+export async function requestProjectSync(
+  service: SyncService,
+  spec: ProjectJobSpec,
+  targets?: JobTarget[],
+): Promise<Job[]> {
   await checkHarborProject(service.harbor, spec.project, API_CALLER);
   if (spec.filters?.IncludeLabels !== undefined) {
     // Answered now rather than by a failed job: the source was asked which API it is by the check above.
@@ -23,7 +31,9 @@ export async function requestProjectSync(service: SyncService, spec: ProjectJobS
         `filters.IncludeLabels needs artifact labels, which only Harbor 2.x's API lists; ${service.harbor.baseUrl} is ${describeHarbor(info)}: drop IncludeLabels from the request`,
       );
   }
-  return service.queueProject(spec);
+  const jobs: Job[] = [];
+  for (const target of targets ?? []) jobs.push(await service.queueProject(aimedAt(spec, target)));
+  return targets ? jobs : [await service.queueProject(spec)];
 }
 
 /** The Huawei Cloud account fields a manual call may send, as sent (each absent when not). */

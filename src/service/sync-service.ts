@@ -10,12 +10,21 @@ import { jobProjectLogs, type Logs } from '../logging/logs.js';
 import type { Redactor } from '../logging/redact.js';
 import type { JobQueue, JobView } from '../jobs/queue.js';
 import type { Job, JobFilter, JobOutcome, JobProgress, JobState, ProjectJobSpec } from '../jobs/types.js';
-import { imageJobKey } from '../sync/job-keys.js';
+import { aimedAt, imageJobKey, type JobTarget } from '../sync/job-keys.js';
 import { syncImage } from '../sync/sync-image.js';
 import { syncProject } from '../sync/sync-project.js';
 import { reconcile, type ReconcileSummary } from '../sync/reconcile.js';
+import { addSummaries } from '../sync/reconcile-summary.js';
 import type { SyncContext } from '../sync/context.js';
-import { buildContext, configuredCredentials, type ClientHooks, type ContextCredentials } from './contexts.js';
+import {
+  buildContext,
+  configuredCredentials,
+  withDestination,
+  type ClientHooks,
+  type ContextCredentials,
+} from './contexts.js';
+
+type OwnContext = SyncContext & { close(force?: boolean): Promise<void> };
 
 export interface AcceptSummary {
   queued: string[];
@@ -27,7 +36,9 @@ export interface AcceptSummary {
 export type { JobView };
 
 export class SyncService {
-  private readonly defaultContext: SyncContext & { close(force?: boolean): Promise<void> };
+  private readonly defaultContext: OwnContext;
+  /** Each destination's context by registry host (the default's included): its own clients, pacing, namespaces. */
+  private readonly destinationContexts = new Map<string, OwnContext>();
   /** Credentials that came with a manual call, by job id: memory only, never in the store. */
   private readonly requestContexts = new Map<string, SyncContext & { close(force?: boolean): Promise<void> }>();
   /** Releases of the secrets a manual call brought, by job id, for when the job ends. */
@@ -56,10 +67,35 @@ export class SyncService {
       config.imageOverwrite,
       this.hooks,
     );
+    this.destinationContexts.set(this.destinationHost, this.defaultContext);
+    for (const destination of config.destinations.slice(1))
+      this.destinationContexts.set(
+        destination.host,
+        withDestination(this.defaultContext, config, logs, destination, this.hooks),
+      );
   }
 
   get destinationHost(): string {
     return this.config.swr.registry;
+  }
+
+  /** Several destinations: then every job names its own, and logs say which. */
+  get severalDestinations(): boolean {
+    return this.config.destinations.length > 1;
+  }
+
+  /** Where a mapped project is written, one job per target; `namespace` stands in for an unmapped project. */
+  targetsOf(project: string, namespace?: string): JobTarget[] {
+    const named = this.severalDestinations;
+    const targets = this.config.targets.get(project) ?? [];
+    if (targets.length === 0 && namespace) return [{ destination: this.destinationHost, namespace, named }];
+    return targets.map((t) => ({ ...t, named }));
+  }
+
+  /** Where a project sync asked for goes: the namespace the request names, at the default destination; else every target. */
+  syncTargets(project: string, namespace: string | undefined): JobTarget[] {
+    if (namespace === undefined) return this.targetsOf(project);
+    return [{ destination: this.destinationHost, namespace, named: this.severalDestinations }];
   }
 
   get harbor() {
@@ -99,35 +135,56 @@ export class SyncService {
         summary.pending++;
         continue;
       }
-      const spec = {
-        kind: 'image' as const,
-        project: push.project,
-        repository: push.repository,
-        digest: push.digest,
-        tags: [push.tag],
-        namespace,
-      };
-      const { job, merged } = await this.queue.enqueue(spec, imageJobKey(this.destinationHost, spec));
-      (merged ? summary.merged : summary.queued).push(job.id);
-      this.logs
-        .project(push.project)
-        .running.info(
-          `push of ${push.project}/${push.repository}:${push.tag} (${push.digest}) ${merged ? 'joined this job' : 'queued'}`,
-          { jobId: job.id },
+      // One job per destination: a region that is down holds back only its own.
+      for (const target of this.targetsOf(push.project)) {
+        const spec = aimedAt(
+          {
+            kind: 'image' as const,
+            project: push.project,
+            repository: push.repository,
+            digest: push.digest,
+            tags: [push.tag],
+            namespace,
+          },
+          target,
         );
+        const { job, merged } = await this.queue.enqueue(spec, imageJobKey(target.destination, spec));
+        (merged ? summary.merged : summary.queued).push(job.id);
+        const where = target.named ? ` for ${target.destination}/${target.namespace}` : '';
+        this.logs
+          .project(push.project)
+          .running.info(
+            `push of ${push.project}/${push.repository}:${push.tag} (${push.digest})${where} ${merged ? 'joined this job' : 'queued'}`,
+            { jobId: job.id },
+          );
+      }
     }
     return summary;
   }
 
   /** One reconcile sweep over every mapped project with the configured credentials (the caller keeps it single). */
-  reconcile(signal?: AbortSignal): Promise<ReconcileSummary> {
-    return reconcile(this.defaultContext, this.queue, this.config.namespaceMap, {
-      destination: this.destinationHost,
-      log: this.log,
-      manifestFormat: this.config.engine.manifestFormat,
-      convertedDigests: this.convertedDigests,
-      signal,
-    });
+  async reconcile(signal?: AbortSignal): Promise<ReconcileSummary> {
+    const summaries: ReconcileSummary[] = [];
+    // Destination after destination: each compares its own namespaces; one that fails counts its errors only.
+    for (const [host, ctx] of this.destinationContexts) {
+      const namespaces = new Map(
+        [...this.config.targets].flatMap(([project, targets]) =>
+          targets.filter((t) => t.destination === host).map((t) => [project, t.namespace] as const),
+        ),
+      );
+      if (namespaces.size === 0 && this.severalDestinations) continue;
+      summaries.push(
+        await reconcile(ctx, this.queue, this.severalDestinations ? namespaces : this.config.namespaceMap, {
+          destination: host,
+          specDestination: this.severalDestinations ? host : undefined,
+          log: this.log,
+          manifestFormat: this.config.engine.manifestFormat,
+          convertedDigests: this.convertedDigests,
+          signal,
+        }),
+      );
+    }
+    return addSummaries(summaries);
   }
 
   /** `releaseSecrets` is called when the job ends: the request's secrets need hiding no longer. */
@@ -151,9 +208,10 @@ export class SyncService {
         ),
       );
     }
+    const into = spec.destination ? `${spec.destination}/${spec.namespace}` : spec.namespace;
     this.logs
       .project(spec.project)
-      .running.info(`project sync of ${spec.project} into ${spec.namespace} queued`, { jobId: job.id });
+      .running.info(`project sync of ${spec.project} into ${into} queued`, { jobId: job.id });
     return job;
   }
 
@@ -175,16 +233,18 @@ export class SyncService {
       onImage: (imagesDone: number, imagesTotal: number, bytesUploaded: number) =>
         progress({ imagesDone, imagesTotal, bytesUploaded }),
     };
-    if (job.spec.kind === 'image') return syncImage(forJob(this.defaultContext, job.id, signal), job.spec, onImage);
-    const ctx = this.requestContexts.get(job.id);
-    if (!ctx && job.spec.requestCredentials) {
+    const destination = this.destinationContexts.get(job.spec.destination ?? this.destinationHost);
+    if (!destination) throw unknownDestination(job.spec.destination!, [...this.destinationContexts.keys()]);
+    if (job.spec.kind === 'image') return syncImage(forJob(destination, job.id, signal), job.spec, onImage);
+    const ctx = this.requestContexts.get(job.id) ?? destination;
+    if (!this.requestContexts.has(job.id) && job.spec.requestCredentials) {
       // The request's credentials were only ever in memory and the service has restarted since.
       this.log.warn(
         'asked with credentials in its request, which are not kept across restarts; continuing with the configured credentials',
         { jobId: job.id },
       );
     }
-    return { results: await syncProject(forJob(ctx ?? this.defaultContext, job.id, signal), job.spec, onImage) };
+    return { results: await syncProject(forJob(ctx, job.id, signal), job.spec, onImage) };
   };
 
   /** A job is final: drop the credentials its request brought. */
@@ -201,7 +261,7 @@ export class SyncService {
   /** With `force`, transfers still in flight are cut off instead of awaited (they resume at the next start). */
   async close(force = false): Promise<void> {
     await Promise.all([
-      this.defaultContext.close(force),
+      ...[...this.destinationContexts.values()].map((c) => c.close(force)),
       ...[...this.requestContexts.values()].map((c) => c.close(force)),
     ]);
   }
@@ -211,4 +271,14 @@ export class SyncService {
 function forJob(ctx: SyncContext, jobId: string, signal: AbortSignal | undefined): SyncContext {
   const stop = signal && ctx.signal ? AbortSignal.any([ctx.signal, signal]) : (signal ?? ctx.signal);
   return { ...ctx, logs: (project) => jobProjectLogs(ctx.logs(project), jobId), ...(stop ? { signal: stop } : {}) };
+}
+
+/** A job queued for a destination the configuration no longer has: no attempt can succeed. */
+function unknownDestination(destination: string, configured: string[]): Error {
+  return Object.assign(
+    new Error(
+      `this job writes to ${destination}, which is no longer a configured destination (now ${configured.join(', ')}): put it back in Destinations or NamespaceMap, or sync the project again`,
+    ),
+    { permanent: true },
+  );
 }

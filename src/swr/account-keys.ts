@@ -27,22 +27,26 @@ export function hasAccountKeys(account: AccountKeys): boolean {
   return keysOf(account).every(([, given]) => given);
 }
 
-/** What is wrong with the account's keys for this destination, one sentence per missing key. */
-export function accountKeyProblems(account: AccountKeys, ownRegistryLogin: boolean): string[] {
-  const keys = keysOf(account);
+/**
+ * What is wrong with the account's keys for this destination, one sentence per missing key; `prefix` is a named
+ * destination's (`dr_`), so that each sentence names the keys as app.conf spells them.
+ */
+export function accountKeyProblems(account: AccountKeys, ownRegistryLogin: boolean, prefix = ''): string[] {
+  const keys = keysOf(account).map(([name, given]): [string, boolean] => [`${prefix}${name}`, given]);
   const missing = keys.filter(([, given]) => !given).map(([name]) => name);
   if (missing.length === 0) return [];
-  const method = `HWAuthMethod=${account.authMethod}`;
-  const other = account.authMethod === 'AKSK' ? 'HWDomain/HWPassword' : 'HWAK/HWSK';
+  const method = `${prefix}HWAuthMethod=${account.authMethod}`;
+  const other = account.authMethod === 'AKSK' ? `${prefix}HWDomain/${prefix}HWPassword` : `${prefix}HWAK/${prefix}HWSK`;
   if (missing.length < keys.length) {
     const given = keys.filter(([, g]) => g).map(([name]) => name);
     return missing.map((name) => `${name} is required with ${given.join(' and ')} (${method})`);
   }
   if (ownRegistryLogin) return [];
-  const password = account.authMethod === 'Password' ? ' (HWUser may be empty to act as the account itself)' : '';
+  const password =
+    account.authMethod === 'Password' ? ` (${prefix}HWUser may be empty to act as the account itself)` : '';
   return missing.map(
     (name) =>
-      `${name} is required when ${method}${password}: the SWR login is derived from it, unless SWRUser/SWRPassword give a registry login of their own (or use HWAuthMethod=${account.authMethod === 'AKSK' ? 'Password' : 'AKSK'} with ${other})`,
+      `${name} is required when ${method}${password}: the SWR login is derived from it, unless ${prefix}SWRUser/${prefix}SWRPassword give a registry login of their own (or use ${prefix}HWAuthMethod=${account.authMethod === 'AKSK' ? 'Password' : 'AKSK'} with ${other})`,
   );
 }
 

@@ -4,12 +4,14 @@
 import type winston from 'winston';
 import type { HarborSource } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
-import { imageJobKey } from './job-keys.js';
+import type { PendingPush } from '../jobs/types.js';
+import { aimedAt, imageJobKey, type JobTarget } from './job-keys.js';
 
 export async function resolvePendingPushes(
   store: Pick<JobQueue, 'pendingPushesBefore' | 'enqueue' | 'removePendingPush'>,
   harbor: HarborSource,
-  destination: string,
+  /** Where the push's project is written: one image job per target. */
+  targetsOf: (push: PendingPush) => JobTarget[],
   coalesceMs: number,
   log: winston.Logger,
 ): Promise<number> {
@@ -26,19 +28,25 @@ export async function resolvePendingPushes(
       continue;
     }
     if (tags && tags.length > 0) {
-      const spec = {
-        kind: 'image' as const,
-        project: push.project,
-        repository: push.repository,
-        digest: push.digest,
-        tags,
-        namespace: push.namespace,
-      };
-      const { job, merged } = await store.enqueue(spec, imageJobKey(destination, spec));
-      if (!merged) queued++;
-      log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}`, {
-        jobId: job.id,
-      });
+      for (const target of targetsOf(push)) {
+        const spec = aimedAt(
+          {
+            kind: 'image' as const,
+            project: push.project,
+            repository: push.repository,
+            digest: push.digest,
+            tags,
+            namespace: push.namespace,
+          },
+          target,
+        );
+        const { job, merged } = await store.enqueue(spec, imageJobKey(target.destination, spec));
+        if (!merged) queued++;
+        const where = target.named ? ` for ${target.destination}` : '';
+        log.info(`${push.project}/${push.repository}@${push.digest} resolved to tag(s) ${tags.join(', ')}${where}`, {
+          jobId: job.id,
+        });
+      }
     } else {
       log.info(
         `${push.project}/${push.repository}@${push.digest} has no tag in Harbor (multi-arch child or push by digest); not synced on its own`,

@@ -35,6 +35,8 @@ import { NamespaceState } from './destination-state.js';
 export interface ReconcileOptions {
   /** Destination host as the webhook path names it in job keys (SWRRegistry or the region's host). */
   destination: string;
+  /** Named in each job's spec when the deployment has several destinations. */
+  specDestination?: string;
   log: winston.Logger;
   /** ManifestFormat: with `preserve` nothing is converted, so an OCI source is compared as it is. */
   manifestFormat?: 'auto' | 'preserve' | 'docker';
@@ -222,7 +224,15 @@ export async function reconcile(
         );
         if (aborted()) break;
         for (const [digest, tags] of toQueue) {
-          const spec = { kind: 'image' as const, project, repository, digest, tags, namespace };
+          const spec = {
+            kind: 'image' as const,
+            project,
+            repository,
+            digest,
+            tags,
+            namespace,
+            ...(options.specDestination ? { destination: options.specDestination } : {}),
+          };
           const { job, merged } = await store.enqueue(spec, imageJobKey(options.destination, spec));
           if (merged) summary.merged++;
           else summary.queued++;
@@ -241,7 +251,7 @@ export async function reconcile(
   summary.aborted = aborted();
   summary.ms = Date.now() - started;
   options.log.info(
-    `reconcile${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
+    `reconcile${options.specDestination ? ` of ${options.specDestination}` : ''}${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
   );
   if (summary.filtered > 0)
     options.log.info(`reconcile: ${summary.filtered} repositories and tags left out by filter rules, not compared`);

@@ -43,8 +43,17 @@ export function apiRoutes(service: SyncService): Router {
         overwrite: optionalBoolean(body.overwrite, 'overwrite'),
         dryRun: optionalBoolean(body.dryRun, 'dryRun'),
       };
-      const job = await requestProjectSync(service, spec);
-      res.status(202).json({ jobId: job.id, state: job.state, status: `/api/v1/jobs/${job.id}` });
+      // A mapped project without a namespace in the request goes to every destination it is mapped to.
+      const targets = service.syncTargets(project, body.namespace === undefined ? undefined : namespace);
+      const [job, ...more] = await requestProjectSync(service, spec, targets);
+      const answer = (j: typeof job) => ({ jobId: j.id, state: j.state, status: `/api/v1/jobs/${j.id}` });
+      res.status(202).json({
+        ...answer(job),
+        // With several destinations, every job, each naming its destination (the first is also jobId above).
+        ...(service.severalDestinations
+          ? { jobs: [job, ...more].map((j) => ({ ...answer(j), destination: j.spec.destination })) }
+          : {}),
+      });
     } catch (error) {
       next(error);
     }

@@ -98,7 +98,9 @@ const SCRIPT = `(function () {
   }
   function destination(job) {
     var s = job.spec || {};
-    return s.kind === 'image' ? s.namespace + '/' + s.repository : (s.namespace || '');
+    // With several destinations the job names its registry host; with one, the namespace says enough.
+    var where = s.kind === 'image' ? s.namespace + '/' + s.repository : (s.namespace || '');
+    return s.destination ? s.destination + '/' + where : where;
   }
 
   function renderCounts(data) {
