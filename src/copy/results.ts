@@ -1,7 +1,8 @@
 // What one image copy did: digests, bytes and blobs moved, retries and time, for logs, job records and summaries.
 import type { CallOptions } from '../oci/index.js';
 
-export type ImageStatus = 'copied' | 'skipped' | 'failed';
+/** `deleted`: a delete job removed the tag at the destination (the job's results are per tag too). */
+export type ImageStatus = 'copied' | 'skipped' | 'failed' | 'deleted';
 
 /**
  * Why an image was skipped, for code to decide on (`reason` says it in words): the destination has this digest,

@@ -8,12 +8,14 @@ import type { RetryDecision, RetryPolicy } from '../oci/retry.js';
 import type { Job, JobOutcome, JobSpec, JobState } from './types.js';
 
 /** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
-const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code']> = [
+/** DELETE_UNSUPPORTED: the destination registry refuses deletes (405); only its configuration changes that. */
+const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code'] | 'DELETE_UNSUPPORTED'> = [
   'NAME_INVALID',
   'CONVERSION_IMPOSSIBLE',
   'UNSUPPORTED_SCHEMA1',
   'DIGEST_MISMATCH',
   'PLATFORM_NOT_FOUND',
+  'DELETE_UNSUPPORTED',
 ];
 const PERMANENT_CODES: ReadonlySet<string> = new Set(PERMANENT);
 
@@ -77,6 +79,8 @@ export function jobRetryPolicy(options: JobRetryOptions): RetryPolicy<FailedVerd
 export function describeJob(job: Job): string {
   const spec = job.spec;
   if (spec.kind === 'image') return `image ${spec.project}/${spec.repository}@${spec.digest} -> ${spec.namespace}`;
+  if (spec.kind === 'delete')
+    return `delete ${spec.namespace}/${spec.repository} tags written for ${spec.project}/${spec.repository}@${spec.digest}`;
   return `project ${spec.project} -> ${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
 }
 

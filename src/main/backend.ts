@@ -7,6 +7,7 @@ import type { LocationIndex } from '../copy/index.js';
 import type { SharedSlots } from '../copy/shared-slots.js';
 import type { TransferClaims } from '../copy/transfer-claims.js';
 import type { JobQueue } from '../jobs/queue.js';
+import type { WrittenTags } from '../jobs/written-tags.js';
 import type { RequestPacer } from '../oci/index.js';
 import { maskRedisUrl, parseRedisUrl } from '../config/redis-url.js';
 import { BullQueue } from '../redis/bull-queue.js';
@@ -19,10 +20,14 @@ import { RedisTransferClaims } from '../redis/transfer-claims.js';
 import { TokenBucket } from '../oci/rate-limit.js';
 import { SqliteLocationIndex } from '../sqlite/location-index.js';
 import { SqliteQueue } from '../sqlite/queue.js';
+import { SqliteWrittenTags } from '../sqlite/written-tags.js';
+import { RedisWrittenTags } from '../redis/written-tags.js';
 
 export interface Backend {
   queue: JobQueue;
   locations: LocationIndex;
+  /** The tags the service wrote at its destinations: deletions touch only these. */
+  written: WrittenTags;
   /** Blob uploads claimed across replicas, so two never send the same blob at once. */
   claims?: TransferClaims;
   /** MaxBlobTransfers held for all replicas together. */
@@ -59,6 +64,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
         return bucket;
       },
       locations: new SqliteLocationIndex(queue.store.db),
+      written: new SqliteWrittenTags(queue.store.db),
       exclusive: (_name, fn) => fn(new AbortController().signal),
       secrets: [],
       describe: `SQLite in ${config.dataDir}`,
@@ -95,6 +101,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
   return {
     queue,
     locations: new RedisLocationIndex(shared),
+    written: new RedisWrittenTags(shared),
     claims: new RedisTransferClaims(shared, locks),
     slots: new RedisTransferSlots(shared, onError),
     pacer(host, requestsPerSecond) {

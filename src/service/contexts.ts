@@ -13,6 +13,7 @@ import type { NamespaceGuard } from '../swr/namespaces.js';
 import { SwrListing } from '../swr/listing.js';
 import type { SwrManagementClient } from '../swr/management.js';
 import type { SyncContext } from '../sync/context.js';
+import type { WrittenTags } from '../jobs/written-tags.js';
 
 export interface ContextCredentials {
   harbor: HarborCredentials;
@@ -85,6 +86,8 @@ export interface ClientHooks {
   log?: { info(message: string): void; warn(message: string): void };
   /** What the service already learnt about Harbor's API, for contexts made later (manual calls). */
   known?: () => HarborInfo | undefined;
+  /** The record of tags the service wrote (the backend's), for the contexts' syncs to add to. */
+  written?: WrittenTags;
 }
 
 export function buildContext(
@@ -126,6 +129,10 @@ export function buildContext(
       ? new SwrListing(credentials.management, (message) => logs.service.warn(message))
       : undefined,
     logs: (project) => logs.project(project),
+    written: hooks.written,
+    deleteTag: credentials.management
+      ? (namespace, repository, tag) => credentials.management!.deleteTag(namespace, repository, tag)
+      : undefined,
     prepare: credentials.namespaces ? (namespace) => credentials.namespaces!.ensureNamespace(namespace) : undefined,
     async close(force = false) {
       await Promise.all([harbor.close(force), source.close(force), destination.close(force)]);

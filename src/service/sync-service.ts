@@ -13,6 +13,8 @@ import { syncImage } from '../sync/sync-image.js';
 import { syncProject } from '../sync/sync-project.js';
 import { reconcile, type ReconcileSummary } from '../sync/reconcile.js';
 import type { SyncContext } from '../sync/context.js';
+import { deleteWrittenTags } from '../sync/delete-tags.js';
+import { acceptDeletes, type DeletesAccepted } from './accept-deletes.js';
 import { buildContext, configuredCredentials, type ClientHooks, type ContextCredentials } from './contexts.js';
 
 export interface AcceptSummary {
@@ -106,6 +108,13 @@ export class SyncService {
     return summary;
   }
 
+  /** Records delete jobs for Harbor's delete events (SyncDeletes=true), durably. */
+  acceptDeletes(deletes: PushEvent[]): Promise<DeletesAccepted> {
+    if (deletes.length === 0) return Promise.resolve({ queued: [], ignored: [] });
+    const { config, queue, logs, log, destinationHost } = this;
+    return acceptDeletes({ config, queue, logs, log, destinationHost, written: this.hooks.written }, deletes);
+  }
+
   /** One reconcile sweep over every mapped project with the configured credentials (the caller keeps it single). */
   reconcile(signal?: AbortSignal): Promise<ReconcileSummary> {
     return reconcile(this.defaultContext, this.queue, this.config.namespaceMap, {
@@ -163,6 +172,7 @@ export class SyncService {
         progress({ imagesDone, imagesTotal, bytesUploaded }),
     };
     if (job.spec.kind === 'image') return syncImage(forJob(this.defaultContext, job.id, signal), job.spec, onImage);
+    if (job.spec.kind === 'delete') return deleteWrittenTags(forJob(this.defaultContext, job.id, signal), job.spec);
     const ctx = this.requestContexts.get(job.id);
     if (!ctx && job.spec.requestCredentials) {
       // The request's credentials were only ever in memory and the service has restarted since.

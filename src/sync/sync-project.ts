@@ -7,6 +7,7 @@ import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
+import { recordWritten } from './written.js';
 
 interface Planned {
   repository: string;
@@ -81,7 +82,20 @@ export async function syncProject(
         { ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` },
         spec.namespace,
       );
-      if (!spec.dryRun) logResult(logs, named);
+      if (!spec.dryRun) {
+        logResult(logs, named);
+        await recordWritten(
+          ctx,
+          {
+            project: spec.project,
+            namespace: spec.namespace,
+            repository: item.repository,
+            tag: item.tag,
+            sourceDigest: item.digest,
+          },
+          named,
+        );
+      }
       done++;
       bytes += result.bytesUploaded;
       progress?.onImage(done, plan.length, bytes);
