@@ -123,6 +123,7 @@ export class SyncService {
       manifestFormat: this.config.engine.manifestFormat,
       convertedDigests: this.convertedDigests,
       signal,
+      deletes: this.config.deletes.inSweep,
     });
   }
 

@@ -27,6 +27,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { SyncContext } from './context.js';
 import { imageJobKey } from './job-keys.js';
 import { NamespaceState } from './destination-state.js';
+import { queueSweepDeletes } from './reconcile-deletes.js';
 
 export interface ReconcileOptions {
   /** Destination host as the webhook path names it in job keys (SWRRegistry or the region's host). */
@@ -40,6 +41,8 @@ export interface ReconcileOptions {
   headConcurrency?: number;
   /** Stops the sweep between requests (service shutdown). */
   signal?: AbortSignal;
+  /** ReconcileDeletes: also queue the deletion of tags the service wrote that Harbor no longer has. */
+  deletes?: boolean;
 }
 
 export interface ReconcileSummary {
@@ -56,6 +59,8 @@ export interface ReconcileSummary {
   /** New jobs made; `merged` counts requests that joined a job already queued or just done. */
   queued: number;
   merged: number;
+  /** Delete jobs made (ReconcileDeletes=true) for tags the service wrote that Harbor no longer has. */
+  deletes: number;
   /** Projects or repositories that could not be compared (Harbor or destination failure); logged each. */
   errors: number;
   /**
@@ -91,6 +96,7 @@ export async function reconcile(
     converted: 0,
     queued: 0,
     merged: 0,
+    deletes: 0,
     errors: 0,
     requests: { harbor: 0, destination: 0, source: 0 },
     ms: 0,
@@ -117,6 +123,7 @@ export async function reconcile(
       continue;
     }
     summary.projects++;
+    const harborTags = new Map<string, Set<string>>();
     // The listings of the next few repositories are asked while one is compared: on SWR the sweep is listings only,
     // so waiting for each in turn would be most of its time. Comparisons and jobs keep the repositories' order.
     const listings = new Map<string, Promise<HarborArtifact[]>>();
@@ -137,6 +144,7 @@ export async function reconcile(
       try {
         const artifacts = await listings.get(repository)!;
         listings.delete(repository);
+        harborTags.set(repository, new Set(artifacts.flatMap((a) => a.tags)));
         const tagged: SourceTag[] = artifacts.flatMap((artifact) => artifact.tags.map((tag) => ({ tag, artifact })));
         if (tagged.length === 0) continue;
         summary.repositories++;
@@ -224,12 +232,23 @@ export async function reconcile(
         logs.running.warn(`reconcile: ${project}/${repository} not compared: ${(error as Error).message}`);
       }
     }
+    if (options.deletes && !aborted()) {
+      const view = { project, namespace, repositories: new Set(repositories), tags: harborTags };
+      try {
+        const deletes = await queueSweepDeletes(ctx, store, view, options.destination, logs);
+        summary.deletes += deletes.queued;
+        summary.merged += deletes.merged;
+      } catch (error) {
+        summary.errors++;
+        logs.running.warn(`reconcile: deletions of ${project} not queued: ${(error as Error).message}`);
+      }
+    }
   }
   summary.requests.destination += (ctx.listing?.requests ?? 0) - listingRequestsBefore;
   summary.aborted = aborted();
   summary.ms = Date.now() - started;
   options.log.info(
-    `reconcile${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
+    `reconcile${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued${options.deletes ? `, ${summary.deletes} delete job(s)` : ''}, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
   );
   return summary;
 }

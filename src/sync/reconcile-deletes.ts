@@ -1,0 +1,63 @@
+// The sweep's deletions (ReconcileDeletes=true): tags the service wrote for a project that Harbor no longer
+// has become delete jobs, one per (repository, source digest), through the same delete job as Harbor's events.
+// Only repositories whose Harbor listing was read are judged: one that could not be listed keeps its tags.
+import type { JobQueue } from '../jobs/queue.js';
+import type { DeleteJobSpec } from '../jobs/types.js';
+import type { ProjectLogs } from '../logging/logs.js';
+import type { SyncContext } from './context.js';
+import { deleteJobKey } from './job-keys.js';
+
+export interface HarborView {
+  project: string;
+  namespace: string;
+  /** Every repository Harbor listed for the project. */
+  repositories: ReadonlySet<string>;
+  /** Tags of the repositories whose artifacts were read (the others are not judged). */
+  tags: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+/** Delete jobs queued (or joined) for the project; each is logged in its running log. */
+export async function queueSweepDeletes(
+  ctx: SyncContext,
+  store: Pick<JobQueue, 'enqueue'>,
+  harbor: HarborView,
+  destination: string,
+  logs: ProjectLogs,
+): Promise<{ queued: number; merged: number }> {
+  const counts = { queued: 0, merged: 0 };
+  if (!ctx.written) return counts;
+  const prefix = `${harbor.namespace}/`;
+  const gone = new Map<string, { repository: string; digest: string; tags: string[] }>();
+  for (const written of await ctx.written.inNamespace(ctx.destination.host, harbor.namespace)) {
+    if (written.project !== harbor.project || !written.repository.startsWith(prefix)) continue;
+    const repository = written.repository.slice(prefix.length);
+    const tags = harbor.tags.get(repository);
+    // Listed by Harbor but not read (a failure, or the sweep stopping): unknown, so kept.
+    if (!tags && harbor.repositories.has(repository)) continue;
+    if (tags?.has(written.tag)) continue;
+    const key = `${repository}@${written.sourceDigest}`;
+    const entry = gone.get(key) ?? { repository, digest: written.sourceDigest, tags: [] };
+    entry.tags.push(written.tag);
+    gone.set(key, entry);
+  }
+  for (const { repository, digest, tags } of gone.values()) {
+    const spec: DeleteJobSpec = {
+      kind: 'delete',
+      project: harbor.project,
+      repository,
+      digest,
+      tags,
+      namespace: harbor.namespace,
+      trigger: 'reconcile',
+    };
+    // Keyed, unlike an event's job: a delete still queued or retrying is joined, not queued again each sweep.
+    const { job, merged } = await store.enqueue(spec, deleteJobKey(destination, spec));
+    if (merged) counts.merged++;
+    else counts.queued++;
+    logs.running.info(
+      `reconcile: ${ctx.destination.host}/${harbor.namespace}/${repository}:${tags.join(',')} (written from ${digest}) no longer in Harbor; delete ${merged ? 'joined this job' : 'queued'} (ReconcileDeletes=true)`,
+      { jobId: job.id },
+    );
+  }
+  return counts;
+}
