@@ -23,6 +23,8 @@ export default {
         '<rootDir>/tests/service/service-api.test.ts',
         '<rootDir>/tests/service/service-reconcile.test.ts',
         '<rootDir>/tests/service/service-sync.test.ts',
+        '<rootDir>/tests/service/service-bandwidth.test.ts',
+        '<rootDir>/tests/service/service-filters.test.ts',
         '<rootDir>/tests/service/service-deletes.test.ts',
       ],
       setupFiles: ['<rootDir>/tests/setup/redis-backend.cjs'],

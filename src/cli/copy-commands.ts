@@ -8,6 +8,7 @@ import {
   type ImageResult,
 } from '../copy/index.js';
 import { parseReference, type RegistryClient } from '../oci/index.js';
+import { bandwidthFromFlag } from './bandwidth-flag.js';
 import { showProgress } from './progress.js';
 import { checkRegistryArgument, clientFor, type SideOptions } from './registry-options.js';
 import { imageLine, summarise } from './summary.js';
@@ -27,6 +28,7 @@ export interface CopyFlags {
   transfers?: string;
   rate?: string;
   format?: string;
+  maxBandwidth?: string;
 }
 
 /**
@@ -119,7 +121,7 @@ export async function copyCommand(srcText: string, dstText: string, flags: CopyF
   if (dst.digest && !dst.tag)
     throw new UsageError('the destination is written by tag: give DST as REGISTRY/REPOSITORY[:TAG]');
   const reference = src.digest ?? src.tag ?? 'latest';
-  const engine = new CopyEngine(engineOptions(flags));
+  const engine = new CopyEngine(engineOptions(flags), undefined, { bandwidth: bandwidthFromFlag(flags.maxBandwidth) });
   const { source, destination } = clients(src.registry, dst.registry, flags);
   try {
     return await report(
@@ -153,7 +155,9 @@ export async function copyPrefixCommand(srcText: string, dstText: string, flags:
   checkRegistryArgument(dstText, 'dst', true);
   const src = splitPrefix(srcText);
   const dst = splitPrefix(dstText);
-  const engine = new CopyEngine(engineOptions(flags, true));
+  const engine = new CopyEngine(engineOptions(flags, true), undefined, {
+    bandwidth: bandwidthFromFlag(flags.maxBandwidth),
+  });
   const { source, destination } = clients(src.host, dst.host, flags);
   try {
     const repositories = await repositoriesUnderPrefix(source, src.prefix, dst.prefix);

@@ -30,6 +30,7 @@ function withCopyFlags(command: Command): Command {
     .option('--images <n>', 'images copied at the same time (default 8; 16 for copy-prefix)')
     .option('--transfers <n>', 'blob transfers at the same time per registry (default 8; 16 for copy-prefix)')
     .option('--rate <n>', 'requests per second per registry, 0 for no limit')
+    .option('--max-bandwidth <rate>', 'blob bytes per second for the whole copy, e.g. 20MB/s or 100Mbit/s (0: no cap)')
     .option(
       '--format <auto|preserve|docker>',
       'manifest format: convert OCI to Docker when the destination refuses OCI (auto), never, or always',
@@ -88,6 +89,10 @@ program
   .addOption(new Option('--tag <tag>', 'only this tag; repeat for several').argParser(repeated))
   .option('--overwrite', 'replace destination tags that point at a different image (default: ImageOverwrite)')
   .option('--dry-run', 'write nothing: list what would be copied, skipped, converted or overwritten, and why', false)
+  .option(
+    '--max-bandwidth <rate>',
+    'blob bytes per second, e.g. 20MB/s or 100Mbit/s (default: MaxBandwidth; 0: no cap)',
+  )
   .option('--json', 'print the per-image results as JSON', false)
   .action(async (flags: SyncFlags) => {
     process.exitCode = await (await import('./sync-command.js')).syncCommand(flags);

@@ -149,7 +149,7 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
       if (error instanceof HarborError && error.code === 'NO_API') {
         out(
           noWebhookApi(
-            `${harbor.baseUrl} answers no Harbor REST API, so it has no webhook policies (if it is a plain registry, its notifications do the same work)`,
+            `${error.message}. Without Harbor's REST API there are no webhook policies (a plain registry's notifications do the same work)`,
             desired,
             false,
           ),

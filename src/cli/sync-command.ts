@@ -7,9 +7,12 @@ import { CopyEngine, type ImageResult } from '../copy/index.js';
 import { createLogs } from '../logging/logs.js';
 import { Redactor } from '../logging/redact.js';
 import { isValidRepository, isValidTag } from '../oci/index.js';
+import { describeSpec, judge } from '../jobs/policy.js';
+import type { ProjectJobSpec } from '../jobs/types.js';
 import { copyEngineOptions } from '../service/clients.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
 import { syncProject } from '../sync/sync-project.js';
+import { bandwidthFromFlag } from './bandwidth-flag.js';
 import { showProgress } from './progress.js';
 import { imageLine, summarise } from './summary.js';
 import { loadCliConfig, UsageError } from './usage-error.js';
@@ -22,6 +25,7 @@ export interface SyncFlags {
   dryRun?: boolean;
   overwrite?: boolean;
   json?: boolean;
+  maxBandwidth?: string;
 }
 
 function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
@@ -44,6 +48,7 @@ function checkedFlags(flags: SyncFlags, config: Config): { namespace: string } {
 export async function syncCommand(flags: SyncFlags): Promise<number> {
   const config = loadCliConfig();
   const { namespace } = checkedFlags(flags, config);
+  const bandwidth = bandwidthFromFlag(flags.maxBandwidth, config.engine.maxBandwidth);
   const redactor = new Redactor();
   const credentials = configuredCredentials(config);
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
@@ -53,7 +58,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     format: config.logFormat,
     rotation: config.logRotation,
   });
-  const engine = new CopyEngine(copyEngineOptions(config));
+  const engine = new CopyEngine(copyEngineOptions(config), undefined, { bandwidth });
   const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite);
   const terminal = process.stderr.isTTY && !flags.json;
   const stopProgress = flags.json ? () => undefined : showProgress(engine.events);
@@ -65,17 +70,23 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     }
   }
   const started = Date.now();
+  const spec: ProjectJobSpec = {
+    kind: 'project',
+    project: flags.project,
+    namespace,
+    repositories: flags.repository,
+    tags: flags.tag,
+    overwrite: flags.overwrite,
+    dryRun: flags.dryRun,
+  };
+  // running.log tells of a command-line sync as of a job: when it started, and how it ended.
+  logs.service.info(`started from the command line: ${describeSpec(spec)}`);
   try {
-    const results = await syncProject(ctx, {
-      kind: 'project',
-      project: flags.project,
-      namespace,
-      repositories: flags.repository,
-      tags: flags.tag,
-      overwrite: flags.overwrite,
-      dryRun: flags.dryRun,
-    });
+    const results = await syncProject(ctx, spec);
     stopProgress();
+    const verdict = judge({ results });
+    if (verdict.state === 'failed') logs.service.error(`failed: ${verdict.reason}`);
+    else logs.service.info(`succeeded: ${results.length} image(s)`);
     const seconds = (Date.now() - started) / 1000;
     if (flags.json)
       process.stdout.write(
@@ -91,6 +102,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     // Harbor or the destination refused the sync as a whole (credentials, an unknown project, a namespace
     // owned by another account): a failed run, not a mistake in the command line.
     stopProgress();
+    logs.service.error(`failed: ${(error as Error).message}`);
     process.stderr.write(`error: ${redactor.redact((error as Error).message)}\n`);
     return 1;
   } finally {

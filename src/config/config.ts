@@ -1,8 +1,11 @@
 // The service configuration: the old tool's app.conf keys and ours (declared in keys.ts), loaded from a dotenv
 // file with the environment taking precedence, assembled into one Config with every problem named at once.
 import type { HuaweiAccount } from '../swr/destination.js';
+import { accountKeyProblems } from '../swr/account-keys.js';
 import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
+import type { ProjectFilters } from '../filters/rules.js';
+import { projectFilters } from './filter-keys.js';
 import { CONFIG_KEYS } from './keys.js';
 import { keyReader, rawText, type Raw } from './read-keys.js';
 import { iamHost, isKnownRegion, swrApiHost, swrRegistryHost } from './regions.js';
@@ -13,6 +16,8 @@ export { parseNamespaceMap } from './namespace-map.js';
 export interface Config {
   imageOverwrite: boolean;
   namespaceMap: Map<string, string>;
+  /** Replication filters (IncludeTags, ExcludeTags, ...) by Harbor project; a project without any copies all. */
+  filters: ProjectFilters;
   hw: HuaweiAccount;
   harbor: {
     address: string;
@@ -64,6 +69,8 @@ export interface Config {
     maxBlobTransfers: number;
     requestsPerSecond: number;
     harborRequestsPerSecond: number;
+    /** Bytes per second for all blob transfers of the deployment together (MaxBandwidth); 0 = unlimited. */
+    maxBandwidth: number;
     manifestFormat: 'auto' | 'preserve' | 'docker';
     copySignatures: boolean;
   };
@@ -142,16 +149,9 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const namespaceMap = get('NamespaceMap');
 
   const authMethod = get('HWAuthMethod');
-  if (authMethod === 'AKSK') {
-    for (const key of ['HWAK', 'HWSK'] as const)
-      if (!get(key)) problems.push(`${key} is required when HWAuthMethod=AKSK`);
-  }
-  if (authMethod === 'Password') {
-    for (const key of ['HWDomain', 'HWPassword'] as const)
-      if (!get(key))
-        problems.push(
-          `${key} is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself)`,
-        );
+  if (authMethod) {
+    const keys = { authMethod, ak: get('HWAK'), sk: get('HWSK'), domain: get('HWDomain'), password: get('HWPassword') };
+    problems.push(...accountKeyProblems(keys, Boolean(get('SWRUser'))));
   }
   const region = get('RegionName');
   const harborAddress = get('HarborAddr');
@@ -165,6 +165,18 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   const config: Config = {
     imageOverwrite: get('ImageOverwrite'),
     namespaceMap,
+    filters: projectFilters(
+      {
+        IncludeRepositories: get('IncludeRepositories'),
+        ExcludeRepositories: get('ExcludeRepositories'),
+        IncludeTags: get('IncludeTags'),
+        ExcludeTags: get('ExcludeTags'),
+        IncludeLabels: get('IncludeLabels'),
+      },
+      namespaceMap,
+      harborApi,
+      problems,
+    ),
     hw: {
       authMethod: authMethod ?? 'AKSK',
       ak: get('HWAK'),
@@ -216,6 +228,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
       maxBlobTransfers: get('MaxBlobTransfers'),
       requestsPerSecond: get('SWRRequestsPerSecond'),
       harborRequestsPerSecond: get('HarborRequestsPerSecond'),
+      maxBandwidth: get('MaxBandwidth'),
       manifestFormat: get('ManifestFormat'),
       copySignatures: get('CopySignatures'),
     },

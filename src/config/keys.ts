@@ -2,6 +2,8 @@
 // of documentation. The parser reads through this table; the test keeping app.conf.example and the README in
 // step reads it too. Keys marked perDestination are declared once and read under a prefix per destination.
 import { bool, choice, custom, duration, endpoint, int, num, oneOf, pem, text, type KeySpec } from './kinds.js';
+import { parseBandwidth } from './bandwidth.js';
+import { projectRules } from './filter-keys.js';
 import { parseNamespaceMap } from './namespace-map.js';
 import { isKnownRegion, SWR_REGIONS } from './regions.js';
 import { tokenRealmHosts } from './token-realm-hosts.js';
@@ -112,6 +114,26 @@ export const CONFIG_KEYS = {
     doc: 'convert OCI to Docker v2: when refused, never, always',
   }),
   CopySignatures: bool('true', { group: remote, doc: 'also copy signatures, SBOMs and other referrers' }),
+  IncludeRepositories: custom(
+    { group: remote, doc: 'per project, the repositories synced: project:pattern;... (see Filters)' },
+    projectRules('IncludeRepositories'),
+  ),
+  ExcludeRepositories: custom(
+    { group: remote, doc: 'per project, repositories never synced: project:pattern;...' },
+    projectRules('ExcludeRepositories'),
+  ),
+  IncludeTags: custom(
+    { group: remote, doc: 'per project, the tags synced: project:pattern;...' },
+    projectRules('IncludeTags'),
+  ),
+  ExcludeTags: custom(
+    { group: remote, doc: 'per project, tags never synced: project:pattern;...' },
+    projectRules('ExcludeTags'),
+  ),
+  IncludeLabels: custom(
+    { group: remote, doc: 'per project, a label an artifact must have (Harbor 2.x): project:pattern;...' },
+    projectRules('IncludeLabels'),
+  ),
   MaxImagesInFlight: int('4', 1, 64, { group: remote, doc: 'images copied at once per job' }),
   MaxBlobTransfers: int('8', 1, 20, { group: remote, doc: 'blob transfers at once per registry' }),
   SWRRequestsPerSecond: num('20', 0, {
@@ -120,6 +142,14 @@ export const CONFIG_KEYS = {
     perDestination: true,
   }),
   HarborRequestsPerSecond: num('0', 0, { group: remote, doc: 'request rate to Harbor (0: unlimited)' }),
+  MaxBandwidth: custom(
+    { group: remote, doc: 'blob bytes per second for the whole deployment, e.g. 20MB/s (0: unlimited)', default: '0' },
+    (v, name, problems) => {
+      const read = parseBandwidth(v!, name);
+      if ('problem' in read) problems.push(read.problem);
+      return 'bytesPerSecond' in read ? read.bytesPerSecond : 0;
+    },
+  ),
 
   // The service.
   Port: int('5000', 1, 65535, { group: service, doc: 'the HTTP port' }),

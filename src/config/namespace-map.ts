@@ -1,6 +1,28 @@
-// NamespaceMap: which Harbor project goes to which SWR namespace, in the old tool's `project:namespace;...` form.
+// NamespaceMap: which Harbor project goes to which SWR namespace, in the old tool's `project:namespace;...` form,
+// and the split every per-project key shares (`project:value` entries separated by ";").
 import { harborProjectProblem } from '../harbor/names.js';
 import { swrNamespaceProblem } from '../swr/names.js';
+
+export interface ProjectEntry {
+  /** As written, trimmed. */
+  entry: string;
+  project: string;
+  /** Everything after the first ":" (a pattern may hold more of them). */
+  value: string;
+}
+
+/** `a:x;b:y` -> its entries; empty entries are skipped, and one without a ":" has an empty value. */
+export function projectEntries(text: string): ProjectEntry[] {
+  return text
+    .split(';')
+    .map((e) => e.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const colon = entry.indexOf(':');
+      if (colon < 0) return { entry, project: entry, value: '' };
+      return { entry, project: entry.slice(0, colon).trim(), value: entry.slice(colon + 1).trim() };
+    });
+}
 
 /** `harbor_project1:swr_ns1;harbor_project2:swr_ns2`, as the old tool took it. */
 export function parseNamespaceMap(text: string | undefined, problems: string[]): Map<string, string> {
@@ -11,16 +33,11 @@ export function parseNamespaceMap(text: string | undefined, problems: string[]):
     );
     return map;
   }
-  for (const entry of text
-    .split(';')
-    .map((e) => e.trim())
-    .filter(Boolean)) {
-    const parts = entry.split(':').map((p) => p.trim());
-    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+  for (const { entry, project, value: namespace } of projectEntries(text)) {
+    if (!project || !namespace || namespace.includes(':')) {
       problems.push(`NamespaceMap entry "${entry}" must be harbor_project:swr_namespace`);
       continue;
     }
-    const [project, namespace] = parts as [string, string];
     const projectProblem = harborProjectProblem(project);
     if (projectProblem) problems.push(`NamespaceMap: Harbor project "${project}" ${projectProblem}`);
     const namespaceProblem = swrNamespaceProblem(namespace);

@@ -1,6 +1,7 @@
 // Copies one blob to a destination repository the cheapest way that works: already there (index or HEAD),
 // mounted from a sibling repository of the same registry, or streamed from the source with its digest checked.
 import { verifyStream, type Descriptor, type RegistryClient } from '../oci/index.js';
+import { throttled } from './bandwidth.js';
 import type { EngineContext, RepositoryRef } from './context.js';
 import type { BlobAction } from './events.js';
 import type { ImageTally } from './results.js';
@@ -169,13 +170,15 @@ function sourceBytes(ctx: EngineContext, job: BlobCopy): AsyncGenerator<Buffer> 
     reported = bytes;
     ctx.events.emit('blob-progress', { destination: label, digest: blob.digest, bytes, size: blob.size });
   };
-  return verifyStream(raw, {
+  const verified = verifyStream(raw, {
     digest: blob.digest,
     size: blob.size,
     host: src.client.host,
     repository: src.repository,
     onBytes,
   });
+  // MaxBandwidth: each chunk waits for its share before it goes on to the destination (and the next is read).
+  return ctx.bandwidth ? throttled(verified, ctx.bandwidth, job.tally.call.signal) : verified;
 }
 
 async function finish(ctx: EngineContext, job: BlobCopy, action: BlobAction, from?: string): Promise<BlobAction> {

@@ -1,8 +1,9 @@
 // What every part of one engine shares: options, the location index, events, per-host transfer slots,
-// per-blob single flight, the retry policy of whole blob uploads and the clock; plus the per-run state (the
+// per-blob single flight, the retry policy of whole blob uploads, the bandwidth cap and the clock; plus the per-run state (the
 // cache of destination repositories, and the signal that stops the run).
 import pLimit, { type LimitFunction } from 'p-limit';
 import { HttpRetryPolicy, systemClock, type CallOptions, type Clock, type RegistryClient } from '../oci/index.js';
+import type { BandwidthLimiter } from './bandwidth.js';
 import type { CopyEvents } from './events.js';
 import type { LocationIndex } from './location-index.js';
 import type { SharedSlots } from './shared-slots.js';
@@ -31,6 +32,8 @@ export class EngineContext {
     /** Shared with other processes copying to the same registries, when there are any. */
     readonly claims?: TransferClaims,
     readonly sharedSlots?: SharedSlots,
+    /** MaxBandwidth: every blob streamed from source to destination draws from it. */
+    readonly bandwidth?: BandwidthLimiter,
   ) {
     this.blobRetryPolicy = new HttpRetryPolicy({ retries: options.blobRetries });
   }

@@ -1,6 +1,7 @@
 // CopyEngine: the entry point for copying images between registries, with shared limits, events and the
 // destination location index. Knows registries and images, nothing of HTTP routes, Harbor or SWR.
 import pLimit from 'p-limit';
+import type { BandwidthLimiter } from './bandwidth.js';
 import { EngineContext, RunState } from './context.js';
 import { copyImage, type DestinationImage, type SourceImage } from './copy-image.js';
 import { CopyEvents } from './events.js';
@@ -21,14 +22,17 @@ export class CopyEngine {
   private readonly context: EngineContext;
   private readonly images: ReturnType<typeof pLimit>;
 
-  /** `claims` and `sharedSlots` come from where replicas meet (Redis), when there are several. */
+  /**
+   * `claims` and `sharedSlots` come from where replicas meet (Redis), when there are several; `bandwidth` is the
+   * cap every transfer of the engine draws from (one per process, or one shared by the replicas).
+   */
   constructor(
     options: Partial<CopyOptions> = {},
     index: LocationIndex = new MemoryLocationIndex(),
-    shared: { claims?: TransferClaims; slots?: SharedSlots } = {},
+    shared: { claims?: TransferClaims; slots?: SharedSlots; bandwidth?: BandwidthLimiter } = {},
   ) {
     this.options = withDefaults(options);
-    this.context = new EngineContext(this.options, index, this.events, shared.claims, shared.slots);
+    this.context = new EngineContext(this.options, index, this.events, shared.claims, shared.slots, shared.bandwidth);
     this.images = pLimit(this.options.maxImagesInFlight);
   }
 

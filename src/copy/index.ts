@@ -9,3 +9,5 @@ export { DEFAULT_COPY_OPTIONS, withDefaults, type CopyOptions } from './options.
 export { ImageTally, type ImageResult, type ImageStatus } from './results.js';
 export { copyRepositories, repositoriesUnderPrefix, type RepositoryCopyPlan } from './copy-repositories.js';
 export { parsePlatform } from './platform.js';
+export { throttled, burstFor, type BandwidthLimiter, type BandwidthStats } from './bandwidth.js';
+export { ByteBucket, bandwidthLimit } from './byte-bucket.js';

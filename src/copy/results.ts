@@ -6,9 +6,10 @@ export type ImageStatus = 'copied' | 'skipped' | 'failed' | 'deleted';
 
 /**
  * Why an image was skipped, for code to decide on (`reason` says it in words): the destination has this digest,
- * or the Docker conversion of it; its tag points elsewhere and overwrite is off; or a dry run planned a copy.
+ * or the Docker conversion of it; its tag points elsewhere and overwrite is off; a dry run planned a copy; or a
+ * replication filter of the caller's left the image out.
  */
-export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned';
+export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned' | 'filtered';
 
 export interface ImageResult {
   source: string;

@@ -3,6 +3,7 @@
 // at most a few MiB and seconds. What to ask lives in the sources (v2-source.ts, v1-source.ts).
 import { Agent, request, type Dispatcher } from 'undici';
 import { tlsOptions } from '../oci/tls.js';
+import { userAgent } from '../oci/user-agent.js';
 import { HarborError, harborFailure } from './errors.js';
 
 export { HarborError } from './errors.js';
@@ -87,6 +88,7 @@ export class HarborClient {
         method,
         headers: {
           accept: 'application/json',
+          'user-agent': userAgent(),
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...options.headers,
           ...(this.authorization ? { authorization: this.authorization } : {}),

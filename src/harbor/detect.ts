@@ -25,15 +25,21 @@ const SYSTEMINFO: Record<'v2' | 'v1', string> = { v2: '/api/v2.0/systeminfo', v1
 /**
  * Asks Harbor which API it speaks. With `setting` forced to one API only that one is asked (a failure then
  * says so); `registry` asks nothing. Throws a HarborError with code `NO_API` when HarborAddr answers no
- * Harbor REST API at all, and the client's own errors (network, TLS, credentials) as they are.
+ * Harbor REST API at all (its message is what every command and answer says of it), and the client's own
+ * errors (network, TLS, credentials) as they are.
  */
 export async function detectHarbor(harbor: HarborClient, setting: HarborApiSetting = 'auto'): Promise<HarborInfo> {
   if (setting === 'registry') return { api: 'registry' };
   const candidates: Array<'v2' | 'v1'> = setting === 'auto' ? ['v2', 'v1'] : [setting];
+  /** What each systeminfo asked gave, for the message: `GET /api/v2.0/systeminfo gave 404`. */
+  const gave: string[] = [];
   for (const api of candidates) {
-    const res = await harbor.call('GET', SYSTEMINFO[api], { ok: [200, 404] });
-    if (res.status !== 200 || !res.json || typeof res.json !== 'object' || Array.isArray(res.json)) continue;
-    const info = res.json as SystemInfo;
+    const res = await askSystemInfo(harbor, SYSTEMINFO[api]);
+    if (typeof res === 'string') {
+      gave.push(`GET ${SYSTEMINFO[api]} gave ${res}`);
+      continue;
+    }
+    const info = res as SystemInfo;
     return {
       api,
       version: typeof info.harbor_version === 'string' && info.harbor_version !== '' ? info.harbor_version : undefined,
@@ -43,21 +49,42 @@ export async function detectHarbor(harbor: HarborClient, setting: HarborApiSetti
           : undefined,
     };
   }
-  const asked = candidates.map((api) => SYSTEMINFO[api]).join(' or ');
-  if (setting === 'auto' && (await answersRegistryApi(harbor))) {
+  const notHarbor = `HarborAddr ${harbor.baseUrl} does not answer as Harbor (${gave.join(', ')}`;
+  if (setting !== 'auto')
     throw new HarborError(
-      `HarborAddr (${harbor.baseUrl}) answers the registry API but not Harbor's REST API (/api/v2.0 or /api): set HarborAPI=registry to sync through the registry alone, or check HarborAddr`,
+      `${notHarbor}; HarborAPI=${setting} asks for Harbor's ${setting} REST API only): check HarborAddr/HarborProtocol, or set HarborAPI=auto`,
       404,
       'NO_API',
     );
-  }
+  if (await answersRegistryApi(harbor))
+    throw new HarborError(
+      `${notHarbor}; it answers the registry API /v2/): check HarborAddr/HarborProtocol, or set HarborAPI=registry to sync through the registry alone`,
+      404,
+      'NO_API',
+    );
   throw new HarborError(
-    setting === 'auto'
-      ? `${harbor.baseUrl} answers no Harbor REST API (${asked}): if it is a plain registry, set HarborAPI=registry to sync through the registry alone; otherwise check HarborAddr and HarborProtocol`
-      : `${harbor.baseUrl} does not answer Harbor's ${setting} REST API (${asked}), which HarborAPI=${setting} asks for: set HarborAPI=auto, or check HarborAddr and HarborProtocol`,
+    `${notHarbor}): check HarborAddr/HarborProtocol; if it is a plain registry, set HarborAPI=registry to sync through the registry alone`,
     404,
     'NO_API',
   );
+}
+
+/**
+ * Harbor's systeminfo as a JSON object, or what came instead (`404`, `200 with a body that is not JSON`): a web
+ * server or proxy that is not Harbor answers these. Credentials refused, no answer and the like are thrown.
+ */
+async function askSystemInfo(harbor: HarborClient, path: string): Promise<object | string> {
+  try {
+    const res = await harbor.call('GET', path, { ok: [200, 404] });
+    if (res.status !== 200) return String(res.status);
+    if (!res.json || typeof res.json !== 'object' || Array.isArray(res.json))
+      return `${res.status} with JSON that is not Harbor's systeminfo`;
+    return res.json;
+  } catch (error) {
+    if (error instanceof HarborError && error.code === 'BAD_RESPONSE')
+      return `${error.status} with a body that is not JSON`;
+    throw error;
+  }
 }
 
 /** A Distribution registry answers /v2/ (200, or 401 asking for credentials) with its API version header. */

@@ -18,20 +18,29 @@ export function quoteHarborText(text: string): string {
   return peerText(text);
 }
 
-/** The message of Harbor's error body: v2.0 `{"errors":[{message}]}`, v1 `{"code","message"}`, else the text. */
-function detailOf(body: string): string {
+/**
+ * The message of Harbor's error body, ready for a one-line message (trimmed, cut, control characters escaped):
+ * v2.0 `{"errors":[{code,message}]}` (every message), v1 `{"code","message"}`, else the text (a proxy's page, Go's
+ * `404 page not found\n`). Every message quoting an error body of Harbor's takes it from here.
+ */
+export function harborErrorDetail(body: string): string {
+  let detail = body;
   try {
-    const parsed = JSON.parse(body) as { errors?: Array<{ message?: unknown }>; message?: unknown };
-    const message = parsed.errors?.[0]?.message ?? parsed.message;
-    if (typeof message === 'string') return message;
+    const parsed = JSON.parse(body) as { errors?: Array<{ code?: unknown; message?: unknown }>; message?: unknown };
+    if (typeof parsed.message === 'string') detail = parsed.message;
+    else if (Array.isArray(parsed.errors))
+      detail = parsed.errors
+        .map((e) => (typeof e?.message === 'string' ? e.message : typeof e?.code === 'string' ? e.code : ''))
+        .filter(Boolean)
+        .join('; ');
   } catch {
     // Not JSON: a proxy's page or Harbor 1.x's plain text.
   }
-  return body.trim();
+  return quoteHarborText(detail);
 }
 
 export function harborFailure(status: number, body: string, url: URL, withCredentials: boolean): HarborError {
-  const detail = quoteHarborText(detailOf(body));
+  const detail = harborErrorDetail(body);
   const where = `${url.origin}${url.pathname}`;
   if (status === 401) {
     return new HarborError(

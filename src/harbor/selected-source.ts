@@ -4,6 +4,7 @@
 // transient failure) instead of guessing; /readyz shows the same reason.
 import type { RegistryClient } from '../oci/index.js';
 import type { HarborClient } from './client.js';
+import { HarborError } from './errors.js';
 import { describeHarbor, detectHarbor, type HarborApiSetting, type HarborInfo } from './detect.js';
 import { RegistrySource } from './registry-source.js';
 import type { HarborArtifact, HarborProject, HarborSource } from './source.js';
@@ -19,6 +20,11 @@ export interface SourceHooks {
    * registry client was given this same array as its tokenRealmHosts (it is built before Harbor answers).
    */
   realmHosts?: string[];
+  /**
+   * The name of a filter rule that needs artifact labels (`IncludeLabels proj1:prod`): only Harbor 2.x's API
+   * lists them, so any other source is refused with this rule named instead of syncing unfiltered.
+   */
+  labelsNeededBy?: string;
 }
 
 /** A failed detection is not asked again for this long (readiness probes, a burst of jobs). */
@@ -37,7 +43,7 @@ export class SelectedSource implements HarborSource {
     /** What another SelectedSource of the same Harbor already learnt (a manual call's own credentials). */
     known?: HarborInfo,
   ) {
-    if (known) this.chosen = { info: known, source: this.implementation(known) };
+    if (known && !this.labelRefusal(known)) this.chosen = { info: known, source: this.implementation(known) };
   }
 
   get baseUrl(): string {
@@ -64,7 +70,7 @@ export class SelectedSource implements HarborSource {
       this.client.withCredentials(username, password),
       this.setting,
       this.registry,
-      { warn: this.hooks.warn },
+      { warn: this.hooks.warn, labelsNeededBy: this.hooks.labelsNeededBy },
       this.chosen?.info,
     );
   }
@@ -99,6 +105,8 @@ export class SelectedSource implements HarborSource {
     if (this.failure && Date.now() - this.failure.at < RETRY_DETECTION_MS) return Promise.reject(this.failure.error);
     this.detecting ??= detectHarbor(this.client, this.setting)
       .then((info) => {
+        const refusal = this.labelRefusal(info);
+        if (refusal) throw refusal;
         this.chosen = { info, source: this.implementation(info) };
         this.failure = undefined;
         this.hooks.info?.(
@@ -114,6 +122,16 @@ export class SelectedSource implements HarborSource {
       })
       .finally(() => (this.detecting = undefined));
     return this.detecting;
+  }
+
+  private labelRefusal(info: HarborInfo): HarborError | undefined {
+    if (!this.hooks.labelsNeededBy || info.api === 'v2') return undefined;
+    const refusal = new HarborError(
+      `${this.hooks.labelsNeededBy} needs artifact labels, which only Harbor 2.x's API lists, and ${this.client.baseUrl} is ${describeHarbor(info)}: remove the IncludeLabels rules, or sync from Harbor 2.x`,
+      0,
+      'NO_LABELS',
+    );
+    return Object.assign(refusal, { permanent: true });
   }
 
   private implementation(info: HarborInfo): HarborSource {

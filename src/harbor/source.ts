@@ -27,6 +27,8 @@ export interface HarborArtifact {
   tags: string[];
   /** Child digests of an index. */
   children: string[];
+  /** Names of the artifact's labels; undefined when the source cannot list them (Harbor 1.x, a plain registry). */
+  labels?: string[];
 }
 
 export interface HarborSource {

@@ -21,7 +21,13 @@ interface WireArtifact {
   media_type?: string;
   tags?: Array<{ name: string }> | null;
   references?: Array<{ child_digest: string }> | null;
+  /** Swagger `Label` objects with `with_label=true`; null when the artifact has none (or without the flag). */
+  labels?: Array<{ name?: unknown }> | null;
 }
+
+// Labels are asked for on every listing (one more query per artifact in Harbor): filter rules need them, and a
+// source that answers without them would let an IncludeLabels rule pass nothing.
+const WITH = 'with_tag=true&with_label=true';
 
 const PAGE_SIZE = 100;
 
@@ -74,7 +80,7 @@ export class V2Source implements HarborSource {
   async listArtifacts(project: string, repository: string): Promise<HarborArtifact[]> {
     const items = await harborPages<WireArtifact>(
       this.harbor,
-      `${this.artifactsPath(project, repository)}?with_tag=true&page=1&page_size=${PAGE_SIZE}`,
+      `${this.artifactsPath(project, repository)}?${WITH}&page=1&page_size=${PAGE_SIZE}`,
     );
     return items
       .map((wire) => this.toArtifact(wire, `${project}/${repository}`))
@@ -84,7 +90,7 @@ export class V2Source implements HarborSource {
   async getArtifact(project: string, repository: string, digest: string): Promise<HarborArtifact | undefined> {
     const res = await this.harbor.call(
       'GET',
-      `${this.artifactsPath(project, repository)}/${encodeURIComponent(digest)}?with_tag=true`,
+      `${this.artifactsPath(project, repository)}/${encodeURIComponent(digest)}?${WITH}`,
       { ok: [200, 404] },
     );
     if (res.status === 200) return this.toArtifact(res.json as WireArtifact, `${project}/${repository}`);
@@ -113,6 +119,10 @@ export class V2Source implements HarborSource {
       children: (wire.references ?? [])
         .map((r) => r?.child_digest)
         .filter((d): d is string => acceptDigest(d, `Harbor ${where}@${wire.digest}`, this.warn)),
+      // Only compared with patterns, never put in a path or a log line unquoted: any string will do.
+      labels: (Array.isArray(wire.labels) ? wire.labels : [])
+        .map((l) => l?.name)
+        .filter((n): n is string => typeof n === 'string'),
     };
   }
 }

@@ -3,6 +3,7 @@
 // (their routes are `:pid([0-9]+)`), unpaged; 1.9/1.10 `/api/projects/{id}/webhook/policies`, unpaged, one policy
 // per project. Before 1.9 there are none: NoPolicyApiError says so.
 import { HarborError, type HarborClient, type HarborResponse } from './client.js';
+import { harborErrorDetail } from './errors.js';
 import type { HarborInfo } from './detect.js';
 import { harborPages } from './paging.js';
 import {
@@ -136,7 +137,7 @@ export class WebhookPolicyApi {
       throw error;
     }
     if (res.status < 300) return res;
-    const detail = harborMessage(res.text);
+    const detail = harborErrorDetail(res.text);
     const user = this.harbor.username;
     const fail = (why: string) => new WebhookPolicyError(`project "${project}": ${why}`, res.status);
     switch (res.status) {
@@ -176,21 +177,5 @@ export class WebhookPolicyApi {
       default:
         throw fail(`Harbor refused to ${doing} it (${res.status}${detail ? `: ${detail}` : ''})`);
     }
-  }
-}
-
-/** The message of Harbor's error body: `{"errors":[{code,message}]}` from 2.0, `{"code":N,"message":"..."}` on 1.x. */
-function harborMessage(text: string): string {
-  try {
-    const body = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }>; message?: unknown };
-    if (typeof body.message === 'string') return body.message;
-    return (
-      body.errors
-        ?.map((e) => e.message ?? e.code ?? '')
-        .filter(Boolean)
-        .join('; ') ?? ''
-    );
-  } catch {
-    return text.slice(0, 200);
   }
 }

@@ -2,6 +2,7 @@
 // readiness probe gets its answer in seconds even when the registry is down.
 import { Agent, request } from 'undici';
 import { tlsOptions } from '../oci/tls.js';
+import { userAgent } from '../oci/user-agent.js';
 
 export interface RegistryEndpoint {
   host: string;
@@ -22,7 +23,7 @@ export async function pingRegistry(endpoint: RegistryEndpoint, timeoutMs: number
   });
   const url = `${endpoint.insecure ? 'http' : 'https'}://${endpoint.host}/v2/`;
   try {
-    const res = await request(url, { dispatcher: agent, headers: { 'user-agent': 'swr-harbor-sync' } });
+    const res = await request(url, { dispatcher: agent, headers: { 'user-agent': userAgent() } });
     await res.body.dump();
     // 401 is the usual answer without credentials, and proves the registry is up; a 5xx does not.
     if (res.statusCode < 500) return { answered: true };

@@ -27,6 +27,7 @@ const REFUSALS: Record<RefusalReason, { status: number; code: string }> = {
   'harbor-credentials': { status: 401, code: 'HARBOR_CREDENTIALS' },
   'project-not-found': { status: 404, code: 'PROJECT_NOT_FOUND' },
   'harbor-unreachable': { status: 502, code: 'HARBOR_UNREACHABLE' },
+  'not-harbor': { status: 502, code: 'NOT_HARBOR' },
   'harbor-error': { status: 502, code: 'HARBOR_ERROR' },
   'huawei-credentials': { status: 401, code: 'HUAWEI_CREDENTIALS' },
   'huawei-credentials-unchecked': { status: 502, code: 'HUAWEI_CREDENTIALS' },

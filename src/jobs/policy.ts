@@ -77,7 +77,11 @@ export function jobRetryPolicy(options: JobRetryOptions): RetryPolicy<FailedVerd
 }
 
 export function describeJob(job: Job): string {
-  const spec = job.spec;
+  return describeSpec(job.spec);
+}
+
+/** What a job (or a command-line sync, which has no job) works on, in the words of the service log. */
+export function describeSpec(spec: JobSpec): string {
   if (spec.kind === 'image') return `image ${spec.project}/${spec.repository}@${spec.digest} -> ${spec.namespace}`;
   if (spec.kind === 'delete')
     return `delete ${spec.namespace}/${spec.repository} tags written for ${spec.project}/${spec.repository}@${spec.digest}`;

@@ -1,5 +1,6 @@
 // Jobs: what the service has promised to do (copy an image, sync a project), their states and results.
 import type { ImageResult } from '../copy/index.js';
+import type { FilterTexts } from '../filters/rules.js';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'skipped';
 
@@ -24,6 +25,8 @@ export interface ProjectJobSpec {
   namespace: string;
   repositories?: string[];
   tags?: string[];
+  /** The request's own filter rules (pattern texts), applied on top of app.conf's: they only narrow. */
+  filters?: FilterTexts;
   overwrite?: boolean;
   dryRun?: boolean;
   /** Credentials came with the request; they live in memory only and are never written to the store. */

@@ -1,15 +1,16 @@
 // Opens the backend the service keeps what outlives a request in: the job queue, the blob location index, request
-// pacing and the once-per-deployment lock of the reconcile sweep. SQLite in DataDir for one instance; Redis when
+// pacing, the bandwidth cap and the once-per-deployment lock of the reconcile sweep. SQLite in DataDir for one instance; Redis when
 // several replicas share the work. Wiring only: each backend's mechanics live in its own folder.
 import type winston from 'winston';
 import type { Config } from '../config/config.js';
-import type { LocationIndex } from '../copy/index.js';
+import { bandwidthLimit, type BandwidthLimiter, type LocationIndex } from '../copy/index.js';
 import type { SharedSlots } from '../copy/shared-slots.js';
 import type { TransferClaims } from '../copy/transfer-claims.js';
 import type { JobQueue } from '../jobs/queue.js';
 import type { WrittenTags } from '../jobs/written-tags.js';
 import type { RequestPacer } from '../oci/index.js';
 import { maskRedisUrl, parseRedisUrl } from '../config/redis-url.js';
+import { RedisBandwidthLimiter } from '../redis/bandwidth-limiter.js';
 import { BullQueue } from '../redis/bull-queue.js';
 import { createRedisClient } from '../redis/connection.js';
 import { RedisLocationIndex } from '../redis/location-index.js';
@@ -34,6 +35,8 @@ export interface Backend {
   slots?: SharedSlots;
   /** Pacing per registry host shared by every client of the process (and, on Redis, by every replica). */
   pacer?: (host: string, requestsPerSecond: number) => RequestPacer | undefined;
+  /** MaxBandwidth for every blob transfer of the process (and, on Redis, of every replica); none when unlimited. */
+  bandwidth?: BandwidthLimiter;
   /**
    * Runs fn unless another replica is running the same work now, or (with `atMostEveryMs`) started it less
    * than that long ago; then resolves undefined. Each replica has its own timer: this keeps a periodic task
@@ -65,6 +68,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
       },
       locations: new SqliteLocationIndex(queue.store.db),
       written: new SqliteWrittenTags(queue.store.db),
+      bandwidth: bandwidthLimit(config.engine.maxBandwidth),
       exclusive: (_name, fn) => fn(new AbortController().signal),
       secrets: [],
       describe: `SQLite in ${config.dataDir}`,
@@ -104,6 +108,17 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
     written: new RedisWrittenTags(shared),
     claims: new RedisTransferClaims(shared, locks),
     slots: new RedisTransferSlots(shared, onError),
+    bandwidth:
+      config.engine.maxBandwidth > 0
+        ? new RedisBandwidthLimiter(shared, {
+            bytesPerSecond: config.engine.maxBandwidth,
+            replicaHint: config.queue.replicas,
+            onModeChange: (mode, reason) =>
+              log.warn(
+                `MaxBandwidth: ${mode === 'local' ? 'Redis is away' : 'shared through Redis again'} (${reason})`,
+              ),
+          })
+        : undefined,
     pacer(host, requestsPerSecond) {
       if (requestsPerSecond <= 0) return undefined;
       let pacer = pacers.get(host);

@@ -7,6 +7,7 @@ import { createApp } from '../http/app.js';
 import { createFrontDoorServer, logAcceptErrors } from '../http/front-door.js';
 import { openBackend } from './backend.js';
 import { createLogs, type Logs } from '../logging/logs.js';
+import { countBandwidth } from '../metrics/bandwidth-metrics.js';
 import { timedJobs } from '../metrics/job-timing.js';
 import { scrubbedJobs } from '../jobs/scrubbed-handler.js';
 import { createMonitoring } from './monitoring.js';
@@ -17,6 +18,7 @@ import { configuredCredentials } from '../service/contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import type { ReconcileSummary } from '../sync/reconcile.js';
 import { SyncService } from '../service/sync-service.js';
+import { withoutKeysWarning } from '../swr/account-keys.js';
 
 export interface RunningService {
   url: string;
@@ -60,6 +62,8 @@ export async function startService(config: Config, options: { console?: boolean 
     log.warn(
       'RedisURL is set but QueueBackend=sqlite: Redis is not used; set QueueBackend=redis to share jobs between replicas',
     );
+  const withoutKeys = withoutKeysWarning(config.hw, Boolean(config.swr.user), config.swr.manageNamespaces);
+  if (withoutKeys) log.warn(withoutKeys);
   if (!config.apiToken)
     log.warn('ApiToken is not set: the sync API and the manual sync call are open to anyone who can reach this port');
 
@@ -70,8 +74,10 @@ export async function startService(config: Config, options: { console?: boolean 
   const engine = new CopyEngine(copyEngineOptions(config), backend.locations, {
     claims: backend.claims,
     slots: backend.slots,
+    bandwidth: backend.bandwidth,
   });
   const monitoring = createMonitoring(config, queue, engine.events);
+  if (backend.bandwidth) countBandwidth(backend.bandwidth, monitoring.metrics);
   const service = new SyncService(config, queue, engine, logs, log, redactor, {
     observer: monitoring.observer,
     pacer: backend.pacer,

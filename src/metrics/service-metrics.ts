@@ -2,7 +2,7 @@
 // (several services in one test process must not share counters), with prom-client's default process metrics.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-const PREFIX = 'swr_harbor_sync_';
+export const PREFIX = 'swr_harbor_sync_';
 
 /** Image copies take from a fraction of a second (already there) to hours (a multi-GB layer over a slow link). */
 const COPY_SECONDS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 3600];

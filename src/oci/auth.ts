@@ -10,6 +10,7 @@ import { grantedAccess, grants } from './token-grants.js';
 import { tokenRefusal } from './token-refusal.js';
 import type { RequestPacer } from './rate-limit.js';
 import { realmRefusal, shownRealm, type RealmPolicy } from './token-realm.js';
+import { userAgent } from './user-agent.js';
 
 export interface Credentials {
   username: string;
@@ -191,7 +192,7 @@ export class Authenticator {
     const url = this.realmUrl(realm);
     if (service) url.searchParams.set('service', service);
     for (const scope of scopes) url.searchParams.append('scope', scope);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': userAgent() };
     if (this.credentials) {
       const refusal = realmRefusal(url, this.limits, this.host);
       if (refusal) throw refusal;

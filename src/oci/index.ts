@@ -19,7 +19,7 @@ export type { RequestPacer } from './rate-limit.js';
 export { referrersTag, MAX_LISTED_NAMES, type Referrers, type InvalidNameHandler } from './listing.js';
 export { parseHostList, hostEntryProblem } from './origin.js';
 export { peerText } from './peer-text.js';
-export { systemClock, type Clock } from './clock.js';
+export { abortReason, systemClock, type Clock } from './clock.js';
 export {
   HttpRetryPolicy,
   isCancellation,

@@ -13,6 +13,11 @@ export function escapeControl(text: string): string {
   return text.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
+/**
+ * A peer's words as they go into one of our one-line messages: trimmed first (Go servers end plain-text errors
+ * with a newline: `404 page not found\n`), then cut and escaped.
+ */
 export function peerText(text: string, max = PEER_TEXT_MAX): string {
-  return escapeControl(text.length > max ? `${text.slice(0, max)}…` : text);
+  const trimmed = text.trim();
+  return escapeControl(trimmed.length > max ? `${trimmed.slice(0, max)}…` : trimmed);
 }

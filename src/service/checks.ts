@@ -9,16 +9,39 @@ import { NamespaceError, type NamespaceGuard } from '../swr/namespaces.js';
 import { destinationClient } from './clients.js';
 import { Refusal } from './refusal.js';
 
-export async function checkHarborProject(harbor: SelectedSource, project: string): Promise<{ public: boolean }> {
+/** How a caller named the project and can give Harbor credentials, so that a refusal points at what it sent. */
+export interface ProjectCaller {
+  project: string;
+  credentials: string;
+}
+
+/** POST /api/v1/sync: a JSON body; Harbor is asked with the configured credentials. */
+export const API_CALLER: ProjectCaller = {
+  project: 'the "project" field',
+  credentials: 'set HarborUser and HarborPassword in app.conf',
+};
+
+/** The old tool's manual call: headers, which may bring Harbor credentials of their own. */
+export const OLD_CALL_CALLER: ProjectCaller = {
+  project: 'the Projectname header',
+  credentials: 'send the HarborUser and HarborPassword headers',
+};
+
+/** The project is in Harbor and readable by the credentials `harbor` has. */
+export async function checkHarborProject(
+  harbor: SelectedSource,
+  project: string,
+  caller: ProjectCaller,
+): Promise<{ public: boolean }> {
   try {
     const found = await harbor.getProject(project);
     // Harbor's project lists (1.x, 2.0, 2.1) show anonymous callers public projects only: unlisted is not unknown.
     if (!found && !harbor.hasCredentials)
       throw new Refusal(
         'harbor-credentials',
-        `project "${project}" is not visible to anonymous users of Harbor: send HarborUser and HarborPassword`,
+        `project "${project}" is not visible to anonymous users of Harbor: ${caller.credentials}`,
       );
-    if (!found) throw new Refusal('project-not-found', `Harbor has no project "${project}"; check Projectname`);
+    if (!found) throw new Refusal('project-not-found', `Harbor has no project "${project}"; check ${caller.project}`);
     return { public: found.public };
   } catch (error) {
     if (error instanceof Refusal) throw error;
@@ -31,6 +54,8 @@ export async function checkHarborProject(harbor: SelectedSource, project: string
         );
       }
       if (error.status === 0) throw new Refusal('harbor-unreachable', error.message);
+      // HarborAddr is not Harbor: no project name the caller could send would help; the message says what would.
+      if (error.code === 'NO_API') throw new Refusal('not-harbor', error.message);
     }
     throw new Refusal(
       'harbor-error',

@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import type { CopyOptions } from '../copy/index.js';
 import { HarborClient } from '../harbor/client.js';
 import type { HarborInfo } from '../harbor/detect.js';
+import { labelRule } from '../filters/rules.js';
 import { SelectedSource } from '../harbor/selected-source.js';
 import type { RegistryEndpoint } from '../health/registry-ping.js';
 import {
@@ -73,7 +74,12 @@ export function buildSource(
     client,
     config.harbor.api,
     source,
-    { info: options.log?.info.bind(options.log), warn: options.log?.warn.bind(options.log), realmHosts },
+    {
+      info: options.log?.info.bind(options.log),
+      warn: options.log?.warn.bind(options.log),
+      realmHosts,
+      labelsNeededBy: labelRule(config.filters.values())?.name,
+    },
     options.known,
   );
   return { harbor, source };

@@ -125,6 +125,7 @@ export function buildContext(
     source,
     destination,
     overwrite,
+    filters: config.filters,
     listing: credentials.management
       ? new SwrListing(credentials.management, (message) => logs.service.warn(message))
       : undefined,

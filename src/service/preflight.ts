@@ -4,11 +4,14 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import type { Config } from '../config/config.js';
 import { describeHarbor } from '../harbor/detect.js';
 import { maskRedisUrl } from '../config/redis-url.js';
+import { withoutKeysWarning } from '../swr/account-keys.js';
 import { configuredCredentials } from './contexts.js';
 import { buildSource, destinationClient } from './clients.js';
 
 export interface CheckResult {
   ok: boolean;
+  /** Passed, but something will not work as it might (printed as `warn`). */
+  warning?: boolean;
   what: string;
   detail: string;
 }
@@ -125,10 +128,13 @@ export async function preflight(config: Config): Promise<CheckResult[]> {
       results.push(await attempt(`SWR namespace ${namespace}`, async () => `${await management.describe(namespace)}`));
     }
   } else {
+    const withoutKeys = withoutKeysWarning(config.hw, Boolean(config.swr.user), config.swr.manageNamespaces);
     results.push({
       ok: true,
       what: 'SWR namespaces',
-      detail: 'not managed (SWRManageNamespaces=false): they must exist already',
+      ...(withoutKeys
+        ? { warning: true, detail: withoutKeys }
+        : { detail: 'not managed (SWRManageNamespaces=false): they must exist already' }),
     });
   }
   return results;

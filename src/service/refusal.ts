@@ -12,6 +12,8 @@ export type RefusalReason =
   | 'harbor-credentials'
   | 'project-not-found'
   | 'harbor-unreachable'
+  /** HarborAddr answers, but not as Harbor (a plain registry, another web server). */
+  | 'not-harbor'
   | 'harbor-error'
   /** The destination registry or SWR's API refused the Huawei Cloud credentials. */
   | 'huawei-credentials'

@@ -2,16 +2,27 @@
 // or the old tool's manual call, which may bring its own Harbor and Huawei Cloud credentials and is checked as
 // the old tool checked it (project, credentials, region, namespace) before the job is queued.
 import type { Config } from '../config/config.js';
+import { describeHarbor } from '../harbor/detect.js';
 import type { Job, ProjectJobSpec } from '../jobs/types.js';
 import type { HuaweiAccount } from '../swr/destination.js';
-import { checkDestination, checkHarborProject, checkNamespace } from './checks.js';
+import { API_CALLER, OLD_CALL_CALLER, checkDestination, checkHarborProject, checkNamespace } from './checks.js';
+import { accountKeyProblems } from '../swr/account-keys.js';
 import { credentialsFor } from './contexts.js';
 import { Refusal } from './refusal.js';
 import type { SyncService } from './sync-service.js';
 
 /** A sync with the configured credentials: the project must be there (and readable) before a job is queued. */
 export async function requestProjectSync(service: SyncService, spec: ProjectJobSpec): Promise<Job> {
-  await checkHarborProject(service.harbor, spec.project);
+  await checkHarborProject(service.harbor, spec.project, API_CALLER);
+  if (spec.filters?.IncludeLabels !== undefined) {
+    // Answered now rather than by a failed job: the source was asked which API it is by the check above.
+    const info = await service.harbor.info();
+    if (info.api !== 'v2')
+      throw new Refusal(
+        'invalid-request',
+        `filters.IncludeLabels needs artifact labels, which only Harbor 2.x's API lists; ${service.harbor.baseUrl} is ${describeHarbor(info)}: drop IncludeLabels from the request`,
+      );
+  }
   return service.queueProject(spec);
 }
 
@@ -53,14 +64,14 @@ export async function requestManualSync(service: SyncService, request: ManualSyn
   refuseSentCredentials(config, sent);
   const harborUser = request.harbor.user ?? config.harbor.user;
   const harborPassword = request.harbor.user ? request.harbor.password : config.harbor.password;
-  const account = huaweiAccount(config.hw, request.huawei, request.region);
+  const account = huaweiAccount(config.hw, request.huawei, request.region, Boolean(config.swr.user));
   const credentials = credentialsFor(config, account, { user: harborUser, password: harborPassword });
 
   // As the old tool: a public project needs no Harbor credentials; a private one must accept them.
   const anonymous = service.harbor.withCredentials(undefined, undefined);
   let visible: { public: boolean } | undefined;
   try {
-    visible = await checkHarborProject(anonymous, project);
+    visible = await checkHarborProject(anonymous, project, OLD_CALL_CALLER);
   } catch (error) {
     if (!(error instanceof Refusal) || error.reason !== 'harbor-credentials') throw error;
   } finally {
@@ -75,7 +86,7 @@ export async function requestManualSync(service: SyncService, request: ManualSyn
       );
     const withCredentials = service.harbor.withCredentials(harborUser, harborPassword);
     try {
-      await checkHarborProject(withCredentials, project);
+      await checkHarborProject(withCredentials, project, OLD_CALL_CALLER);
     } finally {
       await withCredentials.close();
     }
@@ -106,7 +117,12 @@ export async function requestManualSync(service: SyncService, request: ManualSyn
 }
 
 /** The account for the call: each method's own fields when sent, else the configured values (as the old tool's optional headers). */
-function huaweiAccount(configured: HuaweiAccount, sent: SentHuaweiAccount, region: string): HuaweiAccount {
+function huaweiAccount(
+  configured: HuaweiAccount,
+  sent: SentHuaweiAccount,
+  region: string,
+  ownRegistryLogin: boolean,
+): HuaweiAccount {
   const method = sent.authMethod ?? configured.authMethod;
   const authMethod = /^AKSK$/i.test(method) ? 'AKSK' : /^Password$/i.test(method) ? 'Password' : undefined;
   if (!authMethod) throw new Refusal('invalid-request', `HWAuthMethod must be AKSK or Password, got "${method}"`);
@@ -114,16 +130,20 @@ function huaweiAccount(configured: HuaweiAccount, sent: SentHuaweiAccount, regio
     const fromRequest = sent.ak !== undefined || sent.sk !== undefined;
     const ak = fromRequest ? sent.ak : configured.ak;
     const sk = fromRequest ? sent.sk : configured.sk;
-    if (!ak || !sk) throw new Refusal('invalid-request', 'HWAK and HWSK are required with HWAuthMethod=AKSK');
-    return { authMethod, ak, sk, region };
+    const account = { authMethod, ak, sk, region } as const;
+    // With SWRUser/SWRPassword in app.conf the keys serve SWR's management API only, and may be left out.
+    if (accountKeyProblems(account, ownRegistryLogin).length > 0)
+      throw new Refusal('invalid-request', 'HWAK and HWSK are required with HWAuthMethod=AKSK');
+    return account;
   }
   const fromRequest = sent.domain !== undefined || sent.user !== undefined || sent.password !== undefined;
   const domain = fromRequest ? sent.domain : configured.domain;
   const password = fromRequest ? sent.password : configured.password;
-  if (!domain || !password)
+  const account = { authMethod, domain, user: fromRequest ? sent.user : configured.user, password, region } as const;
+  if (accountKeyProblems(account, ownRegistryLogin).length > 0)
     throw new Refusal(
       'invalid-request',
       'HWDomain and HWPassword (and HWUser, unless acting as the account itself) are required with HWAuthMethod=Password',
     );
-  return { authMethod, domain, user: fromRequest ? sent.user : configured.user, password, region };
+  return account;
 }

@@ -3,6 +3,8 @@
 import type winston from 'winston';
 import type { Config } from '../config/config.js';
 import type { CopyEngine } from '../copy/index.js';
+import { rulesFor } from '../filters/rules.js';
+import { filteredBy, repositoryFilteredBy } from '../filters/select.js';
 import type { PushEvent } from '../harbor/webhook.js';
 import { jobProjectLogs, type Logs } from '../logging/logs.js';
 import type { Redactor } from '../logging/redact.js';
@@ -76,6 +78,17 @@ export class SyncService {
         this.log.info(
           `push to ${push.project}/${push.repository}@${push.digest} ignored: project ${push.project} is not in NamespaceMap`,
         );
+        continue;
+      }
+      // Labels are not in a webhook: label rules are decided by the job, which asks Harbor for the artifact.
+      const rules = rulesFor(this.config.filters, push.project);
+      const rule = push.tag
+        ? filteredBy(rules, { repository: push.repository, tag: push.tag }, { labelsKnown: false })
+        : repositoryFilteredBy(rules, push.repository);
+      if (rule) {
+        const pushed = `${push.project}/${push.repository}${push.tag ? `:${push.tag}` : ''} (${push.digest})`;
+        summary.ignored.push(`${pushed} skipped: ${rule}`);
+        this.logs.project(push.project).running.info(`push of ${pushed} not synced: skipped: ${rule}`);
         continue;
       }
       if (!push.tag) {

@@ -2,6 +2,7 @@
 // the registry host, its login (long-term AK/SK login, or a temporary one renewed before it expires),
 // and the management API for namespaces.
 import type { CredentialProvider, CredentialSource, Credentials } from '../oci/index.js';
+import { accountKeyProblems, hasAccountKeys } from './account-keys.js';
 import { IamTokenSource } from './iam.js';
 import { aksklogin } from './login.js';
 import { SwrManagementClient, type ManagementAuth, type TemporaryLogin } from './management.js';
@@ -33,7 +34,8 @@ export interface DestinationSettings {
 export interface SwrDestination {
   registry: string;
   credentials: CredentialSource;
-  management: SwrManagementClient;
+  /** Absent when the account has no keys (a registry login of its own in SWRUser/SWRPassword). */
+  management?: SwrManagementClient;
   namespaces?: NamespaceGuard;
   /** Values to scrub from logs (derived passwords and the like). */
   secrets: string[];
@@ -56,6 +58,12 @@ class TemporaryLoginProvider implements CredentialProvider {
 }
 
 export function swrDestination(account: HuaweiAccount, settings: DestinationSettings): SwrDestination {
+  if (!hasAccountKeys(account)) {
+    // Only with a registry login of its own (the configuration and the manual call refuse the rest): SWR's
+    // management API cannot be called, so namespaces are left as they are and tags are listed by the registry.
+    if (!settings.login) throw new Error(accountKeyProblems(account, false).join('; '));
+    return { registry: settings.registry, credentials: settings.login, secrets: [] };
+  }
   let auth: ManagementAuth;
   if (account.authMethod === 'AKSK') {
     auth = { kind: 'aksk', ak: account.ak!, sk: account.sk! };

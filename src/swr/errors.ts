@@ -1,5 +1,6 @@
 // SWR's own error codes (SVCSTG.SWR.xxxxxxx, in a JSON array body) and registry messages, turned into
 // sentences that say what the user has to change.
+import { peerText } from '../oci/index.js';
 
 export class SwrApiError extends Error {
   constructor(
@@ -42,17 +43,21 @@ export function adviceFor(code: string | undefined): string | undefined {
 }
 
 export function swrApiError(action: string, status: number, body: string): SwrApiError {
-  let code: string | undefined;
-  let message: string | undefined;
+  let saidCode: unknown;
+  let said: unknown = body;
   try {
     const parsed = JSON.parse(body) as unknown;
     const first = (Array.isArray(parsed) ? parsed[0] : ((parsed as { errors?: unknown[] }).errors?.[0] ?? parsed)) as
       Record<string, unknown> | undefined;
-    code = (first?.errorCode ?? first?.error_code ?? first?.code) as string | undefined;
-    message = (first?.errorMessage ?? first?.error_msg ?? first?.message) as string | undefined;
+    saidCode = first?.errorCode ?? first?.error_code ?? first?.code;
+    said = first?.errorMessage ?? first?.error_msg ?? first?.message;
   } catch {
-    message = body.slice(0, 200) || undefined;
+    // Not JSON (a gateway's page, a plain-text error): the text itself is the message.
   }
+  // Huawei's words go into a one-line message: trimmed, cut and escaped as every peer's text is.
+  const message = typeof said === 'string' ? peerText(said, 200) || undefined : undefined;
+  const code =
+    typeof saidCode === 'string' || typeof saidCode === 'number' ? peerText(String(saidCode), 100) : undefined;
   const advice =
     adviceFor(code) ??
     (status === 401

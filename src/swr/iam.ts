@@ -1,5 +1,6 @@
 // IAM tokens for HWAuthMethod=Password: POST /v3/auth/tokens with the account (HWDomain), user (HWUser, or the
 // account itself when empty) and password, scoped to the region's project. Cached until near expiry.
+import { userAgent } from '../oci/user-agent.js';
 import { swrApiError } from './errors.js';
 
 export interface IamCredentials {
@@ -43,7 +44,7 @@ export class IamTokenSource {
     try {
       res = await fetch(new URL('/v3/auth/tokens', endpoint), {
         method: 'POST',
-        headers: { 'content-type': 'application/json;charset=utf8' },
+        headers: { 'content-type': 'application/json;charset=utf8', 'user-agent': userAgent() },
         body: JSON.stringify(body),
       });
     } catch (error) {

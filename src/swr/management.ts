@@ -2,6 +2,7 @@
 // AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
 import { HttpRetryPolicy, systemClock, type Clock, type RequestPacer } from '../oci/index.js';
 import { parseRetryAfter } from '../oci/retry.js';
+import { userAgent } from '../oci/user-agent.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrApiError } from './errors.js';
 import type { IamTokenSource } from './iam.js';
@@ -149,6 +150,8 @@ export class SwrManagementClient {
     let headers: Record<string, string> = { 'Content-Type': 'application/json;charset=utf-8' };
     if (this.auth.kind === 'aksk') headers = signRequest({ method, url, headers, body }, this.auth.ak, this.auth.sk);
     else headers['X-Auth-Token'] = await this.auth.tokens.token();
+    // Added after signing, outside the signature: a proxy that rewrites User-Agent must not break it.
+    headers['User-Agent'] = userAgent();
     let res: Response;
     await this.pacer?.take();
     this.requests++;

@@ -2,6 +2,7 @@
 // to log, and what stops it. Built once by the service; a manual call with its own credentials gets its own
 // copy, and each job a shallow copy with its own logs and signal.
 import type { CopyEngine } from '../copy/index.js';
+import type { ProjectFilters } from '../filters/rules.js';
 import type { SelectedSource } from '../harbor/selected-source.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import type { RegistryClient } from '../oci/index.js';
@@ -17,6 +18,8 @@ export interface SyncContext {
   /** The SWR registry (or any registry standing in for it), written with the Huawei credentials. */
   destination: RegistryClient;
   overwrite: boolean;
+  /** app.conf's filter rules by Harbor project (a request's own come with its job spec). */
+  filters?: ProjectFilters;
   /**
    * The destination's tags and digests from SWR's management API (SWR with management enabled); without it
    * the destination is compared through its registry API (tags/list and HEAD).

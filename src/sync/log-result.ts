@@ -1,4 +1,5 @@
-// One line per image in <project>-running.log, and in <project>-success.log when it reached the destination.
+// One line per image in <project>-running.log, and in <project>-success.log when this sync wrote it (copied, or a
+// tag replaced): the old tool's success log lists images synced, so images found already there stay out of it.
 import { ImageTally, type ImageResult } from '../copy/index.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import { explainRegistryFailure } from '../swr/errors.js';
@@ -13,7 +14,7 @@ export function logResult(logs: ProjectLogs, result: ImageResult): void {
     `${result.status} ${summary}${result.reason ? ` (${result.reason})` : ''}: ${result.blobsUploaded} blobs uploaded, ${result.blobsMounted} mounted, ${result.blobsSkipped} skipped, ${result.bytesUploaded} bytes, ${result.retries} retries, ${result.durationMs} ms`,
   );
   for (const note of result.notes ?? []) logs.running.info(`${result.source}: ${note}`);
-  if (result.status === 'copied' || (result.skip === 'same-digest' && !result.dryRun)) {
+  if (result.status === 'copied' && !result.dryRun) {
     const conversion = result.converted ? ` (converted to Docker format; source digest ${result.sourceDigest})` : '';
     logs.success.info(`${result.source} -> ${result.destination} ${result.destinationDigest}${conversion}`);
   }

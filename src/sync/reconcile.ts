@@ -11,6 +11,8 @@
 // destination already has. Nothing is copied here; queued jobs go through the same store, with the same
 // dedupe key as webhooks, so a tag a webhook already queued joins that job.
 //
+// Repositories and tags a project's filter rules leave out (IncludeTags, ...) are neither compared nor queued.
+//
 // Images converted to Docker format at the destination (SWR's basic edition refuses OCI) have another
 // digest there. For an OCI source whose destination digest differs, the sweep works out the digest the
 // conversion gives (one source manifest GET per distinct digest, plus its children for an index, kept in
@@ -21,6 +23,8 @@ import type winston from 'winston';
 import { planConversion, convertedDigest } from '../copy/conversion-plan.js';
 import { ConversionError } from '../copy/convert.js';
 import { mayBeConverted } from '../copy/image-plan.js';
+import { rulesFor } from '../filters/rules.js';
+import { filteredBy, repositoryFilteredBy } from '../filters/select.js';
 import { swrRepositoryProblem } from '../swr/names.js';
 import type { HarborArtifact } from '../harbor/source.js';
 import type { JobQueue } from '../jobs/queue.js';
@@ -56,6 +60,8 @@ export interface ReconcileSummary {
   differing: number;
   /** Tags present under the digest of the source's Docker conversion: in step. */
   converted: number;
+  /** Repositories and tags the project's filter rules leave out: not compared, not counted in `tags`. */
+  filtered: number;
   /** New jobs made; `merged` counts requests that joined a job already queued or just done. */
   queued: number;
   merged: number;
@@ -94,6 +100,7 @@ export async function reconcile(
     missing: 0,
     differing: 0,
     converted: 0,
+    filtered: 0,
     queued: 0,
     merged: 0,
     deletes: 0,
@@ -124,6 +131,11 @@ export async function reconcile(
     }
     summary.projects++;
     const harborTags = new Map<string, Set<string>>();
+    // Deletions judge by what Harbor has, filtered out or not: a repository left out below is not read, so kept.
+    const listedRepositories = new Set(repositories);
+    const rules = rulesFor(ctx.filters, project);
+    const selected = (rule: string | undefined) => (rule ? (summary.filtered++, false) : true);
+    repositories = repositories.filter((repository) => selected(repositoryFilteredBy(rules, repository)));
     // The listings of the next few repositories are asked while one is compared: on SWR the sweep is listings only,
     // so waiting for each in turn would be most of its time. Comparisons and jobs keep the repositories' order.
     const listings = new Map<string, Promise<HarborArtifact[]>>();
@@ -145,7 +157,9 @@ export async function reconcile(
         const artifacts = await listings.get(repository)!;
         listings.delete(repository);
         harborTags.set(repository, new Set(artifacts.flatMap((a) => a.tags)));
-        const tagged: SourceTag[] = artifacts.flatMap((artifact) => artifact.tags.map((tag) => ({ tag, artifact })));
+        const tagged: SourceTag[] = artifacts
+          .flatMap((artifact) => artifact.tags.map((tag) => ({ tag, artifact })))
+          .filter(({ tag, artifact }) => selected(filteredBy(rules, { repository, tag, labels: artifact.labels })));
         if (tagged.length === 0) continue;
         summary.repositories++;
         summary.tags += tagged.length;
@@ -233,7 +247,7 @@ export async function reconcile(
       }
     }
     if (options.deletes && !aborted()) {
-      const view = { project, namespace, repositories: new Set(repositories), tags: harborTags };
+      const view = { project, namespace, repositories: listedRepositories, tags: harborTags };
       try {
         const deletes = await queueSweepDeletes(ctx, store, view, options.destination, logs);
         summary.deletes += deletes.queued;
@@ -250,6 +264,8 @@ export async function reconcile(
   options.log.info(
     `reconcile${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued${options.deletes ? `, ${summary.deletes} delete job(s)` : ''}, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
   );
+  if (summary.filtered > 0)
+    options.log.info(`reconcile: ${summary.filtered} repositories and tags left out by filter rules, not compared`);
   return summary;
 }
 

@@ -1,8 +1,11 @@
 // Sync of one pushed artifact: ask Harbor which tags the digest carries now, and copy it under each of
 // those tags into the mapped namespace, pinned to the digest so a tag moving mid-copy cannot mix images.
 // The spec's `tags` (those the webhooks named) are not what is copied: Harbor's API answers for the digest,
-// and only the registry-only source (HarborAPI=registry, no API to ask) copies the spec's tags.
+// and only the registry-only source (HarborAPI=registry, no API to ask) copies the spec's tags. Tags the
+// project's filter rules leave out are not copied; label rules are decided here, with the artifact's labels.
 import { RunState, type ImageResult } from '../copy/index.js';
+import { rulesFor } from '../filters/rules.js';
+import { filteredBy } from '../filters/select.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
@@ -24,13 +27,23 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} is no longer in Harbor; nothing to sync`);
     return { results: [], skipped: 'the artifact was deleted from Harbor before it could be synced' };
   }
-  const tags = artifact.tags.length > 0 ? artifact.tags : [];
-  if (tags.length === 0) {
+  if (artifact.tags.length === 0) {
     logs.running.info(
       `${spec.project}/${spec.repository}@${spec.digest} has no tag; an index that refers to it carries it over`,
     );
     return { results: [], skipped: 'the artifact has no tag (a multi-arch child or a push by digest)' };
   }
+  // The labels came with the artifact: a webhook does not carry them, so label rules are decided here.
+  const rules = rulesFor(ctx.filters, spec.project);
+  let lastRule: string | undefined;
+  const tags = artifact.tags.filter((tag) => {
+    const rule = filteredBy(rules, { repository: spec.repository, tag, labels: artifact.labels });
+    if (rule)
+      logs.running.info(`${spec.project}/${spec.repository}:${tag} (${spec.digest}) not synced: skipped: ${rule}`);
+    lastRule = rule ?? lastRule;
+    return !rule;
+  });
+  if (tags.length === 0) return { results: [], skipped: `skipped: ${lastRule}` };
   const destination = `${spec.namespace}/${spec.repository}`;
   const problem = swrRepositoryProblem(destination);
   if (problem) {

@@ -1,7 +1,10 @@
 // Sync of a whole Harbor project (or some of its repositories and tags) into one namespace: list through
-// Harbor's API, copy every tag through the engine's images-in-flight limit.
+// Harbor's API, copy every tag through the engine's images-in-flight limit. What the filter rules (app.conf's
+// and the request's) leave out becomes a skipped result naming the rule, in dry runs as in real ones.
 import pLimit from 'p-limit';
-import { RunState, type ImageResult } from '../copy/index.js';
+import { ImageTally, RunState, type ImageResult } from '../copy/index.js';
+import { rulesFor } from '../filters/rules.js';
+import { filteredBy, repositoryFilteredBy } from '../filters/select.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
@@ -15,10 +18,26 @@ interface Planned {
   digest: string;
 }
 
-export async function planProject(ctx: SyncContext, spec: ProjectJobSpec): Promise<Planned[]> {
-  const repositories = (await ctx.harbor.listRepositories(spec.project)).filter(
-    (r) => !spec.repositories || spec.repositories.includes(r),
-  );
+/** A repository (all its tags) or one tag that a filter rule left out, and the rule. */
+interface Filtered {
+  repository: string;
+  tag?: string;
+  rule: string;
+}
+
+export async function planProject(
+  ctx: SyncContext,
+  spec: ProjectJobSpec,
+): Promise<{ planned: Planned[]; filtered: Filtered[] }> {
+  const rules = rulesFor(ctx.filters, spec.project, spec.filters);
+  const filtered: Filtered[] = [];
+  // A repository left out by name is not listed at all: its tags cost no request.
+  const repositories = (await ctx.harbor.listRepositories(spec.project)).filter((repository) => {
+    if (spec.repositories && !spec.repositories.includes(repository)) return false;
+    const rule = repositoryFilteredBy(rules, repository);
+    if (rule) filtered.push({ repository, rule });
+    return !rule;
+  });
   const listing = pLimit(4);
   const perRepository = await Promise.all(
     repositories.map((repository) =>
@@ -27,21 +46,63 @@ export async function planProject(ctx: SyncContext, spec: ProjectJobSpec): Promi
         return artifacts.flatMap((a) =>
           a.tags
             .filter((t) => !spec.tags || spec.tags.includes(t))
-            .map((tag) => ({ repository, tag, digest: a.digest })),
+            .flatMap((tag) => {
+              const rule = filteredBy(rules, { repository, tag, labels: a.labels });
+              if (rule) filtered.push({ repository, tag, rule });
+              return rule ? [] : [{ repository, tag, digest: a.digest }];
+            }),
         );
       }),
     ),
   );
-  return perRepository.flat();
+  return { planned: perRepository.flat(), filtered };
 }
 
+/** What a filtered image is in a job's results and a dry run's plan: skipped, with the rule that left it out. */
+function filteredResult(ctx: SyncContext, spec: ProjectJobSpec, item: Filtered): ImageResult {
+  const name = `${item.repository}${item.tag ? `:${item.tag}` : ''}`;
+  return new ImageTally().result({
+    source: `${ctx.source.host}/${spec.project}/${name}`,
+    destination: `${ctx.destination.host}/${spec.namespace}/${name}`,
+    status: 'skipped',
+    skip: 'filtered',
+    reason: `skipped: ${item.rule}`,
+    ...(spec.dryRun ? { dryRun: true } : {}),
+  });
+}
+
+/**
+ * Syncs the project; a failure of the whole sync (Harbor refusing the login, an unknown project, a namespace that
+ * cannot be made) is written to <project>-running.log before it is thrown, where the old tool told users to look.
+ */
 export async function syncProject(
   ctx: SyncContext,
   spec: ProjectJobSpec,
   progress?: SyncProgress,
 ): Promise<ImageResult[]> {
+  try {
+    return await syncPlannedProject(ctx, spec, progress);
+  } catch (error) {
+    const what = `project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
+    const logs = ctx.logs(spec.project);
+    if (ctx.signal?.aborted) logs.running.warn(`${what} stopped: ${(error as Error).message}`);
+    else logs.running.error(`${what} failed: ${(error as Error).message}`);
+    throw error;
+  }
+}
+
+async function syncPlannedProject(
+  ctx: SyncContext,
+  spec: ProjectJobSpec,
+  progress?: SyncProgress,
+): Promise<ImageResult[]> {
   const logs = ctx.logs(spec.project);
-  const plan = await planProject(ctx, spec);
+  const { planned: plan, filtered } = await planProject(ctx, spec);
+  const skipped = filtered.map((item) => filteredResult(ctx, spec, item));
+  for (const result of skipped) {
+    if (!spec.dryRun) logs.running.info(`${result.source} not synced: ${result.reason}`);
+    ctx.engine.events.emit('image-skipped', result);
+  }
   logs.running.info(
     `project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}: ${plan.length} tags${spec.dryRun ? ' (dry run)' : ''}`,
   );
@@ -102,7 +163,7 @@ export async function syncProject(
       return named;
     }),
   );
-  return results;
+  return [...skipped, ...results];
 }
 
 /**

@@ -140,3 +140,16 @@ test('QueueBackend=redis: Redis is checked with a write, its password never show
     /RedisURL must start with redis:\/\/ or rediss:\/\//,
   );
 });
+
+test("SWR's error text is quoted on the check's line: trimmed, control characters escaped", async () => {
+  nock('https://swr-api.cn-north-4.myhuaweicloud.com')
+    .get('/v2/manage/namespaces')
+    .reply(400, 'Bad Request\n<p>\u001b[2Jgone</p>\n');
+  const results = await preflight(parseConfig(raw({ NamespaceMap: 'proj:mirror' })));
+  expect(results.find((r) => r.what === 'SWR namespace mirror')).toEqual({
+    ok: false,
+    what: 'SWR namespace mirror',
+    detail:
+      'list SWR namespaces at swr-api.cn-north-4.myhuaweicloud.com failed: 400 Bad Request\\n<p>\\u001b[2Jgone</p>',
+  });
+});

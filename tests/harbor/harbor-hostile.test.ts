@@ -153,8 +153,9 @@ test('a tag that is a path (v1 tags and v2.0 artifacts) and a repository that is
       ]);
     if (path.endsWith('/artifacts'))
       return json(res, [
-        { digest, tags: [{ name: evil }, { name: 'v2' }] },
-        { digest: '../x', tags: [{ name: 'v3' }] },
+        // Labels of the wrong shape are left out: they are only ever compared with IncludeLabels patterns.
+        { digest, tags: [{ name: evil }, { name: 'v2' }], labels: [{ name: 'prod' }, { name: 42 }, null, 'qa'] },
+        { digest: '../x', tags: [{ name: 'v3' }], labels: 'prod' },
       ]);
     if (path === '/api/v2.0/projects/proj/repositories')
       return json(res, [{ name: 'proj/ok' }, { name: 'proj/../../etc' }, { name: 'proj/UPPER' }]);
@@ -166,7 +167,7 @@ test('a tag that is a path (v1 tags and v2.0 artifacts) and a repository that is
     { digest, mediaType: '', tags: ['v1'], children: [] },
   ]);
   expect(await new V2Source(client(harbor.host), undefined, warn).listArtifacts('proj', 'app')).toEqual([
-    { digest, mediaType: '', tags: ['v2'], children: [] },
+    { digest, mediaType: '', tags: ['v2'], children: [], labels: ['prod'] },
   ]);
   expect(await new V2Source(client(harbor.host), undefined, warn).listRepositories('proj')).toEqual(['ok']);
   expect(warnings.filter((w) => w.includes('evilns'))).toHaveLength(2);

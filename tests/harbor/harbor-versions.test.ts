@@ -263,7 +263,7 @@ test('a HarborAddr that answers /v2/ but no Harbor API fails the job with what t
     );
     expect((await post(sut, '/service/notifications', envelope.body, envelope.contentType)).status).toBe(200);
     const message =
-      /answers the registry API but not Harbor's REST API \(\/api\/v2\.0 or \/api\): set HarborAPI=registry to sync through the registry alone, or check HarborAddr/;
+      /does not answer as Harbor \(GET \/api\/v2\.0\/systeminfo gave 404, GET \/api\/systeminfo gave 404; it answers the registry API \/v2\/\): check HarborAddr\/HarborProtocol, or set HarborAPI=registry to sync through the registry alone/;
     const jobs = await waitForJobs(sut.url, 'team', (all) => all.some((j) => (j.error ?? '').length > 0));
     expect(jobs[0].state).not.toBe('skipped');
     expect(jobs[0].error).toMatch(message);

@@ -394,6 +394,37 @@ test('harborPages compares origins as URLs do: case of scheme and host, and a de
   expect(asked).toEqual(['/list?page=1', '/list?page=2']);
 });
 
+test("Harbor's error bodies are quoted on the failed line itself: trimmed, control characters escaped", async () => {
+  const harbor = await harborOf('2.3');
+  const proxy = await startFaultProxy(harbor.url);
+  try {
+    // Go's plain 404 (a route a proxy or an older Harbor lacks) ends with a newline; another body tries to start
+    // a line of its own and colour the terminal.
+    proxy.inject({
+      method: 'GET',
+      path: /^\/api\/v2\.0\/projects\/proj\/webhook\/policies/,
+      fault: { status: 404, body: '404 page not found\n' },
+    });
+    proxy.inject({
+      method: 'GET',
+      path: /^\/api\/v2\.0\/projects\/pub\/webhook\/policies/,
+      fault: {
+        status: 422,
+        body: '{"errors":[{"code":"UNPROCESSABLE_ENTITY","message":"bad\\r\\nunchanged  pub\\u001b[31m"}]}',
+      },
+    });
+    const run = await register(proxy.host, ['--project', 'proj', '--project', 'pub', '--url', URL_A]);
+    expect(run.code).toBe(1);
+    expect(run.stdout.split('\n')).toEqual([
+      'failed    project "proj": Harbor has no project "proj" (404): check the project name (404 page not found)',
+      'failed    project "pub": Harbor refused to list the webhook policies of it (422: bad\\r\\nunchanged  pub\\u001b[31m)',
+      '',
+    ]);
+  } finally {
+    await proxy.stop();
+  }
+});
+
 describe('no webhook policies: the registry endpoint is printed, exit 3', () => {
   test('Harbor 1.8', async () => {
     const harbor = await harborOf('1.8');
@@ -447,7 +478,9 @@ describe('no webhook policies: the registry endpoint is printed, exit 3', () => 
     try {
       const run = await register(registry.host, ['--project', 'proj', '--url', URL_A], { WebhookAuthHeader: '' });
       expect(run.code).toBe(3);
-      expect(run.stdout).toMatch(/answers no Harbor REST API, so it has no webhook policies/);
+      expect(run.stdout).toContain(
+        `HarborAddr http://${registry.host} does not answer as Harbor (GET /api/v2.0/systeminfo gave 404, GET /api/systeminfo gave 404; it answers the registry API /v2/): check HarborAddr/HarborProtocol, or set HarborAPI=registry to sync through the registry alone. Without Harbor's REST API there are no webhook policies (a plain registry's notifications do the same work): nothing was registered.`,
+      );
       expect(run.stdout).toContain(`      url: ${URL_A}\n      timeout: 3000ms`);
       expect(run.stdout).not.toContain('Authorization');
     } finally {

@@ -54,3 +54,6 @@ export function runCli(
     });
   });
 }
+
+/** A frame of a JavaScript stack trace as Node prints an uncaught error: what no command's output may hold. */
+export const STACK_FRAME = /^\s+at .+(:\d+:\d+\)?|\(node:.+\))$/m;

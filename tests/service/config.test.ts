@@ -166,7 +166,7 @@ describe('a wrong configuration', () => {
         'NamespaceMap entry "a:b:c" must be harbor_project:swr_namespace',
         'NamespaceMap entry "lonely" must be harbor_project:swr_namespace',
         'NamespaceMap names project "team-a" twice',
-        'HWSK is required when HWAuthMethod=AKSK',
+        'HWSK is required with HWAK (HWAuthMethod=AKSK)',
         'HarborProtocol must be one of http, https, got "ftp"',
         'Port must be a whole number from 1 to 65535, got "abc"',
       ]),
@@ -197,7 +197,7 @@ describe('a wrong configuration', () => {
       JobRetries: '-1',
     });
     expect(error.problems).toEqual([
-      'HWDomain is required when HWAuthMethod=Password (HWUser may be empty to act as the account itself)',
+      'HWDomain is required with HWPassword (HWAuthMethod=Password)',
       expect.stringMatching(/^RegionName "nowhere" is not a region SWR serves/),
       'JobRetries must be a whole number from 0 to 100, got "-1"',
     ]);

@@ -266,7 +266,7 @@ describe('POST /api/v1/sync', () => {
       'application/json',
       400,
       'BAD_REQUEST',
-      /unknown field\(s\) namspace; allowed: project, namespace, repositories, tags, overwrite, dryRun/,
+      /unknown field\(s\) namspace; allowed: project, namespace, repositories, tags, filters, overwrite, dryRun/,
     ],
     [
       'no project',
@@ -543,7 +543,7 @@ describe("POST /service/synchronization/namespace (the old tool's call)", () => 
       { Projectname: 'ghost', Namespace: 'ghost' },
       404,
       'PROJECT_NOT_FOUND',
-      /Harbor has no project "ghost"; check Projectname/,
+      /Harbor has no project "ghost"; check the Projectname header/,
     ],
     [
       'no Projectname',

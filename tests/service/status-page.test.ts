@@ -5,6 +5,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { SqliteJobStore } from '../../src/sqlite/store.js';
@@ -22,6 +23,10 @@ import { until } from '../harness/until.js';
 const API_TOKEN = 'status-page-token-3f9a1c7e5b';
 /** What a registry says when it refuses the manifest of proj/broken: markup that must stay text on the page. */
 const EVIL = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"><b>bold</b>';
+/** What follows it: long enough that the job's error takes several lines and folds on the page. */
+const LONG_REASON =
+  'the manifest references a layer this registry has never seen; push the layer first, or check that the ' +
+  'repository name and the digest match what was uploaded, then try again; see the registry log for details';
 const SCREENSHOT_DIR = join(tmpdir(), 'swr-harbor-sync-status-page');
 const SCREENSHOT = join(SCREENSHOT_DIR, 'status-page.png');
 const VIEWPORT = { width: 1280, height: 900 };
@@ -113,7 +118,9 @@ beforeAll(async () => {
     times: Infinity,
     fault: {
       status: 400,
-      body: JSON.stringify({ errors: [{ code: 'MANIFEST_INVALID', message: `manifest refused: ${EVIL}` }] }),
+      body: JSON.stringify({
+        errors: [{ code: 'MANIFEST_INVALID', message: `manifest refused: ${EVIL} ${LONG_REASON}` }],
+      }),
     },
   });
   const app = await pushImage(harbor.access, 'proj/app', 'v1', {
@@ -154,6 +161,7 @@ test("the jobs the page is tested with: one succeeded with bytes uploaded, one f
   expect(bytesOf(succeeded)).toBeGreaterThan(60_000);
   expect(failed).toMatchObject({ state: 'failed', attempts: 1 });
   expect(failed.error).toContain(EVIL);
+  expect(failed.error!.length).toBeGreaterThan(300);
   expect(securedJob.state).toBe('succeeded');
 });
 
@@ -319,8 +327,9 @@ describe('the page in headless chromium, no ApiToken', () => {
     const row = await cells(failed.id);
     expect(row[3]).toBe('proj/broken:v1');
     expect(row[5]).toBe('failed');
-    expect(row[8]).toBe(failed.error);
-    expect(row[8]).toContain(EVIL);
+    const full = await page.$eval(`tr[data-job-id="${failed.id}"] td.error .error-full`, (e) => e.textContent);
+    expect(full).toBe(failed.error);
+    expect(full).toContain(EVIL);
     const dom = await page.evaluate(() => ({
       scripts: document.querySelectorAll('script').length,
       inRows: document.querySelectorAll('#jobs script, #jobs img, #jobs b').length,
@@ -391,6 +400,95 @@ describe('the page in headless chromium, no ApiToken', () => {
     expect(shot.length).toBeGreaterThan(blank.length * 5);
     expect(shot.length).toBeGreaterThan(20_000);
     expect(pageErrors).toEqual([]);
+  }, 30_000);
+});
+
+/** Screenshots of the layout tests, kept for a person to look at (ignored by git). */
+const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/status-page/', import.meta.url));
+
+describe.each([
+  { device: 'desktop', viewport: { width: 1280, height: 900 } },
+  { device: 'phone', viewport: { width: 390, height: 844 } },
+])('the layout on a $device ($viewport.width x $viewport.height)', ({ device, viewport }) => {
+  let browser: LaunchedBrowser;
+  let page: Page;
+  // A function: the jobs exist only once the file's beforeAll has run.
+  const errorCell = () => `tr[data-job-id="${failed.id}"] td.error`;
+
+  beforeAll(async () => {
+    browser = await launchChromium({ viewport });
+    page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    expect((await page.goto(`${open.url}/`))?.status()).toBe(200);
+    await page.waitForSelector(`tr[data-job-id="${failed.id}"]`, { timeout: 15_000 });
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, `${device}.png`), fullPage: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  test("the throughput chart and its bars span at least 95% of the card's inner width", async () => {
+    const box = await page.evaluate(() => {
+      const card = document.getElementById('throughput')!;
+      const style = getComputedStyle(card);
+      const rects = [...document.querySelectorAll('#chart rect')].map((r) => r.getBoundingClientRect());
+      return {
+        inner: card.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight),
+        chart: document.getElementById('chart')!.getBoundingClientRect().width,
+        bars: Math.max(...rects.map((r) => r.right)) - Math.min(...rects.map((r) => r.left)),
+        count: rects.length,
+      };
+    });
+    expect(box.count).toBe(12);
+    expect(box.inner).toBeGreaterThan(viewport.width / 2);
+    expect(box.chart / box.inner).toBeGreaterThanOrEqual(0.95);
+    expect(box.bars / box.inner).toBeGreaterThanOrEqual(0.95);
+  });
+
+  test('nothing scrolls sideways: the page, every section and every job row fit the viewport', async () => {
+    const layout = await page.evaluate(() => ({
+      innerWidth: window.innerWidth,
+      scrollWidth: document.scrollingElement!.scrollWidth,
+      overflowing: [...document.querySelectorAll('section, #jobs tr, #jobs td')]
+        .filter((e) => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map((e) => `${e.tagName} ${e.className} ${(e.textContent ?? '').slice(0, 40)}`),
+    }));
+    expect(layout.scrollWidth).toBeLessThanOrEqual(layout.innerWidth);
+    expect(layout.overflowing).toEqual([]);
+  });
+
+  test('a long error folds to its start, opens whole from its row, and stays open across refreshes', async () => {
+    const error = failed.error!;
+    const folded = await page.$eval(errorCell(), (td) => ({
+      preview: td.querySelector('summary .preview')?.textContent,
+      open: td.querySelector('details')?.open,
+      fullShown: td.querySelector('.error-full')?.checkVisibility(),
+    }));
+    expect(folded).toEqual({ preview: `${error.slice(0, 120)}\u2026`, open: false, fullShown: false });
+
+    await page.click(`${errorCell()} summary`);
+    const full = page.locator(`${errorCell()} .error-full`);
+    await full.scrollIntoViewIfNeeded();
+    const shown = await full.evaluate((e) => {
+      const r = e.getBoundingClientRect();
+      const atCentre = document.elementFromPoint(r.left + r.width / 2, r.top + Math.min(r.height / 2, 10));
+      return {
+        text: e.textContent,
+        inside: r.left >= 0 && r.right <= window.innerWidth && r.height > 0,
+        clipped: e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1,
+        visible: atCentre !== null && e.contains(atCentre),
+        lines: Math.round(r.height / parseFloat(getComputedStyle(e).lineHeight)),
+      };
+    });
+    expect(shown).toMatchObject({ text: error, inside: true, clipped: false, visible: true });
+    expect(shown.lines).toBeGreaterThanOrEqual(3);
+    await page.screenshot({ path: join(ARTIFACTS, `${device}-error-open.png`), fullPage: true });
+
+    // The page redraws its rows every 5 s; what the reader opened stays open.
+    const polls = Number(await page.$eval('body', (b) => (b as HTMLElement).dataset.polls));
+    await page.waitForFunction((n) => Number(document.body.dataset.polls) > n, polls, { timeout: 15_000 });
+    expect(await page.$eval(`${errorCell()} details`, (d) => (d as HTMLDetailsElement).open)).toBe(true);
   }, 30_000);
 });
 

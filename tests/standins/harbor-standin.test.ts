@@ -313,6 +313,46 @@ describe('artifacts API', () => {
     expect(noRepo.status).toBe(404);
   });
 
+  test("labels, as Harbor's swagger Label, only with with_label=true; null when there are none", async () => {
+    const path = `/api/v2.0/projects/proj/repositories/app/artifacts`;
+    // Made and put on the artifact through Harbor's label API, admin only.
+    const json = { ...ADMIN, 'content-type': 'application/json' };
+    const label = Buffer.from(JSON.stringify({ name: 'prod', scope: 'g' }));
+    expect((await send('POST', '/api/v2.0/labels', { 'content-type': 'application/json' }, label)).status).toBe(401);
+    const created = await send('POST', '/api/v2.0/labels', json, label);
+    expect(created.status).toBe(201);
+    expect((await send('POST', '/api/v2.0/labels', json, label)).status).toBe(409);
+    const id = Number(/\/api\/v2\.0\/labels\/(\d+)$/.exec(created.header('location'))![1]);
+    const byId = Buffer.from(JSON.stringify({ id }));
+    expect((await send('POST', `${path}/${app.digest}/labels`, json, byId)).status).toBe(200);
+    expect((await send('POST', `${path}/${app.digest}/labels`, json, byId)).status).toBe(409);
+    const unknown = Buffer.from(JSON.stringify({ id: 999 }));
+    expect((await send('POST', `${path}/${app.digest}/labels`, json, unknown)).status).toBe(404);
+
+    const [labelled] = (await send('GET', `${path}?with_label=true`, ADMIN)).json();
+    expect(labelled.labels).toEqual([
+      {
+        color: '',
+        creation_time: expect.any(String),
+        description: '',
+        id: expect.any(Number),
+        name: 'prod',
+        project_id: 0,
+        scope: 'g',
+        update_time: expect.any(String),
+      },
+    ]);
+    const one = (await send('GET', `${path}/${app.digest}?with_label=true`, ADMIN)).json();
+    expect(one.labels.map((l: { name: string }) => l.name)).toEqual(['prod']);
+    // swagger's default for with_label is false: then Harbor leaves the field null.
+    expect((await send('GET', path, ADMIN)).json()[0].labels).toBeNull();
+    const svc = await pushImage(harbor.access, 'proj/unlabelled', '1.0', { format: 'oci', layers: [LAYER] });
+    const [none] = (
+      await send('GET', `/api/v2.0/projects/proj/repositories/unlabelled/artifacts?with_label=true`, ADMIN)
+    ).json();
+    expect(none).toMatchObject({ digest: svc.digest, labels: null });
+  });
+
   test('a repository name with a slash must be encoded twice', async () => {
     const svc = await pushImage(harbor.access, 'proj/team/svc', '1.0', { format: 'oci', layers: [LAYER] });
     const twice = await send('GET', '/api/v2.0/projects/proj/repositories/team%252Fsvc/artifacts', ADMIN);

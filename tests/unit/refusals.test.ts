@@ -11,6 +11,7 @@ const ANSWERS: Array<[RefusalReason, number, string]> = [
   ['harbor-credentials', 401, 'HARBOR_CREDENTIALS'],
   ['project-not-found', 404, 'PROJECT_NOT_FOUND'],
   ['harbor-unreachable', 502, 'HARBOR_UNREACHABLE'],
+  ['not-harbor', 502, 'NOT_HARBOR'],
   ['harbor-error', 502, 'HARBOR_ERROR'],
   ['huawei-credentials', 401, 'HUAWEI_CREDENTIALS'],
   ['huawei-credentials-unchecked', 502, 'HUAWEI_CREDENTIALS'],

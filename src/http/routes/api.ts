@@ -5,10 +5,11 @@ import { requestProjectSync } from '../../service/sync-requests.js';
 import type { SyncService } from '../../service/sync-service.js';
 import { requireApiToken } from '../auth.js';
 import { HttpError, badRequest, storeUnavailable } from '../errors.js';
+import { optionalFilters } from '../filter-fields.js';
 import { namespaceName, optionalBoolean, optionalNames, projectName, requireUtf8 } from '../validate.js';
 
 const STATES: JobState[] = ['queued', 'running', 'succeeded', 'failed', 'skipped'];
-const SYNC_FIELDS = new Set(['project', 'namespace', 'repositories', 'tags', 'overwrite', 'dryRun']);
+const SYNC_FIELDS = new Set(['project', 'namespace', 'repositories', 'tags', 'filters', 'overwrite', 'dryRun']);
 
 export function apiRoutes(service: SyncService): Router {
   const router = Router();
@@ -19,7 +20,7 @@ export function apiRoutes(service: SyncService): Router {
       const body = req.body as Record<string, unknown> | undefined;
       if (!body || typeof body !== 'object' || Array.isArray(body))
         throw badRequest(
-          'send a JSON object: {"project": "...", "namespace"?, "repositories"?, "tags"?, "overwrite"?, "dryRun"?}',
+          'send a JSON object: {"project": "...", "namespace"?, "repositories"?, "tags"?, "filters"?, "overwrite"?, "dryRun"?}',
         );
       const unknown = Object.keys(body).filter((k) => !SYNC_FIELDS.has(k));
       if (unknown.length > 0)
@@ -38,6 +39,7 @@ export function apiRoutes(service: SyncService): Router {
         namespace,
         repositories: optionalNames(body.repositories, 'repositories', 'repository'),
         tags: optionalNames(body.tags, 'tags', 'tag'),
+        filters: optionalFilters(body.filters),
         overwrite: optionalBoolean(body.overwrite, 'overwrite'),
         dryRun: optionalBoolean(body.dryRun, 'dryRun'),
       };

@@ -1,6 +1,8 @@
-// Owns the status page's markup, style and script. It lives in a string so that the compiled output is all
+// Owns the status page's markup and script (the style is page-style.ts). It lives in a string so that the compiled output is all
 // there is to deploy; the script only ever puts data into the DOM as text (job errors and repository names
 // come from registries and webhooks), and runs under a CSP nonce instead of 'unsafe-inline'.
+
+import { STYLE } from './page-style.js';
 
 /** How often the page asks for fresh data. */
 export const POLL_MS = 5000;
@@ -15,43 +17,7 @@ export function statusPage(nonce: string): string {
 <title>swr-harbor-sync status</title>
 <link rel="icon" href="data:,">
 <style nonce="${nonce}">
-  :root { color-scheme: light; --fg: #1d2430; --muted: #5d6878; --line: #dde2ea; --bg: #f5f7fa; --card: #fff;
-    --queued: #6b7280; --running: #2563eb; --succeeded: #15803d; --failed: #b91c1c; --skipped: #b45309; }
-  * { box-sizing: border-box; }
-  body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: var(--fg); background: var(--bg); }
-  header { display: flex; align-items: baseline; gap: 16px; padding: 14px 24px; background: #17324d; color: #fff; }
-  header h1 { margin: 0; font-size: 18px; font-weight: 600; }
-  header .meta { color: #c9d6e3; font-size: 13px; }
-  main { padding: 16px 24px 32px; max-width: 1400px; }
-  section { background: var(--card); border: 1px solid var(--line); border-radius: 6px; padding: 14px 16px; margin-bottom: 16px; }
-  h2 { margin: 0 0 10px; font-size: 15px; font-weight: 600; }
-  #problem { display: none; background: #fdecec; color: var(--failed); border: 1px solid #f3b4b4; border-radius: 6px; padding: 10px 14px; margin-bottom: 16px; }
-  #problem.shown { display: block; }
-  .counts { display: flex; flex-wrap: wrap; gap: 12px; }
-  .count { min-width: 120px; padding: 8px 12px; border: 1px solid var(--line); border-left: 4px solid var(--queued); border-radius: 4px; }
-  .count .n { display: block; font-size: 22px; font-weight: 600; }
-  .count .label { color: var(--muted); }
-  .count.running { border-left-color: var(--running); } .count.succeeded { border-left-color: var(--succeeded); }
-  .count.failed { border-left-color: var(--failed); } .count.skipped { border-left-color: var(--skipped); }
-  #throughput-total { margin: 0 0 8px; }
-  #chart { width: 100%; max-width: 900px; height: 180px; display: block; }
-  #chart .bar { fill: #3b82c4; } #chart .bar.empty { fill: #e5e9ef; }
-  #chart text { font-size: 11px; fill: var(--muted); } #chart .value { fill: var(--fg); }
-  #chart .axis { stroke: var(--line); }
-  table { width: 100%; border-collapse: collapse; }
-  th, td { text-align: left; vertical-align: top; padding: 6px 8px; border-bottom: 1px solid var(--line); }
-  th { font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .03em; }
-  tbody tr:nth-child(even) { background: #fafbfc; }
-  td.mono, .mono { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; }
-  td.num { text-align: right; white-space: nowrap; }
-  td.error { color: var(--failed); white-space: pre-wrap; overflow-wrap: anywhere; max-width: 520px; }
-  td.source { overflow-wrap: break-word; max-width: 320px; }
-  .small { color: var(--muted); font-size: 12px; }
-  .state { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-size: 12px; font-weight: 600; background: var(--queued); }
-  .state.running { background: var(--running); } .state.succeeded { background: var(--succeeded); }
-  .state.failed { background: var(--failed); } .state.skipped { background: var(--skipped); }
-  progress { width: 110px; height: 10px; vertical-align: middle; }
-  #empty { color: var(--muted); }
+${STYLE}
 </style>
 </head>
 <body>
@@ -66,7 +32,7 @@ export function statusPage(nonce: string): string {
 </section>
 <section>
   <h2>Recent jobs</h2>
-  <table>
+  <table id="jobs-table">
     <thead><tr><th>Created</th><th>Job</th><th>Kind</th><th>Source</th><th>Destination</th><th>State</th><th>Progress</th><th>Attempts</th><th>Error</th></tr></thead>
     <tbody id="jobs"></tbody>
   </table>
@@ -157,7 +123,9 @@ const SCRIPT = `(function () {
     total.textContent = t.total.images + ' image(s) copied, ' + bytes(t.total.bytes) + ' uploaded by ' + t.total.jobs + ' finished job(s)' +
       (t.total.failedImages ? ', ' + t.total.failedImages + ' image(s) failed' : '') + ' since ' + clock(new Date(t.since), false);
     var chart = document.getElementById('chart');
-    var W = 900, H = 180, top = 18, bottom = 22, left = 4;
+    // Drawn in CSS pixels at the width the card gives the chart, so bars fill it and text keeps its size.
+    var W = Math.max(200, Math.floor(chart.getBoundingClientRect().width) || 900), H = 180, top = 18, bottom = 22, left = 4;
+    chart.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     var n = t.buckets.length, slot = (W - left) / n, max = 0;
     t.buckets.forEach(function (b) { if (b.bytes > max) max = b.bytes; });
     var parts = [svg('line', { x1: left, y1: H - bottom + 0.5, x2: W, y2: H - bottom + 0.5, 'class': 'axis' })];
@@ -168,14 +136,44 @@ const SCRIPT = `(function () {
       var rect = svg('rect', { x: x, y: H - bottom - Math.max(h, 1), width: w, height: Math.max(h, 1), 'class': h > 0 ? 'bar' : 'bar empty' });
       rect.appendChild(svg('title', {}, clock(start) + '-' + clock(end) + ': ' + b.images + ' image(s), ' + bytes(b.bytes) + ', ' + b.jobs + ' job(s)'));
       parts.push(rect);
-      if (b.bytes > 0) parts.push(svg('text', { x: x + w / 2, y: H - bottom - h - 4, 'text-anchor': 'middle', 'class': 'value' }, bytes(b.bytes)));
-      if (i % 3 === 0 || i === n - 1) parts.push(svg('text', { x: x + w / 2, y: H - 6, 'text-anchor': 'middle' }, clock(start)));
+      if (b.bytes > 0 && slot >= 48) parts.push(svg('text', { x: x + w / 2, y: H - bottom - h - 4, 'text-anchor': 'middle', 'class': 'value' }, bytes(b.bytes)));
+      // The last label ends at the chart's edge rather than being cut by it.
+      if (i === n - 1) parts.push(svg('text', { x: x + w, y: H - 6, 'text-anchor': 'end' }, clock(start)));
+      else if (i % 3 === 0) parts.push(svg('text', { x: x + w / 2, y: H - 6, 'text-anchor': 'middle' }, clock(start)));
     });
     chart.replaceChildren.apply(chart, parts);
   }
 
+  function cell(label, className, text) {
+    var td = el('td', className, text);
+    td.dataset.label = label;
+    return td;
+  }
+
+  // A long error folds to its start; the whole text is one click away, and stays open across refreshes.
+  var PREVIEW = 120;
+  var openErrors = {};
+  function errorCell(job) {
+    var td = cell('Error', 'error');
+    var error = job.error || '';
+    if (error.length <= PREVIEW) {
+      if (error) td.appendChild(el('div', 'error-full', error));
+      return td;
+    }
+    var details = el('details');
+    var summary = el('summary');
+    summary.appendChild(el('span', 'preview', error.slice(0, PREVIEW) + '\u2026'));
+    summary.appendChild(el('span', 'collapse', 'hide the full error'));
+    details.appendChild(summary);
+    details.appendChild(el('div', 'error-full', error));
+    details.open = openErrors[job.id] === true;
+    details.addEventListener('toggle', function () { openErrors[job.id] = details.open; });
+    td.appendChild(details);
+    return td;
+  }
+
   function progressCell(job) {
-    var td = el('td', 'num');
+    var td = cell('Progress', 'num');
     var p = job.progress || { imagesDone: 0, imagesTotal: 0, bytesUploaded: 0 };
     if (job.state === 'running' && p.imagesTotal > 0) {
       var bar = el('progress');
@@ -199,27 +197,29 @@ const SCRIPT = `(function () {
     var tr = el('tr');
     tr.dataset.jobId = job.id;
     tr.dataset.state = job.state;
-    var created = el('td', 'mono', when(job.createdAt));
+    var created = cell('Created', 'mono', when(job.createdAt));
     created.title = job.createdAt + (job.finishedAt ? ', finished ' + job.finishedAt : '');
     tr.appendChild(created);
-    var id = el('td', 'mono', String(job.id).slice(0, 8));
+    var id = cell('Job', 'mono', String(job.id).slice(0, 8));
     id.title = job.id;
     tr.appendChild(id);
-    tr.appendChild(el('td', null, job.kind));
-    tr.appendChild(el('td', 'source', source(job)));
-    tr.appendChild(el('td', 'source', destination(job)));
-    var stateCell = el('td');
+    tr.appendChild(cell('Kind', null, job.kind));
+    tr.appendChild(cell('Source', 'source', source(job)));
+    tr.appendChild(cell('Destination', 'source', destination(job)));
+    var stateCell = cell('State');
     stateCell.appendChild(el('span', 'state ' + stateOf(job.state), job.state));
     if (job.state === 'queued' && job.error) stateCell.appendChild(el('div', 'small', 'retry at ' + when(job.notBefore)));
     tr.appendChild(stateCell);
     tr.appendChild(progressCell(job));
-    tr.appendChild(el('td', 'num', job.attempts));
-    tr.appendChild(el('td', 'error', job.error || ''));
+    tr.appendChild(cell('Attempts', 'num', job.attempts));
+    tr.appendChild(errorCell(job));
     return tr;
   }
 
+  var lastThroughput = null;
   function render(data) {
     renderCounts(data);
+    lastThroughput = data.throughput;
     renderThroughput(data.throughput);
     var body = document.getElementById('jobs');
     body.replaceChildren.apply(body, data.jobs.map(row));
@@ -248,5 +248,6 @@ const SCRIPT = `(function () {
         setTimeout(poll, POLL_MS);
       });
   }
+  window.addEventListener('resize', function () { if (lastThroughput) renderThroughput(lastThroughput); });
   poll();
 })();`;

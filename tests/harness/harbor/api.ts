@@ -8,6 +8,7 @@ import type { Backing } from './backing.js';
 import { sendError, sendJson } from './http.js';
 import { pagingHeaders, parsePage, slicePage, type Page } from './paging.js';
 import type { HarborState, Project } from './state.js';
+import { addArtifactLabel, createLabel } from './labels.js';
 import { handleWebhookPolicies } from './webhook-policies.js';
 
 export interface ApiContext {
@@ -201,10 +202,16 @@ function withTag(c: Call): boolean {
   return c.params.get('with_tag') !== 'false';
 }
 
+/** go-swagger's boolean query binding: true only when asked (the default is false). */
+function withLabel(c: Call): boolean {
+  return c.params.get('with_label') === 'true';
+}
+
 async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void> {
   const method = c.req.method ?? 'GET';
   const [top, p, sub, r, leaf, ref, tail, ...extra] = segments;
   const get = method === 'GET';
+  if (top === 'labels' && p === undefined && method === 'POST') return createLabel(c.res, c.caller, ctx.state, c.body);
   if (top !== 'projects' || extra.length > 0) return notFound(c.res, `path ${c.rawPath} was not found`);
   if (p === undefined) {
     if (method === 'HEAD') {
@@ -236,6 +243,13 @@ async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void
     if (leaf === 'artifacts' && method === 'DELETE' && ref !== undefined && tail === undefined) {
       return deleteArtifact(c, ctx, p, name, ref);
     }
+    if (leaf === 'artifacts' && method === 'POST' && ref !== undefined && tail === 'labels') {
+      return withRepository(c, ctx, p, name, async (_project, repo, records) => {
+        const found = findArtifact(records, ref);
+        if (!found) return notFound(c.res, `artifact ${repo}@${ref} not found`);
+        addArtifactLabel(c.res, c.caller, ctx.state, { repo, digest: found.digest }, c.body);
+      });
+    }
     if (leaf === 'artifacts' && get) {
       return withRepository(c, ctx, p, name, async (project, repo, records) => {
         const render = {
@@ -245,6 +259,7 @@ async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void
           repo,
           records,
           withTag: withTag(c),
+          withLabel: withLabel(c),
         };
         if (ref === undefined) {
           const page = paged(c);

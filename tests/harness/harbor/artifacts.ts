@@ -1,7 +1,7 @@
 // Owns deriving Harbor "artifacts" of one repository from the backing registry (tags grouped by
 // digest, plus manifests seen pushed through the front) and rendering them as Harbor's JSON.
 import type { Backing, Manifest } from './backing.js';
-import type { HarborState } from './state.js';
+import type { HarborState, LabelRecord } from './state.js';
 
 const INDEX_TYPES = [
   'application/vnd.oci.image.index.v1+json',
@@ -144,6 +144,22 @@ export interface RenderContext {
   repo: string; // with the project
   records: Map<string, ArtifactRecord>;
   withTag: boolean;
+  /** `with_label=true`: swagger's default is false, and then Harbor leaves `labels` null. */
+  withLabel?: boolean;
+}
+
+/** Swagger's `Label`, as Harbor's label manager answers it. */
+function labelJson(label: LabelRecord): object {
+  return {
+    color: '',
+    creation_time: label.creationTime,
+    description: '',
+    id: label.id,
+    name: label.name,
+    project_id: label.projectId,
+    scope: label.scope,
+    update_time: label.creationTime,
+  };
 }
 
 export function tagJson(ctx: Pick<RenderContext, 'state' | 'repo'>, rec: ArtifactRecord): object[] {
@@ -213,7 +229,11 @@ export async function artifactJson(ctx: RenderContext, rec: ArtifactRecord): Pro
     extra_attrs: extraAttrs,
     icon: '',
     id,
-    labels: null,
+    // ToSwagger appends to a nil slice: an artifact without labels answers null even with with_label=true.
+    labels:
+      ctx.withLabel && state.labelsOf(repo, rec.digest).length > 0
+        ? state.labelsOf(repo, rec.digest).map(labelJson)
+        : null,
     // An index has no config, so Harbor uses the index's own media type for both.
     manifest_media_type: m.mediaType,
     media_type: index ? m.mediaType : (m.json.config?.mediaType ?? m.mediaType),

@@ -78,6 +78,8 @@ export interface HarborRequest {
   method: string;
   path: string;
   status: number;
+  /** The caller's User-Agent header, as Harbor's access log shows it. */
+  userAgent?: string;
 }
 
 export interface HarborStandIn {
@@ -88,6 +90,11 @@ export interface HarborStandIn {
   addProject(name: string, isPublic: boolean): void;
   /** Harbor's "add tag" API: tags an existing manifest in the registry and fires no webhook. */
   addTag(repo: string, digest: string, tag: string): Promise<void>;
+  /**
+   * Harbor's labels: makes the global label `name` if there is none (POST /labels, scope g) and puts it on the
+   * artifact (POST .../artifacts/{digest}/labels); fires no webhook, as Harbor does not for labels.
+   */
+  addLabel(repo: string, digest: string, name: string): void;
   requests: HarborRequest[];
   webhookPayload(kind: 'default' | 'cloudevents', event: PushEvent): { body: string; contentType: string };
   /** The stored webhook policies of a project (all projects when omitted), as the API answers them. */
@@ -208,7 +215,12 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   };
 
   const server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
-    const entry: HarborRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0 };
+    const entry: HarborRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      status: 0,
+      userAgent: req.headers['user-agent'],
+    };
     requests.push(entry);
     // The status that reached the wire, whatever path answered.
     res.on('finish', () => {
@@ -250,6 +262,14 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
       if (!state.project(projectOf(repo))) throw new Error(`addTag: project of ${repo} not found`);
       await backing.tagManifest(repo, digest, tag);
       state.tagTimes.set(`${repo}:${tag}`, new Date().toISOString());
+    },
+    addLabel: (repo, digest, name) => {
+      if (!state.project(projectOf(repo))) throw new Error(`addLabel: project of ${repo} not found`);
+      const key = `${repo}@${digest}`;
+      const id = state.globalLabel(name).id;
+      const ids = state.artifactLabels.get(key) ?? [];
+      // Harbor answers 409 for a label already on the artifact; the helper just keeps one.
+      if (!ids.includes(id)) state.artifactLabels.set(key, [...ids, id]);
     },
     requests,
     webhookPayload: (kind, event) => payload(kind, event),

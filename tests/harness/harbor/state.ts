@@ -38,6 +38,15 @@ export interface WebhookPolicyRecord {
   updateTime: string;
 }
 
+/** A label (Harbor's harbor_label row): global (`g`, project_id 0) or a project's own (`p`). */
+export interface LabelRecord {
+  id: number;
+  name: string;
+  scope: 'g' | 'p';
+  projectId: number;
+  creationTime: string;
+}
+
 export class HarborState {
   readonly projects: Project[] = [];
   /** The only user, who owns every project. */
@@ -52,6 +61,27 @@ export class HarborState {
   /** Every project's webhook policies, in creation order; names are unique per project. */
   readonly webhookPolicies: WebhookPolicyRecord[] = [];
   private policyIds = 0;
+  readonly labels: LabelRecord[] = [];
+  /** `repo@digest` -> ids of the labels put on that artifact (Harbor's label_reference rows), in that order. */
+  readonly artifactLabels = new Map<string, number[]>();
+
+  /** A new label; undefined when its scope (global, or the project's) already has one of that name. */
+  createLabel(name: string, scope: 'g' | 'p', projectId: number): LabelRecord | undefined {
+    if (this.labels.some((l) => l.name === name && l.scope === scope && l.projectId === projectId)) return undefined;
+    const label = { id: this.labels.length + 1, name, scope, projectId, creationTime: new Date().toISOString() };
+    this.labels.push(label);
+    return label;
+  }
+
+  /** A global label by name, made the first time it is asked for (Harbor's POST /labels with scope g). */
+  globalLabel(name: string): LabelRecord {
+    return this.labels.find((l) => l.scope === 'g' && l.name === name) ?? this.createLabel(name, 'g', 0)!;
+  }
+
+  /** The labels of an artifact, in the order they were added. */
+  labelsOf(repo: string, digest: string): LabelRecord[] {
+    return (this.artifactLabels.get(`${repo}@${digest}`) ?? []).map((id) => this.labels.find((l) => l.id === id)!);
+  }
 
   addProject(name: string, isPublic: boolean): Project {
     if (this.project(name)) throw new Error(`project ${name} already exists`);

@@ -39,6 +39,8 @@ export interface SwrRequest {
   method: string;
   path: string;
   status: number;
+  /** The caller's User-Agent header, as SWR's access log shows it. */
+  userAgent?: string;
 }
 
 export interface SwrStandIn {
@@ -87,7 +89,12 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
   const requests: SwrRequest[] = [];
 
   const server = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
-    const entry: SwrRequest = { method: req.method ?? 'GET', path: req.url ?? '/', status: 0 };
+    const entry: SwrRequest = {
+      method: req.method ?? 'GET',
+      path: req.url ?? '/',
+      status: 0,
+      userAgent: req.headers['user-agent'],
+    };
     requests.push(entry);
     // The status that reached the wire, whatever path answered.
     res.on('finish', () => {
