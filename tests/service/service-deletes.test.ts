@@ -130,6 +130,14 @@ describe('each delete event format deletes the tags the service wrote for that d
     const success = await log('proj-success.log');
     for (const tag of ['v1', 'stable'])
       expect(success).toContain(`deleted ${harbor.host}/proj/app:${tag} -> ${dst.host}/mirror/app:${tag} ${digest}`);
+    // Visible as copies are: the metrics and the status page's data.
+    const metrics = await (await fetch(`${sut.url}/metrics`)).text();
+    expect(metrics).toMatch(/^swr_harbor_sync_tags_deleted_total\{outcome="deleted"\} 2$/m);
+    expect(metrics).toMatch(/^swr_harbor_sync_job_duration_seconds_count\{kind="delete",outcome="succeeded"\} 1$/m);
+    const status = (await (await fetch(`${sut.url}/api/v1/status`)).json()) as {
+      jobs: Array<{ id: string; images: Record<string, number> }>;
+    };
+    expect(status.jobs.find((j) => j.id === job.id)?.images).toMatchObject({ deleted: 2 });
   });
 
   test('Harbor 2.x harbor.artifact.deleted (CloudEvents)', async () => {
