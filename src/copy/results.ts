@@ -9,7 +9,7 @@ export type ImageStatus = 'copied' | 'skipped' | 'failed' | 'deleted';
  * or the Docker conversion of it; its tag points elsewhere and overwrite is off; a dry run planned a copy; or a
  * replication filter of the caller's left the image out.
  */
-export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned' | 'filtered';
+export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned' | 'planned-delete' | 'filtered';
 
 export interface ImageResult {
   source: string;

@@ -131,6 +131,7 @@ export function buildContext(
       : undefined,
     logs: (project) => logs.project(project),
     written: hooks.written,
+    deletesInSweep: config.deletes.inSweep,
     deleteTag: credentials.management
       ? (namespace, repository, tag) => credentials.management!.deleteTag(namespace, repository, tag)
       : undefined,

@@ -28,6 +28,8 @@ export interface SyncContext {
   logs(project: string): ProjectLogs;
   /** The record of tags the service wrote at its destinations; without it nothing is recorded or deleted. */
   written?: WrittenTags;
+  /** ReconcileDeletes: dry runs list the written tags Harbor no longer has, which the sweep deletes. */
+  deletesInSweep?: boolean;
   /**
    * Deletes one tag at the destination (SWR's management API). Without it a deletion goes through the
    * registry's manifest DELETE, which removes every tag on the digest.

@@ -1,8 +1,10 @@
 // The sweep's deletions (ReconcileDeletes=true): tags the service wrote for a project that Harbor no longer
-// has become delete jobs, one per (repository, source digest), through the same delete job as Harbor's events.
-// Only repositories whose Harbor listing was read are judged: one that could not be listed keeps its tags.
+// has become delete jobs, one per (repository, source digest), through the same delete job as Harbor's events;
+// dry runs list the same tags. Only repositories whose Harbor listing was read are judged: one that could not
+// be listed keeps its tags.
 import type { JobQueue } from '../jobs/queue.js';
 import type { DeleteJobSpec } from '../jobs/types.js';
+import type { WrittenTag, WrittenTags } from '../jobs/written-tags.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import type { SyncContext } from './context.js';
 import { deleteJobKey } from './job-keys.js';
@@ -16,6 +18,31 @@ export interface HarborView {
   tags: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
+/** Tags the service wrote that Harbor no longer has, by (repository without the namespace, source digest). */
+export interface Gone {
+  repository: string;
+  digest: string;
+  tags: WrittenTag[];
+}
+
+export async function goneFromHarbor(written: WrittenTags, host: string, harbor: HarborView): Promise<Gone[]> {
+  const prefix = `${harbor.namespace}/`;
+  const gone = new Map<string, Gone>();
+  for (const tag of await written.inNamespace(host, harbor.namespace)) {
+    if (tag.project !== harbor.project || !tag.repository.startsWith(prefix)) continue;
+    const repository = tag.repository.slice(prefix.length);
+    const tags = harbor.tags.get(repository);
+    // Listed by Harbor but not read (a failure, a filter, or the sweep stopping): unknown, so kept.
+    if (!tags && harbor.repositories.has(repository)) continue;
+    if (tags?.has(tag.tag)) continue;
+    const key = `${repository}@${tag.sourceDigest}`;
+    const entry = gone.get(key) ?? { repository, digest: tag.sourceDigest, tags: [] };
+    entry.tags.push(tag);
+    gone.set(key, entry);
+  }
+  return [...gone.values()];
+}
+
 /** Delete jobs queued (or joined) for the project; each is logged in its running log. */
 export async function queueSweepDeletes(
   ctx: SyncContext,
@@ -26,21 +53,9 @@ export async function queueSweepDeletes(
 ): Promise<{ queued: number; merged: number }> {
   const counts = { queued: 0, merged: 0 };
   if (!ctx.written) return counts;
-  const prefix = `${harbor.namespace}/`;
-  const gone = new Map<string, { repository: string; digest: string; tags: string[] }>();
-  for (const written of await ctx.written.inNamespace(ctx.destination.host, harbor.namespace)) {
-    if (written.project !== harbor.project || !written.repository.startsWith(prefix)) continue;
-    const repository = written.repository.slice(prefix.length);
-    const tags = harbor.tags.get(repository);
-    // Listed by Harbor but not read (a failure, or the sweep stopping): unknown, so kept.
-    if (!tags && harbor.repositories.has(repository)) continue;
-    if (tags?.has(written.tag)) continue;
-    const key = `${repository}@${written.sourceDigest}`;
-    const entry = gone.get(key) ?? { repository, digest: written.sourceDigest, tags: [] };
-    entry.tags.push(written.tag);
-    gone.set(key, entry);
-  }
-  for (const { repository, digest, tags } of gone.values()) {
+  for (const gone of await goneFromHarbor(ctx.written, ctx.destination.host, harbor)) {
+    const { repository, digest } = gone;
+    const tags = gone.tags.map((t) => t.tag);
     const spec: DeleteJobSpec = {
       kind: 'delete',
       project: harbor.project,

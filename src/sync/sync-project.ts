@@ -11,6 +11,7 @@ import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 import { recordWritten } from './written.js';
+import { plannedDeletions } from './dry-run-deletes.js';
 
 interface Planned {
   repository: string;
@@ -163,7 +164,9 @@ async function syncPlannedProject(
       return named;
     }),
   );
-  return [...skipped, ...results];
+  const deletions = spec.dryRun ? await plannedDeletions(ctx, spec) : [];
+  for (const result of deletions) ctx.engine.events.emit('image-skipped', result);
+  return [...skipped, ...results, ...deletions];
 }
 
 /**

@@ -3,7 +3,7 @@
 // Harbor 2.x does: the tags the service wrote go, tags it did not write stay (with a warning), a registry that
 // refuses deletes gets a clear error, the sweep deletes what Harbor lost without an event, and with both keys off
 // nothing is deleted.
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Job } from '../../src/jobs/types.js';
@@ -13,9 +13,10 @@ import { call, describe as describeReply } from '../harness/registry-http.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { jobsOf, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { runCli } from '../harness/cli.js';
 
 const ADMIN = { authorization: `Basic ${Buffer.from('admin:Harbor12345').toString('base64')}` };
-const MAPPED = 'proj:mirror;cloud:cloud-ns;reg:reg-ns;swept:swept-ns;off:off-ns';
+const MAPPED = 'proj:mirror;cloud:cloud-ns;reg:reg-ns;swept:swept-ns;dry:dry-ns;off:off-ns';
 const DELETES = { SyncDeletes: 'true', ReconcileDeletes: 'true', ReconcileInterval: '0', NamespaceMap: MAPPED };
 
 let harbor: HarborStandIn;
@@ -25,7 +26,7 @@ let sut: ServiceUnderTest;
 beforeAll(async () => {
   [harbor, dst] = await Promise.all([
     startHarbor({
-      projects: ['proj', 'cloud', 'reg', 'swept', 'off', 'ro'].map((name) => ({ name, public: false })),
+      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro'].map((name) => ({ name, public: false })),
     }),
     startRegistry(),
   ]);
@@ -33,6 +34,7 @@ beforeAll(async () => {
   await hook('proj', 'Default', sut.url);
   await hook('cloud', 'CloudEvents', sut.url);
   await hook('swept', 'Default', sut.url);
+  await hook('dry', 'Default', sut.url);
   await hook('off', 'Default', sut.url);
 });
 
@@ -72,9 +74,10 @@ async function pushedAndSynced(
     });
     digest = image.digest;
   }
+  // Read back by tag, not only listed: a tag shows in the listing a moment before its link is written.
   await until(`${namespace}/${repo} to hold ${tags.join(', ')}`, async () => {
-    const present = (await listTags(destination, `${namespace}/${repo}`)) ?? [];
-    return tags.every((t) => present.includes(t)) ? true : undefined;
+    const found = await Promise.all(tags.map((t) => getManifest(destination, `${namespace}/${repo}`, t)));
+    return found.every((m) => m?.digest === digest) ? true : undefined;
   });
   return digest;
 }
@@ -249,6 +252,46 @@ test('the sweep (ReconcileDeletes=true) deletes what the service wrote and Harbo
   expect(await log('swept-success.log')).toContain(
     `deleted ${harbor.host}/swept/tool:v1 -> ${dst.host}/swept-ns/tool:v1`,
   );
+});
+
+test("dry runs (the API's dryRun, `sync --dry-run`) list the deletions the sweep would make, and delete nothing", async () => {
+  const gone = await pushedAndSynced('dry', 'tool', ['v1'], 'dry-ns');
+  await pushedAndSynced('dry', 'other', ['v2'], 'dry-ns');
+  expect((await call(harbor.registry, { method: 'DELETE', path: `/v2/dry/tool/manifests/${gone}` })).status).toBe(202);
+
+  const queued = await fetch(`${sut.url}/api/v1/sync`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ project: 'dry', dryRun: true }),
+  });
+  expect(queued.status).toBe(202);
+  const { jobId } = (await queued.json()) as { jobId: string };
+  const jobs = await waitForJobs(sut.url, 'dry', (all) => all.some((j) => j.id === jobId && j.state === 'succeeded'));
+  const planned = jobs.find((j) => j.id === jobId)!.results.filter((r) => r.skip === 'planned-delete');
+  expect(planned).toEqual([
+    expect.objectContaining({
+      destination: `${dst.host}/dry-ns/tool:v1`,
+      reason: 'would be deleted: written by this service, no longer in Harbor (ReconcileDeletes=true)',
+      dryRun: true,
+      sourceDigest: gone,
+    }),
+  ]);
+
+  const conf = join(sut.dataDir, '..', 'app.conf');
+  await writeFile(
+    conf,
+    `${Object.entries(sut.raw)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
+  const run = await runCli(['sync', '--project', 'dry', '--dry-run'], { CONFIG_FILE: conf });
+  expect(run.code).toBe(0);
+  expect(run.stdout).toContain(
+    `plan    ${dst.host}/dry-ns/tool:v1: would be deleted: written by this service, no longer in Harbor (ReconcileDeletes=true)`,
+  );
+  expect(run.stdout).toMatch(/; 1 would be deleted; /);
+  expect(await listTags(dst, 'dry-ns/tool')).toEqual(['v1']);
+  expect((await jobsOf(sut.url, 'dry')).filter((j) => j.spec.kind === 'delete')).toEqual([]);
 });
 
 test('a destination registry that refuses deletes (405): the job fails at once, saying what to change', async () => {
