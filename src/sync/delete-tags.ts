@@ -1,5 +1,5 @@
 // A delete job: removes at the destination the tags the service wrote for a source digest Harbor deleted, and
-// nothing else. Tags Harbor still has on the digest are kept; a tag that points elsewhere now (someone else
+// nothing else. Tags Harbor has at that digest again are kept; a tag that points elsewhere now (someone else
 // wrote it) is left alone and no longer counted as the service's. On SWR each tag goes through the management
 // API; on any other registry the manifest DELETE removes every tag on the digest, so it is sent only when all
 // of them are the service's to delete.
@@ -33,12 +33,14 @@ export async function deleteWrittenTags(ctx: SyncContext, spec: DeleteJobSpec): 
     );
     return { results: [], skipped: 'the service wrote no tag of this digest at the destination' };
   }
-  // Harbor may have the digest again (pushed anew since the event): the tags it has stay.
-  const still = new Set((await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest))?.tags ?? []);
+  // Harbor may have a tag at this digest again (pushed anew since the event): asked of Harbor's registry, tag by
+  // tag, which answers alike for every Harbor version and a plain registry; a failure to ask fails the attempt.
+  const source = `${spec.project}/${spec.repository}`;
+  const call = { signal: ctx.signal };
   const results: ImageResult[] = [];
   const doomed: WrittenTag[] = [];
   for (const tag of recorded) {
-    if (still.has(tag.tag)) {
+    if ((await ctx.source.headManifest(source, tag.tag, call))?.digest === spec.digest) {
       logs.running.info(
         `${names.destination(tag.tag)} kept: Harbor has ${spec.project}/${spec.repository}:${tag.tag} at this digest again`,
       );
@@ -59,7 +61,7 @@ export async function deleteWrittenTags(ctx: SyncContext, spec: DeleteJobSpec): 
   const done = results.filter((r) => r.status === 'deleted').length;
   return done > 0 || results.some((r) => r.status === 'failed')
     ? { results }
-    : { results, skipped: 'no tag was the service’s to delete' };
+    : { results, skipped: "no tag was the service's to delete" };
 }
 
 /**

@@ -209,6 +209,24 @@ describe('only what the service itself put there', () => {
     expect(await log('proj-running.log')).toMatch(/mirror\/shared:v1 not deleted: .* theirs is on sha256:/);
   });
 
+  test('a delete event for a digest Harbor has again (late, or repeated after a new push): its tags are kept', async () => {
+    const digest = await pushedAndSynced('proj', 'again', ['v1'], 'mirror');
+    const body = JSON.stringify({
+      type: 'DELETE_ARTIFACT',
+      occur_at: Math.floor(Date.now() / 1000),
+      operator: 'admin',
+      event_data: {
+        resources: [{ digest, tag: 'v1', resource_url: `${harbor.host}/proj/again:v1` }],
+        repository: { name: 'again', namespace: 'proj', repo_full_name: 'proj/again', repo_type: 'private' },
+      },
+    });
+    expect((await post(body, 'application/json')).json).toMatchObject({ accepted: 1 });
+    const [job] = await deleteJobsSettled(sut.url, 'proj', 'again');
+    expect(job.state).toBe('skipped');
+    expect(job.results[0]).toMatchObject({ status: 'skipped', reason: 'Harbor has this tag at this digest again' });
+    expect((await getManifest(dst, 'mirror/again', 'v1'))?.digest).toBe(digest);
+  });
+
   test('a tag someone else has written since points at another digest: left alone with a warning', async () => {
     const digest = await pushedAndSynced('proj', 'moved', ['v1'], 'mirror');
     const other = await pushImage(dst, 'mirror/moved', 'v1', {
