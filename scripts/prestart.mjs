@@ -1,7 +1,7 @@
 // Owns what `npm start` does before the server runs (npm's `prestart`): build dist/ only when it is missing or
 // older than the sources, and before such a build (up to half a minute) check the configuration, so a first
 // start with a missing or wrong app.conf says so in a second instead of after the build. The check is the
-// service's own (src/cli/usage-error.ts and src/config/), transpiled file by file without type-checking: no
+// service's own (src/cli/cli-config.ts and src/config/), transpiled file by file without type-checking: no
 // second copy of the rules to drift from the real ones.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -58,7 +58,7 @@ async function configurationIsValid() {
   let loadCliConfig;
   try {
     ({ loadCliConfig } = await import(
-      pathToFileURL(await transpileGraph(join(root, 'src/cli/usage-error.ts'), outDir)).href
+      pathToFileURL(await transpileGraph(join(root, 'src/cli/cli-config.ts'), outDir)).href
     ));
   } catch (error) {
     // The early check is a courtesy: if it cannot run, the server still checks the configuration after the build.

@@ -1,6 +1,6 @@
 // `check-config`: one line per thing the service depends on, ok or the reason; non-zero exit when any fails.
 import { preflight } from '../service/preflight.js';
-import { loadCliConfig } from './usage-error.js';
+import { loadCliConfig } from './cli-config.js';
 import { counted } from './words.js';
 
 export async function checkConfigCommand(): Promise<number> {

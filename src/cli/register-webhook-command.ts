@@ -23,7 +23,8 @@ import {
 } from '../harbor/webhook-policies.js';
 import { Redactor } from '../logging/redact.js';
 import { harborClient } from '../service/clients.js';
-import { loadCliConfig, UsageError } from './usage-error.js';
+import { loadCliConfig } from './cli-config.js';
+import { UsageError } from './usage-error.js';
 
 export interface RegisterWebhookFlags {
   project?: string[];

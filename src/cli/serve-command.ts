@@ -1,5 +1,5 @@
 // `serve`: runs the sync service until SIGTERM or SIGINT, then stops in order and exits 0.
-import { loadCliConfig } from './usage-error.js';
+import { loadCliConfig } from './cli-config.js';
 import { startService } from '../main/start.js';
 
 /** Time allowed after the grace period for the rest of an orderly stop (HTTP, store, logs). */

@@ -16,7 +16,8 @@ import { syncProject } from '../sync/sync-project.js';
 import { bandwidthFromFlag } from './bandwidth-flag.js';
 import { showProgress } from './progress.js';
 import { imageLine, summarise } from './summary.js';
-import { loadCliConfig, UsageError } from './usage-error.js';
+import { loadCliConfig } from './cli-config.js';
+import { UsageError } from './usage-error.js';
 
 export interface SyncFlags {
   project: string;
