@@ -63,7 +63,7 @@ export function parseNotification(body: unknown): ParsedNotification {
 function fromDefault(object: Record<string, unknown>): ParsedNotification {
   const deleted = HARBOR_DELETE_TYPES.includes(object.type as string);
   if (!HARBOR_PUSH_TYPES.includes(object.type as string) && !deleted)
-    return { pushes: [], deletes: [], ignored: [`Harbor event ${named(object.type)} is not a push or a delete`] };
+    return { pushes: [], deletes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
   return asDeletes(fromHarborData(object.event_data as HarborEventData, 'default', deleted), deleted);
 }
 

@@ -55,7 +55,7 @@ describe('every fixture', () => {
     expect(parseNotification(fixture('harbor-pull-default.json'))).toEqual({
       pushes: [],
       deletes: [],
-      ignored: ['Harbor event PULL_ARTIFACT is not a push or a delete'],
+      ignored: ['Harbor event PULL_ARTIFACT is not a push'],
     });
   });
 
@@ -162,12 +162,12 @@ describe('Harbor 1.9/1.10 webhooks', () => {
     expect(parseNotification(fixture('harbor-1.10-pullImage.json'))).toEqual({
       pushes: [],
       deletes: [],
-      ignored: ['Harbor event pullImage is not a push or a delete'],
+      ignored: ['Harbor event pullImage is not a push'],
     });
     expect(parseNotification(fixture('harbor-1.10-uploadChart.json'))).toEqual({
       pushes: [],
       deletes: [],
-      ignored: ['Harbor event uploadChart is not a push or a delete'],
+      ignored: ['Harbor event uploadChart is not a push'],
     });
     for (const type of [
       'downloadChart',
@@ -189,7 +189,7 @@ describe('Harbor 1.9/1.10 webhooks', () => {
       expect(parseNotification(body)).toEqual({
         pushes: [],
         deletes: [],
-        ignored: [`Harbor event ${type} is not a push or a delete`],
+        ignored: [`Harbor event ${type} is not a push`],
       });
     }
   });
