@@ -26,6 +26,7 @@ export default {
         '<rootDir>/tests/service/service-bandwidth.test.ts',
         '<rootDir>/tests/service/service-filters.test.ts',
         '<rootDir>/tests/service/service-destinations.test.ts',
+        '<rootDir>/tests/service/service-deletes.test.ts',
       ],
       setupFiles: ['<rootDir>/tests/setup/redis-backend.cjs'],
     },

@@ -67,6 +67,8 @@ function query(flags: JobsFlags): URLSearchParams {
 
 function what(job: Job): string {
   const spec = job.spec;
+  if (spec.kind === 'delete')
+    return `delete ${spec.namespace}/${spec.repository} (${spec.project}/${spec.repository}@${spec.digest.slice(0, 19)})`;
   if (spec.kind === 'image')
     return `${spec.project}/${spec.repository}:${spec.tags.join(',') || spec.digest.slice(0, 19)} -> ${spec.namespace}`;
   const scope = [spec.repositories?.join(',') ?? '*', spec.tags ? `:${spec.tags.join(',')}` : ''].join('');

@@ -14,7 +14,13 @@ import {
   flavourOf,
   policyDialectOf,
 } from '../harbor/webhook-policy-api.js';
-import { planPolicy, type DesiredWebhook, type PolicyFlavour, type PolicyPlan } from '../harbor/webhook-policies.js';
+import {
+  planPolicy,
+  wantedEventTypes,
+  type DesiredWebhook,
+  type PolicyFlavour,
+  type PolicyPlan,
+} from '../harbor/webhook-policies.js';
 import { Redactor } from '../logging/redact.js';
 import { harborClient } from '../service/clients.js';
 import { loadCliConfig } from './cli-config.js';
@@ -75,7 +81,7 @@ function projectsOf(flags: RegisterWebhookFlags, config: Config, warn: (line: st
 }
 
 function describeTarget(desired: DesiredWebhook, flavour: PolicyFlavour): string {
-  return `${flavour.pushEventType} -> ${desired.address}, ${desired.authHeader ? 'with' : 'without'} auth header${desired.skipCertVerify ? ', certificate not verified' : ''}`;
+  return `${wantedEventTypes(flavour, desired.deletes).join(', ')} -> ${desired.address}, ${desired.authHeader ? 'with' : 'without'} auth header${desired.skipCertVerify ? ', certificate not verified' : ''}`;
 }
 
 function line(
@@ -139,7 +145,12 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
     );
   if (flags.skipCertVerify && address.startsWith('http:')) warn('--skip-cert-verify has no effect on an http:// URL');
 
-  const desired: DesiredWebhook = { address, authHeader, skipCertVerify: flags.skipCertVerify ?? false };
+  const desired: DesiredWebhook = {
+    address,
+    authHeader,
+    skipCertVerify: flags.skipCertVerify ?? false,
+    deletes: config.deletes.onEvents,
+  };
   const harbor = harborClient(config, { user: config.harbor.user, password: config.harbor.password });
   const failed = (why: string) => out(`${'failed'.padEnd(flags.dryRun ? 13 : 10)}${why}`);
   try {

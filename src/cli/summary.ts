@@ -24,14 +24,15 @@ export function summarise(results: ImageResult[], seconds: number, overwrite: st
   const sum = (field: 'bytesUploaded' | 'blobsUploaded' | 'blobsMounted' | 'blobsSkipped' | 'retries') =>
     results.reduce((a, r) => a + r[field], 0);
   const planned = count((r) => r.skip === 'planned');
-  const skipped = count((r) => r.status === 'skipped' && r.skip !== 'planned');
+  const deleting = count((r) => r.skip === 'planned-delete');
+  const skipped = count((r) => r.status === 'skipped' && r.skip !== 'planned' && r.skip !== 'planned-delete');
   const differ = count((r) => r.skip === 'overwrite-off');
   const differs =
     differ > 0
       ? ` (${differ} ${differ === 1 ? 'differs' : 'differ'}: ${overwrite} replaces ${differ === 1 ? 'it' : 'them'})`
       : '';
   const dryRun = results.some((r) => r.dryRun);
-  const head = `${dryRun ? `${planned} would be copied` : `${count((r) => r.status === 'copied')} copied`}, ${skipped} skipped${differs}, ${count((r) => r.status === 'failed')} failed of ${counted(results.length, 'image')}`;
+  const head = `${dryRun ? `${planned} would be copied` : `${count((r) => r.status === 'copied')} copied`}, ${skipped} skipped${differs}, ${count((r) => r.status === 'failed')} failed of ${counted(results.length - deleting, 'image')}${deleting > 0 ? `; ${deleting} would be deleted` : ''}`;
   if (dryRun) return `${head}; ${seconds.toFixed(2)} s`;
   const bytes = sum('bytesUploaded');
   return (

@@ -11,6 +11,7 @@ import { describeSpec, judge } from '../jobs/policy.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import { copyEngineOptions } from '../service/clients.js';
 import { buildContext, configuredCredentials } from '../service/contexts.js';
+import { openWrittenRecord } from '../main/written-record.js';
 import { syncProject } from '../sync/sync-project.js';
 import { bandwidthFromFlag } from './bandwidth-flag.js';
 import { showProgress } from './progress.js';
@@ -60,7 +61,11 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
     rotation: config.logRotation,
   });
   const engine = new CopyEngine(copyEngineOptions(config), undefined, { bandwidth });
-  const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite);
+  // The record of written tags is the service's: what this command writes is deleted later like the rest.
+  const record = await openWrittenRecord(config, (message) => logs.service.warn(message));
+  const ctx = buildContext(config, engine, logs, credentials, flags.overwrite ?? config.imageOverwrite, {
+    written: record.written,
+  });
   const terminal = process.stderr.isTTY && !flags.json;
   const stopProgress = flags.json ? () => undefined : showProgress(engine.events);
   if (!flags.json) {
@@ -109,6 +114,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   } finally {
     stopProgress();
     await ctx.close();
+    await record.close();
     await logs.close();
   }
 }

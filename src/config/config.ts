@@ -68,6 +68,8 @@ export interface Config {
   queue: { backend: 'sqlite' | 'redis'; redisUrl?: string; keyPrefix: string; lockMs: number; replicas: number };
   /** The reconcile sweep: every `intervalMs` (0 = off), and once at start when `onStart`. */
   reconcile: { intervalMs: number; onStart: boolean };
+  /** Deleting at the destination what the service wrote: on Harbor's delete events, and in the sweep. */
+  deletes: { onEvents: boolean; inSweep: boolean };
   engine: {
     maxImagesInFlight: number;
     maxBlobTransfers: number;
@@ -205,6 +207,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     allowHeaderCredentials: get('AllowHeaderCredentials'),
     jobs: { concurrency: get('MaxConcurrentJobs'), retries: get('JobRetries'), coalesceMs: get('WebhookCoalesceMs') },
     reconcile: { intervalMs: get('ReconcileInterval'), onStart: get('ReconcileOnStart') },
+    deletes: { onEvents: get('SyncDeletes'), inSweep: get('ReconcileDeletes') },
     queue: queueSettings(),
     engine: {
       maxImagesInFlight: get('MaxImagesInFlight'),

@@ -190,6 +190,11 @@ export const CONFIG_KEYS = {
     doc: 'how often the sweep compares Harbor with the destination (0: off)',
   }),
   ReconcileOnStart: bool('false', { group: service, doc: 'also sweep once at start' }),
+  SyncDeletes: bool('false', {
+    group: service,
+    doc: "Harbor's delete events delete at the destination the tags the service wrote for that digest",
+  }),
+  ReconcileDeletes: bool('false', { group: service, doc: 'the sweep also deletes written tags Harbor no longer has' }),
   ShutdownGraceSeconds: int('30', 0, 3600, { group: service, doc: 'on SIGTERM, how long running copies get' }),
 
   // Several replicas.

@@ -1,14 +1,15 @@
 // What one image copy did: digests, bytes and blobs moved, retries and time, for logs, job records and summaries.
 import type { CallOptions } from '../oci/index.js';
 
-export type ImageStatus = 'copied' | 'skipped' | 'failed';
+/** `deleted`: a delete job removed the tag at the destination (the job's results are per tag too). */
+export type ImageStatus = 'copied' | 'skipped' | 'failed' | 'deleted';
 
 /**
  * Why an image was skipped, for code to decide on (`reason` says it in words): the destination has this digest,
  * or the Docker conversion of it; its tag points elsewhere and overwrite is off; a dry run planned a copy; or a
  * replication filter of the caller's left the image out.
  */
-export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned' | 'filtered';
+export type SkipReason = 'same-digest' | 'same-converted' | 'overwrite-off' | 'planned' | 'planned-delete' | 'filtered';
 
 export interface ImageResult {
   source: string;

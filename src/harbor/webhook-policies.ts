@@ -15,6 +15,9 @@ export const LEGACY_POLICY_NAME = 'swr-harbor-sync';
 export const PUSH_ARTIFACT = 'PUSH_ARTIFACT';
 /** Harbor 1.9/1.10's name for a push. */
 export const PUSH_IMAGE = 'pushImage';
+/** The deletion events, asked for with SyncDeletes=true (1.9/1.10: deleteImage). */
+export const DELETE_ARTIFACT = 'DELETE_ARTIFACT';
+export const DELETE_IMAGE = 'deleteImage';
 const DESCRIPTION =
   'Pushes to swr-harbor-sync, which copies them to Huawei Cloud SWR. Managed by `swr-harbor-sync register-webhook`.';
 /** Payload formats the service reads (Harbor 2.8+ has both; older Harbor sends Default and ignores the field). */
@@ -65,6 +68,14 @@ export interface DesiredWebhook {
   address: string;
   authHeader?: string;
   skipCertVerify: boolean;
+  /** SyncDeletes=true: the policy also delivers Harbor's delete event. */
+  deletes?: boolean;
+}
+
+/** The event types the service asks for: the push, and with SyncDeletes the deletion. */
+export function wantedEventTypes(flavour: PolicyFlavour, deletes = false): string[] {
+  const deletion = flavour.pushEventType === PUSH_IMAGE ? DELETE_IMAGE : DELETE_ARTIFACT;
+  return deletes ? [flavour.pushEventType, deletion] : [flavour.pushEventType];
 }
 
 export type PolicyPlan =
@@ -93,8 +104,8 @@ function sameAddress(a: string, b: string): boolean {
  * this service), else one with a target at our address (set up by hand), else on 1.x the project's only
  * policy. Everything else in the project is left alone.
  *
- * On update only what makes delivery work changes: the policy is enabled, the push event type is added to its
- * event types (others stay: someone chose them, and the service answers them 200 "ignored"), our target (the
+ * On update only what makes delivery work changes: the policy is enabled, the push event type (and with
+ * SyncDeletes the delete event type) is added to its event types (others stay: someone chose them, and the service answers them 200 "ignored"), our target (the
  * one at our address, else in a policy named by us its first http target) gets our address, auth header and
  * TLS setting, and the policy takes policyName(project), so that the next run finds it by name even at a new
  * address. Other targets stay; so does the name of a 1.x policy that also serves other targets.
@@ -131,7 +142,7 @@ export function planPolicy(
         name,
         description: DESCRIPTION,
         enabled: true,
-        event_types: [flavour.pushEventType],
+        event_types: wantedEventTypes(flavour, desired.deletes),
         targets: [target()],
       },
       alsoDelivering,
@@ -154,8 +165,9 @@ export function planPolicy(
   if (newName !== ours.name) changes.push(`name (was "${ours.name}")`);
   if (!ours.enabled) changes.push('enabled');
   const eventTypes = [...(ours.event_types ?? [])];
-  if (!eventTypes.includes(flavour.pushEventType)) {
-    eventTypes.push(flavour.pushEventType);
+  const missing = wantedEventTypes(flavour, desired.deletes).filter((t) => !eventTypes.includes(t));
+  if (missing.length > 0) {
+    eventTypes.push(...missing);
     changes.push('event types');
   }
   if (!before) changes.push('target added');

@@ -1,6 +1,7 @@
 // Reads what Harbor sends to /service/notifications (Harbor 2.x Default or CloudEvents webhooks, Harbor
 // 1.9/1.10 `pushImage` webhooks, and the Distribution notification envelopes of older Harbor 1.x) into push
-// events; everything else is named and ignored.
+// events, and their deletions (DELETE_ARTIFACT, harbor.artifact.deleted, 1.x deleteImage, an envelope's
+// `delete`) into delete events of the same shape; everything else is named and ignored.
 import { isDigest, isManifestType, isValidRepository, isValidTag } from '../oci/index.js';
 import { harborProjectProblem } from './names.js';
 
@@ -16,6 +17,8 @@ export interface PushEvent {
 
 export interface ParsedNotification {
   pushes: PushEvent[];
+  /** Artifacts deleted in Harbor (`digest` the deleted one, `tag` the one the event named, if any). */
+  deletes: PushEvent[];
   ignored: string[];
 }
 
@@ -30,6 +33,8 @@ export const MAX_PUSHES_PER_NOTIFICATION = 100;
 
 /** Harbor 2.x names a push PUSH_ARTIFACT; Harbor 1.9 and 1.10 name it pushImage, with the same event_data. */
 const HARBOR_PUSH_TYPES = ['PUSH_ARTIFACT', 'pushImage'];
+/** DELETE_ARTIFACT (2.x) names the artifact's first tag; 1.9/1.10's deleteImage lists each deleted tag. */
+const HARBOR_DELETE_TYPES = ['DELETE_ARTIFACT', 'deleteImage'];
 
 /** The body is not something Harbor or a registry sends: answered 400 with this message. */
 export class NotificationError extends Error {}
@@ -56,20 +61,30 @@ export function parseNotification(body: unknown): ParsedNotification {
 }
 
 function fromDefault(object: Record<string, unknown>): ParsedNotification {
-  if (!HARBOR_PUSH_TYPES.includes(object.type as string))
-    return { pushes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
-  return fromHarborData(object.event_data as HarborEventData, 'default');
+  const deleted = HARBOR_DELETE_TYPES.includes(object.type as string);
+  if (!HARBOR_PUSH_TYPES.includes(object.type as string) && !deleted)
+    return { pushes: [], deletes: [], ignored: [`Harbor event ${named(object.type)} is not a push`] };
+  return asDeletes(fromHarborData(object.event_data as HarborEventData, 'default', deleted), deleted);
 }
 
 function fromCloudEvent(object: Record<string, unknown>): ParsedNotification {
-  if (object.type !== 'harbor.artifact.pushed')
-    return { pushes: [], ignored: [`CloudEvent ${named(object.type)} is not harbor.artifact.pushed`] };
+  const deleted = object.type === 'harbor.artifact.deleted';
+  if (object.type !== 'harbor.artifact.pushed' && !deleted)
+    return {
+      pushes: [],
+      deletes: [],
+      ignored: [`CloudEvent ${named(object.type)} is not harbor.artifact.pushed or harbor.artifact.deleted`],
+    };
   if (!object.data || typeof object.data !== 'object')
-    throw new NotificationError('CloudEvent harbor.artifact.pushed has no "data" object');
-  return fromHarborData(object.data, 'cloudevents');
+    throw new NotificationError(`CloudEvent ${String(object.type)} has no "data" object`);
+  return asDeletes(fromHarborData(object.data, 'cloudevents', deleted), deleted);
 }
 
-function fromHarborData(data: HarborEventData, format: PushEvent['format']): ParsedNotification {
+function asDeletes(parsed: ParsedNotification, deleted: boolean): ParsedNotification {
+  return deleted ? { ...parsed, pushes: [], deletes: parsed.pushes } : parsed;
+}
+
+function fromHarborData(data: HarborEventData, format: PushEvent['format'], deleted = false): ParsedNotification {
   const repo = data.repository;
   if (!repo || typeof repo.namespace !== 'string' || typeof repo.name !== 'string') {
     throw new NotificationError('event_data.repository must have string "namespace" (the project) and "name"');
@@ -77,15 +92,21 @@ function fromHarborData(data: HarborEventData, format: PushEvent['format']): Par
   if (!Array.isArray(data.resources) || data.resources.length === 0)
     throw new NotificationError('event_data.resources must list the pushed artifact');
   const pushes: PushEvent[] = [];
+  const ignored: string[] = [];
   // One Harbor event is one push: a bad resource rejects it whole (Harbor retries), nothing half-accepted.
   for (const resource of data.resources.slice(0, MAX_PUSHES_PER_NOTIFICATION)) {
     if (!resource || typeof resource !== 'object' || Array.isArray(resource))
       throw new NotificationError('every entry of event_data.resources must be an object with "digest" and "tag"');
+    if (deleted && (resource.digest === '' || resource.digest === undefined)) {
+      // Harbor 1.x lists a tag it did not find with an empty digest: nothing was deleted for it.
+      ignored.push(`deleted tag ${named(resource.tag)} has no digest (Harbor did not find it)`);
+      continue;
+    }
     pushes.push(
       checked({ project: repo.namespace, repository: repo.name, digest: resource.digest, tag: resource.tag, format }),
     );
   }
-  return { pushes, ignored: overCap(data.resources.length, 'resources of the event') };
+  return { pushes, deletes: [], ignored: [...ignored, ...overCap(data.resources.length, 'resources of the event')] };
 }
 
 /** The `ignored` line for what lies beyond the cap: one line with a count, whatever the count. */
@@ -109,11 +130,13 @@ interface EnvelopeEvent {
  */
 function fromEnvelope(events: unknown[]): ParsedNotification {
   const pushes: PushEvent[] = [];
+  const deletes: PushEvent[] = [];
   const ignored: string[] = [];
   events.slice(0, MAX_PUSHES_PER_NOTIFICATION).forEach((raw, index) => {
     try {
       const outcome = fromEnvelopeEvent(raw as EnvelopeEvent);
       if (typeof outcome === 'string') ignored.push(outcome);
+      else if ((raw as EnvelopeEvent).action === 'delete') deletes.push(outcome);
       else pushes.push(outcome);
     } catch (error) {
       if (!(error instanceof NotificationError)) throw error;
@@ -121,7 +144,7 @@ function fromEnvelope(events: unknown[]): ParsedNotification {
     }
   });
   ignored.push(...overCap(events.length, 'events of the envelope'));
-  return { pushes, ignored };
+  return { pushes, deletes, ignored };
 }
 
 /** The push of one envelope event, or why it is not one. */
@@ -129,6 +152,7 @@ function fromEnvelopeEvent(event: EnvelopeEvent): PushEvent | string {
   if (!event || typeof event !== 'object' || !event.target || typeof event.target !== 'object')
     throw new NotificationError('every entry of "events" needs a "target" object');
   const { target } = event;
+  if (event.action === 'delete') return fromEnvelopeDelete(target);
   if (event.action !== 'push') return `registry ${named(event.action)} event`;
   if (!isManifestType(typeof target.mediaType === 'string' ? target.mediaType : undefined))
     return `push of ${named(target.mediaType)} (not a manifest)`;
@@ -140,6 +164,25 @@ function fromEnvelopeEvent(event: EnvelopeEvent): PushEvent | string {
     repository: target.repository.slice(slash + 1),
     digest: target.digest,
     tag: target.tag,
+    format: 'distribution',
+  });
+}
+
+/**
+ * A registry delete names only what its request named: a manifest (or blob) by digest, which is taken (a blob's
+ * digest matches no tag the service wrote, so its job finds nothing), or a tag or repository alone, which is not.
+ */
+function fromEnvelopeDelete(target: NonNullable<EnvelopeEvent['target']>): PushEvent | string {
+  if (target.digest === undefined || target.digest === '')
+    return `registry delete of ${named(target.repository)}${target.tag === undefined ? '' : `:${named(target.tag)}`} names no digest (the sweep with ReconcileDeletes=true catches it)`;
+  if (typeof target.repository !== 'string' || !target.repository.includes('/'))
+    return `repository ${named(target.repository)} is not inside a Harbor project`;
+  const slash = target.repository.indexOf('/');
+  return checked({
+    project: target.repository.slice(0, slash),
+    repository: target.repository.slice(slash + 1),
+    digest: target.digest,
+    tag: undefined,
     format: 'distribution',
   });
 }

@@ -8,12 +8,14 @@ import type { RetryDecision, RetryPolicy } from '../oci/retry.js';
 import type { Job, JobOutcome, JobSpec, JobState } from './types.js';
 
 /** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
-const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code']> = [
+/** DELETE_UNSUPPORTED: the destination registry refuses deletes (405); only its configuration changes that. */
+const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code'] | 'DELETE_UNSUPPORTED'> = [
   'NAME_INVALID',
   'CONVERSION_IMPOSSIBLE',
   'UNSUPPORTED_SCHEMA1',
   'DIGEST_MISMATCH',
   'PLATFORM_NOT_FOUND',
+  'DELETE_UNSUPPORTED',
 ];
 const PERMANENT_CODES: ReadonlySet<string> = new Set(PERMANENT);
 
@@ -82,6 +84,8 @@ export function describeJob(job: Job): string {
 export function describeSpec(spec: JobSpec): string {
   const target = spec.destination ? `${spec.destination}/${spec.namespace}` : spec.namespace;
   if (spec.kind === 'image') return `image ${spec.project}/${spec.repository}@${spec.digest} -> ${target}`;
+  if (spec.kind === 'delete')
+    return `delete ${target}/${spec.repository} tags written for ${spec.project}/${spec.repository}@${spec.digest}`;
   return `project ${spec.project} -> ${target}${spec.dryRun ? ' (dry run)' : ''}`;
 }
 

@@ -37,7 +37,27 @@ export interface ProjectJobSpec {
   requestCredentials?: boolean;
 }
 
-export type JobSpec = ImageJobSpec | ProjectJobSpec;
+/**
+ * Deletes at the destination the tags the service wrote for a source digest that Harbor deleted (SyncDeletes,
+ * or the sweep with ReconcileDeletes). Tags Harbor still has on the digest when the job runs are kept.
+ */
+export interface DeleteJobSpec {
+  kind: 'delete';
+  project: string;
+  /** Repository name without the project. */
+  repository: string;
+  /** The source digest Harbor deleted. */
+  digest: string;
+  /** Tags the event named (a DELETE_ARTIFACT names one, an envelope none): for people; the record decides. */
+  tags: string[];
+  namespace: string;
+  /** What asked for it: a Harbor event, or the sweep finding the tags gone from Harbor. */
+  trigger: 'event' | 'reconcile';
+  /** The destination's registry host, named when the deployment has several; absent: the default destination. */
+  destination?: string;
+}
+
+export type JobSpec = ImageJobSpec | ProjectJobSpec | DeleteJobSpec;
 
 export interface JobProgress {
   imagesTotal: number;

@@ -7,6 +7,7 @@ import { bandwidthLimit, type BandwidthLimiter, type LocationIndex } from '../co
 import type { SharedSlots } from '../copy/shared-slots.js';
 import type { TransferClaims } from '../copy/transfer-claims.js';
 import type { JobQueue } from '../jobs/queue.js';
+import type { WrittenTags } from '../jobs/written-tags.js';
 import type { RequestPacer } from '../oci/index.js';
 import { maskRedisUrl, parseRedisUrl } from '../config/redis-url.js';
 import { RedisBandwidthLimiter } from '../redis/bandwidth-limiter.js';
@@ -20,10 +21,14 @@ import { RedisTransferClaims } from '../redis/transfer-claims.js';
 import { TokenBucket } from '../oci/rate-limit.js';
 import { SqliteLocationIndex } from '../sqlite/location-index.js';
 import { SqliteQueue } from '../sqlite/queue.js';
+import { SqliteWrittenTags } from '../sqlite/written-tags.js';
+import { RedisWrittenTags } from '../redis/written-tags.js';
 
 export interface Backend {
   queue: JobQueue;
   locations: LocationIndex;
+  /** The tags the service wrote at its destinations: deletions touch only these. */
+  written: WrittenTags;
   /** Blob uploads claimed across replicas, so two never send the same blob at once. */
   claims?: TransferClaims;
   /** MaxBlobTransfers held for all replicas together. */
@@ -62,6 +67,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
         return bucket;
       },
       locations: new SqliteLocationIndex(queue.store.db),
+      written: new SqliteWrittenTags(queue.store.db),
       bandwidth: bandwidthLimit(config.engine.maxBandwidth),
       exclusive: (_name, fn) => fn(new AbortController().signal),
       secrets: [],
@@ -99,6 +105,7 @@ export async function openBackend(config: Config, log: winston.Logger): Promise<
   return {
     queue,
     locations: new RedisLocationIndex(shared),
+    written: new RedisWrittenTags(shared),
     claims: new RedisTransferClaims(shared, locks),
     slots: new RedisTransferSlots(shared, onError),
     bandwidth:

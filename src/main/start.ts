@@ -88,6 +88,7 @@ export async function startService(config: Config, options: { console?: boolean 
   const service = new SyncService(config, queue, engine, logs, log, redactor, {
     observer: monitoring.observer,
     pacer: backend.pacer,
+    written: backend.written,
   });
   monitoring.readiness.addCheck('harbor', () => harborApiCheck(service.harbor));
   announceHarbor(service.harbor, log);

@@ -1,5 +1,6 @@
-// Owns the job duration histogram: times each attempt around the runner's handler; and, for jobs that name their
-// destination (several destinations), counts each attempt's outcome by destination.
+// Owns the job duration histogram: times each attempt around the runner's handler; for jobs that name their
+// destination (several destinations), each attempt's outcome by destination; and what delete jobs did per tag
+// (copies are counted from the engine's events, deletions have none).
 import type { JobHandler } from '../jobs/types.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
@@ -13,6 +14,11 @@ export function timedJobs(handler: JobHandler, metrics: ServiceMetrics): JobHand
     };
     try {
       const outcome = await handler(job, progress, signal);
+      if (job.spec.kind === 'delete')
+        for (const r of outcome.results)
+          metrics.tagsDeleted.inc({
+            outcome: r.status === 'deleted' ? 'deleted' : r.status === 'failed' ? 'failed' : 'kept',
+          });
       done(outcome.results.some((r) => r.status === 'failed') ? 'failed' : outcome.skipped ? 'skipped' : 'succeeded');
       return outcome;
     } catch (error) {

@@ -26,6 +26,13 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly tagsDeleted = new Counter({
+    name: `${PREFIX}tags_deleted_total`,
+    help: "Tags the service wrote and delete jobs handled (SyncDeletes, ReconcileDeletes), by outcome: deleted at the destination, kept (Harbor has it again, someone else wrote it since, or a manifest DELETE would take tags not the service's), failed (one attempt of a job).",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly imagesConverted = new Counter({
     name: `${PREFIX}images_converted_total`,
     help: 'Images synced in Docker formats instead of their OCI ones (their destination digest differs from the source).',
@@ -114,6 +121,7 @@ export class ServiceMetrics {
     // Known label values start at 0, so that rate() and alerts see a series before the first event.
     for (const outcome of ['synced', 'skipped', 'failed']) this.images.inc({ outcome }, 0);
     for (const action of ['uploaded', 'mounted', 'skipped']) this.blobs.inc({ action }, 0);
+    for (const outcome of ['deleted', 'kept', 'failed']) this.tagsDeleted.inc({ outcome }, 0);
 
     collectDefaultMetrics({ register: this.registry });
   }

@@ -178,6 +178,44 @@ export async function putManifest(
   return manifest.digest;
 }
 
+/**
+ * DELETE a manifest by digest, which removes every tag pointing at it. `absent` when the registry has no such
+ * manifest (deleted already). A registry that refuses deletes (Distribution without `storage.delete.enabled`
+ * answers 405 UNSUPPORTED) gets an error saying so, marked not retryable: another attempt gets the same answer.
+ */
+export async function deleteManifest(
+  transport: Transport,
+  repository: string,
+  digest: string,
+  scope: RequestScope,
+): Promise<'deleted' | 'absent'> {
+  const ctx = context(transport, repository, digest, 'delete manifest on');
+  const res = await transport.send({
+    method: 'DELETE',
+    path: path(transport, repository, digest),
+    context: ctx,
+    ...scope,
+  });
+  if (res.status === 200 || res.status === 202 || res.status === 204 || res.status === 404) {
+    await res.body.dump();
+    return res.status === 404 ? 'absent' : 'deleted';
+  }
+  if (res.status === 405) {
+    await res.body.dump();
+    throw new RegistryError({
+      code: 'UNSUPPORTED',
+      status: 405,
+      host: transport.host,
+      repository,
+      digest,
+      message: `${transport.host} refuses to delete manifests (405 UNSUPPORTED: deletes are disabled in this registry)`,
+      hint: 'enable them in its configuration (Distribution: storage.delete.enabled: true in config.yml, then restart it)',
+      retryable: false,
+    });
+  }
+  throw await transport.failure(res, ctx);
+}
+
 function pickMediaType(
   headerType: string | undefined,
   parsed: { mediaType?: string; manifests?: unknown; config?: unknown },

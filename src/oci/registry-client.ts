@@ -2,7 +2,7 @@
 import { repositoryScope } from './auth.js';
 import { readBlob, headBlob, type ReadBlobOptions } from './blobs.js';
 import { listReferrers, listRepositories, listTags, type InvalidNameHandler, type Referrers } from './listing.js';
-import { getManifest, headManifest, putManifest, type ManifestHead } from './manifests.js';
+import { deleteManifest, getManifest, headManifest, putManifest, type ManifestHead } from './manifests.js';
 import { Transport, type CallOptions, type TransportOptions } from './transport.js';
 import type { Descriptor, FetchedManifest } from './types.js';
 import { cancelUpload, putBlob, putBlobChunked, startUpload, type MountRequest, type UploadStart } from './upload.js';
@@ -85,6 +85,12 @@ export class RegistryClient {
     call?: CallOptions,
   ): Promise<string> {
     return putManifest(this.transport, repository, reference, manifest, this.scope(repository, call));
+  }
+
+  /** Deletes the manifest and so every tag on it; the token asks for `delete` on the repository. */
+  deleteManifest(repository: string, digest: string, call: CallOptions = {}): Promise<'deleted' | 'absent'> {
+    const scope = { ...this.scope(repository, call), scopes: [repositoryScope(repository, 'delete')] };
+    return deleteManifest(this.transport, repository, digest, scope);
   }
 
   headBlob(repository: string, digest: string, call?: CallOptions): Promise<boolean> {

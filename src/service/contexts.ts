@@ -13,6 +13,7 @@ import type { NamespaceGuard } from '../swr/namespaces.js';
 import { SwrListing } from '../swr/listing.js';
 import type { SwrManagementClient } from '../swr/management.js';
 import type { SyncContext } from '../sync/context.js';
+import type { WrittenTags } from '../jobs/written-tags.js';
 
 export interface ContextCredentials {
   harbor: HarborCredentials;
@@ -70,6 +71,8 @@ export interface ClientHooks {
   log?: { info(message: string): void; warn(message: string): void };
   /** What the service already learnt about Harbor's API, for contexts made later (manual calls). */
   known?: () => HarborInfo | undefined;
+  /** The record of tags the service wrote (the backend's), for the contexts' syncs to add to. */
+  written?: WrittenTags;
 }
 
 export function buildContext(
@@ -99,6 +102,8 @@ export function buildContext(
     overwrite,
     filters: config.filters,
     logs: (project) => logs.project(project),
+    written: hooks.written,
+    deletesInSweep: config.deletes.inSweep,
     async close(force = false) {
       await Promise.all([harbor.close(force), source.close(force), side.destination.close(force)]);
     },
@@ -121,7 +126,7 @@ function destinationSide(
   credentials: Omit<ContextCredentials, 'harbor'>,
   hooks: ClientHooks,
   settings?: Pick<DestinationConfig, 'swr' | 'requestsPerSecond'>,
-): Pick<SyncContext, 'destination' | 'listing' | 'prepare'> {
+): Pick<SyncContext, 'destination' | 'listing' | 'prepare' | 'deleteTag'> {
   const requestsPerSecond = settings?.requestsPerSecond ?? config.engine.requestsPerSecond;
   const destination = destinationClient(config, credentials.registry, credentials.destination, {
     push: true,
@@ -139,6 +144,9 @@ function destinationSide(
       ? new SwrListing(credentials.management, (message) => logs.service.warn(message))
       : undefined,
     prepare: credentials.namespaces ? (namespace) => credentials.namespaces!.ensureNamespace(namespace) : undefined,
+    deleteTag: credentials.management
+      ? (namespace, repository, tag) => credentials.management!.deleteTag(namespace, repository, tag)
+      : undefined,
   };
 }
 

@@ -16,6 +16,8 @@ import { syncProject } from '../sync/sync-project.js';
 import { reconcile, type ReconcileSummary } from '../sync/reconcile.js';
 import { addSummaries } from '../sync/reconcile-summary.js';
 import type { SyncContext } from '../sync/context.js';
+import { deleteWrittenTags } from '../sync/delete-tags.js';
+import { acceptDeletes, type DeletesAccepted } from './accept-deletes.js';
 import {
   buildContext,
   configuredCredentials,
@@ -162,6 +164,14 @@ export class SyncService {
     return summary;
   }
 
+  /** Records delete jobs for Harbor's delete events (SyncDeletes=true), durably. */
+  acceptDeletes(deletes: PushEvent[]): Promise<DeletesAccepted> {
+    if (deletes.length === 0) return Promise.resolve({ queued: [], ignored: [] });
+    const { config, queue, logs, log } = this;
+    const targetsOf = (project: string) => this.targetsOf(project);
+    return acceptDeletes({ config, queue, logs, log, targetsOf, written: this.hooks.written }, deletes);
+  }
+
   /** One reconcile sweep over every mapped project with the configured credentials (the caller keeps it single). */
   async reconcile(signal?: AbortSignal): Promise<ReconcileSummary> {
     const summaries: ReconcileSummary[] = [];
@@ -181,6 +191,7 @@ export class SyncService {
           manifestFormat: this.config.engine.manifestFormat,
           convertedDigests: this.convertedDigests,
           signal,
+          deletes: this.config.deletes.inSweep,
         }),
       );
     }
@@ -236,6 +247,7 @@ export class SyncService {
     const destination = this.destinationContexts.get(job.spec.destination ?? this.destinationHost);
     if (!destination) throw unknownDestination(job.spec.destination!, [...this.destinationContexts.keys()]);
     if (job.spec.kind === 'image') return syncImage(forJob(destination, job.id, signal), job.spec, onImage);
+    if (job.spec.kind === 'delete') return deleteWrittenTags(forJob(destination, job.id, signal), job.spec);
     const ctx = this.requestContexts.get(job.id) ?? destination;
     if (!this.requestContexts.has(job.id) && job.spec.requestCredentials) {
       // The request's credentials were only ever in memory and the service has restarted since.

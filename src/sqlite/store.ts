@@ -48,6 +48,18 @@ CREATE TABLE IF NOT EXISTS blob_locations (
   seen_at INTEGER NOT NULL,
   PRIMARY KEY (registry, digest, repository)
 );
+-- What the service wrote at destinations (deletions touch only these); never pruned with the jobs.
+CREATE TABLE IF NOT EXISTS written_tags (
+  destination TEXT NOT NULL,
+  repository TEXT NOT NULL,
+  tag TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  source_digest TEXT NOT NULL,
+  project TEXT NOT NULL,
+  written_at TEXT NOT NULL,
+  PRIMARY KEY (destination, repository, tag)
+);
+CREATE INDEX IF NOT EXISTS written_tags_source ON written_tags (destination, repository, source_digest);
 CREATE TABLE IF NOT EXISTS throughput (
   bucket_start INTEGER PRIMARY KEY,
   jobs INTEGER NOT NULL,

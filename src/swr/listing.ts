@@ -4,7 +4,7 @@
 // digests, field `Tag`). Sources disagree on Content-Range, so pages are read by limit/offset until a short one.
 // When the API is unreachable or refuses, callers fall back to the registry API; that is said once.
 import { SwrApiError } from './errors.js';
-import type { SwrManagementClient } from './management.js';
+import { repositoryPath, type SwrManagementClient } from './management.js';
 
 export const LISTING_PAGE = 100;
 
@@ -57,7 +57,7 @@ export class SwrListing implements DestinationListing {
   }
 
   async tags(namespace: string, repository: string): Promise<Map<string, string> | undefined> {
-    const path = `/v2/manage/namespaces/${encodeURIComponent(namespace)}/repos/${encodeURIComponent(repository.replaceAll('/', '$'))}/tags`;
+    const path = `${repositoryPath(namespace, repository)}/tags`;
     // A repository deleted since the namespace listing answers 404: it has no tags.
     const rows = await this.pages<TagSummary>(
       `${path}?`,

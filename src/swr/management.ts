@@ -23,6 +23,11 @@ export interface TemporaryLogin {
   expiresAt: number;
 }
 
+/** A repository's path in the management API, where a `/` inside the repository name is written `$`. */
+export function repositoryPath(namespace: string, repository: string): string {
+  return `/v2/manage/namespaces/${encodeURIComponent(namespace)}/repos/${encodeURIComponent(repository.replaceAll('/', '$'))}`;
+}
+
 export class SwrManagementClient {
   /** The destination registry's pacing: SWR counts management calls against the same tenant budget. */
   private pacer: RequestPacer | undefined;
@@ -71,6 +76,21 @@ export class SwrManagementClient {
     return res.status === 409 ? 'exists' : 'created';
   }
 
+  /**
+   * Deletes one tag (Huawei SDK `DeleteRepoTag`: DELETE .../repos/{repository}/tags/{tag}, no body either way);
+   * `absent` when SWR has no such tag (deleted already).
+   */
+  async deleteTag(namespace: string, repository: string, tag: string): Promise<'deleted' | 'absent'> {
+    const res = await this.call(
+      'DELETE',
+      `${repositoryPath(namespace, repository)}/tags/${encodeURIComponent(tag)}`,
+      undefined,
+      `delete tag ${tag} of SWR repository ${namespace}/${repository}`,
+      [200, 204, 404],
+    );
+    return res.status === 404 ? 'absent' : 'deleted';
+  }
+
   /** A registry login valid for a few hours (Password method): from the dockerconfig-style answer. */
   async temporaryLogin(): Promise<TemporaryLogin> {
     const res = await this.call(
@@ -102,8 +122,9 @@ export class SwrManagementClient {
   ): Promise<{ status: number; text: string; headers: Headers }> {
     for (let attempt = 1; ; attempt++) {
       const answer = await this.send(method, path, body, action);
+      // GETs and DELETEs are idempotent: sent again after SWR's rate-limit answers.
       const decision =
-        method === 'GET' && !ok.includes(answer.status)
+        (method === 'GET' || method === 'DELETE') && !ok.includes(answer.status)
           ? this.retry.decide(attempt, {
               status: answer.status,
               retryAfterMs: parseRetryAfter(answer.headers.get('retry-after') ?? undefined),

@@ -7,6 +7,7 @@ import type { SelectedSource } from '../harbor/selected-source.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import type { RegistryClient } from '../oci/index.js';
 import type { DestinationListing } from '../swr/listing.js';
+import type { WrittenTags } from '../jobs/written-tags.js';
 
 export interface SyncContext {
   engine: CopyEngine;
@@ -25,6 +26,15 @@ export interface SyncContext {
    */
   listing?: DestinationListing;
   logs(project: string): ProjectLogs;
+  /** The record of tags the service wrote at its destinations; without it nothing is recorded or deleted. */
+  written?: WrittenTags;
+  /** ReconcileDeletes: dry runs list the written tags Harbor no longer has, which the sweep deletes. */
+  deletesInSweep?: boolean;
+  /**
+   * Deletes one tag at the destination (SWR's management API). Without it a deletion goes through the
+   * registry's manifest DELETE, which removes every tag on the digest.
+   */
+  deleteTag?(namespace: string, repository: string, tag: string): Promise<'deleted' | 'absent'>;
   /** Makes sure a destination namespace exists and is ours before the first push into it. */
   prepare?(namespace: string): Promise<void>;
   /**

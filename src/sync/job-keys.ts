@@ -8,6 +8,14 @@ export function imageJobKey(
   return `image ${destination}/${spec.namespace}/${spec.repository}@${spec.digest}`;
 }
 
+/** The sweep's deletion of what the service wrote for one source digest (Harbor's events make unkeyed jobs). */
+export function deleteJobKey(
+  destination: string,
+  spec: { namespace: string; repository: string; digest: string },
+): string {
+  return `delete ${destination}/${spec.namespace}/${spec.repository}@${spec.digest}`;
+}
+
 /** Where a job writes: a destination's registry host and a namespace there. */
 export interface JobTarget {
   destination: string;

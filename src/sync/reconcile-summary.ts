@@ -11,6 +11,7 @@ export function addSummaries(summaries: ReconcileSummary[]): ReconcileSummary {
     converted: 0,
     filtered: 0,
     queued: 0,
+    deletes: 0,
     merged: 0,
     errors: 0,
     requests: { harbor: 0, destination: 0, source: 0 },
@@ -21,7 +22,7 @@ export function addSummaries(summaries: ReconcileSummary[]): ReconcileSummary {
   for (const s of summaries) {
     for (const key of ['projects', 'repositories', 'tags', 'missing', 'differing', 'converted'] as const)
       total[key] += s[key];
-    for (const key of ['filtered', 'queued', 'merged', 'errors', 'ms'] as const) total[key] += s[key];
+    for (const key of ['filtered', 'queued', 'deletes', 'merged', 'errors', 'ms'] as const) total[key] += s[key];
     total.requests.harbor += s.requests.harbor;
     total.requests.destination += s.requests.destination;
     total.requests.source += s.requests.source;

@@ -31,6 +31,7 @@ import type { JobQueue } from '../jobs/queue.js';
 import type { SyncContext } from './context.js';
 import { imageJobKey } from './job-keys.js';
 import { NamespaceState } from './destination-state.js';
+import { queueSweepDeletes } from './reconcile-deletes.js';
 
 export interface ReconcileOptions {
   /** Destination host as the webhook path names it in job keys (SWRRegistry or the region's host). */
@@ -46,6 +47,8 @@ export interface ReconcileOptions {
   headConcurrency?: number;
   /** Stops the sweep between requests (service shutdown). */
   signal?: AbortSignal;
+  /** ReconcileDeletes: also queue the deletion of tags the service wrote that Harbor no longer has. */
+  deletes?: boolean;
 }
 
 export interface ReconcileSummary {
@@ -64,6 +67,8 @@ export interface ReconcileSummary {
   /** New jobs made; `merged` counts requests that joined a job already queued or just done. */
   queued: number;
   merged: number;
+  /** Delete jobs made (ReconcileDeletes=true) for tags the service wrote that Harbor no longer has. */
+  deletes: number;
   /** Projects or repositories that could not be compared (Harbor or destination failure); logged each. */
   errors: number;
   /**
@@ -100,6 +105,7 @@ export async function reconcile(
     filtered: 0,
     queued: 0,
     merged: 0,
+    deletes: 0,
     errors: 0,
     requests: { harbor: 0, destination: 0, source: 0 },
     ms: 0,
@@ -126,6 +132,9 @@ export async function reconcile(
       continue;
     }
     summary.projects++;
+    const harborTags = new Map<string, Set<string>>();
+    // Deletions judge by what Harbor has, filtered out or not: a repository left out below is not read, so kept.
+    const listedRepositories = new Set(repositories);
     const rules = rulesFor(ctx.filters, project);
     const selected = (rule: string | undefined) => (rule ? (summary.filtered++, false) : true);
     repositories = repositories.filter((repository) => selected(repositoryFilteredBy(rules, repository)));
@@ -149,6 +158,7 @@ export async function reconcile(
       try {
         const artifacts = await listings.get(repository)!;
         listings.delete(repository);
+        harborTags.set(repository, new Set(artifacts.flatMap((a) => a.tags)));
         const tagged: SourceTag[] = artifacts
           .flatMap((artifact) => artifact.tags.map((tag) => ({ tag, artifact })))
           .filter(({ tag, artifact }) => selected(filteredBy(rules, { repository, tag, labels: artifact.labels })));
@@ -246,12 +256,23 @@ export async function reconcile(
         logs.running.warn(`reconcile: ${project}/${repository} not compared: ${(error as Error).message}`);
       }
     }
+    if (options.deletes && !aborted()) {
+      const view = { project, namespace, repositories: listedRepositories, tags: harborTags };
+      try {
+        const deletes = await queueSweepDeletes(ctx, store, view, options, logs);
+        summary.deletes += deletes.queued;
+        summary.merged += deletes.merged;
+      } catch (error) {
+        summary.errors++;
+        logs.running.warn(`reconcile: deletions of ${project} not queued: ${(error as Error).message}`);
+      }
+    }
   }
   summary.requests.destination += (ctx.listing?.requests ?? 0) - listingRequestsBefore;
   summary.aborted = aborted();
   summary.ms = Date.now() - started;
   options.log.info(
-    `reconcile${options.specDestination ? ` of ${options.specDestination}` : ''}${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
+    `reconcile${options.specDestination ? ` of ${options.specDestination}` : ''}${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued${options.deletes ? `, ${summary.deletes} delete job(s)` : ''}, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
   );
   if (summary.filtered > 0)
     options.log.info(`reconcile: ${summary.filtered} repositories and tags left out by filter rules, not compared`);

@@ -11,6 +11,7 @@ import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
+import { recordWritten } from './written.js';
 
 export interface SyncOutcome {
   results: ImageResult[];
@@ -70,6 +71,7 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
       );
       results.push(result);
       logResult(logs, result);
+      await recordWritten(ctx, { ...spec, tag, sourceDigest: spec.digest }, result);
       progress?.onImage(results.length, tags.length, bytes);
       return;
     }
@@ -94,6 +96,7 @@ export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?:
     );
     results.push(named);
     logResult(logs, named);
+    await recordWritten(ctx, { ...spec, tag, sourceDigest: spec.digest }, named);
     bytes += result.bytesUploaded;
     progress?.onImage(results.length, tags.length, bytes);
   };

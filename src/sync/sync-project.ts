@@ -10,6 +10,8 @@ import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
+import { recordWritten } from './written.js';
+import { plannedDeletions } from './dry-run-deletes.js';
 
 interface Planned {
   repository: string;
@@ -142,14 +144,29 @@ async function syncPlannedProject(
         { ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` },
         spec.namespace,
       );
-      if (!spec.dryRun) logResult(logs, named);
+      if (!spec.dryRun) {
+        logResult(logs, named);
+        await recordWritten(
+          ctx,
+          {
+            project: spec.project,
+            namespace: spec.namespace,
+            repository: item.repository,
+            tag: item.tag,
+            sourceDigest: item.digest,
+          },
+          named,
+        );
+      }
       done++;
       bytes += result.bytesUploaded;
       progress?.onImage(done, plan.length, bytes);
       return named;
     }),
   );
-  return [...skipped, ...results];
+  const deletions = spec.dryRun ? await plannedDeletions(ctx, spec) : [];
+  for (const result of deletions) ctx.engine.events.emit('image-skipped', result);
+  return [...skipped, ...results, ...deletions];
 }
 
 /**

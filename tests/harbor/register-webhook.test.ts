@@ -35,6 +35,7 @@ beforeAll(async () => {
       { name: 'pub', public: true },
       { name: 'handmade', public: false },
       { name: 'api', public: false },
+      { name: 'deletes', public: false },
     ],
     users: USERS,
   });
@@ -433,6 +434,25 @@ describe('register-webhook', () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(harbor.requests.length).toBe(calls);
+  });
+
+  test('with SyncDeletes=true the policy also delivers DELETE_ARTIFACT: added to a push-only policy, kept after', async () => {
+    const first = await register(['--project', 'deletes', '--url', URL_A]);
+    expect(first.code).toBe(0);
+    expect(ours('deletes')[0].event_types).toEqual(['PUSH_ARTIFACT']);
+    const run = await register(['--project', 'deletes', '--url', URL_A], { SyncDeletes: 'true' });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(
+      new RegExp(
+        `^updated +deletes: webhook policy "swr-harbor-sync-deletes" \\(id \\d+\\), changed: event types; PUSH_ARTIFACT, DELETE_ARTIFACT -> ${URL_A}`,
+        'm',
+      ),
+    );
+    expect(ours('deletes')[0].event_types).toEqual(['PUSH_ARTIFACT', 'DELETE_ARTIFACT']);
+    // Without SyncDeletes nothing is taken away: someone chose it.
+    const again = await register(['--project', 'deletes', '--url', URL_A]);
+    expect(again.stdout).toMatch(/^unchanged +deletes:/m);
+    expect(ours('deletes')[0].event_types).toEqual(['PUSH_ARTIFACT', 'DELETE_ARTIFACT']);
   });
 
   test('an invalid configuration exits 2 listing the problem, without secrets', async () => {

@@ -17,6 +17,7 @@ describe('every fixture', () => {
       pushes: [
         { project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'default' },
       ],
+      deletes: [],
       ignored: [],
     });
   });
@@ -45,6 +46,7 @@ describe('every fixture', () => {
           format: 'cloudevents',
         },
       ],
+      deletes: [],
       ignored: [],
     });
   });
@@ -52,14 +54,24 @@ describe('every fixture', () => {
   test('a Default pull event is ignored, and says so', () => {
     expect(parseNotification(fixture('harbor-pull-default.json'))).toEqual({
       pushes: [],
+      deletes: [],
       ignored: ['Harbor event PULL_ARTIFACT is not a push'],
     });
   });
 
-  test('a CloudEvents delete event is ignored, and says so', () => {
+  test('a CloudEvents delete event is a delete of that digest, naming its tag', () => {
     expect(parseNotification(fixture('harbor-delete-cloudevents.json'))).toEqual({
       pushes: [],
-      ignored: ['CloudEvent harbor.artifact.deleted is not harbor.artifact.pushed'],
+      deletes: [
+        {
+          project: 'platform',
+          repository: 'backend/api',
+          digest: 'sha256:f92b3f88c3024a7a36673b1fb46fec5dbec9e827842b0739c45dcdbb383d86d2',
+          tag: '1.0.0-rc1',
+          format: 'cloudevents',
+        },
+      ],
+      ignored: [],
     });
   });
 
@@ -70,6 +82,7 @@ describe('every fixture', () => {
         pushes: [
           { project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'distribution' },
         ],
+        deletes: [],
         ignored: ['push of application/vnd.oci.image.layer.v1.tar+gzip (not a manifest)', 'registry pull event'],
       });
     },
@@ -99,7 +112,7 @@ describe('other valid shapes', () => {
     ]);
   });
 
-  test('an envelope repository outside any project, and a manifest index push', () => {
+  test('an envelope repository outside any project, a manifest index push and a manifest delete', () => {
     const parsed = parseNotification({
       events: [
         {
@@ -126,11 +139,14 @@ describe('other valid shapes', () => {
     expect(parsed.pushes).toEqual([
       { project: 'proj', repository: 'multi', digest: DIGEST, tag: 'v2', format: 'distribution' },
     ]);
-    expect(parsed.ignored).toEqual(['repository toplevel is not inside a Harbor project', 'registry delete event']);
+    expect(parsed.deletes).toEqual([
+      { project: 'proj', repository: 'multi', digest: DIGEST, tag: undefined, format: 'distribution' },
+    ]);
+    expect(parsed.ignored).toEqual(['repository toplevel is not inside a Harbor project']);
   });
 
   test('an empty envelope is nothing to do, not an error', () => {
-    expect(parseNotification({ events: [] })).toEqual({ pushes: [], ignored: [] });
+    expect(parseNotification({ events: [] })).toEqual({ pushes: [], deletes: [], ignored: [] });
   });
 });
 
@@ -140,18 +156,20 @@ describe('Harbor 1.9/1.10 webhooks', () => {
       pushes: [
         { project: 'platform', repository: 'backend/api', digest: API_DIGEST, tag: 'v1.4.2', format: 'default' },
       ],
+      deletes: [],
       ignored: [],
     });
     expect(parseNotification(fixture('harbor-1.10-pullImage.json'))).toEqual({
       pushes: [],
+      deletes: [],
       ignored: ['Harbor event pullImage is not a push'],
     });
     expect(parseNotification(fixture('harbor-1.10-uploadChart.json'))).toEqual({
       pushes: [],
+      deletes: [],
       ignored: ['Harbor event uploadChart is not a push'],
     });
     for (const type of [
-      'deleteImage',
       'downloadChart',
       'deleteChart',
       'scanningCompleted',
@@ -168,7 +186,11 @@ describe('Harbor 1.9/1.10 webhooks', () => {
           repository: { name: 'app', namespace: 'proj', repo_full_name: 'proj/app', repo_type: 'private' },
         },
       };
-      expect(parseNotification(body)).toEqual({ pushes: [], ignored: [`Harbor event ${type} is not a push`] });
+      expect(parseNotification(body)).toEqual({
+        pushes: [],
+        deletes: [],
+        ignored: [`Harbor event ${type} is not a push`],
+      });
     }
   });
 });
@@ -201,6 +223,7 @@ describe('an envelope with bad events: the good ones are taken, the bad ones lis
   test('an envelope of bad events only is still an answer, not an error', () => {
     expect(parseNotification({ events: [null, 7] })).toEqual({
       pushes: [],
+      deletes: [],
       ignored: [
         'events[0] is malformed: every entry of "events" needs a "target" object',
         'events[1] is malformed: every entry of "events" needs a "target" object',
@@ -369,5 +392,43 @@ describe('malformed bodies throw NotificationError with a helpful message', () =
         },
       }),
     ).toThrow(NotificationError);
+  });
+});
+
+describe('deletions: the same shapes read into delete events', () => {
+  const RC_DIGEST = 'sha256:f92b3f88c3024a7a36673b1fb46fec5dbec9e827842b0739c45dcdbb383d86d2';
+
+  test('Harbor 2.x DELETE_ARTIFACT (Default): the digest and the one tag it names', () => {
+    expect(parseNotification(fixture('harbor-delete-default.json'))).toEqual({
+      pushes: [],
+      deletes: [
+        { project: 'platform', repository: 'backend/api', digest: RC_DIGEST, tag: '1.0.0-rc1', format: 'default' },
+      ],
+      ignored: [],
+    });
+  });
+
+  test('Harbor 1.10 deleteImage: one delete per tag; a tag Harbor did not find (no digest) is listed as ignored', () => {
+    const parsed = parseNotification(fixture('harbor-1.10-deleteImage.json'));
+    expect(parsed.pushes).toEqual([]);
+    expect(parsed.deletes.map((d) => [d.digest, d.tag])).toEqual([
+      [API_DIGEST, 'latest'],
+      [API_DIGEST, 'v1.4.2'],
+    ]);
+    expect(parsed.ignored).toEqual(['deleted tag v0.9 has no digest (Harbor did not find it)']);
+  });
+
+  test('a registry delete of a tag or a repository alone names no digest: ignored, with where it is caught', () => {
+    const parsed = parseNotification({
+      events: [
+        { action: 'delete', target: { repository: 'proj/app', tag: 'v1' } },
+        { action: 'delete', target: { repository: 'proj/app' } },
+      ],
+    });
+    expect(parsed.deletes).toEqual([]);
+    expect(parsed.ignored).toEqual([
+      'registry delete of proj/app:v1 names no digest (the sweep with ReconcileDeletes=true catches it)',
+      'registry delete of proj/app names no digest (the sweep with ReconcileDeletes=true catches it)',
+    ]);
   });
 });

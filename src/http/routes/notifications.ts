@@ -1,5 +1,5 @@
-// POST /service/notifications: Harbor's webhook target. Records the pushes durably, then answers at once;
-// the copy happens later in a job. A store that cannot be written answers 503 so that Harbor retries.
+// POST /service/notifications: Harbor's webhook target. Records the pushes (and deletions) durably, then
+// answers at once; the copy or deletion happens later in a job. A store that cannot be written answers 503 so that Harbor retries.
 import { Router, json, type NextFunction, type Request, type Response } from 'express';
 import { NotificationError, parseNotification } from '../../harbor/webhook.js';
 import type { SyncService } from '../../service/sync-service.js';
@@ -37,8 +37,10 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
         return next(error);
       }
       let summary;
+      let deletes;
       try {
         summary = await service.acceptPushes(parsed.pushes);
+        deletes = await service.acceptDeletes(parsed.deletes);
       } catch (error) {
         return next(
           new HttpError(
@@ -48,12 +50,13 @@ export function notificationsRoute(service: SyncService, count: NotificationCoun
           ),
         );
       }
-      res.locals.notificationAccepted = summary.queued.length + summary.merged.length + summary.pending > 0;
+      const accepted = summary.queued.length + summary.merged.length + summary.pending + deletes.queued.length;
+      res.locals.notificationAccepted = accepted > 0;
       res.status(200).json({
-        accepted: summary.queued.length + summary.merged.length + summary.pending,
-        jobs: [...summary.queued, ...summary.merged],
+        accepted,
+        jobs: [...summary.queued, ...summary.merged, ...deletes.queued],
         pending: summary.pending,
-        ignored: [...parsed.ignored, ...summary.ignored],
+        ignored: [...parsed.ignored, ...summary.ignored, ...deletes.ignored],
       });
     },
   );

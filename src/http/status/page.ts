@@ -86,6 +86,9 @@ const SCRIPT = `(function () {
 
   function source(job) {
     var s = job.spec || {};
+    if (s.kind === 'delete') {
+      return 'delete ' + s.project + '/' + s.repository + '@' + s.digest + (s.tags && s.tags.length ? ' (' + s.tags.join(', ') + ')' : '');
+    }
     if (s.kind === 'image') {
       var tags = (s.tags && s.tags.length) ? s.tags.join(', ') : (s.digest || '');
       return s.project + '/' + s.repository + ':' + tags;
@@ -99,7 +102,7 @@ const SCRIPT = `(function () {
   function destination(job) {
     var s = job.spec || {};
     // With several destinations the job names its registry host; with one, the namespace says enough.
-    var where = s.kind === 'image' ? s.namespace + '/' + s.repository : (s.namespace || '');
+    var where = s.kind === 'image' || s.kind === 'delete' ? s.namespace + '/' + s.repository : (s.namespace || '');
     return s.destination ? s.destination + '/' + where : where;
   }
 
@@ -185,6 +188,7 @@ const SCRIPT = `(function () {
     var i = job.images || {};
     var detail = [];
     if (i.copied) detail.push(i.copied + ' copied');
+    if (i.deleted) detail.push(i.deleted + ' deleted');
     if (i.skipped) detail.push(i.skipped + ' skipped');
     if (i.failed) detail.push(i.failed + ' failed');
     if (detail.length) td.appendChild(el('div', 'small', detail.join(', ')));

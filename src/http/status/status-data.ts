@@ -12,7 +12,8 @@ export interface StatusJob extends Omit<Job, 'results'> {
   /** Live while running, else tallied from the recorded results. */
   progress: JobProgress;
   /** Per-image outcomes; the results themselves stay behind /api/v1/jobs/:id (a project job can have thousands). */
-  images: { copied: number; skipped: number; failed: number };
+  /** `deleted` for delete jobs only, whose results are tags deleted or kept. */
+  images: { copied: number; skipped: number; failed: number; deleted?: number };
 }
 
 export interface ThroughputBucket {
@@ -55,9 +56,14 @@ export async function statusAnswer(service: SyncService, limit: number, now = ne
 
 function toStatusJob(job: JobView): StatusJob {
   const { results, progress, ...rest } = job;
-  const images = { copied: 0, skipped: 0, failed: 0 };
+  const images: Record<ImageResult['status'], number> = { copied: 0, skipped: 0, failed: 0, deleted: 0 };
   for (const r of results) images[r.status]++;
-  return { ...rest, progress: progress ?? recordedProgress(job, results), images };
+  const { deleted, ...copies } = images;
+  return {
+    ...rest,
+    progress: progress ?? recordedProgress(job, results),
+    images: job.kind === 'delete' ? { ...copies, deleted } : copies,
+  };
 }
 
 function recordedProgress(job: Job, results: ImageResult[]): JobProgress {

@@ -14,6 +14,8 @@ export interface V1Context {
   backing: Backing;
   externalUrl: () => string;
   version: string;
+  /** A tag deleted through the API (its manifest with it), naming the tag: 1.10 fires deleteImage. */
+  onArtifactDeleted?: (repo: string, digest: string, tags: string[]) => void;
 }
 
 /** common/api BaseAPI.RenderFormattedError: http.Error with a JSON text. */
@@ -121,6 +123,24 @@ async function detailedTags(ctx: V1Context, repo: string): Promise<object[]> {
   return tags.sort((a, b) => ((a as { name: string }).name < (b as { name: string }).name ? -1 : 1));
 }
 
+/**
+ * DELETE /api/repositories/<repo>/tags/<tag> as 1.10's RepositoryAPI.Delete does it: the registry's manifest
+ * DELETE by the tag's digest (so every tag on that digest goes), 200, then deleteImage naming the tag.
+ */
+async function deleteTag(res: ServerResponse, ctx: V1Context, caller: Caller, path: string): Promise<void> {
+  const route = /^\/api\/repositories\/(.+?)\/tags\/([^/]+)$/.exec(path);
+  if (!route) return sendV1Error(res, 405, 'Method Not Allowed');
+  if (caller !== 'admin') return sendV1Error(res, 401, 'UnAuthorized');
+  const repo = decodeURIComponent(route[1]);
+  const tag = decodeURIComponent(route[2]);
+  const manifest = await ctx.backing.manifest(repo, tag);
+  if (!manifest) return sendV1Error(res, 404, `tag ${tag} not found`);
+  await ctx.backing.deleteManifest(repo, manifest.digest);
+  ctx.state.forgetManifest(repo, manifest.digest);
+  res.writeHead(200, { 'content-length': 0 }).end();
+  ctx.onArtifactDeleted?.(repo, manifest.digest, [tag]);
+}
+
 export async function handleApiV1(req: IncomingMessage, res: ServerResponse, ctx: V1Context): Promise<void> {
   req.resume();
   const url = new URL(req.url ?? '/', 'http://harbor');
@@ -128,6 +148,7 @@ export async function handleApiV1(req: IncomingMessage, res: ServerResponse, ctx
   const caller = ctx.auth.caller(req);
   // A failed Basic login goes on as anonymous (filter/security.go): systeminfo answers, the rest refuses it.
   if (caller === 'invalid' && path !== '/api/systeminfo') return sendV1Error(res, 401, 'UnAuthorized');
+  if (req.method === 'DELETE') return deleteTag(res, ctx, caller, path);
   if (req.method !== 'GET') return sendV1Error(res, 405, 'Method Not Allowed');
   if (path === '/api/systeminfo') {
     const ext = ctx.externalUrl();

@@ -17,6 +17,8 @@ export interface ApiContext {
   backing: Backing;
   /** Which 2.x is played: the project route by name arrived in 2.2 (default 2.3). */
   version?: '2.0' | '2.1' | '2.2' | '2.3';
+  /** An artifact deleted through the API, with the tags it had: Harbor fires DELETE_ARTIFACT for it. */
+  onArtifactDeleted?: (repo: string, digest: string, tags: string[]) => void;
 }
 
 interface Call {
@@ -180,6 +182,22 @@ function findArtifact(records: Map<string, ArtifactRecord>, ref: string): Artifa
   return [...records.values()].find((r) => r.tags.includes(ref));
 }
 
+/**
+ * DELETE /projects/{p}/repositories/{r}/artifacts/{reference}: the artifact and every tag on it go (200, no
+ * body), then DELETE_ARTIFACT fires. Only the admin may delete here (anonymous 401, as Harbor's RBAC answers).
+ */
+async function deleteArtifact(c: Call, ctx: ApiContext, projectName: string, name: string, ref: string) {
+  if (c.caller !== 'admin') return sendError(c.res, 401, ...UNAUTHORIZED);
+  return withRepository(c, ctx, projectName, name, async (_project, repo, records) => {
+    const found = findArtifact(records, ref);
+    if (!found) return notFound(c.res, `artifact ${repo}${ref.startsWith('sha256:') ? '@' : ':'}${ref} not found`);
+    await ctx.backing.deleteManifest(repo, found.digest);
+    ctx.state.forgetManifest(repo, found.digest);
+    c.res.writeHead(200, { 'content-length': 0 }).end();
+    ctx.onArtifactDeleted?.(repo, found.digest, [...found.tags]);
+  });
+}
+
 function withTag(c: Call): boolean {
   return c.params.get('with_tag') !== 'false';
 }
@@ -221,6 +239,9 @@ async function route(c: Call, ctx: ApiContext, segments: string[]): Promise<void
       return withRepository(c, ctx, p, name, async (project, repo) =>
         sendJson(c.res, 200, await repositoryJson(ctx, project, repo)),
       );
+    }
+    if (leaf === 'artifacts' && method === 'DELETE' && ref !== undefined && tail === undefined) {
+      return deleteArtifact(c, ctx, p, name, ref);
     }
     if (leaf === 'artifacts' && method === 'POST' && ref !== undefined && tail === 'labels') {
       return withRepository(c, ctx, p, name, async (_project, repo, records) => {

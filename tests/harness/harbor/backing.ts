@@ -158,6 +158,16 @@ export class Backing {
     if (put.statusCode !== 201) throw new Error(`addTag ${repo}:${tag}: ${put.statusCode} ${text}`);
   }
 
+  /** Deletes a manifest by digest, and with it every tag on it (the registry's only delete). */
+  async deleteManifest(repo: string, digest: string): Promise<void> {
+    const res = await request(`${this.url}/v2/${repo}/manifests/${digest}`, {
+      method: 'DELETE',
+      dispatcher: this.agent,
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 202) throw new Error(`delete ${repo}@${digest}: ${res.statusCode} ${text}`);
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }

@@ -13,7 +13,13 @@ import { sendError } from './http.js';
 import { handleV2 } from './registry-front.js';
 import { HarborState } from './state.js';
 import { policyJson, WebhookDeliverer, type WebhookDelivery } from './webhook-policies.js';
-import { harborCloudEventsPayload, harborDefaultPayload, type PushEvent } from './webhooks.js';
+import {
+  harborCloudEventsPayload,
+  harborDefaultPayload,
+  type CloudEventType,
+  type HarborEventType,
+  type PushEvent,
+} from './webhooks.js';
 import { handleVersionedApi } from './versioned-api.js';
 import { listenOnLoopback } from '../ports.js';
 
@@ -116,7 +122,7 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
     kind: 'default' | 'cloudevents',
     event: PushEvent,
     policyId?: number,
-    type: 'PUSH_ARTIFACT' | 'pushImage' = 'PUSH_ARTIFACT',
+    type: HarborEventType = 'PUSH_ARTIFACT',
   ): { body: string; contentType: string } => {
     const project = state.project(event.project);
     if (!project) throw new Error(`webhookPayload: unknown project ${event.project}`);
@@ -130,7 +136,7 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
     };
     return kind === 'default'
       ? harborDefaultPayload(type, event, site)
-      : harborCloudEventsPayload('PUSH_ARTIFACT', event, site);
+      : harborCloudEventsPayload(type as CloudEventType, event, site);
   };
   const deliverer = new WebhookDeliverer(
     state,
@@ -141,6 +147,8 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
   // Only the admin can push through the front, so every push is the admin's.
   const onManifestPush = (repo: string, digest: string, tag: string | undefined) =>
     deliverer.pushed(repo, digest, tag, admin.username);
+  const onArtifactDeleted = (repo: string, digest: string, tags: string[]) =>
+    deliverer.deleted(repo, digest, tags, admin.username);
 
   const dispatch = (req: IncomingMessage, res: ServerResponse, entry: HarborRequest): void => {
     const path = (req.url ?? '/').split('?')[0];
@@ -177,6 +185,7 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
         backing,
         externalUrl: () => externalUrl,
         version: VERSION_STRINGS[version],
+        onArtifactDeleted,
       }).catch((err: Error) => {
         if (!res.headersSent)
           res
@@ -195,6 +204,7 @@ export async function startHarbor(options: HarborOptions): Promise<HarborStandIn
         auth,
         backing,
         version: version === '1.8' || version === '1.10' ? undefined : version,
+        onArtifactDeleted,
       }).catch((err: Error) => {
         if (!res.headersSent) sendError(res, 500, 'UNKNOWN', `stand-in failure: ${err.message}`);
         else res.destroy(err);

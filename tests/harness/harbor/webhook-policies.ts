@@ -1,7 +1,8 @@
 // Owns Harbor's project webhook policies: the REST endpoints (/projects/{p}/webhook/policies[/{id}]) with
 // Harbor's RBAC (project admin or system admin; maintainers may list), validation (400), unique names per
-// project (409) and JSON shapes, and delivering PUSH_ARTIFACT to every enabled policy's targets the way
-// Harbor's jobservice does (POST, Authorization = auth_header verbatim, 2xx = success, 3 attempts).
+// project (409) and JSON shapes, and delivering PUSH_ARTIFACT and DELETE_ARTIFACT (1.x: pushImage, deleteImage)
+// to every enabled policy's targets the way Harbor's jobservice does (POST, Authorization = auth_header
+// verbatim, 2xx = success, 3 attempts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Agent, request } from 'undici';
 import type { Identity, ProjectRole } from './auth.js';
@@ -9,7 +10,7 @@ import { sendError, sendJson } from './http.js';
 import { pagingHeaders, parsePage, slicePage } from './paging.js';
 import { sameProjectName, type PolicyDialect } from './policy-dialects.js';
 import type { HarborState, Project, WebhookPolicyRecord, WebhookTargetRecord } from './state.js';
-import type { PushEvent } from './webhooks.js';
+import type { HarborEventType, PushEvent } from './webhooks.js';
 
 /** Harbor's src/pkg/notification SupportedEventTypes and SupportedNotifyTypes. */
 export const SUPPORTED_EVENT_TYPES = [
@@ -307,7 +308,7 @@ export function handleWebhookPolicies(
 export interface WebhookDelivery {
   policyId: number;
   address: string;
-  eventType: 'PUSH_ARTIFACT' | 'pushImage';
+  eventType: HarborEventType;
   repository: string;
   digest: string;
   tag?: string;
@@ -323,7 +324,7 @@ export type PayloadBuilder = (
   format: 'default' | 'cloudevents',
   event: PushEvent,
   policyId: number,
-  eventType: 'PUSH_ARTIFACT' | 'pushImage',
+  eventType: HarborEventType,
 ) => { body: string; contentType: string };
 
 /** Harbor's notification handler and jobservice webhook job, in one process. */
@@ -354,29 +355,56 @@ export class WebhookDeliverer {
     if (!project || slash < 0) return;
     const event: PushEvent = { project: project.name, repository: repo.slice(slash + 1), digest, tag, operator };
     if (this.pushEventType === 'pushImage' && !tag) return;
+    this.fire(project.id, this.pushEventType, event);
+  }
+
+  /**
+   * An artifact deleted through the API: DELETE_ARTIFACT naming its first tag (the digest when it had none), as
+   * 2.x's artifact webhook handler builds it; on 1.x deleteImage naming the deleted tag.
+   */
+  deleted(repo: string, digest: string, tags: string[], operator: string): void {
+    const slash = repo.indexOf('/');
+    const project = this.state.project(repo.slice(0, slash));
+    if (!project || slash < 0) return;
+    const event: PushEvent = {
+      project: project.name,
+      repository: repo.slice(slash + 1),
+      digest,
+      tag: tags[0],
+      operator,
+    };
+    this.fire(project.id, this.pushEventType === 'pushImage' ? 'deleteImage' : 'DELETE_ARTIFACT', event);
+  }
+
+  private fire(projectId: number, eventType: HarborEventType, event: PushEvent): void {
     const policies = this.state.webhookPolicies.filter(
-      (p) => p.projectId === project.id && p.enabled && p.eventTypes.includes(this.pushEventType),
+      (p) => p.projectId === projectId && p.enabled && p.eventTypes.includes(eventType),
     );
     for (const policy of policies) {
       for (const target of policy.targets) {
         if (target.type !== 'http') continue;
-        const job = this.deliver(policy, target, event).finally(() => this.inFlight.delete(job));
+        const job = this.deliver(policy, target, event, eventType).finally(() => this.inFlight.delete(job));
         this.inFlight.add(job);
       }
     }
   }
 
-  private async deliver(policy: WebhookPolicyRecord, target: WebhookTargetRecord, event: PushEvent): Promise<void> {
+  private async deliver(
+    policy: WebhookPolicyRecord,
+    target: WebhookTargetRecord,
+    event: PushEvent,
+    eventType: HarborEventType,
+  ): Promise<void> {
     const { body, contentType } = this.payload(
       target.payloadFormat === 'CloudEvents' ? 'cloudevents' : 'default',
       event,
       policy.id,
-      this.pushEventType,
+      eventType,
     );
     const record: WebhookDelivery = {
       policyId: policy.id,
       address: target.address,
-      eventType: this.pushEventType,
+      eventType,
       repository: `${event.project}/${event.repository}`,
       digest: event.digest,
       tag: event.tag,

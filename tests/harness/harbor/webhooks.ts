@@ -1,5 +1,6 @@
 // Owns the notification bodies the service under test consumes: Harbor 2.x webhook payloads
-// (Default and CloudEvents formats), Harbor 1.10's pushImage, and Distribution's notification envelope (v1 and v2).
+// (Default and CloudEvents formats), Harbor 1.10's pushImage and deleteImage, and Distribution's notification
+// envelope (v1 and v2).
 import { randomUUID } from 'node:crypto';
 
 export interface PushEvent {
@@ -12,8 +13,12 @@ export interface PushEvent {
   operator?: string;
 }
 
-/** pushImage: Harbor 1.9/1.10's name for a push, with the same Default payload (1.x has no CloudEvents). */
-export type HarborEventType = 'PUSH_ARTIFACT' | 'PULL_ARTIFACT' | 'DELETE_ARTIFACT' | 'pushImage';
+/**
+ * pushImage and deleteImage: Harbor 1.9/1.10's names for a push and a tag deletion, with the same Default
+ * payload (1.x has no CloudEvents).
+ */
+export type HarborEventType = 'PUSH_ARTIFACT' | 'PULL_ARTIFACT' | 'DELETE_ARTIFACT' | 'pushImage' | 'deleteImage';
+export type CloudEventType = Exclude<HarborEventType, 'pushImage' | 'deleteImage'>;
 
 /** What only a Harbor instance knows about the event: its host, the project's id and visibility. */
 export interface HarborSite {
@@ -28,7 +33,7 @@ export interface HarborSite {
   occurAt?: Date;
 }
 
-const CLOUD_EVENT_TYPES: Record<Exclude<HarborEventType, 'pushImage'>, string> = {
+const CLOUD_EVENT_TYPES: Record<CloudEventType, string> = {
   PUSH_ARTIFACT: 'harbor.artifact.pushed',
   PULL_ARTIFACT: 'harbor.artifact.pulled',
   DELETE_ARTIFACT: 'harbor.artifact.deleted',
@@ -70,7 +75,7 @@ export function harborDefaultPayload(
 }
 
 export function harborCloudEventsPayload(
-  type: Exclude<HarborEventType, 'pushImage'>,
+  type: CloudEventType,
   e: PushEvent,
   site: HarborSite,
 ): { body: string; contentType: string } {

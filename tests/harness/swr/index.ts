@@ -125,6 +125,7 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
         backingUrl: registry.url,
         externalUrl,
         refuse: standIn.refuseManagement,
+        storageDir: registry.storageDir,
       }).catch((error: unknown) =>
         sendJson(res, 500, { errorCode: 'SVCSTG.SWR.5000000', errorMessage: String(error) }),
       );

@@ -1,7 +1,10 @@
 // Owns the SWR stand-in's management API (/v2/manage/...): AK/SK-signed calls checked as Huawei's gateway
 // does, namespaces from the stand-in's organizations, and the repository and tag listings answered from the
-// real registry behind it, shaped as Huawei SDK's ListReposDetails and ListRepositoryTags (research notes §4.3).
+// real registry behind it, shaped as Huawei SDK's ListReposDetails and ListRepositoryTags (research notes §4.3),
+// and DeleteRepoTag, which removes one tag only (the registry API cannot: its storage loses that tag's link).
 import { createHash, createHmac } from 'node:crypto';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { canonicalRequest, SIGNING_ALGORITHM } from '../../../src/swr/signer.js';
 import { sendJson } from './http.js';
@@ -14,6 +17,8 @@ export interface ManageContext {
   externalUrl: string;
   /** Answer every call 403 (an account without SWR rights). */
   refuse: boolean;
+  /** The backing registry's storage root, where a tag is a directory of its own. */
+  storageDir: string;
 }
 
 const LIST_TYPES = new Set([
@@ -145,6 +150,18 @@ async function listTags(res: ServerResponse, ctx: ManageContext, url: URL, names
   sendJson(res, 200, rows, { 'content-range': `${rows.length}` });
 }
 
+/** DeleteRepoTag: 204 and no body (the SDK's DeleteRepoTagResponse has no field); 404 for a tag SWR does not have. */
+async function deleteTag(res: ServerResponse, ctx: ManageContext, namespace: string, repo: string, tag: string) {
+  const repository = `${namespace}/${repo.replaceAll('$', '/')}`;
+  const dir = join(ctx.storageDir, 'docker/registry/v2/repositories', repository, '_manifests/tags', tag);
+  if (!ctx.namespaces.has(namespace) || !(await stat(dir).catch(() => undefined))) {
+    swrError(res, 404, '4040000', `tag ${tag} of ${repository} not found`);
+    return;
+  }
+  await rm(dir, { recursive: true, force: true });
+  res.writeHead(204).end();
+}
+
 /** Answers /v2/manage/...: signature first, then the refusal a test asked for, then the call. */
 export async function handleManage(req: IncomingMessage, res: ServerResponse, ctx: ManageContext): Promise<void> {
   req.resume();
@@ -164,6 +181,11 @@ export async function handleManage(req: IncomingMessage, res: ServerResponse, ct
   }
   if (path === '/v2/manage/repos' && req.method === 'GET') {
     await listRepos(res, ctx, url);
+    return;
+  }
+  const one = /^\/v2\/manage\/namespaces\/([^/]+)\/repos\/([^/]+)\/tags\/([^/]+)$/.exec(path);
+  if (one && req.method === 'DELETE') {
+    await deleteTag(res, ctx, decodeURIComponent(one[1]), decodeURIComponent(one[2]), decodeURIComponent(one[3]));
     return;
   }
   const tags = /^\/v2\/manage\/namespaces\/([^/]+)\/repos\/([^/]+)\/tags$/.exec(path);
