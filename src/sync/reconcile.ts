@@ -32,6 +32,9 @@ import type { SyncContext } from './context.js';
 import { imageJobKey } from './job-keys.js';
 import { NamespaceState } from './destination-state.js';
 import { queueSweepDeletes } from './reconcile-deletes.js';
+import { emptySummary, summaryLine, type ReconcileSummary } from './reconcile-summary.js';
+
+export type { ReconcileSummary } from './reconcile-summary.js';
 
 export interface ReconcileOptions {
   /** Destination host as the webhook path names it in job keys (SWRRegistry or the region's host). */
@@ -51,35 +54,6 @@ export interface ReconcileOptions {
   deletes?: boolean;
 }
 
-export interface ReconcileSummary {
-  projects: number;
-  repositories: number;
-  /** Tags Harbor has in the mapped projects. */
-  tags: number;
-  /** Tags absent at the destination. */
-  missing: number;
-  /** Tags present at the destination under another digest (not a conversion of the source). */
-  differing: number;
-  /** Tags present under the digest of the source's Docker conversion: in step. */
-  converted: number;
-  /** Repositories and tags the project's filter rules leave out: not compared, not counted in `tags`. */
-  filtered: number;
-  /** New jobs made; `merged` counts requests that joined a job already queued or just done. */
-  queued: number;
-  merged: number;
-  /** Delete jobs made (ReconcileDeletes=true) for tags the service wrote that Harbor no longer has. */
-  deletes: number;
-  /** Projects or repositories that could not be compared (Harbor or destination failure); logged each. */
-  errors: number;
-  /**
-   * Requests the sweep sent: Harbor API calls (pages not counted), destination listings (SWR management pages
-   * included) and heads, source manifest reads.
-   */
-  requests: { harbor: number; destination: number; source: number };
-  ms: number;
-  aborted: boolean;
-}
-
 interface SourceTag {
   tag: string;
   artifact: HarborArtifact;
@@ -95,22 +69,7 @@ export async function reconcile(
   options: ReconcileOptions,
 ): Promise<ReconcileSummary> {
   const started = Date.now();
-  const summary: ReconcileSummary = {
-    projects: 0,
-    repositories: 0,
-    tags: 0,
-    missing: 0,
-    differing: 0,
-    converted: 0,
-    filtered: 0,
-    queued: 0,
-    merged: 0,
-    deletes: 0,
-    errors: 0,
-    requests: { harbor: 0, destination: 0, source: 0 },
-    ms: 0,
-    aborted: false,
-  };
+  const summary = emptySummary();
   const heads = pLimit(options.headConcurrency ?? 8);
   const cache = options.convertedDigests ?? new Map<string, string | null>();
   const aborted = () => options.signal?.aborted === true;
@@ -271,9 +230,7 @@ export async function reconcile(
   summary.requests.destination += (ctx.listing?.requests ?? 0) - listingRequestsBefore;
   summary.aborted = aborted();
   summary.ms = Date.now() - started;
-  options.log.info(
-    `reconcile${options.specDestination ? ` of ${options.specDestination}` : ''}${summary.aborted ? ' (stopped by shutdown)' : ''}: ${summary.projects} project(s), ${summary.repositories} repositories, ${summary.tags} tags: ${summary.missing} missing, ${summary.differing} differing${ctx.overwrite ? '' : ' (not queued: ImageOverwrite=false)'}, ${summary.converted} converted in step; ${summary.queued} job(s) queued${options.deletes ? `, ${summary.deletes} delete job(s)` : ''}, ${summary.merged} joined existing; ${summary.errors} error(s); ${summary.requests.harbor} Harbor, ${summary.requests.destination} destination, ${summary.requests.source} source request(s); ${summary.ms} ms`,
-  );
+  options.log.info(summaryLine(summary, { ...options, overwrite: ctx.overwrite }));
   if (summary.filtered > 0)
     options.log.info(`reconcile: ${summary.filtered} repositories and tags left out by filter rules, not compared`);
   return summary;
