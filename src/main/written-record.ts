@@ -21,9 +21,11 @@ export interface WrittenRecord {
 export async function openWrittenRecord(config: Config, warn: (message: string) => void): Promise<WrittenRecord> {
   if (config.queue.backend === 'sqlite') {
     if (!existsSync(join(config.dataDir, 'jobs.sqlite'))) {
-      warn(
-        `no job store in DataDir ${config.dataDir}: the tags this command writes are not recorded, so deletions (SyncDeletes, ReconcileDeletes) will not touch them`,
-      );
+      // Worth a word only to someone who deletes: otherwise an unrecorded tag changes nothing they asked for.
+      if (config.deletes.onEvents || config.deletes.inSweep)
+        warn(
+          `no job store in DataDir ${config.dataDir}: the tags this command writes are not recorded, so deletions (SyncDeletes, ReconcileDeletes) will not touch them`,
+        );
       return { close: async () => undefined };
     }
     const store = new SqliteJobStore(config.dataDir);
