@@ -107,7 +107,7 @@ test('the panels the issue lists read the metrics that answer them', () => {
     [/^Registry requests by status$/, 'swr_harbor_sync_registry_requests_total'],
     [/^Retries by reason$/, 'swr_harbor_sync_registry_retries_total'],
     [/^429 \/ 503 from SWR$/, 'swr_harbor_sync_registry_requests_total'],
-    [/^Replicas$/, 'swr_harbor_sync_replicas'],
+    [/^Replicas over time$/, 'swr_harbor_sync_replicas'],
     [/^Webhook outcomes$/, 'swr_harbor_sync_webhook_events_total'],
   ] as const;
   expect(expected.map(([title, metric]) => uses(title, metric))).toEqual(
