@@ -19,7 +19,7 @@ let dashboard: {
   uid: string;
   title: string;
   panels: Panel[];
-  templating: { list: Array<{ name: string; type: string }> };
+  templating: { list: Array<{ name: string; type: string; query?: unknown }> };
 };
 let scratch: string | undefined;
 
