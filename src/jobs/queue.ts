@@ -20,8 +20,22 @@ export interface QueueStartOptions {
   onSettled?: (id: string) => void;
 }
 
+/** What a backend whose jobs run under locks that expire unless renewed (Redis) did with them on this replica. */
+export interface JobLockStats {
+  /** Jobs of this replica whose lock is renewed while they run. */
+  readonly held: number;
+  /** Lock renewals that succeeded, one per job per renewal. */
+  readonly renewed: number;
+  /** Renewals refused or not answered: the job may be another replica's by now. */
+  readonly failed: number;
+}
+
 export interface JobQueue {
   readonly backend: 'sqlite' | 'redis';
+  /** Absent where no other process can take a job over (SQLite: one instance, no lock to renew). */
+  readonly locks?: JobLockStats;
+  /** Replicas taking jobs from this queue now, as the store sees them (SQLite: only this process). */
+  replicas(): Promise<number>;
   /**
    * Records a job durably before resolving, and it may start at once (no poll waited for); a key already queued
    * or running joins that job instead.

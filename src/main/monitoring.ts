@@ -7,6 +7,8 @@ import type { TransportObserver } from '../oci/transport.js';
 import { Readiness } from '../health/readiness.js';
 import { RegistryActivity } from '../health/registry-activity.js';
 import { countCopies } from '../metrics/copy-metrics.js';
+import { countQueue } from '../metrics/queue-metrics.js';
+import { countReadiness } from '../metrics/readiness-metrics.js';
 import { ServiceMetrics } from '../metrics/service-metrics.js';
 import { registryObserver } from '../metrics/transport-observer.js';
 import { registryEndpoints } from '../service/clients.js';
@@ -46,5 +48,7 @@ export function createMonitoring(config: Config, queue: JobQueue, events: CopyEv
       },
     ],
   });
+  countQueue(queue, metrics);
+  countReadiness(readiness, metrics);
   return { metrics, readiness, observer: registryObserver(metrics, activity) };
 }

@@ -1,7 +1,8 @@
 // Owns MaxBandwidth's metrics: the cap, and what this replica's transfers were granted and how often and how
 // long they waited for it, read from the limiter's own counts at scrape time (so nothing is counted twice).
-import { Counter, Gauge } from 'prom-client';
+import { Gauge } from 'prom-client';
 import type { BandwidthLimiter } from '../copy/index.js';
+import { followingCounter } from './following-counter.js';
 import { PREFIX, type ServiceMetrics } from './service-metrics.js';
 
 export function countBandwidth(limiter: BandwidthLimiter, metrics: ServiceMetrics): void {
@@ -14,20 +15,8 @@ export function countBandwidth(limiter: BandwidthLimiter, metrics: ServiceMetric
       this.set(limiter.bytesPerSecond);
     },
   });
-  // Counters that follow the limiter's totals: each scrape adds what was granted or waited since the last.
-  const following = (name: string, help: string, read: () => number) => {
-    let seen = 0;
-    new Counter({
-      name: `${PREFIX}${name}`,
-      help,
-      registers,
-      collect() {
-        const now = read();
-        this.inc(Math.max(0, now - seen));
-        seen = now;
-      },
-    });
-  };
+  const following = (name: string, help: string, read: () => number) =>
+    followingCounter(metrics.registry, `${PREFIX}${name}`, help, read);
   following(
     'bandwidth_granted_bytes_total',
     'Blob bytes this replica sent under MaxBandwidth (equal to the bytes uploaded, counted as they are let through).',

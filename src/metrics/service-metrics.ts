@@ -26,6 +26,13 @@ export class ServiceMetrics {
     registers: [this.registry],
   });
 
+  readonly projectImages = new Counter({
+    name: `${PREFIX}project_images_total`,
+    help: 'Images of copy jobs by Harbor project and outcome (synced, skipped, failed), counted as each job attempt ends; images_total counts the same copies without the project.',
+    labelNames: ['project', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly tagsDeleted = new Counter({
     name: `${PREFIX}tags_deleted_total`,
     help: "Tags the service wrote and delete jobs handled (SyncDeletes, ReconcileDeletes), by outcome: deleted at the destination, kept (Harbor has it again, someone else wrote it since, or a manifest DELETE would take tags not the service's), failed (one attempt of a job).",

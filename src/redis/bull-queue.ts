@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type winston from 'winston';
 import { logDone, logFailedAttempt, logStarted } from '../jobs/attempt-log.js';
 import { isPermanent, jobRetryPolicy, judge, mergeTags, retryDelay } from '../jobs/policy.js';
-import type { JobQueue, JobView, QueueStartOptions } from '../jobs/queue.js';
+import type { JobLockStats, JobQueue, JobView, QueueStartOptions } from '../jobs/queue.js';
 import { DEFAULT_JOB_RETENTION, type JobRetention } from '../jobs/retention.js';
 import type { ThroughputRow } from '../jobs/throughput.js';
 import type {
@@ -27,6 +27,7 @@ import { BullJobReads, REDIS_ANSWER_MS, toJob, type JobData } from './bull-jobs.
 import { RedisPendingPushes } from './bull-pending.js';
 import { withTimeout } from './connection.js';
 import { throttled } from './progress-throttle.js';
+import { ReplicaHeartbeat } from './replica-heartbeat.js';
 
 export interface BullQueueOptions {
   /** Key prefix shared by every replica of one deployment. */
@@ -45,6 +46,8 @@ export interface BullQueueOptions {
 const QUEUE_NAME = 'jobs';
 /** How long a stop waits, after aborting the jobs still running, for them to hand themselves back to the queue. */
 const HAND_BACK_MS = 1000;
+/** How often each replica says it is there (swr_harbor_sync_replicas forgets it after three silent beats). */
+const REPLICA_BEAT_MS = 10_000;
 
 export class BullQueue implements JobQueue {
   readonly backend = 'redis' as const;
@@ -59,6 +62,8 @@ export class BullQueue implements JobQueue {
   private readonly pending: RedisPendingPushes;
   private readonly dedupe: BullDedupe;
   private readonly clock: Clock;
+  private readonly heartbeat: ReplicaHeartbeat;
+  private readonly lockCounts = { renewed: 0, failed: 0 };
 
   constructor(
     private readonly redis: Redis,
@@ -72,6 +77,15 @@ export class BullQueue implements JobQueue {
     this.pending = new RedisPendingPushes(redis, this.key('pending'));
     this.clock = options.clock ?? systemClock;
     this.dedupe = new BullDedupe(this.queue, redis, this.key('dedupe'), this.clock);
+    this.heartbeat = new ReplicaHeartbeat(redis, this.key('replicas'), this.clock, REPLICA_BEAT_MS, REDIS_ANSWER_MS);
+  }
+
+  get locks(): JobLockStats {
+    return { held: this.running.size, ...this.lockCounts };
+  }
+
+  replicas(): Promise<number> {
+    return this.heartbeat.count();
   }
 
   private key(name: string): string {
@@ -168,11 +182,14 @@ export class BullQueue implements JobQueue {
     });
     this.worker.on('error', (error) => this.log.error(`job queue (Redis): ${error.message}`));
     // A job whose lock could not be renewed may be another replica's by now: stop this replica's copy of it.
+    this.worker.on('locksRenewed', ({ count }) => (this.lockCounts.renewed += count));
     this.worker.on('lockRenewalFailed', (ids) => {
+      this.lockCounts.failed += ids.length;
       for (const id of ids)
         this.running.get(id)?.abort(new Error("lost the job's lock in Redis: another replica may be running it"));
     });
     await this.worker.waitUntilReady();
+    this.heartbeat.start();
   }
 
   private async process(
@@ -253,6 +270,7 @@ export class BullQueue implements JobQueue {
 
   async stop(graceMs: number): Promise<number> {
     this.stopping = true;
+    await this.heartbeat.stop();
     if (!this.worker) return 0;
     const worker = this.worker;
     // Take no new job, wait up to the grace period for the running ones, then close once: BullMQ's close()

@@ -79,6 +79,10 @@ export class SqliteQueue implements JobQueue {
     this.stopPruning = schedulePruning(this.store.db, this.retention, this.log);
   }
 
+  async replicas(): Promise<number> {
+    return 1;
+  }
+
   get busy(): number {
     return this.runner?.busy ?? 0;
   }

@@ -1,7 +1,7 @@
 // GET /metrics and GET /readyz of the service end to end: a real image pushed to the Harbor stand-in and
 // synced by webhook into a real destination registry, then the exact counters that must follow; the same
 // image again (skipped, nothing uploaded); readiness with everything up, with the destination down, and with
-// a job store that cannot be written; both endpoints open when an ApiToken guards the API.
+// a job store that cannot be written, each also in the readiness gauges; both endpoints open when an ApiToken guards the API.
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Job } from '../../src/jobs/types.js';
@@ -179,6 +179,16 @@ describe('GET /metrics', () => {
     expect(value(m, 'swr_harbor_sync_jobs', { state: 'succeeded' })).toBe(1);
     expect(value(m, 'swr_harbor_sync_jobs', { state: 'queued' })).toBe(0);
     expect(value(m, 'swr_harbor_sync_queue_depth')).toBe(0);
+    expect(value(m, 'swr_harbor_sync_project_images_total', { project: 'proj', outcome: 'synced' })).toBe(1);
+    expect(total(m, 'swr_harbor_sync_project_images_total')).toBe(1);
+    // One instance on SQLite: no job lock to hold or renew.
+    expect(value(m, 'swr_harbor_sync_replicas')).toBe(1);
+    expect(value(m, 'swr_harbor_sync_job_locks_held')).toBe(0);
+    expect(value(m, 'swr_harbor_sync_job_lock_renewals_total')).toBe(0);
+    expect(value(m, 'swr_harbor_sync_job_lock_renewal_failures_total')).toBe(0);
+    expect(value(m, 'swr_harbor_sync_ready')).toBe(1);
+    for (const check of ['store', 'config', 'harbor', 'destination'])
+      expect({ check, value: value(m, 'swr_harbor_sync_readiness_check', { check }) }).toEqual({ check, value: 1 });
     // prom-client's default process metrics are in the same registry.
     expect(value(m, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
     expect(value(m, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0);
@@ -209,6 +219,8 @@ describe('GET /metrics', () => {
     );
     expect(value(m, 'swr_harbor_sync_image_copy_duration_seconds_count', { outcome: 'skipped' })).toBe(1);
     expect(value(m, 'swr_harbor_sync_job_duration_seconds_count', { kind: 'project', outcome: 'succeeded' })).toBe(1);
+    expect(value(m, 'swr_harbor_sync_project_images_total', { project: 'proj', outcome: 'skipped' })).toBe(1);
+    expect(value(m, 'swr_harbor_sync_project_images_total', { project: 'proj', outcome: 'synced' })).toBe(1);
   });
 });
 
@@ -250,6 +262,9 @@ describe('GET /readyz', () => {
       expect(body.error).toEqual({ code: 'NOT_READY', message: expect.stringMatching(/^destination: /) });
 
       const m = await scrape();
+      expect(value(m, 'swr_harbor_sync_ready')).toBe(0);
+      expect(value(m, 'swr_harbor_sync_readiness_check', { check: 'destination' })).toBe(0);
+      expect(value(m, 'swr_harbor_sync_readiness_check', { check: 'harbor' })).toBe(1);
       expect(
         total(m, 'swr_harbor_sync_registry_requests_total', { registry: dst.host, status: 'network_error' }),
       ).toBeGreaterThan(0);
@@ -281,12 +296,17 @@ describe('GET /readyz', () => {
         action: expect.stringContaining(sut.dataDir),
       });
       expect(body.checks.destination.ok).toBe(true);
+      const m = await scrape();
+      expect(value(m, 'swr_harbor_sync_ready')).toBe(0);
+      expect(value(m, 'swr_harbor_sync_readiness_check', { check: 'store' })).toBe(0);
+      expect(value(m, 'swr_harbor_sync_readiness_check', { check: 'destination' })).toBe(1);
       // /healthz only reads, so it still says the process is alive.
       expect((await fetch(`${sut.url}/healthz`)).status).toBe(200);
     } finally {
       db.pragma('query_only = OFF');
     }
     expect((await readyz()).status).toBe(200);
+    expect(value(await scrape(), 'swr_harbor_sync_ready')).toBe(1);
   });
 });
 
