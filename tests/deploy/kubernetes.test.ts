@@ -22,6 +22,7 @@ import {
   schemaProblems,
   type K8sObject,
 } from '../harness/kubernetes.js';
+import { unknownFieldProblems } from '../harness/kubernetes-fields.js';
 import { freePort } from '../harness/ports.js';
 import { until } from '../harness/until.js';
 
@@ -129,6 +130,10 @@ describe.each(overlays)('overlays/%s', (name) => {
 
   test('every object is valid against the Kubernetes schemas', async () => {
     expect(await schemaProblems(r().objects)).toEqual([]);
+  });
+
+  test('no object has a field Kubernetes does not know', () => {
+    expect(unknownFieldProblems(r().objects, ROOT)).toEqual([]);
   });
 
   test("the pod runs as the image's non-root USER, read-only, without capabilities, under RuntimeDefault seccomp", () => {
@@ -355,6 +360,7 @@ describe(`${JOB_FILE}: register-webhook as a one-off Job`, () => {
   test('is one valid Job', async () => {
     expect(jobObjects.map((o) => o.kind)).toEqual(['Job']);
     expect(await schemaProblems(jobObjects)).toEqual([]);
+    expect(unknownFieldProblems(jobObjects, ROOT)).toEqual([]);
   });
 
   test('runs a command the CLI has, towards the Service as Harbor sees it, with the configuration of the overlays', () => {
