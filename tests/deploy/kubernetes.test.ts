@@ -315,6 +315,13 @@ describe.each(overlays)('overlays/%s', (name) => {
   });
 });
 
+test("base/secret.env, the Secret's filled-in values, stays out of git", () => {
+  const ignored = spawnSync('git', ['check-ignore', '-q', `${K8S}/base/secret.env`], { cwd: ROOT });
+  expect(
+    ignored.status === 0 ? [] : [`.gitignore lets ${K8S}/base/secret.env into git (exit ${ignored.status})`],
+  ).toEqual([]);
+});
+
 describe('what each overlay is for', () => {
   test('single: one replica, Recreate, SQLite on the PersistentVolumeClaim it renders', () => {
     const { deployment, pod, config, of } = rendered.single;
