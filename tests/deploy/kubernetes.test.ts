@@ -384,6 +384,10 @@ describe(`${JOB_FILE}: register-webhook as a one-off Job`, () => {
       const wanted = `http://${service.metadata.name}.${service.metadata.namespace}.svc:${service.spec.ports[0].port}`;
       const url = args[args.indexOf('--url') + 1];
       if (url !== wanted) problems.push(`--url is ${url}, but overlays/${name}'s Service is ${wanted}`);
+      if (c.image !== container.image)
+        problems.push(
+          `the Job runs ${c.image}, overlays/${name}'s Deployment ${container.image}: name one image in both`,
+        );
       if (JSON.stringify(c.envFrom) !== JSON.stringify(container.envFrom))
         problems.push(`envFrom differs from overlays/${name}'s Deployment`);
       const labels = job().spec.template.metadata.labels as Record<string, string>;
