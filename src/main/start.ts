@@ -43,7 +43,7 @@ export async function startService(config: Config, options: { console?: boolean 
     config.webhookAuthHeader,
     config.apiToken,
   );
-  redactor.add(...configuredCredentials(config).secrets, ...destinationSecrets(config));
+  redactor.add(...configuredCredentials(config).secrets, ...destinationSecrets(config), ...config.proxy.secrets);
   const logs = createLogs(config.logDir, redactor, {
     console: options.console,
     format: config.logFormat,
