@@ -73,6 +73,7 @@ function hostRule(entry: string): Rule | string {
 
 function ruleOf(entry: string): Rule | string {
   if (entry === '*') return { entry, matches: () => true };
+  if (entry.includes('://')) return `"${entry}" has a scheme: write the host alone (${entry.replace(/^.*:\/\//, '')})`;
   return entry.includes('/') ? cidrRule(entry) : hostRule(entry);
 }
 
