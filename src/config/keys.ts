@@ -144,8 +144,8 @@ export const CONFIG_KEYS = {
   ),
   Proxy: text({
     group: remote,
+    // Not a secret key: its password is (the redactor gets it from ProxyRoutes.secrets), as RedisURL's is.
     doc: 'the proxy of every outbound connection, http://[user:password@]host:port (default: HTTPS_PROXY, HTTP_PROXY)',
-    secret: true,
   }),
   NoProxy: text({
     group: remote,
