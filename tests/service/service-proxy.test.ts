@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { RegistryClient } from '../../src/oci/index.js';
+import { ProxyRoutes, RegistryClient } from '../../src/oci/index.js';
 import { selfSignedCertificate, type CertificateFiles } from '../harness/certificates.js';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { pushImage } from '../harness/images.js';
@@ -102,6 +102,10 @@ test('a sync reaches the https registry only through the proxy (CONNECT), while 
     const peers = await registryPeers(logStart);
     expect(peers.length).toBeGreaterThan(3);
     expect(new Set(peers)).toEqual(new Set([proxy.outgoingAddress]));
+    // The start-up log says where each endpoint's connections go.
+    const log = await allLogs(sut);
+    expect(log).toContain(`route to Harbor ${harbor.host}: direct (NoProxy has ${harbor.host})`);
+    expect(log).toContain(`route to SWR registry ${dst.host}: through ${proxy.url} (Proxy)`);
   } finally {
     await sut.stop();
   }
@@ -139,10 +143,31 @@ test('a proxy that refuses the tunnel fails the job with an error naming the pro
     expect(job.state).toBe('failed');
     expect(job.error).toContain(`the proxy ${guarded.url} refused to open a tunnel to ${dst.host} (HTTP 401)`);
     expect(job.error).toMatch(/check the user and password in the proxy URL/);
-    const text = `${JSON.stringify(job)}\n${await allLogs(sut)}`;
+    // The readiness ping goes through the proxy too, and says why the destination cannot be reached.
+    const ready = (await (await fetch(`${sut.url}/readyz`)).json()) as {
+      checks: Record<string, { ok: boolean; message: string }>;
+    };
+    expect(ready.checks.destination.ok).toBe(false);
+    expect(ready.checks.destination.message).toContain(`the proxy ${guarded.url} refused to open a tunnel`);
+    const text = `${JSON.stringify(job)}\n${JSON.stringify(ready)}\n${await allLogs(sut)}`;
     expect(text).not.toContain(wrong);
     expect(text).not.toContain(PROXY_USER);
   } finally {
     await sut.stop();
   }
+});
+
+test("through the proxy the registry's certificate is still checked end to end: untrusted without its CA", async () => {
+  const client = new RegistryClient({
+    host: dst.host,
+    proxies: new ProxyRoutes({ https: { url: proxy.url, from: 'Proxy' } }),
+    retry: { retries: 0 },
+  });
+  const before = (await proxy.tunnels()).length;
+  try {
+    await expect(client.ping()).rejects.toMatchObject({ code: 'TLS_UNTRUSTED' });
+  } finally {
+    await client.close();
+  }
+  expect((await proxy.tunnels()).slice(before)).toContain(dst.host);
 });
