@@ -101,6 +101,16 @@ export class ProxyRoutes {
     return this.route(target).proxy;
   }
 
+  /** What JSON (a log field, an answer) may show: the proxies without their credentials. */
+  toJSON(): Record<string, string | undefined> {
+    const { https, http } = this.proxies;
+    return {
+      https: https && shownProxy(https),
+      http: http && shownProxy(http),
+      noProxy: this.settings.noProxy?.text,
+    };
+  }
+
   private read(source: ProxySource | undefined): URL | undefined {
     if (!source?.url.trim()) return undefined;
     const url = parseProxyUrl(source.url.trim());

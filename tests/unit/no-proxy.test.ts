@@ -90,6 +90,7 @@ describe('routes', () => {
     expect(shownProxy(proxy)).toBe('http://proxy.corp:3128');
     expect(proxySecrets(proxy)).toEqual(['p%40ss-word', 'p@ss-word', Buffer.from('user:p@ss-word').toString('base64')]);
     expect(routes.secrets).toEqual(proxySecrets(proxy));
+    expect(JSON.stringify(routes)).not.toContain('ss-word');
   });
 
   test('a proxy URL that cannot be used is a problem naming its source and never its password', () => {
