@@ -1,5 +1,5 @@
 // Owns making sure the tools the tests run for real are on this machine before jest starts: Debian's
-// docker-registry, openssl, chromium and redis-server (installed when root), and skopeo (reported only).
+// docker-registry, openssl, chromium, redis-server and tinyproxy (installed when root), and skopeo (reported only).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -9,6 +9,7 @@ const TOOLS = {
   openssl: 'openssl',
   chromium: '/usr/bin/chromium',
   'redis-server': '/usr/bin/redis-server',
+  tinyproxy: '/usr/bin/tinyproxy',
 };
 
 function onPath(command) {

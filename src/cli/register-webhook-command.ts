@@ -123,7 +123,7 @@ export async function registerWebhookCommand(flags: RegisterWebhookFlags): Promi
 
   // Nothing printed may carry the Harbor password or the auth header, whatever a message happens to quote.
   const redactor = new Redactor();
-  redactor.add(config.harbor.password, config.webhookAuthHeader, flags.authHeader);
+  redactor.add(config.harbor.password, config.webhookAuthHeader, flags.authHeader, ...config.proxy.secrets);
   const out = (text: string) => process.stdout.write(`${redactor.redact(text)}\n`);
   const warn = (text: string) => process.stderr.write(`${redactor.redact(`warning: ${text}`)}\n`);
 

@@ -1,6 +1,7 @@
 // Turns command-line registry settings (host, --insecure-*, --*-creds or *_CREDS) into RegistryClients, and
 // checks that what names a registry is one before anything is sent.
-import { parseHostList, RegistryClient, type Credentials } from '../oci/index.js';
+import { proxyRoutes } from '../config/proxy-settings.js';
+import { parseHostList, RegistryClient, type Credentials, type ProxyRoutes } from '../oci/index.js';
 import { UsageError } from './usage-error.js';
 
 export type Side = 'src' | 'dst';
@@ -71,6 +72,7 @@ export function clientFor(
     push,
     requestsPerSecond,
     tokenRealmHosts: tokenRealmHostsFromEnv(),
+    proxies: proxiesFromEnv(),
     retry: CLI_RETRY,
     protocolSetting: { toHttp: `add ${names.insecure}`, toHttps: `leave out ${names.insecure}` },
   });
@@ -84,4 +86,12 @@ export function tokenRealmHostsFromEnv(): string[] {
       `TokenRealmHosts: ${problems.join('; ')}; write host or host:port entries separated by commas`,
     );
   return hosts;
+}
+
+/** Proxy and NoProxy, else HTTPS_PROXY, HTTP_PROXY and NO_PROXY, from the environment, as the service reads them. */
+export function proxiesFromEnv(): ProxyRoutes {
+  const problems: string[] = [];
+  const routes = proxyRoutes(process.env, problems);
+  if (problems.length > 0) throw new UsageError(problems.join('; '));
+  return routes;
 }

@@ -54,6 +54,7 @@ export async function syncCommand(flags: SyncFlags): Promise<number> {
   const redactor = new Redactor();
   const credentials = configuredCredentials(config);
   redactor.add(config.hw.sk, config.hw.password, config.harbor.password, config.swr.password, ...credentials.secrets);
+  redactor.add(...config.proxy.secrets);
   // The project logs are the service's: a one-off sync leaves the same trail in <project>-running.log.
   const logs = createLogs(config.logDir, redactor, {
     console: false,

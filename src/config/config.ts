@@ -8,6 +8,8 @@ import { projectFilters } from './filter-keys.js';
 import { resolveDestinations, readDestination, type DestinationConfig, type MappedTarget } from './destinations.js';
 import { CONFIG_KEYS } from './keys.js';
 import { keyReader, rawText, type Raw } from './read-keys.js';
+import { proxyRoutes } from './proxy-settings.js';
+import type { ProxyRoutes } from '../oci/index.js';
 export { parseDuration } from './duration.js';
 export { SECRET_KEYS } from './keys.js';
 export { parseNamespaceMap } from './namespace-map.js';
@@ -84,6 +86,8 @@ export interface Config {
   source: string;
   /** Hosts besides a registry's own that may receive its credentials as its token realm (TokenRealmHosts). */
   tokenRealmHosts: string[];
+  /** Which outbound connections go through a proxy (Proxy/NoProxy, else HTTPS_PROXY, HTTP_PROXY, NO_PROXY). */
+  proxy: ProxyRoutes;
 }
 
 export class ConfigError extends Error {
@@ -220,6 +224,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
     },
     source,
     tokenRealmHosts: get('TokenRealmHosts'),
+    proxy: proxyRoutes(raw, problems),
   };
   all(); // a key of the table the assembly above forgot is still checked
   if (problems.length > 0) throw new ConfigError(problems);

@@ -142,6 +142,15 @@ export const CONFIG_KEYS = {
     { group: remote, doc: 'per project, a label an artifact must have (Harbor 2.x): project:pattern;...' },
     projectRules('IncludeLabels'),
   ),
+  Proxy: text({
+    group: remote,
+    // Not a secret key: its password is (the redactor gets it from ProxyRoutes.secrets), as RedisURL's is.
+    doc: 'the proxy of every outbound connection, http://[user:password@]host:port (default: HTTPS_PROXY, HTTP_PROXY)',
+  }),
+  NoProxy: text({
+    group: remote,
+    doc: 'hosts reached without the proxy: names, .domains, IPs, CIDRs, *, each with an optional :port (default: NO_PROXY)',
+  }),
   MaxImagesInFlight: int('4', 1, 64, { group: remote, doc: 'images copied at once per job' }),
   MaxBlobTransfers: int('8', 1, 20, { group: remote, doc: 'blob transfers at once per registry' }),
   SWRRequestsPerSecond: num('20', 0, {

@@ -1,8 +1,8 @@
 // HarborClient: one REST call to Harbor (any API version) with this service's address, TLS settings and
 // credentials, every body read bounded in size and every call in time, so a broken or hostile Harbor costs
 // at most a few MiB and seconds. What to ask lives in the sources (v2-source.ts, v1-source.ts).
-import { Agent, request, type Dispatcher } from 'undici';
-import { tlsOptions } from '../oci/tls.js';
+import { request, type Agent, type Dispatcher } from 'undici';
+import { connectionPool, proxyFailureOf, type ProxyRoutes } from '../oci/index.js';
 import { userAgent } from '../oci/user-agent.js';
 import { HarborError, harborFailure } from './errors.js';
 
@@ -16,6 +16,8 @@ export interface HarborClientOptions {
   password?: string;
   skipTlsVerify?: boolean;
   caCertificate?: string;
+  /** Which connections go through a proxy; all direct when absent. */
+  proxies?: ProxyRoutes;
   /** Largest successful (JSON) body read; default 8 MiB. */
   maxBodyBytes?: number;
   /** Largest error body read (the rest is not read); default 64 KiB. */
@@ -45,7 +47,8 @@ export class HarborClient {
 
   constructor(private readonly options: HarborClientOptions) {
     this.baseUrl = `${options.protocol}://${options.address}`;
-    this.dispatcher = new Agent({ connections: 8, connect: tlsOptions(options) });
+    const { proxies, skipTlsVerify, caCertificate } = options;
+    this.dispatcher = connectionPool({ proxies, skipTlsVerify, caCertificate, connections: 8 });
     if (options.username)
       this.authorization = `Basic ${Buffer.from(`${options.username}:${options.password ?? ''}`).toString('base64')}`;
   }
@@ -99,8 +102,11 @@ export class HarborClient {
       });
     } catch (error) {
       if (signal.aborted) throw late(where, deadlineMs);
+      const proxy = proxyFailureOf(error);
       throw new HarborError(
-        `cannot reach Harbor at ${this.baseUrl}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; check HarborAddr, HarborProtocol and the network`,
+        proxy
+          ? `cannot reach Harbor at ${this.baseUrl}: ${proxy.message}`
+          : `cannot reach Harbor at ${this.baseUrl}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; check HarborAddr, HarborProtocol and the network`,
         0,
         'NETWORK',
       );

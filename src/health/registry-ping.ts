@@ -1,7 +1,7 @@
 // Owns asking a registry whether it is there: one GET /v2/ with short timeouts and no retries, so that a
 // readiness probe gets its answer in seconds even when the registry is down.
-import { Agent, request } from 'undici';
-import { tlsOptions } from '../oci/tls.js';
+import { request } from 'undici';
+import { connectionPool, proxyFailureOf, type ProxyRoutes } from '../oci/index.js';
 import { userAgent } from '../oci/user-agent.js';
 
 export interface RegistryEndpoint {
@@ -10,14 +10,19 @@ export interface RegistryEndpoint {
   insecure: boolean;
   skipTlsVerify?: boolean;
   caCertificate?: string;
+  /** Which connections go through a proxy; all direct when absent. */
+  proxies?: ProxyRoutes;
 }
 
 export type PingResult = { answered: true } | { answered: false; reason: string };
 
 export async function pingRegistry(endpoint: RegistryEndpoint, timeoutMs: number): Promise<PingResult> {
   // Its own short-lived agent: the transports' agents wait minutes for slow bodies, a probe must not.
-  const agent = new Agent({
-    connect: { ...tlsOptions(endpoint), timeout: timeoutMs },
+  const agent = connectionPool({
+    proxies: endpoint.proxies,
+    skipTlsVerify: endpoint.skipTlsVerify,
+    caCertificate: endpoint.caCertificate,
+    connectTimeoutMs: timeoutMs,
     headersTimeout: timeoutMs,
     bodyTimeout: timeoutMs,
   });
@@ -29,6 +34,8 @@ export async function pingRegistry(endpoint: RegistryEndpoint, timeoutMs: number
     if (res.statusCode < 500) return { answered: true };
     return { answered: false, reason: `GET ${url} answered HTTP ${res.statusCode}` };
   } catch (error) {
+    const proxy = proxyFailureOf(error);
+    if (proxy) return { answered: false, reason: `GET ${url} got no answer: ${proxy.message}` };
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
     return { answered: false, reason: `GET ${url} got no answer (${code ?? (error as Error).message})` };
   } finally {

@@ -9,6 +9,7 @@ import type { Job, JobOutcome, JobSpec, JobState } from './types.js';
 
 /** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
 /** DELETE_UNSUPPORTED: the destination registry refuses deletes (405); only its configuration changes that. */
+/** PROXY_REFUSED: the proxy answered CONNECT with a 4xx (credentials, an endpoint it does not allow). */
 const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code'] | 'DELETE_UNSUPPORTED'> = [
   'NAME_INVALID',
   'CONVERSION_IMPOSSIBLE',
@@ -16,6 +17,7 @@ const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code'] | 'DE
   'DIGEST_MISMATCH',
   'PLATFORM_NOT_FOUND',
   'DELETE_UNSUPPORTED',
+  'PROXY_REFUSED',
 ];
 const PERMANENT_CODES: ReadonlySet<string> = new Set(PERMANENT);
 

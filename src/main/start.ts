@@ -14,6 +14,7 @@ import { createMonitoring } from './monitoring.js';
 import { announceHarbor, harborApiCheck } from '../health/harbor-api.js';
 import { Redactor } from '../logging/redact.js';
 import { copyEngineOptions } from '../service/clients.js';
+import { proxyRouteChecks } from '../service/proxy-routes.js';
 import { configuredCredentials, destinationSecrets } from '../service/contexts.js';
 import { resolvePendingPushes } from '../sync/pending-pushes.js';
 import type { ReconcileSummary } from '../sync/reconcile.js';
@@ -43,7 +44,7 @@ export async function startService(config: Config, options: { console?: boolean 
     config.webhookAuthHeader,
     config.apiToken,
   );
-  redactor.add(...configuredCredentials(config).secrets, ...destinationSecrets(config));
+  redactor.add(...configuredCredentials(config).secrets, ...destinationSecrets(config), ...config.proxy.secrets);
   const logs = createLogs(config.logDir, redactor, {
     console: options.console,
     format: config.logFormat,
@@ -53,6 +54,8 @@ export async function startService(config: Config, options: { console?: boolean 
   log.info(
     `starting: config from ${config.source}; Harbor ${config.harbor.protocol}://${config.harbor.address}; destination ${config.destinations.map((d) => `${d.swr.protocol}://${d.host}${d.name === 'default' ? '' : ` (${d.name})`}`).join(', ')}; ${config.namespaceMap.size} mapped project(s); secrets (${SECRET_KEYS.join(', ')}) are never logged`,
   );
+  // Behind a proxy, the route of each endpoint once, so that an operator sees the setting took effect.
+  if (config.proxy.any) for (const route of proxyRouteChecks(config)) log.info(`${route.what}: ${route.detail}`);
   if (!config.webhookAuthHeader)
     log.warn('WebhookAuthHeader is not set: anyone who can reach this port can post webhooks');
   if (config.harbor.skipTlsVerify)

@@ -6,6 +6,7 @@ import { systemClock, type Clock } from './clock.js';
 import { parseChallenges, type Challenge } from './challenge.js';
 import { RegistryError } from './errors.js';
 import { peerText } from './peer-text.js';
+import { proxyFailureOf } from './proxy-error.js';
 import { grantedAccess, grants } from './token-grants.js';
 import { tokenRefusal } from './token-refusal.js';
 import type { RequestPacer } from './rate-limit.js';
@@ -213,13 +214,15 @@ export class Authenticator {
         headersTimeout: deadlineMs,
       });
     } catch (error) {
+      // A proxy's refusal is final and says so; other failures to get an answer may pass.
+      const proxy = proxyFailureOf(error);
       throw new RegistryError({
-        code: 'NETWORK',
+        code: proxy?.code ?? 'NETWORK',
         status: 0,
         host: url.host,
         message: `token request to ${shown} for ${this.host} failed: ${(error as Error)?.name === 'TimeoutError' ? `no answer within ${Math.round(deadlineMs / 1000)} s` : peerText((error as Error).message)}`,
-        hint: 'check that the token service is reachable',
-        retryable: true,
+        hint: proxy ? undefined : 'check that the token service is reachable',
+        retryable: proxy?.retryable ?? true,
         cause: error,
       });
     }

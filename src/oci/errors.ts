@@ -1,5 +1,6 @@
 // Typed registry errors: what failed (code, status, host, repository, digest) and what the user should do about it.
 import { peerText } from './peer-text.js';
+import { proxyFailureOf, type ProxyErrorCode } from './proxy-error.js';
 
 /** Codes of the Distribution spec's error bodies that this project decides on or gives advice for. */
 export type DistributionErrorCode =
@@ -36,7 +37,8 @@ export type ClientErrorCode =
   | 'TOKEN_INVALID'
   | 'TOKEN_REALM_INVALID'
   | 'TOKEN_REALM_REFUSED'
-  | 'PLATFORM_NOT_FOUND';
+  | 'PLATFORM_NOT_FOUND'
+  | ProxyErrorCode;
 
 /**
  * The codes this project gives or decides on. A RegistryError's `code` may also be any other code a
@@ -215,6 +217,19 @@ export function connectionErrorCode(error: unknown): string | undefined {
 const UNRESOLVED_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN']);
 
 export function networkError(error: unknown, ctx: ErrorContext): RegistryError {
+  const proxy = proxyFailureOf(error);
+  if (proxy)
+    return new RegistryError({
+      code: proxy.code,
+      status: 0,
+      host: ctx.host,
+      repository: ctx.repository,
+      digest: ctx.digest,
+      reference: ctx.reference,
+      message: `${ctx.action} ${ctx.host} failed: ${proxy.message}`,
+      retryable: proxy.retryable,
+      cause: error,
+    });
   const code = connectionErrorCode(error);
   if (code && UNRESOLVED_CODES.has(code)) {
     const name = ctx.host.replace(/:\d+$/, '');

@@ -30,3 +30,15 @@ export {
 } from './retry.js';
 export { serviceVersion, userAgent } from './user-agent.js';
 export type { ProtocolSetting } from './protocol-mismatch.js';
+export {
+  ProxyRoutes,
+  DIRECT,
+  parseProxyUrl,
+  proxySecrets,
+  shownProxy,
+  type ProxyRoute,
+  type ProxySettings,
+  type ProxySource,
+} from './proxy.js';
+export { ProxyError, proxyFailureOf } from './proxy-error.js';
+export { connectionPool, type PoolOptions } from './proxy-pool.js';

@@ -1,5 +1,5 @@
 // Owns the TLS settings of a connection to a registry or Harbor: verification off, or a private CA added to
-// the system's roots. Shared by the registry transport, Harbor's REST client and the readiness pings.
+// the system's roots. Applied by the connection pool (proxy-pool.ts), directly or inside a proxy's tunnel.
 import { rootCertificates } from 'node:tls';
 
 export function tlsOptions(options: {

@@ -2,6 +2,7 @@
 import type { CredentialSource } from './auth.js';
 import type { Clock } from './clock.js';
 import type { ProtocolSetting } from './protocol-mismatch.js';
+import type { ProxyRoutes } from './proxy.js';
 import type { RequestPacer } from './rate-limit.js';
 import type { RetryOptions } from './retry.js';
 
@@ -23,6 +24,8 @@ export interface TransportOptions {
   skipTlsVerify?: boolean;
   /** PEM of a private CA to trust for this registry, besides the system's. */
   caCertificate?: string;
+  /** Which connections go through a proxy (HTTPS_PROXY, NO_PROXY...); all direct when absent. */
+  proxies?: ProxyRoutes;
   /** Told of every exchange with the host, for whoever watches registries (metrics, readiness). */
   observer?: TransportObserver;
   /**

@@ -1,7 +1,7 @@
 // HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries as the retry policy
 // decides, authentication with replay on 401, redirects (blob GETs are often sent to object storage), and the
 // caller's cancellation signal on every request and every wait.
-import { Agent, request } from 'undici';
+import { request, type Agent } from 'undici';
 import { Authenticator } from './auth.js';
 import { BODY_LIMITS, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
@@ -18,7 +18,7 @@ import { mismatchFromAnswer, mismatchFromNetwork, type ProtocolUse } from './pro
 import { sameOrigin } from './origin.js';
 import { primeBody } from './primed-body.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
-import { tlsOptions } from './tls.js';
+import { connectionPool } from './proxy-pool.js';
 import { HttpRetryPolicy, parseRetryAfter } from './retry.js';
 import type { RequestBody, RequestOptions, Response } from './request.js';
 import { userAgent } from './user-agent.js';
@@ -48,14 +48,16 @@ export class Transport {
     this.baseUrl = `${options.insecure ? 'http' : 'https'}://${options.host}`;
     this.root = new URL('/', this.baseUrl);
     this.apiDeadlineMs = options.apiDeadlineMs ?? 30_000;
-    this.dispatcher = new Agent({
+    this.dispatcher = connectionPool({
+      proxies: options.proxies,
+      skipTlsVerify: options.skipTlsVerify,
+      caCertificate: options.caCertificate,
       connections: options.maxConnections ?? 32,
       keepAliveTimeout: 30_000,
       // Blob PUTs are answered only once the registry has stored and checked the whole blob.
       headersTimeout: 120_000,
       // Inactivity between body chunks, not a total: a 10 GB layer may take hours but never stalls for a minute.
       bodyTimeout: options.blobIdleTimeoutMs ?? 60_000,
-      connect: tlsOptions(options),
     });
     this.clock = options.clock ?? systemClock;
     this.limiter = options.pacer ?? new TokenBucket(options.requestsPerSecond ?? 0);

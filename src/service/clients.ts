@@ -14,6 +14,7 @@ import {
   type CredentialSource,
   type InvalidNameHandler,
   type ProtocolSetting,
+  type ProxyRoutes,
   type RequestPacer,
 } from '../oci/index.js';
 import type { TransportObserver } from '../oci/transport.js';
@@ -32,6 +33,7 @@ export function harborClient(config: Config, credentials: HarborCredentials): Ha
     password: credentials.password,
     skipTlsVerify: config.harbor.skipTlsVerify,
     caCertificate: config.harbor.caCertificate,
+    proxies: config.proxy,
   });
 }
 
@@ -105,7 +107,7 @@ export function destinationClient(
 ): RegistryClient {
   const settings = options.settings ?? { swr: config.swr, requestsPerSecond: config.engine.requestsPerSecond };
   const common = {
-    ...destinationEndpoint(settings.swr, registry),
+    ...destinationEndpoint(settings.swr, registry, config.proxy),
     credentials,
     tokenRealmHosts: config.tokenRealmHosts,
     // A named destination's scheme is its own key (dr_SWRProtocol): the hint names that one.
@@ -142,7 +144,10 @@ export function copyEngineOptions(config: Config): Partial<CopyOptions> {
 
 /** Harbor and the configured destination as readiness pings them. */
 export function registryEndpoints(config: Config): { harbor: RegistryEndpoint; destination: RegistryEndpoint } {
-  return { harbor: harborEndpoint(config), destination: destinationEndpoint(config.swr, config.swr.registry) };
+  return {
+    harbor: harborEndpoint(config),
+    destination: destinationEndpoint(config.swr, config.swr.registry, config.proxy),
+  };
 }
 
 /** Harbor's registry (/v2/): its host, protocol and TLS settings, for its RegistryClient and its pings. */
@@ -152,15 +157,17 @@ function harborEndpoint(config: Config): RegistryEndpoint {
     insecure: config.harbor.protocol === 'http',
     skipTlsVerify: config.harbor.skipTlsVerify,
     caCertificate: config.harbor.caCertificate,
+    proxies: config.proxy,
   };
 }
 
 /** A destination registry host with the destination's protocol and TLS settings. */
-function destinationEndpoint(swr: DestinationConfig['swr'], registry: string): RegistryEndpoint {
+function destinationEndpoint(swr: DestinationConfig['swr'], registry: string, proxies: ProxyRoutes): RegistryEndpoint {
   return {
     host: registry,
     insecure: swr.protocol === 'http',
     skipTlsVerify: swr.skipTlsVerify,
     caCertificate: swr.caCertificate,
+    proxies,
   };
 }

@@ -5,7 +5,13 @@ import { iamHost, regionEndpoint, swrApiHost, swrRegistryHost } from '../config/
 import type { CopyEngine } from '../copy/index.js';
 import type { HarborInfo } from '../harbor/detect.js';
 import type { Logs } from '../logging/logs.js';
-import { peerText, type CredentialSource, type InvalidNameHandler, type RequestPacer } from '../oci/index.js';
+import {
+  peerText,
+  type CredentialSource,
+  type InvalidNameHandler,
+  type ProxyRoutes,
+  type RequestPacer,
+} from '../oci/index.js';
 import { buildSource, destinationClient, type HarborCredentials } from './clients.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrDestination, type DestinationSettings, type HuaweiAccount } from '../swr/destination.js';
@@ -33,6 +39,7 @@ export function destinationSettings(config: Config, region = config.hw.region): 
     apiEndpoint: regionEndpoint(config.swr.apiEndpoint, swrApiHost, config.hw.region, region),
     iamEndpoint: regionEndpoint(config.swr.iamEndpoint, iamHost, config.hw.region, region),
     manageNamespaces: config.swr.manageNamespaces,
+    proxies: config.proxy,
   };
 }
 
@@ -151,7 +158,10 @@ function destinationSide(
 }
 
 /** The credentials of a configured destination (the default one or another), with the secrets they derive. */
-export function destinationCredentials(dest: DestinationConfig): Omit<ContextCredentials, 'harbor'> & {
+export function destinationCredentials(
+  dest: DestinationConfig,
+  proxies: ProxyRoutes,
+): Omit<ContextCredentials, 'harbor'> & {
   secrets: string[];
 } {
   const built = swrDestination(dest.hw, {
@@ -160,6 +170,7 @@ export function destinationCredentials(dest: DestinationConfig): Omit<ContextCre
     apiEndpoint: dest.swr.apiEndpoint,
     iamEndpoint: dest.swr.iamEndpoint,
     manageNamespaces: dest.swr.manageNamespaces,
+    proxies,
   });
   return {
     destination: built.credentials,
@@ -173,7 +184,7 @@ export function destinationCredentials(dest: DestinationConfig): Omit<ContextCre
 /** Every secret the configured destinations hold or derive, for the redactor. */
 export function destinationSecrets(config: Config): string[] {
   return config.destinations
-    .flatMap((d) => [d.hw.sk, d.hw.password, d.swr.password, ...destinationCredentials(d).secrets])
+    .flatMap((d) => [d.hw.sk, d.hw.password, d.swr.password, ...destinationCredentials(d, config.proxy).secrets])
     .filter((s): s is string => Boolean(s));
 }
 
@@ -185,6 +196,6 @@ export function withDestination(
   dest: DestinationConfig,
   hooks: ClientHooks = {},
 ): SyncContext & { close(force?: boolean): Promise<void> } {
-  const side = destinationSide(config, logs, destinationCredentials(dest), hooks, dest);
+  const side = destinationSide(config, logs, destinationCredentials(dest, config.proxy), hooks, dest);
   return { ...base, ...side, close: (force = false) => side.destination.close(force) };
 }

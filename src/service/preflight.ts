@@ -7,6 +7,7 @@ import { maskRedisUrl } from '../config/redis-url.js';
 import { withoutKeysWarning } from '../swr/account-keys.js';
 import { configuredCredentials, destinationCredentials } from './contexts.js';
 import { buildSource, destinationClient } from './clients.js';
+import { proxyRouteChecks } from './proxy-routes.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -60,6 +61,7 @@ async function attempt(what: string, check: () => Promise<string>): Promise<Chec
 export async function preflight(config: Config): Promise<CheckResult[]> {
   const results: CheckResult[] = [
     { ok: true, what: 'configuration', detail: `read from ${config.source}; region ${config.hw.region}` },
+    ...proxyRouteChecks(config),
   ];
   // On Redis nothing is kept in DataDir.
   const dirs =
@@ -116,7 +118,7 @@ async function destinationChecks(config: Config, dest: DestinationConfig): Promi
   const results: CheckResult[] = [];
   let credentials;
   try {
-    credentials = isDefault ? configuredCredentials(config) : destinationCredentials(dest);
+    credentials = isDefault ? configuredCredentials(config) : destinationCredentials(dest, config.proxy);
   } catch (error) {
     results.push({ ok: false, what: `Huawei Cloud credentials${named}`, detail: (error as Error).message });
     return results;

@@ -1,7 +1,13 @@
 // Everything the service needs to push into SWR, from the configuration (or a manual call's headers):
 // the registry host, its login (long-term AK/SK login, or a temporary one renewed before it expires),
 // and the management API for namespaces.
-import type { CredentialProvider, CredentialSource, Credentials } from '../oci/index.js';
+import {
+  connectionPool,
+  type CredentialProvider,
+  type CredentialSource,
+  type Credentials,
+  type ProxyRoutes,
+} from '../oci/index.js';
 import { accountKeyProblems, hasAccountKeys } from './account-keys.js';
 import { IamTokenSource } from './iam.js';
 import { aksklogin } from './login.js';
@@ -29,6 +35,8 @@ export interface DestinationSettings {
   apiEndpoint: string;
   iamEndpoint: string;
   manageNamespaces: boolean;
+  /** Which connections go through a proxy (SWR's and IAM's APIs here); all direct when absent. */
+  proxies?: ProxyRoutes;
 }
 
 export interface SwrDestination {
@@ -64,6 +72,8 @@ export function swrDestination(account: HuaweiAccount, settings: DestinationSett
     if (!settings.login) throw new Error(accountKeyProblems(account, false).join('; '));
     return { registry: settings.registry, credentials: settings.login, secrets: [] };
   }
+  // Without a proxy the global pool serves, as it always has.
+  const dispatcher = settings.proxies?.any ? connectionPool({ proxies: settings.proxies }) : undefined;
   let auth: ManagementAuth;
   if (account.authMethod === 'AKSK') {
     auth = { kind: 'aksk', ak: account.ak!, sk: account.sk! };
@@ -76,10 +86,18 @@ export function swrDestination(account: HuaweiAccount, settings: DestinationSett
         user: account.user,
         password: account.password!,
         region: account.region,
+        dispatcher,
       }),
     };
   }
-  const management = new SwrManagementClient(settings.apiEndpoint, auth, account.region);
+  const management = new SwrManagementClient(
+    settings.apiEndpoint,
+    auth,
+    account.region,
+    undefined,
+    undefined,
+    dispatcher,
+  );
   let credentials: CredentialSource;
   const secrets: string[] = [];
   if (settings.login) credentials = settings.login;

@@ -1,7 +1,9 @@
 // IAM tokens for HWAuthMethod=Password: POST /v3/auth/tokens with the account (HWDomain), user (HWUser, or the
 // account itself when empty) and password, scoped to the region's project. Cached until near expiry.
+import type { Dispatcher } from 'undici';
 import { userAgent } from '../oci/user-agent.js';
 import { swrApiError } from './errors.js';
+import { fetchVia, unansweredReason } from './fetch-via.js';
 
 export interface IamCredentials {
   endpoint: string;
@@ -9,6 +11,8 @@ export interface IamCredentials {
   user?: string;
   password: string;
   region: string;
+  /** The connection pool to call IAM through (a proxy); the global one when absent. */
+  dispatcher?: Dispatcher;
 }
 
 interface CachedToken {
@@ -42,13 +46,13 @@ export class IamTokenSource {
     };
     let res: Response;
     try {
-      res = await fetch(new URL('/v3/auth/tokens', endpoint), {
+      res = await fetchVia(this.credentials.dispatcher, new URL('/v3/auth/tokens', endpoint), {
         method: 'POST',
         headers: { 'content-type': 'application/json;charset=utf8', 'user-agent': userAgent() },
         body: JSON.stringify(body),
       });
     } catch (error) {
-      throw swrApiError(`IAM token request to ${endpoint}`, 0, `cannot reach IAM: ${(error as Error).message}`);
+      throw swrApiError(`IAM token request to ${endpoint}`, 0, `cannot reach IAM: ${unansweredReason(error)}`);
     }
     const text = await res.text();
     if (res.status !== 201 && res.status !== 200) {

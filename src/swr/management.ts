@@ -1,10 +1,12 @@
 // SWR's management API (swr-api.<region>): namespaces and the temporary registry login, authenticated by
 // AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
+import type { Dispatcher } from 'undici';
 import { HttpRetryPolicy, systemClock, type Clock, type RequestPacer } from '../oci/index.js';
 import { parseRetryAfter } from '../oci/retry.js';
 import { userAgent } from '../oci/user-agent.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { swrApiError } from './errors.js';
+import { fetchVia, unansweredReason } from './fetch-via.js';
 import type { IamTokenSource } from './iam.js';
 import { signRequest } from './signer.js';
 
@@ -43,6 +45,8 @@ export class SwrManagementClient {
     // so that the registry API takes over at once.
     private readonly retry = new HttpRetryPolicy(),
     private readonly clock: Clock = systemClock,
+    /** The connection pool to call through (a proxy); the global one when absent. */
+    private readonly dispatcher?: Dispatcher,
   ) {}
 
   /** Paced with the destination registry and told to its observer, so that the totals include these calls. */
@@ -156,13 +160,13 @@ export class SwrManagementClient {
     await this.pacer?.take();
     this.requests++;
     try {
-      res = await fetch(url, { method, headers, body });
+      res = await fetchVia(this.dispatcher, url, { method, headers, body });
     } catch (error) {
       this.observer?.unanswered(url.host, method, (error as Error).message);
       throw swrApiError(
         `${action} at ${url.host}`,
         0,
-        `cannot reach the SWR API: ${(error as Error).message}; check RegionName (or SWRApiEndpoint) and the network`,
+        `cannot reach the SWR API: ${unansweredReason(error)}; check RegionName (or SWRApiEndpoint) and the network`,
       );
     }
     const text = await res.text();

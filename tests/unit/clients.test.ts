@@ -31,10 +31,24 @@ test('the copy engine takes overwrite, both limits, the manifest format and sign
   });
 });
 
-test('readiness pings Harbor and the destination with their own protocol and TLS settings', () => {
-  expect(registryEndpoints(parseConfig(RAW))).toEqual({
-    harbor: { host: 'harbor.example.com:8443', insecure: false, skipTlsVerify: true, caCertificate: undefined },
-    destination: { host: 'registry.example.com:5000', insecure: true, skipTlsVerify: false, caCertificate: undefined },
+test('readiness pings Harbor and the destination with their own protocol, TLS and proxy settings', () => {
+  const config = parseConfig(RAW);
+  const proxies = config.proxy;
+  expect(registryEndpoints(config)).toEqual({
+    harbor: {
+      host: 'harbor.example.com:8443',
+      insecure: false,
+      skipTlsVerify: true,
+      caCertificate: undefined,
+      proxies,
+    },
+    destination: {
+      host: 'registry.example.com:5000',
+      insecure: true,
+      skipTlsVerify: false,
+      caCertificate: undefined,
+      proxies,
+    },
   });
 });
 
