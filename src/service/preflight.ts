@@ -7,15 +7,10 @@ import { maskRedisUrl } from '../config/redis-url.js';
 import { withoutKeysWarning } from '../swr/account-keys.js';
 import { configuredCredentials, destinationCredentials } from './contexts.js';
 import { buildSource, destinationClient } from './clients.js';
+import type { CheckResult } from './check-result.js';
 import { proxyRouteChecks } from './proxy-routes.js';
 
-export interface CheckResult {
-  ok: boolean;
-  /** Passed, but something will not work as it might (printed as `warn`). */
-  warning?: boolean;
-  what: string;
-  detail: string;
-}
+export type { CheckResult } from './check-result.js';
 
 function writable(dir: string): string | undefined {
   try {

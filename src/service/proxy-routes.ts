@@ -2,7 +2,7 @@
 // registry, SWR's and IAM's APIs when they are used), whether it goes through a proxy, which, and why.
 import type { Config } from '../config/config.js';
 import { hasAccountKeys } from '../swr/account-keys.js';
-import type { CheckResult } from './preflight.js';
+import type { CheckResult } from './check-result.js';
 
 export function proxyRouteChecks(config: Config): CheckResult[] {
   const endpoints: Array<[string, string]> = [

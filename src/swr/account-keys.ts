@@ -5,7 +5,20 @@
 // - SWRUser/SWRPassword set: they are the registry login, and the keys only serve SWR's management API (creating
 //   namespaces, listing the destination's tags). Without them that API is not used: a warning, not an error.
 // Keys given by halves (HWAK without HWSK) are always a mistake.
-import type { HuaweiAccount } from './destination.js';
+
+/**
+ * The Huawei Cloud account as app.conf describes it (HWAuthMethod, HWAK/HWSK or HWDomain/HWUser/HWPassword).
+ * Declared here rather than taken from Config so that swr/ does not depend on config/ (config/ uses swr/'s names).
+ */
+export interface HuaweiAccount {
+  authMethod: 'AKSK' | 'Password';
+  ak?: string;
+  sk?: string;
+  domain?: string;
+  user?: string;
+  password?: string;
+  region: string;
+}
 
 type AccountKeys = Pick<HuaweiAccount, 'authMethod' | 'ak' | 'sk' | 'domain' | 'password'>;
 

@@ -8,25 +8,13 @@ import {
   type Credentials,
   type ProxyRoutes,
 } from '../oci/index.js';
-import { accountKeyProblems, hasAccountKeys } from './account-keys.js';
+import { accountKeyProblems, hasAccountKeys, type HuaweiAccount } from './account-keys.js';
 import { IamTokenSource } from './iam.js';
 import { aksklogin } from './login.js';
 import { SwrManagementClient, type ManagementAuth, type TemporaryLogin } from './management.js';
 import { NamespaceGuard } from './namespaces.js';
 
-/**
- * The Huawei Cloud account as app.conf describes it (HWAuthMethod, HWAK/HWSK or HWDomain/HWUser/HWPassword).
- * Declared here rather than taken from Config so that swr/ does not depend on config/ (config/ uses swr/'s names).
- */
-export interface HuaweiAccount {
-  authMethod: 'AKSK' | 'Password';
-  ak?: string;
-  sk?: string;
-  domain?: string;
-  user?: string;
-  password?: string;
-  region: string;
-}
+export type { HuaweiAccount } from './account-keys.js';
 
 export interface DestinationSettings {
   registry: string;
