@@ -5,7 +5,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import type { ProjectFilters } from '../filters/rules.js';
 import { projectFilters } from './filter-keys.js';
-import { resolveDestinations, readDestination, type DestinationConfig, type MappedTarget } from './destinations.js';
+import {
+  resolveDestinations,
+  readDestination,
+  type DestinationConfig,
+  type DestinationSwr,
+  type MappedTarget,
+} from './destinations.js';
 import { CONFIG_KEYS } from './keys.js';
 import { keyReader, rawText, type Raw } from './read-keys.js';
 import { proxyRoutes } from './proxy-settings.js';
@@ -36,19 +42,8 @@ export interface Config {
     caCertificate?: string;
     api: 'auto' | 'v2' | 'v1' | 'registry';
   };
-  /** `explicit` when SWRRegistry was set: then the region does not choose the registry. */
-  swr: {
-    registry: string;
-    explicit: boolean;
-    protocol: 'http' | 'https';
-    user?: string;
-    password?: string;
-    skipTlsVerify: boolean;
-    caCertificate?: string;
-    apiEndpoint: string;
-    iamEndpoint: string;
-    manageNamespaces: boolean;
-  };
+  /** The default destination's registry settings. */
+  swr: DestinationSwr;
   port: number;
   listenAddress: string;
   maxConnectionsPerClient: number; // at once from one client address (0 = no cap); more are closed at once
