@@ -16,7 +16,6 @@ import {
 } from './errors.js';
 import { mismatchFromAnswer, mismatchFromNetwork, type ProtocolUse } from './protocol-mismatch.js';
 import { sameOrigin } from './origin.js';
-import { primeBody } from './primed-body.js';
 import { TokenBucket, type RequestPacer } from './rate-limit.js';
 import { connectionPool } from './proxy-pool.js';
 import { HttpRetryPolicy, parseRetryAfter } from './retry.js';
@@ -91,8 +90,6 @@ export class Transport {
    */
   async send(options: RequestOptions): Promise<Response> {
     const replayable = options.replayable ?? !isStream(options.body);
-    if (isStream(options.body))
-      options = { ...options, body: await primeBody(options.body as AsyncIterable<Uint8Array>) };
     const { signal } = options;
     let authReplayed = false;
     for (let attempt = 1; ; attempt++) {

@@ -1,7 +1,6 @@
-// A paced request goes out right after its grant: a token it needs is fetched before the grant, and a streamed
-// upload takes its grant only once the source has produced its first bytes (undici sends a request's head with its
-// first body chunk). Otherwise requests land in a later second than the one they were counted in, and SWR, counting
-// 20 a second per tenant, answers 503.
+// A paced request goes out right after its grant: a token it needs is fetched before the grant, or the request
+// lands in a later second than the one it was counted in, and SWR, counting 20 a second per tenant, answers 503.
+// And one job's signal, shared by all its requests, does not collect a listener per request in flight.
 import { createHash } from 'node:crypto';
 import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
@@ -57,33 +56,6 @@ test('the token a request needs is fetched before the request takes its grant', 
     ]);
     // Each grant is made once the previous granted request has arrived: none waits behind another grant.
     expect(events).toEqual([before, before + 1, before + 2].map((n) => `grant at ${n}`));
-  } finally {
-    await registry.close();
-  }
-});
-
-test('a streamed upload takes its grant once the source has produced its first bytes', async () => {
-  const events: string[] = [];
-  const registry = client(events);
-  try {
-    const bytes = Buffer.from('paced layer bytes');
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    const session = await registry.startUpload('ns/app-stream');
-    expect(session.kind).toBe('session');
-    if (session.kind !== 'session') return;
-    async function* source() {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      events.push('first bytes');
-      yield bytes;
-    }
-    const grantsBefore = events.length;
-    await registry.putBlob(
-      'ns/app-stream',
-      session.location,
-      { mediaType: 'application/octet-stream', digest, size: bytes.length },
-      source(),
-    );
-    expect(events.slice(grantsBefore).map((e) => e.replace(/ at \d+$/, ''))).toEqual(['first bytes', 'grant']);
   } finally {
     await registry.close();
   }
