@@ -120,10 +120,15 @@ async function webhooks(sut: ServiceUnderTest, harbor: HarborStandIn, project: s
   );
 }
 
-/** A service mapping only `project` to `<project>-ns` on the stand-in, paced at 20 requests/s. */
-function service(harbor: HarborStandIn, swr: SwrStandIn, mode: Mode, project: string): Promise<ServiceUnderTest> {
+/**
+ * A service mapping only `project` to `<project>-ns` on the stand-in, paced at 20 requests/s. Started on a quiet
+ * tenant: the stand-in counts the last second's requests of the service before it too, which a fresh service's
+ * pacing cannot know of (a real deployment has one pacer per tenant and host).
+ */
+async function service(harbor: HarborStandIn, swr: SwrStandIn, mode: Mode, project: string): Promise<ServiceUnderTest> {
   harbor.addProject(project, false);
   swr.namespaces.add(`${project}-ns`);
+  await new Promise((resolve) => setTimeout(resolve, 1100));
   return startServiceUnderTest(harbor.host, swr.host, {
     HWAK: AK,
     HWSK: SK,
