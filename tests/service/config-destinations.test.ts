@@ -1,7 +1,8 @@
 // Several destinations in app.conf: NamespaceMap's `region/namespace` and `name/namespace` targets, Destinations
 // with each destination's keys under its name, and every mistake named with what to write instead.
 import { describe, expect, test } from '@jest/globals';
-import { ConfigError, parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/config/config.js';
+import { configProblems } from '../harness/config-problems.js';
 
 const VALID: Record<string, string> = {
   NamespaceMap: 'proj1:ns1',
@@ -25,15 +26,8 @@ const DR: Record<string, string> = {
   dr_SWRManageNamespaces: 'false',
 };
 
-function problems(raw: Record<string, string>): string[] {
-  try {
-    parseConfig({ ...VALID, ...raw });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+/** What is wrong with the valid keys changed by `raw`. */
+const problems = (raw: Record<string, string>): string[] => configProblems({ ...VALID, ...raw });
 
 describe('several destinations', () => {
   test("the issue's example: a project to a namespace here and one in another region of the same account", () => {

@@ -1,7 +1,8 @@
 // The filter keys of app.conf: one pattern per mapped project, split as NamespaceMap is, and every problem
 // naming the key, the pattern and the project it belongs to.
 import { describe, expect, test } from '@jest/globals';
-import { ConfigError, parseConfig } from '../../src/config/config.js';
+import { parseConfig } from '../../src/config/config.js';
+import { configProblems } from '../harness/config-problems.js';
 
 const VALID: Record<string, string> = {
   NamespaceMap: 'proj1:ns1;proj2:ns2',
@@ -12,15 +13,8 @@ const VALID: Record<string, string> = {
   HarborAddr: 'harbor.example.com',
 };
 
-function problems(raw: Record<string, string>): string[] {
-  try {
-    parseConfig({ ...VALID, ...raw });
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  throw new Error('expected a ConfigError');
-}
+/** What is wrong with the valid keys changed by `raw`. */
+const problems = (raw: Record<string, string>): string[] => configProblems({ ...VALID, ...raw });
 
 describe('filter keys', () => {
   test("the issue's example: rules per project, in the order they are asked, named as written", () => {
