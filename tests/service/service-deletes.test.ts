@@ -65,6 +65,7 @@ async function pushedAndSynced(
   tags: string[],
   namespace: string,
   destination = dst,
+  service: ServiceUnderTest = sut,
 ): Promise<string> {
   let digest = '';
   for (const tag of tags) {
@@ -79,6 +80,16 @@ async function pushedAndSynced(
     const found = await Promise.all(tags.map((t) => getManifest(destination, `${namespace}/${repo}`, t)));
     return found.every((m) => m?.digest === digest) ? true : undefined;
   });
+  // And its job done: the tag is recorded as the service's after the manifest is written, not before.
+  await waitForJobs(service.url, project, (all) =>
+    all.some(
+      (j) =>
+        j.spec.kind === 'image' &&
+        j.spec.repository === repo &&
+        j.spec.digest === digest &&
+        (j.state === 'succeeded' || j.state === 'skipped'),
+    ),
+  );
   return digest;
 }
 
@@ -317,7 +328,7 @@ test('a destination registry that refuses deletes (405): the job fails at once, 
   const other = await startServiceUnderTest(harbor.host, readOnly.host, { ...DELETES, NamespaceMap: 'ro:ro-ns' });
   try {
     await hook('ro', 'Default', other.url);
-    const digest = await pushedAndSynced('ro', 'app', ['v1'], 'ro-ns', readOnly);
+    const digest = await pushedAndSynced('ro', 'app', ['v1'], 'ro-ns', readOnly, other);
     await deleteInHarbor('ro', 'app', digest);
     const [job] = await deleteJobsSettled(other.url, 'ro', 'app');
     expect(job).toMatchObject({ state: 'failed', attempts: 1 });
