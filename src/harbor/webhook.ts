@@ -156,16 +156,18 @@ function fromEnvelopeEvent(event: EnvelopeEvent): PushEvent | string {
   if (event.action !== 'push') return `registry ${named(event.action)} event`;
   if (!isManifestType(typeof target.mediaType === 'string' ? target.mediaType : undefined))
     return `push of ${named(target.mediaType)} (not a manifest)`;
-  if (typeof target.repository !== 'string' || !target.repository.includes('/'))
-    return `repository ${named(target.repository)} is not inside a Harbor project`;
-  const slash = target.repository.indexOf('/');
-  return checked({
-    project: target.repository.slice(0, slash),
-    repository: target.repository.slice(slash + 1),
-    digest: target.digest,
-    tag: target.tag,
-    format: 'distribution',
-  });
+  const where = inHarborProject(target.repository);
+  return typeof where === 'string'
+    ? where
+    : checked({ ...where, digest: target.digest, tag: target.tag, format: 'distribution' });
+}
+
+/** A registry path as Harbor's project and the repository within it, or why it is not one. */
+function inHarborProject(path: unknown): { project: string; repository: string } | string {
+  if (typeof path !== 'string' || !path.includes('/'))
+    return `repository ${named(path)} is not inside a Harbor project`;
+  const slash = path.indexOf('/');
+  return { project: path.slice(0, slash), repository: path.slice(slash + 1) };
 }
 
 /**
@@ -175,16 +177,10 @@ function fromEnvelopeEvent(event: EnvelopeEvent): PushEvent | string {
 function fromEnvelopeDelete(target: NonNullable<EnvelopeEvent['target']>): PushEvent | string {
   if (target.digest === undefined || target.digest === '')
     return `registry delete of ${named(target.repository)}${target.tag === undefined ? '' : `:${named(target.tag)}`} names no digest (the sweep with ReconcileDeletes=true catches it)`;
-  if (typeof target.repository !== 'string' || !target.repository.includes('/'))
-    return `repository ${named(target.repository)} is not inside a Harbor project`;
-  const slash = target.repository.indexOf('/');
-  return checked({
-    project: target.repository.slice(0, slash),
-    repository: target.repository.slice(slash + 1),
-    digest: target.digest,
-    tag: undefined,
-    format: 'distribution',
-  });
+  const where = inHarborProject(target.repository);
+  return typeof where === 'string'
+    ? where
+    : checked({ ...where, digest: target.digest, tag: undefined, format: 'distribution' });
 }
 
 /** A value for an error message: quoted, cut short, and never walked (a deeply nested value must not recurse). */
