@@ -12,6 +12,7 @@ import { parseOptions, type ToolName } from './options.js';
 import { buildProject } from './project.js';
 import { evaluate, render, writeResults, type RunRecord, type ScenarioResult } from './report.js';
 import { scenario } from './scenarios.js';
+import { chooseScratchDir } from './scratch.js';
 import { describePlan, ourCliAvailable, ourCliPath, oursPlan, skopeoPlan } from './tools.js';
 
 const MiB = 1024 * 1024;
@@ -40,6 +41,7 @@ function availableTools(wanted: ToolName[]): ToolName[] {
 
 async function main(): Promise<number> {
   const opts = parseOptions(process.argv.slice(2), process.env);
+  const scratch = chooseScratchDir(process.env);
   const gnuTime = ensureGnuTime();
   const tools = availableTools(opts.tools);
   const workDir = await mkdtemp(join(tmpdir(), 'swr-bench-'));
@@ -48,6 +50,7 @@ async function main(): Promise<number> {
   console.log(
     `bench: scenarios ${opts.scenarios.join(',')}, ${opts.runs} runs, scale ${opts.scale}, tools ${tools.join(',') || 'none'}, RSS via ${gnuTime ? 'GNU time' : '/proc VmHWM sampling'}`,
   );
+  console.log(`bench: ${scratch}`);
   try {
     for (const id of opts.scenarios) {
       const s = scenario(id, opts.scale);
@@ -112,6 +115,7 @@ async function main(): Promise<number> {
     finishedAt: new Date().toISOString(),
     options: opts,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, skopeo: skopeoVersion() },
+    storage: scratch,
     toolsMeasured: tools,
     scenarios: results,
   });
