@@ -3,6 +3,7 @@
 import { Command, Option } from 'commander';
 import { RegistryError } from '../oci/errors.js';
 import { serviceVersion } from '../oci/user-agent.js';
+import { tuneV8ForShortRun } from './short-run-v8.js';
 import type { CopyFlags } from './copy-commands.js';
 import type { JobsFlags } from './jobs-command.js';
 import type { SyncFlags } from './sync-command.js';
@@ -59,6 +60,7 @@ withCopyFlags(
     .argument('<src>', 'source image reference')
     .argument('<dst>', 'destination image reference (tag defaults to the source tag)'),
 ).action(async (src: string, dst: string, flags: CopyFlags) => {
+  tuneV8ForShortRun();
   const { copyCommand } = await import('./copy-commands.js');
   process.exitCode = await copyCommand(src, dst, flags);
 });
@@ -72,6 +74,7 @@ withCopyFlags(
     .argument('<src>', 'REGISTRY[/PREFIX] to copy from (listed through the catalog)')
     .argument('<dst>', 'REGISTRY[/PREFIX] to copy to'),
 ).action(async (src: string, dst: string, flags: CopyFlags) => {
+  tuneV8ForShortRun();
   const { copyPrefixCommand } = await import('./copy-commands.js');
   process.exitCode = await copyPrefixCommand(src, dst, flags);
 });
@@ -95,6 +98,7 @@ program
   )
   .option('--json', 'print the per-image results as JSON', false)
   .action(async (flags: SyncFlags) => {
+    tuneV8ForShortRun();
     process.exitCode = await (await import('./sync-command.js')).syncCommand(flags);
   });
 
