@@ -1,7 +1,8 @@
 // HarborClient: one REST call to Harbor (any API version) with this service's address, TLS settings and
 // credentials, every body read bounded in size and every call in time, so a broken or hostile Harbor costs
 // at most a few MiB and seconds. What to ask lives in the sources (v2-source.ts, v1-source.ts).
-import { request, type Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { request } from '../oci/undici-parts.js';
 import { connectionPool, proxyFailureOf, type ProxyRoutes } from '../oci/index.js';
 import { userAgent } from '../oci/user-agent.js';
 import { HarborError, harborFailure } from './errors.js';

@@ -1,6 +1,6 @@
 // Owns asking a registry whether it is there: one GET /v2/ with short timeouts and no retries, so that a
 // readiness probe gets its answer in seconds even when the registry is down.
-import { request } from 'undici';
+import { request } from '../oci/undici-parts.js';
 import { connectionPool, proxyFailureOf, type ProxyRoutes } from '../oci/index.js';
 import { userAgent } from '../oci/user-agent.js';
 

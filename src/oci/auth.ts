@@ -1,6 +1,7 @@
 // Registry authentication: learns the scheme from the registry's challenge (none, Basic or Bearer) and
 // keeps Bearer tokens per scope set until shortly before they expire; one token may serve a batch of sets.
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici-parts.js';
 import { BODY_LIMITS, readFailure, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
 import { parseChallenges, type Challenge } from './challenge.js';

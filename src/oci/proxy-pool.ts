@@ -3,7 +3,8 @@
 // proxy ProxyRoutes picks for that origin. Decided per origin, not per client, so a redirect to object storage
 // or a token realm on another host follows its own NO_PROXY verdict. TLS stays end to end: the CONNECT tunnel
 // carries the handshake, with the same private CA or verification setting as a direct connection.
-import { Agent, Client, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import type { Agent as UndiciAgent, Dispatcher, Pool as UndiciPool } from 'undici';
+import { Agent, Client, Pool, ProxyAgent } from './undici-parts.js';
 import { explainingConnector } from './proxy-error.js';
 import { DIRECT, type ProxyRoutes } from './proxy.js';
 import { tlsOptions } from './tls.js';
@@ -20,7 +21,7 @@ export interface PoolOptions {
   bodyTimeout?: number;
 }
 
-export function connectionPool(options: PoolOptions): Agent {
+export function connectionPool(options: PoolOptions): UndiciAgent {
   const { proxies = DIRECT, skipTlsVerify, caCertificate, connectTimeoutMs, ...agentOptions } = options;
   const timeout = connectTimeoutMs === undefined ? {} : { timeout: connectTimeoutMs };
   const tls = tlsOptions({ skipTlsVerify, caCertificate });
@@ -31,7 +32,8 @@ export function connectionPool(options: PoolOptions): Agent {
     connect,
     factory: (origin: string | URL, opts: object): Dispatcher => {
       const proxy = proxies.proxyFor(new URL(String(origin)));
-      if (!proxy) return (opts as Agent.Options).connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
+      if (!proxy)
+        return (opts as UndiciAgent.Options).connections === 1 ? new Client(origin, opts) : new Pool(origin, opts);
       return new ProxyAgent({
         ...agentOptions,
         uri: proxy.href,
@@ -40,7 +42,7 @@ export function connectionPool(options: PoolOptions): Agent {
         requestTls: { ...tls, ...timeout },
         proxyTls: timeout,
         factory: (tunnelOrigin: string | URL, tunnelOpts: object) => {
-          const withConnect = tunnelOpts as Pool.Options & { connect: Parameters<typeof explainingConnector>[0] };
+          const withConnect = tunnelOpts as UndiciPool.Options & { connect: Parameters<typeof explainingConnector>[0] };
           return new Pool(tunnelOrigin, { ...withConnect, connect: explainingConnector(withConnect.connect, proxy) });
         },
       });

@@ -1,7 +1,8 @@
 // HTTP transport to one registry host: a pooled undici dispatcher, request pacing, retries as the retry policy
 // decides, authentication with replay on 401, redirects (blob GETs are often sent to object storage), and the
 // caller's cancellation signal on every request and every wait.
-import { request, type Agent } from 'undici';
+import type { Agent } from 'undici';
+import { request } from './undici-parts.js';
 import { Authenticator } from './auth.js';
 import { BODY_LIMITS, readUpTo } from './body.js';
 import { systemClock, type Clock } from './clock.js';
