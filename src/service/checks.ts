@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.js';
 import { HarborError } from '../harbor/client.js';
 import type { SelectedSource } from '../harbor/selected-source.js';
-import { hasCode, RegistryError, type CredentialSource } from '../oci/index.js';
+import { hasCode, RegistryError, type CredentialSource, type RequestPacer } from '../oci/index.js';
 import { SwrApiError } from '../swr/errors.js';
 import { NamespaceError, type NamespaceGuard } from '../swr/namespaces.js';
 import { destinationClient } from './clients.js';
@@ -65,8 +65,13 @@ export async function checkHarborProject(
 }
 
 /** Reaching the registry and getting past its authentication proves the account, password and region. */
-export async function checkDestination(config: Config, registry: string, credentials: CredentialSource): Promise<void> {
-  const client = destinationClient(config, registry, credentials);
+export async function checkDestination(
+  config: Config,
+  registry: string,
+  credentials: CredentialSource,
+  pacer?: RequestPacer,
+): Promise<void> {
+  const client = destinationClient(config, registry, credentials, { pacer });
   try {
     await client.ping();
   } catch (error) {

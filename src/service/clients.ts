@@ -89,7 +89,7 @@ export function buildSource(
 }
 
 export interface DestinationOptions {
-  /** A client that copies (asks push rights, paced); otherwise one that only checks (one retry, unpaced). */
+  /** A client that copies (asks push rights, paced); otherwise one that only checks (one retry, paced only by `pacer`). */
   push?: boolean;
   observer?: TransportObserver;
   pacer?: RequestPacer;
@@ -115,7 +115,9 @@ export function destinationClient(
       `${options.settings?.name ? keyPrefix({ name: options.settings.name }) : ''}SWRProtocol`,
     ),
   };
-  if (!options.push) return new RegistryClient({ ...common, retry: { retries: 1 } });
+  // A check is unpaced unless given the destination's pacer: the manual call's check of SWR comes right before
+  // the job it queues, and its requests count against the same per-tenant budget.
+  if (!options.push) return new RegistryClient({ ...common, retry: { retries: 1 }, pacer: options.pacer });
   return new RegistryClient({
     ...common,
     push: true,

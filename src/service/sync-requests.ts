@@ -101,7 +101,7 @@ export async function requestManualSync(service: SyncService, request: ManualSyn
       await withCredentials.close();
     }
   }
-  await checkDestination(config, credentials.registry, credentials.destination);
+  await checkDestination(config, credentials.registry, credentials.destination, service.pacerFor(credentials.registry));
   await checkNamespace(credentials.namespaces, namespace);
 
   if (service.queue.backend === 'redis' && sent.length > 0) {

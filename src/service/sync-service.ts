@@ -6,8 +6,9 @@ import type { CopyEngine } from '../copy/index.js';
 import { rulesFor } from '../filters/rules.js';
 import { filteredBy, repositoryFilteredBy } from '../filters/select.js';
 import type { PushEvent } from '../harbor/webhook.js';
-import { jobProjectLogs, type Logs } from '../logging/logs.js';
+import type { Logs } from '../logging/logs.js';
 import type { Redactor } from '../logging/redact.js';
+import type { RequestPacer } from '../oci/index.js';
 import type { JobQueue, JobView } from '../jobs/queue.js';
 import type { Job, JobFilter, JobOutcome, JobProgress, JobState, ProjectJobSpec } from '../jobs/types.js';
 import { aimedAt, imageJobKey, type JobTarget } from '../sync/job-keys.js';
@@ -16,6 +17,7 @@ import { syncProject } from '../sync/sync-project.js';
 import { reconcile, type ReconcileSummary } from '../sync/reconcile.js';
 import { addSummaries } from '../sync/reconcile-summary.js';
 import type { SyncContext } from '../sync/context.js';
+import { forJob } from '../sync/job-context.js';
 import { deleteWrittenTags } from '../sync/delete-tags.js';
 import { acceptDeletes, type DeletesAccepted } from './accept-deletes.js';
 import {
@@ -76,6 +78,10 @@ export class SyncService {
         withDestination(this.defaultContext, config, logs, destination, this.hooks),
       );
   }
+
+  /** The pacing the service's clients share for `registry` (the default destination's rate), if shared. */
+  pacerFor = (registry: string): RequestPacer | undefined =>
+    this.hooks.pacer?.(registry, this.config.engine.requestsPerSecond);
 
   get destinationHost(): string {
     return this.config.swr.registry;
@@ -277,12 +283,6 @@ export class SyncService {
       ...[...this.requestContexts.values()].map((c) => c.close(force)),
     ]);
   }
-}
-
-/** The job's own copy of the context: every project log line tagged with its id, and the queue's signal that stops it. */
-function forJob(ctx: SyncContext, jobId: string, signal: AbortSignal | undefined): SyncContext {
-  const stop = signal && ctx.signal ? AbortSignal.any([ctx.signal, signal]) : (signal ?? ctx.signal);
-  return { ...ctx, logs: (project) => jobProjectLogs(ctx.logs(project), jobId), ...(stop ? { signal: stop } : {}) };
 }
 
 /** A job queued for a destination the configuration no longer has: no attempt can succeed. */

@@ -294,6 +294,42 @@ test('a signature SWR refuses (an OCI artifact) is skipped with a logged reason;
 });
 
 describe('limits', () => {
+  test("the old manual call's check of SWR shares its job's request budget: no 503 at SWR's own rate", async () => {
+    managementApi(100);
+    harbor.addProject('budget', true);
+    // Our pacing at SWR's limit: the check's login (/v2/, token, /v2/) used to go unpaced, right before the
+    // job's first full second of requests.
+    await start({ SWRRequestsPerSecond: '3', NamespaceMap: 'budget:mirror' });
+    for (let i = 0; i < 2; i++)
+      await pushImage(harbor.access, `budget/app-${i}`, 'v1', {
+        format: 'docker',
+        layers: [{ seed: `budget-${i}`, size: 4_000 }],
+      });
+    swr.requestsPerSecond = 3;
+    const [rejected, seen] = [swr.rejected503, swr.requests.length];
+    const res = await fetch(`${sut!.url}/service/synchronization/namespace`, {
+      method: 'POST',
+      headers: { Projectname: 'budget', Namespace: 'mirror' },
+    });
+    expect(res.status).toBe(202);
+    const { jobId } = (await res.json()) as { jobId: string };
+    const jobs = await waitForJobs(
+      sut!.url,
+      'budget',
+      (all) => all.some((j) => j.id === jobId && (j.state === 'succeeded' || j.state === 'failed')),
+      60_000,
+    );
+    expect(jobs.find((j) => j.id === jobId)?.state).toBe('succeeded');
+    const sent = swr.requests.slice(seen);
+    // The check's own login is among them, before the job's first push.
+    expect(sent.slice(0, 3).map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      'GET /v2/',
+      'GET /swr/auth/v2/registry/auth/',
+      'GET /v2/',
+    ]);
+    expect({ rejected: swr.rejected503 - rejected, sent: sent.length > 10 }).toEqual({ rejected: 0, sent: true });
+  }, 90_000);
+
   test("a 503 storm past SWR's request rate finishes with every digest verified and the retries counted", async () => {
     managementApi(100);
     // Our pacing off, SWR's limit low: the storm comes from SWR.
