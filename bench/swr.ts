@@ -256,7 +256,11 @@ async function main(): Promise<void> {
       console.log(
         swr.requests
           .filter((r) => r.status === 503)
-          .map((r) => `${r.method} ${r.path.slice(0, 60)}`)
+          .map((r) => {
+            const window = swr.requests.filter((o) => o.at > r.at - 1000 && o.at <= r.at && o.status !== 503);
+            const shown = window.map((o) => `  ${o.at - r.at} ms ${o.method} ${o.path.slice(0, 70)}`).join('\n');
+            return `${r.method} ${r.path.slice(0, 60)}: ${window.length} let through in the second before\n${shown}`;
+          })
           .join('\n'),
       );
   } finally {

@@ -41,6 +41,8 @@ export interface SwrRequest {
   status: number;
   /** The caller's User-Agent header, as SWR's access log shows it. */
   userAgent?: string;
+  /** When the request arrived (ms since the epoch), as the rate limit counts it. */
+  at: number;
 }
 
 export interface SwrStandIn {
@@ -94,6 +96,7 @@ export async function startSwr(options: SwrOptions): Promise<SwrStandIn> {
       path: req.url ?? '/',
       status: 0,
       userAgent: req.headers['user-agent'],
+      at: Date.now(),
     };
     requests.push(entry);
     // The status that reached the wire, whatever path answered.
