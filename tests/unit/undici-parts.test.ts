@@ -1,6 +1,7 @@
 // The parts of undici the service loads one by one (src/oci/undici-parts.ts) are the very classes undici's index
 // exports, and request() answers as the index's request() does: an undici upgrade that moves or changes one of
-// these files fails here. Also: loading a copy command's modules does not load undici's index.
+// these files fails here. Also: loading a copy command's modules does not load undici's index, and still gives
+// every dispatcher the API methods the index would (ProxyAgent needs connect()).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -57,18 +58,22 @@ describe('undici loaded in parts', () => {
     },
   );
 
-  test("a copy command's modules do not load undici's index", () => {
+  test("a copy command's modules do not load undici's index, yet every dispatcher has the index's API methods", () => {
+    // ProxyAgent opens its tunnels with connect(), one of the methods the index gives every dispatcher.
     const probe = [
       "import { createRequire } from 'node:module';",
       "await import('./dist/src/cli/copy-commands.js');",
-      "const index = createRequire(import.meta.url).resolve('undici');",
-      'const loaded = Object.keys(createRequire(import.meta.url).cache);',
-      "console.log(JSON.stringify({ index: loaded.includes(index), undici: loaded.filter((f) => f.includes('/undici/')).length }));",
+      'const require = createRequire(import.meta.url);',
+      "const loaded = Object.keys(require.cache).filter((f) => f.includes('/undici/'));",
+      "const proto = require('undici/lib/dispatcher/dispatcher.js').prototype;",
+      "const methods = ['request', 'stream', 'pipeline', 'upgrade', 'connect'].filter((m) => typeof proto[m] === 'function');",
+      "console.log(JSON.stringify({ index: loaded.includes(require.resolve('undici')), undici: loaded.length, methods }));",
     ].join('\n');
     const run = spawnSync(process.execPath, ['--input-type=module', '-e', probe], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
-    const seen = JSON.parse(run.stdout) as { index: boolean; undici: number };
+    const seen = JSON.parse(run.stdout) as { index: boolean; undici: number; methods: string[] };
     expect(seen.undici).toBeGreaterThan(0);
     expect(seen.index).toBe(false);
+    expect(seen.methods).toEqual(['request', 'stream', 'pipeline', 'upgrade', 'connect']);
   });
 });
