@@ -10,8 +10,10 @@ import type { Job, JobOutcome, JobSpec, JobState } from './types.js';
 /** Failures that another attempt cannot fix: the job fails at once instead of retrying for minutes. */
 /** DELETE_UNSUPPORTED: the destination registry refuses deletes (405); only its configuration changes that. */
 /** PROXY_REFUSED: the proxy answered CONNECT with a 4xx (credentials, an endpoint it does not allow). */
+/** TLS_MISMATCH: the peer speaks the other protocol; only HarborProtocol/SWRProtocol changes that. */
 const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code'] | 'DELETE_UNSUPPORTED'> = [
   'NAME_INVALID',
+  'TLS_MISMATCH',
   'CONVERSION_IMPOSSIBLE',
   'UNSUPPORTED_SCHEMA1',
   'DIGEST_MISMATCH',
@@ -43,9 +45,13 @@ export function judgeError(error: unknown): FailedVerdict {
   return { state: 'failed', reason: (error as Error).message, permanent: isPermanent(error) };
 }
 
-/** Errors marked `permanent` (a namespace owned by another account) are not worth another attempt. */
+/**
+ * Errors marked `permanent` (a namespace owned by another account), or carrying one of the permanent codes (a
+ * Harbor that answers in the other protocol while the job lists it), are not worth another attempt.
+ */
 export function isPermanent(error: unknown): boolean {
-  return (error as { permanent?: boolean } | undefined)?.permanent === true;
+  const { permanent, code } = (error ?? {}) as { permanent?: unknown; code?: unknown };
+  return permanent === true || (typeof code === 'string' && PERMANENT_CODES.has(code));
 }
 
 export const DEFAULT_BACKOFF_BASE_MS = 5000;

@@ -86,6 +86,13 @@ describe('the verdict', () => {
     expect(isPermanent(undefined)).toBe(false);
     expect(isPermanent({ permanent: 'yes' })).toBe(false);
   });
+
+  test('a peer speaking the other protocol (TLS_MISMATCH) is permanent, thrown or in an image result', () => {
+    const mismatch = Object.assign(new Error('speaks plain HTTP, not HTTPS'), { code: 'TLS_MISMATCH' });
+    expect(judgeError(mismatch)).toMatchObject({ permanent: true });
+    expect(judge({ results: [result('failed', { errorCode: 'TLS_MISMATCH' })] })).toMatchObject({ permanent: true });
+    expect(isPermanent(Object.assign(new Error('reset'), { code: 'NETWORK' }))).toBe(false);
+  });
 });
 
 describe('retries', () => {
