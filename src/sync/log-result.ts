@@ -37,3 +37,12 @@ export function refusedName(source: string, destination: string, problem: string
     errorCode: 'NAME_INVALID',
   });
 }
+
+/**
+ * A job that failed as a whole (Harbor not answering, a namespace that cannot be made), in <project>-running.log
+ * where the old tool told users to look: an error, or a warning when the job was stopped.
+ */
+export function logWholeFailure(logs: ProjectLogs, what: string, stopped: boolean, error: unknown): void {
+  if (stopped) logs.running.warn(`${what} stopped: ${(error as Error).message}`);
+  else logs.running.error(`${what} failed: ${(error as Error).message}`);
+}

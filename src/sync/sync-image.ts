@@ -9,7 +9,7 @@ import { filteredBy } from '../filters/select.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
-import { explained, logResult, refusedName } from './log-result.js';
+import { explained, logResult, logWholeFailure, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 import { recordWritten } from './written.js';
 
@@ -19,7 +19,18 @@ export interface SyncOutcome {
   skipped?: string;
 }
 
+/** Syncs the pushed artifact; a failure of the whole job is written to <project>-running.log before it is thrown. */
 export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?: SyncProgress): Promise<SyncOutcome> {
+  try {
+    return await syncArtifact(ctx, spec, progress);
+  } catch (error) {
+    const what = `sync of ${spec.project}/${spec.repository}@${spec.digest} into ${ctx.destination.host}/${spec.namespace}`;
+    logWholeFailure(ctx.logs(spec.project), what, ctx.signal?.aborted === true, error);
+    throw error;
+  }
+}
+
+async function syncArtifact(ctx: SyncContext, spec: ImageJobSpec, progress?: SyncProgress): Promise<SyncOutcome> {
   const logs = ctx.logs(spec.project);
   // A failure to ask (Harbor down, no API at HarborAddr) throws: the job fails with the cause and is retried.
   const artifact = await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest, spec.tags);

@@ -8,7 +8,7 @@ import { filteredBy, repositoryFilteredBy } from '../filters/select.js';
 import type { ProjectJobSpec } from '../jobs/types.js';
 import type { SyncContext, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
-import { explained, logResult, refusedName } from './log-result.js';
+import { explained, logResult, logWholeFailure, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 import { recordWritten } from './written.js';
 import { plannedDeletions } from './dry-run-deletes.js';
@@ -85,9 +85,7 @@ export async function syncProject(
     return await syncPlannedProject(ctx, spec, progress);
   } catch (error) {
     const what = `project sync of ${spec.project} into ${ctx.destination.host}/${spec.namespace}${spec.dryRun ? ' (dry run)' : ''}`;
-    const logs = ctx.logs(spec.project);
-    if (ctx.signal?.aborted) logs.running.warn(`${what} stopped: ${(error as Error).message}`);
-    else logs.running.error(`${what} failed: ${(error as Error).message}`);
+    logWholeFailure(ctx.logs(spec.project), what, ctx.signal?.aborted === true, error);
     throw error;
   }
 }

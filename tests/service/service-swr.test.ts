@@ -232,6 +232,13 @@ test('a namespace owned by another tenant fails with its clear error and pushes 
   );
   expect(swr.requests.slice(before).filter((r) => r.method !== 'GET' && r.method !== 'HEAD')).toEqual([]);
   expect(await listTags(swr.registry, 'someone-else/app')).toEqual([]);
+  // The job failed as a whole: the project's running log says so, where the old tool told users to look.
+  const projectLog = await readFile(join(sut!.logDir, 'clash-running.log'), 'utf8');
+  expect(projectLog).toMatch(
+    new RegExp(
+      `ERROR \\[job [^\\]]+\\] sync of clash/app@${image.digest} into ${swr.host}/someone-else failed: SWR namespace "someone-else" belongs to another Huawei Cloud account`,
+    ),
+  );
 });
 
 test('a repository name SWR refuses fails before any transfer, says which rule broke, and is not retried', async () => {
