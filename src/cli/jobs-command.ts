@@ -4,6 +4,7 @@ import { readRawConfig } from '../config/config.js';
 import { CONFIG_KEYS } from '../config/keys.js';
 import { keyReader, type Raw } from '../config/read-keys.js';
 import type { Job, JobState } from '../jobs/types.js';
+import { userAgent } from '../oci/user-agent.js';
 import { formatBytes } from './progress.js';
 import { counted } from './words.js';
 import { UsageError } from './usage-error.js';
@@ -112,7 +113,7 @@ export async function jobsCommand(id: string | undefined, flags: JobsFlags): Pro
   let res: Response;
   try {
     res = await fetch(url, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headers: { 'user-agent': userAgent(), ...(token ? { authorization: `Bearer ${token}` } : {}) },
       signal: AbortSignal.timeout(15_000),
     });
   } catch (error) {

@@ -1,7 +1,9 @@
 // Command-line habits a new user relies on (issue 15), run as the built command: every command exits 2 on an
 // invalid configuration naming the key, a missing app.conf says where it was looked for, a mistyped command is
 // named with the nearest one, the help lists every exit code, and serve's stop line is timestamped.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -86,6 +88,25 @@ test.each([
   expect(run.stderr).toContain(
     'commands: copy, copy-prefix, sync, serve, jobs, check-config, register-webhook; swr-harbor-sync --help describes them',
   );
+});
+
+test('jobs says who it is to the service: User-Agent swr-harbor-sync/<version>, as every other call does', async () => {
+  const seen: Array<string | undefined> = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers['user-agent']);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ jobs: [] }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const run = await runCli(['jobs', '--url', url], bareEnv(), { replaceEnv: true });
+    expect({ code: run.code, stdout: run.stdout }).toEqual({ code: 0, stdout: 'no jobs\n' });
+    const { version } = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    expect(seen).toEqual([`swr-harbor-sync/${version}`]);
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
 test('the top-level help lists every exit code a command uses, 3 included', async () => {
