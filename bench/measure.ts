@@ -47,6 +47,20 @@ async function sampleHighWaterMark(pid: number): Promise<number> {
   }
 }
 
+/**
+ * What each measured tool is started with: PATH, HOME, TMPDIR and LANG, as a container would give it, unless
+ * BENCH_INHERIT_ENV=1. This shell's environment can carry settings that change one tool's run and not the
+ * other's: both honour http_proxy/NO_PROXY (a proxy between them and the loopback registries), Node reads
+ * NODE_OPTIONS, and NODE_EXTRA_CA_CERTS (set on this VM) makes each Node start parse a CA bundle (a bare
+ * `node -e 0` 50 ms with it, 18 ms without; within the noise of a whole copy here).
+ */
+export function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.BENCH_INHERIT_ENV === '1') return env;
+  const kept: NodeJS.ProcessEnv = { LANG: 'C.UTF-8' };
+  for (const name of ['PATH', 'HOME', 'TMPDIR']) if (env[name] !== undefined) kept[name] = env[name];
+  return kept;
+}
+
 export async function measure(command: string, args: string[], useGnuTime: boolean): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-measure-'));
   const timeFile = join(dir, 'time');
@@ -56,7 +70,7 @@ export async function measure(command: string, args: string[], useGnuTime: boole
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
   };
   const started = process.hrtime.bigint();
-  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: toolEnvironment(process.env) });
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
   let sampled = 0;

@@ -17,7 +17,7 @@ export interface BenchOptions {
 
 const USAGE = `usage: npm run bench -- [--scenarios a,b,c,d] [--runs 5] [--scale 1] [--tools ours,skopeo] [--skip-upload-count] [--out FILE]
 env: BENCH_SCENARIOS, BENCH_RUNS, BENCH_SCALE, BENCH_TOOLS, BENCH_SKIP_UPLOAD_COUNT=1, BENCH_OUT,
-     BENCH_TMPDIR (registry storage; default /dev/shm when it is a tmpfs)`;
+     BENCH_TMPDIR (registry storage; default /dev/shm when it is a tmpfs), BENCH_INHERIT_ENV=1`;
 
 function argValue(argv: string[], name: string): string | undefined {
   for (let i = 0; i < argv.length; i++) {

@@ -51,6 +51,11 @@ async function main(): Promise<number> {
     `bench: scenarios ${opts.scenarios.join(',')}, ${opts.runs} runs, scale ${opts.scale}, tools ${tools.join(',') || 'none'}, RSS via ${gnuTime ? 'GNU time' : '/proc VmHWM sampling'}`,
   );
   console.log(`bench: ${scratch}`);
+  console.log(
+    process.env.BENCH_INHERIT_ENV === '1'
+      ? "bench: tools run with this shell's environment (BENCH_INHERIT_ENV=1)"
+      : "bench: tools run with PATH, HOME, TMPDIR and LANG only (BENCH_INHERIT_ENV=1 passes this shell's environment)",
+  );
   try {
     for (const id of opts.scenarios) {
       const s = scenario(id, opts.scale);
@@ -116,6 +121,7 @@ async function main(): Promise<number> {
     options: opts,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, skopeo: skopeoVersion() },
     storage: scratch,
+    environment: process.env.BENCH_INHERIT_ENV === '1' ? 'inherited' : 'PATH, HOME, TMPDIR, LANG',
     toolsMeasured: tools,
     scenarios: results,
   });
