@@ -83,7 +83,9 @@ test('one signal shared by many streamed requests at once collects no listener p
     const everyoneIn = new Promise<void>((resolve) => (allStarted = resolve));
     const read = async () => {
       let size = 0;
-      for await (const chunk of registry.readBlob('ns/app-shared', blob, { maxResumes: 0, signal: job.signal })) {
+      // Resumes allowed: under a loaded machine the held reads can outlast the stand-in's connection (a full-suite
+      // run saw 'other side closed' once); what is counted here is listeners, which a resume does not add.
+      for await (const chunk of registry.readBlob('ns/app-shared', blob, { maxResumes: 3, signal: job.signal })) {
         if (size === 0 && ++started === readers) {
           listenersWhileAllRead = getEventListeners(job.signal, 'abort').length;
           allStarted();
