@@ -53,7 +53,13 @@ export function readDestination(name: string, get: Get, prefix: string, problems
   const authMethod = get('HWAuthMethod');
   const account = { authMethod: authMethod ?? 'AKSK', ak: get('HWAK'), sk: get('HWSK') } as const;
   const keys = { ...account, domain: get('HWDomain'), password: get('HWPassword') };
-  if (authMethod) problems.push(...accountKeyProblems(keys, Boolean(get('SWRUser')), prefix));
+  const ownLogin = Boolean(get('SWRUser'));
+  if (authMethod) problems.push(...accountKeyProblems(keys, ownLogin, prefix));
+  // Missing, not merely invalid (its reader has said so already): required unless SWRUser gives a login.
+  else if (!ownLogin && !problems.some((p) => p.startsWith(`${prefix}HWAuthMethod `)))
+    problems.push(
+      `${prefix}HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword), or give ${prefix}SWRUser/${prefix}SWRPassword, a registry login of their own`,
+    );
   const region = get('RegionName');
   const knownRegion = region && isKnownRegion(region) ? region : undefined;
   const explicitRegistry = get('SWRRegistry');

@@ -27,11 +27,11 @@ export const CONFIG_KEYS = {
     },
     (v, _name, problems) => parseNamespaceMap(v, problems),
   ),
+  // Required unless SWRUser gives a registry login of its own: readDestination says so when it is missing.
   HWAuthMethod: choice(['AKSK', 'Password'], {
     group: old,
     doc: 'AKSK (HWAK, HWSK) or Password (HWDomain, HWUser, HWPassword)',
     perDestination: true,
-    missing: 'set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword)',
   }),
   HWAK: text({ group: old, doc: 'Huawei Cloud access key', perDestination: true }),
   HWSK: text({ group: old, doc: 'Huawei Cloud secret key', secret: true, perDestination: true }),

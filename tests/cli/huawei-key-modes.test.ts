@@ -82,8 +82,9 @@ test.each([
   },
 );
 
-test('SWRUser/SWRPassword, no keys and SWRManageNamespaces=false: nothing is missing, no warning', async () => {
-  const run = await cli(['check-config'], { HWAuthMethod: 'AKSK', ...LOGIN, SWRManageNamespaces: 'false' });
+test('SWRUser/SWRPassword, no keys, no HWAuthMethod and SWRManageNamespaces=false: nothing is missing, no warning', async () => {
+  // A registry that is not SWR: no Huawei Cloud setting at all.
+  const run = await cli(['check-config'], { HWAuthMethod: '', ...LOGIN, SWRManageNamespaces: 'false' });
   expect(run.stdout).toContain(
     'ok   SWR namespaces: not managed (SWRManageNamespaces=false): they must exist already\n',
   );

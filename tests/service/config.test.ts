@@ -244,6 +244,15 @@ describe('a wrong configuration', () => {
   });
 });
 
+test('SWRUser/SWRPassword need no HWAuthMethod; without them its absence names both ways out', () => {
+  const { HWAuthMethod: _method, HWAK: _ak, HWSK: _sk, ...withoutKeys } = VALID;
+  const config = parseConfig({ ...withoutKeys, SWRUser: 'robot', SWRPassword: 'robot-password-1' });
+  expect(config.swr).toMatchObject({ user: 'robot', password: 'robot-password-1' });
+  expect(configError(withoutKeys).problems).toEqual([
+    'HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword), or give SWRUser/SWRPassword, a registry login of their own',
+  ]);
+});
+
 describe('where the configuration comes from', () => {
   let dir: string;
   const conf = (region: string, extra = '') =>
