@@ -1,5 +1,5 @@
 // Owns running one tool invocation as a child process and measuring its wall time and peak RSS
-// (GNU time's %M when available, else sampling VmHWM from /proc).
+// (GNU time's %M when available, else sampling VmHWM from /proc), and its CPU time (GNU time's %U + %S).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -13,6 +13,8 @@ export interface Measured {
   wallMs: number;
   /** Bytes; 0 when it could not be measured. */
   peakRss: number;
+  /** User + system CPU seconds of the tool (GNU time's %U + %S); undefined without GNU time. */
+  cpuSeconds?: number;
   exitCode: number | null;
   /** Last part of stdout+stderr, for diagnosing a failed run. */
   output: string;
@@ -64,7 +66,7 @@ export function toolEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export async function measure(command: string, args: string[], useGnuTime: boolean): Promise<Measured> {
   const dir = await mkdtemp(join(tmpdir(), 'bench-measure-'));
   const timeFile = join(dir, 'time');
-  const [file, argv] = useGnuTime ? [GNU_TIME, ['-f', '%M', '-o', timeFile, command, ...args]] : [command, args];
+  const [file, argv] = useGnuTime ? [GNU_TIME, ['-f', '%M %U %S', '-o', timeFile, command, ...args]] : [command, args];
   let output = '';
   const keep = (chunk: Buffer): void => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_TAIL);
@@ -86,11 +88,14 @@ export async function measure(command: string, args: string[], useGnuTime: boole
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   if (sampler) clearInterval(sampler);
   let peakRss = sampled;
+  let cpuSeconds: number | undefined;
   if (useGnuTime) {
-    // GNU time writes "Command exited with non-zero status N" before %M on failure: take the last line.
+    // GNU time writes "Command exited with non-zero status N" before its line on failure: take the last line.
     const lines = (await readFile(timeFile, 'utf8').catch(() => '')).trim().split('\n');
-    peakRss = Number(lines[lines.length - 1]) * 1024 || 0;
+    const [rssKiB, user, system] = lines[lines.length - 1].split(' ').map(Number);
+    peakRss = rssKiB * 1024 || 0;
+    if (Number.isFinite(user) && Number.isFinite(system)) cpuSeconds = user + system;
   }
   await rm(dir, { recursive: true, force: true });
-  return { wallMs, peakRss, exitCode, output };
+  return { wallMs, peakRss, cpuSeconds, exitCode, output };
 }

@@ -10,6 +10,9 @@ export interface RunRecord {
   pair: number;
   wallMs: number;
   peakRss: number;
+  /** The tool's user + system CPU seconds, and the two registries' over the same run (when measured). */
+  cpuSeconds?: number;
+  registriesCpuSeconds?: number;
   ok: boolean;
   problems: string[];
 }
@@ -175,4 +178,23 @@ export function render(results: ScenarioResult[]): string {
 export async function writeResults(path: string, payload: unknown): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, JSON.stringify(payload, null, 2) + '\n');
+}
+
+/**
+ * Each tool's median CPU and the registries' over its runs, and the floor that sets on this machine: a run cannot
+ * end before the tool's and the registries' CPU seconds are spread over the cores, (tool + registries) / cores.
+ */
+export function cpuFloorLine(id: string, runs: RunRecord[], cores: number): string {
+  const parts: string[] = [];
+  for (const tool of ['ours', 'skopeo'] as const) {
+    const mine = runs.filter((r) => r.tool === tool && r.ok && r.cpuSeconds !== undefined);
+    const own = median(mine.map((r) => r.cpuSeconds!));
+    const registries = median(mine.map((r) => r.registriesCpuSeconds ?? 0));
+    if (own === undefined || registries === undefined) continue;
+    const floor = (own + registries) / cores;
+    parts.push(
+      `${tool} ${own.toFixed(2)} s + registries ${registries.toFixed(2)} s, floor ${floor.toFixed(2)} s on ${cores} cores`,
+    );
+  }
+  return `[${id}] CPU medians: ${parts.length ? parts.join('; ') : 'not measured (needs GNU time)'}`;
 }

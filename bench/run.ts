@@ -10,7 +10,7 @@ import { copyOnce, type PlanFor } from './copy-run.js';
 import { ensureGnuTime } from './measure.js';
 import { parseOptions, type ToolName } from './options.js';
 import { buildProject } from './project.js';
-import { evaluate, render, writeResults, type RunRecord, type ScenarioResult } from './report.js';
+import { cpuFloorLine, evaluate, render, writeResults, type RunRecord, type ScenarioResult } from './report.js';
 import { scenario } from './scenarios.js';
 import { chooseScratchDir } from './scratch.js';
 import { describePlan, ourCliAvailable, ourCliPath, oursPlan, skopeoPlan } from './tools.js';
@@ -77,16 +77,32 @@ async function main(): Promise<number> {
         // ABBA order, so neither tool always gets the warmer page cache.
         const order = pair % 2 === 0 ? tools : [...tools].reverse();
         for (const tool of order) {
-          const out = await copyOnce(tool, planFor, expected, gnuTime);
+          const out = await copyOnce(tool, planFor, expected, gnuTime, false, [source.storageDir]);
           const ok = out.problems.length === 0;
-          runs.push({ tool, pair, wallMs: out.wallMs, peakRss: out.peakRss, ok, problems: out.problems });
+          const { cpuSeconds, registriesCpuSeconds } = out;
+          runs.push({
+            tool,
+            pair,
+            wallMs: out.wallMs,
+            peakRss: out.peakRss,
+            cpuSeconds,
+            registriesCpuSeconds,
+            ok,
+            problems: out.problems,
+          });
           const rate = uniqueMiB / (out.wallMs / 1000);
+          const cpu =
+            cpuSeconds === undefined
+              ? ''
+              : `  CPU ${cpuSeconds.toFixed(2)} s, registries ${(registriesCpuSeconds ?? 0).toFixed(2)} s`;
           console.log(
-            `[${id}] run ${pair + 1}/${opts.runs} ${tool.padEnd(6)} ${(out.wallMs / 1000).toFixed(2)} s  ${rate.toFixed(1)} MiB/s  RSS ${(out.peakRss / 1e6).toFixed(1)} MB  ${ok ? 'verified' : 'FAILED'}`,
+            `[${id}] run ${pair + 1}/${opts.runs} ${tool.padEnd(6)} ${(out.wallMs / 1000).toFixed(2)} s  ${rate.toFixed(1)} MiB/s  RSS ${(out.peakRss / 1e6).toFixed(1)} MB${cpu}  ${ok ? 'verified' : 'FAILED'}`,
           );
           if (!ok) console.log(out.problems.slice(0, 10).join('\n'));
         }
       }
+
+      console.log(cpuFloorLine(id, runs, cpus().length));
 
       const uploadedBytes: ScenarioResult['uploadedBytes'] = {};
       if (!opts.skipUploadCount) {
