@@ -133,7 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
 
 export function parseConfig(raw: Raw, source = 'given values'): Config {
   const problems: string[] = [];
-  const { get, all } = keyReader(CONFIG_KEYS, raw, problems);
+  const { get, all, given } = keyReader(CONFIG_KEYS, raw, problems);
 
   const queueSettings = (): Config['queue'] => {
     const backend = get('QueueBackend');
@@ -152,7 +152,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
   };
 
   const mapped = get('NamespaceMap');
-  const base = readDestination('default', get, '', problems);
+  const base = readDestination('default', { get, given }, '', problems);
   const harborAddress = get('HarborAddr');
   const harborProtocol = get('HarborProtocol');
   const harborApi = get('HarborAPI');

@@ -46,27 +46,38 @@ export function keyPrefix(dest: Pick<DestinationConfig, 'name'>): string {
   return dest.name === 'default' || dest.name.includes('-') ? '' : `${dest.name}_`;
 }
 
-type Get = <K extends keyof DestinationKeys>(key: K) => ValueOf<DestinationKeys[K]>;
+/** The destination keys as read under one prefix: each key's value, and whether app.conf gives it at all. */
+interface DestinationKeyReader {
+  get: <K extends keyof DestinationKeys>(key: K) => ValueOf<DestinationKeys[K]>;
+  given: (key: keyof DestinationKeys) => boolean;
+}
 
 /** A destination from its keys: the default's (prefix '') or a named one's (prefix `dr_`). */
-export function readDestination(name: string, get: Get, prefix: string, problems: string[]): DestinationConfig {
+export function readDestination(
+  name: string,
+  { get, given }: DestinationKeyReader,
+  prefix: string,
+  problems: string[],
+): DestinationConfig {
   const authMethod = get('HWAuthMethod');
   const account = { authMethod: authMethod ?? 'AKSK', ak: get('HWAK'), sk: get('HWSK') } as const;
   const keys = { ...account, domain: get('HWDomain'), password: get('HWPassword') };
   const ownLogin = Boolean(get('SWRUser'));
   if (authMethod) problems.push(...accountKeyProblems(keys, ownLogin, prefix));
-  // Missing, not merely invalid (its reader has said so already): required unless SWRUser gives a login.
-  else if (!ownLogin && !problems.some((p) => p.startsWith(`${prefix}HWAuthMethod `)))
+  // Missing (an invalid value has had its own problem from the reader): required unless SWRUser gives a login.
+  else if (!ownLogin && !given('HWAuthMethod')) {
+    const k = (key: string) => `${prefix}${key}`;
     problems.push(
-      `${prefix}HWAuthMethod is missing: set AKSK (with HWAK and HWSK) or Password (with HWDomain, HWUser and HWPassword), or give ${prefix}SWRUser/${prefix}SWRPassword, a registry login of their own`,
+      `${k('HWAuthMethod')} is missing: set AKSK (with ${k('HWAK')} and ${k('HWSK')}) or Password (with ${k('HWDomain')}, ${k('HWUser')} and ${k('HWPassword')}), or give ${k('SWRUser')}/${k('SWRPassword')}, a registry login of their own`,
     );
+  }
   const region = get('RegionName');
   const knownRegion = region && isKnownRegion(region) ? region : undefined;
   const explicitRegistry = get('SWRRegistry');
   return {
     name,
     host: explicitRegistry ?? (knownRegion ? swrRegistryHost(knownRegion) : ''),
-    hw: { ...keys, user: get('HWUser'), region: region ?? '' },
+    hw: { ...keys, user: get('HWUser'), region: region ?? '', keyPrefix: prefix },
     swr: {
       registry: explicitRegistry ?? (knownRegion ? swrRegistryHost(knownRegion) : ''),
       explicit: Boolean(explicitRegistry),
@@ -118,8 +129,12 @@ export function resolveDestinations(
   const destinations = [base];
   const named = new Map<string, DestinationConfig | undefined>();
   for (const name of names) {
-    const { get } = keyReader(DESTINATION_KEYS, raw, problems, `${name}_`);
-    const destination = readDestination(name, get, `${name}_`, problems);
+    const destination = readDestination(
+      name,
+      keyReader(DESTINATION_KEYS, raw, problems, `${name}_`),
+      `${name}_`,
+      problems,
+    );
     const same = destinations.find((d) => d.host !== '' && d.host === destination.host);
     if (same) {
       // Its targets are then left out without a word more: this problem is the one to fix.

@@ -10,6 +10,8 @@ export interface KeyReader<S> {
   get: <K extends keyof S & string>(key: K) => ValueOf<S[K]>;
   /** Every key of the table, in its order (those not yet read add their problems). */
   all: () => KeyValues<S>;
+  /** Whether app.conf gives the key a value at all (an invalid one included), to tell "missing" from "wrong". */
+  given: (key: keyof S & string) => boolean;
 }
 
 /** Trimmed, and undefined when empty: an empty `KEY=` line is no value. */
@@ -38,5 +40,6 @@ export function keyReader<S extends Record<string, KeySpec<unknown>>>(
   };
   const all = () =>
     Object.fromEntries(Object.keys(specs).map((key) => [key, get(key as keyof S & string)])) as KeyValues<S>;
-  return { get, all };
+  const given = (key: keyof S & string) => rawText(raw, `${prefix}${key}`) !== undefined;
+  return { get, all, given };
 }

@@ -20,7 +20,7 @@ export function tokenRefusal(
     host,
     message: `token service ${shown} refused a token for ${scopes.join(' ') || 'the registry'} (${status})${reason}`,
     hint: missing
-      ? `the namespace (organization) of this repository does not exist on ${host}: create it, or let the service manage namespaces (SWRManageNamespaces=true)`
+      ? `the namespace (organization) of this repository does not exist on ${host}: create it first`
       : denied
         ? `check the credentials used for ${host}`
         : 'the token service failed; retry later',

@@ -132,8 +132,8 @@ function destinationSide(
   logs: Logs,
   credentials: Omit<ContextCredentials, 'harbor'>,
   hooks: ClientHooks,
-  settings?: Pick<DestinationConfig, 'swr' | 'requestsPerSecond'>,
-): Pick<SyncContext, 'destination' | 'listing' | 'prepare' | 'deleteTag'> {
+  settings?: Pick<DestinationConfig, 'swr' | 'requestsPerSecond' | 'hw'>,
+): Pick<SyncContext, 'destination' | 'listing' | 'prepare' | 'deleteTag' | 'keyPrefix'> {
   const requestsPerSecond = settings?.requestsPerSecond ?? config.engine.requestsPerSecond;
   const destination = destinationClient(config, credentials.registry, credentials.destination, {
     push: true,
@@ -154,6 +154,7 @@ function destinationSide(
     deleteTag: credentials.management
       ? (namespace, repository, tag) => credentials.management!.deleteTag(namespace, repository, tag)
       : undefined,
+    keyPrefix: settings?.hw.keyPrefix ?? '',
   };
 }
 

@@ -148,7 +148,7 @@ async function destinationChecks(config: Config, dest: DestinationConfig): Promi
       what: `SWR namespaces${named}`,
       ...(withoutKeys
         ? { warning: true, detail: withoutKeys }
-        : { detail: 'not managed (SWRManageNamespaces=false): they must exist already' }),
+        : { detail: `not managed (${dest.hw.keyPrefix ?? ''}SWRManageNamespaces=false): they must exist already` }),
     });
   }
   return results;

@@ -18,6 +18,8 @@ export interface HuaweiAccount {
   user?: string;
   password?: string;
   region: string;
+  /** How app.conf spells these keys: `dr_` for a named destination's (`dr_HWAK`); none for the default. */
+  keyPrefix?: string;
 }
 
 type AccountKeys = Pick<HuaweiAccount, 'authMethod' | 'ak' | 'sk' | 'domain' | 'password'>;
@@ -65,11 +67,12 @@ export function accountKeyProblems(account: AccountKeys, ownRegistryLogin: boole
 
 /** What will not work for lack of keys (a warning at start and in check-config), when namespaces are managed. */
 export function withoutKeysWarning(
-  account: AccountKeys,
+  account: AccountKeys & Pick<HuaweiAccount, 'keyPrefix'>,
   ownRegistryLogin: boolean,
   manageNamespaces: boolean,
 ): string | undefined {
   if (!ownRegistryLogin || !manageNamespaces || hasAccountKeys(account)) return undefined;
-  const keys = account.authMethod === 'AKSK' ? 'HWAK/HWSK' : 'HWDomain/HWPassword';
-  return `no Huawei Cloud keys (${keys} for HWAuthMethod=${account.authMethod}): SWRUser/SWRPassword log in to the registry, but SWR's management API cannot be used, so namespaces are not created (they must exist already) and the destination's tags are listed through the registry API; set ${keys} for those, or SWRManageNamespaces=false for a registry that is not SWR`;
+  const k = (key: string) => `${account.keyPrefix ?? ''}${key}`;
+  const keys = account.authMethod === 'AKSK' ? `${k('HWAK')}/${k('HWSK')}` : `${k('HWDomain')}/${k('HWPassword')}`;
+  return `no Huawei Cloud keys (${keys} for ${k('HWAuthMethod')}=${account.authMethod}): ${k('SWRUser')}/${k('SWRPassword')} log in to the registry, but SWR's management API cannot be used, so namespaces are not created (they must exist already) and the destination's tags are listed through the registry API; set ${keys} for those, or ${k('SWRManageNamespaces')}=false for a registry that is not SWR`;
 }

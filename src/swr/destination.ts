@@ -75,6 +75,7 @@ export function swrDestination(account: HuaweiAccount, settings: DestinationSett
         password: account.password!,
         region: account.region,
         dispatcher,
+        keyPrefix: account.keyPrefix,
       }),
     };
   }
@@ -85,6 +86,7 @@ export function swrDestination(account: HuaweiAccount, settings: DestinationSett
     undefined,
     undefined,
     dispatcher,
+    account.keyPrefix,
   );
   let credentials: CredentialSource;
   const secrets: string[] = [];

@@ -2,7 +2,7 @@
 // account itself when empty) and password, scoped to the region's project. Cached until near expiry.
 import type { Dispatcher } from 'undici';
 import { userAgent } from '../oci/user-agent.js';
-import { swrApiError } from './errors.js';
+import { keyNames, swrApiError } from './errors.js';
 import { fetchVia, unansweredReason } from './fetch-via.js';
 
 export interface IamCredentials {
@@ -13,6 +13,8 @@ export interface IamCredentials {
   region: string;
   /** The connection pool to call IAM through (a proxy); the global one when absent. */
   dispatcher?: Dispatcher;
+  /** How app.conf spells this destination's keys (`dr_`), for the advice in errors. */
+  keyPrefix?: string;
 }
 
 interface CachedToken {
@@ -34,7 +36,7 @@ export class IamTokenSource {
   }
 
   private async fetch(): Promise<CachedToken> {
-    const { endpoint, domain, user, password, region } = this.credentials;
+    const { endpoint, domain, user, password, region, keyPrefix = '' } = this.credentials;
     const body = {
       auth: {
         identity: {
@@ -52,17 +54,28 @@ export class IamTokenSource {
         body: JSON.stringify(body),
       });
     } catch (error) {
-      throw swrApiError(`IAM token request to ${endpoint}`, 0, `cannot reach IAM: ${unansweredReason(error)}`);
+      throw swrApiError(
+        `IAM token request to ${endpoint}`,
+        0,
+        `cannot reach IAM: ${unansweredReason(error)}`,
+        keyPrefix,
+      );
     }
     const text = await res.text();
     if (res.status !== 201 && res.status !== 200) {
-      const error = swrApiError(`IAM token request for ${user || domain} in account ${domain}`, res.status, text);
+      const error = swrApiError(
+        `IAM token request for ${user || domain} in account ${domain}`,
+        res.status,
+        text,
+        keyPrefix,
+      );
       if (res.status === 401)
-        error.message = `IAM refused the login of ${user || domain} in account ${domain}: check HWDomain, HWUser and HWPassword`;
+        error.message = `IAM refused the login of ${user || domain} in account ${domain}: ${keyNames('check {HWDomain}, {HWUser} and {HWPassword}', keyPrefix)}`;
       throw error;
     }
     const token = res.headers.get('x-subject-token');
-    if (!token) throw swrApiError('IAM token request', res.status, 'the answer had no X-Subject-Token header');
+    if (!token)
+      throw swrApiError('IAM token request', res.status, 'the answer had no X-Subject-Token header', keyPrefix);
     let expiresAt = Date.now() + 23 * 3600_000;
     try {
       const parsed = JSON.parse(text) as { token?: { expires_at?: string } };

@@ -5,7 +5,7 @@ import { HttpRetryPolicy, systemClock, type Clock, type RequestPacer } from '../
 import { parseRetryAfter } from '../oci/retry.js';
 import { userAgent } from '../oci/user-agent.js';
 import type { TransportObserver } from '../oci/transport.js';
-import { swrApiError } from './errors.js';
+import { keyNames, swrApiError } from './errors.js';
 import { fetchVia, unansweredReason } from './fetch-via.js';
 import type { IamTokenSource } from './iam.js';
 import { signRequest } from './signer.js';
@@ -47,6 +47,8 @@ export class SwrManagementClient {
     private readonly clock: Clock = systemClock,
     /** The connection pool to call through (a proxy); the global one when absent. */
     private readonly dispatcher?: Dispatcher,
+    /** How app.conf spells this destination's keys (`dr_`), for the advice in errors. */
+    private readonly keyPrefix = '',
   ) {}
 
   /** Paced with the destination registry and told to its observer, so that the totals include these calls. */
@@ -107,7 +109,8 @@ export class SwrManagementClient {
     const auth = Object.values(body.auths ?? {})[0]?.auth;
     const decoded = auth ? Buffer.from(auth, 'base64').toString('utf8') : '';
     const colon = decoded.indexOf(':');
-    if (colon <= 0) throw swrApiError('get a temporary SWR login', res.status, 'the answer holds no login');
+    if (colon <= 0)
+      throw swrApiError('get a temporary SWR login', res.status, 'the answer holds no login', this.keyPrefix);
     const expires = Date.parse(res.headers.get('x-swr-expireat') ?? '');
     // SWR documents 6 to 24 hours; without a readable expiry assume the shorter one.
     return {
@@ -138,7 +141,8 @@ export class SwrManagementClient {
         await this.clock.sleep(decision.delayMs);
         continue;
       }
-      if (!ok.includes(answer.status)) throw swrApiError(`${action} at ${answer.host}`, answer.status, answer.text);
+      if (!ok.includes(answer.status))
+        throw swrApiError(`${action} at ${answer.host}`, answer.status, answer.text, this.keyPrefix);
       return answer;
     }
   }
@@ -166,7 +170,8 @@ export class SwrManagementClient {
       throw swrApiError(
         `${action} at ${url.host}`,
         0,
-        `cannot reach the SWR API: ${unansweredReason(error)}; check RegionName (or SWRApiEndpoint) and the network`,
+        `cannot reach the SWR API: ${unansweredReason(error)}; ${keyNames('check {RegionName} (or {SWRApiEndpoint})', this.keyPrefix)} and the network`,
+        this.keyPrefix,
       );
     }
     const text = await res.text();

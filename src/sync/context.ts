@@ -35,6 +35,8 @@ export interface SyncContext {
    * registry's manifest DELETE, which removes every tag on the digest.
    */
   deleteTag?(namespace: string, repository: string, tag: string): Promise<'deleted' | 'absent'>;
+  /** How app.conf spells the destination's keys (`dr_` for a named one): advice in failures names them so. */
+  keyPrefix?: string;
   /** Makes sure a destination namespace exists and is ours before the first push into it. */
   prepare?(namespace: string): Promise<void>;
   /**

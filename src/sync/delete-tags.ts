@@ -135,7 +135,7 @@ async function deleteManifests(
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (code !== 'UNSUPPORTED') throw error;
-      const reason = `${(error as Error).message}; on SWR, tags are deleted through its management API instead (SWRManageNamespaces=true); or set SyncDeletes=false and ReconcileDeletes=false`;
+      const reason = `${(error as Error).message}; on SWR, tags are deleted through its management API instead (${ctx.keyPrefix ?? ''}SWRManageNamespaces=true); or set SyncDeletes=false and ReconcileDeletes=false`;
       for (const tag of tags) results.push(failed(names, tag, reason, 'DELETE_UNSUPPORTED'));
       continue;
     }

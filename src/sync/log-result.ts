@@ -20,10 +20,10 @@ export function logResult(logs: ProjectLogs, result: ImageResult): void {
   }
 }
 
-/** A failed image's reason with what to do about SWR's own messages added. */
-export function explained(result: ImageResult, namespace: string): ImageResult {
+/** A failed image's reason with what to do about SWR's own messages added; `keyPrefix` the destination's (`dr_`). */
+export function explained(result: ImageResult, namespace: string, keyPrefix = ''): ImageResult {
   return result.status === 'failed' && result.reason
-    ? { ...result, reason: explainRegistryFailure(result.reason, namespace) }
+    ? { ...result, reason: explainRegistryFailure(result.reason, namespace, keyPrefix) }
     : result;
 }
 

@@ -104,6 +104,7 @@ async function syncArtifact(ctx: SyncContext, spec: ImageJobSpec, progress?: Syn
     const named = explained(
       { ...result, source: `${ctx.source.host}/${spec.project}/${spec.repository}:${tag}` },
       spec.namespace,
+      ctx.keyPrefix,
     );
     results.push(named);
     logResult(logs, named);

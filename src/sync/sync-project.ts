@@ -141,6 +141,7 @@ async function syncPlannedProject(
       const named = explained(
         { ...result, source: `${ctx.source.host}/${spec.project}/${item.repository}:${item.tag}` },
         spec.namespace,
+        ctx.keyPrefix,
       );
       if (!spec.dryRun) {
         logResult(logs, named);

@@ -58,7 +58,7 @@ test("SWR's 'Image organization does not exist' on the token request reaches the
   tokenRefusal(401, '{"errors":[{"code":"DENIED","message":"Image organization does not exist"}]}');
   const error = await failure(makeClient().headManifest('missing-ns/app', 'v1'));
   expect(error.message).toContain('Image organization does not exist');
-  expect(error.message).toMatch(/namespace .* does not exist .* create it, or let the service manage namespaces/);
+  expect(error.message).toMatch(/namespace .* does not exist .* create it first/);
   expect(error.message).not.toMatch(/check the credentials/);
 });
 
