@@ -77,7 +77,7 @@ export function readDestination(
   return {
     name,
     host: explicitRegistry ?? (knownRegion ? swrRegistryHost(knownRegion) : ''),
-    hw: { ...keys, user: get('HWUser'), region: region ?? '', keyPrefix: prefix },
+    hw: { ...keys, user: get('HWUser'), region: region ?? '', ...(prefix ? { keyPrefix: prefix } : {}) },
     swr: {
       registry: explicitRegistry ?? (knownRegion ? swrRegistryHost(knownRegion) : ''),
       explicit: Boolean(explicitRegistry),

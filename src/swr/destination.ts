@@ -79,15 +79,10 @@ export function swrDestination(account: HuaweiAccount, settings: DestinationSett
       }),
     };
   }
-  const management = new SwrManagementClient(
-    settings.apiEndpoint,
-    auth,
-    account.region,
-    undefined,
-    undefined,
+  const management = new SwrManagementClient(settings.apiEndpoint, auth, account.region, {
     dispatcher,
-    account.keyPrefix,
-  );
+    keyPrefix: account.keyPrefix,
+  });
   let credentials: CredentialSource;
   const secrets: string[] = [];
   if (settings.login) credentials = settings.login;

@@ -3,7 +3,7 @@
 import type { Dispatcher } from 'undici';
 import { userAgent } from '../oci/user-agent.js';
 import { keyNames, swrApiError } from './errors.js';
-import { fetchVia, unansweredReason } from './fetch-via.js';
+import { fetchVia, unansweredReason, type ApiAnswer, type CallLimits } from './fetch-via.js';
 
 export interface IamCredentials {
   endpoint: string;
@@ -15,6 +15,8 @@ export interface IamCredentials {
   dispatcher?: Dispatcher;
   /** How app.conf spells this destination's keys (`dr_`), for the advice in errors. */
   keyPrefix?: string;
+  /** The call's deadline and body caps (fetch-via.ts's by default). */
+  limits?: CallLimits;
 }
 
 interface CachedToken {
@@ -46,13 +48,18 @@ export class IamTokenSource {
         scope: { project: { name: region } },
       },
     };
-    let res: Response;
+    let res: ApiAnswer;
     try {
-      res = await fetchVia(this.credentials.dispatcher, new URL('/v3/auth/tokens', endpoint), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json;charset=utf8', 'user-agent': userAgent() },
-        body: JSON.stringify(body),
-      });
+      res = await fetchVia(
+        this.credentials.dispatcher,
+        new URL('/v3/auth/tokens', endpoint),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json;charset=utf8', 'user-agent': userAgent() },
+          body: JSON.stringify(body),
+        },
+        this.credentials.limits,
+      );
     } catch (error) {
       throw swrApiError(
         `IAM token request to ${endpoint}`,
@@ -61,7 +68,7 @@ export class IamTokenSource {
         keyPrefix,
       );
     }
-    const text = await res.text();
+    const { text } = res;
     if (res.status !== 201 && res.status !== 200) {
       const error = swrApiError(
         `IAM token request for ${user || domain} in account ${domain}`,

@@ -1,14 +1,30 @@
 // SWR's management API (swr-api.<region>): namespaces and the temporary registry login, authenticated by
-// AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock.
+// AK/SK request signing or an IAM token. Uses fetch so that tests can stand in for Huawei's cloud with nock; every
+// call bounded in time and size (fetch-via.ts).
 import type { Dispatcher } from 'undici';
 import { HttpRetryPolicy, systemClock, type Clock, type RequestPacer } from '../oci/index.js';
 import { parseRetryAfter } from '../oci/retry.js';
 import { userAgent } from '../oci/user-agent.js';
 import type { TransportObserver } from '../oci/transport.js';
 import { keyNames, swrApiError } from './errors.js';
-import { fetchVia, unansweredReason } from './fetch-via.js';
+import { API_CALL_LIMITS, fetchVia, unansweredReason, type ApiAnswer, type CallLimits } from './fetch-via.js';
 import type { IamTokenSource } from './iam.js';
 import { signRequest } from './signer.js';
+
+export interface ManagementOptions {
+  /**
+   * GETs are sent again after SWR's 503 past the tenant's rate (5 times at most); a refusal or no answer is not,
+   * so that the registry API takes over at once.
+   */
+  retry?: HttpRetryPolicy;
+  clock?: Clock;
+  /** The connection pool to call through (a proxy); the global one when absent. */
+  dispatcher?: Dispatcher;
+  /** How app.conf spells this destination's keys (`dr_`), for the advice in errors. */
+  keyPrefix?: string;
+  /** Each call's deadline and body caps. */
+  limits?: CallLimits;
+}
 
 export type ManagementAuth = { kind: 'aksk'; ak: string; sk: string } | { kind: 'iam'; tokens: IamTokenSource };
 
@@ -37,19 +53,24 @@ export class SwrManagementClient {
   /** Calls sent, for request totals. */
   requests = 0;
 
+  private readonly retry: HttpRetryPolicy;
+  private readonly clock: Clock;
+  private readonly dispatcher: Dispatcher | undefined;
+  private readonly keyPrefix: string;
+  private readonly limits: CallLimits;
+
   constructor(
     readonly endpoint: string,
     private readonly auth: ManagementAuth,
     private readonly region: string,
-    // GETs are sent again after SWR's 503 past the tenant's rate (5 times at most); a refusal or no answer is not,
-    // so that the registry API takes over at once.
-    private readonly retry = new HttpRetryPolicy(),
-    private readonly clock: Clock = systemClock,
-    /** The connection pool to call through (a proxy); the global one when absent. */
-    private readonly dispatcher?: Dispatcher,
-    /** How app.conf spells this destination's keys (`dr_`), for the advice in errors. */
-    private readonly keyPrefix = '',
-  ) {}
+    options: ManagementOptions = {},
+  ) {
+    this.retry = options.retry ?? new HttpRetryPolicy();
+    this.clock = options.clock ?? systemClock;
+    this.dispatcher = options.dispatcher;
+    this.keyPrefix = options.keyPrefix ?? '';
+    this.limits = options.limits ?? API_CALL_LIMITS;
+  }
 
   /** Paced with the destination registry and told to its observer, so that the totals include these calls. */
   pacedBy(pacer: RequestPacer, observer?: TransportObserver): void {
@@ -160,11 +181,11 @@ export class SwrManagementClient {
     else headers['X-Auth-Token'] = await this.auth.tokens.token();
     // Added after signing, outside the signature: a proxy that rewrites User-Agent must not break it.
     headers['User-Agent'] = userAgent();
-    let res: Response;
+    let res: ApiAnswer;
     await this.pacer?.take();
     this.requests++;
     try {
-      res = await fetchVia(this.dispatcher, url, { method, headers, body });
+      res = await fetchVia(this.dispatcher, url, { method, headers, body }, this.limits);
     } catch (error) {
       this.observer?.unanswered(url.host, method, (error as Error).message);
       throw swrApiError(
@@ -174,10 +195,9 @@ export class SwrManagementClient {
         this.keyPrefix,
       );
     }
-    const text = await res.text();
     this.observer?.response(url.host, method, res.status);
     if (res.status === 429 || res.status === 503) this.pacer?.slowDown(1000);
     else if (res.status < 400) this.pacer?.succeeded();
-    return { status: res.status, text, headers: res.headers, host: url.host };
+    return { ...res, host: url.host };
   }
 }
