@@ -178,6 +178,11 @@ describe('each delete event format deletes the tags the service wrote for that d
     await until('reg-ns/web:v2 at the destination', async () =>
       ((await listTags(dst, 'reg-ns/web')) ?? []).includes('v2') ? true : undefined,
     );
+    // And its job done: the tag is recorded as the service's after the manifest is written, so a delete event
+    // that came between the two would find nothing of the service's to delete (seen once under load).
+    await waitForJobs(sut.url, 'reg', (all) =>
+      all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'web' && j.state === 'succeeded'),
+    );
     // Harbor 1.x deletes through its registry, which then sends the delete: the manifest by digest only.
     const removed = await call(harbor.registry, { method: 'DELETE', path: `/v2/reg/web/manifests/${image.digest}` });
     expect(removed.status).toBe(202);
