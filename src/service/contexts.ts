@@ -110,6 +110,7 @@ export function buildContext(
     filters: config.filters,
     logs: (project) => logs.project(project),
     written: hooks.written,
+    deletesOnEvents: config.deletes.onEvents,
     deletesInSweep: config.deletes.inSweep,
     async close(force = false) {
       await Promise.all([harbor.close(force), source.close(force), side.destination.close(force)]);

@@ -1,7 +1,7 @@
 // What a sync needs to run: the engine, Harbor (its API and its registry), the destination registry, where
 // to log, and what stops it. Built once by the service; a manual call with its own credentials gets its own
 // copy, and each job a shallow copy with its own logs and signal.
-import type { CopyEngine } from '../copy/index.js';
+import type { CopyEngine, ImageResult } from '../copy/index.js';
 import type { ProjectFilters } from '../filters/rules.js';
 import type { SelectedSource } from '../harbor/selected-source.js';
 import type { ProjectLogs } from '../logging/logs.js';
@@ -28,6 +28,11 @@ export interface SyncContext {
   logs(project: string): ProjectLogs;
   /** The record of tags the service wrote at its destinations; without it nothing is recorded or deleted. */
   written?: WrittenTags;
+  /**
+   * SyncDeletes: an image job asks Harbor again after writing, and deletes what it wrote when the image was
+   * deleted meanwhile (the delete event came before there was a record of it).
+   */
+  deletesOnEvents?: boolean;
   /** ReconcileDeletes: dry runs list the written tags Harbor no longer has, which the sweep deletes. */
   deletesInSweep?: boolean;
   /**
@@ -45,6 +50,13 @@ export interface SyncContext {
    * stopped, and no agent has to be destroyed for it.
    */
   signal?: AbortSignal;
+}
+
+/** What a job's sync made of it: the per-image results, or why there was nothing to do. */
+export interface SyncOutcome {
+  results: ImageResult[];
+  /** Set when there was nothing to copy, and why. */
+  skipped?: string;
 }
 
 export interface SyncProgress {

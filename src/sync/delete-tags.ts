@@ -7,9 +7,8 @@ import { ImageTally, type ImageResult } from '../copy/index.js';
 import type { DeleteJobSpec } from '../jobs/types.js';
 import type { WrittenTag } from '../jobs/written-tags.js';
 import type { ProjectLogs } from '../logging/logs.js';
-import type { SyncContext } from './context.js';
+import type { SyncContext, SyncOutcome } from './context.js';
 import { NamespaceState } from './destination-state.js';
-import type { SyncOutcome } from './sync-image.js';
 import { logDeleted } from './written.js';
 
 interface Names {

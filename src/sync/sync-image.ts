@@ -7,17 +7,12 @@ import { RunState, type ImageResult } from '../copy/index.js';
 import { rulesFor } from '../filters/rules.js';
 import { filteredBy } from '../filters/select.js';
 import type { ImageJobSpec } from '../jobs/types.js';
-import type { SyncContext, SyncProgress } from './context.js';
+import type { SyncContext, SyncOutcome, SyncProgress } from './context.js';
 import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, logWholeFailure, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 import { recordWritten } from './written.js';
-
-export interface SyncOutcome {
-  results: ImageResult[];
-  /** Set when there was nothing to copy, and why. */
-  skipped?: string;
-}
+import { undoIfDeletedMeanwhile } from './deleted-meanwhile.js';
 
 /** Syncs the pushed artifact; a failure of the whole job is written to <project>-running.log before it is thrown. */
 export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?: SyncProgress): Promise<SyncOutcome> {
@@ -115,5 +110,6 @@ async function syncArtifact(ctx: SyncContext, spec: ImageJobSpec, progress?: Syn
   // The first tag carries the blobs over; the others then only need their manifest, side by side.
   await copyTag(tags[0]);
   await Promise.all(tags.slice(1).map(copyTag));
+  results.push(...(await undoIfDeletedMeanwhile(ctx, spec, results)));
   return { results };
 }

@@ -4,6 +4,15 @@ import type { ImageResult } from '../copy/index.js';
 import type { ProjectLogs } from '../logging/logs.js';
 import type { SyncContext } from './context.js';
 
+/** Whether the destination now holds what the service puts there for this result: what recordWritten records. */
+export function leftAsWritten(result: ImageResult): result is ImageResult & { destinationDigest: string } {
+  if (result.dryRun || !result.destinationDigest) return false;
+  return (
+    result.status === 'copied' ||
+    (result.status === 'skipped' && (result.skip === 'same-digest' || result.skip === 'same-converted'))
+  );
+}
+
 /**
  * Records a tag the sync wrote, or found already at the digest it would have written (`same-digest`, or the
  * Docker conversion's digest): in both cases the destination holds exactly what the service puts there, and
@@ -16,11 +25,7 @@ export async function recordWritten(
   written: { project: string; namespace: string; repository: string; tag: string; sourceDigest: string },
   result: ImageResult,
 ): Promise<void> {
-  if (!ctx.written || result.dryRun || !result.destinationDigest) return;
-  const wrote =
-    result.status === 'copied' ||
-    (result.status === 'skipped' && (result.skip === 'same-digest' || result.skip === 'same-converted'));
-  if (!wrote) return;
+  if (!ctx.written || !leftAsWritten(result)) return;
   const repository = `${written.namespace}/${written.repository}`;
   try {
     await ctx.written.record({

@@ -13,6 +13,7 @@ import { call, describe as describeReply } from '../harness/registry-http.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { jobsOf, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { startFaultProxy } from '../harness/fault-proxy.js';
 import { runCli } from '../harness/cli.js';
 
 const ADMIN = { authorization: `Basic ${Buffer.from('admin:Harbor12345').toString('base64')}` };
@@ -26,7 +27,7 @@ let sut: ServiceUnderTest;
 beforeAll(async () => {
   [harbor, dst] = await Promise.all([
     startHarbor({
-      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro'].map((name) => ({ name, public: false })),
+      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro', 'race'].map((name) => ({ name, public: false })),
     }),
     startRegistry(),
   ]);
@@ -121,7 +122,8 @@ async function putTag(registry: RunningRegistry, repository: string, from: strin
   if (res.status !== 201) throw new Error(`tag ${tag}: ${describeReply(res)}`);
 }
 
-const log = (name: string) => readFile(join(sut.logDir, name), 'utf8').catch(() => '');
+const log = (name: string, service: ServiceUnderTest = sut) =>
+  readFile(join(service.logDir, name), 'utf8').catch(() => '');
 
 describe('each delete event format deletes the tags the service wrote for that digest', () => {
   test('Harbor 2.x DELETE_ARTIFACT (Default) names one tag; both tags the service wrote on the digest go', async () => {
@@ -344,6 +346,40 @@ test('a destination registry that refuses deletes (405): the job fails at once, 
   } finally {
     await other.stop();
     await readOnly.stop();
+  }
+});
+
+test('an image deleted in Harbor while it is being copied: the job deletes what it wrote once it has written it', async () => {
+  // The destination holds the manifest PUT for 2 s: Harbor deletes the image meanwhile, and its delete event finds
+  // nothing recorded as the service's (the job records after writing), so the event alone would leave the tag.
+  const slow = await startFaultProxy(dst.url);
+  const other = await startServiceUnderTest(harbor.host, slow.host, { ...DELETES, NamespaceMap: 'race:race-ns' });
+  try {
+    await hook('race', 'Default', other.url);
+    slow.inject({ method: 'PUT', path: /^\/v2\/race-ns\/app\/manifests\/v1$/, fault: { delayMs: 2_000 } });
+    const image = await pushImage(harbor.access, 'race/app', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'deletes-race-app', size: 4_000 }],
+    });
+    await until('the manifest PUT held at the destination', async () =>
+      slow.requests.some((r) => r.method === 'PUT' && r.faulted === 'delay') ? true : undefined,
+    );
+    await deleteInHarbor('race', 'app', image.digest);
+    const jobs = await waitForJobs(other.url, 'race', (all) =>
+      all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
+    );
+    const job = jobs.find((j) => j.spec.kind === 'image')!;
+    expect(job).toMatchObject({ state: 'succeeded' });
+    expect(job.results.map((r) => r.status)).toEqual(['copied', 'deleted']);
+    expect((await listTags(dst, 'race-ns/app')) ?? []).toEqual([]);
+    expect(await log('race-running.log', other)).toContain(
+      `race/app@${image.digest} was deleted in Harbor while it was being synced: deleting what this job wrote`,
+    );
+    // The event itself was ignored: no record yet when it came.
+    expect(await log('running.log', other)).toContain(`delete of race/app@${image.digest} in Harbor ignored`);
+  } finally {
+    await other.stop();
+    await slow.stop();
   }
 });
 

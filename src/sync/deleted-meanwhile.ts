@@ -1,0 +1,43 @@
+// Owns the race between an image job and Harbor deleting the image while it is being copied. The job records
+// the tags it wrote only after writing them, so a delete event that arrives meanwhile finds nothing of the
+// service's and is ignored; the job then leaves tags at the destination that no event will ever delete. With
+// SyncDeletes on, the job asks Harbor once more after recording: when the digest is gone, what the job wrote is
+// deleted as the event would have done. One more Harbor request per image job, none when deletes are off.
+import type { ImageResult } from '../copy/index.js';
+import type { ImageJobSpec } from '../jobs/types.js';
+import type { SyncContext } from './context.js';
+import { deleteWrittenTags } from './delete-tags.js';
+import { leftAsWritten } from './written.js';
+
+export async function undoIfDeletedMeanwhile(
+  ctx: SyncContext,
+  spec: ImageJobSpec,
+  results: ImageResult[],
+): Promise<ImageResult[]> {
+  if (!ctx.deletesOnEvents || !ctx.written || !results.some(leftAsWritten)) return [];
+  const logs = ctx.logs(spec.project);
+  const name = `${spec.project}/${spec.repository}@${spec.digest}`;
+  let still: unknown;
+  try {
+    still = await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest, spec.tags);
+  } catch (error) {
+    // The copy stands; a sweep with ReconcileDeletes=true deletes it later if Harbor has lost it.
+    logs.running.warn(
+      `could not ask Harbor whether ${name} still exists after syncing it: ${(error as Error).message}`,
+    );
+    return [];
+  }
+  if (still) return [];
+  logs.running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
+  const outcome = await deleteWrittenTags(ctx, {
+    kind: 'delete',
+    project: spec.project,
+    repository: spec.repository,
+    digest: spec.digest,
+    tags: [],
+    namespace: spec.namespace,
+    trigger: 'event',
+    ...(spec.destination ? { destination: spec.destination } : {}),
+  });
+  return outcome.results;
+}
