@@ -176,6 +176,7 @@ export function parseConfig(raw: Raw, source = 'given values'): Config {
         IncludeTags: get('IncludeTags'),
         ExcludeTags: get('ExcludeTags'),
         IncludeLabels: get('IncludeLabels'),
+        ExcludeLabels: get('ExcludeLabels'),
       },
       namespaceMap,
       harborApi,

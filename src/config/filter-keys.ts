@@ -1,6 +1,6 @@
 // The filter keys of app.conf (`IncludeTags=proj1:{release-*,v*};proj2:**` and the like): each read as one
 // pattern per mapped project, split as NamespaceMap is, then checked against NamespaceMap and the source API.
-import { configuredRule, FILTER_KEYS, type FilterKey, type FilterRule } from '../filters/rules.js';
+import { configuredRule, FILTER_KEYS, isLabelKey, type FilterKey, type FilterRule } from '../filters/rules.js';
 import { projectEntries } from './namespace-map.js';
 
 /** A key's parser: project -> its rule; every problem names the key, the entry or pattern, and the project. */
@@ -44,8 +44,8 @@ export function projectFilters(
         );
         continue;
       }
-      if (key === 'IncludeLabels' && (harborApi === 'v1' || harborApi === 'registry')) {
-        const problem = `IncludeLabels needs artifact labels, which only Harbor 2.x's API lists; with HarborAPI=${harborApi} (${harborApi === 'v1' ? 'Harbor 1.x' : 'a plain registry'}) they cannot be read: remove IncludeLabels, or sync from Harbor 2.x with HarborAPI=auto or v2`;
+      if (isLabelKey(key) && (harborApi === 'v1' || harborApi === 'registry')) {
+        const problem = `${key} needs artifact labels, which only Harbor 2.x's API lists; with HarborAPI=${harborApi} (${harborApi === 'v1' ? 'Harbor 1.x' : 'a plain registry'}) they cannot be read: remove ${key}, or sync from Harbor 2.x with HarborAPI=auto or v2`;
         if (!problems.includes(problem)) problems.push(problem);
         continue;
       }

@@ -142,6 +142,13 @@ export const CONFIG_KEYS = {
     { group: remote, doc: 'per project, a label an artifact must have (Harbor 2.x): project:pattern;...' },
     projectRules('IncludeLabels'),
   ),
+  ExcludeLabels: custom(
+    {
+      group: remote,
+      doc: 'per project, a label that keeps an artifact from being synced (Harbor 2.x): project:pattern;...',
+    },
+    projectRules('ExcludeLabels'),
+  ),
   Proxy: text({
     group: remote,
     // Not a secret key: its password is (the redactor gets it from ProxyRoutes.secrets), as RedisURL's is.

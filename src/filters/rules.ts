@@ -1,4 +1,4 @@
-// Owns the replication filter rules: the five keys, one rule per key and project (from app.conf, or from one
+// Owns the replication filter rules: the six keys, one rule per key and project (from app.conf, or from one
 // sync request, which may only narrow), each named as the user wrote it so that a skip can say which rule
 // made it: `ExcludeTags proj1:*-rc*`.
 import { compilePattern, type FilterPattern } from './pattern.js';
@@ -10,8 +10,14 @@ export const FILTER_KEYS = [
   'IncludeTags',
   'ExcludeTags',
   'IncludeLabels',
+  'ExcludeLabels',
 ] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
+
+/** Rules that need the artifact's labels, which only Harbor 2.x's API lists. */
+export function isLabelKey(key: FilterKey): boolean {
+  return key === 'IncludeLabels' || key === 'ExcludeLabels';
+}
 
 export interface FilterRule {
   key: FilterKey;
@@ -67,7 +73,7 @@ export function rulesFor(configured: ProjectFilters | undefined, project: string
 /** The first rule that needs artifact labels (which only Harbor 2.x's API gives), for the messages refusing it. */
 export function labelRule(rules: Iterable<readonly FilterRule[]>): FilterRule | undefined {
   for (const list of rules) {
-    const found = list.find((rule) => rule.key === 'IncludeLabels');
+    const found = list.find((rule) => isLabelKey(rule.key));
     if (found) return found;
   }
   return undefined;

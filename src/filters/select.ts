@@ -1,8 +1,10 @@
 // Owns the one decision every entry point asks (webhooks, manual and API syncs, the CLI, the sweep, dry runs):
 // is this image selected by the project's rules, and if not, which rule left it out. Harbor's replication
 // semantics: every Include must match and no Exclude may; repository patterns see the name without the
-// project (`team-a/**` under proj1 matches proj1/team-a/x); a label rule wants one of the artifact's labels.
-import type { FilterRule } from './rules.js';
+// project (`team-a/**` under proj1 matches proj1/team-a/x). IncludeLabels wants one of the artifact's labels to
+// match, ExcludeLabels leaves out an artifact with a matching one: with a plain label, Harbor's label filter with
+// its `matching` and `excluding` decorations.
+import { isLabelKey, type FilterRule } from './rules.js';
 
 export interface ImageName {
   /** Without the project. */
@@ -22,7 +24,7 @@ export class LabelsUnknownError extends Error {
 
   constructor(rule: FilterRule) {
     super(
-      `${rule.name} needs the artifact's labels, which only Harbor 2.x's API (v2.0) lists; this source cannot say them: remove the IncludeLabels rule or sync from Harbor 2.x`,
+      `${rule.name} needs the artifact's labels, which only Harbor 2.x's API (v2.0) lists; this source cannot say them: remove the ${rule.key} rule or sync from Harbor 2.x`,
     );
     this.name = 'LabelsUnknownError';
   }
@@ -52,12 +54,13 @@ export function filteredBy(
     if (rule.key.endsWith('Repositories') && !passes(rule, image.repository)) return rule.name;
     if (rule.key.endsWith('Tags') && !passes(rule, image.tag)) return rule.name;
   }
-  for (const rule of rules.filter((r) => r.key === 'IncludeLabels')) {
+  for (const rule of rules.filter((r) => isLabelKey(r.key))) {
     if (!image.labels) {
       if (options.labelsKnown === false) continue;
       throw new LabelsUnknownError(rule);
     }
-    if (!image.labels.some((label) => rule.pattern.matches(label))) return rule.name;
+    const matched = image.labels.some((label) => rule.pattern.matches(label));
+    if (rule.key === 'IncludeLabels' ? !matched : matched) return rule.name;
   }
   return undefined;
 }

@@ -127,7 +127,7 @@ export class SelectedSource implements HarborSource {
   private labelRefusal(info: HarborInfo): HarborError | undefined {
     if (!this.hooks.labelsNeededBy || info.api === 'v2') return undefined;
     const refusal = new HarborError(
-      `${this.hooks.labelsNeededBy} needs artifact labels, which only Harbor 2.x's API lists, and ${this.client.baseUrl} is ${describeHarbor(info)}: remove the IncludeLabels rules, or sync from Harbor 2.x`,
+      `${this.hooks.labelsNeededBy} needs artifact labels, which only Harbor 2.x's API lists, and ${this.client.baseUrl} is ${describeHarbor(info)}: remove the label rules (IncludeLabels, ExcludeLabels), or sync from Harbor 2.x`,
       0,
       'NO_LABELS',
     );

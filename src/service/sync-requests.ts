@@ -3,6 +3,7 @@
 // the old tool checked it (project, credentials, region, namespace) before the job is queued.
 import type { Config } from '../config/config.js';
 import { describeHarbor } from '../harbor/detect.js';
+import { isFilterKey, isLabelKey } from '../filters/rules.js';
 import type { Job, ProjectJobSpec } from '../jobs/types.js';
 import type { HuaweiAccount } from '../swr/destination.js';
 import { API_CALLER, OLD_CALL_CALLER, checkDestination, checkHarborProject, checkNamespace } from './checks.js';
@@ -22,13 +23,14 @@ export async function requestProjectSync(
   targets?: JobTarget[],
 ): Promise<Job[]> {
   await checkHarborProject(service.harbor, spec.project, API_CALLER);
-  if (spec.filters?.IncludeLabels !== undefined) {
+  const labelKey = Object.keys(spec.filters ?? {}).find((key) => isFilterKey(key) && isLabelKey(key));
+  if (labelKey) {
     // Answered now rather than by a failed job: the source was asked which API it is by the check above.
     const info = await service.harbor.info();
     if (info.api !== 'v2')
       throw new Refusal(
         'invalid-request',
-        `filters.IncludeLabels needs artifact labels, which only Harbor 2.x's API lists; ${service.harbor.baseUrl} is ${describeHarbor(info)}: drop IncludeLabels from the request`,
+        `filters.${labelKey} needs artifact labels, which only Harbor 2.x's API lists; ${service.harbor.baseUrl} is ${describeHarbor(info)}: drop ${labelKey} from the request`,
       );
   }
   const jobs: Job[] = [];

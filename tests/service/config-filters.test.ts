@@ -70,6 +70,17 @@ describe('filter keys', () => {
     ]);
   });
 
+  test('ExcludeLabels is read per project like IncludeLabels, and refused where labels cannot be read', () => {
+    const config = parseConfig({ ...VALID, IncludeLabels: 'proj1:prod', ExcludeLabels: 'proj1:{dev,blocked}' });
+    expect(config.filters.get('proj1')?.map((r) => r.name)).toEqual([
+      'IncludeLabels proj1:prod',
+      'ExcludeLabels proj1:{dev,blocked}',
+    ]);
+    expect(problems({ HarborAPI: 'v1', ExcludeLabels: 'proj1:dev' })).toEqual([
+      "ExcludeLabels needs artifact labels, which only Harbor 2.x's API lists; with HarborAPI=v1 (Harbor 1.x) they cannot be read: remove ExcludeLabels, or sync from Harbor 2.x with HarborAPI=auto or v2",
+    ]);
+  });
+
   test('NamespaceMap keeps its own messages with the shared split', () => {
     expect(problems({ NamespaceMap: 'proj1:ns1:x;proj2' })).toEqual([
       'NamespaceMap entry "proj1:ns1:x" must be harbor_project:swr_namespace',

@@ -23,6 +23,7 @@ const FILTERS = {
   IncludeTags: 'proj:{release-*,v*}',
   ExcludeTags: 'proj:*-rc*',
   IncludeLabels: 'pub:prod',
+  ExcludeLabels: 'pub:blocked',
 };
 
 async function push(repo: string, tag: string): Promise<void> {
@@ -49,10 +50,14 @@ beforeAll(async () => {
     ['proj/team-b/app', 'v1.0'],
     ['pub/app', 'v1'],
     ['pub/app', 'v2'],
+    ['pub/app', 'v3'],
   ])
     await push(repo, tag);
   harbor.addLabel('pub/app', images['pub/app:v1'].digest, 'prod');
   harbor.addLabel('pub/app', images['pub/app:v2'].digest, 'qa');
+  // Labelled prod, so IncludeLabels takes it, and blocked, which ExcludeLabels leaves out: Excludes win.
+  harbor.addLabel('pub/app', images['pub/app:v3'].digest, 'prod');
+  harbor.addLabel('pub/app', images['pub/app:v3'].digest, 'blocked');
   sut = await startServiceUnderTest(harbor.host, dst.host, { ...FILTERS, ReconcileInterval: '0' });
 });
 
@@ -149,6 +154,14 @@ describe('webhooks', () => {
     expect(copied.state).toBe('succeeded');
     expect(await listTags(dst, 'public-ns/app')).toEqual(['v1']);
   });
+
+  test('an artifact with a label ExcludeLabels names is skipped by its job, even with the label IncludeLabels wants', async () => {
+    const blocked = await webhook('pub', 'app', 'v3');
+    expect(blocked).toMatchObject({ http: 200, accepted: 1 });
+    const skipped = await finishedJob('pub', (blocked.jobs as string[])[0]);
+    expect(skipped).toMatchObject({ state: 'skipped', error: 'skipped: ExcludeLabels pub:blocked' });
+    expect(await listTags(dst, 'public-ns/app')).not.toContain('v3');
+  });
 });
 
 describe('/api/v1/sync', () => {
@@ -222,7 +235,10 @@ test("the old tool's manual call applies the project's rules", async () => {
   expect(res.status).toBe(202);
   const job = await finishedJob('pub', ((await res.json()) as ServiceJson).jobId!);
   expect(job.state).toBe('succeeded');
-  expect(skips(job.results)).toEqual({ 'manual/app:v2': 'skipped: IncludeLabels pub:prod' });
+  expect(skips(job.results)).toEqual({
+    'manual/app:v2': 'skipped: IncludeLabels pub:prod',
+    'manual/app:v3': 'skipped: ExcludeLabels pub:blocked',
+  });
   expect(await listTags(dst, 'manual/app')).toEqual(['v1']);
 });
 
@@ -235,8 +251,8 @@ test('the reconcile sweep neither compares nor queues what the rules leave out',
   });
   try {
     const summary = await sweeper.running.reconcile();
-    // Left out: team-b/app (a repository), latest, v1.1-rc1, and pub/app:v2 (no prod label).
-    expect(summary).toMatchObject({ tags: 2, missing: 2, filtered: 4, queued: 2, errors: 0 });
+    // Left out: team-b/app (a repository), latest, v1.1-rc1, pub/app:v2 (no prod label), pub/app:v3 (blocked).
+    expect(summary).toMatchObject({ tags: 2, missing: 2, filtered: 5, queued: 2, errors: 0 });
     const specs = [...(await jobsOf(sweeper.url, 'proj')), ...(await jobsOf(sweeper.url, 'pub'))].map((j) => j.spec);
     expect(specs).toEqual(
       expect.arrayContaining([

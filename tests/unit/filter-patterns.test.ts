@@ -138,6 +138,24 @@ describe('is this image selected, and if not, by which rule', () => {
     expect(filteredBy(labelled, { repository: 'app', tag: 'v1' }, { labelsKnown: false })).toBeUndefined();
   });
 
+  test('an exclude label rule leaves out an artifact with a matching label, and wins over an include one', () => {
+    const excluded = [rule('ExcludeLabels', '{dev,blocked}')];
+    expect(filteredBy(excluded, { repository: 'app', tag: 'v1', labels: ['qa', 'dev'] })).toBe(
+      'ExcludeLabels proj1:{dev,blocked}',
+    );
+    expect(filteredBy(excluded, { repository: 'app', tag: 'v1', labels: ['prod'] })).toBeUndefined();
+    expect(filteredBy(excluded, { repository: 'app', tag: 'v1', labels: [] })).toBeUndefined();
+    const both = [rule('IncludeLabels', 'prod'), ...excluded];
+    expect(filteredBy(both, { repository: 'app', tag: 'v1', labels: ['prod', 'blocked'] })).toBe(
+      'ExcludeLabels proj1:{dev,blocked}',
+    );
+    expect(filteredBy(both, { repository: 'app', tag: 'v1', labels: ['prod'] })).toBeUndefined();
+    expect(() => filteredBy(excluded, { repository: 'app', tag: 'v1' })).toThrow(
+      "ExcludeLabels proj1:{dev,blocked} needs the artifact's labels, which only Harbor 2.x's API (v2.0) lists; this source cannot say them: remove the ExcludeLabels rule",
+    );
+    expect(filteredBy(excluded, { repository: 'app', tag: 'v1' }, { labelsKnown: false })).toBeUndefined();
+  });
+
   test("a request's rules come on top of the configured ones and name themselves", () => {
     const narrowed = [...rules, ...requestRules({ ExcludeTags: 'v1*' })];
     expect(filteredBy(narrowed, { repository: 'team-a/app', tag: 'v1.2' })).toBe('ExcludeTags v1* (this request)');
