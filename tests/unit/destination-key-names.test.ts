@@ -38,6 +38,12 @@ afterEach(() => {
   nock.cleanAll();
 });
 
+/** The SWR side of destination `dr` as the service builds it from `raw` (its management API and IAM). */
+function drDestination(raw: Record<string, string>, apiEndpoint = DR_API) {
+  const dr = parseConfig({ ...VALID, ...raw }).destinations[1];
+  return swrDestination(dr.hw, { registry: dr.host, apiEndpoint, iamEndpoint: DR_IAM, manageNamespaces: true });
+}
+
 describe("a named destination's configuration problems", () => {
   test('a missing dr_HWAuthMethod names every way out with the dr_ keys', () => {
     const problems = configProblems(VALID);
@@ -78,14 +84,7 @@ describe("a named destination's configuration problems", () => {
 
 describe("SWR's and IAM's refusals for a named destination", () => {
   test('an invalid AK/SK pair at the management API says to check dr_HWAK and dr_HWSK', async () => {
-    const config = parseConfig({ ...VALID, ...DR_AKSK });
-    const dr = config.destinations[1];
-    const built = swrDestination(dr.hw, {
-      registry: dr.host,
-      apiEndpoint: DR_API,
-      iamEndpoint: DR_IAM,
-      manageNamespaces: true,
-    });
+    const built = drDestination(DR_AKSK);
     nock(DR_API)
       .get('/v2/manage/namespaces')
       .reply(
@@ -98,18 +97,10 @@ describe("SWR's and IAM's refusals for a named destination", () => {
   });
 
   test("IAM's refusal of the password login says to check dr_HWDomain, dr_HWUser and dr_HWPassword", async () => {
-    const config = parseConfig({
-      ...VALID,
+    const built = drDestination({
       dr_HWAuthMethod: 'Password',
       dr_HWDomain: 'dr-account',
       dr_HWPassword: 'dr-password-0001',
-    });
-    const dr = config.destinations[1];
-    const built = swrDestination(dr.hw, {
-      registry: dr.host,
-      apiEndpoint: DR_API,
-      iamEndpoint: DR_IAM,
-      manageNamespaces: true,
     });
     nock(DR_IAM)
       .post('/v3/auth/tokens')
@@ -120,14 +111,7 @@ describe("SWR's and IAM's refusals for a named destination", () => {
   });
 
   test('an unreachable management API says to check dr_RegionName', async () => {
-    const config = parseConfig({ ...VALID, ...DR_AKSK });
-    const dr = config.destinations[1];
-    const built = swrDestination(dr.hw, {
-      registry: dr.host,
-      apiEndpoint: 'http://127.0.0.1:1',
-      iamEndpoint: DR_IAM,
-      manageNamespaces: true,
-    });
+    const built = drDestination(DR_AKSK, 'http://127.0.0.1:1');
     nock.enableNetConnect('127.0.0.1');
     const error = await built.management!.listNamespaces().catch((e: Error) => e);
     expect((error as Error).message).toContain('check dr_RegionName (or dr_SWRApiEndpoint)');
