@@ -36,6 +36,11 @@ export interface ReadinessOptions {
   recentMs?: number;
   /** A ping's answer stands this long, so probes every few seconds do not each reach the registries. */
   pingCacheMs?: number;
+  /**
+   * The store check's answer stands this long. Its write is durable (an fsync with SQLite) and runs on the event
+   * loop the webhooks are answered on: however often /readyz is asked, it costs at most one write per window.
+   */
+  storeCacheMs?: number;
   /** Kept short so that a probe answers within its own timeout (set the probe's timeoutSeconds above it). */
   pingTimeoutMs?: number;
   /** The time the checks are judged at; the activity's own clock should be the same one. */
@@ -46,7 +51,10 @@ export class Readiness {
   private readonly recentMs: number;
   private readonly pingCacheMs: number;
   private readonly pingTimeoutMs: number;
+  private readonly storeCacheMs: number;
   private readonly clock: Clock;
+  /** The last store check: when it started, its result, and the check itself while it runs (probes join it). */
+  private store: { at: number; result: Promise<CheckResult> } | undefined;
   /** The last ping of each host: when it started, and the ping itself while it runs (probes arriving meanwhile join it). */
   private readonly pings = new Map<string, { at: number; running?: Promise<void> }>();
 
@@ -57,6 +65,7 @@ export class Readiness {
     this.recentMs = options.recentMs ?? 5 * 60_000;
     this.pingCacheMs = options.pingCacheMs ?? 30_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 3_000;
+    this.storeCacheMs = options.storeCacheMs ?? 5_000;
     this.clock = options.clock ?? systemClock;
   }
 
@@ -78,7 +87,15 @@ export class Readiness {
     return { ready: Object.values(checks).every((c) => c.ok), checks };
   }
 
-  private async storeCheck(): Promise<CheckResult> {
+  private storeCheck(): Promise<CheckResult> {
+    const now = this.clock.now();
+    if (!this.store || now - this.store.at >= this.storeCacheMs) {
+      this.store = { at: now, result: this.probeStore() };
+    }
+    return this.store.result;
+  }
+
+  private async probeStore(): Promise<CheckResult> {
     try {
       await this.options.probeStore();
       return { ok: true, message: 'the job store takes writes' };

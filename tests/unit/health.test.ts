@@ -85,4 +85,56 @@ describe('Readiness', () => {
     });
     expect(report.checks.harbor).toEqual({ ok: false, message: 'no Harbor API answers', action: 'set HarborAPI' });
   });
+
+  test('the store is written at most once per window however often /readyz is asked; probes meanwhile share it', async () => {
+    const clock = fakeClock();
+    const activity = new RegistryActivity(clock);
+    activity.answered('harbor.invalid');
+    let writes = 0;
+    const readiness = new Readiness({
+      probeStore: async () => {
+        writes++;
+      },
+      storeAction: 'fix the store',
+      configSource: 'app.conf',
+      registries,
+      activity,
+      clock,
+      storeCacheMs: 5_000,
+    });
+    await Promise.all(Array.from({ length: 20 }, () => readiness.check()));
+    for (let i = 0; i < 30; i++) {
+      expect((await readiness.check()).checks.store).toEqual({ ok: true, message: 'the job store takes writes' });
+      clock.advance(100);
+    }
+    // 3 s of probes, 50 in all: one write.
+    expect(writes).toBe(1);
+    clock.advance(2_000);
+    await readiness.check();
+    expect(writes).toBe(2);
+  });
+
+  test('a store that failed is written again after the window, and the check turns ready', async () => {
+    const clock = fakeClock();
+    const activity = new RegistryActivity(clock);
+    activity.answered('harbor.invalid');
+    let broken = true;
+    const readiness = new Readiness({
+      probeStore: async () => {
+        if (broken) throw new Error('disk full');
+      },
+      storeAction: 'free the disk',
+      configSource: 'app.conf',
+      registries,
+      activity,
+      clock,
+      storeCacheMs: 5_000,
+    });
+    expect((await readiness.check()).ready).toBe(false);
+    broken = false;
+    clock.advance(4_999);
+    expect((await readiness.check()).ready).toBe(false);
+    clock.advance(1);
+    expect((await readiness.check()).ready).toBe(true);
+  });
 });
