@@ -11,6 +11,7 @@ import { dashboardQueries, exposedNames, metricNames, ruleExpressions } from '..
 import { startRedis, type RunningRedis } from '../harness/redis.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import { postPushWebhook } from '../harness/webhook-post.js';
 
 /** Prometheus' own series, there whatever the service exposes. */
 const PROMETHEUS_OWN = new Set(['up']);
@@ -70,16 +71,11 @@ test.each(['sqlite', 'redis'] as const)(
         : { QueueBackend: 'sqlite' },
     );
     services.push(sut);
-    const push = harbor.webhookPayload('default', {
+    const res = await postPushWebhook(harbor, sut.url, {
       project: 'proj',
       repository: 'monitoring/app',
       digest: image.digest,
       tag: 'v1',
-    });
-    const res = await fetch(`${sut.url}/service/notifications`, {
-      method: 'POST',
-      headers: { 'content-type': push.contentType },
-      body: push.body,
     });
     expect(res.status).toBe(200);
     await waitForJobs(sut.url, 'proj', (jobs) => jobs.some((j) => j.state === 'succeeded'));

@@ -10,6 +10,7 @@ import { startRedis, type RunningRedis } from '../harness/redis.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
 import { until } from '../harness/until.js';
+import { postPushWebhook } from '../harness/webhook-post.js';
 
 let redis: RunningRedis;
 let harbor: HarborStandIn;
@@ -41,18 +42,8 @@ test('a hung Redis: webhooks answer 503 within seconds; once it is back the rese
     format: 'docker',
     layers: [{ seed: 'outage', size: 20_000 }],
   });
-  const payload = harbor.webhookPayload('default', {
-    project: 'proj',
-    repository: 'outage/app',
-    digest: image.digest,
-    tag: 'v1',
-  });
   const send = () =>
-    fetch(`${sut.url}/service/notifications`, {
-      method: 'POST',
-      headers: { 'content-type': payload.contentType },
-      body: payload.body,
-    });
+    postPushWebhook(harbor, sut.url, { project: 'proj', repository: 'outage/app', digest: image.digest, tag: 'v1' });
 
   redis.freeze();
   try {

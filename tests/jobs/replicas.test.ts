@@ -13,6 +13,7 @@ import { until } from '../harness/until.js';
 import { startRedis, type RunningRedis } from '../harness/redis.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServeProcess, type ServeProcess } from '../harness/serve-process.js';
+import { postPushWebhook } from '../harness/webhook-post.js';
 
 const RATE = 10;
 let redis: RunningRedis;
@@ -56,16 +57,11 @@ async function jobsFrom(replica: ServeProcess): Promise<Job[]> {
 }
 
 async function post(replica: ServeProcess, repo: string, image: PushedImage): Promise<void> {
-  const payload = harbor.webhookPayload('default', {
+  const res = await postPushWebhook(harbor, replica.url, {
     project: 'proj',
     repository: repo,
     digest: image.digest,
     tag: 'v1',
-  });
-  const res = await fetch(`${replica.url}/service/notifications`, {
-    method: 'POST',
-    headers: { 'content-type': payload.contentType },
-    body: payload.body,
   });
   expect(res.status).toBe(200);
 }

@@ -8,6 +8,7 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, testServiceConfig, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import { postPushWebhook } from '../harness/webhook-post.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -33,16 +34,11 @@ async function syncOneImage(
     format: 'docker',
     layers: [{ seed: repo, size: 10_000 }],
   });
-  const payload = harbor.webhookPayload('default', {
+  const res = await postPushWebhook(harbor, sut.url, {
     project: 'proj',
     repository: repo,
     digest: image.digest,
     tag: 'v1',
-  });
-  const res = await fetch(`${sut.url}/service/notifications`, {
-    method: 'POST',
-    headers: { 'content-type': payload.contentType },
-    body: payload.body,
   });
   expect(res.status).toBe(200);
   const jobs = await waitForJobs(sut.url, 'proj', (all) =>

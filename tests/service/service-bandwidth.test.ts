@@ -5,6 +5,7 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { assertImageComplete, pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import { postPushWebhook } from '../harness/webhook-post.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -34,16 +35,11 @@ test('a webhook-synced image is sent under the cap: every blob byte granted, wit
   expect(await metric('swr_harbor_sync_bandwidth_limit_bytes_per_second')).toBe(1_000_000);
   expect(await metric('swr_harbor_sync_bandwidth_granted_bytes_total')).toBe(0);
 
-  const push = harbor.webhookPayload('default', {
+  const res = await postPushWebhook(harbor, sut.url, {
     project: 'proj',
     repository: 'bw/app',
     digest: image.digest,
     tag: 'v1',
-  });
-  const res = await fetch(`${sut.url}/service/notifications`, {
-    method: 'POST',
-    headers: { 'content-type': push.contentType },
-    body: push.body,
   });
   expect(res.status).toBe(200);
   await waitForJobs(sut.url, 'proj', (jobs) => jobs.some((j) => j.state === 'succeeded'));

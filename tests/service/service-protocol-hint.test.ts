@@ -6,6 +6,7 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { pushImage } from '../harness/images.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import { postPushWebhook } from '../harness/webhook-post.js';
 
 let harbor: HarborStandIn;
 let dst: RunningRegistry;
@@ -49,16 +50,11 @@ test('a webhook job that meets the other protocol fails on its first attempt, na
     format: 'docker',
     layers: [{ seed: 'protocol-hint', size: 2_000 }],
   });
-  const payload = harbor.webhookPayload('default', {
+  const res = await postPushWebhook(harbor, sut.running.url, {
     project: 'proj',
     repository: 'app',
     digest: image.digest,
     tag: 'v1',
-  });
-  const res = await fetch(`${sut.running.url}/service/notifications`, {
-    method: 'POST',
-    headers: { 'content-type': payload.contentType },
-    body: payload.body,
   });
   expect(res.status).toBe(200);
   // A retried job goes back to the queue with a second attempt to come: stop waiting at either.
