@@ -24,9 +24,11 @@ import { seeded } from '../tests/harness/seeded.js';
 import { startFsyncProbe, startNeighbour, type Neighbour } from './disk-load.js';
 import { benchServiceEnv, listJobs, stopChild, waitHealthy, type Job } from './service-process.js';
 
-// Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP, BENCH_DISK (quiet, loaded or both, the default).
+// Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP, BENCH_DISK (quiet, loaded or both, the default),
+// BENCH_READYZ_RATE (a monitor asking /readyz this often per second during the burst; 0, the default, none).
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 5000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
+const READYZ_RATE = Number(process.env.BENCH_READYZ_RATE ?? 0);
 const SINGLE_IMAGES = 40;
 const MULTI_ARCH = 10;
 const REPOS = 10;
@@ -236,6 +238,17 @@ async function runOnce(loaded: boolean): Promise<RunFigures> {
     const loadBefore = loadavg()[0];
     const burstStart = performance.now();
     const inFlight: Array<Promise<void>> = [];
+    let readyzAsked = 0;
+    const readyzPoller =
+      READYZ_RATE > 0
+        ? setInterval(() => {
+            readyzAsked++;
+            void fetch(`${url}/readyz`).then(
+              (res) => res.arrayBuffer(),
+              () => undefined,
+            );
+          }, 1000 / READYZ_RATE)
+        : undefined;
     for (let i = 0; i < bodies.length; i++) {
       const due = burstStart + i * interval;
       const wait = due - performance.now();
@@ -261,6 +274,7 @@ async function runOnce(loaded: boolean): Promise<RunFigures> {
       );
     }
     await Promise.all(inFlight);
+    clearInterval(readyzPoller);
     const burstMs = performance.now() - burstStart;
     const fsyncs = await probe.stop();
     await neighbour?.stop();
@@ -340,6 +354,7 @@ async function runOnce(loaded: boolean): Promise<RunFigures> {
     console.log(
       `answered 2xx               ${ok2xx}/${bodies.length}${failures.length ? `; ${failures.length} transport failures (${failures[0]})` : ''}; statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
     );
+    if (READYZ_RATE > 0) console.log(`readyz asked               ${readyzAsked} times during the burst`);
     console.log(
       `latency                    p50 ${fmt(percentile(sorted, 50))}  p95 ${fmt(percentile(sorted, 95))}  p99 ${fmt(p99)}  max ${fmt(sorted[sorted.length - 1] ?? NaN)}`,
     );
