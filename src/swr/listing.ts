@@ -7,6 +7,11 @@ import { SwrApiError } from './errors.js';
 import { repositoryPath, type SwrManagementClient } from './management.js';
 
 export const LISTING_PAGE = 100;
+/**
+ * A listing stops here, as a registry listing does: an API that answers full pages without end (the same page
+ * again, a proxy's loop) costs a bounded number of paced requests, then the registry API takes over.
+ */
+export const LISTING_MAX_ROWS = 100_000;
 
 /** What a sync asks of the destination's state; `undefined` answers mean "use the registry API instead". */
 export interface DestinationListing {
@@ -37,6 +42,7 @@ export class SwrListing implements DestinationListing {
     private readonly management: SwrManagementClient,
     private readonly warn: (message: string) => void,
     private readonly pageSize = LISTING_PAGE,
+    private readonly maxRows = LISTING_MAX_ROWS,
   ) {}
 
   get requests(): number {
@@ -86,6 +92,12 @@ export class SwrListing implements DestinationListing {
         if (!Array.isArray(page)) throw new SwrApiError(`${action}: the answer is not a list`, 200, undefined);
         rows.push(...(page as T[]));
         if (page.length < this.pageSize) return rows;
+        if (rows.length >= this.maxRows)
+          throw new SwrApiError(
+            `${action}: ${rows.length} entries and more pages to come; stopped there`,
+            200,
+            undefined,
+          );
       }
     } catch (error) {
       // Unreachable (0) or refused (no rights): the registry API answers the same questions, more slowly.

@@ -38,10 +38,10 @@ afterAll(async () => {
   await swr?.stop();
 });
 
-function listing(sk = SK, endpoint = swr.url, pageSize = 2) {
+function listing(sk = SK, endpoint = swr.url, pageSize = 2, maxRows?: number) {
   const warnings: string[] = [];
   const management = new SwrManagementClient(endpoint, { kind: 'aksk', ak: AK, sk }, 'cn-north-4');
-  return { listing: new SwrListing(management, (m) => warnings.push(m), pageSize), warnings };
+  return { listing: new SwrListing(management, (m) => warnings.push(m), pageSize, maxRows), warnings };
 }
 
 const managed = (from: number) => swr.requests.slice(from).filter((r) => r.path.startsWith('/v2/manage/'));
@@ -94,6 +94,18 @@ test('a refusal (no SWR rights) falls back for good with one warning and no furt
   } finally {
     swr.refuseManagement = false;
   }
+});
+
+test('a listing that goes on past its cap stops there and falls back to the registry API, once', async () => {
+  // Namespace five has six repositories: with pages of two and a cap of four, the third page is never asked.
+  const { listing: capped, warnings } = listing(SK, swr.url, 2, 4);
+  const before = swr.requests.length;
+  expect(await capped.repositories('five')).toBeUndefined();
+  expect(managed(before)).toHaveLength(2);
+  expect(warnings).toHaveLength(1);
+  expect(warnings[0]).toMatch(/4 entries and more pages to come; stopped there.*registry API/);
+  expect(await capped.tags('five', 'r0')).toBeUndefined();
+  expect(managed(before)).toHaveLength(2);
 });
 
 test('a bad signature and an unreachable API fall back the same way', async () => {
