@@ -82,6 +82,14 @@ export class HarborClient {
     options: { headers?: Record<string, string>; body?: unknown; ok: number[] },
   ): Promise<HarborResponse> {
     const url = new URL(path, this.baseUrl);
+    // Every call carries Harbor's credentials: a path from a peer (a paging link whose `/./` folds into `//host`)
+    // must not resolve to another origin.
+    if (url.origin !== new URL(this.baseUrl).origin)
+      throw new HarborError(
+        `a Harbor API path resolved to ${url.origin}, not Harbor's ${new URL(this.baseUrl).origin}; not called, so that no credentials leave for it`,
+        0,
+        'BAD_PAGING',
+      );
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
     const deadlineMs = this.options.deadlineMs ?? 30_000;
     const signal = AbortSignal.timeout(deadlineMs);

@@ -6,6 +6,8 @@ import { HarborError } from './errors.js';
 import type { HarborClient, HarborResponse } from './client.js';
 
 const MAX_PAGES = 10_000;
+/** As registry and SWR listings: past this many items a list is not Harbor's to give in one walk. */
+const MAX_ITEMS = 100_000;
 
 /** How one page is asked for; by default a GET that insists on 200 (callers with their own error wording pass theirs). */
 export type PageFetcher = (pathAndQuery: string) => Promise<HarborResponse>;
@@ -39,6 +41,12 @@ export async function harborPages<T>(
     if (res.json !== null && !Array.isArray(res.json))
       throw new HarborError(`Harbor answered ${url.pathname} with something else than a list`, 200, 'BAD_RESPONSE');
     items.push(...((res.json as T[] | null) ?? []));
+    if (items.length > MAX_ITEMS)
+      throw new HarborError(
+        `Harbor's list at ${url.pathname} holds more than ${MAX_ITEMS} items; stopped there`,
+        0,
+        'BAD_PAGING',
+      );
     const next = nextLink(res.headers.link, url);
     // URL.origin lower-cases the host and drops default ports, so `HARBOR:443` and `harbor` compare equal.
     if (next && next.origin !== origin) {

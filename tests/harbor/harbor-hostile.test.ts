@@ -61,6 +61,37 @@ test('a next-page link to another origin is not followed: the trap gets no reque
   expect(trap.requests).toEqual([]);
 });
 
+test("a next-page link on Harbor's origin whose path folds into //another-host is not called either", async () => {
+  // `/.//host/x` resolves on Harbor's origin, and its path, `//host/x`, would resolve to `host` on the next call.
+  const trap = await serve((_req, res) => json(res, [{ name: 'proj/stolen' }]));
+  const harbor = await serve((_req, res) =>
+    json(res, [{ name: 'proj/a' }], {
+      link: `</.//${trap.host}/api/v2.0/projects/proj/repositories?page=2>; rel="next"`,
+    }),
+  );
+  const error = await new V2Source(client(harbor.host), 'v2.10.0', () => undefined)
+    .listRepositories('proj')
+    .catch((e: Error) => e);
+  expect(error).toBeInstanceOf(HarborError);
+  expect((error as Error).message).toMatch(/resolved to http:\/\/127\.0\.0\.1:\d+, not Harbor's .*; not called/);
+  expect(trap.requests).toEqual([]);
+  expect(harbor.requests).toHaveLength(1);
+});
+
+test('a list that goes on past 100,000 items in pages of new links ends with an error', async () => {
+  const page = Array.from({ length: 10_000 }, (_, i) => ({ name: `proj/r${i}` }));
+  const harbor = await serve((req, res) => {
+    const n = Number(new URL(req.url!, 'http://x').searchParams.get('page') ?? '1');
+    json(res, page, { link: `</api/v2.0/projects/proj/repositories?page=${n + 1}&page_size=10000>; rel="next"` });
+  });
+  const error = await harborPages(client(harbor.host), '/api/v2.0/projects/proj/repositories?page=1').catch(
+    (e: Error) => e,
+  );
+  expect(error).toBeInstanceOf(HarborError);
+  expect((error as Error).message).toMatch(/holds more than 100000 items; stopped there/);
+  expect(harbor.requests).toHaveLength(11);
+});
+
 test('the same origin spelt otherwise (upper-case scheme) is still Harbor', async () => {
   let page = 0;
   const harbor = await serve((req, res) => {
