@@ -2,8 +2,9 @@
 // proxy's connection pool when there is one (fetch alone ignores HTTPS_PROXY), and a failure that names the proxy.
 // Every call has a deadline for headers and body together and a cap on the body it holds, as every other peer's
 // answer does: an API endpoint that never answers, or answers without end, costs seconds and a few MiB at most.
+// Redirects are not followed: fetch would send the body (IAM's password) and X-Auth-Token to wherever they point.
 import type { Dispatcher } from 'undici';
-import { proxyFailureOf } from '../oci/index.js';
+import { peerText, proxyFailureOf } from '../oci/index.js';
 
 /** What one call may cost. */
 export interface CallLimits {
@@ -47,9 +48,16 @@ export function fetchVia(
     let res: Response;
     try {
       // Node's fetch takes an undici dispatcher beside the standard fields.
-      res = await fetch(url, { ...init, signal, ...(dispatcher ? { dispatcher } : {}) });
+      res = await fetch(url, { ...init, redirect: 'manual', signal, ...(dispatcher ? { dispatcher } : {}) });
     } catch (error) {
       throw new UnansweredCall(signal.aborted ? late(limits) : unansweredReason(error), error);
+    }
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => undefined);
+      const to = res.headers.get('location');
+      throw new UnansweredCall(
+        `it answered ${res.status}, redirecting${to ? ` to ${peerText(to, 200)}` : ''}: not followed, so that the call's credentials stay with ${url.origin} (set the API's own address)`,
+      );
     }
     const success = res.status >= 200 && res.status < 300;
     const limit = success ? limits.maxBodyBytes : limits.maxErrorBytes;

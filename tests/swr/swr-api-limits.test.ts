@@ -155,6 +155,51 @@ test("IAM's token call has the same deadline: a login that never answers fails, 
   expect(ms).toBeLessThan(LIMITS.deadlineMs + 2_000);
 });
 
+test('a redirect is not followed: neither the IAM password nor the management token goes to where it points', async () => {
+  const trapped: string[] = [];
+  const trap = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+    req.on('end', () => {
+      trapped.push(`${req.method} ${req.url} ${req.headers['x-auth-token'] ?? ''} ${body}`);
+      res.end('{}');
+    });
+  });
+  trap.listen(0, '127.0.0.1');
+  await once(trap, 'listening');
+  const trapUrl = `http://127.0.0.1:${(trap.address() as AddressInfo).port}`;
+  try {
+    behaviour = (req, res) => {
+      res.writeHead(307, { location: `${trapUrl}${req.url}` });
+      res.end();
+    };
+    const tokens = new IamTokenSource({
+      endpoint: url,
+      domain: 'account',
+      password: 'iam-password-0001',
+      region: 'cn-north-4',
+      limits: LIMITS,
+      dispatcher: pool,
+    });
+    const { error: iam } = await failure(tokens.token());
+    expect(iam.message).toMatch(
+      /cannot reach IAM: it answered 307, redirecting to http:\/\/127\.0\.0\.1:\d+\/v3\/auth\/tokens: not followed/,
+    );
+    const management = new SwrManagementClient(
+      url,
+      { kind: 'iam', tokens: { token: async () => 'token-0001' } as unknown as IamTokenSource },
+      'cn-north-4',
+      { limits: LIMITS, retry: new HttpRetryPolicy({ retries: 0 }), dispatcher: pool },
+    );
+    const { error: listed } = await failure(management.listNamespaces());
+    expect(listed.message).toContain('it answered 307, redirecting to');
+    expect(trapped).toEqual([]);
+  } finally {
+    trap.closeAllConnections();
+    trap.close();
+  }
+});
+
 async function waitFor(condition: () => boolean): Promise<void> {
   const deadline = Date.now() + 3_000;
   while (!condition()) {
