@@ -161,7 +161,7 @@ test('a redirect is not followed: neither the IAM password nor the management to
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk.toString()));
     req.on('end', () => {
-      trapped.push(`${req.method} ${req.url} ${req.headers['x-auth-token'] ?? ''} ${body}`);
+      trapped.push(`${req.method} ${req.url} ${String(req.headers['x-auth-token'] ?? '')} ${body}`);
       res.end('{}');
     });
   });
