@@ -16,7 +16,13 @@ export type { Credentials, CredentialProvider, CredentialSource } from './auth.j
 export type { UploadStart, MountRequest } from './upload.js';
 export type { ManifestHead } from './manifests.js';
 export type { RequestPacer } from './rate-limit.js';
-export { referrersTag, MAX_LISTED_NAMES, type Referrers, type InvalidNameHandler } from './listing.js';
+export {
+  referrersTag,
+  MAX_LISTED_NAMES,
+  MAX_LISTED_PAGES,
+  type Referrers,
+  type InvalidNameHandler,
+} from './listing.js';
 export { parseHostList, hostEntryProblem } from './origin.js';
 export { peerText } from './peer-text.js';
 export { abortReason, systemClock, type Clock } from './clock.js';

@@ -10,8 +10,10 @@ import { isValidRepository, isValidTag } from './reference.js';
 import type { Transport } from './transport.js';
 import type { Descriptor, ImageIndex } from './types.js';
 
-/** More names than this in one listing is not a registry we can sync from in one pass. */
+/** More names than this in one listing (valid or not) is not a registry we can sync from in one pass. */
 export const MAX_LISTED_NAMES = 100_000;
+/** Pages of one listing: empty pages with ever new links end here too. */
+export const MAX_LISTED_PAGES = 10_000;
 
 /** Told of each listed name that fails the grammar (it was dropped); the name is as the registry sent it. */
 export type InvalidNameHandler = (kind: 'tag' | 'repository', name: string, host: string) => void;
@@ -33,8 +35,10 @@ async function pagedNames(transport: Transport, list: PagedList, scope: RequestS
   const valid = field === 'tags' ? isValidTag : isValidRepository;
   const names: string[] = [];
   const seen = new Set<string>();
+  let listed = 0;
   let url: URL | undefined = transport.url(list.first);
   for (let page = 0; url; page++) {
+    if (page >= MAX_LISTED_PAGES) throw tooMany(ctx, `pages of ${field}`, MAX_LISTED_PAGES);
     seen.add(url.toString());
     const res = await transport.send({
       method: 'GET',
@@ -52,15 +56,33 @@ async function pagedNames(transport: Transport, list: PagedList, scope: RequestS
       await readWhole(res.body, BODY_LIMITS.listing, transport.apiDeadlineMs, ctx, `${field} page`)
     ).toString('utf8');
     for (const name of pageNames(text, field, ctx)) {
+      // Invalid names count too: a listing of nothing but bad names must end as surely as one of good ones.
+      if (++listed > MAX_LISTED_NAMES) throw tooMany(ctx, field, MAX_LISTED_NAMES);
       if (typeof name !== 'string' || !valid(name))
         list.onInvalid?.(field === 'tags' ? 'tag' : 'repository', String(name), transport.host);
-      else if (names.push(name) > MAX_LISTED_NAMES) throw tooMany(ctx, field);
+      else names.push(name);
     }
     url = nextLink(res.headers.link, res.url);
-    // A link back to a page already read would page for ever; one to another origin is not this registry's list.
-    if (url && (seen.has(url.toString()) || !transport.isOwn(url))) break;
+    // A link back to a page already read would page for ever: every page of the cycle has been read, so the list
+    // is whole and ends here (registries that link their last page to itself exist). A link to another origin
+    // leaves pages unread: an error, since a list cut short must not pass for whole (a sweep would take the names
+    // it lacks for deleted). Links that move on for ever end at MAX_LISTED_PAGES.
+    if (url && seen.has(url.toString())) break;
+    if (url && !transport.isOwn(url))
+      throw brokenPaging(ctx, field, `points at another origin (${url.origin}); not followed`);
   }
   return names;
+}
+
+function brokenPaging(ctx: ErrorContext, field: string, what: string): RegistryError {
+  return new RegistryError({
+    code: 'LISTING_INVALID',
+    status: 200,
+    host: ctx.host,
+    repository: ctx.repository,
+    message: `${ctx.action} ${ctx.host} failed: the next-page link of its ${field} ${what}`,
+    hint: `check what answers at ${ctx.host}: a registry's own paging links stay on its origin and move on`,
+  });
 }
 
 function pageNames(text: string, field: 'tags' | 'repositories', ctx: ErrorContext): unknown[] {
@@ -85,13 +107,13 @@ function notAList(ctx: ErrorContext, field: string): never {
   });
 }
 
-function tooMany(ctx: ErrorContext, field: string): RegistryError {
+function tooMany(ctx: ErrorContext, field: string, limit: number): RegistryError {
   return new RegistryError({
     code: 'LISTING_TOO_LARGE',
     status: 200,
     host: ctx.host,
     repository: ctx.repository,
-    message: `${ctx.action} ${ctx.host} failed: it lists over ${MAX_LISTED_NAMES} ${field}`,
+    message: `${ctx.action} ${ctx.host} failed: it lists over ${limit} ${field}`,
     hint: 'sync named repositories or tags instead of whole listings, or clean up the registry',
   });
 }

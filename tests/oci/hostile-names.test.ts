@@ -1,7 +1,7 @@
 // Names from users and from registries' own listings: nothing that breaks the distribution grammar becomes a path,
 // listed names are checked like user input (the bad ones reported, not used), and paging ends on a Link loop.
 import { afterAll, afterEach, beforeAll, expect, test } from '@jest/globals';
-import { MAX_LISTED_NAMES, RegistryClient, RegistryError } from '../../src/oci/index.js';
+import { MAX_LISTED_NAMES, MAX_LISTED_PAGES, RegistryClient, RegistryError } from '../../src/oci/index.js';
 import { startHostilePeer, type HostilePeer } from '../harness/hostile/peer.js';
 
 let registry: HostilePeer;
@@ -91,6 +91,56 @@ test('a Link loop over two pages ends after each was read once', async () => {
   });
   expect(await makeClient().listTags('app')).toEqual(['a', 'b']);
   expect(registry.requests).toHaveLength(2);
+});
+
+test('a next-page link to another origin ends the listing with an error, not with the pages read so far', async () => {
+  json('/v2/app/tags/list', { tags: ['v1'] }, { link: '<http://other.invalid/v2/app/tags/list?last=v1>; rel="next"' });
+  const error = await makeClient()
+    .listTags('app')
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect(error).toBeInstanceOf(RegistryError);
+  expect((error as RegistryError).message).toContain(
+    'the next-page link of its tags points at another origin (http://other.invalid); not followed',
+  );
+  expect(registry.requests).toHaveLength(1);
+});
+
+test(`links that move on for ever (empty pages, each a new URL) end after ${MAX_LISTED_PAGES} pages`, async () => {
+  registry.script((_req, url) =>
+    url.pathname === '/v2/app/tags/list'
+      ? {
+          status: 200,
+          headers: {
+            link: `</v2/app/tags/list?n=1000&last=${Number(url.searchParams.get('last') ?? 0) + 1}>; rel="next"`,
+          },
+          body: '{"tags":[]}',
+        }
+      : undefined,
+  );
+  const error = await makeClient()
+    .listTags('app')
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect((error as RegistryError).code).toBe('LISTING_TOO_LARGE');
+  expect((error as RegistryError).message).toContain(`over ${MAX_LISTED_PAGES} pages of tags`);
+  expect(registry.requests).toHaveLength(MAX_LISTED_PAGES);
+}, 120_000);
+
+test(`invalid names count toward the ${MAX_LISTED_NAMES} a listing may hold`, async () => {
+  json('/v2/app/tags/list', { tags: Array.from({ length: MAX_LISTED_NAMES + 1 }, (_, i) => `../bad${i}`) });
+  const error = await makeClient()
+    .listTags('app')
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+  expect((error as RegistryError).code).toBe('LISTING_TOO_LARGE');
+  expect(invalid.length).toBe(MAX_LISTED_NAMES);
 });
 
 test(`a listing of more than ${MAX_LISTED_NAMES} names fails with a clear error`, async () => {
