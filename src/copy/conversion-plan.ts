@@ -4,6 +4,7 @@
 import { isIndexType, type CallOptions, type Descriptor, type FetchedManifest, type ImageIndex } from '../oci/index.js';
 import type { RepositoryRef } from './context.js';
 import { toDockerImage, toDockerList } from './convert.js';
+import { ManifestBudget } from './manifest-budget.js';
 
 export interface ConversionPlan {
   /** Source digest -> the manifest to push instead. */
@@ -16,9 +17,10 @@ export async function planConversion(
   source: RepositoryRef,
   top: FetchedManifest,
   call: CallOptions,
+  budget = new ManifestBudget(),
 ): Promise<ConversionPlan> {
   const plan: ConversionPlan = { manifests: new Map(), originals: new Map() };
-  await convertNode(source, top, plan, call);
+  await convertNode(source, top, plan, call, budget, 0);
   return plan;
 }
 
@@ -27,15 +29,24 @@ async function convertNode(
   manifest: FetchedManifest,
   plan: ConversionPlan,
   call: CallOptions,
+  budget: ManifestBudget,
+  depth: number,
 ): Promise<Descriptor> {
   plan.originals.set(manifest.digest, manifest);
   let converted: FetchedManifest;
   if (isIndexType(manifest.mediaType)) {
     const children = new Map<string, Descriptor>();
     for (const child of (manifest.parsed as ImageIndex).manifests) {
+      // A child named again (here or under another index) is converted once.
+      const done = plan.manifests.get(child.digest);
+      if (done) {
+        children.set(child.digest, { mediaType: done.mediaType, digest: done.digest, size: done.bytes.length });
+        continue;
+      }
       const fetched =
-        plan.originals.get(child.digest) ?? (await source.client.getManifest(source.repository, child.digest, call));
-      children.set(child.digest, await convertNode(source, fetched, plan, call));
+        plan.originals.get(child.digest) ??
+        (await budget.fetch(source, depth + 1, () => source.client.getManifest(source.repository, child.digest, call)));
+      children.set(child.digest, await convertNode(source, fetched, plan, call, budget, depth + 1));
     }
     converted = toDockerList(manifest, children);
   } else {

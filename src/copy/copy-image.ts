@@ -15,6 +15,7 @@ import type { EngineContext, RepositoryRef, RunState } from './context.js';
 import { convertedDigest, planConversion, type ConversionPlan } from './conversion-plan.js';
 import { ConversionError } from './convert.js';
 import { describePlan, mayBeConverted, planImageCopy, type ImageCopyPlan } from './image-plan.js';
+import { ManifestBudget } from './manifest-budget.js';
 import { copyManifestTree, type TreeCopy } from './manifest-tree.js';
 import { parsePlatform, platformMatches } from './platform.js';
 import { copyReferrers } from './referrers.js';
@@ -79,6 +80,7 @@ async function copyImageSteps(
   labels: { source: string; destination: string },
 ): Promise<ImageResult> {
   const call = tally.call;
+  const budget = new ManifestBudget();
   const filtering = ctx.options.platforms.length > 0;
   const absent = await run.repositoryAbsent(destination);
   const existing = absent ? undefined : await destinationHead(run, source, destination, call);
@@ -110,7 +112,7 @@ async function copyImageSteps(
     // The destination may hold this image converted to Docker formats: compare with what conversion would give.
     wanted ??= await source.client.getManifest(source.repository, source.reference, call);
     if (mayBeConverted(wanted.mediaType, ctx.options.manifestFormat)) {
-      conversion = await tryPlan(source, wanted, call);
+      conversion = await tryPlan(source, wanted, call, budget);
       if (conversion && convertedDigest(conversion, wanted) === existing.digest) {
         return tally.result({
           ...labels,
@@ -145,8 +147,8 @@ async function copyImageSteps(
   });
   if (destination.dryRun) return plannedCopy(plan, wanted, tally, labels, sourceDigest);
   const empty = await run.repositoryEmpty(destination);
-  const job: TreeCopy = { source, destination, tally, destinationEmpty: empty };
-  if (plan.format === 'docker') job.conversion = conversion ?? (await planConversion(source, wanted, call));
+  const job: TreeCopy = { source, destination, tally, destinationEmpty: empty, budget };
+  if (plan.format === 'docker') job.conversion = conversion ?? (await planConversion(source, wanted, call, budget));
   let pushed: FetchedManifest;
   try {
     pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
@@ -159,7 +161,7 @@ async function copyImageSteps(
       what: 'manifest format',
       reason: `${destination.client.host} refused the OCI manifest; converting to Docker format`,
     });
-    job.conversion = conversion ?? (await planConversion(source, wanted, call));
+    job.conversion = conversion ?? (await planConversion(source, wanted, call, budget));
     pushed = await copyManifestTree(ctx, job, wanted, destination.tag);
   }
   const converted = job.conversion !== undefined;
@@ -184,9 +186,10 @@ async function tryPlan(
   source: SourceImage,
   manifest: FetchedManifest,
   call: CallOptions,
+  budget: ManifestBudget,
 ): Promise<ConversionPlan | undefined> {
   try {
-    return await planConversion(source, manifest, call);
+    return await planConversion(source, manifest, call, budget);
   } catch (error) {
     if (error instanceof ConversionError) return undefined;
     throw error;

@@ -13,6 +13,7 @@ import { DOCKER_LAYER_FOREIGN } from '../oci/media-types.js';
 import { copyBlob } from './blob-copier.js';
 import type { EngineContext, RepositoryRef } from './context.js';
 import type { ConversionPlan } from './conversion-plan.js';
+import type { ManifestBudget } from './manifest-budget.js';
 import type { ImageTally } from './results.js';
 
 export interface TreeCopy {
@@ -23,7 +24,12 @@ export interface TreeCopy {
   destinationEmpty: boolean;
   /** Manifests to push in another format, by their source digest (see convert.ts). */
   conversion?: ConversionPlan;
+  /** What the walk may fetch of the source's manifests for this image. */
+  budget: ManifestBudget;
 }
+
+/** One walk from a top manifest: each child manifest named more than once is copied once. */
+type Walked = Map<string, Promise<void>>;
 
 /**
  * Copies what `manifest` refers to, then pushes it (converted when the plan says so) as `reference`, or by
@@ -34,8 +40,10 @@ export async function copyManifestTree(
   job: TreeCopy,
   manifest: FetchedManifest,
   reference?: string,
+  depth = 0,
+  walked: Walked = new Map(),
 ): Promise<FetchedManifest> {
-  await copyChildren(ctx, job, manifest, false);
+  await copyChildren(ctx, job, manifest, false, depth, walked);
   const dst = job.destination;
   const pushed = job.conversion?.manifests.get(manifest.digest) ?? manifest;
   reference ??= pushed.digest;
@@ -51,7 +59,7 @@ export async function copyManifestTree(
       what: `manifest ${manifest.digest}`,
       reason: error.message,
     });
-    await copyChildren(ctx, job, manifest, true);
+    await copyChildren(ctx, job, manifest, true, depth, new Map());
     await dst.client.putManifest(dst.repository, reference, pushed, job.tally.call);
   }
   job.tally.manifestsPushed++;
@@ -63,10 +71,21 @@ async function copyChildren(
   job: TreeCopy,
   manifest: FetchedManifest,
   distrust: boolean,
+  depth: number,
+  walked: Walked,
 ): Promise<void> {
   if (isIndexType(manifest.mediaType)) {
     const index = manifest.parsed as ImageIndex;
-    await Promise.all(index.manifests.map((child) => copyChildManifest(ctx, job, child, distrust)));
+    await Promise.all(
+      index.manifests.map((child) => {
+        let copy = walked.get(child.digest);
+        if (!copy) {
+          copy = copyChildManifest(ctx, job, child, distrust, depth + 1, walked);
+          walked.set(child.digest, copy);
+        }
+        return copy;
+      }),
+    );
     return;
   }
   const image = manifest.parsed as ImageManifest;
@@ -79,6 +98,8 @@ async function copyChildManifest(
   job: TreeCopy,
   child: Descriptor,
   distrust: boolean,
+  depth: number,
+  walked: Walked,
 ): Promise<void> {
   const dst = job.destination;
   if (child.platform) job.tally.platforms.add(platformString(child.platform));
@@ -90,8 +111,10 @@ async function copyChildManifest(
   }
   const fetched =
     job.conversion?.originals.get(child.digest) ??
-    (await job.source.client.getManifest(job.source.repository, child.digest, job.tally.call));
-  await copyManifestTree(ctx, job, fetched);
+    (await job.budget.fetch(job.source, depth, () =>
+      job.source.client.getManifest(job.source.repository, child.digest, job.tally.call),
+    ));
+  await copyManifestTree(ctx, job, fetched, undefined, depth, walked);
 }
 
 /** Foreign layers (Windows base layers) live outside the registry and are not to be copied. */

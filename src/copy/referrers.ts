@@ -24,14 +24,18 @@ async function copyReferrersOf(ctx: EngineContext, job: TreeCopy, subject: strin
   if (found.source === 'none' || found.descriptors.length === 0) return;
   if (found.source === 'tag') {
     // The fallback tag is itself an index of the referrers: copying it as a tree copies them all.
-    const fallback = await src.client.getManifest(src.repository, referrersTag(subject), tally.call);
-    await copyManifestTree(ctx, job, fallback, referrersTag(subject));
+    const fallback = await job.budget.fetch(src, 1, () =>
+      src.client.getManifest(src.repository, referrersTag(subject), tally.call),
+    );
+    await copyManifestTree(ctx, job, fallback, referrersTag(subject), 1);
     tally.referrersCopied += found.descriptors.length;
     return;
   }
   for (const descriptor of found.descriptors) {
-    const manifest = await src.client.getManifest(src.repository, descriptor.digest, tally.call);
-    await copyManifestTree(ctx, job, manifest);
+    const manifest = await job.budget.fetch(src, 1, () =>
+      src.client.getManifest(src.repository, descriptor.digest, tally.call),
+    );
+    await copyManifestTree(ctx, job, manifest, undefined, 1);
     tally.referrersCopied++;
   }
   await updateFallbackTag(job, subject, found.descriptors);

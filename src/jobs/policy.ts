@@ -11,6 +11,7 @@ import type { Job, JobOutcome, JobSpec, JobState } from './types.js';
 /** DELETE_UNSUPPORTED: the destination registry refuses deletes (405); only its configuration changes that. */
 /** PROXY_REFUSED: the proxy answered CONNECT with a 4xx (credentials, an endpoint it does not allow). */
 /** TLS_MISMATCH: the peer speaks the other protocol; only HarborProtocol/SWRProtocol changes that. */
+/** MANIFEST_TREE_TOO_LARGE: the image's index graph passes the walk's limits (copy/manifest-budget.ts). */
 const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code'] | 'DELETE_UNSUPPORTED'> = [
   'NAME_INVALID',
   'TLS_MISMATCH',
@@ -20,6 +21,7 @@ const PERMANENT: ReadonlyArray<RegistryErrorCode | ConversionError['code'] | 'DE
   'PLATFORM_NOT_FOUND',
   'DELETE_UNSUPPORTED',
   'PROXY_REFUSED',
+  'MANIFEST_TREE_TOO_LARGE',
 ];
 const PERMANENT_CODES: ReadonlySet<string> = new Set(PERMANENT);
 

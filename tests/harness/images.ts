@@ -92,7 +92,7 @@ async function pushJsonBlob(
 }
 
 /** PUT a manifest by tag, or by its own digest when no tag is given. */
-async function putManifest(
+export async function putManifest(
   target: RegistryAccess,
   repo: string,
   tag: string | undefined,
