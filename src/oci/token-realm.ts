@@ -1,8 +1,10 @@
-// Where a registry's credentials may go when its challenge names a token realm: the registry's own host, or a
-// host its operator listed (tokenRealmHosts / TokenRealmHosts), and only over https unless the operator chose
-// plain http for this registry. A realm anywhere else is a registry (or a man in the middle) asking for the password.
+// Where a registry's credentials may go when its challenge names a token realm: the registry's own host on the
+// registry's own port (or on https's 443, the host's main site), or a host its operator listed (tokenRealmHosts /
+// TokenRealmHosts), and only over https unless the operator chose plain http for this registry. Another port on
+// the registry's host is another service; a realm anywhere else is a registry (or a man in the middle) asking for
+// the password.
 import { RegistryError } from './errors.js';
-import { hostEntryMatches, sameOrigin } from './origin.js';
+import { hostEntryMatches, originOf, sameOrigin } from './origin.js';
 import { peerText } from './peer-text.js';
 
 export interface RealmPolicy {
@@ -20,13 +22,16 @@ export function shownRealm(realm: URL): string {
 /** Undefined when credentials may be sent to `realm`; else the refusal to throw, naming the realm and the key to set. */
 export function realmRefusal(realm: URL, policy: RealmPolicy, host: string): RegistryError | undefined {
   const listed = policy.allowedHosts.some((entry) => hostEntryMatches(entry, realm));
-  const ownHost = realm.hostname.toLowerCase() === policy.registry.hostname.toLowerCase();
+  const port = (url: URL) => originOf(url).slice(originOf(url).lastIndexOf(':') + 1);
+  const ownHost =
+    realm.hostname.toLowerCase() === policy.registry.hostname.toLowerCase() &&
+    (port(realm) === port(policy.registry) || (realm.protocol === 'https:' && port(realm) === '443'));
   const refuse = (message: string, hint: string) =>
     new RegistryError({ code: 'TOKEN_REALM_REFUSED', status: 0, host, message, hint });
   if (!ownHost && !listed) {
     return refuse(
       `token realm ${shownRealm(realm)} is not on ${host}: its credentials are not sent there`,
-      'if that token service is genuine, add its host to TokenRealmHosts',
+      `if that token service is genuine, add its host${realm.hostname.toLowerCase() === policy.registry.hostname.toLowerCase() ? ':port' : ''} to TokenRealmHosts`,
     );
   }
   if (realm.protocol === 'https:') return undefined;

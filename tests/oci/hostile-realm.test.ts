@@ -76,6 +76,27 @@ test.each(['https', 'http'])(
   },
 );
 
+test("a realm on the registry's own host but another port is another service: no request, no password", async () => {
+  const sameHost = await startCredentialTrap([PASSWORD], new URL(`https://${registry.host}`).hostname);
+  try {
+    challengeWith(`${sameHost.httpsUrl}/token`);
+    const error = await failure(
+      new RegistryClient({
+        host: registry.host,
+        caCertificate: [registry.cert, sameHost.cert].join('\n'),
+        credentials: { username: 'robot', password: PASSWORD },
+        retry: { retries: 0 },
+      }).ping(),
+    );
+    expect(error.message).toContain(`token realm ${sameHost.httpsUrl}/token is not on ${registry.host}`);
+    expect(error.message).toContain('add its host:port to TokenRealmHosts');
+    sameHost.assertNoCredentials();
+    expect(sameHost.requests).toHaveLength(0);
+  } finally {
+    await sameHost.stop();
+  }
+});
+
 test('an https registry naming a plain-http realm on its own host and port does not get the password over http', async () => {
   // The peer serves http and https on one port, so the realm is the registry's host:port in all but the scheme.
   challengeWith(`${registry.httpUrl}/token`);
