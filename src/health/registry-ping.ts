@@ -1,5 +1,7 @@
 // Owns asking a registry whether it is there: one GET /v2/ with short timeouts and no retries, so that a
-// readiness probe gets its answer in seconds even when the registry is down.
+// readiness probe gets its answer in seconds even when the registry is down. The timeout bounds the whole
+// exchange: undici's header and body timeouts restart with every byte, so a registry dripping its answer would
+// otherwise hold the ping, and every probe waiting on it, for as long as it liked.
 import { request } from '../oci/undici-parts.js';
 import { connectionPool, proxyFailureOf, type ProxyRoutes } from '../oci/index.js';
 import { userAgent } from '../oci/user-agent.js';
@@ -28,8 +30,10 @@ export async function pingRegistry(endpoint: RegistryEndpoint, timeoutMs: number
   });
   const url = `${endpoint.insecure ? 'http' : 'https'}://${endpoint.host}/v2/`;
   try {
-    const res = await request(url, { dispatcher: agent, headers: { 'user-agent': userAgent() } });
-    await res.body.dump();
+    const signal = AbortSignal.timeout(timeoutMs);
+    const res = await request(url, { dispatcher: agent, headers: { 'user-agent': userAgent() }, signal });
+    // The status is the answer: a body that drips past the deadline is left unread.
+    await res.body.dump({ limit: 64 * 1024, signal }).catch(() => undefined);
     // 401 is the usual answer without credentials, and proves the registry is up; a 5xx does not.
     if (res.statusCode < 500) return { answered: true };
     return { answered: false, reason: `GET ${url} answered HTTP ${res.statusCode}` };
