@@ -3,6 +3,7 @@
 // Shapes are Huawei SDK's ListReposDetails (repositories with tag names) and ListRepositoryTags (tags with
 // digests, field `Tag`). Sources disagree on Content-Range, so pages are read by limit/offset until a short one.
 // When the API is unreachable or refuses, callers fall back to the registry API; that is said once.
+import { isDigest, isValidRepository, isValidTag } from '../oci/index.js';
 import { SwrApiError } from './errors.js';
 import { repositoryPath, type SwrManagementClient } from './management.js';
 
@@ -54,9 +55,13 @@ export class SwrListing implements DestinationListing {
     const rows = await this.pages<RepoSummary>(query, `list the repositories of SWR namespace ${namespace}`);
     if (!rows) return undefined;
     const out = new Map<string, string[]>();
+    // Names from SWR are checked as every peer's are: one that breaks the grammar is left out of the comparison
+    // (its repository or tag is then compared through the registry API, or copied again).
     for (const row of rows) {
-      if (typeof row.name !== 'string') continue;
-      const tags = Array.isArray(row.tags) ? row.tags.filter((t): t is string => typeof t === 'string') : [];
+      if (typeof row.name !== 'string' || !isValidRepository(`${namespace}/${row.name}`)) continue;
+      const tags = Array.isArray(row.tags)
+        ? row.tags.filter((t): t is string => typeof t === 'string' && isValidTag(t))
+        : [];
       out.set(row.name, tags);
     }
     return out;
@@ -74,7 +79,8 @@ export class SwrListing implements DestinationListing {
     const out = new Map<string, string>();
     for (const row of rows) {
       const tag = row.Tag ?? row.tag;
-      if (typeof tag === 'string' && typeof row.digest === 'string') out.set(tag, row.digest);
+      if (typeof tag === 'string' && isValidTag(tag) && typeof row.digest === 'string' && isDigest(row.digest))
+        out.set(tag, row.digest);
     }
     return out;
   }
