@@ -105,6 +105,27 @@ function jobTable(jobs: JobView[]): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** A page of 1,000 jobs with their per-image results fits many times over. */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
+
+/** The body as text, or undefined past `limit` bytes (the rest is not read). */
+async function boundedText(res: Response, limit: number): Promise<string | undefined> {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return Buffer.concat(chunks, length).toString('utf8');
+    length += value.length;
+    if (length > limit) {
+      await reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(value);
+  }
+}
+
 export async function jobsCommand(id: string | undefined, flags: JobsFlags): Promise<number> {
   if (id !== undefined && !/^[0-9a-f-]{36}$/.test(id))
     throw new UsageError(`"${id}" is not a job id (a UUID, as the service returns when it queues a job)`);
@@ -124,8 +145,25 @@ export async function jobsCommand(id: string | undefined, flags: JobsFlags): Pro
     );
     return 1;
   }
-  const body = (await res.json().catch(() => undefined)) as
-    { jobs?: JobView[]; error?: { message?: string } } | JobView | undefined;
+  let text: string | undefined;
+  try {
+    text = await boundedText(res, MAX_ANSWER_BYTES);
+  } catch (error) {
+    process.stderr.write(`error: the answer from ${base.origin} broke off (${(error as Error).message})\n`);
+    return 1;
+  }
+  if (text === undefined) {
+    process.stderr.write(
+      `error: the answer from ${base.origin} is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a job list; is --url the service?\n`,
+    );
+    return 1;
+  }
+  let body: { jobs?: JobView[]; error?: { message?: string } } | JobView | undefined;
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    body = undefined;
+  }
   if (!res.ok) {
     const message = (body as { error?: { message?: string } } | undefined)?.error?.message ?? `HTTP ${res.status}`;
     const hint = res.status === 401 ? " (pass the service's ApiToken with --token or SWR_HARBOR_SYNC_TOKEN)" : '';

@@ -109,6 +109,29 @@ test('jobs says who it is to the service: User-Agent swr-harbor-sync/<version>, 
   }
 });
 
+test('jobs reads at most 64 MiB of an answer: something else at --url streaming without end is an error', async () => {
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.write('{"jobs":[');
+    const chunk = Buffer.alloc(1024 * 1024, ' ');
+    const more = () => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once('drain', more);
+    };
+    more();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const run = await runCli(['jobs', '--url', url], bareEnv(), { replaceEnv: true });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`the answer from ${url} is over 64 MiB, more than a job list; is --url the service?`);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+});
+
 test('the top-level help lists every exit code a command uses, 3 included', async () => {
   const run = await runCli(['--help']);
   expect(run.code).toBe(0);
