@@ -74,15 +74,25 @@ async function pagedNames(transport: Transport, list: PagedList, scope: RequestS
   return names;
 }
 
-function brokenPaging(ctx: ErrorContext, field: string, what: string): RegistryError {
+/** A listing that failed, with what to do: every listing error has this shape. */
+function listingError(ctx: ErrorContext, code: 'LISTING_INVALID' | 'LISTING_TOO_LARGE', what: string, hint: string) {
   return new RegistryError({
-    code: 'LISTING_INVALID',
+    code,
     status: 200,
     host: ctx.host,
     repository: ctx.repository,
-    message: `${ctx.action} ${ctx.host} failed: the next-page link of its ${field} ${what}`,
-    hint: `check what answers at ${ctx.host}: a registry's own paging links stay on its origin and move on`,
+    message: `${ctx.action} ${ctx.host} failed: ${what}`,
+    hint,
   });
+}
+
+function brokenPaging(ctx: ErrorContext, field: string, what: string): RegistryError {
+  return listingError(
+    ctx,
+    'LISTING_INVALID',
+    `the next-page link of its ${field} ${what}`,
+    `check what answers at ${ctx.host}: a registry's own paging links stay on its origin and move on`,
+  );
 }
 
 function pageNames(text: string, field: 'tags' | 'repositories', ctx: ErrorContext): unknown[] {
@@ -97,25 +107,21 @@ function pageNames(text: string, field: 'tags' | 'repositories', ctx: ErrorConte
 }
 
 function notAList(ctx: ErrorContext, field: string): never {
-  throw new RegistryError({
-    code: 'LISTING_INVALID',
-    status: 200,
-    host: ctx.host,
-    repository: ctx.repository,
-    message: `${ctx.action} ${ctx.host} failed: the answer is not JSON with a "${field}" list`,
-    hint: `check that ${ctx.host} is a registry (Distribution API)`,
-  });
+  throw listingError(
+    ctx,
+    'LISTING_INVALID',
+    `the answer is not JSON with a "${field}" list`,
+    `check that ${ctx.host} is a registry (Distribution API)`,
+  );
 }
 
 function tooMany(ctx: ErrorContext, field: string, limit: number): RegistryError {
-  return new RegistryError({
-    code: 'LISTING_TOO_LARGE',
-    status: 200,
-    host: ctx.host,
-    repository: ctx.repository,
-    message: `${ctx.action} ${ctx.host} failed: it lists over ${limit} ${field}`,
-    hint: 'sync named repositories or tags instead of whole listings, or clean up the registry',
-  });
+  return listingError(
+    ctx,
+    'LISTING_TOO_LARGE',
+    `it lists over ${limit} ${field}`,
+    'sync named repositories or tags instead of whole listings, or clean up the registry',
+  );
 }
 
 /** All valid tags of a repository; undefined when the registry does not know the repository at all. */

@@ -32,6 +32,16 @@ function makeClient(): RegistryClient {
   return client;
 }
 
+/** What listing app's tags ends with: the error it throws, or undefined. */
+function listingFailure(): Promise<unknown> {
+  return makeClient()
+    .listTags('app')
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+}
+
 function json(path: string, body: unknown, headers: Record<string, string> = {}): void {
   registry.script((_req, url) =>
     url.pathname === path
@@ -95,12 +105,7 @@ test('a Link loop over two pages ends after each was read once', async () => {
 
 test('a next-page link to another origin ends the listing with an error, not with the pages read so far', async () => {
   json('/v2/app/tags/list', { tags: ['v1'] }, { link: '<http://other.invalid/v2/app/tags/list?last=v1>; rel="next"' });
-  const error = await makeClient()
-    .listTags('app')
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+  const error = await listingFailure();
   expect(error).toBeInstanceOf(RegistryError);
   expect((error as RegistryError).message).toContain(
     'the next-page link of its tags points at another origin (http://other.invalid); not followed',
@@ -120,12 +125,7 @@ test(`links that move on for ever (empty pages, each a new URL) end after ${MAX_
         }
       : undefined,
   );
-  const error = await makeClient()
-    .listTags('app')
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+  const error = await listingFailure();
   expect((error as RegistryError).code).toBe('LISTING_TOO_LARGE');
   expect((error as RegistryError).message).toContain(`over ${MAX_LISTED_PAGES} pages of tags`);
   expect(registry.requests).toHaveLength(MAX_LISTED_PAGES);
@@ -133,24 +133,14 @@ test(`links that move on for ever (empty pages, each a new URL) end after ${MAX_
 
 test(`invalid names count toward the ${MAX_LISTED_NAMES} a listing may hold`, async () => {
   json('/v2/app/tags/list', { tags: Array.from({ length: MAX_LISTED_NAMES + 1 }, (_, i) => `../bad${i}`) });
-  const error = await makeClient()
-    .listTags('app')
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+  const error = await listingFailure();
   expect((error as RegistryError).code).toBe('LISTING_TOO_LARGE');
   expect(invalid.length).toBe(MAX_LISTED_NAMES);
 });
 
 test(`a listing of more than ${MAX_LISTED_NAMES} names fails with a clear error`, async () => {
   json('/v2/app/tags/list', { tags: Array.from({ length: MAX_LISTED_NAMES + 1 }, (_, i) => `t${i}`) });
-  const error = await makeClient()
-    .listTags('app')
-    .then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+  const error = await listingFailure();
   expect(error).toBeInstanceOf(RegistryError);
   expect((error as RegistryError).code).toBe('LISTING_TOO_LARGE');
   expect((error as RegistryError).message).toContain(`over ${MAX_LISTED_NAMES} tags`);
