@@ -1,8 +1,11 @@
 // Owns the race between an image job and Harbor deleting the image while it is being copied. The job records
 // the tags it wrote only after writing them, so a delete event that arrives meanwhile finds nothing of the
 // service's and is ignored; the job then leaves tags at the destination that no event will ever delete. With
-// SyncDeletes on, the job asks Harbor once more after recording: when the digest is gone, what the job wrote is
-// deleted as the event would have done. One more Harbor request per image job, none when deletes are off.
+// SyncDeletes on, the job asks Harbor's registry once more after recording: when the manifest is gone, what the
+// job wrote is deleted as the event would have done. One more request per image job, none when deletes are off.
+// The registry, not Harbor's API, is asked: deleting an artifact (2.x) or a tag (1.x) deletes the manifest there
+// on every version, while a tag pushed again over it leaves it (1.x's API would no longer list the old digest,
+// which is not a deletion).
 import type { ImageResult } from '../copy/index.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext } from './context.js';
@@ -19,7 +22,7 @@ export async function undoIfDeletedMeanwhile(
   const name = `${spec.project}/${spec.repository}@${spec.digest}`;
   let still: unknown;
   try {
-    still = await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest, spec.tags);
+    still = await ctx.source.headManifest(`${spec.project}/${spec.repository}`, spec.digest, { signal: ctx.signal });
   } catch (error) {
     // The copy stands; a sweep with ReconcileDeletes=true deletes it later if Harbor has lost it.
     logs.running.warn(
