@@ -45,7 +45,9 @@ async function convertNode(
       }
       const fetched =
         plan.originals.get(child.digest) ??
-        (await budget.fetch(source, depth + 1, () => source.client.getManifest(source.repository, child.digest, call)));
+        (await budget.fetch(source, depth + 1, child.digest, () =>
+          source.client.getManifest(source.repository, child.digest, call),
+        ));
       children.set(child.digest, await convertNode(source, fetched, plan, call, budget, depth + 1));
     }
     converted = toDockerList(manifest, children);

@@ -21,22 +21,40 @@ export class ManifestBudget {
   private count = 0;
   private bytes = 0;
   private readonly slots: LimitFunction;
+  /** Each manifest fetched once per image, however many walks ask (conversion plan, copy, a retry, referrers). */
+  private readonly fetched = new Map<string, Promise<FetchedManifest>>();
 
   constructor(private readonly limits: typeof MANIFEST_LIMITS = MANIFEST_LIMITS) {
     this.slots = pLimit(limits.concurrency);
   }
 
-  /** Fetches a child manifest at `depth` through `load`, within the limits; throws once a limit is passed. */
-  async fetch(source: RepositoryRef, depth: number, load: () => Promise<FetchedManifest>): Promise<FetchedManifest> {
-    if (depth > this.limits.depth) throw this.exceeded(source, `indexes nest more than ${this.limits.depth} deep`);
+  /**
+   * The child manifest `reference` (a digest, or the referrers fallback tag) at `depth`, fetched through `load`
+   * the first time it is asked for and counted then; throws once a limit is passed.
+   */
+  fetch(
+    source: RepositoryRef,
+    depth: number,
+    reference: string,
+    load: () => Promise<FetchedManifest>,
+  ): Promise<FetchedManifest> {
+    const known = this.fetched.get(reference);
+    if (known) return known;
+    if (depth > this.limits.depth)
+      return Promise.reject(this.exceeded(source, `indexes nest more than ${this.limits.depth} deep`));
     if (this.count >= this.limits.manifests)
-      throw this.exceeded(source, `it refers to more than ${this.limits.manifests} manifests`);
+      return Promise.reject(this.exceeded(source, `it refers to more than ${this.limits.manifests} manifests`));
     this.count++;
-    const fetched = await this.slots(load);
-    this.bytes += fetched.bytes.length;
-    if (this.bytes > this.limits.bytes)
-      throw this.exceeded(source, `its manifests come to more than ${this.limits.bytes / 1024 / 1024} MiB`);
-    return fetched;
+    const fetching = this.slots(load).then((fetched) => {
+      this.bytes += fetched.bytes.length;
+      if (this.bytes > this.limits.bytes)
+        throw this.exceeded(source, `its manifests come to more than ${this.limits.bytes / 1024 / 1024} MiB`);
+      return fetched;
+    });
+    this.fetched.set(reference, fetching);
+    // A failed fetch (the network) may be asked again by a retry.
+    fetching.catch(() => this.fetched.delete(reference));
+    return fetching;
   }
 
   private exceeded(source: RepositoryRef, what: string): RegistryError {

@@ -111,7 +111,7 @@ async function copyChildManifest(
   }
   const fetched =
     job.conversion?.originals.get(child.digest) ??
-    (await job.budget.fetch(job.source, depth, () =>
+    (await job.budget.fetch(job.source, depth, child.digest, () =>
       job.source.client.getManifest(job.source.repository, child.digest, job.tally.call),
     ));
   await copyManifestTree(ctx, job, fetched, undefined, depth, walked);

@@ -24,7 +24,7 @@ async function copyReferrersOf(ctx: EngineContext, job: TreeCopy, subject: strin
   if (found.source === 'none' || found.descriptors.length === 0) return;
   if (found.source === 'tag') {
     // The fallback tag is itself an index of the referrers: copying it as a tree copies them all.
-    const fallback = await job.budget.fetch(src, 1, () =>
+    const fallback = await job.budget.fetch(src, 1, referrersTag(subject), () =>
       src.client.getManifest(src.repository, referrersTag(subject), tally.call),
     );
     await copyManifestTree(ctx, job, fallback, referrersTag(subject), 1);
@@ -32,7 +32,7 @@ async function copyReferrersOf(ctx: EngineContext, job: TreeCopy, subject: strin
     return;
   }
   for (const descriptor of found.descriptors) {
-    const manifest = await job.budget.fetch(src, 1, () =>
+    const manifest = await job.budget.fetch(src, 1, descriptor.digest, () =>
       src.client.getManifest(src.repository, descriptor.digest, tally.call),
     );
     await copyManifestTree(ctx, job, manifest, undefined, 1);

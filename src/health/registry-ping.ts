@@ -40,6 +40,8 @@ export async function pingRegistry(endpoint: RegistryEndpoint, timeoutMs: number
   } catch (error) {
     const proxy = proxyFailureOf(error);
     if (proxy) return { answered: false, reason: `GET ${url} got no answer: ${proxy.message}` };
+    if ((error as Error).name === 'TimeoutError')
+      return { answered: false, reason: `GET ${url} got no answer within ${timeoutMs / 1000} s` };
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
     return { answered: false, reason: `GET ${url} got no answer (${code ?? (error as Error).message})` };
   } finally {

@@ -18,20 +18,48 @@ export async function undoIfDeletedMeanwhile(
   results: ImageResult[],
 ): Promise<ImageResult[]> {
   if (!ctx.deletesOnEvents || !ctx.written || !results.some(leftAsWritten)) return [];
-  const logs = ctx.logs(spec.project);
   const name = `${spec.project}/${spec.repository}@${spec.digest}`;
-  let still: unknown;
+  if (!(await goneFromHarbor(ctx, spec, 'after syncing it'))) return [];
+  ctx
+    .logs(spec.project)
+    .running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
+  return deleteWhatWasWritten(ctx, spec);
+}
+
+/**
+ * For a job that finds the image gone before copying: an earlier attempt may have written tags and failed to
+ * delete them (the deletion threw), and the delete event, which came before they were recorded, is long past.
+ * Deletes whatever the service recorded for the digest; nothing when nothing was.
+ */
+export async function finishUndoOfDeleted(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
+  if (!ctx.deletesOnEvents || !ctx.written) return [];
+  const recorded = await ctx.written.bySource(
+    ctx.destination.host,
+    `${spec.namespace}/${spec.repository}`,
+    spec.digest,
+  );
+  if (recorded.length === 0 || !(await goneFromHarbor(ctx, spec, 'before syncing it'))) return [];
+  return deleteWhatWasWritten(ctx, spec);
+}
+
+/** Whether Harbor's registry no longer has the manifest; a failure to ask counts as "still there" (the safe side). */
+async function goneFromHarbor(ctx: SyncContext, spec: ImageJobSpec, when: string): Promise<boolean> {
+  const name = `${spec.project}/${spec.repository}@${spec.digest}`;
   try {
-    still = await ctx.source.headManifest(`${spec.project}/${spec.repository}`, spec.digest, { signal: ctx.signal });
+    const head = await ctx.source.headManifest(`${spec.project}/${spec.repository}`, spec.digest, {
+      signal: ctx.signal,
+    });
+    return head === undefined;
   } catch (error) {
     // The copy stands; a sweep with ReconcileDeletes=true deletes it later if Harbor has lost it.
-    logs.running.warn(
-      `could not ask Harbor whether ${name} still exists after syncing it: ${(error as Error).message}`,
-    );
-    return [];
+    ctx
+      .logs(spec.project)
+      .running.warn(`could not ask Harbor whether ${name} still exists ${when}: ${(error as Error).message}`);
+    return false;
   }
-  if (still) return [];
-  logs.running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
+}
+
+async function deleteWhatWasWritten(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
   const outcome = await deleteWrittenTags(ctx, {
     kind: 'delete',
     project: spec.project,

@@ -27,7 +27,10 @@ let sut: ServiceUnderTest;
 beforeAll(async () => {
   [harbor, dst] = await Promise.all([
     startHarbor({
-      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro', 'race'].map((name) => ({ name, public: false })),
+      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro', 'race', 'racer'].map((name) => ({
+        name,
+        public: false,
+      })),
     }),
     startRegistry(),
   ]);
@@ -377,6 +380,35 @@ test('an image deleted in Harbor while it is being copied: the job deletes what 
     );
     // The event itself was ignored: no record yet when it came.
     expect(await log('running.log', other)).toContain(`delete of race/app@${image.digest} in Harbor ignored`);
+  } finally {
+    await other.stop();
+    await slow.stop();
+  }
+});
+
+test("when that deletion fails, the job's next attempt, finding the image gone, finishes it", async () => {
+  const slow = await startFaultProxy(dst.url);
+  const other = await startServiceUnderTest(harbor.host, slow.host, { ...DELETES, NamespaceMap: 'racer:race-ns' });
+  try {
+    await hook('racer', 'Default', other.url);
+    slow.inject({ method: 'PUT', path: /^\/v2\/race-ns\/retry\/manifests\/v1$/, fault: { delayMs: 2_000 } });
+    // The first attempt's deletion is refused once (an answer, not retried within the attempt): the job fails.
+    slow.inject({ method: 'DELETE', path: /^\/v2\/race-ns\/retry\/manifests\//, fault: { status: 403 } });
+    const image = await pushImage(harbor.access, 'racer/retry', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'deletes-race-retry', size: 4_000 }],
+    });
+    await until('the manifest PUT held at the destination', async () =>
+      slow.requests.some((r) => r.method === 'PUT' && r.faulted === 'delay') ? true : undefined,
+    );
+    await deleteInHarbor('racer', 'retry', image.digest);
+    const jobs = await waitForJobs(other.url, 'racer', (all) =>
+      all.some((j) => j.spec.kind === 'image' && j.spec.repository === 'retry' && j.state === 'succeeded'),
+    );
+    const job = jobs.find((j) => j.spec.kind === 'image' && j.spec.repository === 'retry')!;
+    expect(job.attempts).toBe(2);
+    expect(job.results.map((r) => r.status)).toEqual(['deleted']);
+    expect((await listTags(dst, 'race-ns/retry')) ?? []).toEqual([]);
   } finally {
     await other.stop();
     await slow.stop();
