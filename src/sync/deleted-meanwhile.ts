@@ -17,28 +17,15 @@ export async function undoIfDeletedMeanwhile(
   spec: ImageJobSpec,
   results: ImageResult[],
 ): Promise<ImageResult[]> {
-  if (!ctx.deletesOnEvents || !ctx.written || !results.some(leftAsWritten)) return [];
+  // Only what this job wrote: tags it found already there were recorded by the job that wrote them, so a delete
+  // event found them and has its own delete job (undoing here too would race it).
+  if (!ctx.deletesOnEvents || !ctx.written || !results.some((r) => r.status === 'copied' && leftAsWritten(r)))
+    return [];
   const name = `${spec.project}/${spec.repository}@${spec.digest}`;
   if (!(await goneFromHarbor(ctx, spec, 'after syncing it'))) return [];
   ctx
     .logs(spec.project)
     .running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
-  return deleteWhatWasWritten(ctx, spec);
-}
-
-/**
- * For a job that finds the image gone before copying: an earlier attempt may have written tags and failed to
- * delete them (the deletion threw), and the delete event, which came before they were recorded, is long past.
- * Deletes whatever the service recorded for the digest; nothing when nothing was.
- */
-export async function finishUndoOfDeleted(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
-  if (!ctx.deletesOnEvents || !ctx.written) return [];
-  const recorded = await ctx.written.bySource(
-    ctx.destination.host,
-    `${spec.namespace}/${spec.repository}`,
-    spec.digest,
-  );
-  if (recorded.length === 0 || !(await goneFromHarbor(ctx, spec, 'before syncing it'))) return [];
   return deleteWhatWasWritten(ctx, spec);
 }
 

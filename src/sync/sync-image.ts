@@ -12,7 +12,7 @@ import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, logWholeFailure, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 import { recordWritten } from './written.js';
-import { finishUndoOfDeleted, undoIfDeletedMeanwhile } from './deleted-meanwhile.js';
+import { undoIfDeletedMeanwhile } from './deleted-meanwhile.js';
 
 /** Syncs the pushed artifact; a failure of the whole job is written to <project>-running.log before it is thrown. */
 export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?: SyncProgress): Promise<SyncOutcome> {
@@ -31,8 +31,6 @@ async function syncArtifact(ctx: SyncContext, spec: ImageJobSpec, progress?: Syn
   const artifact = await ctx.harbor.getArtifact(spec.project, spec.repository, spec.digest, spec.tags);
   if (!artifact) {
     logs.running.info(`${spec.project}/${spec.repository}@${spec.digest} is no longer in Harbor; nothing to sync`);
-    const deleted = await finishUndoOfDeleted(ctx, spec);
-    if (deleted.length > 0) return { results: deleted };
     return { results: [], skipped: 'the artifact was deleted from Harbor before it could be synced' };
   }
   if (artifact.tags.length === 0) {
