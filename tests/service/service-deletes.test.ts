@@ -84,16 +84,16 @@ async function pushedAndSynced(
     const found = await Promise.all(tags.map((t) => getManifest(destination, `${namespace}/${repo}`, t)));
     return found.every((m) => m?.digest === digest) ? true : undefined;
   });
-  // And its job done: the tag is recorded as the service's after the manifest is written, not before.
-  await waitForJobs(service.url, project, (all) =>
-    all.some(
-      (j) =>
-        j.spec.kind === 'image' &&
-        j.spec.repository === repo &&
-        j.spec.digest === digest &&
-        (j.state === 'succeeded' || j.state === 'skipped'),
-    ),
-  );
+  // And every job of it done: the tag is recorded as the service's after the manifest is written, not before; and
+  // a second tag's push may make a second job, which, still running when Harbor deletes the image, would delete
+  // what it copied itself (deleted-meanwhile) beside the event's delete job that the test reads.
+  await waitForJobs(service.url, project, (all) => {
+    const mine = all.filter((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.spec.digest === digest);
+    return (
+      mine.some((j) => j.state === 'succeeded' || j.state === 'skipped') &&
+      mine.every((j) => j.state !== 'queued' && j.state !== 'running')
+    );
+  });
   return digest;
 }
 
