@@ -4,6 +4,7 @@ import { readRawConfig } from '../config/config.js';
 import { CONFIG_KEYS } from '../config/keys.js';
 import { keyReader, type Raw } from '../config/read-keys.js';
 import type { Job, JobState } from '../jobs/types.js';
+import { readResponseUpTo } from '../oci/body.js';
 import { userAgent } from '../oci/user-agent.js';
 import { formatBytes } from './progress.js';
 import { counted } from './words.js';
@@ -108,24 +109,6 @@ function jobTable(jobs: JobView[]): string {
 /** A page of 1,000 jobs with their per-image results fits many times over. */
 const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
-/** The body as text, or undefined past `limit` bytes (the rest is not read). */
-async function boundedText(res: Response, limit: number): Promise<string | undefined> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return Buffer.concat(chunks, length).toString('utf8');
-    length += value.length;
-    if (length > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-}
-
 export async function jobsCommand(id: string | undefined, flags: JobsFlags): Promise<number> {
   if (id !== undefined && !/^[0-9a-f-]{36}$/.test(id))
     throw new UsageError(`"${id}" is not a job id (a UUID, as the service returns when it queues a job)`);
@@ -145,14 +128,14 @@ export async function jobsCommand(id: string | undefined, flags: JobsFlags): Pro
     );
     return 1;
   }
-  let text: string | undefined;
+  let read: { text: string; truncated: boolean };
   try {
-    text = await boundedText(res, MAX_ANSWER_BYTES);
+    read = await readResponseUpTo(res, MAX_ANSWER_BYTES);
   } catch (error) {
     process.stderr.write(`error: the answer from ${base.origin} broke off (${(error as Error).message})\n`);
     return 1;
   }
-  if (text === undefined) {
+  if (read.truncated) {
     process.stderr.write(
       `error: the answer from ${base.origin} is over ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, more than a job list; is --url the service?\n`,
     );
@@ -160,7 +143,7 @@ export async function jobsCommand(id: string | undefined, flags: JobsFlags): Pro
   }
   let body: { jobs?: JobView[]; error?: { message?: string } } | JobView | undefined;
   try {
-    body = JSON.parse(text) as typeof body;
+    body = JSON.parse(read.text) as typeof body;
   } catch {
     body = undefined;
   }

@@ -84,9 +84,10 @@ export class HarborClient {
     const url = new URL(path, this.baseUrl);
     // Every call carries Harbor's credentials: a path from a peer (a paging link whose `/./` folds into `//host`)
     // must not resolve to another origin.
-    if (url.origin !== new URL(this.baseUrl).origin)
+    const origin = new URL(this.baseUrl).origin;
+    if (url.origin !== origin)
       throw new HarborError(
-        `a Harbor API path resolved to ${url.origin}, not Harbor's ${new URL(this.baseUrl).origin}; not called, so that no credentials leave for it`,
+        `a Harbor API path resolved to ${url.origin}, not Harbor's ${origin}; not called, so that no credentials leave for it`,
         0,
         'BAD_PAGING',
       );

@@ -116,3 +116,27 @@ export function readFailure(error: unknown, ctx: ErrorContext, what: string, dea
     cause: error,
   });
 }
+
+/**
+ * At most `limit` bytes of a fetch Response's body (a web stream); past it the stream is cancelled, so nothing
+ * more is read from the socket. The time limit is the caller's: the fetch's own abort signal.
+ */
+export async function readResponseUpTo(res: Response, limit: number): Promise<{ text: string; truncated: boolean }> {
+  if (!res.body) return { text: '', truncated: false };
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (length + value.length > limit) {
+      chunks.push(value.subarray(0, limit - length));
+      length = limit;
+      await reader.cancel().catch(() => undefined);
+      return { text: Buffer.concat(chunks, length).toString('utf8'), truncated: true };
+    }
+    chunks.push(value);
+    length += value.length;
+  }
+  return { text: Buffer.concat(chunks, length).toString('utf8'), truncated: false };
+}

@@ -4,6 +4,7 @@
 // answer does: an API endpoint that never answers, or answers without end, costs seconds and a few MiB at most.
 // Redirects are not followed: fetch would send the body (IAM's password) and X-Auth-Token to wherever they point.
 import type { Dispatcher } from 'undici';
+import { readResponseUpTo } from '../oci/body.js';
 import { peerText, proxyFailureOf } from '../oci/index.js';
 
 /** What one call may cost. */
@@ -63,7 +64,7 @@ export function fetchVia(
     const limit = success ? limits.maxBodyBytes : limits.maxErrorBytes;
     let read: { text: string; truncated: boolean };
     try {
-      read = await readBounded(res, limit);
+      read = await readResponseUpTo(res, limit);
     } catch (error) {
       throw new UnansweredCall(
         signal.aborted ? late(limits) : `the answer broke off: ${unansweredReason(error)}`,
@@ -80,27 +81,6 @@ export function fetchVia(
 
 function late(limits: CallLimits): string {
   return `no complete answer within ${Math.round(limits.deadlineMs / 1000)} s`;
-}
-
-/** At most `limit` bytes of the body; past it the stream is cancelled, so nothing more is read from the socket. */
-async function readBounded(res: Response, limit: number): Promise<{ text: string; truncated: boolean }> {
-  if (!res.body) return { text: '', truncated: false };
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (length + value.length > limit) {
-      chunks.push(value.subarray(0, limit - length));
-      length = limit;
-      await reader.cancel().catch(() => undefined);
-      return { text: Buffer.concat(chunks, length).toString('utf8'), truncated: true };
-    }
-    chunks.push(value);
-    length += value.length;
-  }
-  return { text: Buffer.concat(chunks, length).toString('utf8'), truncated: false };
 }
 
 /** Why a call got no answer: the proxy's refusal when a proxy is why, else fetch's own reason. */

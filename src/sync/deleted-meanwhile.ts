@@ -22,31 +22,19 @@ export async function undoIfDeletedMeanwhile(
   if (!ctx.deletesOnEvents || !ctx.written || !results.some((r) => r.status === 'copied' && leftAsWritten(r)))
     return [];
   const name = `${spec.project}/${spec.repository}@${spec.digest}`;
-  if (!(await goneFromHarbor(ctx, spec, 'after syncing it'))) return [];
-  ctx
-    .logs(spec.project)
-    .running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
-  return deleteWhatWasWritten(ctx, spec);
-}
-
-/** Whether Harbor's registry no longer has the manifest; a failure to ask counts as "still there" (the safe side). */
-async function goneFromHarbor(ctx: SyncContext, spec: ImageJobSpec, when: string): Promise<boolean> {
-  const name = `${spec.project}/${spec.repository}@${spec.digest}`;
+  const logs = ctx.logs(spec.project);
+  let still: unknown;
   try {
-    const head = await ctx.source.headManifest(`${spec.project}/${spec.repository}`, spec.digest, {
-      signal: ctx.signal,
-    });
-    return head === undefined;
+    still = await ctx.source.headManifest(`${spec.project}/${spec.repository}`, spec.digest, { signal: ctx.signal });
   } catch (error) {
-    // The copy stands; a sweep with ReconcileDeletes=true deletes it later if Harbor has lost it.
-    ctx
-      .logs(spec.project)
-      .running.warn(`could not ask Harbor whether ${name} still exists ${when}: ${(error as Error).message}`);
-    return false;
+    // A failure to ask counts as "still there", the safe side: a sweep with ReconcileDeletes=true deletes it later.
+    logs.running.warn(
+      `could not ask Harbor whether ${name} still exists after syncing it: ${(error as Error).message}`,
+    );
+    return [];
   }
-}
-
-async function deleteWhatWasWritten(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
+  if (still) return [];
+  logs.running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
   const outcome = await deleteWrittenTags(ctx, {
     kind: 'delete',
     project: spec.project,
