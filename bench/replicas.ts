@@ -6,8 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { startFaultProxy } from '../tests/harness/fault-proxy.js';
 import { startHarbor, type HarborStandIn } from '../tests/harness/harbor/index.js';
 import { freePort } from '../tests/harness/ports.js';
@@ -17,10 +16,10 @@ import { buildProject, type ExpectedProject } from './project.js';
 import { median } from './report.js';
 import { scenario } from './scenarios.js';
 import { benchServiceEnv, listJobs, stopChild, waitHealthy } from './service-process.js';
+import { ourCliPath } from './tools.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const here = dirname(fileURLToPath(import.meta.url));
-const SERVICE_MAIN = join(here, '..', 'src', 'cli', 'main.js');
+const SERVICE_MAIN = ourCliPath();
 
 interface Setup {
   name: string;

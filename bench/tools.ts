@@ -16,9 +16,9 @@ export interface CopyPlan {
   invocations: Invocation[];
 }
 
-/** dist-bench/bench/tools.js -> dist-bench/src/cli/main.js */
+/** The command line as users run it, bundled by `npm run build`: dist-bench/bench/tools.js -> dist/bin/. */
 export function ourCliPath(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');
+  return join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'bin', 'swr-harbor-sync.js');
 }
 
 export function ourCliAvailable(): boolean {

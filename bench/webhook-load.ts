@@ -8,8 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import {
   distributionEnvelope,
   startHarbor,
@@ -23,6 +22,7 @@ import { startRegistry, type RunningRegistry } from '../tests/harness/registry.j
 import { seeded } from '../tests/harness/seeded.js';
 import { startFsyncProbe, startNeighbour, type Neighbour } from './disk-load.js';
 import { benchServiceEnv, listJobs, stopChild, waitHealthy, type Job } from './service-process.js';
+import { ourCliPath } from './tools.js';
 
 // Knobs (environment): BENCH_EVENTS, BENCH_RATE, BENCH_TMP, BENCH_DISK (quiet, loaded or both, the default),
 // BENCH_READYZ_RATE (a monitor asking /readyz this often per second during the burst; 0, the default, none).
@@ -38,9 +38,7 @@ const P99_TARGET_MS = 100;
 /** With the neighbour: p99 under the disk's own fsync p99 plus this (one fsync per group, not per webhook). */
 const LOADED_MARGIN_MS = 50;
 
-const here = dirname(fileURLToPath(import.meta.url));
-// dist-bench/bench/webhook-load.js -> dist-bench/src/cli/main.js
-const SERVICE_MAIN = join(here, '..', 'src', 'cli', 'main.js');
+const SERVICE_MAIN = ourCliPath();
 
 interface Pushed {
   repository: string;

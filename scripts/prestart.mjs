@@ -9,11 +9,14 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const entry = join(root, 'dist/src/cli/main.js');
+const entry = join(root, 'dist/bin/swr-harbor-sync.js');
 
-/** Newest modification time of the build's inputs: every file under src/, and tsconfig.json. */
+/** Newest modification time of the build's inputs: every file under src/, tsconfig.json and the bundler script. */
 function newestSource() {
-  let newest = statSync(join(root, 'tsconfig.json')).mtimeMs;
+  let newest = Math.max(
+    statSync(join(root, 'tsconfig.json')).mtimeMs,
+    statSync(join(root, 'scripts/bundle.mjs')).mtimeMs,
+  );
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, e.name);
@@ -83,12 +86,18 @@ if (!upToDate()) {
     process.exit(2);
   }
   process.stdout.write('npm start: building dist/ first (first start, or the sources changed; up to half a minute)\n');
-  const tsc = join(root, 'node_modules/typescript/bin/tsc');
-  const build = spawnSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' });
-  if (build.status !== 0) {
-    // tsc writes its output even with type errors: keep the next start from taking that for a good build.
-    if (existsSync(entry)) unlinkSync(entry);
-    process.stderr.write(`npm start: the build failed (tsc exited ${build.status ?? build.signal}); see above\n`);
-    process.exit(1);
+  // npm run build's two steps: tsc, then the bundle of its output (scripts/bundle.mjs).
+  const steps = [
+    ['tsc', [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')]],
+    ['the bundler', [join(root, 'scripts/bundle.mjs')]],
+  ];
+  for (const [name, args] of steps) {
+    const build = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (build.status !== 0) {
+      // tsc writes its output even with type errors: keep the next start from taking that for a good build.
+      if (existsSync(entry)) unlinkSync(entry);
+      process.stderr.write(`npm start: the build failed (${name} exited ${build.status ?? build.signal}); see above\n`);
+      process.exit(1);
+    }
   }
 }

@@ -5,24 +5,24 @@
 // undici's package.json has no "exports" map, so these paths resolve for any importer; package.json pins the
 // version exactly, and tests/unit/undici-parts.test.ts checks each part is the very class or behaviour the index
 // exports, so an upgrade that moves a file fails there, not in a copy.
-import { createRequire } from 'node:module';
 import type * as Undici from 'undici';
+// Default imports of CommonJS files: Node hands over their module.exports, and the CLI's bundler
+// (scripts/bundle.mjs) can follow them, which it cannot do through createRequire. Types: undici-files.d.ts.
+import api from 'undici/lib/api/index.js';
+import dispatcher from 'undici/lib/dispatcher/dispatcher.js';
+import AgentClass from 'undici/lib/dispatcher/agent.js';
+import ClientClass from 'undici/lib/dispatcher/client.js';
+import PoolClass from 'undici/lib/dispatcher/pool.js';
+import ProxyAgentClass from 'undici/lib/dispatcher/proxy-agent.js';
 
-const load = createRequire(import.meta.url);
-
-interface Api {
-  request(this: Undici.Dispatcher, options: Undici.Dispatcher.RequestOptions): Promise<Undici.Dispatcher.ResponseData>;
-}
 // What the index does besides loading everything: give every dispatcher its API methods. ProxyAgent opens its
 // tunnels with the pool's connect(), so this is needed, not only our own request().
-const api = load('undici/lib/api/index.js') as Api;
-const dispatcher = load('undici/lib/dispatcher/dispatcher.js') as { prototype: object };
 Object.assign(dispatcher.prototype, api);
 
-export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
-export const Client = load('undici/lib/dispatcher/client.js') as typeof Undici.Client;
-export const Pool = load('undici/lib/dispatcher/pool.js') as typeof Undici.Pool;
-export const ProxyAgent = load('undici/lib/dispatcher/proxy-agent.js') as typeof Undici.ProxyAgent;
+export const Agent = AgentClass;
+export const Client = ClientClass;
+export const Pool = PoolClass;
+export const ProxyAgent = ProxyAgentClass;
 
 type RequestOptions = Omit<Undici.Dispatcher.RequestOptions, 'origin' | 'path' | 'method'> & {
   method?: Undici.Dispatcher.HttpMethod;

@@ -66,6 +66,7 @@ describe('a first start without a usable configuration', () => {
     expect(output).not.toMatch(/building dist/);
     expect(output).not.toMatch(STACK_FRAME);
     expect(existsSync(join(project.dir, 'dist/src'))).toBe(false);
+    expect(existsSync(join(project.dir, 'dist/bin'))).toBe(false);
   }, 60_000);
 });
 
@@ -103,7 +104,7 @@ describe('SIGTERM to npm start', () => {
       100,
     );
     const servers = descendants(npmPid).filter((pid) =>
-      /^\S*node dist\/src\/cli\/main\.js serve$/.test(commandLine(pid)),
+      /^\S*node dist\/bin\/swr-harbor-sync\.js serve$/.test(commandLine(pid)),
     );
     servers.forEach((pid) => started.add(pid));
     expect(servers).toHaveLength(1);

@@ -65,7 +65,7 @@ async function quickStartCommands(): Promise<{ block: string[]; steps: string[] 
     .map((line) => line.replace(/\s+#.*$/, '').trim())
     .filter(Boolean);
   const steps = [...section.matchAll(/^\d+\. ([\s\S]*?)(?=^\d+\. |^\S|(?![\s\S]))/gm)].flatMap(([, step]) =>
-    [...step.replace(/\n\s+/g, ' ').matchAll(/`(node dist\/src\/cli\/main\.js [^`]+)`/g)].map(([, c]) => c),
+    [...step.replace(/\n\s+/g, ' ').matchAll(/`(node dist\/bin\/swr-harbor-sync\.js [^`]+)`/g)].map(([, c]) => c),
   );
   return { block, steps };
 }

@@ -1,9 +1,9 @@
-// Owns running the built command line (dist/) as a child process, with its output and peak memory.
+// Owns running the built command line (dist/bin/, as npm run build bundles it) as a child process, with its output and peak memory.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/bin/swr-harbor-sync.js', import.meta.url));
 
 export interface CliRun {
   code: number | null;

@@ -40,12 +40,13 @@ export async function copyProject(
     }
     if (options.linkNodeModules) await symlink(join(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir');
     if (options.copyDist) {
-      const entry = join(REPO_ROOT, 'dist/src/cli/main.js');
-      if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npx tsc -p tsconfig.json)`);
-      await cp(join(REPO_ROOT, 'dist/src'), join(dir, 'dist/src'), { recursive: true });
+      const entry = join(REPO_ROOT, 'dist/bin/swr-harbor-sync.js');
+      if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run build)`);
+      for (const part of ['dist/src', 'dist/bin'])
+        await cp(join(REPO_ROOT, part), join(dir, part), { recursive: true });
       // Copied after the sources, so at least as new as they are: npm start takes dist/ as built.
       const now = new Date();
-      await utimes(join(dir, 'dist/src/cli/main.js'), now, now);
+      await utimes(join(dir, 'dist/bin/swr-harbor-sync.js'), now, now);
     }
   } catch (error) {
     await rm(dir, { recursive: true, force: true });
