@@ -39,6 +39,11 @@ export interface ImageResult {
   dryRun?: boolean;
   /** Things worth knowing that did not fail the image (referrers not copied, and why). */
   notes?: string[];
+  /**
+   * Set on the failure to delete what an image job wrote after Harbor deleted the image during the copy: the
+   * job's next attempt deletes it (sync/deleted-meanwhile.ts), as no delete event will.
+   */
+  undoPending?: boolean;
 }
 
 /** Running tally for one image; blob work shared between images is credited to the image that did it. */

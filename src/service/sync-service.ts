@@ -252,7 +252,8 @@ export class SyncService {
     };
     const destination = this.destinationContexts.get(job.spec.destination ?? this.destinationHost);
     if (!destination) throw unknownDestination(job.spec.destination!, [...this.destinationContexts.keys()]);
-    if (job.spec.kind === 'image') return syncImage(forJob(destination, job.id, signal), job.spec, onImage);
+    if (job.spec.kind === 'image')
+      return syncImage(forJob(destination, job.id, signal), job.spec, onImage, job.results);
     if (job.spec.kind === 'delete') return deleteWrittenTags(forJob(destination, job.id, signal), job.spec);
     const ctx = this.requestContexts.get(job.id) ?? destination;
     if (!this.requestContexts.has(job.id) && job.spec.requestCredentials) {

@@ -6,7 +6,10 @@
 // The registry, not Harbor's API, is asked: deleting an artifact (2.x) or a tag (1.x) deletes the manifest there
 // on every version, while a tag pushed again over it leaves it (1.x's API would no longer list the old digest,
 // which is not a deletion).
-import type { ImageResult } from '../copy/index.js';
+// Should that deletion fail for a passing reason, the job fails with a result marked `undoPending`, and its next
+// attempt deletes before anything else: the record of the tags is the service's, and no event will come again.
+import { ImageTally, type ImageResult } from '../copy/index.js';
+import { isPermanent } from '../jobs/policy.js';
 import type { ImageJobSpec } from '../jobs/types.js';
 import type { SyncContext } from './context.js';
 import { deleteWrittenTags } from './delete-tags.js';
@@ -35,15 +38,60 @@ export async function undoIfDeletedMeanwhile(
   }
   if (still) return [];
   logs.running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
-  const outcome = await deleteWrittenTags(ctx, {
-    kind: 'delete',
-    project: spec.project,
-    repository: spec.repository,
-    digest: spec.digest,
-    tags: [],
-    namespace: spec.namespace,
-    trigger: 'event',
-    ...(spec.destination ? { destination: spec.destination } : {}),
-  });
-  return outcome.results;
+  return deleteWhatItWrote(ctx, spec);
+}
+
+/** Whether the job's previous attempt failed to delete what it wrote (the results it left, as its store kept them). */
+export function undoLeftPending(previous: readonly ImageResult[] | undefined): boolean {
+  return previous?.some((r) => r.undoPending === true) === true;
+}
+
+/**
+ * The next attempt after a failed undo: deletes what the job wrote, without asking Harbor's API for the image
+ * first (it is gone, and a failure to ask must not lose the undo). A tag Harbor has at this digest again (pushed
+ * anew since) is kept: the deletion asks Harbor's registry tag by tag.
+ */
+export async function finishPendingUndo(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
+  ctx
+    .logs(spec.project)
+    .running.info(
+      `${spec.project}/${spec.repository}@${spec.digest} was deleted in Harbor while it was being synced: deleting what this job wrote, which its previous attempt could not`,
+    );
+  return deleteWhatItWrote(ctx, spec);
+}
+
+async function deleteWhatItWrote(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
+  try {
+    const outcome = await deleteWrittenTags(ctx, {
+      kind: 'delete',
+      project: spec.project,
+      repository: spec.repository,
+      digest: spec.digest,
+      tags: [],
+      namespace: spec.namespace,
+      trigger: 'event',
+      ...(spec.destination ? { destination: spec.destination } : {}),
+    });
+    return outcome.results;
+  } catch (error) {
+    // Stopping, or a failure another attempt cannot mend (a registry refusing deletes): the job fails as before.
+    if (ctx.signal?.aborted || isPermanent(error)) throw error;
+    const message = (error as Error).message;
+    ctx
+      .logs(spec.project)
+      .running.warn(
+        `could not delete what this job wrote of ${spec.project}/${spec.repository}@${spec.digest}, deleted in Harbor meanwhile: ${message}; its next attempt deletes it`,
+      );
+    const code = (error as { code?: unknown }).code;
+    return [
+      new ImageTally().result({
+        source: `${ctx.source.host}/${spec.project}/${spec.repository}@${spec.digest}`,
+        destination: `${ctx.destination.host}/${spec.namespace}/${spec.repository}`,
+        status: 'failed',
+        reason: `deleted in Harbor while it was being synced, and deleting what this job wrote failed: ${message}`,
+        ...(typeof code === 'string' ? { errorCode: code } : {}),
+        undoPending: true,
+      }),
+    ];
+  }
 }

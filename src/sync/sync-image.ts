@@ -12,11 +12,21 @@ import { swrRepositoryProblem } from '../swr/names.js';
 import { explained, logResult, logWholeFailure, refusedName } from './log-result.js';
 import { ListedRunState, NamespaceState, listedSameDigest } from './destination-state.js';
 import { recordWritten } from './written.js';
-import { undoIfDeletedMeanwhile } from './deleted-meanwhile.js';
+import { finishPendingUndo, undoIfDeletedMeanwhile, undoLeftPending } from './deleted-meanwhile.js';
 
-/** Syncs the pushed artifact; a failure of the whole job is written to <project>-running.log before it is thrown. */
-export async function syncImage(ctx: SyncContext, spec: ImageJobSpec, progress?: SyncProgress): Promise<SyncOutcome> {
+/**
+ * Syncs the pushed artifact; a failure of the whole job is written to <project>-running.log before it is thrown.
+ * `previous`: the results the job's last attempt left, which may hold a deletion still to make.
+ */
+export async function syncImage(
+  ctx: SyncContext,
+  spec: ImageJobSpec,
+  progress?: SyncProgress,
+  previous?: readonly ImageResult[],
+): Promise<SyncOutcome> {
   try {
+    if (ctx.deletesOnEvents && ctx.written && undoLeftPending(previous))
+      return { results: await finishPendingUndo(ctx, spec) };
     return await syncArtifact(ctx, spec, progress);
   } catch (error) {
     const what = `sync of ${spec.project}/${spec.repository}@${spec.digest} into ${ctx.destination.host}/${spec.namespace}`;

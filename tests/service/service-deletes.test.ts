@@ -13,7 +13,7 @@ import { call, describe as describeReply } from '../harness/registry-http.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import { jobsOf, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
 import { until } from '../harness/until.js';
-import { startFaultProxy } from '../harness/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
 import { runCli } from '../harness/cli.js';
 
 const ADMIN = { authorization: `Basic ${Buffer.from('admin:Harbor12345').toString('base64')}` };
@@ -27,7 +27,7 @@ let sut: ServiceUnderTest;
 beforeAll(async () => {
   [harbor, dst] = await Promise.all([
     startHarbor({
-      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro', 'race'].map((name) => ({
+      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro', 'race', 'undo'].map((name) => ({
         name,
         public: false,
       })),
@@ -359,7 +359,7 @@ test('a destination registry that refuses deletes (405): the job fails at once, 
 async function deletedDuringCopy(
   project: string,
   repository: string,
-  check: (digest: string, service: ServiceUnderTest) => Promise<void>,
+  check: (digest: string, service: ServiceUnderTest, proxy: FaultProxy) => Promise<void>,
 ): Promise<void> {
   const slow = await startFaultProxy(dst.url);
   const other = await startServiceUnderTest(harbor.host, slow.host, { ...DELETES, NamespaceMap: `${project}:race-ns` });
@@ -375,7 +375,7 @@ async function deletedDuringCopy(
       slow.requests.some((r) => r.method === 'PUT' && r.faulted === 'delay') ? true : undefined,
     );
     await deleteInHarbor(project, repository, image.digest);
-    await check(image.digest, other);
+    await check(image.digest, other, slow);
   } finally {
     await other.stop();
     await slow.stop();
@@ -400,6 +400,35 @@ test('an image deleted in Harbor while it is being copied: the job deletes what 
     expect(await log('running.log', other)).toContain(`delete of race/app@${digest} in Harbor ignored`);
   });
 });
+
+test("the deletion after such a copy fails: the job's next attempt deletes what it wrote", async () => {
+  await deletedDuringCopy('undo', 'app', async (digest, other, proxy) => {
+    // The destination answers every manifest DELETE with 503 until the job's first attempt has given up on it.
+    proxy.inject({
+      method: 'DELETE',
+      path: /^\/v2\/race-ns\/app\/manifests\//,
+      times: Infinity,
+      fault: { status: 503 },
+    });
+    await until(
+      'the first attempt to give up on the deletion',
+      async () => ((await log('undo-running.log', other)).includes('its next attempt deletes it') ? true : undefined),
+      30_000,
+    );
+    proxy.clear();
+    const jobs = await waitForJobs(other.url, 'undo', (all) =>
+      all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
+    );
+    const job = jobs.find((j) => j.spec.kind === 'image')!;
+    expect(job).toMatchObject({ state: 'succeeded', attempts: 2 });
+    expect(job.results.map((r) => r.status)).toEqual(['deleted']);
+    expect((await listTags(dst, 'race-ns/app')) ?? []).toEqual([]);
+    expect(await log('undo-running.log', other)).toContain(
+      `undo/app@${digest} was deleted in Harbor while it was being synced: deleting what this job wrote, which its previous attempt could not`,
+    );
+    expect(proxy.requests.filter((r) => r.method === 'DELETE' && r.faulted === 'status').length).toBeGreaterThan(0);
+  });
+}, 60_000);
 
 test('SyncDeletes=false and ReconcileDeletes=false (the defaults): a deletion in Harbor leaves the destination as it is', async () => {
   await sut.restart({ SyncDeletes: 'false', ReconcileDeletes: 'false' });
