@@ -11,11 +11,21 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entry = join(root, 'dist/bin/swr-harbor-sync.js');
 
-/** Newest modification time of the build's inputs: every file under src/, tsconfig.json and the bundler script. */
+/**
+ * Newest modification time of the build's inputs: every file under src/, tsconfig.json, the bundler script, and
+ * the installed packages (the bundle holds undici, commander, p-limit and minimatch: an npm ci that updates them
+ * must rebuild it; npm rewrites node_modules/.package-lock.json at each install).
+ */
 function newestSource() {
+  const inputs = [
+    'tsconfig.json',
+    'scripts/bundle.mjs',
+    'package.json',
+    'package-lock.json',
+    'node_modules/.package-lock.json',
+  ];
   let newest = Math.max(
-    statSync(join(root, 'tsconfig.json')).mtimeMs,
-    statSync(join(root, 'scripts/bundle.mjs')).mtimeMs,
+    ...inputs.map((file) => (existsSync(join(root, file)) ? statSync(join(root, file)).mtimeMs : 0)),
   );
   const walk = (dir) => {
     for (const e of readdirSync(dir, { withFileTypes: true })) {

@@ -123,7 +123,7 @@ export class JobRunner {
       verdict = judgeError(error);
     }
     if (verdict.state === 'failed') {
-      this.failOrRetry(job, results, verdict);
+      this.failOrRetry(job, results, verdict, cancel.signal.aborted);
       return;
     }
     if (verdict.state === 'skipped') this.store.finish(job.id, 'skipped', results, verdict.reason);
@@ -132,10 +132,11 @@ export class JobRunner {
     this.options.onSettled?.(job.id);
   }
 
-  private failOrRetry(job: Job, results: ImageResult[], verdict: FailedVerdict): void {
-    if (this.stopping) {
-      // Left recorded as running, so that the next start resumes it instead of spending an attempt (or failing
-      // it for good on its last one).
+  private failOrRetry(job: Job, results: ImageResult[], verdict: FailedVerdict, cancelled: boolean): void {
+    if (this.stopping && cancelled) {
+      // Cut off by the stop: left recorded as running, so that the next start resumes it instead of spending an
+      // attempt (or failing it for good on its last one). A failure of its own during the stop's grace period is
+      // recorded as any other, with the results the next attempt may need (a deletion still to make).
       logInterrupted(this.log, job.id, verdict.reason);
       return;
     }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 const PACKAGE_NAME = 'swr-harbor-sync';
 let cached: string | undefined;
 
-/** The first package.json above this file that is ours: dist/src/oci/ in a build, src/oci/ under ts-jest. */
+/** The first package.json above this file that is ours: from dist/bin/ (the bundle) or src/oci/ (ts-jest). */
 function readVersion(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {

@@ -227,7 +227,9 @@ export class BullQueue implements JobQueue {
         if (isPermanent(error)) throw new UnrecoverableError(message);
         throw message === (error as Error).message ? error : new Error(message);
       }
-      if (this.stopping && judge(outcome).state === 'failed') return await this.leaveForNextOwner(bull, token);
+      // Cut off by the stop: another owner takes it without an attempt spent. A failure of its own is recorded.
+      if (this.stopping && cancel.signal.aborted && judge(outcome).state === 'failed')
+        return await this.leaveForNextOwner(bull, token);
       const verdict = judge(outcome);
       outcome = mapStrings(outcome, (text) => oneLine(text)); // stored by BullMQ as the job's results: one capped line each
       if (verdict.state === 'failed') {

@@ -11,7 +11,7 @@
 import { ImageTally, type ImageResult } from '../copy/index.js';
 import { isPermanent } from '../jobs/policy.js';
 import type { ImageJobSpec } from '../jobs/types.js';
-import type { SyncContext } from './context.js';
+import type { SyncContext, SyncOutcome } from './context.js';
 import { deleteWrittenTags } from './delete-tags.js';
 import { leftAsWritten } from './written.js';
 
@@ -38,7 +38,7 @@ export async function undoIfDeletedMeanwhile(
   }
   if (still) return [];
   logs.running.info(`${name} was deleted in Harbor while it was being synced: deleting what this job wrote`);
-  return deleteWhatItWrote(ctx, spec);
+  return (await deleteWhatItWrote(ctx, spec)).results;
 }
 
 /** Whether the job's previous attempt failed to delete what it wrote (the results it left, as its store kept them). */
@@ -51,7 +51,7 @@ export function undoLeftPending(previous: readonly ImageResult[] | undefined): b
  * first (it is gone, and a failure to ask must not lose the undo). A tag Harbor has at this digest again (pushed
  * anew since) is kept: the deletion asks Harbor's registry tag by tag.
  */
-export async function finishPendingUndo(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
+export async function finishPendingUndo(ctx: SyncContext, spec: ImageJobSpec): Promise<SyncOutcome> {
   ctx
     .logs(spec.project)
     .running.info(
@@ -60,9 +60,9 @@ export async function finishPendingUndo(ctx: SyncContext, spec: ImageJobSpec): P
   return deleteWhatItWrote(ctx, spec);
 }
 
-async function deleteWhatItWrote(ctx: SyncContext, spec: ImageJobSpec): Promise<ImageResult[]> {
+async function deleteWhatItWrote(ctx: SyncContext, spec: ImageJobSpec): Promise<SyncOutcome> {
   try {
-    const outcome = await deleteWrittenTags(ctx, {
+    return await deleteWrittenTags(ctx, {
       kind: 'delete',
       project: spec.project,
       repository: spec.repository,
@@ -72,7 +72,6 @@ async function deleteWhatItWrote(ctx: SyncContext, spec: ImageJobSpec): Promise<
       trigger: 'event',
       ...(spec.destination ? { destination: spec.destination } : {}),
     });
-    return outcome.results;
   } catch (error) {
     // Stopping, or a failure another attempt cannot mend (a registry refusing deletes): the job fails as before.
     if (ctx.signal?.aborted || isPermanent(error)) throw error;
@@ -80,18 +79,20 @@ async function deleteWhatItWrote(ctx: SyncContext, spec: ImageJobSpec): Promise<
     ctx
       .logs(spec.project)
       .running.warn(
-        `could not delete what this job wrote of ${spec.project}/${spec.repository}@${spec.digest}, deleted in Harbor meanwhile: ${message}; its next attempt deletes it`,
+        `could not delete what this job wrote of ${spec.project}/${spec.repository}@${spec.digest}, deleted in Harbor meanwhile: ${message}; the job's next attempt deletes it (when it has none left, only ReconcileDeletes' sweep does)`,
       );
     const code = (error as { code?: unknown }).code;
-    return [
-      new ImageTally().result({
-        source: `${ctx.source.host}/${spec.project}/${spec.repository}@${spec.digest}`,
-        destination: `${ctx.destination.host}/${spec.namespace}/${spec.repository}`,
-        status: 'failed',
-        reason: `deleted in Harbor while it was being synced, and deleting what this job wrote failed: ${message}`,
-        ...(typeof code === 'string' ? { errorCode: code } : {}),
-        undoPending: true,
-      }),
-    ];
+    return {
+      results: [
+        new ImageTally().result({
+          source: `${ctx.source.host}/${spec.project}/${spec.repository}@${spec.digest}`,
+          destination: `${ctx.destination.host}/${spec.namespace}/${spec.repository}`,
+          status: 'failed',
+          reason: `deleted in Harbor while it was being synced, and deleting what this job wrote failed: ${message}`,
+          ...(typeof code === 'string' ? { errorCode: code } : {}),
+          undoPending: true,
+        }),
+      ],
+    };
   }
 }

@@ -25,9 +25,15 @@ export async function syncImage(
   previous?: readonly ImageResult[],
 ): Promise<SyncOutcome> {
   try {
-    if (ctx.deletesOnEvents && ctx.written && undoLeftPending(previous))
-      return { results: await finishPendingUndo(ctx, spec) };
-    return await syncArtifact(ctx, spec, progress);
+    if (!ctx.deletesOnEvents || !ctx.written || !undoLeftPending(previous))
+      return await syncArtifact(ctx, spec, progress);
+    const undone = await finishPendingUndo(ctx, spec);
+    if (undone.results.some((r) => r.undoPending)) return undone;
+    // Then the sync as usual: a push merged into the job while it waited (the image pushed again, a tag added)
+    // is copied; an image still gone is skipped.
+    const synced = await syncArtifact(ctx, spec, progress);
+    const results = [...undone.results, ...synced.results];
+    return results.length === 0 ? { results, skipped: undone.skipped ?? synced.skipped } : { results };
   } catch (error) {
     const what = `sync of ${spec.project}/${spec.repository}@${spec.digest} into ${ctx.destination.host}/${spec.namespace}`;
     logWholeFailure(ctx.logs(spec.project), what, ctx.signal?.aborted === true, error);

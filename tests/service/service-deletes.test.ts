@@ -412,7 +412,8 @@ test("the deletion after such a copy fails: the job's next attempt deletes what 
     });
     await until(
       'the first attempt to give up on the deletion',
-      async () => ((await log('undo-running.log', other)).includes('its next attempt deletes it') ? true : undefined),
+      async () =>
+        (await log('undo-running.log', other)).includes("the job's next attempt deletes it") ? true : undefined,
       30_000,
     );
     proxy.clear();

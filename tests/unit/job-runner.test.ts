@@ -1,9 +1,10 @@
 // The in-process job runner with a fake clock and a store in memory: a failed attempt is put back for the time
 // the retry policy says (and not claimed before the clock gets there), a permanent failure ends the job at once,
 // the log gets one line per attempt's end, and a stop waits for running jobs only as long as its grace period,
-// then aborts their signals.
+// then aborts their signals; a job failing of its own while the stop waits is recorded as any failure.
 import { expect, test } from '@jest/globals';
 import type winston from 'winston';
+import { ImageTally } from '../../src/copy/index.js';
 import { JobRunner } from '../../src/jobs/runner.js';
 import type { ImageJobSpec, Job, JobHandler, JobState, JobStore } from '../../src/jobs/types.js';
 import { FakeClock } from '../harness/fake-clock.js';
@@ -48,8 +49,8 @@ class MemoryStore implements JobStore {
   finish(id: string, state: Exclude<JobState, 'queued' | 'running'>, _results: unknown[], error?: string): void {
     Object.assign(this.find(id), { state, error });
   }
-  retryLater(id: string, notBefore: Date, _results: unknown[], error: string): void {
-    Object.assign(this.find(id), { state: 'queued', notBefore: notBefore.toISOString(), error });
+  retryLater(id: string, notBefore: Date, results: unknown[], error: string): void {
+    Object.assign(this.find(id), { state: 'queued', notBefore: notBefore.toISOString(), error, results });
   }
   requeueRunning(): number {
     return 0;
@@ -150,4 +151,36 @@ test('a stop waits for a running job until the grace period has passed on the cl
   release();
   await waitFor('the job to end', () => runner.busy === 0);
   expect(lines.some((l) => l.startsWith('error'))).toBe(false);
+});
+
+test("a job's own failure while a stop waits for it is recorded with its results, for the next attempt", async () => {
+  // Not cut off by the stop (its signal never aborted): the results may hold a deletion still to make, which only
+  // a recorded attempt passes on (sync/deleted-meanwhile.ts).
+  const clock = new FakeClock();
+  const store = new MemoryStore();
+  const { log } = recordingLog();
+  let release!: () => void;
+  const held = new Promise<void>((r) => (release = r));
+  const failed = new ImageTally().result({
+    source: 'harbor/p/app@sha256:x',
+    destination: 'swr/ns/app',
+    status: 'failed',
+    reason: 'deleting what this job wrote failed: 503',
+    undoPending: true,
+  });
+  let signal: AbortSignal | undefined;
+  const runner = new JobRunner(
+    store,
+    async (_job, _progress, s) => ((signal = s), await held, { results: [failed] }),
+    { concurrency: 1, retries: 3, pollMs: 5, backoffBaseMs: 60_000, clock },
+    log,
+  );
+  store.add('own');
+  runner.start();
+  await waitFor('the job running', () => runner.busy === 1);
+  const stopped = runner.stop(10_000);
+  release();
+  expect(await stopped).toBe(0);
+  expect(signal!.aborted).toBe(false);
+  expect(store.find('own')).toMatchObject({ state: 'queued', attempts: 1, results: [failed] });
 });
