@@ -27,7 +27,7 @@ let sut: ServiceUnderTest;
 beforeAll(async () => {
   [harbor, dst] = await Promise.all([
     startHarbor({
-      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro', 'race', 'undo'].map((name) => ({
+      projects: ['proj', 'cloud', 'reg', 'swept', 'dry', 'off', 'ro', 'race', 'undo', 'again'].map((name) => ({
         name,
         public: false,
       })),
@@ -428,6 +428,45 @@ test("the deletion after such a copy fails: the job's next attempt deletes what 
       `undo/app@${digest} was deleted in Harbor while it was being synced: deleting what this job wrote, which its previous attempt could not`,
     );
     expect(proxy.requests.filter((r) => r.method === 'DELETE' && r.faulted === 'status').length).toBeGreaterThan(0);
+  });
+}, 60_000);
+
+test('the image pushed again under another tag while the undo waits for its retry: that attempt deletes, then copies the new tag', async () => {
+  await deletedDuringCopy('again', 'app', async (digest, other, proxy) => {
+    proxy.inject({
+      method: 'DELETE',
+      path: /^\/v2\/race-ns\/app\/manifests\//,
+      times: Infinity,
+      fault: { status: 503 },
+    });
+    await until(
+      'the first attempt to give up on the deletion',
+      async () =>
+        (await log('again-running.log', other)).includes("the job's next attempt deletes it") ? true : undefined,
+      30_000,
+    );
+    // The same image pushed again as v2 while the job waits for its retry: the push joins the queued job.
+    const image = await pushImage(harbor.access, 'again/app', 'v2', {
+      format: 'docker',
+      layers: [{ seed: 'deletes-again-app', size: 4_000 }],
+    });
+    expect(image.digest).toBe(digest);
+    proxy.clear();
+    await until(
+      'v2 at the destination',
+      async () => ((await getManifest(dst, 'race-ns/app', 'v2'))?.digest === digest ? true : undefined),
+      30_000,
+    );
+    const jobs = await waitForJobs(other.url, 'again', (all) =>
+      all.filter((j) => j.spec.kind === 'image').every((j) => j.state === 'succeeded' || j.state === 'failed'),
+    );
+    const images = jobs.filter((j) => j.spec.kind === 'image');
+    expect(images.map((j) => j.state)).toEqual(['succeeded']);
+    expect(images[0].results.map((r) => `${r.status} ${r.destination.replace(/^.*\//, '')}`)).toEqual([
+      'deleted app:v1',
+      'copied app:v2',
+    ]);
+    expect(await listTags(dst, 'race-ns/app')).toEqual(['v2']);
   });
 }, 60_000);
 
