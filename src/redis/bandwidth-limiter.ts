@@ -3,8 +3,8 @@
 import type { Redis } from 'ioredis';
 import { burstFor, ByteBucket, type BandwidthLimiter, type BandwidthStats } from '../copy/index.js';
 import { abortReason, systemClock, type Clock } from '../oci/index.js';
-import type { LimiterMode } from './request-limiter.js';
 import { luaScript, runScript, withTimeout } from './connection.js';
+import { LocalFallback, type LimiterMode } from './local-fallback.js';
 
 // The same arithmetic as ByteBucket, on Redis' clock (TIME, in µs) so the replicas' clocks do not matter: refill
 // up to the burst, take the grant (the bucket may go into debt: the debt is the queue of replicas), answer how
@@ -66,9 +66,7 @@ export class RedisBandwidthLimiter implements BandwidthLimiter {
   private creditDue = 0;
   /** Reservations run one after another, so callers of this process are served in the order they asked. */
   private tail: Promise<unknown> = Promise.resolve();
-  private currentMode: LimiterMode = 'shared';
-  private localUntil = 0;
-  private fallback: ByteBucket | undefined;
+  private readonly fallback: LocalFallback<ByteBucket>;
 
   constructor(
     private readonly client: Redis,
@@ -82,10 +80,21 @@ export class RedisBandwidthLimiter implements BandwidthLimiter {
     );
     this.burst = options.burst ?? burstFor(this.bytesPerSecond);
     this.clock = options.clock ?? systemClock;
+    const replicas = Math.max(1, options.replicaHint);
+    this.fallback = new LocalFallback(client, {
+      retryRedisAfterMs: options.retryRedisAfterMs ?? 2000,
+      now: () => this.clock.now(),
+      makeBucket: () => new ByteBucket(this.bytesPerSecond / replicas, this.clock),
+      describe: {
+        local: `capping this replica at MaxBandwidth/${options.replicaHint} until Redis answers`,
+        shared: 'Redis answers again; sharing MaxBandwidth with the other replicas',
+      },
+      onModeChange: options.onModeChange,
+    });
   }
 
   get mode(): LimiterMode {
-    return this.currentMode;
+    return this.fallback.mode;
   }
 
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
@@ -113,22 +122,14 @@ export class RedisBandwidthLimiter implements BandwidthLimiter {
       return this.creditDue;
     }
     const ask = Math.ceil((bytes - this.credit) / this.grantBytes) * this.grantBytes;
-    const waitUs = this.redisUsable() ? await this.askRedis(ask) : undefined;
+    const waitUs = this.fallback.redisUsable() ? await this.askRedis(ask) : undefined;
     if (waitUs === undefined) {
       this.credit = 0;
-      return this.clock.now() + this.localBucket().reserve(bytes);
+      return this.clock.now() + this.fallback.localBucket().reserve(bytes);
     }
     this.credit += ask - bytes;
     this.creditDue = this.clock.now() + waitUs / 1000;
     return this.creditDue;
-  }
-
-  private redisUsable(): boolean {
-    if (this.client.status !== 'ready') {
-      this.goLocal(`Redis connection is ${this.client.status}`);
-      return false;
-    }
-    return this.clock.now() >= this.localUntil;
   }
 
   /** µs until the grant is paid for, or undefined when Redis did not answer. */
@@ -140,31 +141,12 @@ export class RedisBandwidthLimiter implements BandwidthLimiter {
         'for the shared bandwidth budget',
       );
       this.stats.reservations++;
-      if (this.currentMode === 'local') {
-        this.currentMode = 'shared';
-        this.fallback = undefined;
-        this.options.onModeChange?.('shared', 'Redis answers again; sharing MaxBandwidth with the other replicas');
-      }
+      this.fallback.answered();
       return Number(reply);
     } catch (error) {
-      this.goLocal(error instanceof Error ? error.message : String(error));
+      this.fallback.goLocal(error instanceof Error ? error.message : String(error));
       return undefined;
     }
-  }
-
-  private goLocal(reason: string): void {
-    this.localUntil = this.clock.now() + (this.options.retryRedisAfterMs ?? 2000);
-    if (this.currentMode === 'local') return;
-    this.currentMode = 'local';
-    this.options.onModeChange?.(
-      'local',
-      `${reason}; capping this replica at MaxBandwidth/${this.options.replicaHint} until Redis answers`,
-    );
-  }
-
-  private localBucket(): ByteBucket {
-    this.fallback ??= new ByteBucket(this.bytesPerSecond / Math.max(1, this.options.replicaHint), this.clock);
-    return this.fallback;
   }
 }
 

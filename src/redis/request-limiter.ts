@@ -5,9 +5,10 @@ import type { Redis } from 'ioredis';
 import { systemClock } from '../oci/clock.js';
 import { TokenBucket, type RequestPacer } from '../oci/rate-limit.js';
 import { runScript, withTimeout, type LuaScript } from './connection.js';
+import { LocalFallback, type LimiterMode } from './local-fallback.js';
 import { SLOW_DOWN, STALE_GRANT_MS, STATE_TTL_MS, TAKE, WINDOW_US } from './request-limiter-scripts.js';
 
-export type LimiterMode = 'shared' | 'local';
+export type { LimiterMode } from './local-fallback.js';
 
 export interface RedisRequestLimiterOptions {
   /** The registry host whose quota this is; replicas pacing the same host share one bucket. */
@@ -44,7 +45,7 @@ export class RedisRequestLimiter implements RequestPacer {
   private readonly keys: string[];
   private readonly replicaHint: number;
   private readonly redisTimeoutMs: number;
-  private readonly retryRedisAfterMs: number;
+  private readonly fallback: LocalFallback<TokenBucket>;
   private readonly unlimited: TokenBucket | undefined;
   private readonly waiters: Array<() => void> = [];
   private readonly writes = new Set<Promise<unknown>>();
@@ -52,9 +53,6 @@ export class RedisRequestLimiter implements RequestPacer {
   private sharedRate: number;
   private successes = 0;
   private pausedUntil = 0;
-  private currentMode: LimiterMode = 'shared';
-  private localUntil = 0;
-  private fallback: TokenBucket | undefined;
 
   constructor(
     private readonly client: Redis,
@@ -65,7 +63,16 @@ export class RedisRequestLimiter implements RequestPacer {
     this.keys = [`rl:${options.host}`, `rl:${options.host}:granted`];
     this.replicaHint = Math.max(1, options.replicaHint);
     this.redisTimeoutMs = options.redisTimeoutMs ?? 500;
-    this.retryRedisAfterMs = options.retryRedisAfterMs ?? 2000;
+    this.fallback = new LocalFallback(client, {
+      retryRedisAfterMs: options.retryRedisAfterMs ?? 2000,
+      now: () => Date.now(),
+      makeBucket: () => new TokenBucket(this.configured / this.replicaHint, 1),
+      describe: {
+        local: `pacing ${options.host} locally at ${this.configured}/${this.replicaHint} requests per second`,
+        shared: `Redis answers again; pacing ${options.host} with the other replicas`,
+      },
+      onModeChange: options.onModeChange,
+    });
     this.sharedRate = this.configured;
     if (this.configured <= 0) this.unlimited = new TokenBucket(0);
   }
@@ -73,12 +80,12 @@ export class RedisRequestLimiter implements RequestPacer {
   /** The rate in force for this replica: the shared one, or the local one while Redis is away. */
   get currentRate(): number {
     if (this.unlimited) return this.unlimited.currentRate;
-    if (this.currentMode === 'local' && this.fallback) return this.fallback.currentRate;
+    if (this.fallback.mode === 'local' && this.fallback.bucket) return this.fallback.bucket.currentRate;
     return this.sharedRate;
   }
 
   get mode(): LimiterMode {
-    return this.currentMode;
+    return this.fallback.mode;
   }
 
   /** Resolves when this request may go out; callers in this process are served in order. */
@@ -94,8 +101,8 @@ export class RedisRequestLimiter implements RequestPacer {
     if (this.unlimited) return this.unlimited.slowDown(pauseMs);
     // This replica holds back at once, without waiting for Redis to hear about it.
     this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pauseMs);
-    if (this.currentMode === 'local') {
-      this.fallback?.slowDown(pauseMs);
+    if (this.fallback.mode === 'local') {
+      this.fallback.bucket?.slowDown(pauseMs);
       return;
     }
     if (this.client.status !== 'ready') return;
@@ -111,8 +118,8 @@ export class RedisRequestLimiter implements RequestPacer {
 
   succeeded(): void {
     if (this.unlimited) return this.unlimited.succeeded();
-    if (this.currentMode === 'local') {
-      this.fallback?.succeeded();
+    if (this.fallback.mode === 'local') {
+      this.fallback.bucket?.succeeded();
       return;
     }
     // Sent along with the next take, which every request makes anyway: no round trip of its own.
@@ -136,9 +143,9 @@ export class RedisRequestLimiter implements RequestPacer {
           await delay(paused);
           continue;
         }
-        const waitMs = this.redisUsable() ? await this.askForToken() : undefined;
+        const waitMs = this.fallback.redisUsable() ? await this.askForToken() : undefined;
         if (waitMs === undefined) {
-          await this.localBucket().take();
+          await this.fallback.localBucket().take();
           this.waiters.shift()!();
         } else if (waitMs === 0) {
           this.waiters.shift()!();
@@ -149,14 +156,6 @@ export class RedisRequestLimiter implements RequestPacer {
     } finally {
       this.pumping = false;
     }
-  }
-
-  private redisUsable(): boolean {
-    if (this.client.status !== 'ready') {
-      this.goLocal(`Redis connection is ${this.client.status}`);
-      return false;
-    }
-    return Date.now() >= this.localUntil;
   }
 
   /** Milliseconds until a token is due (0: granted), or undefined when Redis did not answer. */
@@ -171,17 +170,10 @@ export class RedisRequestLimiter implements RequestPacer {
       ];
       if (Number(reply[0]) === 0 && performance.now() - sent > STALE_GRANT_MS) reply[0] = 1000;
       this.sharedRate = Number(reply[1]);
-      if (this.currentMode === 'local') {
-        this.currentMode = 'shared';
-        this.fallback = undefined;
-        this.options.onModeChange?.(
-          'shared',
-          `Redis answers again; pacing ${this.options.host} with the other replicas`,
-        );
-      }
+      this.fallback.answered();
       return Math.ceil(Number(reply[0]) / 1000);
     } catch (error) {
-      this.goLocal(error instanceof Error ? error.message : String(error));
+      this.fallback.goLocal(error instanceof Error ? error.message : String(error));
       return undefined;
     }
   }
@@ -192,21 +184,6 @@ export class RedisRequestLimiter implements RequestPacer {
       this.redisTimeoutMs,
       `for ${this.options.host}'s request bucket`,
     );
-  }
-
-  private goLocal(reason: string): void {
-    this.localUntil = Date.now() + this.retryRedisAfterMs;
-    if (this.currentMode === 'local') return;
-    this.currentMode = 'local';
-    this.options.onModeChange?.(
-      'local',
-      `${reason}; pacing ${this.options.host} locally at ${this.configured}/${this.replicaHint} requests per second`,
-    );
-  }
-
-  private localBucket(): TokenBucket {
-    this.fallback ??= new TokenBucket(this.configured / this.replicaHint, 1);
-    return this.fallback;
   }
 }
 

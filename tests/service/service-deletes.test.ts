@@ -401,21 +401,24 @@ test('an image deleted in Harbor while it is being copied: the job deletes what 
   });
 });
 
+/** The destination answers every manifest DELETE under race-ns/app with 503 until the job's first attempt gives up. */
+async function deletesFailUntilFirstAttemptGivesUp(
+  project: string,
+  service: ServiceUnderTest,
+  proxy: FaultProxy,
+): Promise<void> {
+  proxy.inject({ method: 'DELETE', path: /^\/v2\/race-ns\/app\/manifests\//, times: Infinity, fault: { status: 503 } });
+  await until(
+    'the first attempt to give up on the deletion',
+    async () =>
+      (await log(`${project}-running.log`, service)).includes("the job's next attempt deletes it") ? true : undefined,
+    30_000,
+  );
+}
+
 test("the deletion after such a copy fails: the job's next attempt deletes what it wrote", async () => {
   await deletedDuringCopy('undo', 'app', async (digest, other, proxy) => {
-    // The destination answers every manifest DELETE with 503 until the job's first attempt has given up on it.
-    proxy.inject({
-      method: 'DELETE',
-      path: /^\/v2\/race-ns\/app\/manifests\//,
-      times: Infinity,
-      fault: { status: 503 },
-    });
-    await until(
-      'the first attempt to give up on the deletion',
-      async () =>
-        (await log('undo-running.log', other)).includes("the job's next attempt deletes it") ? true : undefined,
-      30_000,
-    );
+    await deletesFailUntilFirstAttemptGivesUp('undo', other, proxy);
     proxy.clear();
     const jobs = await waitForJobs(other.url, 'undo', (all) =>
       all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
@@ -433,18 +436,7 @@ test("the deletion after such a copy fails: the job's next attempt deletes what 
 
 test('the image pushed again under another tag while the undo waits for its retry: that attempt deletes, then copies the new tag', async () => {
   await deletedDuringCopy('again', 'app', async (digest, other, proxy) => {
-    proxy.inject({
-      method: 'DELETE',
-      path: /^\/v2\/race-ns\/app\/manifests\//,
-      times: Infinity,
-      fault: { status: 503 },
-    });
-    await until(
-      'the first attempt to give up on the deletion',
-      async () =>
-        (await log('again-running.log', other)).includes("the job's next attempt deletes it") ? true : undefined,
-      30_000,
-    );
+    await deletesFailUntilFirstAttemptGivesUp('again', other, proxy);
     // The same image pushed again as v2 while the job waits for its retry: the push joins the queued job.
     const image = await pushImage(harbor.access, 'again/app', 'v2', {
       format: 'docker',
