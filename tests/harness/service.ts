@@ -151,5 +151,23 @@ export async function waitForJobs(
   });
 }
 
+/**
+ * Waits until every image job of `repository`@`digest` has ended, one at least successfully. A test that deletes
+ * in Harbor next needs it: the tag is recorded as the service's only after its manifest is written, and a second
+ * tag's push may make a second job, which, still running when Harbor deletes the image, deletes what it copied
+ * itself (sync/deleted-meanwhile.ts) beside the event's delete job that the test reads.
+ */
+export function imageJobsSettled(url: string, project: string, repository: string, digest: string): Promise<Job[]> {
+  return waitForJobs(url, project, (all) => {
+    const mine = all.filter(
+      (j) => j.spec.kind === 'image' && j.spec.repository === repository && j.spec.digest === digest,
+    );
+    return (
+      mine.some((j) => j.state === 'succeeded' || j.state === 'skipped') &&
+      mine.every((j) => j.state !== 'queued' && j.state !== 'running')
+    );
+  });
+}
+
 export const settled = (jobs: Job[], count: number) =>
   jobs.length >= count && jobs.every((j) => j.state !== 'queued' && j.state !== 'running');

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { getManifest, listTags, pushImage } from '../harness/images.js';
 import { call } from '../harness/registry-http.js';
-import { startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import { imageJobsSettled, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
 import { startSwr, type SwrStandIn } from '../harness/swr/index.js';
 import { until } from '../harness/until.js';
 
@@ -69,6 +69,7 @@ test('Harbor 1.10 deleteImage: each tag the service wrote is deleted through the
     const tags = await listTags(swr.registry, 'mirror/team/app');
     return tags.includes('v1') && tags.includes('v2') ? true : undefined;
   });
+  await imageJobsSettled(sut.url, 'proj', 'team/app', digest);
   // Someone tags the same image in SWR by hand: not the service's to delete.
   const manifest = (await getManifest(swr.registry, 'mirror/team/app', 'v1'))!;
   const put = await call(swr.registry, {

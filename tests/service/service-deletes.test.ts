@@ -11,7 +11,13 @@ import { distributionEnvelope, startHarbor, type HarborStandIn } from '../harnes
 import { getManifest, listTags, pushImage } from '../harness/images.js';
 import { call, describe as describeReply } from '../harness/registry-http.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
-import { jobsOf, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import {
+  imageJobsSettled,
+  jobsOf,
+  startServiceUnderTest,
+  waitForJobs,
+  type ServiceUnderTest,
+} from '../harness/service.js';
 import { until } from '../harness/until.js';
 import { startFaultProxy, type FaultProxy } from '../harness/fault-proxy.js';
 import { runCli } from '../harness/cli.js';
@@ -84,16 +90,7 @@ async function pushedAndSynced(
     const found = await Promise.all(tags.map((t) => getManifest(destination, `${namespace}/${repo}`, t)));
     return found.every((m) => m?.digest === digest) ? true : undefined;
   });
-  // And every job of it done: the tag is recorded as the service's after the manifest is written, not before; and
-  // a second tag's push may make a second job, which, still running when Harbor deletes the image, would delete
-  // what it copied itself (deleted-meanwhile) beside the event's delete job that the test reads.
-  await waitForJobs(service.url, project, (all) => {
-    const mine = all.filter((j) => j.spec.kind === 'image' && j.spec.repository === repo && j.spec.digest === digest);
-    return (
-      mine.some((j) => j.state === 'succeeded' || j.state === 'skipped') &&
-      mine.every((j) => j.state !== 'queued' && j.state !== 'running')
-    );
-  });
+  await imageJobsSettled(service.url, project, repo, digest);
   return digest;
 }
 
