@@ -1,10 +1,12 @@
 // The Redis job queue on its own, against a real redis-server: tags merged into a queued job by several
 // replicas at once all survive, a de-duplication key left by a replica that died before adding its job heals,
-// permanent failures are not retried while others are, and a stop outlasting its grace period returns.
+// permanent failures are not retried while others are, a stop outlasting its grace period returns, and a job's
+// own failure while a stop waits for it is recorded with its results.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Redis } from 'ioredis';
 import winston from 'winston';
+import { ImageTally } from '../../src/copy/index.js';
 import { BullQueue } from '../../src/redis/bull-queue.js';
 import type { ImageJobSpec, Job, JobOutcome } from '../../src/jobs/types.js';
 import { until } from '../harness/until.js';
@@ -172,5 +174,30 @@ describe('running jobs', () => {
       return j?.state === 'succeeded' ? j : undefined;
     });
     expect(finished.id).toBe(job.id);
+  }, 60_000);
+
+  test("a job's own failure while a stop waits for it is recorded with its results, which its next attempt gets", async () => {
+    // Not cut off (its signal never aborted): the results may hold a deletion still to make (sync/deleted-meanwhile.ts).
+    const [a, b] = replicas(2, 'own-failure');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const failed = new ImageTally().result({
+      source: 'harbor/proj/app@sha256:a',
+      destination: 'swr/ns/app',
+      status: 'failed',
+      reason: 'deleting what this job wrote failed: 503',
+      undoPending: true,
+    });
+    await a.start({ handler: async () => (await held, { results: [failed] }) });
+    const { job } = await a.enqueue(spec(['v1'], 'own-failure'), 'k-own-failure');
+    await until('the job running on a', async () => ((await a.get(job.id))?.state === 'running' ? true : undefined));
+    const stopped = a.stop(10_000);
+    release();
+    expect(await stopped).toBe(0);
+    const seen: Job[] = [];
+    await b.start({ handler: async (next) => (seen.push(next), { results: [] }) });
+    await until('b to finish the job', async () => ((await b.get(job.id))?.state === 'succeeded' ? true : undefined));
+    expect(seen).toHaveLength(1);
+    expect(seen[0]).toMatchObject({ attempts: 2, results: [{ status: 'failed', undoPending: true }] });
   }, 60_000);
 });
