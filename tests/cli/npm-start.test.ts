@@ -1,7 +1,8 @@
 // `npm start` as a user or a supervisor runs it, in a copy of the repository: a wrong configuration is reported
 // before any build, and SIGTERM to npm stops the server itself (no `serve` left running, the port free again).
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { utimes, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -67,6 +68,37 @@ describe('a first start without a usable configuration', () => {
     expect(output).not.toMatch(STACK_FRAME);
     expect(existsSync(join(project.dir, 'dist/src'))).toBe(false);
     expect(existsSync(join(project.dir, 'dist/bin'))).toBe(false);
+  }, 60_000);
+});
+
+describe('a built copy whose packages changed since (npm ci after an update)', () => {
+  let project: ProjectCopy;
+
+  beforeAll(async () => {
+    project = await copyProject({ linkNodeModules: true, copyDist: true });
+  }, 60_000);
+
+  afterAll(async () => {
+    await project?.remove();
+  });
+
+  test('is built again: the bundle holds undici, commander, p-limit and minimatch from node_modules', async () => {
+    // A wrong app.conf shows whether prestart means to build: it checks the configuration only before a build.
+    await writeFile(join(project.dir, 'app.conf'), 'NamespaceMap=library:mycompany\nPort=abc\n');
+    const prestart = () =>
+      spawnSync(process.execPath, ['scripts/prestart.mjs'], {
+        cwd: project.dir,
+        env: userEnvironment(),
+        encoding: 'utf8',
+      });
+    const asBuilt = prestart();
+    expect({ status: asBuilt.status, output: asBuilt.stdout + asBuilt.stderr }).toEqual({ status: 0, output: '' });
+    const later = new Date(Date.now() + 60_000);
+    await utimes(join(project.dir, 'package-lock.json'), later, later);
+    const updated = prestart();
+    expect(updated.status).toBe(2);
+    expect(updated.stderr).toMatch(/^error: .*Port.*abc/m);
+    expect(updated.stderr).toMatch(/not built and not started/);
   }, 60_000);
 });
 
