@@ -166,7 +166,8 @@ export class BullQueue implements JobQueue {
       settings: { backoffStrategy: (attemptsMade: number) => retryDelay(attemptsMade, backoffBaseMs, backoffMaxMs) },
     });
     this.worker.on('failed', (job, error) => {
-      if (!job || this.stopping) return;
+      // During a stop too: a job cut off by it is handed back (WaitingError), not failed, so this is its own failure.
+      if (!job) return;
       // The job's own attempt limit, as BullMQ counts it (the replica that added it may have had other settings).
       const policy = jobRetryPolicy({ retries: (job.opts.attempts ?? 1) - 1, backoffBaseMs, backoffMaxMs });
       const decision = policy.decide(job.attemptsMade, {
@@ -213,15 +214,16 @@ export class BullQueue implements JobQueue {
           if (!extra || extra.kind !== 'image' || job.spec.kind !== 'image') break;
           const known = new Set(job.spec.tags);
           job = { ...job, spec: extra };
+          // Without the previous attempt's results: the first call made the deletion they left to make.
           const more = await options.handler(
-            { ...job, spec: { ...extra, tags: extra.tags.filter((t) => !known.has(t)) } },
+            { ...job, spec: { ...extra, tags: extra.tags.filter((t) => !known.has(t)) }, results: [] },
             this.progressReporter(bull),
             cancel.signal,
           );
           outcome = { results: [...outcome.results, ...more.results], skipped: outcome.skipped && more.skipped };
         }
       } catch (error) {
-        if (this.stopping) return await this.leaveForNextOwner(bull, token);
+        if (this.stopping && cancel.signal.aborted) return await this.leaveForNextOwner(bull, token);
         // BullMQ stores the message as the job's error: one capped line, as the SQLite store keeps it.
         const message = oneLine((error as Error).message ?? String(error));
         if (isPermanent(error)) throw new UnrecoverableError(message);

@@ -33,7 +33,7 @@ export async function syncImage(
     // is copied; an image still gone is skipped.
     const synced = await syncArtifact(ctx, spec, progress);
     const results = [...undone.results, ...synced.results];
-    return results.length === 0 ? { results, skipped: undone.skipped ?? synced.skipped } : { results };
+    return results.length === 0 ? { results, skipped: synced.skipped ?? undone.skipped } : { results };
   } catch (error) {
     const what = `sync of ${spec.project}/${spec.repository}@${spec.digest} into ${ctx.destination.host}/${spec.namespace}`;
     logWholeFailure(ctx.logs(spec.project), what, ctx.signal?.aborted === true, error);

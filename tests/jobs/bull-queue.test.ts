@@ -200,4 +200,25 @@ describe('running jobs', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]).toMatchObject({ attempts: 2, results: [{ status: 'failed', undoPending: true }] });
   }, 60_000);
+
+  test('a final failure of its own while a stop waits for it settles the job, as at any other time', async () => {
+    const [a] = replicas(1, 'own-final', 0);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    const settled: string[] = [];
+    await a.start({
+      handler: async () => {
+        await held;
+        throw new Error('Harbor answers 500');
+      },
+      onSettled: (id) => settled.push(id),
+    });
+    const { job } = await a.enqueue(spec(['v1'], 'own-final'), 'k-own-final');
+    await until('the job running on a', async () => ((await a.get(job.id))?.state === 'running' ? true : undefined));
+    const stopped = a.stop(10_000);
+    release();
+    expect(await stopped).toBe(0);
+    expect(await a.get(job.id)).toMatchObject({ state: 'failed', attempts: 1, error: 'Harbor answers 500' });
+    await until('the job settled', async () => (settled.includes(job.id) ? true : undefined));
+  }, 60_000);
 });

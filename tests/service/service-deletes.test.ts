@@ -440,6 +440,10 @@ test('the image pushed again under another tag while the undo waits for its retr
       layers: [{ seed: 'deletes-again-app', size: 4_000 }],
     });
     expect(image.digest).toBe(digest);
+    // Joined to the job while it waits for its retry (5 s after the first attempt), not a job of its own.
+    await waitForJobs(other.url, 'again', (all) =>
+      all.some((j) => j.spec.kind === 'image' && j.spec.tags.includes('v1') && j.spec.tags.includes('v2')),
+    );
     proxy.clear();
     await until(
       'v2 at the destination',
