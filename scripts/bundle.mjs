@@ -37,5 +37,5 @@ const result = await build({
   metafile: true,
   logLevel: 'warning',
 });
-// Which files each chunk holds: tests/unit/cli-bundle.test.ts reads it.
-writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+// Which files each chunk holds: tests/unit/cli-bundle.test.ts reads it. Beside dist/bin/, which the image copies whole.
+writeFileSync(join(root, 'dist/bin-meta.json'), JSON.stringify(result.metafile));

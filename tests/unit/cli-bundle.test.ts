@@ -11,7 +11,7 @@ interface Output {
   inputs: Record<string, unknown>;
   imports: Array<{ path: string; kind: string; external?: boolean }>;
 }
-const meta = JSON.parse(readFileSync(fileURLToPath(new URL('../../dist/bin/meta.json', import.meta.url)), 'utf8')) as {
+const meta = JSON.parse(readFileSync(fileURLToPath(new URL('../../dist/bin-meta.json', import.meta.url)), 'utf8')) as {
   outputs: Record<string, Output>;
 };
 
