@@ -1,4 +1,4 @@
-// Deletions from Harbor 1.10 into SWR: the stand-in plays Harbor 1.10, whose tag deletion removes the manifest
+// Deletions from Harbor 1.10 (into SWR, and one race into a plain registry): the stand-in plays Harbor 1.10, whose tag deletion removes the manifest
 // (so every tag on its digest) and fires deleteImage naming the deleted tag; the SWR stand-in answers the
 // management API's DeleteRepoTag. Each tag the service wrote goes through its own DELETE, so a tag on the same
 // digest that the service did not write stays.
@@ -9,6 +9,8 @@ import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { getManifest, listTags, pushImage } from '../harness/images.js';
 import { call } from '../harness/registry-http.js';
 import { imageJobsSettled, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import { startFaultProxy } from '../harness/fault-proxy.js';
+import { startRegistry } from '../harness/registry.js';
 import { startSwr, type SwrStandIn } from '../harness/swr/index.js';
 import { until } from '../harness/until.js';
 
@@ -22,7 +24,10 @@ let sut: ServiceUnderTest;
 
 beforeAll(async () => {
   [harbor, swr] = await Promise.all([
-    startHarbor({ version: '1.10', projects: [{ name: 'proj', public: false }] }),
+    startHarbor({
+      version: '1.10',
+      projects: ['proj', 'race'].map((name) => ({ name, public: false })),
+    }),
     startSwr({ ak: AK, sk: SK, namespaces: ['mirror'], requestsPerSecond: 0 }),
   ]);
   sut = await startServiceUnderTest(harbor.host, swr.host, {
@@ -34,7 +39,19 @@ beforeAll(async () => {
     ReconcileInterval: '0',
     SyncDeletes: 'true',
   });
-  const [project] = (await (await fetch(`${harbor.url}/api/projects?name=proj`, { headers: ADMIN })).json()) as Array<{
+  await hook('proj', sut.url);
+});
+
+afterAll(async () => {
+  await sut?.stop();
+  await Promise.all([harbor?.stop(), swr?.stop()]);
+});
+
+/** A Harbor 1.10 webhook policy for pushes and deletions, as an admin makes it (by project id on 1.x). */
+async function hook(name: string, service: string): Promise<void> {
+  const [project] = (await (
+    await fetch(`${harbor.url}/api/projects?name=${name}`, { headers: ADMIN })
+  ).json()) as Array<{
     project_id: number;
   }>;
   const created = await fetch(`${harbor.url}/api/projects/${project.project_id}/webhook/policies`, {
@@ -44,16 +61,11 @@ beforeAll(async () => {
       name: 'to-sync',
       enabled: true,
       event_types: ['pushImage', 'deleteImage'],
-      targets: [{ type: 'http', address: `${sut.url}/service/notifications`, skip_cert_verify: false }],
+      targets: [{ type: 'http', address: `${service}/service/notifications`, skip_cert_verify: false }],
     }),
   });
   expect(created.status).toBe(201);
-});
-
-afterAll(async () => {
-  await sut?.stop();
-  await Promise.all([harbor?.stop(), swr?.stop()]);
-});
+}
 
 test('Harbor 1.10 deleteImage: each tag the service wrote is deleted through the management API, a tag it did not write stays', async () => {
   let digest = '';
@@ -110,3 +122,44 @@ test('Harbor 1.10 deleteImage: each tag the service wrote is deleted through the
   const success = await readFile(join(sut.logDir, 'proj-success.log'), 'utf8');
   expect(success).toContain(`deleted ${harbor.host}/proj/team/app:v2 -> ${swr.host}/mirror/team/app:v2 ${digest}`);
 });
+
+test('Harbor 1.10: a tag deleted while its image is copied goes at the destination too, once the job has written it', async () => {
+  // 1.10's tag delete removes the manifest in its registry, which the job asks after recording; the deleteImage
+  // event came while the manifest PUT was held, found nothing recorded, and was ignored.
+  const dst = await startRegistry();
+  const slow = await startFaultProxy(dst.url);
+  const other = await startServiceUnderTest(harbor.host, slow.host, {
+    ReconcileInterval: '0',
+    SyncDeletes: 'true',
+    NamespaceMap: 'race:race-ns',
+  });
+  try {
+    await hook('race', other.url);
+    slow.inject({ method: 'PUT', path: /^\/v2\/race-ns\/app\/manifests\/v1$/, fault: { delayMs: 2_000 } });
+    const image = await pushImage(harbor.access, 'race/app', 'v1', {
+      format: 'docker',
+      layers: [{ seed: 'deletes-swr-race', size: 4_000 }],
+    });
+    await until('the manifest PUT held at the destination', async () =>
+      slow.requests.some((r) => r.method === 'PUT' && r.faulted === 'delay') ? true : undefined,
+    );
+    const deleted = await fetch(`${harbor.url}/api/repositories/race/app/tags/v1`, {
+      method: 'DELETE',
+      headers: ADMIN,
+    });
+    expect(deleted.status).toBe(200);
+    const jobs = await waitForJobs(other.url, 'race', (all) =>
+      all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
+    );
+    const job = jobs.find((j) => j.spec.kind === 'image')!;
+    expect(job).toMatchObject({ state: 'succeeded' });
+    expect(job.results.map((r) => r.status)).toEqual(['copied', 'deleted']);
+    expect((await listTags(dst, 'race-ns/app')) ?? []).toEqual([]);
+    const running = await readFile(join(other.logDir, 'race-running.log'), 'utf8');
+    expect(running).toContain(`race/app@${image.digest} was deleted in Harbor while it was being synced`);
+  } finally {
+    await other.stop();
+    await slow.stop();
+    await dst.stop();
+  }
+}, 60_000);
