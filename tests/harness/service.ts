@@ -151,6 +151,14 @@ export async function waitForJobs(
   });
 }
 
+/** Waits until an image job of `project` has succeeded or failed, and gives the project's (first) image job. */
+export async function endedImageJob(url: string, project: string): Promise<Job> {
+  const jobs = await waitForJobs(url, project, (all) =>
+    all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
+  );
+  return jobs.find((j) => j.spec.kind === 'image')!;
+}
+
 /**
  * Waits until every image job of `repository`@`digest` has ended, one at least successfully. A test that deletes
  * in Harbor next needs it: the tag is recorded as the service's only after its manifest is written, and a second

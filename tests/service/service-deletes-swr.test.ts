@@ -8,7 +8,13 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { startHarbor, type HarborStandIn } from '../harness/harbor/index.js';
 import { getManifest, listTags, pushImage } from '../harness/images.js';
 import { call } from '../harness/registry-http.js';
-import { imageJobsSettled, startServiceUnderTest, waitForJobs, type ServiceUnderTest } from '../harness/service.js';
+import {
+  endedImageJob,
+  imageJobsSettled,
+  startServiceUnderTest,
+  waitForJobs,
+  type ServiceUnderTest,
+} from '../harness/service.js';
 import { startFaultProxy } from '../harness/fault-proxy.js';
 import { startRegistry } from '../harness/registry.js';
 import { startSwr, type SwrStandIn } from '../harness/swr/index.js';
@@ -148,10 +154,7 @@ test('Harbor 1.10: a tag deleted while its image is copied goes at the destinati
       headers: ADMIN,
     });
     expect(deleted.status).toBe(200);
-    const jobs = await waitForJobs(other.url, 'race', (all) =>
-      all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
-    );
-    const job = jobs.find((j) => j.spec.kind === 'image')!;
+    const job = await endedImageJob(other.url, 'race');
     expect(job).toMatchObject({ state: 'succeeded' });
     expect(job.results.map((r) => r.status)).toEqual(['copied', 'deleted']);
     expect((await listTags(dst, 'race-ns/app')) ?? []).toEqual([]);

@@ -12,6 +12,7 @@ import { getManifest, listTags, pushImage } from '../harness/images.js';
 import { call, describe as describeReply } from '../harness/registry-http.js';
 import { startRegistry, type RunningRegistry } from '../harness/registry.js';
 import {
+  endedImageJob,
   imageJobsSettled,
   jobsOf,
   startServiceUnderTest,
@@ -383,10 +384,7 @@ test('an image deleted in Harbor while it is being copied: the job deletes what 
   // Harbor deletes the image while its manifest PUT is held, and the delete event finds nothing recorded as the
   // service's (the job records after writing), so the event alone would leave the tag.
   await deletedDuringCopy('race', 'app', async (digest, other) => {
-    const jobs = await waitForJobs(other.url, 'race', (all) =>
-      all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
-    );
-    const job = jobs.find((j) => j.spec.kind === 'image')!;
+    const job = await endedImageJob(other.url, 'race');
     expect(job).toMatchObject({ state: 'succeeded' });
     expect(job.results.map((r) => r.status)).toEqual(['copied', 'deleted']);
     expect((await listTags(dst, 'race-ns/app')) ?? []).toEqual([]);
@@ -417,10 +415,7 @@ test("the deletion after such a copy fails: the job's next attempt deletes what 
   await deletedDuringCopy('undo', 'app', async (digest, other, proxy) => {
     await deletesFailUntilFirstAttemptGivesUp('undo', other, proxy);
     proxy.clear();
-    const jobs = await waitForJobs(other.url, 'undo', (all) =>
-      all.some((j) => j.spec.kind === 'image' && (j.state === 'succeeded' || j.state === 'failed')),
-    );
-    const job = jobs.find((j) => j.spec.kind === 'image')!;
+    const job = await endedImageJob(other.url, 'undo');
     expect(job).toMatchObject({ state: 'succeeded', attempts: 2 });
     expect(job.results.map((r) => r.status)).toEqual(['deleted']);
     expect((await listTags(dst, 'race-ns/app')) ?? []).toEqual([]);
